@@ -1,0 +1,176 @@
+/**
+ * The express app factory every service uses: request ids, request logging, a JSON body
+ * limit, strict content types, /healthz and /readyz, a 404/405 fallback and the one
+ * problem+json error mapper.
+ */
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import type { Express, NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import { DomainError, ServiceUnavailable } from '@puhui/errors';
+import { withLogContext } from '@puhui/logging';
+import type { Logger } from '@puhui/logging';
+import { problemFromDomainError, problemMapper, routeNotFound, sendProblem } from './problem';
+
+export interface ReadinessCheck {
+  name: string;
+  /** Resolves when the dependency answers; rejects (or times out) when it does not. */
+  check: () => Promise<unknown>;
+}
+
+export interface AppOptions {
+  service: string;
+  logger: Logger;
+  bodyLimitBytes: number;
+  readinessChecks?: readonly ReadinessCheck[];
+  readinessTimeoutMs?: number;
+  /** Mounts the service's routes; use `route()` so that wrong methods answer 405. */
+  routes?: (router: Router) => void;
+}
+
+export interface AppHandle {
+  app: Express;
+  /** Set by the server on SIGTERM: /readyz answers 503 so that load balancers stop sending. */
+  markDraining(): void;
+}
+
+const REQUEST_ID_SHAPE = /^[\w.:-]{1,128}$/u;
+const READINESS_TIMEOUT_MS_DEFAULT = 2000;
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+function assignRequestId(request: Request, response: Response, next: NextFunction): void {
+  const offered = request.header('x-request-id');
+  const requestId = offered !== undefined && REQUEST_ID_SHAPE.test(offered) ? offered : randomUUID();
+  response.locals.requestId = requestId;
+  response.setHeader('X-Request-Id', requestId);
+  withLogContext({ request_id: requestId }, () => next());
+}
+
+function logRequests(logger: Logger): RequestHandler {
+  return (request, response, next) => {
+    const startedAt = process.hrtime.bigint();
+    response.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
+      const level = response.statusCode >= 500 ? 'error' : 'info';
+      logger[level](
+        {
+          request_id: response.locals.requestId,
+          method: request.method,
+          path: request.originalUrl.split('?')[0],
+          status: response.statusCode,
+          duration_ms: Math.round(durationMs * 10) / 10,
+        },
+        'request finished',
+      );
+    });
+    next();
+  };
+}
+
+/** A body must be JSON: anything else is a 415 before it is parsed. */
+function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
+  const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  if (hasBody && !request.is(JSON_TYPES)) {
+    throw new DomainError('unsupported_media_type', 'unsupported_media_type', 'Unsupported media type', {
+      detail: 'Send the body as application/json.',
+    });
+  }
+  next();
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function createApp(options: AppOptions): AppHandle {
+  const { logger } = options;
+  const readinessTimeoutMs = options.readinessTimeoutMs ?? READINESS_TIMEOUT_MS_DEFAULT;
+  let draining = false;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(assignRequestId);
+  app.use(logRequests(logger));
+
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok', service: options.service });
+  });
+  app.get('/readyz', async (request, response) => {
+    if (draining) {
+      const problem = problemFromDomainError(
+        new ServiceUnavailable('shutting_down', 'The service is shutting down.'),
+        request.originalUrl,
+        response.locals.requestId as string,
+      );
+      sendProblem(response, problem);
+      return;
+    }
+    const checks = options.readinessChecks ?? [];
+    const outcomes = await Promise.allSettled(
+      checks.map((check) => withTimeout(check.check(), readinessTimeoutMs, check.name)),
+    );
+    const results = Object.fromEntries(
+      checks.map((check, index) => {
+        const outcome = outcomes[index];
+        return [check.name, outcome?.status === 'fulfilled' ? 'ok' : `failing: ${String(outcome?.reason)}`];
+      }),
+    );
+    const failing = Object.entries(results).filter(([, result]) => result !== 'ok');
+    if (failing.length === 0) {
+      response.json({ status: 'ready', service: options.service, checks: results });
+      return;
+    }
+    logger.warn({ checks: results }, 'not ready');
+    const problem = problemFromDomainError(
+      new DomainError('unavailable', 'not_ready', 'Not ready', {
+        detail: `Not ready: ${failing.map(([name]) => name).join(', ')} not answering.`,
+        extensions: { checks: results },
+      }),
+      request.originalUrl,
+      response.locals.requestId as string,
+    );
+    sendProblem(response, problem);
+  });
+
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: options.bodyLimitBytes, strict: true, type: JSON_TYPES }));
+  const router = express.Router({ strict: false, caseSensitive: true });
+  options.routes?.(router);
+  app.use(router);
+  app.use(() => routeNotFound());
+  app.use(problemMapper(logger));
+
+  return {
+    app,
+    markDraining: () => {
+      draining = true;
+    },
+  };
+}
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type RouteHandlers = Partial<Record<Method, RequestHandler>>;
+
+/**
+ * Mounts `handlers` on `path`; any other method answers 405 with an Allow header.
+ * Express 5 passes a rejected promise from an async handler to the error mapper.
+ */
+export function route(router: Router, path: string, handlers: RouteHandlers): void {
+  const methods = Object.keys(handlers) as Method[];
+  const allow = methods.map((method) => method.toUpperCase()).join(', ');
+  const chain = router.route(path);
+  for (const method of methods) {
+    const handler = handlers[method];
+    if (handler !== undefined) chain[method](handler);
+  }
+  chain.all(() => {
+    throw new DomainError('method_not_allowed', 'method_not_allowed', 'Method not allowed', {
+      detail: `Use ${allow} on this path.`,
+      extensions: { allow },
+    });
+  });
+}

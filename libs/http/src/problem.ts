@@ -1,0 +1,135 @@
+/**
+ * The one error mapper: every error leaving a handler becomes an RFC 9457
+ * `application/problem+json` response here and nowhere else.
+ */
+import type { ErrorRequestHandler, Response } from 'express';
+import { DomainError, NotFound } from '@puhui/errors';
+import type { ErrorKind, InvalidParam } from '@puhui/errors';
+import type { Logger } from '@puhui/logging';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable: 422,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  code: string;
+  request_id?: string;
+  invalid_params?: InvalidParam[];
+  [extension: string]: unknown;
+}
+
+export function problemType(code: string): string {
+  return `urn:puhui:problem:${code}`;
+}
+
+export function sendProblem(response: Response, problem: Problem): void {
+  response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+/** Errors raised by express.json() (body-parser) carry a `type` and a `status`. */
+interface BodyParserError extends Error {
+  type: string;
+  status?: number;
+  limit?: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return error instanceof Error && typeof (error as BodyParserError).type === 'string';
+}
+
+const BODY_PARSER_ERRORS: Record<string, () => DomainError> = {
+  'entity.parse.failed': () =>
+    new DomainError('invalid', 'malformed_json', 'Malformed JSON', {
+      detail: 'The request body is not valid JSON.',
+    }),
+  'entity.too.large': () =>
+    new DomainError('payload_too_large', 'payload_too_large', 'Payload too large', {
+      detail: 'The request body exceeds the size limit.',
+    }),
+  'encoding.unsupported': () =>
+    new DomainError('unsupported_media_type', 'unsupported_encoding', 'Unsupported content encoding', {
+      detail: 'Send the body uncompressed or gzip/deflate encoded.',
+    }),
+  'charset.unsupported': () =>
+    new DomainError('unsupported_media_type', 'unsupported_charset', 'Unsupported charset', {
+      detail: 'Send JSON as UTF-8.',
+    }),
+  'request.aborted': () =>
+    new DomainError('invalid', 'request_aborted', 'Request aborted', { detail: 'The body was cut short.' }),
+  'request.size.invalid': () =>
+    new DomainError('invalid', 'request_size_invalid', 'Request size invalid', {
+      detail: 'The body length does not match Content-Length.',
+    }),
+};
+
+function toDomainError(error: unknown): DomainError | undefined {
+  if (error instanceof DomainError) return error;
+  if (isBodyParserError(error)) return BODY_PARSER_ERRORS[error.type]?.();
+  return undefined;
+}
+
+export function problemFromDomainError(error: DomainError, instance: string, requestId?: string): Problem {
+  return {
+    ...error.extensions,
+    type: problemType(error.code),
+    title: error.title,
+    status: STATUS_BY_KIND[error.kind],
+    detail: error.detail,
+    instance,
+    code: error.code,
+    ...(requestId === undefined ? {} : { request_id: requestId }),
+    ...(error.invalidParams.length > 0 ? { invalid_params: [...error.invalidParams] } : {}),
+  };
+}
+
+export function problemMapper(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, request, response, next) => {
+    if (response.headersSent) {
+      next(error);
+      return;
+    }
+    const requestId = response.locals.requestId as string | undefined;
+    const domainError = toDomainError(error);
+    if (domainError === undefined) {
+      logger.error({ err: error, request_id: requestId }, 'unhandled error');
+      sendProblem(response, {
+        type: problemType('internal_error'),
+        title: 'Internal server error',
+        status: 500,
+        detail: 'Something went wrong on our side. Quote the request id when you contact support.',
+        instance: request.originalUrl,
+        code: 'internal_error',
+        ...(requestId === undefined ? {} : { request_id: requestId }),
+      });
+      return;
+    }
+    const allow = domainError.extensions.allow;
+    if (typeof allow === 'string') response.setHeader('Allow', allow);
+    const retryAfter = domainError.extensions.retry_after_seconds;
+    if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
+    const problem = problemFromDomainError(domainError, request.originalUrl, requestId);
+    if (problem.status >= 500) logger.warn({ err: error, code: problem.code }, 'request failed');
+    sendProblem(response, problem);
+  };
+}
+
+export function routeNotFound(): never {
+  throw new NotFound('This route');
+}

@@ -1,0 +1,241 @@
+import { Writable } from 'node:stream';
+import request from 'supertest';
+import { z } from 'zod';
+import {
+  Conflict,
+  DomainError,
+  Forbidden,
+  NotFound,
+  RateLimited,
+  ServiceUnavailable,
+  Unauthenticated,
+  Unprocessable,
+} from '@puhui/errors';
+import { createApp, parseRequest, route } from '@puhui/http';
+import { createLogger } from '@puhui/logging';
+
+const checkoutBody = z.strictObject({
+  currency: z.literal('CNY'),
+  reference: z.string().min(1),
+  lines: z
+    .array(z.strictObject({ category: z.string(), amount_minor: z.number().int().positive() }))
+    .min(1),
+});
+
+function buildApp(readinessChecks = [{ name: 'postgres', check: async () => 'ok' }]) {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const logger = createLogger({ service: 'http-test', level: 'debug', destination });
+  const handle = createApp({
+    service: 'http-test',
+    logger,
+    bodyLimitBytes: 1024,
+    readinessChecks,
+    readinessTimeoutMs: 200,
+    routes: (router) => {
+      route(router, '/v1/checkouts/:id', {
+        post: (req, res) => {
+          const { body, path } = parseRequest(req, {
+            path: z.object({ id: z.string().regex(/^chk_/) }),
+            body: checkoutBody,
+          });
+          logger.info({ checkout_id: path.id }, 'handled');
+          res.status(201).json({ id: path.id, lines: body.lines.length });
+        },
+        get: (_req, res) => {
+          res.json({ ok: true });
+        },
+      });
+      route(router, '/errors/:kind', {
+        get: (req) => {
+          const errors: Record<string, () => Error> = {
+            unauthenticated: () => new Unauthenticated(),
+            forbidden: () => new Forbidden(),
+            not_found: () => new NotFound('Checkout chk_1'),
+            conflict: () => new Conflict('illegal_transition', 'Cannot approve.', { current_status: 'draft' }),
+            unprocessable: () => new Unprocessable('refund_exceeds_remaining', 'Too much.'),
+            rate_limited: () => new RateLimited(7),
+            unavailable: () => new ServiceUnavailable('rate_sheet_unavailable', 'No rate sheet.'),
+            crash: () => new TypeError('secret internal detail'),
+          };
+          throw (errors[String(req.params.kind)] ?? (() => new Error('unknown')))();
+        },
+      });
+    },
+  });
+  return { app: handle.app, handle, lines };
+}
+
+const validBody = { currency: 'CNY', reference: 'r-1', lines: [{ category: 'any', amount_minor: 3555 }] };
+
+describe('request handling', () => {
+  it('accepts a valid request and logs it with its request id', async () => {
+    const { app, lines } = buildApp();
+    const response = await request(app)
+      .post('/v1/checkouts/chk_1')
+      .set('X-Request-Id', 'req-abc')
+      .send(validBody);
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ id: 'chk_1', lines: 1 });
+    expect(response.headers['x-request-id']).toBe('req-abc');
+    const handled = lines.find((line) => line.message === 'handled');
+    const finished = lines.find((line) => line.message === 'request finished');
+    expect(handled?.request_id).toBe('req-abc');
+    expect(finished).toMatchObject({ request_id: 'req-abc', status: 201, method: 'POST' });
+  });
+
+  it('makes up a request id when none (or a strange one) is offered', async () => {
+    const { app } = buildApp();
+    const response = await request(app).get('/v1/checkouts/chk_1').set('X-Request-Id', 'bad id with spaces');
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('bad input is a 4xx problem+json, never a 500 or a stack trace', () => {
+  it('answers malformed JSON with 400', async () => {
+    const { app } = buildApp();
+    const response = await request(app)
+      .post('/v1/checkouts/chk_1')
+      .set('Content-Type', 'application/json')
+      .send('{"currency": "CNY",');
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status: 400, code: 'malformed_json', instance: '/v1/checkouts/chk_1' });
+    expect(JSON.stringify(response.body)).not.toMatch(/at .*\.js|SyntaxError/);
+  });
+
+  it('lists each unknown field and each wrong type', async () => {
+    const { app } = buildApp();
+    const response = await request(app)
+      .post('/v1/checkouts/nope')
+      .send({ currency: 'USD', reference: 7, lines: [{ category: 'any', amount_minor: -5, colour: 'red' }], extra: 1 });
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('validation_failed');
+    const names = response.body.invalid_params.map((param: { in: string; name: string }) => `${param.in}:${param.name}`);
+    expect(names.sort()).toEqual(
+      [
+        'path:id',
+        'body:currency',
+        'body:reference',
+        'body:lines.0.amount_minor',
+        'body:lines.0.colour',
+        'body:extra',
+      ].sort(),
+    );
+  });
+
+  it('answers a missing body with 400 naming the body', async () => {
+    const { app } = buildApp();
+    const response = await request(app).post('/v1/checkouts/chk_1');
+    expect(response.status).toBe(400);
+    expect(response.body.invalid_params).toEqual([expect.objectContaining({ in: 'body', name: 'body' })]);
+  });
+
+  it('answers an oversized body with 413', async () => {
+    const { app } = buildApp();
+    const response = await request(app)
+      .post('/v1/checkouts/chk_1')
+      .send({ ...validBody, reference: 'x'.repeat(2000) });
+    expect(response.status).toBe(413);
+    expect(response.body.code).toBe('payload_too_large');
+  });
+
+  it('answers a non-JSON body with 415', async () => {
+    const { app } = buildApp();
+    const response = await request(app).post('/v1/checkouts/chk_1').set('Content-Type', 'text/plain').send('hello');
+    expect(response.status).toBe(415);
+    expect(response.body.code).toBe('unsupported_media_type');
+  });
+
+  it('answers an unknown path with 404 and a wrong method with 405 and Allow', async () => {
+    const { app } = buildApp();
+    const missing = await request(app).get('/v1/nothing-here');
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('not_found');
+    const wrongMethod = await request(app).delete('/v1/checkouts/chk_1');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST, GET');
+  });
+
+  it.each([
+    ['unauthenticated', 401, 'unauthenticated'],
+    ['forbidden', 403, 'forbidden'],
+    ['not_found', 404, 'not_found'],
+    ['conflict', 409, 'illegal_transition'],
+    ['unprocessable', 422, 'refund_exceeds_remaining'],
+    ['rate_limited', 429, 'rate_limited'],
+    ['unavailable', 503, 'rate_sheet_unavailable'],
+  ])('maps a %s domain error to %i', async (kind, status, code) => {
+    const { app } = buildApp();
+    const response = await request(app).get(`/errors/${kind}`);
+    expect(response.status).toBe(status);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status, code, type: `urn:puhui:problem:${code}` });
+    expect(response.body.request_id).toEqual(response.headers['x-request-id']);
+  });
+
+  it('carries extensions and headers of a problem', async () => {
+    const { app } = buildApp();
+    const conflict = await request(app).get('/errors/conflict');
+    expect(conflict.body.current_status).toBe('draft');
+    const limited = await request(app).get('/errors/rate_limited');
+    expect(limited.headers['retry-after']).toBe('7');
+  });
+
+  it('hides an unexpected error behind a generic 500 and logs it with the request id', async () => {
+    const { app, lines } = buildApp();
+    const response = await request(app).get('/errors/crash').set('X-Request-Id', 'req-crash');
+    expect(response.status).toBe(500);
+    expect(response.body).toMatchObject({ code: 'internal_error', request_id: 'req-crash' });
+    expect(JSON.stringify(response.body)).not.toMatch(/secret internal detail|TypeError/);
+    const logged = lines.find((line) => line.message === 'unhandled error');
+    expect(logged?.request_id).toBe('req-crash');
+  });
+
+  it('keeps DomainError usable for kinds without a helper class', () => {
+    expect(new DomainError('payload_too_large', 'too_big', 'Too big').kind).toBe('payload_too_large');
+  });
+});
+
+describe('health and readiness', () => {
+  it('answers /healthz while alive', async () => {
+    const { app } = buildApp();
+    const response = await request(app).get('/healthz');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ status: 'ok', service: 'http-test' });
+  });
+
+  it('is ready when every check answers', async () => {
+    const { app } = buildApp();
+    const response = await request(app).get('/readyz');
+    expect(response.status).toBe(200);
+    expect(response.body.checks).toEqual({ postgres: 'ok' });
+  });
+
+  it('is not ready when a check fails or hangs, and names it', async () => {
+    const { app } = buildApp([
+      { name: 'postgres', check: async () => 'ok' },
+      { name: 'kafka', check: () => Promise.reject(new Error('connection refused')) },
+      { name: 'redis', check: () => new Promise(() => undefined) },
+    ]);
+    const response = await request(app).get('/readyz');
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe('not_ready');
+    expect(response.body.checks.postgres).toBe('ok');
+    expect(response.body.checks.kafka).toMatch(/connection refused/);
+    expect(response.body.checks.redis).toMatch(/did not answer within 200 ms/);
+  });
+
+  it('is not ready once draining', async () => {
+    const { app, handle } = buildApp();
+    handle.markDraining();
+    const response = await request(app).get('/readyz');
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe('shutting_down');
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Structured logging with pino. Every line carries the service name and, inside a request
+ * or a consumed event, its request id (through AsyncLocalStorage, so store and domain code
+ * need not pass it along). Secrets are redacted by key; anything shaped like a card number
+ * is masked in the finished line, wherever it hides (messages, error stacks, URLs).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pino from 'pino';
+import type { DestinationStream, Logger, LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+const logContext = new AsyncLocalStorage<Readonly<Record<string, unknown>>>();
+
+/** Runs `work` with `bindings` (e.g. `{ request_id }`) added to every log line it writes. */
+export function withLogContext<T>(bindings: Record<string, unknown>, work: () => T): T {
+  const parent = logContext.getStore() ?? {};
+  return logContext.run({ ...parent, ...bindings }, work);
+}
+
+export function currentLogContext(): Readonly<Record<string, unknown>> {
+  return logContext.getStore() ?? {};
+}
+
+/**
+ * 13 to 19 digits, optionally grouped by single spaces or dashes, not part of a longer
+ * word or number: the shape of a payment card number (ISO/IEC 7812).
+ */
+const CARD_NUMBER_SHAPE = /(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w])/gu;
+
+/** Replaces each card-number-shaped run with `****` and its last 4 digits. */
+export function maskCardNumbers(text: string): string {
+  return text.replace(CARD_NUMBER_SHAPE, (match) => `****${match.replace(/\D/gu, '').slice(-4)}`);
+}
+
+// Keys whose values are secret wherever they appear. `card_token` is not among them: a keyed
+// token is safe to log and is how support finds a card.
+const SECRET_KEY =
+  /^(password|passwd|secret|\w*_secret|secret_key|token|access_token|refresh_token|bearer|authorization|api_?key|cookie|set-cookie|card_?number|pan|private_?key)$/iu;
+const REDACTED = '[REDACTED]';
+const DEPTH_MAX = 8;
+
+function redactSecrets(value: unknown, depth: number): unknown {
+  if (depth > DEPTH_MAX || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    copy[key] = SECRET_KEY.test(key) && child !== undefined ? REDACTED : redactSecrets(child, depth + 1);
+  }
+  return copy;
+}
+
+/** Wraps a destination so that every finished line has card numbers masked. */
+function maskingDestination(destination: DestinationStream): DestinationStream {
+  return {
+    write(line: string) {
+      destination.write(maskCardNumbers(line));
+    },
+  };
+}
+
+export interface LoggerSettings {
+  service: string;
+  level?: LoggerOptions['level'];
+  /** Where lines go; stdout by default. Tests pass a collecting stream. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(settings: LoggerSettings): Logger {
+  const destination = settings.destination ?? pino.destination({ dest: 1, sync: false });
+  return pino(
+    {
+      level: settings.level ?? 'info',
+      base: { service: settings.service },
+      // ISO time rather than epoch milliseconds: a 13-digit epoch would look like a card number.
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'message',
+      mixin: () => ({ ...currentLogContext() }),
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => redactSecrets(object, 0) as Record<string, unknown>,
+      },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers["x-api-key"]',
+          'res.headers["set-cookie"]',
+        ],
+        censor: REDACTED,
+      },
+    },
+    maskingDestination(destination),
+  );
+}

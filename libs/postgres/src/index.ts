@@ -1,0 +1,179 @@
+/**
+ * Postgres: one pool per service database, one transaction helper that owns
+ * BEGIN/COMMIT/ROLLBACK with bounded retry, SQL-file migrations (node-pg-migrate), and
+ * the service's database created on demand.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Pool } from 'pg';
+import type { PoolClient } from 'pg';
+import { runner } from 'node-pg-migrate';
+import type { Logger } from '@puhui/logging';
+
+export type { Pool, PoolClient } from 'pg';
+
+export interface PoolSettings {
+  connectionString: string;
+  connectionsMax: number;
+  applicationName: string;
+  /** Upper bound for any one statement; a runaway query fails instead of holding locks. */
+  statementTimeoutMs?: number;
+  logger?: Logger;
+}
+
+const STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+const IDLE_TIMEOUT_MS = 30_000;
+
+export function createPool(settings: PoolSettings): Pool {
+  const pool = new Pool({
+    connectionString: settings.connectionString,
+    max: settings.connectionsMax,
+    application_name: settings.applicationName,
+    statement_timeout: settings.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS_DEFAULT,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: IDLE_TIMEOUT_MS,
+  });
+  // An idle client that loses its connection emits here; unhandled, it would crash the process.
+  pool.on('error', (error) => settings.logger?.warn({ err: error }, 'idle postgres client failed'));
+  return pool;
+}
+
+export async function pingPostgres(pool: Pool): Promise<void> {
+  await pool.query('SELECT 1');
+}
+
+/** SQLSTATEs that can succeed when the whole transaction is run again. */
+const RETRYABLE_SQLSTATES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+]);
+
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isRetryableTransactionError(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && RETRYABLE_SQLSTATES.has(state);
+}
+
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface TransactionOptions {
+  isolation?: IsolationLevel;
+  /** Total attempts, the first included. */
+  attemptsMax?: number;
+  logger?: Logger;
+}
+
+export const TRANSACTION_ATTEMPTS_MAX_DEFAULT = 5;
+const RETRY_BACKOFF_BASE_MS = 5;
+const RETRY_BACKOFF_CAP_MS = 200;
+
+/**
+ * Runs `work` in a transaction on one pooled client. On serialization failure or deadlock
+ * the transaction is rolled back and run again, at most `attemptsMax` times in all, with
+ * jittered exponential backoff. `work` must therefore not have effects outside the database.
+ */
+export async function withTransaction<T>(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const attemptsMax = options.attemptsMax ?? TRANSACTION_ATTEMPTS_MAX_DEFAULT;
+  const isolation = options.isolation ?? 'read committed';
+  for (let attempt = 1; ; attempt += 1) {
+    const client = await pool.connect();
+    let clientBroken = false;
+    try {
+      await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        clientBroken = true;
+      }
+      if (!isRetryableTransactionError(error) || attempt >= attemptsMax) throw error;
+      const backoffMs = Math.min(RETRY_BACKOFF_CAP_MS, RETRY_BACKOFF_BASE_MS * 2 ** attempt);
+      options.logger?.debug({ attempt, sql_state: sqlState(error) }, 'transaction retried');
+      await sleep(Math.round(backoffMs / 2 + Math.random() * (backoffMs / 2)));
+    } finally {
+      client.release(clientBroken);
+    }
+  }
+}
+
+const DATABASE_NAME_SHAPE = /^[a-z_][a-z0-9_]{0,62}$/u;
+
+/** The server URL with its path replaced by `databaseName`. */
+export function databaseUrl(serverUrl: string, databaseName: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${databaseName}`;
+  return url.toString();
+}
+
+/** Creates `databaseName` on the server unless it exists; safe when run concurrently. */
+export async function ensureDatabase(serverUrl: string, databaseName: string, logger?: Logger): Promise<boolean> {
+  if (!DATABASE_NAME_SHAPE.test(databaseName)) throw new Error(`unsafe database name: ${databaseName}`);
+  const client = new Client({ connectionString: databaseUrl(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
+    if (existing.rowCount === 1) return false;
+    try {
+      await client.query(`CREATE DATABASE "${databaseName}"`);
+    } catch (error) {
+      // 42P04 duplicate_database; 23505 when two CREATEs race on pg_database's unique index.
+      if (sqlState(error) === '42P04' || sqlState(error) === '23505') return false;
+      throw error;
+    }
+    logger?.info({ database: databaseName }, 'database created');
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(serverUrl: string, databaseName: string): Promise<void> {
+  if (!DATABASE_NAME_SHAPE.test(databaseName)) throw new Error(`unsafe database name: ${databaseName}`);
+  const client = new Client({ connectionString: databaseUrl(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface MigrationSettings {
+  connectionString: string;
+  /** Folder of numbered SQL files (`0001_outbox.sql`), each with `-- Up Migration`. */
+  directory: string;
+  /** Separate tables let platform and service migrations number their files independently. */
+  table: string;
+  logger?: Logger;
+}
+
+/**
+ * Applies pending migrations in one transaction under node-pg-migrate's advisory lock, so
+ * that replicas starting together migrate once. Returns the names applied.
+ */
+export async function migrate(settings: MigrationSettings): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl: settings.connectionString,
+    dir: settings.directory,
+    migrationsTable: settings.table,
+    direction: 'up',
+    count: Infinity,
+    checkOrder: true,
+    singleTransaction: true,
+    log: (message: string) => settings.logger?.debug({ migration_table: settings.table }, message),
+  });
+  const names = applied.map((migration) => migration.name);
+  if (names.length > 0) settings.logger?.info({ migrations: names, table: settings.table }, 'migrated');
+  return names;
+}
