@@ -1,0 +1,216 @@
+/**
+ * The consumer helper. Each message is validated (envelope and payload), then applied in
+ * one Postgres transaction together with an inbox row for its event id, so a redelivered
+ * event is applied once. A handler failure is retried a bounded number of times; a message
+ * that still fails, or can never be parsed, goes to the topic's `.dlq` and the consumer
+ * moves on.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Partitioners } from 'kafkajs';
+import type { Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
+import type { Pool, PoolClient } from 'pg';
+import { cloudEventEnvelope, dlqTopicOf } from '@puhui/contracts';
+import type { CloudEvent, EventData, EventDefinition } from '@puhui/contracts';
+import { withLogContext } from '@puhui/logging';
+import type { Logger } from '@puhui/logging';
+import { withTransaction } from '@puhui/postgres';
+
+export interface EventHandler<Definition extends EventDefinition = EventDefinition> {
+  definition: Definition;
+  /** Applies the event using `client`, inside the transaction that records it as processed. */
+  handle: (event: CloudEvent<EventData<Definition>>, client: PoolClient) => Promise<void>;
+}
+
+/** Keeps each handler's event type tied to its payload type. */
+export function onEvent<Definition extends EventDefinition>(
+  definition: Definition,
+  handle: EventHandler<Definition>['handle'],
+): EventHandler {
+  return { definition, handle } as unknown as EventHandler;
+}
+
+export interface ConsumerSettings {
+  kafka: Kafka;
+  pool: Pool;
+  logger: Logger;
+  groupId: string;
+  handlers: readonly EventHandler[];
+  topicPrefix?: string;
+  /** Attempts per message before it goes to the DLQ, the first included. */
+  attemptsMax?: number;
+  retryBackoffMs?: number;
+}
+
+export type MessageOutcome = 'applied' | 'duplicate' | 'ignored' | 'dead_lettered';
+
+const ATTEMPTS_MAX_DEFAULT = 5;
+const RETRY_BACKOFF_MS_DEFAULT = 100;
+// Retries happen inside one eachMessage call; keep their total well under the 30 s session timeout.
+const RETRY_BACKOFF_MS_MAX = 2000;
+
+class PoisonMessage extends Error {
+  constructor(
+    readonly reason: 'malformed_json' | 'invalid_envelope' | 'invalid_payload',
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export class EventConsumer {
+  private readonly settings: ConsumerSettings;
+  private readonly logger: Logger;
+  private readonly handlers = new Map<string, EventHandler>();
+  private readonly topics: string[];
+  private consumer: Consumer | undefined;
+  private joinedGroup: Promise<void> | undefined;
+  private dlqProducer: Producer | undefined;
+  /** Counts by outcome since start, for tests and metrics. */
+  readonly counts: Record<MessageOutcome, number> = { applied: 0, duplicate: 0, ignored: 0, dead_lettered: 0 };
+
+  constructor(settings: ConsumerSettings) {
+    this.settings = settings;
+    this.logger = settings.logger.child({ component: 'consumer', consumer_group: settings.groupId });
+    for (const handler of settings.handlers) this.handlers.set(handler.definition.type, handler);
+    const prefix = settings.topicPrefix ?? '';
+    this.topics = [...new Set(settings.handlers.map((handler) => `${prefix}${handler.definition.topic}`))];
+  }
+
+  async start(): Promise<void> {
+    const { kafka, groupId } = this.settings;
+    this.dlqProducer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await this.dlqProducer.connect();
+    this.consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    const consumer = this.consumer;
+    this.joinedGroup = new Promise((resolve) => {
+      const removeListener = consumer.on(consumer.events.GROUP_JOIN, () => {
+        removeListener();
+        resolve();
+      });
+    });
+    await this.consumer.connect();
+    // From the beginning: a new replica (a new group) must see every event ever published.
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await this.consumer.run({ eachMessage: (payload) => this.process(payload).then(() => undefined) });
+  }
+
+  /** Resolves once the consumer has joined its group and holds partitions (bounded by `timeoutMs`). */
+  async joined(timeoutMs = 30_000): Promise<void> {
+    if (this.joinedGroup === undefined) throw new Error('consumer not started');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no group join within ${timeoutMs} ms`)), timeoutMs);
+    });
+    await Promise.race([this.joinedGroup, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.dlqProducer?.disconnect();
+    this.consumer = undefined;
+    this.dlqProducer = undefined;
+  }
+
+  /** Handles one message to an outcome; throws only when even the DLQ cannot be written. */
+  async process(payload: EachMessagePayload): Promise<MessageOutcome> {
+    const { topic, partition, message } = payload;
+    let event: CloudEvent<unknown>;
+    let handler: EventHandler | undefined;
+    try {
+      ({ event, handler } = this.parse(message.value));
+    } catch (error) {
+      if (!(error instanceof PoisonMessage)) throw error;
+      return this.deadLetter(payload, error.reason, error.message, 0);
+    }
+    if (handler === undefined) {
+      this.counts.ignored += 1;
+      return 'ignored';
+    }
+    const attemptsMax = this.settings.attemptsMax ?? ATTEMPTS_MAX_DEFAULT;
+    const backoffMs = this.settings.retryBackoffMs ?? RETRY_BACKOFF_MS_DEFAULT;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const outcome = await withLogContext({ event_id: event.id, event_type: event.type }, () =>
+          this.apply(event, handler, topic, partition, message.offset),
+        );
+        this.counts[outcome] += 1;
+        return outcome;
+      } catch (error) {
+        if (attempt >= attemptsMax) {
+          return this.deadLetter(payload, 'handler_failed', String((error as Error).message ?? error), attempt);
+        }
+        this.logger.warn({ err: error, attempt, event_id: event.id }, 'event handler failed; retrying');
+        await sleep(Math.min(RETRY_BACKOFF_MS_MAX, backoffMs * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  private parse(value: Buffer | null): { event: CloudEvent<unknown>; handler: EventHandler | undefined } {
+    let json: unknown;
+    try {
+      json = JSON.parse(value?.toString('utf8') ?? '');
+    } catch (error) {
+      throw new PoisonMessage('malformed_json', (error as Error).message);
+    }
+    const envelope = cloudEventEnvelope.safeParse(json);
+    if (!envelope.success) throw new PoisonMessage('invalid_envelope', envelope.error.message);
+    const handler = this.handlers.get(envelope.data.type);
+    if (handler === undefined) return { event: envelope.data, handler };
+    const data = handler.definition.data.safeParse(envelope.data.data);
+    if (!data.success) throw new PoisonMessage('invalid_payload', data.error.message);
+    return { event: { ...envelope.data, data: data.data }, handler };
+  }
+
+  private apply(
+    event: CloudEvent<unknown>,
+    handler: EventHandler,
+    topic: string,
+    partition: number,
+    offset: string,
+  ): Promise<'applied' | 'duplicate'> {
+    return withTransaction(this.settings.pool, async (client) => {
+      const claimed = await client.query(
+        `INSERT INTO inbox_events (consumer_group, event_id, event_type, topic, kafka_partition, kafka_offset)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+        [this.settings.groupId, event.id, event.type, topic, partition, offset],
+      );
+      if (claimed.rowCount === 0) return 'duplicate';
+      await handler.handle(event as CloudEvent<EventData<EventDefinition>>, client);
+      return 'applied';
+    });
+  }
+
+  private async deadLetter(
+    { topic, partition, message }: EachMessagePayload,
+    reason: string,
+    detail: string,
+    attempts: number,
+  ): Promise<'dead_lettered'> {
+    const prefix = this.settings.topicPrefix ?? '';
+    const logicalTopic = topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
+    const headers: IHeaders = {
+      ...message.headers,
+      'puhui-dlq-reason': reason,
+      'puhui-dlq-detail': detail.slice(0, 2000),
+      'puhui-dlq-consumer-group': this.settings.groupId,
+      'puhui-dlq-attempts': String(attempts),
+      'puhui-original-topic': topic,
+      'puhui-original-partition': String(partition),
+      'puhui-original-offset': message.offset,
+    };
+    if (this.dlqProducer === undefined) throw new Error('consumer not started');
+    await this.dlqProducer.send({
+      topic: `${prefix}${dlqTopicOf(logicalTopic)}`,
+      acks: -1,
+      messages: [{ key: message.key, value: message.value, headers }],
+    });
+    this.logger.error({ reason, topic, partition, offset: message.offset, attempts }, 'message sent to the DLQ');
+    this.counts.dead_lettered += 1;
+    return 'dead_lettered';
+  }
+}

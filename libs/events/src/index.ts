@@ -1,0 +1,14 @@
+import path from 'node:path';
+
+export { createKafka, ensureTopics, kafkaReadiness } from './kafka';
+export type { Kafka, KafkaSettings, TopicSettings } from './kafka';
+export { appendEvent } from './outbox';
+export type { NewEvent } from './outbox';
+export { CLOUDEVENTS_CONTENT_TYPE, OutboxRelay } from './relay';
+export type { RelaySettings } from './relay';
+export { EventConsumer, onEvent } from './consumer';
+export type { ConsumerSettings, EventHandler, MessageOutcome } from './consumer';
+
+/** SQL migrations for the outbox and inbox tables; run them with their own migrations table. */
+export const EVENTS_MIGRATIONS_DIRECTORY = path.join(__dirname, '..', 'migrations');
+export const EVENTS_MIGRATIONS_TABLE = 'pgmigrations_events';

@@ -1,0 +1,169 @@
+/**
+ * The outbox relay: publishes unpublished outbox rows to Kafka in bounded batches, with
+ * `acks: -1` and an idempotent producer, then marks them sent. One relay per database
+ * publishes at a time (advisory lock), so rows of one key reach Kafka in outbox order.
+ *
+ * A crash after publishing and before marking leaves the rows unpublished; they are
+ * published again and consumers drop the duplicates by event id (at-least-once).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Partitioners } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { Pool, PoolClient } from 'pg';
+import type { Logger } from '@puhui/logging';
+import { withTransaction } from '@puhui/postgres';
+
+/** Any constant distinct from other advisory locks in the service database. */
+const RELAY_LOCK_KEY = 7_208_315_001;
+const BACKOFF_MS_MAX = 5000;
+export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
+
+export interface RelaySettings {
+  pool: Pool;
+  kafka: Kafka;
+  logger: Logger;
+  batchSizeMax: number;
+  pollIntervalMs: number;
+  topicPrefix?: string;
+  /** Test seam: runs after Kafka acknowledged a batch and before the rows are marked sent. */
+  afterPublish?: (positions: readonly string[]) => Promise<void> | void;
+}
+
+interface OutboxRow {
+  position: string;
+  topic: string;
+  message_key: string;
+  envelope: unknown;
+}
+
+export class OutboxRelay {
+  private readonly settings: RelaySettings;
+  private readonly logger: Logger;
+  private producer: Producer | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(settings: RelaySettings) {
+    this.settings = settings;
+    this.logger = settings.logger.child({ component: 'outbox-relay' });
+  }
+
+  /** Publishes one batch; returns how many events it published (0 when idle or not the leader). */
+  async publishBatch(): Promise<number> {
+    const producer = await this.connectedProducer();
+    return withTransaction(this.settings.pool, async (client) => {
+      if (!(await this.tryLead(client))) return 0;
+      const { rows } = await client.query<OutboxRow>(
+        `SELECT position, topic, message_key, envelope FROM outbox_events
+         WHERE published_at IS NULL ORDER BY position LIMIT $1`,
+        [this.settings.batchSizeMax],
+      );
+      if (rows.length === 0) return 0;
+      await producer.sendBatch({ acks: -1, topicMessages: this.groupByTopic(rows) });
+      const positions = rows.map((row) => row.position);
+      await this.settings.afterPublish?.(positions);
+      await client.query('UPDATE outbox_events SET published_at = now() WHERE position = ANY($1::bigint[])', [
+        positions,
+      ]);
+      return rows.length;
+    });
+  }
+
+  /** Unpublished events, for metrics and tests. */
+  async backlog(): Promise<number> {
+    const { rows } = await this.settings.pool.query<{ count: string }>(
+      'SELECT count(*) AS count FROM outbox_events WHERE published_at IS NULL',
+    );
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.publishBatch();
+        if (failures > 0) this.logger.info({ failures }, 'relay recovered');
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        await this.dropProducer();
+        // Log the first failure and then every tenth, not every retry while Kafka is away.
+        if (failures === 1 || failures % 10 === 0) {
+          this.logger.warn({ err: error, failures }, 'relay could not publish; will retry');
+        }
+      }
+      if (published < this.settings.batchSizeMax || failures > 0) {
+        const waitMs =
+          failures === 0
+            ? this.settings.pollIntervalMs
+            : Math.min(BACKOFF_MS_MAX, this.settings.pollIntervalMs * 2 ** Math.min(failures, 10));
+        await this.pause(waitMs);
+      }
+    }
+  }
+
+  private pause(milliseconds: number): Promise<void> {
+    const controller = new AbortController();
+    this.wake = () => controller.abort();
+    return sleep(milliseconds, undefined, { signal: controller.signal }).catch(() => undefined);
+  }
+
+  private async tryLead(client: PoolClient): Promise<boolean> {
+    const { rows } = await client.query<{ leading: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS leading', [
+      RELAY_LOCK_KEY,
+    ]);
+    return rows[0]?.leading === true;
+  }
+
+  private groupByTopic(rows: readonly OutboxRow[]): TopicMessages[] {
+    const byTopic = new Map<string, Message[]>();
+    for (const row of rows) {
+      const topic = `${this.settings.topicPrefix ?? ''}${row.topic}`;
+      const messages = byTopic.get(topic) ?? [];
+      messages.push({
+        key: row.message_key,
+        value: JSON.stringify(row.envelope),
+        headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE },
+      });
+      byTopic.set(topic, messages);
+    }
+    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  }
+
+  private async connectedProducer(): Promise<Producer> {
+    if (this.producer !== undefined) return this.producer;
+    // Idempotent with one request in flight: retries cannot reorder or duplicate within a batch.
+    const producer = this.settings.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    await producer.connect();
+    this.producer = producer;
+    return producer;
+  }
+
+  private async dropProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
+  }
+}
