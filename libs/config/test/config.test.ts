@@ -41,7 +41,15 @@ describe('loadConfig', () => {
   });
 
   it('returns a frozen object', () => {
-    const config = loadConfig(z.object({ LIST: z.string().default('x').transform((v) => [v]) }), {});
+    const config = loadConfig(
+      z.object({
+        LIST: z
+          .string()
+          .default('x')
+          .transform((v) => [v]),
+      }),
+      {},
+    );
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.LIST)).toBe(true);
   });

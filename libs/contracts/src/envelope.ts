@@ -68,7 +68,8 @@ export function defineEvent<Type extends string, Schema extends z.ZodType>(
   return { type, topic, data };
 }
 
-export type EventData<Definition> = Definition extends EventDefinition<string, infer Schema> ? z.output<Schema> : never;
+export type EventData<Definition> =
+  Definition extends EventDefinition<string, infer Schema> ? z.output<Schema> : never;
 
 /** Looks events up by type; both producers and consumers validate against it. */
 export class EventCatalog {

@@ -45,7 +45,11 @@ describe('CloudEvents envelope', () => {
 });
 
 describe('event catalogue', () => {
-  const approved = defineEvent('puhui.merchant.approved.v1', TOPICS.merchants, z.object({ merchant_id: z.string() }));
+  const approved = defineEvent(
+    'puhui.merchant.approved.v1',
+    TOPICS.merchants,
+    z.object({ merchant_id: z.string() }),
+  );
 
   it('finds a definition by type and lists topics', () => {
     const catalog = new EventCatalog([approved]);

@@ -66,7 +66,12 @@ export class EventConsumer {
   private joinedGroup: Promise<void> | undefined;
   private dlqProducer: Producer | undefined;
   /** Counts by outcome since start, for tests and metrics. */
-  readonly counts: Record<MessageOutcome, number> = { applied: 0, duplicate: 0, ignored: 0, dead_lettered: 0 };
+  readonly counts: Record<MessageOutcome, number> = {
+    applied: 0,
+    duplicate: 0,
+    ignored: 0,
+    dead_lettered: 0,
+  };
 
   constructor(settings: ConsumerSettings) {
     this.settings = settings;
@@ -79,7 +84,6 @@ export class EventConsumer {
   async start(): Promise<void> {
     const { kafka, groupId } = this.settings;
     this.dlqProducer = kafka.producer({
-      idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -142,7 +146,12 @@ export class EventConsumer {
         return outcome;
       } catch (error) {
         if (attempt >= attemptsMax) {
-          return this.deadLetter(payload, 'handler_failed', String((error as Error).message ?? error), attempt);
+          return this.deadLetter(
+            payload,
+            'handler_failed',
+            String((error as Error).message ?? error),
+            attempt,
+          );
         }
         this.logger.warn({ err: error, attempt, event_id: event.id }, 'event handler failed; retrying');
         await sleep(Math.min(RETRY_BACKOFF_MS_MAX, backoffMs * 2 ** (attempt - 1)));
@@ -209,7 +218,10 @@ export class EventConsumer {
       acks: -1,
       messages: [{ key: message.key, value: message.value, headers }],
     });
-    this.logger.error({ reason, topic, partition, offset: message.offset, attempts }, 'message sent to the DLQ');
+    this.logger.error(
+      { reason, topic, partition, offset: message.offset, attempts },
+      'message sent to the DLQ',
+    );
     this.counts.dead_lettered += 1;
     return 'dead_lettered';
   }

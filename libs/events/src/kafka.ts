@@ -62,7 +62,11 @@ export interface TopicSettings {
  * Creates each topic and its `.dlq` twin unless they exist. Compacted topics (DESIGN §3:
  * rules) keep the latest event per key; their DLQ twins keep everything.
  */
-export async function ensureTopics(kafka: Kafka, topics: readonly string[], settings: TopicSettings): Promise<void> {
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  settings: TopicSettings,
+): Promise<void> {
   const prefix = settings.prefix ?? '';
   const wanted: ITopicConfig[] = topics.flatMap((topic) => [
     {

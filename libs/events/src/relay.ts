@@ -125,9 +125,10 @@ export class OutboxRelay {
   }
 
   private async tryLead(client: PoolClient): Promise<boolean> {
-    const { rows } = await client.query<{ leading: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS leading', [
-      RELAY_LOCK_KEY,
-    ]);
+    const { rows } = await client.query<{ leading: boolean }>(
+      'SELECT pg_try_advisory_xact_lock($1) AS leading',
+      [RELAY_LOCK_KEY],
+    );
     return rows[0]?.leading === true;
   }
 
@@ -148,9 +149,10 @@ export class OutboxRelay {
 
   private async connectedProducer(): Promise<Producer> {
     if (this.producer !== undefined) return this.producer;
-    // Idempotent with one request in flight: retries cannot reorder or duplicate within a batch.
+    // One request in flight keeps a key's messages in order across retries. Not the
+    // idempotent producer: it wants unbounded retries, and a relay stuck retrying would hold
+    // its transaction open; a bounded retry that fails leaves the rows for the next round.
     const producer = this.settings.kafka.producer({
-      idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,

@@ -89,7 +89,9 @@ afterAll(async () => {
 describe('transactional outbox', () => {
   it('writes a row and its event in one transaction, publishes it, and applies it once', async () => {
     await createThing('thing-1', 3555);
-    const { rows } = await context.pool.query('SELECT event_type, subject, sequence, published_at FROM outbox_events');
+    const { rows } = await context.pool.query(
+      'SELECT event_type, subject, sequence, published_at FROM outbox_events',
+    );
     expect(rows).toEqual([
       { event_type: 'puhui.thing.created.v1', subject: 'thing-1', sequence: '1', published_at: null },
     ]);
@@ -188,9 +190,13 @@ describe('transactional outbox', () => {
     await relay.publishBatch();
 
     await waitFor(() => appliedCount('thing-after-poison'), { description: 'the consumer moved on' });
-    await waitFor(async () => (await messageCount(context.kafka, `${context.topicPrefix}${dlqTopicOf(TEST_TOPIC)}`)) === 3, {
-      description: 'three messages in the DLQ',
-    });
+    await waitFor(
+      async () =>
+        (await messageCount(context.kafka, `${context.topicPrefix}${dlqTopicOf(TEST_TOPIC)}`)) === 3,
+      {
+        description: 'three messages in the DLQ',
+      },
+    );
 
     const reasons = await readDlqReasons(3);
     expect(reasons.sort()).toEqual(['handler_failed', 'invalid_envelope', 'malformed_json']);
@@ -213,7 +219,10 @@ describe('transactional outbox', () => {
     );
     const exit = await child.then(
       () => ({ signal: null, stderr: '' }),
-      (error: { signal?: string; stderr?: string }) => ({ signal: error.signal ?? null, stderr: error.stderr ?? '' }),
+      (error: { signal?: string; stderr?: string }) => ({
+        signal: error.signal ?? null,
+        stderr: error.stderr ?? '',
+      }),
     );
     expect(exit).toEqual({ signal: 'SIGKILL', stderr: '' });
     expect(await messageCount(context.kafka, physicalTopic())).toBe(topicBefore + 1);
@@ -222,7 +231,9 @@ describe('transactional outbox', () => {
     const duplicatesBefore = consumer.counts.duplicate;
     expect(await relay.publishBatch()).toBe(1);
     expect(await messageCount(context.kafka, physicalTopic())).toBe(topicBefore + 2);
-    await waitFor(() => consumer.counts.duplicate > duplicatesBefore, { description: 'the duplicate skipped' });
+    await waitFor(() => consumer.counts.duplicate > duplicatesBefore, {
+      description: 'the duplicate skipped',
+    });
     expect(await appliedCount('thing-crash')).toBe(1);
   });
 });

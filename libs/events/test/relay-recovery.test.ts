@@ -81,7 +81,10 @@ it('reports Kafka not ready while it is away, and the relay catches up once it i
     expect(await relay.backlog()).toBe(1);
 
     await door.open();
-    await waitFor(async () => (await relay.backlog()) === 0, { timeoutMs: 30_000, description: 'relay caught up' });
+    await waitFor(async () => (await relay.backlog()) === 0, {
+      timeoutMs: 30_000,
+      description: 'relay caught up',
+    });
     expect(await messageCount(context.kafka, `${context.topicPrefix}${TEST_TOPIC}`)).toBe(1);
     await expect(readiness.check()).resolves.toBeUndefined();
   } finally {

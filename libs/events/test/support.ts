@@ -2,7 +2,12 @@ import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { defineEvent } from '@puhui/contracts';
-import { EVENTS_MIGRATIONS_DIRECTORY, EVENTS_MIGRATIONS_TABLE, createKafka, ensureTopics } from '@puhui/events';
+import {
+  EVENTS_MIGRATIONS_DIRECTORY,
+  EVENTS_MIGRATIONS_TABLE,
+  createKafka,
+  ensureTopics,
+} from '@puhui/events';
 import type { Logger } from '@puhui/logging';
 import { createPool, migrate } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
@@ -15,7 +20,11 @@ export const thingCreated = defineEvent(
   TEST_TOPIC,
   z.strictObject({ thing_id: z.string(), amount_minor: z.number().int() }),
 );
-export const thingFailed = defineEvent('puhui.thing.failed.v1', TEST_TOPIC, z.strictObject({ thing_id: z.string() }));
+export const thingFailed = defineEvent(
+  'puhui.thing.failed.v1',
+  TEST_TOPIC,
+  z.strictObject({ thing_id: z.string() }),
+);
 
 export interface EventsTestContext {
   database: TestDatabase;
@@ -27,7 +36,11 @@ export interface EventsTestContext {
 
 export async function setUpEventsTest(label: string, logger: Logger): Promise<EventsTestContext> {
   const database = await createTestDatabase(label);
-  await migrate({ connectionString: database.url, directory: EVENTS_MIGRATIONS_DIRECTORY, table: EVENTS_MIGRATIONS_TABLE });
+  await migrate({
+    connectionString: database.url,
+    directory: EVENTS_MIGRATIONS_DIRECTORY,
+    table: EVENTS_MIGRATIONS_TABLE,
+  });
   const pool = createPool({ connectionString: database.url, connectionsMax: 5, applicationName: label });
   await pool.query('CREATE TABLE things (id text PRIMARY KEY, amount_minor bigint NOT NULL)');
   await pool.query('CREATE TABLE applied_things (id text PRIMARY KEY, applied_count integer NOT NULL)');

@@ -68,7 +68,8 @@ function logRequests(logger: Logger): RequestHandler {
 
 /** A body must be JSON: anything else is a 415 before it is parsed. */
 function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
-  const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  const hasBody =
+    request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
   if (hasBody && !request.is(JSON_TYPES)) {
     throw new DomainError('unsupported_media_type', 'unsupported_media_type', 'Unsupported media type', {
       detail: 'Send the body as application/json.',
@@ -96,44 +97,48 @@ export function createApp(options: AppOptions): AppHandle {
   app.use(assignRequestId);
   app.use(logRequests(logger));
 
-  app.get('/healthz', (_request, response) => {
-    response.json({ status: 'ok', service: options.service });
+  route(app, '/healthz', {
+    get: (_request, response) => {
+      response.json({ status: 'ok', service: options.service });
+    },
   });
-  app.get('/readyz', async (request, response) => {
-    if (draining) {
+  route(app, '/readyz', {
+    get: async (request, response) => {
+      if (draining) {
+        const problem = problemFromDomainError(
+          new ServiceUnavailable('shutting_down', 'The service is shutting down.'),
+          request.originalUrl,
+          response.locals.requestId as string,
+        );
+        sendProblem(response, problem);
+        return;
+      }
+      const checks = options.readinessChecks ?? [];
+      const outcomes = await Promise.allSettled(
+        checks.map((check) => withTimeout(check.check(), readinessTimeoutMs, check.name)),
+      );
+      const results = Object.fromEntries(
+        checks.map((check, index) => {
+          const outcome = outcomes[index];
+          return [check.name, outcome?.status === 'fulfilled' ? 'ok' : `failing: ${String(outcome?.reason)}`];
+        }),
+      );
+      const failing = Object.entries(results).filter(([, result]) => result !== 'ok');
+      if (failing.length === 0) {
+        response.json({ status: 'ready', service: options.service, checks: results });
+        return;
+      }
+      logger.warn({ checks: results }, 'not ready');
       const problem = problemFromDomainError(
-        new ServiceUnavailable('shutting_down', 'The service is shutting down.'),
+        new DomainError('unavailable', 'not_ready', 'Not ready', {
+          detail: `Not ready: ${failing.map(([name]) => name).join(', ')} not answering.`,
+          extensions: { checks: results },
+        }),
         request.originalUrl,
         response.locals.requestId as string,
       );
       sendProblem(response, problem);
-      return;
-    }
-    const checks = options.readinessChecks ?? [];
-    const outcomes = await Promise.allSettled(
-      checks.map((check) => withTimeout(check.check(), readinessTimeoutMs, check.name)),
-    );
-    const results = Object.fromEntries(
-      checks.map((check, index) => {
-        const outcome = outcomes[index];
-        return [check.name, outcome?.status === 'fulfilled' ? 'ok' : `failing: ${String(outcome?.reason)}`];
-      }),
-    );
-    const failing = Object.entries(results).filter(([, result]) => result !== 'ok');
-    if (failing.length === 0) {
-      response.json({ status: 'ready', service: options.service, checks: results });
-      return;
-    }
-    logger.warn({ checks: results }, 'not ready');
-    const problem = problemFromDomainError(
-      new DomainError('unavailable', 'not_ready', 'Not ready', {
-        detail: `Not ready: ${failing.map(([name]) => name).join(', ')} not answering.`,
-        extensions: { checks: results },
-      }),
-      request.originalUrl,
-      response.locals.requestId as string,
-    );
-    sendProblem(response, problem);
+    },
   });
 
   app.use(requireJsonBody);
@@ -159,7 +164,7 @@ export type RouteHandlers = Partial<Record<Method, RequestHandler>>;
  * Mounts `handlers` on `path`; any other method answers 405 with an Allow header.
  * Express 5 passes a rejected promise from an async handler to the error mapper.
  */
-export function route(router: Router, path: string, handlers: RouteHandlers): void {
+export function route(router: Pick<Router, 'route'>, path: string, handlers: RouteHandlers): void {
   const methods = Object.keys(handlers) as Method[];
   const allow = methods.map((method) => method.toUpperCase()).join(', ');
   const chain = router.route(path);

@@ -17,9 +17,7 @@ import { createLogger } from '@puhui/logging';
 const checkoutBody = z.strictObject({
   currency: z.literal('CNY'),
   reference: z.string().min(1),
-  lines: z
-    .array(z.strictObject({ category: z.string(), amount_minor: z.number().int().positive() }))
-    .min(1),
+  lines: z.array(z.strictObject({ category: z.string(), amount_minor: z.number().int().positive() })).min(1),
 });
 
 function buildApp(readinessChecks = [{ name: 'postgres', check: async () => 'ok' }]) {
@@ -57,7 +55,8 @@ function buildApp(readinessChecks = [{ name: 'postgres', check: async () => 'ok'
             unauthenticated: () => new Unauthenticated(),
             forbidden: () => new Forbidden(),
             not_found: () => new NotFound('Checkout chk_1'),
-            conflict: () => new Conflict('illegal_transition', 'Cannot approve.', { current_status: 'draft' }),
+            conflict: () =>
+              new Conflict('illegal_transition', 'Cannot approve.', { current_status: 'draft' }),
             unprocessable: () => new Unprocessable('refund_exceeds_remaining', 'Too much.'),
             rate_limited: () => new RateLimited(7),
             unavailable: () => new ServiceUnavailable('rate_sheet_unavailable', 'No rate sheet.'),
@@ -105,7 +104,11 @@ describe('bad input is a 4xx problem+json, never a 500 or a stack trace', () => 
       .send('{"currency": "CNY",');
     expect(response.status).toBe(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.body).toMatchObject({ status: 400, code: 'malformed_json', instance: '/v1/checkouts/chk_1' });
+    expect(response.body).toMatchObject({
+      status: 400,
+      code: 'malformed_json',
+      instance: '/v1/checkouts/chk_1',
+    });
     expect(JSON.stringify(response.body)).not.toMatch(/at .*\.js|SyntaxError/);
   });
 
@@ -113,10 +116,17 @@ describe('bad input is a 4xx problem+json, never a 500 or a stack trace', () => 
     const { app } = buildApp();
     const response = await request(app)
       .post('/v1/checkouts/nope')
-      .send({ currency: 'USD', reference: 7, lines: [{ category: 'any', amount_minor: -5, colour: 'red' }], extra: 1 });
+      .send({
+        currency: 'USD',
+        reference: 7,
+        lines: [{ category: 'any', amount_minor: -5, colour: 'red' }],
+        extra: 1,
+      });
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('validation_failed');
-    const names = response.body.invalid_params.map((param: { in: string; name: string }) => `${param.in}:${param.name}`);
+    const names = response.body.invalid_params.map(
+      (param: { in: string; name: string }) => `${param.in}:${param.name}`,
+    );
     expect(names.sort()).toEqual(
       [
         'path:id',
@@ -147,7 +157,10 @@ describe('bad input is a 4xx problem+json, never a 500 or a stack trace', () => 
 
   it('answers a non-JSON body with 415', async () => {
     const { app } = buildApp();
-    const response = await request(app).post('/v1/checkouts/chk_1').set('Content-Type', 'text/plain').send('hello');
+    const response = await request(app)
+      .post('/v1/checkouts/chk_1')
+      .set('Content-Type', 'text/plain')
+      .send('hello');
     expect(response.status).toBe(415);
     expect(response.body.code).toBe('unsupported_media_type');
   });

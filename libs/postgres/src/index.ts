@@ -117,7 +117,11 @@ export function databaseUrl(serverUrl: string, databaseName: string): string {
 }
 
 /** Creates `databaseName` on the server unless it exists; safe when run concurrently. */
-export async function ensureDatabase(serverUrl: string, databaseName: string, logger?: Logger): Promise<boolean> {
+export async function ensureDatabase(
+  serverUrl: string,
+  databaseName: string,
+  logger?: Logger,
+): Promise<boolean> {
   if (!DATABASE_NAME_SHAPE.test(databaseName)) throw new Error(`unsafe database name: ${databaseName}`);
   const client = new Client({ connectionString: databaseUrl(serverUrl, 'postgres') });
   await client.connect();

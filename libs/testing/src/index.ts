@@ -92,7 +92,9 @@ export async function waitFor<T>(
     await sleep(intervalMs);
   }
   const cause = lastError === undefined ? '' : ` (last error: ${String(lastError)})`;
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.description ?? 'condition'}${cause}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${options.description ?? 'condition'}${cause}`,
+  );
 }
 
 export interface CapturedLogger {
@@ -114,3 +116,5 @@ export function captureLogger(service = 'test', level: 'debug' | 'info' | 'warn'
   });
   return { logger: createLogger({ service, level, destination }), lines, text: () => raw.join('') };
 }
+export { expectServiceBootsAndStops } from './service';
+export type { BootableService } from './service';

@@ -82,7 +82,12 @@ async function startLocalKafka(): Promise<void> {
   });
 }
 
-async function requireLocal(name: string, url: string, defaultPort: number, howToStart: string): Promise<void> {
+async function requireLocal(
+  name: string,
+  url: string,
+  defaultPort: number,
+  howToStart: string,
+): Promise<void> {
   const { host, port } = hostAndPort(url, defaultPort);
   if (!(await canConnect(host, port))) {
     throw new Error(`${name} does not answer on ${host}:${port}. ${howToStart}`);
@@ -142,7 +147,7 @@ export async function resolveInfrastructure(environment = process.env): Promise<
         'Redis',
         LOCAL.redis,
         6379,
-        "Start it with 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\"', or set REDIS_URL.",
+        'Start it with \'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ""\', or set REDIS_URL.',
       ),
   );
   const kafka = await resolve(

@@ -1,0 +1,63 @@
+/**
+ * Redis for caching (DESIGN §7): a client with bounded connect and command timeouts, so
+ * that a slow or absent Redis costs a bounded wait and a cache miss, never a hung request.
+ */
+import Redis from 'ioredis';
+import type { Logger } from '@puhui/logging';
+
+export type { Redis } from 'ioredis';
+
+export interface RedisSettings {
+  url: string;
+  logger?: Logger;
+  connectTimeoutMs?: number;
+  /** Upper bound for one command, queueing included. */
+  commandTimeoutMs?: number;
+  /** Prepended to every key (tests share one Redis). */
+  keyPrefix?: string;
+}
+
+const CONNECT_TIMEOUT_MS_DEFAULT = 2000;
+const COMMAND_TIMEOUT_MS_DEFAULT = 500;
+const RECONNECT_DELAY_MS_MAX = 2000;
+
+export function createRedis(settings: RedisSettings): Redis {
+  const logger = settings.logger?.child({ component: 'redis' });
+  const redis = new Redis(settings.url, {
+    connectTimeout: settings.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT,
+    commandTimeout: settings.commandTimeoutMs ?? COMMAND_TIMEOUT_MS_DEFAULT,
+    maxRetriesPerRequest: 1,
+    // commandTimeout only starts once a command is written: without an offline queue a
+    // command issued while Redis is unreachable (or not yet ready) fails at once instead.
+    enableOfflineQueue: false,
+    keyPrefix: settings.keyPrefix ?? '',
+    retryStrategy: (attempt) => Math.min(attempt * 100, RECONNECT_DELAY_MS_MAX),
+  });
+  let reportedDown = false;
+  redis.on('error', (error) => {
+    // Report once per outage: ioredis emits on every reconnect attempt.
+    if (!reportedDown) logger?.warn({ err: error }, 'redis unavailable');
+    reportedDown = true;
+  });
+  redis.on('ready', () => {
+    if (reportedDown) logger?.info('redis back');
+    reportedDown = false;
+  });
+  return redis;
+}
+
+/** Readiness: Redis answers PING within the command timeout. */
+export async function pingRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`);
+  const answer = await redis.ping();
+  if (answer !== 'PONG') throw new Error(`unexpected PING answer: ${answer}`);
+}
+
+/** Closes gracefully (QUIT), or drops the connection if Redis does not answer. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Boots a Puhui service the same way every time: config → logger → its own database
+ * (created on demand) and migrations → pools and clients → HTTP with health and readiness
+ * → outbox relay and consumers. Kafka may be away at start-up: the service starts, reports
+ * not-ready, and topic creation, relay and consumers catch up when it is back.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Router } from 'express';
+import { closeRedis, createRedis, pingRedis } from '@puhui/cache';
+import type { Redis } from '@puhui/cache';
+import type { PlatformConfig } from '@puhui/config';
+import {
+  EVENTS_MIGRATIONS_DIRECTORY,
+  EVENTS_MIGRATIONS_TABLE,
+  OutboxRelay,
+  createKafka,
+  ensureTopics,
+  kafkaReadiness,
+} from '@puhui/events';
+import type { EventConsumer, Kafka } from '@puhui/events';
+import { createApp, startHttpServer } from '@puhui/http';
+import type { Closer, RunningServer } from '@puhui/http';
+import { createLogger } from '@puhui/logging';
+import type { Logger } from '@puhui/logging';
+import { createPool, databaseUrl, ensureDatabase, migrate, pingPostgres } from '@puhui/postgres';
+import type { Pool } from '@puhui/postgres';
+
+export interface ServiceConfig extends PlatformConfig {
+  PORT: number;
+  DATABASE_NAME: string;
+}
+
+export interface ServiceDependencies<Config extends ServiceConfig = ServiceConfig> {
+  config: Config;
+  logger: Logger;
+  pool: Pool;
+  redis: Redis;
+  kafka: Kafka;
+}
+
+export interface ServiceDefinition<Config extends ServiceConfig = ServiceConfig> {
+  /** e.g. `merchant-onboarding`; also the CloudEvents `source` and the Kafka client id. */
+  name: string;
+  config: Config;
+  /** The service's own numbered SQL migrations. */
+  migrationsDirectory: string;
+  /** Topics the service publishes to; created (with `.dlq` twins) when Kafka answers. */
+  publishes: readonly string[];
+  routes?: (router: Router, dependencies: ServiceDependencies<Config>) => void;
+  consumers?: (dependencies: ServiceDependencies<Config>) => EventConsumer[];
+}
+
+export interface RunningService<Config extends ServiceConfig = ServiceConfig> {
+  url: string;
+  port: number;
+  dependencies: ServiceDependencies<Config>;
+  relay: OutboxRelay;
+  server: RunningServer;
+  shutdown: (reason?: string) => Promise<void>;
+}
+
+const KAFKA_SETUP_BACKOFF_MS_MAX = 5000;
+
+/**
+ * Retries `attempt` with capped backoff until it succeeds or `stopped()`; used for the
+ * Kafka-side setup that must not block start-up.
+ */
+async function keepTrying(
+  what: string,
+  attempt: () => Promise<void>,
+  stopped: () => boolean,
+  logger: Logger,
+): Promise<void> {
+  for (let failures = 0; !stopped(); failures += 1) {
+    try {
+      await attempt();
+      if (failures > 0) logger.info({ what, failures }, 'kafka setup recovered');
+      return;
+    } catch (error) {
+      if (failures === 0 || failures % 10 === 0)
+        logger.warn({ err: error, what }, 'kafka setup failed; retrying');
+      await sleep(Math.min(KAFKA_SETUP_BACKOFF_MS_MAX, 200 * 2 ** Math.min(failures, 5)));
+    }
+  }
+}
+
+export async function startService<Config extends ServiceConfig>(
+  definition: ServiceDefinition<Config>,
+  options: { handleSignals?: boolean; logger?: Logger } = {},
+): Promise<RunningService<Config>> {
+  const { config, name } = definition;
+  const logger = options.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
+  await ensureDatabase(config.POSTGRES_URL, config.DATABASE_NAME, logger);
+  const connectionString = databaseUrl(config.POSTGRES_URL, config.DATABASE_NAME);
+  await migrate({
+    connectionString,
+    directory: EVENTS_MIGRATIONS_DIRECTORY,
+    table: EVENTS_MIGRATIONS_TABLE,
+    logger,
+  });
+  await migrate({
+    connectionString,
+    directory: definition.migrationsDirectory,
+    table: 'pgmigrations',
+    logger,
+  });
+
+  const pool = createPool({
+    connectionString,
+    connectionsMax: config.POSTGRES_POOL_SIZE_MAX,
+    applicationName: name,
+    logger,
+  });
+  const redis = createRedis({ url: config.REDIS_URL, logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: name, logger });
+  const dependencies: ServiceDependencies<Config> = { config, logger, pool, redis, kafka };
+  const topicPrefix = config.KAFKA_TOPIC_PREFIX;
+
+  const relay = new OutboxRelay({
+    pool,
+    kafka,
+    logger,
+    batchSizeMax: config.OUTBOX_BATCH_SIZE_MAX,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    topicPrefix,
+  });
+  const consumers = definition.consumers?.(dependencies) ?? [];
+  let stopping = false;
+  const kafkaSetup = (async () => {
+    await keepTrying(
+      'ensure topics',
+      () =>
+        ensureTopics(kafka, definition.publishes, {
+          partitions: config.KAFKA_TOPIC_PARTITIONS,
+          replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+          prefix: topicPrefix,
+        }),
+      () => stopping,
+      logger,
+    );
+    if (!stopping) relay.start();
+    for (const consumer of consumers) {
+      await keepTrying(
+        'start consumer',
+        () => consumer.start(),
+        () => stopping,
+        logger,
+      );
+    }
+  })();
+
+  const kafkaCheck = kafkaReadiness(kafka);
+  const handle = createApp({
+    service: name,
+    logger,
+    bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
+    readinessChecks: [
+      { name: 'postgres', check: () => pingPostgres(pool) },
+      { name: 'redis', check: () => pingRedis(redis) },
+      { name: 'kafka', check: () => kafkaCheck.check() },
+    ],
+    routes: (router) => definition.routes?.(router, dependencies),
+  });
+  const closers: Closer[] = [
+    {
+      name: 'kafka setup',
+      close: async () => {
+        stopping = true;
+        await kafkaSetup;
+      },
+    },
+    ...consumers.map((consumer, index) => ({ name: `consumer ${index + 1}`, close: () => consumer.stop() })),
+    { name: 'outbox relay', close: () => relay.stop() },
+    { name: 'kafka readiness', close: () => kafkaCheck.close() },
+    { name: 'redis', close: () => closeRedis(redis) },
+    { name: 'postgres pool', close: () => pool.end() },
+  ];
+  const server = await startHttpServer({
+    handle,
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    closers,
+    handleSignals: options.handleSignals ?? false,
+  });
+  return { url: server.url, port: server.port, dependencies, relay, server, shutdown: server.shutdown };
+}

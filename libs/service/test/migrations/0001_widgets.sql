@@ -1,0 +1,2 @@
+-- Up Migration
+CREATE TABLE widgets (id text PRIMARY KEY);

@@ -1,0 +1,17 @@
+import path from 'node:path';
+import { TOPICS } from '@puhui/contracts';
+import type { ServiceDefinition } from '@puhui/service';
+import type { MerchantOnboardingConfig } from './config';
+
+export const SERVICE_NAME = 'merchant-onboarding';
+
+export function merchantOnboardingService(
+  config: MerchantOnboardingConfig,
+): ServiceDefinition<MerchantOnboardingConfig> {
+  return {
+    name: SERVICE_NAME,
+    config,
+    migrationsDirectory: path.join(__dirname, '..', 'migrations'),
+    publishes: [TOPICS.merchants],
+  };
+}
