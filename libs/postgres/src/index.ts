@@ -163,21 +163,29 @@ export interface MigrationSettings {
 }
 
 /**
- * Applies pending migrations in one transaction under node-pg-migrate's advisory lock, so
- * that replicas starting together migrate once. Returns the names applied.
+ * Applies pending migrations in one transaction and returns the names applied. Replicas
+ * starting together wait for each other on an advisory lock (node-pg-migrate's own lock
+ * fails instead of waiting), so exactly one migrates and the others find nothing to do.
  */
 export async function migrate(settings: MigrationSettings): Promise<string[]> {
-  const applied = await runner({
-    databaseUrl: settings.connectionString,
-    dir: settings.directory,
-    migrationsTable: settings.table,
-    direction: 'up',
-    count: Infinity,
-    checkOrder: true,
-    singleTransaction: true,
-    log: (message: string) => settings.logger?.debug({ migration_table: settings.table }, message),
-  });
-  const names = applied.map((migration) => migration.name);
-  if (names.length > 0) settings.logger?.info({ migrations: names, table: settings.table }, 'migrated');
-  return names;
+  const client = new Client({ connectionString: settings.connectionString });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`migrate:${settings.table}`]);
+    const applied = await runner({
+      dbClient: client,
+      dir: settings.directory,
+      migrationsTable: settings.table,
+      direction: 'up',
+      count: Infinity,
+      checkOrder: true,
+      singleTransaction: true,
+      log: (message: string) => settings.logger?.debug({ migration_table: settings.table }, message),
+    });
+    const names = applied.map((migration) => migration.name);
+    if (names.length > 0) settings.logger?.info({ migrations: names, table: settings.table }, 'migrated');
+    return names;
+  } finally {
+    await client.end();
+  }
 }

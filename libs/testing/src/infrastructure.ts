@@ -55,9 +55,9 @@ function hostAndPort(address: string, defaultPort: number): { host: string; port
   return { host: url.hostname, port: url.port === '' ? defaultPort : Number(url.port) };
 }
 
-async function dockerAnswers(): Promise<boolean> {
-  const socketPresent = existsSync('/var/run/docker.sock') || process.env.DOCKER_HOST !== undefined;
-  if (!socketPresent || process.env.PUHUI_TESTCONTAINERS === 'off') return false;
+async function dockerAnswers(environment: NodeJS.ProcessEnv): Promise<boolean> {
+  const socketPresent = existsSync('/var/run/docker.sock') || environment.DOCKER_HOST !== undefined;
+  if (!socketPresent || environment.PUHUI_TESTCONTAINERS === 'off') return false;
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');
     let timer: NodeJS.Timeout | undefined;
@@ -102,7 +102,7 @@ export async function resolveInfrastructure(environment = process.env): Promise<
     kafka: environment.KAFKA_BROKERS,
   };
   const needsMore = Object.values(fromEnvironment).some((value) => value === undefined || value === '');
-  const useContainers = needsMore && (await dockerAnswers());
+  const useContainers = needsMore && (await dockerAnswers(environment));
 
   const resolve = async (
     name: keyof typeof LOCAL,
