@@ -67,6 +67,23 @@ export interface LoggerSettings {
   destination?: DestinationStream;
 }
 
+/** A destination that keeps every line in memory: for tests that read or scan logs. */
+export function memoryDestination(): {
+  destination: DestinationStream;
+  lines: Record<string, unknown>[];
+  raw: string[];
+} {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const destination: DestinationStream = {
+    write(line: string) {
+      raw.push(line);
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  };
+  return { destination, lines, raw };
+}
+
 export function createLogger(settings: LoggerSettings): Logger {
   const destination = settings.destination ?? pino.destination({ dest: 1, sync: false });
   return pino(

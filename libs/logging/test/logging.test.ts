@@ -1,16 +1,7 @@
-import { Writable } from 'node:stream';
-import { createLogger, maskCardNumbers, withLogContext } from '@puhui/logging';
+import { createLogger, maskCardNumbers, memoryDestination, withLogContext } from '@puhui/logging';
 
 function collectingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const raw: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      raw.push(String(chunk));
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
+  const { destination, lines, raw } = memoryDestination();
   return { logger: createLogger({ service: 'test-service', level: 'debug', destination }), lines, raw };
 }
 

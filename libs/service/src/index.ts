@@ -8,7 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Router } from 'express';
 import { closeRedis, createRedis, pingRedis } from '@puhui/cache';
 import type { Redis } from '@puhui/cache';
+import { platformEnvironment, port } from '@puhui/config';
 import type { PlatformConfig } from '@puhui/config';
+import { z } from 'zod';
 import {
   EVENTS_MIGRATIONS_DIRECTORY,
   EVENTS_MIGRATIONS_TABLE,
@@ -28,6 +30,17 @@ import type { Pool } from '@puhui/postgres';
 export interface ServiceConfig extends PlatformConfig {
   PORT: number;
   DATABASE_NAME: string;
+}
+
+/** The platform settings plus the two every service sets its own default for. */
+export function serviceEnvironment(defaults: { port: number; databaseName: string }) {
+  return platformEnvironment.extend({
+    PORT: port.default(defaults.port),
+    DATABASE_NAME: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/u)
+      .default(defaults.databaseName),
+  });
 }
 
 export interface ServiceDependencies<Config extends ServiceConfig = ServiceConfig> {

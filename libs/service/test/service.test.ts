@@ -1,13 +1,12 @@
 import path from 'node:path';
-import { z } from 'zod';
-import { loadConfig, platformEnvironment, port } from '@puhui/config';
+import { loadConfig } from '@puhui/config';
 import { dropDatabase } from '@puhui/postgres';
-import { startService } from '@puhui/service';
+import { serviceEnvironment, startService } from '@puhui/service';
 import type { ServiceConfig } from '@puhui/service';
 import { captureLogger, testPostgresUrl, uniqueSuffix } from '@puhui/testing';
 
 function testConfig(overrides: Record<string, string> = {}): ServiceConfig {
-  return loadConfig(platformEnvironment.extend({ PORT: port.default(0), DATABASE_NAME: z.string() }), {
+  return loadConfig(serviceEnvironment({ port: 0, databaseName: 'unused' }), {
     ...process.env,
     PORT: '0',
     DATABASE_NAME: `test_service_${uniqueSuffix()}`,

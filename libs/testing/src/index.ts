@@ -3,10 +3,9 @@
  * gets its own database, topic prefix and Redis key prefix, and cleans up after itself.
  */
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { createLogger } from '@puhui/logging';
+import { createLogger, memoryDestination } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
 
 export { canConnect, resolveInfrastructure } from './infrastructure';
@@ -105,15 +104,7 @@ export interface CapturedLogger {
 }
 
 export function captureLogger(service = 'test', level: 'debug' | 'info' | 'warn' = 'debug'): CapturedLogger {
-  const lines: Record<string, unknown>[] = [];
-  const raw: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      raw.push(String(chunk));
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
+  const { destination, lines, raw } = memoryDestination();
   return { logger: createLogger({ service, level, destination }), lines, text: () => raw.join('') };
 }
 export { expectServiceBootsAndStops } from './service';

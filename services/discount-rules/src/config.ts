@@ -1,9 +1,10 @@
-import { z } from 'zod';
-import { loadConfig, platformEnvironment, port } from '@puhui/config';
+import type { z } from 'zod';
+import { loadConfig } from '@puhui/config';
+import { serviceEnvironment } from '@puhui/service';
 
-export const discountRulesEnvironment = platformEnvironment.extend({
-  PORT: port.default(4102),
-  DATABASE_NAME: z.string().default('puhui_discount_rules'),
+export const discountRulesEnvironment = serviceEnvironment({
+  port: 4102,
+  databaseName: 'puhui_discount_rules',
 });
 export type DiscountRulesConfig = z.infer<typeof discountRulesEnvironment>;
 

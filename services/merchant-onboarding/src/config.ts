@@ -1,9 +1,10 @@
-import { z } from 'zod';
-import { loadConfig, platformEnvironment, port } from '@puhui/config';
+import type { z } from 'zod';
+import { loadConfig } from '@puhui/config';
+import { serviceEnvironment } from '@puhui/service';
 
-export const merchantOnboardingEnvironment = platformEnvironment.extend({
-  PORT: port.default(4101),
-  DATABASE_NAME: z.string().default('puhui_merchant_onboarding'),
+export const merchantOnboardingEnvironment = serviceEnvironment({
+  port: 4101,
+  databaseName: 'puhui_merchant_onboarding',
 });
 export type MerchantOnboardingConfig = z.infer<typeof merchantOnboardingEnvironment>;
 

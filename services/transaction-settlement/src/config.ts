@@ -1,9 +1,10 @@
-import { z } from 'zod';
-import { loadConfig, platformEnvironment, port } from '@puhui/config';
+import type { z } from 'zod';
+import { loadConfig } from '@puhui/config';
+import { serviceEnvironment } from '@puhui/service';
 
-export const transactionSettlementEnvironment = platformEnvironment.extend({
-  PORT: port.default(4103),
-  DATABASE_NAME: z.string().default('puhui_transaction_settlement'),
+export const transactionSettlementEnvironment = serviceEnvironment({
+  port: 4103,
+  databaseName: 'puhui_transaction_settlement',
 });
 export type TransactionSettlementConfig = z.infer<typeof transactionSettlementEnvironment>;
 
