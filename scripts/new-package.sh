@@ -17,6 +17,7 @@ cat > "$dir/package.json" <<JSON
   "scripts": {
     "build": "tsc -p tsconfig.build.json",
     "typecheck": "tsc -p tsconfig.json --noEmit",
+    "lint": "eslint . --max-warnings 0",
     "test": "jest"
   }
 }

@@ -1,1 +1,3 @@
 export * from './envelope';
+export * from './ids';
+export * from './merchants';

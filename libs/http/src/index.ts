@@ -6,3 +6,5 @@ export { startHttpServer } from './server';
 export type { Closer, RunningServer, ServerOptions } from './server';
 export { parseRequest } from './validation';
 export type { InvalidRequestParam, ParsedRequest, RequestPart } from './validation';
+export { authenticate } from './auth';
+export type { AuthenticationSettings } from './auth';

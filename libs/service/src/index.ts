@@ -12,6 +12,11 @@ import { platformEnvironment, port } from '@puhui/config';
 import type { PlatformConfig } from '@puhui/config';
 import { z } from 'zod';
 import {
+  DEVELOPMENT_FIELD_KEY,
+  DEVELOPMENT_IDENTITY_HASH_KEY,
+  DEVELOPMENT_TOKEN_SECRET,
+} from '@puhui/security';
+import {
   EVENTS_MIGRATIONS_DIRECTORY,
   EVENTS_MIGRATIONS_TABLE,
   OutboxRelay,
@@ -30,6 +35,9 @@ import type { Pool } from '@puhui/postgres';
 export interface ServiceConfig extends PlatformConfig {
   PORT: number;
   DATABASE_NAME: string;
+  OPERATOR_TOKEN_SECRET: string;
+  FIELD_ENCRYPTION_KEY: string;
+  IDENTITY_HASH_KEY: string;
 }
 
 /** The platform settings plus the two every service sets its own default for. */
@@ -40,7 +48,25 @@ export function serviceEnvironment(defaults: { port: number; databaseName: strin
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/u)
       .default(defaults.databaseName),
+    /** HS256 secret of operator bearer tokens (`npm run token -- admin`). */
+    OPERATOR_TOKEN_SECRET: z.string().min(32).default(DEVELOPMENT_TOKEN_SECRET),
+    /** AES-256-GCM key (32 bytes, base64) sealing account numbers; shared with settlement. */
+    FIELD_ENCRYPTION_KEY: z.base64().default(DEVELOPMENT_FIELD_KEY),
+    /** HMAC key for matching hashes of ID, account and card numbers. */
+    IDENTITY_HASH_KEY: z.string().min(32).default(DEVELOPMENT_IDENTITY_HASH_KEY),
   });
+}
+
+/** Development defaults must never protect production data. */
+function refuseDevelopmentSecrets(config: ServiceConfig): void {
+  if (config.NODE_ENV !== 'production') return;
+  const defaulted = [
+    config.OPERATOR_TOKEN_SECRET === DEVELOPMENT_TOKEN_SECRET && 'OPERATOR_TOKEN_SECRET',
+    config.FIELD_ENCRYPTION_KEY === DEVELOPMENT_FIELD_KEY && 'FIELD_ENCRYPTION_KEY',
+    config.IDENTITY_HASH_KEY === DEVELOPMENT_IDENTITY_HASH_KEY && 'IDENTITY_HASH_KEY',
+  ].filter(Boolean);
+  if (defaulted.length > 0)
+    throw new Error(`Set ${defaulted.join(', ')}: development defaults are refused in production.`);
 }
 
 export interface ServiceDependencies<Config extends ServiceConfig = ServiceConfig> {
@@ -102,6 +128,7 @@ export async function startService<Config extends ServiceConfig>(
   options: { handleSignals?: boolean; logger?: Logger } = {},
 ): Promise<RunningService<Config>> {
   const { config, name } = definition;
+  refuseDevelopmentSecrets(config);
   const logger = options.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
   await ensureDatabase(config.POSTGRES_URL, config.DATABASE_NAME, logger);
   const connectionString = databaseUrl(config.POSTGRES_URL, config.DATABASE_NAME);

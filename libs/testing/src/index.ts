@@ -107,5 +107,7 @@ export function captureLogger(service = 'test', level: 'debug' | 'info' | 'warn'
   const { destination, lines, raw } = memoryDestination();
   return { logger: createLogger({ service, level, destination }), lines, text: () => raw.join('') };
 }
-export { expectServiceBootsAndStops } from './service';
-export type { BootableService } from './service';
+export { expectServiceBootsAndStops, startTestService } from './service';
+export type { BootableService, TestService } from './service';
+export { recordTopic } from './kafka';
+export type { RecordedMessage, TopicRecorder } from './kafka';

@@ -1,45 +1,75 @@
 /**
- * The boot check every service's test suite runs: start the service on a fresh database
- * and topic prefix, see it healthy and ready on the real infrastructure, shut it down.
+ * Starting a service for a test on its own database and topic prefix, and the boot check
+ * every service's suite runs.
  */
 import { Client } from 'pg';
-import { uniqueSuffix, waitFor } from './index';
+import { testPostgresUrl, uniqueSuffix, waitFor } from './index';
 
 export interface BootableService {
   url: string;
   shutdown: (reason?: string) => Promise<void>;
 }
 
-export async function expectServiceBootsAndStops(
-  start: (environment: Record<string, string | undefined>) => Promise<BootableService>,
-): Promise<void> {
-  const databaseName = `test_boot_${uniqueSuffix()}`;
-  const service = await start({
+export interface TestService<Service extends BootableService> {
+  service: Service;
+  url: string;
+  environment: Record<string, string | undefined>;
+  topicPrefix: string;
+  /** Shuts the service down and drops its database. */
+  close: () => Promise<void>;
+}
+
+export async function startTestService<Service extends BootableService>(
+  start: (environment: Record<string, string | undefined>) => Promise<Service>,
+  overrides: Record<string, string> = {},
+): Promise<TestService<Service>> {
+  const databaseName = `test_svc_${uniqueSuffix()}`;
+  const topicPrefix = `test.${uniqueSuffix()}.`;
+  const environment = {
     ...process.env,
     PORT: '0',
     DATABASE_NAME: databaseName,
-    KAFKA_TOPIC_PREFIX: `test.${uniqueSuffix()}.`,
+    KAFKA_TOPIC_PREFIX: topicPrefix,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     SHUTDOWN_GRACE_MS: '1000',
-  });
+    OUTBOX_POLL_INTERVAL_MS: '20',
+    ...overrides,
+  };
+  const service = await start(environment);
+  return {
+    service,
+    url: service.url,
+    environment,
+    topicPrefix,
+    close: async () => {
+      await service.shutdown('test over');
+      const admin = new Client({ connectionString: `${testPostgresUrl()}/postgres` });
+      await admin.connect();
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+export async function expectServiceBootsAndStops(
+  start: (environment: Record<string, string | undefined>) => Promise<BootableService>,
+): Promise<void> {
+  const running = await startTestService(start);
   try {
-    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
     const ready = await waitFor(
       async () => {
-        const response = await fetch(`${service.url}/readyz`);
+        const response = await fetch(`${running.url}/readyz`);
         return response.status === 200 ? ((await response.json()) as { checks: unknown }) : undefined;
       },
       { description: 'service ready' },
     );
     expect(ready.checks).toEqual({ postgres: 'ok', redis: 'ok', kafka: 'ok' });
   } finally {
-    await service.shutdown('boot check over');
-    const admin = new Client({
-      connectionString: `${process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432'}/postgres`,
-    });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-    await admin.end();
+    await running.close();
   }
-  await expect(fetch(`${service.url}/healthz`)).rejects.toThrow();
+  await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
 }
