@@ -2,6 +2,7 @@ import path from 'node:path';
 import { TOPICS } from '@puhui/contracts';
 import type { ServiceDefinition } from '@puhui/service';
 import type { MerchantOnboardingConfig } from './config';
+import { merchantRoutes } from './http/routes';
 
 export const SERVICE_NAME = 'merchant-onboarding';
 
@@ -13,5 +14,6 @@ export function merchantOnboardingService(
     config,
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),
     publishes: [TOPICS.merchants],
+    routes: merchantRoutes,
   };
 }

@@ -1,0 +1,176 @@
+/**
+ * The merchant and its lifecycle, as plain data and functions (no I/O).
+ *
+ *   draft ─submit→ submitted ─start_review→ in_review ─approve→ active ⇄ suspended
+ *     ↑                                        │reject                 │
+ *     └───────── rejected ←────────────────────┘          (any) ─terminate→ terminated
+ *
+ * A rejected application is corrected and submitted again under the same id. On an active
+ * or suspended merchant, changing who gets paid (settlement account) or what it is
+ * (identity, category) is held as a pending change until approved, while checkouts go on.
+ */
+import type { MerchantCategory, MerchantStatus } from '@puhui/contracts';
+import { Conflict, Unprocessable } from '@puhui/errors';
+
+export interface Contact {
+  name: string;
+  mobile: string;
+  email: string;
+}
+
+/** The ID number itself is never kept: masked for people, keyed hash for matching. */
+export interface LegalRepresentative {
+  name: string;
+  id_number_masked: string;
+  id_number_hash: string;
+}
+
+export interface SettlementAccount {
+  account_type: 'corporate' | 'personal';
+  account_name: string;
+  account_number_masked: string;
+  account_number_last4: string;
+  account_number_sealed: string;
+  account_number_hash: string;
+  bank_name: string;
+  branch_code: string;
+}
+
+export interface Outlet {
+  outlet_id: string;
+  name: string;
+  address: string;
+}
+
+/** Fields whose change on an approved merchant needs a new review. */
+export const REVIEWED_FIELDS = [
+  'legal_name',
+  'credit_code',
+  'legal_representative',
+  'category',
+  'mcc',
+  'settlement_account',
+] as const;
+export type ReviewedField = (typeof REVIEWED_FIELDS)[number];
+
+export interface ApplicationFields {
+  legal_name: string;
+  display_name: string | null;
+  credit_code: string | null;
+  category: MerchantCategory | null;
+  mcc: string | null;
+  region_code: string | null;
+  address: string | null;
+  contact: Contact | null;
+  legal_representative: LegalRepresentative | null;
+  settlement_account: SettlementAccount | null;
+  outlets: Outlet[];
+}
+
+export type PendingChange = Partial<Pick<ApplicationFields, ReviewedField>> & {
+  requested_at: string;
+  requested_by: string;
+};
+
+export interface Merchant extends ApplicationFields {
+  merchant_id: string;
+  status: MerchantStatus;
+  pending_change: PendingChange | null;
+  status_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  submitted_at: string | null;
+  decided_at: string | null;
+  decided_by: string | null;
+}
+
+/** What an application still lacks before it can be submitted, in form order. */
+export function requirementsOf(fields: ApplicationFields): string[] {
+  const missing: string[] = [];
+  const required: Array<keyof ApplicationFields> = [
+    'display_name',
+    'credit_code',
+    'category',
+    'mcc',
+    'region_code',
+    'address',
+    'contact',
+    'legal_representative',
+    'settlement_account',
+  ];
+  for (const field of required) if (fields[field] === null) missing.push(field);
+  if (fields.outlets.length === 0) missing.push('outlets');
+  return missing;
+}
+
+/** A corporate account must be in the merchant's legal name (who is paid is who signed). */
+export function accountNameProblem(
+  fields: Pick<ApplicationFields, 'legal_name' | 'settlement_account'>,
+): string | null {
+  const account = fields.settlement_account;
+  if (account === null || account.account_type !== 'corporate') return null;
+  return account.account_name.trim() === fields.legal_name.trim()
+    ? null
+    : 'must equal the legal name for a corporate account';
+}
+
+export type LifecycleAction =
+  'submit' | 'start_review' | 'approve' | 'reject' | 'suspend' | 'reinstate' | 'terminate';
+
+export const LIFECYCLE: Record<LifecycleAction, { from: readonly MerchantStatus[]; to: MerchantStatus }> = {
+  submit: { from: ['draft', 'rejected'], to: 'submitted' },
+  start_review: { from: ['submitted'], to: 'in_review' },
+  approve: { from: ['in_review'], to: 'active' },
+  reject: { from: ['in_review'], to: 'rejected' },
+  suspend: { from: ['active'], to: 'suspended' },
+  reinstate: { from: ['suspended'], to: 'active' },
+  terminate: {
+    from: ['draft', 'submitted', 'in_review', 'rejected', 'active', 'suspended'],
+    to: 'terminated',
+  },
+};
+
+export class IllegalTransition extends Conflict {
+  constructor(action: string, current: MerchantStatus) {
+    super('illegal_transition', `Cannot ${action.replace('_', ' ')} a merchant that is ${current}.`, {
+      current_status: current,
+    });
+  }
+}
+
+export class RequirementsMissing extends Unprocessable {
+  constructor(requirements: string[]) {
+    super('requirements_missing', `The application still needs: ${requirements.join(', ')}.`, {
+      requirements,
+    });
+  }
+}
+
+/** Whether approve/reject act on a pending change rather than on an application. */
+export function decidesPendingChange(merchant: Merchant, action: LifecycleAction): boolean {
+  return (action === 'approve' || action === 'reject') && merchant.pending_change !== null;
+}
+
+/** The status after `action`, or IllegalTransition naming the current one. */
+export function nextStatus(merchant: Merchant, action: LifecycleAction): MerchantStatus {
+  if (decidesPendingChange(merchant, action)) return merchant.status;
+  const transition = LIFECYCLE[action];
+  if (!transition.from.includes(merchant.status)) throw new IllegalTransition(action, merchant.status);
+  if (action === 'submit') {
+    const missing = requirementsOf(merchant);
+    if (missing.length > 0) throw new RequirementsMissing(missing);
+  }
+  return transition.to;
+}
+
+/** Applies a pending change to the merchant's fields. */
+export function withPendingChangeApplied(merchant: Merchant): Merchant {
+  if (merchant.pending_change === null) return merchant;
+  const { requested_at: _requestedAt, requested_by: _requestedBy, ...change } = merchant.pending_change;
+  return { ...merchant, ...change, pending_change: null };
+}
+
+/** Statuses in which the merchant exists for checkouts (replicas know it). */
+export function isLive(status: MerchantStatus): boolean {
+  return status === 'active' || status === 'suspended';
+}

@@ -1,0 +1,91 @@
+/**
+ * How a merchant is shown: to the API, to the audit trail and (as a snapshot) in events.
+ * Secrets never appear: no ID number, no account number (masked only), no hashes.
+ */
+import assert from 'node:assert/strict';
+import type { MerchantSnapshot } from '@puhui/contracts';
+import type { Merchant, PendingChange, SettlementAccount } from './merchant';
+import { requirementsOf } from './merchant';
+
+function showAccount(account: SettlementAccount | null | undefined) {
+  if (account === null || account === undefined) return account;
+  return {
+    account_type: account.account_type,
+    account_name: account.account_name,
+    account_number_masked: account.account_number_masked,
+    bank_name: account.bank_name,
+    branch_code: account.branch_code,
+  };
+}
+
+function showLegalRepresentative(representative: Merchant['legal_representative'] | undefined) {
+  if (representative === null || representative === undefined) return representative;
+  return { name: representative.name, id_number_masked: representative.id_number_masked };
+}
+
+function showPendingChange(change: PendingChange | null) {
+  if (change === null) return null;
+  return {
+    ...change,
+    ...(change.settlement_account === undefined
+      ? {}
+      : { settlement_account: showAccount(change.settlement_account) }),
+    ...(change.legal_representative === undefined
+      ? {}
+      : { legal_representative: showLegalRepresentative(change.legal_representative) }),
+  };
+}
+
+export type MerchantView = ReturnType<typeof viewOf>;
+
+export function viewOf(merchant: Merchant) {
+  return {
+    id: merchant.merchant_id,
+    status: merchant.status,
+    legal_name: merchant.legal_name,
+    display_name: merchant.display_name,
+    credit_code: merchant.credit_code,
+    category: merchant.category,
+    mcc: merchant.mcc,
+    region_code: merchant.region_code,
+    address: merchant.address,
+    contact: merchant.contact,
+    legal_representative: showLegalRepresentative(merchant.legal_representative),
+    settlement_account: showAccount(merchant.settlement_account),
+    outlets: merchant.outlets,
+    requirements: requirementsOf(merchant),
+    pending_change: showPendingChange(merchant.pending_change),
+    status_reason: merchant.status_reason,
+    created_at: merchant.created_at,
+    updated_at: merchant.updated_at,
+    submitted_at: merchant.submitted_at,
+    decided_at: merchant.decided_at,
+  };
+}
+
+/** The replicas' view of a merchant that has been approved (every field present). */
+export function snapshotOf(merchant: Merchant): MerchantSnapshot {
+  const { settlement_account: account, category, mcc, region_code, display_name } = merchant;
+  assert.ok(
+    account !== null && category !== null && mcc !== null && region_code !== null && display_name !== null,
+  );
+  return {
+    merchant_id: merchant.merchant_id,
+    status: merchant.status,
+    legal_name: merchant.legal_name,
+    display_name,
+    category,
+    mcc,
+    region_code,
+    settlement_account: {
+      account_type: account.account_type,
+      account_name: account.account_name,
+      account_number_masked: account.account_number_masked,
+      account_number_last4: account.account_number_last4,
+      account_number_sealed: account.account_number_sealed,
+      bank_name: account.bank_name,
+      branch_code: account.branch_code,
+    },
+    outlets: merchant.outlets,
+  };
+}

@@ -1,0 +1,110 @@
+/** Request shapes (strict: unknown fields are rejected) and their field-level checks. */
+import { z } from 'zod';
+import { MERCHANT_STATUSES, merchantCategory } from '@puhui/contracts';
+import {
+  branchCodeSchema,
+  creditCodeSchema,
+  mobileSchema,
+  regionCodeSchema,
+  residentIdSchema,
+} from '@puhui/kyc';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** Today in Asia/Shanghai (UTC+8, no DST): ID numbers may not be born after it. */
+export function shanghaiToday(now = new Date()): string {
+  return new Date(now.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+function applicationShape(today: string) {
+  return {
+    legal_name: text(200),
+    display_name: text(100),
+    credit_code: creditCodeSchema,
+    category: merchantCategory,
+    mcc: z.string().regex(/^\d{4}$/u, 'must be a 4-digit merchant category code'),
+    region_code: regionCodeSchema,
+    address: text(300),
+    contact: z.strictObject({ name: text(100), mobile: mobileSchema, email: z.email().max(254) }),
+    legal_representative: z.strictObject({ name: text(100), id_number: residentIdSchema(today) }),
+    settlement_account: z.strictObject({
+      account_type: z.enum(['corporate', 'personal']).default('corporate'),
+      account_name: text(200),
+      account_number: z.string().regex(/^\d{8,30}$/u, 'must be 8 to 30 digits'),
+      bank_name: text(100),
+      branch_code: branchCodeSchema,
+    }),
+    outlets: z
+      .array(z.strictObject({ name: text(100), address: text(300) }))
+      .min(1)
+      .max(500),
+  };
+}
+
+/** A new application needs only its legal name; `requirements` says what else is missing. */
+export function createApplicationBody(today: string) {
+  const shape = applicationShape(today);
+  return z.strictObject({ ...z.object(shape).partial().shape, legal_name: shape.legal_name });
+}
+
+export function updateMerchantBody(today: string) {
+  return z
+    .strictObject(z.object(applicationShape(today)).partial().shape)
+    .refine((body) => Object.keys(body).length > 0, 'send at least one field to change');
+}
+
+export const reasonBody = z.strictObject({ reason: text(500) });
+export const optionalReasonBody = z.strictObject({ reason: text(500).optional() }).optional();
+
+export const merchantPath = z.strictObject({
+  id: z.string().regex(/^mer_[0-9a-z]{25}$/u, 'not a merchant id'),
+});
+export const apiKeyPath = merchantPath.extend({
+  key_id: z.string().regex(/^key_[0-9a-z]{25}$/u, 'not a key id'),
+});
+
+export const PAGE_LIMIT_MAX = 100;
+const limit = z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(20);
+
+export const listMerchantsQuery = z.strictObject({
+  status: z.enum(MERCHANT_STATUSES).optional(),
+  category: merchantCategory.optional(),
+  region_code: z
+    .string()
+    .regex(/^\d{6}$/u)
+    .optional(),
+  q: z.string().trim().min(1).max(100).optional(),
+  limit,
+  starting_after: z
+    .string()
+    .regex(/^mer_[0-9a-z]{25}$/u)
+    .optional(),
+});
+
+export const auditQuery = z.strictObject({
+  merchant_id: z
+    .string()
+    .regex(/^mer_[0-9a-z]{25}$/u)
+    .optional(),
+  limit,
+  starting_after: z
+    .string()
+    .regex(/^\d{1,18}$/u)
+    .optional(),
+});
+
+export const createApiKeyBody = z
+  .strictObject({
+    rotates_key_id: z
+      .string()
+      .regex(/^key_[0-9a-z]{25}$/u)
+      .optional(),
+    /** How long the rotated key keeps working; default one day, at most seven. */
+    overlap_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .default(24 * 3600),
+  })
+  .optional();

@@ -1,0 +1,148 @@
+/**
+ * Merchant rows. One SQL statement per function; callers pass the transaction client.
+ */
+import type { PoolClient } from 'pg';
+import type { Pool } from '@puhui/postgres';
+import type { MerchantCategory, MerchantStatus } from '@puhui/contracts';
+import type { Merchant } from '../domain/merchant';
+
+type Queryable = Pick<PoolClient, 'query'> | Pool;
+
+interface MerchantRow {
+  merchant_id: string;
+  status: MerchantStatus;
+  legal_name: string;
+  display_name: string | null;
+  credit_code: string | null;
+  category: MerchantCategory | null;
+  mcc: string | null;
+  region_code: string | null;
+  address: string | null;
+  contact: Merchant['contact'];
+  legal_representative: Merchant['legal_representative'];
+  settlement_account: Merchant['settlement_account'];
+  outlets: Merchant['outlets'];
+  pending_change: Merchant['pending_change'];
+  status_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+  submitted_at: Date | null;
+  decided_at: Date | null;
+  decided_by: string | null;
+}
+
+const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
+
+function toMerchant(row: MerchantRow): Merchant {
+  return {
+    ...row,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    submitted_at: iso(row.submitted_at),
+    decided_at: iso(row.decided_at),
+  };
+}
+
+const COLUMNS = `merchant_id, status, legal_name, display_name, credit_code, category, mcc, region_code, address,
+  contact, legal_representative, settlement_account, outlets, pending_change, status_reason,
+  created_at, updated_at, submitted_at, decided_at, decided_by`;
+
+function values(merchant: Merchant): unknown[] {
+  const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+  return [
+    merchant.merchant_id,
+    merchant.status,
+    merchant.legal_name,
+    merchant.display_name,
+    merchant.credit_code,
+    merchant.category,
+    merchant.mcc,
+    merchant.region_code,
+    merchant.address,
+    json(merchant.contact),
+    json(merchant.legal_representative),
+    json(merchant.settlement_account),
+    JSON.stringify(merchant.outlets),
+    json(merchant.pending_change),
+    merchant.status_reason,
+    merchant.created_at,
+    merchant.updated_at,
+    merchant.submitted_at,
+    merchant.decided_at,
+    merchant.decided_by,
+  ];
+}
+
+export async function insertMerchant(client: Queryable, merchant: Merchant): Promise<void> {
+  await client.query(
+    `INSERT INTO merchants (${COLUMNS})
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+    values(merchant),
+  );
+}
+
+/** Writes every column of an existing merchant (the caller holds its row lock). */
+export async function saveMerchant(client: Queryable, merchant: Merchant): Promise<void> {
+  await client.query(
+    `UPDATE merchants SET status = $2, legal_name = $3, display_name = $4, credit_code = $5, category = $6,
+       mcc = $7, region_code = $8, address = $9, contact = $10, legal_representative = $11,
+       settlement_account = $12, outlets = $13, pending_change = $14, status_reason = $15,
+       created_at = $16, updated_at = $17, submitted_at = $18, decided_at = $19, decided_by = $20
+     WHERE merchant_id = $1`,
+    values(merchant),
+  );
+}
+
+export async function findMerchant(client: Queryable, merchantId: string): Promise<Merchant | undefined> {
+  const { rows } = await client.query<MerchantRow>(
+    `SELECT ${COLUMNS} FROM merchants WHERE merchant_id = $1`,
+    [merchantId],
+  );
+  return rows[0] === undefined ? undefined : toMerchant(rows[0]);
+}
+
+/**
+ * Locks the merchant's row for the rest of the transaction: two operators deciding at the
+ * same moment are serialised here, and the second sees the first one's outcome.
+ */
+export async function lockMerchant(client: PoolClient, merchantId: string): Promise<Merchant | undefined> {
+  const { rows } = await client.query<MerchantRow>(
+    `SELECT ${COLUMNS} FROM merchants WHERE merchant_id = $1 FOR UPDATE`,
+    [merchantId],
+  );
+  return rows[0] === undefined ? undefined : toMerchant(rows[0]);
+}
+
+export interface MerchantFilter {
+  status?: MerchantStatus;
+  category?: MerchantCategory;
+  region_code?: string;
+  /** Matches legal or display name, case-insensitively, anywhere. */
+  name?: string;
+  starting_after?: string;
+  limit: number;
+}
+
+/** One page in id order (ids sort by creation time); fetches one extra row to tell has_more. */
+export async function listMerchants(client: Queryable, filter: MerchantFilter): Promise<Merchant[]> {
+  const pattern = filter.name === undefined ? null : `%${filter.name.replace(/[\\%_]/gu, (c) => `\\${c}`)}%`;
+  const { rows } = await client.query<MerchantRow>(
+    `SELECT ${COLUMNS} FROM merchants
+     WHERE ($1::text IS NULL OR status = $1)
+       AND ($2::text IS NULL OR category = $2)
+       AND ($3::text IS NULL OR region_code = $3)
+       AND ($4::text IS NULL OR legal_name ILIKE $4 OR display_name ILIKE $4)
+       AND ($5::text IS NULL OR merchant_id > $5)
+     ORDER BY merchant_id
+     LIMIT $6`,
+    [
+      filter.status ?? null,
+      filter.category ?? null,
+      filter.region_code ?? null,
+      pattern,
+      filter.starting_after ?? null,
+      filter.limit + 1,
+    ],
+  );
+  return rows.map(toMerchant);
+}

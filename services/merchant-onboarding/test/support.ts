@@ -1,0 +1,105 @@
+import { TOPICS } from '@puhui/contracts';
+import { makeCreditCode, makeResidentId } from '@puhui/kyc';
+import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
+import { startService } from '@puhui/service';
+import { recordTopic, startTestService } from '@puhui/testing';
+import type { TopicRecorder } from '@puhui/testing';
+import { loadMerchantOnboardingConfig } from '../src/config';
+import { merchantOnboardingService } from '../src/service';
+
+export interface Harness {
+  url: string;
+  databaseUrl: string;
+  events: TopicRecorder;
+  admin: string;
+  call: (method: string, path: string, options?: { token?: string; body?: unknown }) => Promise<ApiResponse>;
+  close: () => Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  contentType: string | null;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const running = await startTestService((environment) =>
+    startService(merchantOnboardingService(loadMerchantOnboardingConfig(environment))),
+  );
+  const events = await recordTopic(`${running.topicPrefix}${TOPICS.merchants}`);
+  const admin = mintOperatorToken(
+    { subject: 'admin.zhang', roles: ['admin'], ttlSeconds: 3600 },
+    DEVELOPMENT_TOKEN_SECRET,
+  );
+  const call: Harness['call'] = async (method, path, options = {}) => {
+    const token = options.token === undefined ? admin : options.token;
+    const response = await fetch(`${running.url}${path}`, {
+      method,
+      headers: {
+        ...(token === '' ? {} : { authorization: `Bearer ${token}` }),
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      body: text === '' ? {} : JSON.parse(text),
+      contentType: response.headers.get('content-type'),
+    };
+  };
+  const databaseUrl = new URL(process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432');
+  databaseUrl.pathname = `/${running.environment.DATABASE_NAME ?? ''}`;
+  return {
+    url: running.url,
+    databaseUrl: databaseUrl.toString(),
+    events,
+    admin,
+    call,
+    close: async () => {
+      await events.stop();
+      await running.close();
+    },
+  };
+}
+
+let serial = 0;
+/** A complete, valid application; each call gets a distinct credit code. */
+export function completeApplication(overrides: Record<string, unknown> = {}) {
+  serial += 1;
+  const legalName = `上饶市普惠超市有限公司${serial}`;
+  return {
+    legal_name: legalName,
+    display_name: `普惠超市 ${serial}号店`,
+    credit_code: makeCreditCode(`91361100MA${String(100000 + serial).padStart(7, '0')}`),
+    category: 'supermarket',
+    region_code: '361100',
+    address: '江西省上饶市信州区中山路1号',
+    contact: { name: '王芳', mobile: '13800138000', email: 'wang.fang@example.cn' },
+    legal_representative: { name: '李强', id_number: makeResidentId('36110219800101123') },
+    settlement_account: {
+      account_type: 'corporate',
+      account_name: legalName,
+      account_number: '6222021234567890123',
+      bank_name: '中国工商银行上饶分行',
+      branch_code: '102431000015',
+    },
+    outlets: [{ name: '中山路店', address: '江西省上饶市信州区中山路1号' }],
+    ...overrides,
+  };
+}
+
+/** Takes an application through submit, review and approval; returns its id. */
+export async function approvedMerchant(
+  harness: Harness,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
+  const created = await harness.call('POST', '/v1/merchants', { body: completeApplication(overrides) });
+  if (created.status !== 201) throw new Error(`create failed: ${JSON.stringify(created.body)}`);
+  const id = created.body.id as string;
+  for (const action of ['submit', 'start_review', 'approve']) {
+    const response = await harness.call('POST', `/v1/merchants/${id}/${action}`);
+    if (response.status !== 200) throw new Error(`${action} failed: ${JSON.stringify(response.body)}`);
+  }
+  return id;
+}
