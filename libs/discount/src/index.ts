@@ -69,3 +69,20 @@ export {
   type ReversedBefore,
   type RuleReversal,
 } from './refund';
+export {
+  DISCOUNT_RULES_EVENTS,
+  budgetCreated,
+  cardFacts,
+  cardRegistered,
+  cardUpdated,
+  rulePublished,
+  ruleRetired,
+  type CardFacts,
+} from './events';
+export {
+  RATE_SHEET_TTL_SECONDS,
+  RULESET_VERSION_KEY,
+  rateSheetKey,
+  rateSheetSchema,
+  type RateSheet,
+} from './rate-sheet';

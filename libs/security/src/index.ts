@@ -139,3 +139,6 @@ export const DEVELOPMENT_FIELD_KEY = Buffer.from('puhui-development-field-key-00
 
 /** A development HMAC key for identity hashes; services refuse it when NODE_ENV=production. */
 export const DEVELOPMENT_IDENTITY_HASH_KEY = 'puhui-development-identity-hash-key-0001';
+
+/** A development HMAC key for card tokens; services refuse it when NODE_ENV=production. */
+export const DEVELOPMENT_CARD_TOKEN_KEY = 'puhui-development-card-token-key-00001';

@@ -38,6 +38,7 @@ export interface ServiceConfig extends PlatformConfig {
   OPERATOR_TOKEN_SECRET: string;
   FIELD_ENCRYPTION_KEY: string;
   IDENTITY_HASH_KEY: string;
+  CARD_TOKEN_KEY: string;
 }
 
 /** The platform settings plus the two every service sets its own default for. */
@@ -52,8 +53,10 @@ export function serviceEnvironment(defaults: { port: number; databaseName: strin
     OPERATOR_TOKEN_SECRET: z.string().min(32).default(DEVELOPMENT_TOKEN_SECRET),
     /** AES-256-GCM key (32 bytes, base64) sealing account numbers; shared with settlement. */
     FIELD_ENCRYPTION_KEY: z.base64().default(DEVELOPMENT_FIELD_KEY),
-    /** HMAC key for matching hashes of ID, account and card numbers. */
+    /** HMAC key for matching hashes of ID and account numbers. */
     IDENTITY_HASH_KEY: z.string().min(32).default(DEVELOPMENT_IDENTITY_HASH_KEY),
+    /** HMAC key turning card numbers into card tokens; discount-rules and settlement share it. */
+    CARD_TOKEN_KEY: z.string().min(32).default(DEVELOPMENT_CARD_TOKEN_KEY),
   });
 }
 
@@ -64,6 +67,7 @@ function refuseDevelopmentSecrets(config: ServiceConfig): void {
     config.OPERATOR_TOKEN_SECRET === DEVELOPMENT_TOKEN_SECRET && 'OPERATOR_TOKEN_SECRET',
     config.FIELD_ENCRYPTION_KEY === DEVELOPMENT_FIELD_KEY && 'FIELD_ENCRYPTION_KEY',
     config.IDENTITY_HASH_KEY === DEVELOPMENT_IDENTITY_HASH_KEY && 'IDENTITY_HASH_KEY',
+    config.CARD_TOKEN_KEY === DEVELOPMENT_CARD_TOKEN_KEY && 'CARD_TOKEN_KEY',
   ].filter(Boolean);
   if (defaulted.length > 0)
     throw new Error(`Set ${defaulted.join(', ')}: development defaults are refused in production.`);

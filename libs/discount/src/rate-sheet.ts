@@ -1,0 +1,27 @@
+/**
+ * A card's rate sheet (DESIGN §7): the published rules that can apply to that card, already
+ * filtered by eligibility, written to Redis by discount-rules and read by settlement at
+ * checkout. Keys carry the ruleset version, so a publish or retire switches every card at
+ * once by bumping `puhui:ruleset_version` (no scan-and-delete); a card change deletes its
+ * own key. Redis is a cache: a miss is filled through `GET /v1/cards/{token}/rate_sheet`.
+ */
+import { z } from 'zod';
+import { cardFacts } from './events';
+import { discountRuleSchema } from './schema';
+
+export const RULESET_VERSION_KEY = 'puhui:ruleset_version';
+/** A sheet outlives a quiet day; a new version makes old keys unreachable long before. */
+export const RATE_SHEET_TTL_SECONDS = 24 * 3600;
+
+export function rateSheetKey(rulesetVersion: number, cardToken: string): string {
+  return `puhui:rate_sheet:v${rulesetVersion}:${cardToken}`;
+}
+
+export const rateSheetSchema = z.strictObject({
+  card: cardFacts,
+  ruleset_version: z.int().min(0),
+  computed_at: z.iso.datetime({ offset: true }),
+  /** Empty for a card that is not active: such a card gets no discount. */
+  rules: z.array(discountRuleSchema),
+});
+export type RateSheet = z.infer<typeof rateSheetSchema>;
