@@ -12,6 +12,7 @@ import { platformEnvironment, port } from '@puhui/config';
 import type { PlatformConfig } from '@puhui/config';
 import { z } from 'zod';
 import {
+  DEVELOPMENT_CARD_TOKEN_KEY,
   DEVELOPMENT_FIELD_KEY,
   DEVELOPMENT_IDENTITY_HASH_KEY,
   DEVELOPMENT_TOKEN_SECRET,
