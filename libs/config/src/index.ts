@@ -48,6 +48,8 @@ export const platformEnvironment = z.object({
   POSTGRES_URL: z.url().default('postgres://postgres@127.0.0.1:5432'),
   POSTGRES_POOL_SIZE_MAX: positiveInteger.default(10),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** Prepended to every Redis key (tests share one Redis); services that share keys share it. */
+  REDIS_KEY_PREFIX: z.string().default(''),
   KAFKA_BROKERS: commaSeparated.default(['127.0.0.1:9092']),
   KAFKA_TOPIC_PARTITIONS: positiveInteger.default(3),
   KAFKA_REPLICATION_FACTOR: positiveInteger.default(1),

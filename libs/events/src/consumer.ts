@@ -81,6 +81,11 @@ export class EventConsumer {
     this.topics = [...new Set(settings.handlers.map((handler) => `${prefix}${handler.definition.topic}`))];
   }
 
+  /** The topics this consumer reads, without the prefix: a service creates them if missing. */
+  get subscribedTopics(): string[] {
+    return [...new Set(this.settings.handlers.map((handler) => handler.definition.topic))];
+  }
+
   async start(): Promise<void> {
     const { kafka, groupId } = this.settings;
     this.dlqProducer = kafka.producer({

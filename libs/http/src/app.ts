@@ -66,16 +66,29 @@ function logRequests(logger: Logger): RequestHandler {
   };
 }
 
-/** A body must be JSON: anything else is a 415 before it is parsed. */
-function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
+/**
+ * A body must be JSON unless its route opted in to a raw type (see `RouteOptions`). The app
+ * only notes a non-JSON body here, before parsing; the route decides, so that a streaming
+ * route (a CSV import) can read its own body while every other route still answers 415.
+ */
+function noteNonJsonBody(request: Request, response: Response, next: NextFunction): void {
   const hasBody =
     request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-  if (hasBody && !request.is(JSON_TYPES)) {
-    throw new DomainError('unsupported_media_type', 'unsupported_media_type', 'Unsupported media type', {
-      detail: 'Send the body as application/json.',
-    });
-  }
+  if (hasBody && !request.is(JSON_TYPES)) response.locals.nonJsonBody = true;
   next();
+}
+
+function refuseUnexpectedBody(rawBodyTypes: readonly string[]): RequestHandler {
+  return (request, response, next) => {
+    const accepted = rawBodyTypes.length > 0 && request.is([...rawBodyTypes]) !== false;
+    if (response.locals.nonJsonBody === true && !accepted) {
+      const types = ['application/json', ...rawBodyTypes].join(' or ');
+      throw new DomainError('unsupported_media_type', 'unsupported_media_type', 'Unsupported media type', {
+        detail: `Send the body as ${types}.`,
+      });
+    }
+    next();
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, name: string): Promise<T> {
@@ -141,7 +154,7 @@ export function createApp(options: AppOptions): AppHandle {
     },
   });
 
-  app.use(requireJsonBody);
+  app.use(noteNonJsonBody);
   app.use(express.json({ limit: options.bodyLimitBytes, strict: true, type: JSON_TYPES }));
   const router = express.Router({ strict: false, caseSensitive: true });
   options.routes?.(router);
@@ -160,14 +173,29 @@ export function createApp(options: AppOptions): AppHandle {
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type RouteHandlers = Partial<Record<Method, RequestHandler>>;
 
+export interface RouteOptions {
+  /**
+   * Content types (besides JSON) that this route reads itself as a stream, e.g. `text/csv`
+   * for a bulk import. Such a body skips the 415 and the JSON parser, so the app's body
+   * limit does not bound it either: the handler must bound what it reads.
+   */
+  rawBodyTypes?: readonly string[];
+}
+
 /**
  * Mounts `handlers` on `path`; any other method answers 405 with an Allow header.
  * Express 5 passes a rejected promise from an async handler to the error mapper.
  */
-export function route(router: Pick<Router, 'route'>, path: string, handlers: RouteHandlers): void {
+export function route(
+  router: Pick<Router, 'route'>,
+  path: string,
+  handlers: RouteHandlers,
+  options: RouteOptions = {},
+): void {
   const methods = Object.keys(handlers) as Method[];
   const allow = methods.map((method) => method.toUpperCase()).join(', ');
   const chain = router.route(path);
+  chain.all(refuseUnexpectedBody(options.rawBodyTypes ?? []));
   for (const method of methods) {
     const handler = handlers[method];
     if (handler !== undefined) chain[method](handler);

@@ -1,5 +1,5 @@
 export { createApp, route } from './app';
-export type { AppHandle, AppOptions, ReadinessCheck, RouteHandlers } from './app';
+export type { AppHandle, AppOptions, ReadinessCheck, RouteHandlers, RouteOptions } from './app';
 export { PROBLEM_CONTENT_TYPE, problemMapper, problemType, sendProblem } from './problem';
 export type { Problem } from './problem';
 export { startHttpServer } from './server';

@@ -49,6 +49,19 @@ function buildApp(readinessChecks = [{ name: 'postgres', check: async () => 'ok'
           res.json({ ok: true });
         },
       });
+      route(
+        router,
+        '/v1/imports',
+        {
+          // Reads the raw body itself, as a streaming import would.
+          post: async (req, res) => {
+            let bytes = 0;
+            for await (const chunk of req) bytes += (chunk as Buffer).length;
+            res.status(201).json({ bytes, parsed_body: req.body ?? null });
+          },
+        },
+        { rawBodyTypes: ['text/csv'] },
+      );
       route(router, '/errors/:kind', {
         get: (req) => {
           const errors: Record<string, () => Error> = {
@@ -163,6 +176,25 @@ describe('bad input is a 4xx problem+json, never a 500 or a stack trace', () => 
       .send('hello');
     expect(response.status).toBe(415);
     expect(response.body.code).toBe('unsupported_media_type');
+  });
+
+  it('lets a route that opted in read a text/csv body itself, and only that route', async () => {
+    const { app } = buildApp();
+    const csv = 'card_number,member_id\n6200000000000003,m-1\n';
+    const streamed = await request(app).post('/v1/imports').set('Content-Type', 'text/csv').send(csv);
+    expect(streamed.status).toBe(201);
+    expect(streamed.body).toEqual({ bytes: Buffer.byteLength(csv), parsed_body: null });
+    const json = await request(app).post('/v1/imports').send({ rows: [] });
+    expect(json.status).toBe(201);
+    const otherType = await request(app).post('/v1/imports').set('Content-Type', 'text/plain').send('x');
+    expect(otherType.status).toBe(415);
+    expect(otherType.body.detail).toBe('Send the body as application/json or text/csv.');
+    const elsewhere = await request(app)
+      .post('/v1/checkouts/chk_1')
+      .set('Content-Type', 'text/csv')
+      .send(csv);
+    expect(elsewhere.status).toBe(415);
+    expect(elsewhere.body.detail).toBe('Send the body as application/json.');
   });
 
   it('answers an unknown path with 404 and a wrong method with 405 and Allow', async () => {

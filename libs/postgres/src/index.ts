@@ -34,7 +34,13 @@ export function createPool(settings: PoolSettings): Pool {
     idleTimeoutMillis: IDLE_TIMEOUT_MS,
   });
   // An idle client that loses its connection emits here; unhandled, it would crash the process.
-  pool.on('error', (error) => settings.logger?.warn({ err: error }, 'idle postgres client failed'));
+  // Only the message and code: pg's error objects carry the whole client.
+  pool.on('error', (error) =>
+    settings.logger?.warn(
+      { error: error.message, sql_state: sqlState(error) },
+      'idle postgres client failed',
+    ),
+  );
   return pool;
 }
 

@@ -80,6 +80,8 @@ export interface ServiceDependencies<Config extends ServiceConfig = ServiceConfi
   pool: Pool;
   redis: Redis;
   kafka: Kafka;
+  /** Registers something to close at shutdown, after HTTP drained and before the pools. */
+  closeOnShutdown: (closer: Closer) => void;
 }
 
 export interface ServiceDefinition<Config extends ServiceConfig = ServiceConfig> {
@@ -156,9 +158,17 @@ export async function startService<Config extends ServiceConfig>(
     applicationName: name,
     logger,
   });
-  const redis = createRedis({ url: config.REDIS_URL, logger });
+  const redis = createRedis({ url: config.REDIS_URL, logger, keyPrefix: config.REDIS_KEY_PREFIX });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: name, logger });
-  const dependencies: ServiceDependencies<Config> = { config, logger, pool, redis, kafka };
+  const extraClosers: Closer[] = [];
+  const dependencies: ServiceDependencies<Config> = {
+    config,
+    logger,
+    pool,
+    redis,
+    kafka,
+    closeOnShutdown: (closer) => extraClosers.push(closer),
+  };
   const topicPrefix = config.KAFKA_TOPIC_PREFIX;
 
   const relay = new OutboxRelay({
@@ -175,11 +185,21 @@ export async function startService<Config extends ServiceConfig>(
     await keepTrying(
       'ensure topics',
       () =>
-        ensureTopics(kafka, definition.publishes, {
-          partitions: config.KAFKA_TOPIC_PARTITIONS,
-          replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-          prefix: topicPrefix,
-        }),
+        // Consumed topics too: services may start in any order, and creation is idempotent.
+        ensureTopics(
+          kafka,
+          [
+            ...new Set([
+              ...definition.publishes,
+              ...consumers.flatMap((consumer) => consumer.subscribedTopics),
+            ]),
+          ],
+          {
+            partitions: config.KAFKA_TOPIC_PARTITIONS,
+            replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+            prefix: topicPrefix,
+          },
+        ),
       () => stopping,
       logger,
     );
@@ -216,6 +236,7 @@ export async function startService<Config extends ServiceConfig>(
     },
     ...consumers.map((consumer, index) => ({ name: `consumer ${index + 1}`, close: () => consumer.stop() })),
     { name: 'outbox relay', close: () => relay.stop() },
+    ...extraClosers,
     { name: 'kafka readiness', close: () => kafkaCheck.close() },
     { name: 'redis', close: () => closeRedis(redis) },
     { name: 'postgres pool', close: () => pool.end() },

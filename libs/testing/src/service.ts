@@ -30,6 +30,7 @@ export async function startTestService<Service extends BootableService>(
     PORT: '0',
     DATABASE_NAME: databaseName,
     KAFKA_TOPIC_PREFIX: topicPrefix,
+    REDIS_KEY_PREFIX: `test:${uniqueSuffix()}:`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     SHUTDOWN_GRACE_MS: '1000',
     OUTBOX_POLL_INTERVAL_MS: '20',

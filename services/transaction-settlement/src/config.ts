@@ -1,10 +1,20 @@
-import type { z } from 'zod';
-import { loadConfig } from '@puhui/config';
+import { z } from 'zod';
+import { loadConfig, positiveInteger } from '@puhui/config';
 import { serviceEnvironment } from '@puhui/service';
 
 export const transactionSettlementEnvironment = serviceEnvironment({
   port: 4103,
   databaseName: 'puhui_transaction_settlement',
+}).extend({
+  /** discount-rules, for rate sheets Redis does not have. */
+  DISCOUNT_RULES_URL: z.url().default('http://127.0.0.1:4102'),
+  /** A checkout waits this long for discount-rules before answering 503. */
+  RATE_SHEET_TIMEOUT_MS: positiveInteger.default(300),
+  /** When a business day closes, Asia/Shanghai (DESIGN §6). */
+  BUSINESS_DAY_CUTOFF: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/u)
+    .default('23:00'),
 });
 export type TransactionSettlementConfig = z.infer<typeof transactionSettlementEnvironment>;
 

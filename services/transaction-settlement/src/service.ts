@@ -2,6 +2,11 @@ import path from 'node:path';
 import { TOPICS } from '@puhui/contracts';
 import type { ServiceDefinition } from '@puhui/service';
 import type { TransactionSettlementConfig } from './config';
+import { replicaConsumers } from './consumers/replicas';
+import { parseCutoff } from './domain/business-day';
+import type { SettlementContext } from './commands/context';
+import { settlementRoutes } from './http/routes';
+import { RateSheets } from './rates/rate-sheets';
 
 export const SERVICE_NAME = 'transaction-settlement';
 
@@ -13,5 +18,25 @@ export function transactionSettlementService(
     config,
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),
     publishes: [TOPICS.checkouts, TOPICS.settlements],
+    routes: (router, dependencies) => {
+      const rateSheets = new RateSheets({
+        redis: dependencies.redis,
+        logger: dependencies.logger,
+        discountRulesUrl: config.DISCOUNT_RULES_URL,
+        timeoutMs: config.RATE_SHEET_TIMEOUT_MS,
+        operatorTokenSecret: config.OPERATOR_TOKEN_SECRET,
+      });
+      dependencies.closeOnShutdown({ name: 'rate sheet breaker', close: async () => rateSheets.shutdown() });
+      const context: SettlementContext = {
+        pool: dependencies.pool,
+        logger: dependencies.logger,
+        rateSheets,
+        cardTokenKey: config.CARD_TOKEN_KEY,
+        requestHashKey: config.IDENTITY_HASH_KEY,
+        businessDayCutoffMinutes: parseCutoff(config.BUSINESS_DAY_CUTOFF),
+      };
+      settlementRoutes(router, dependencies, context);
+    },
+    consumers: replicaConsumers,
   };
 }

@@ -1,0 +1,328 @@
+/**
+ * Quote and capture (DESIGN §4, §5). A capture locks, in this order, the card's usage rows
+ * and the ledger accounts it touches (code order), evaluates the discount under those locks
+ * so that budgets and per-card caps are exact under concurrency, then posts its transfers,
+ * its checkout row and its outbox event in the same transaction.
+ */
+import { checkoutCaptured, newId } from '@puhui/contracts';
+import { evaluateCheckout, ruleMatchesMerchant } from '@puhui/discount';
+import type { CheckoutResult, DiscountRule, RateSheet, RuleUsage } from '@puhui/discount';
+import { tokenizePan, lastFour } from '@puhui/cards';
+import { Conflict, Forbidden, Unprocessable } from '@puhui/errors';
+import { appendEvent } from '@puhui/events';
+import type { PoolClient } from '@puhui/postgres';
+import { businessDate, usagePeriods } from '../domain/business-day';
+import { accountCodes, planTransfers, unionByBudget } from '../domain/ledger';
+import { insertCheckout } from '../store/checkouts';
+import type { Checkout } from '../store/checkouts';
+import { lockAccounts, postTransfers } from '../store/ledger';
+import type { MerchantReplica } from '../store/replicas';
+import { lockUsage, addUsage } from '../store/usage';
+import type { UsageKey } from '../store/usage';
+import { EVENT_SOURCE } from './context';
+import type { SettlementContext } from './context';
+import { runIdempotently } from './idempotent';
+
+export interface CheckoutRequest {
+  card_number?: string;
+  card_token?: string;
+  currency: 'CNY';
+  reference: string;
+  occurred_at?: string;
+  lines: Array<{ category: string; amount_minor: number; quantity: number; description?: string }>;
+}
+
+interface Prepared {
+  cardToken: string;
+  sheet: RateSheet;
+  rules: DiscountRule[];
+  occurredAt: string;
+}
+
+function requireActiveMerchant(merchant: MerchantReplica): void {
+  if (merchant.status !== 'active') {
+    throw new Forbidden(`This merchant is ${merchant.status} and cannot take checkouts.`);
+  }
+}
+
+/** Card token (the number is tokenized here and forgotten), its rate sheet and the rules for this merchant. */
+async function prepare(
+  context: SettlementContext,
+  merchant: MerchantReplica,
+  request: CheckoutRequest,
+): Promise<Prepared> {
+  requireActiveMerchant(merchant);
+  const cardToken = request.card_token ?? tokenizePan(request.card_number ?? '', context.cardTokenKey);
+  const sheet = await context.rateSheets.forCard(cardToken);
+  if (request.card_number !== undefined && lastFour(request.card_number) !== sheet.card.card_last4) {
+    throw new Unprocessable('unknown_card', 'This card is not registered in the programme.');
+  }
+  const rules = sheet.rules.filter((rule) =>
+    ruleMatchesMerchant(rule, { merchant_id: merchant.merchant_id, category: merchant.category as never }),
+  );
+  return { cardToken, sheet, rules, occurredAt: request.occurred_at ?? new Date().toISOString() };
+}
+
+function usageKeys(rules: readonly DiscountRule[], occurredAt: string): UsageKey[] {
+  const periods = usagePeriods(new Date(occurredAt));
+  return rules.flatMap((rule) => [
+    { rule_id: rule.rule_id, period: periods.day },
+    { rule_id: rule.rule_id, period: periods.month },
+  ]);
+}
+
+function evaluate(
+  prepared: Prepared,
+  merchant: MerchantReplica,
+  request: CheckoutRequest,
+  usage: Map<string, number>,
+  budgets: Record<string, { remaining_minor: number }>,
+): CheckoutResult {
+  const periods = usagePeriods(new Date(prepared.occurredAt));
+  const usageByRule: Record<string, RuleUsage> = {};
+  for (const rule of prepared.rules) {
+    usageByRule[rule.rule_id] = {
+      card_day_minor: usage.get(`${rule.rule_id}|${periods.day}`) ?? 0,
+      card_month_minor: usage.get(`${rule.rule_id}|${periods.month}`) ?? 0,
+    };
+  }
+  return evaluateCheckout(prepared.rules, {
+    merchant: { merchant_id: merchant.merchant_id, category: merchant.category as never },
+    card: {
+      tier: prepared.sheet.card.tier,
+      union_id: prepared.sheet.card.union_id,
+      status: prepared.sheet.card.status,
+    },
+    occurred_at: prepared.occurredAt,
+    lines: request.lines.map(({ category, amount_minor, quantity }) => ({
+      category,
+      amount_minor,
+      quantity,
+    })),
+    usage: usageByRule,
+    budgets,
+  });
+}
+
+export function checkoutView(checkout: Checkout) {
+  return {
+    id: checkout.checkout_id,
+    object: 'checkout' as const,
+    status: checkout.status,
+    merchant_id: checkout.merchant_id,
+    reference: checkout.reference,
+    currency: checkout.currency,
+    card_token: checkout.card_token,
+    card_last4: checkout.card_last4,
+    gross_minor: checkout.gross_minor,
+    discount_minor: checkout.discount_minor,
+    merchant_funded_minor: checkout.merchant_funded_minor,
+    union_funded_minor: checkout.union_funded_minor,
+    net_minor: checkout.net_minor,
+    refunded_minor: checkout.refunded_minor,
+    budget_exhausted: checkout.budget_exhausted,
+    no_discount_reason: checkout.no_discount_reason,
+    ruleset_version: checkout.ruleset_version,
+    lines: checkout.lines.map((line) => ({
+      category: line.category,
+      amount_minor: line.amount_minor,
+      quantity: line.quantity,
+      discount_minor: line.discount_minor,
+      applied_rules: line.applied_rules.map((applied) => ({
+        rule_id: applied.rule_id,
+        version: applied.version,
+        discount_minor: applied.discount_minor,
+        union_funded_minor: applied.union_funded_minor,
+      })),
+    })),
+    occurred_at: checkout.occurred_at,
+    business_date: checkout.business_date,
+    created_at: checkout.created_at,
+  };
+}
+
+/** What the member would pay now: no locks, no side effects. Budgets as they stand. */
+export async function quoteCheckout(
+  context: SettlementContext,
+  merchant: MerchantReplica,
+  request: CheckoutRequest,
+) {
+  const prepared = await prepare(context, merchant, request);
+  const budgetIds = [
+    ...new Set(prepared.rules.flatMap((rule) => (rule.budget_id === null ? [] : [rule.budget_id]))),
+  ];
+  const { rows } = await context.pool.query<{ budget_id: string; remaining: string }>(
+    `SELECT b.budget_id, (a.credits_minor - a.debits_minor)::text AS remaining
+     FROM budgets b JOIN ledger_accounts a ON a.account_code = b.account_code WHERE b.budget_id = ANY($1::text[])`,
+    [budgetIds],
+  );
+  const { rows: usageRows } = await context.pool.query<{
+    rule_id: string;
+    period: string;
+    discount_minor: string;
+  }>(
+    'SELECT rule_id, period, discount_minor FROM card_rule_usage WHERE card_token = $1 AND rule_id = ANY($2::text[])',
+    [prepared.cardToken, prepared.rules.map((rule) => rule.rule_id)],
+  );
+  const usage = new Map(usageRows.map((row) => [`${row.rule_id}|${row.period}`, Number(row.discount_minor)]));
+  const budgets = Object.fromEntries(
+    rows.map((row) => [row.budget_id, { remaining_minor: Number(row.remaining) }]),
+  );
+  const result = evaluate(prepared, merchant, request, usage, budgets);
+  const { rule_grants: _grants, ...quote } = result;
+  return {
+    object: 'quote' as const,
+    currency: 'CNY' as const,
+    card_last4: prepared.sheet.card.card_last4,
+    ruleset_version: prepared.sheet.ruleset_version,
+    ...quote,
+  };
+}
+
+/** Locks budgets (as ledger accounts) and reads what each has left. */
+async function lockBudgets(client: PoolClient, merchantId: string, rules: readonly DiscountRule[]) {
+  const budgetIds = [...new Set(rules.flatMap((rule) => (rule.budget_id === null ? [] : [rule.budget_id])))];
+  const merchantCodes = [
+    accountCodes.cardReceivable(merchantId),
+    accountCodes.subsidyPayable(merchantId),
+    accountCodes.discountGiven(merchantId),
+  ];
+  const accounts = await lockAccounts(client, [...merchantCodes, ...budgetIds.map(accountCodes.budget)]);
+  const budgets: Record<string, { remaining_minor: number }> = {};
+  for (const budgetId of budgetIds) {
+    const account = accounts.get(accountCodes.budget(budgetId));
+    // A budget settlement has not heard of yet funds nothing.
+    budgets[budgetId] = { remaining_minor: Math.max(0, account?.balance_minor ?? 0) };
+  }
+  return budgets;
+}
+
+export async function captureCheckout(
+  context: SettlementContext,
+  merchant: MerchantReplica,
+  request: CheckoutRequest,
+  idempotencyKey: string,
+) {
+  const prepared = await prepare(context, merchant, request);
+  return runIdempotently(
+    context,
+    {
+      scope: merchant.merchant_id,
+      key: idempotencyKey,
+      fingerprint: { path: 'POST /v1/checkouts', request },
+    },
+    201,
+    async (client) => {
+      const keys = usageKeys(prepared.rules, prepared.occurredAt);
+      const usage = await lockUsage(client, prepared.cardToken, keys);
+      const budgets = await lockBudgets(client, merchant.merchant_id, prepared.rules);
+      const result = evaluate(prepared, merchant, request, usage, budgets);
+      const now = new Date();
+      const checkout: Checkout = {
+        checkout_id: newId('chk'),
+        merchant_id: merchant.merchant_id,
+        card_token: prepared.cardToken,
+        card_last4: prepared.sheet.card.card_last4,
+        currency: 'CNY',
+        reference: request.reference,
+        status: 'captured',
+        gross_minor: result.gross_minor,
+        discount_minor: result.discount_minor,
+        merchant_funded_minor: result.merchant_funded_minor,
+        union_funded_minor: result.union_funded_minor,
+        net_minor: result.net_minor,
+        refunded_minor: 0,
+        budget_exhausted: result.budget_exhausted,
+        no_discount_reason: result.no_discount_reason,
+        ruleset_version: prepared.sheet.ruleset_version,
+        lines: result.lines,
+        grants: result.rule_grants,
+        occurred_at: new Date(prepared.occurredAt).toISOString(),
+        business_date: businessDate(now, context.businessDayCutoffMinutes),
+        created_at: now.toISOString(),
+        voided_at: null,
+        settlement_batch_id: null,
+      };
+      await insertCheckout(client, checkout).catch(rethrowDuplicateReference);
+      await postCheckoutTransfers(client, checkout, false);
+      await addUsage(client, prepared.cardToken, usageDeltas(result.rule_grants, prepared.occurredAt, 1));
+      await appendEvent(client, EVENT_SOURCE, {
+        definition: checkoutCaptured,
+        subject: checkout.checkout_id,
+        key: checkout.merchant_id,
+        data: capturedEventData(checkout),
+      });
+      return checkoutView(checkout);
+    },
+  );
+}
+
+function rethrowDuplicateReference(error: unknown): never {
+  if ((error as { constraint?: string }).constraint === 'checkouts_merchant_id_reference_key') {
+    throw new Conflict(
+      'duplicate_reference',
+      'This merchant already captured a checkout with this reference.',
+    );
+  }
+  throw error;
+}
+
+export async function postCheckoutTransfers(
+  client: PoolClient,
+  checkout: Checkout,
+  reverse: boolean,
+): Promise<void> {
+  const transfers = planTransfers(
+    {
+      merchant_id: checkout.merchant_id,
+      net_minor: checkout.net_minor,
+      merchant_funded_minor: checkout.merchant_funded_minor,
+      union_by_budget: unionByBudget(checkout.grants),
+    },
+    reverse,
+  );
+  await postTransfers(client, transfers, {
+    checkout_id: checkout.checkout_id,
+    occurred_at: checkout.occurred_at,
+  });
+}
+
+/** Usage changes per rule for the day and month of the purchase (sign +1 capture, −1 reversal). */
+export function usageDeltas(
+  grants: ReadonlyArray<{ rule_id: string; discount_minor: number }>,
+  occurredAt: string,
+  sign: 1 | -1,
+) {
+  const periods = usagePeriods(new Date(occurredAt));
+  return grants.flatMap((grant) => [
+    { rule_id: grant.rule_id, period: periods.day, delta_minor: sign * grant.discount_minor },
+    { rule_id: grant.rule_id, period: periods.month, delta_minor: sign * grant.discount_minor },
+  ]);
+}
+
+function capturedEventData(checkout: Checkout) {
+  return {
+    checkout_id: checkout.checkout_id,
+    merchant_id: checkout.merchant_id,
+    card_token: checkout.card_token,
+    card_last4: checkout.card_last4,
+    reference: checkout.reference,
+    business_date: checkout.business_date,
+    gross_minor: checkout.gross_minor,
+    discount_minor: checkout.discount_minor,
+    merchant_funded_minor: checkout.merchant_funded_minor,
+    union_funded_minor: checkout.union_funded_minor,
+    net_minor: checkout.net_minor,
+    budget_exhausted: checkout.budget_exhausted,
+    ruleset_version: checkout.ruleset_version,
+    grants: checkout.grants.map((grant) => ({
+      rule_id: grant.rule_id,
+      version: grant.version,
+      budget_id: grant.budget_id,
+      discount_minor: grant.discount_minor,
+      union_funded_minor: grant.union_funded_minor,
+    })),
+    occurred_at: checkout.occurred_at,
+    captured_at: checkout.created_at,
+  };
+}

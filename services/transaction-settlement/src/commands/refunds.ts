@@ -1,0 +1,249 @@
+/**
+ * Refunds and voids. The checkout row is locked first, so two refunds of one sale are
+ * serialised and never together exceed it; then usage rows and accounts in the same order
+ * a capture takes them. A refund reverses discount and subsidy in proportion (DESIGN §4.7)
+ * with transfers that reference the sale; nothing posted before is ever changed.
+ */
+import { checkoutRefunded, checkoutVoided, newId } from '@puhui/contracts';
+import { computeRefund } from '@puhui/discount';
+import type { ReversedBefore } from '@puhui/discount';
+import { Conflict, NotFound } from '@puhui/errors';
+import { appendEvent } from '@puhui/events';
+import type { PoolClient } from '@puhui/postgres';
+import { businessDate, usagePeriods } from '../domain/business-day';
+import { accountCodes, planTransfers, unionByBudget } from '../domain/ledger';
+import {
+  insertRefund,
+  lockCheckout,
+  markVoided,
+  recordRefundOnCheckout,
+  refundsOf,
+} from '../store/checkouts';
+import type { Checkout, Refund } from '../store/checkouts';
+import { lockAccounts, postTransfers } from '../store/ledger';
+import { addUsage, lockUsage } from '../store/usage';
+import { checkoutView, postCheckoutTransfers, usageDeltas } from './checkouts';
+import { EVENT_SOURCE } from './context';
+import type { SettlementContext } from './context';
+import { runIdempotently } from './idempotent';
+
+async function lockOwnCheckout(
+  client: PoolClient,
+  merchantId: string,
+  checkoutId: string,
+): Promise<Checkout> {
+  const checkout = await lockCheckout(client, checkoutId);
+  // Another merchant's checkout does not exist, as far as this merchant can tell.
+  if (checkout === undefined || checkout.merchant_id !== merchantId)
+    throw new NotFound(`Checkout ${checkoutId}`);
+  return checkout;
+}
+
+/** Locks what a reversal of this checkout touches, in the capture's order. */
+async function lockForReversal(client: PoolClient, checkout: Checkout): Promise<void> {
+  const periods = usagePeriods(new Date(checkout.occurred_at));
+  await lockUsage(
+    client,
+    checkout.card_token,
+    checkout.grants.flatMap((grant) => [
+      { rule_id: grant.rule_id, period: periods.day },
+      { rule_id: grant.rule_id, period: periods.month },
+    ]),
+  );
+  const budgetCodes = unionByBudget(checkout.grants).map((entry) => accountCodes.budget(entry.budget_id));
+  await lockAccounts(client, [
+    accountCodes.cardReceivable(checkout.merchant_id),
+    accountCodes.subsidyPayable(checkout.merchant_id),
+    accountCodes.discountGiven(checkout.merchant_id),
+    ...budgetCodes,
+  ]);
+}
+
+function reversedSoFar(refunds: readonly Refund[]): Record<string, ReversedBefore> {
+  const totals: Record<string, ReversedBefore> = {};
+  for (const refund of refunds) {
+    for (const reversal of refund.reversals as Array<{
+      rule_id: string;
+      discount_reversed_minor: number;
+      union_reversed_minor: number;
+    }>) {
+      const current = totals[reversal.rule_id] ?? { discount_minor: 0, union_funded_minor: 0 };
+      totals[reversal.rule_id] = {
+        discount_minor: current.discount_minor + reversal.discount_reversed_minor,
+        union_funded_minor: current.union_funded_minor + reversal.union_reversed_minor,
+      };
+    }
+  }
+  return totals;
+}
+
+export async function refundCheckout(
+  context: SettlementContext,
+  merchantId: string,
+  checkoutId: string,
+  request: { amount_minor: number; reason?: string },
+  idempotencyKey: string,
+) {
+  return runIdempotently(
+    context,
+    {
+      scope: merchantId,
+      key: idempotencyKey,
+      fingerprint: { path: `POST /v1/checkouts/${checkoutId}/refunds`, request },
+    },
+    201,
+    async (client) => {
+      const checkout = await lockOwnCheckout(client, merchantId, checkoutId);
+      if (checkout.status === 'voided')
+        throw new Conflict('checkout_voided', 'A voided checkout cannot be refunded.');
+      const earlier = await refundsOf(client, checkoutId);
+      const result = computeRefund({
+        gross_minor: checkout.gross_minor,
+        grants: checkout.grants,
+        refunded_before_minor: checkout.refunded_minor,
+        reversed_before: reversedSoFar(earlier),
+        refund_minor: request.amount_minor,
+      });
+      await lockForReversal(client, checkout);
+      const now = new Date();
+      const refund: Refund = {
+        refund_id: newId('ref'),
+        checkout_id: checkoutId,
+        merchant_id: merchantId,
+        amount_minor: result.refund_gross_minor,
+        discount_reversed_minor: result.discount_reversed_minor,
+        union_reversed_minor: result.union_reversed_minor,
+        merchant_reversed_minor: result.merchant_reversed_minor,
+        member_refund_minor: result.member_refund_minor,
+        reversals: result.reversals,
+        reason: request.reason ?? null,
+        business_date: businessDate(now, context.businessDayCutoffMinutes),
+        created_at: now.toISOString(),
+      };
+      await insertRefund(client, refund);
+      const transfers = planTransfers(
+        {
+          merchant_id: merchantId,
+          net_minor: result.member_refund_minor,
+          merchant_funded_minor: result.merchant_reversed_minor,
+          union_by_budget: unionByBudget(
+            result.reversals.map((r) => ({
+              budget_id: r.budget_id,
+              union_funded_minor: r.union_reversed_minor,
+            })),
+          ),
+        },
+        true,
+      );
+      await postTransfers(client, transfers, {
+        checkout_id: checkoutId,
+        refund_id: refund.refund_id,
+        occurred_at: refund.created_at,
+      });
+      await addUsage(
+        client,
+        checkout.card_token,
+        usageDeltas(
+          result.reversals.map((r) => ({ rule_id: r.rule_id, discount_minor: r.discount_reversed_minor })),
+          checkout.occurred_at,
+          -1,
+        ),
+      );
+      const refundedTotal = checkout.refunded_minor + refund.amount_minor;
+      const status = refundedTotal === checkout.gross_minor ? 'refunded' : 'partially_refunded';
+      await recordRefundOnCheckout(client, checkoutId, refundedTotal, status);
+      await appendEvent(client, EVENT_SOURCE, {
+        definition: checkoutRefunded,
+        subject: checkoutId,
+        key: merchantId,
+        data: {
+          checkout_id: checkoutId,
+          merchant_id: merchantId,
+          card_token: checkout.card_token,
+          card_last4: checkout.card_last4,
+          reference: checkout.reference,
+          business_date: refund.business_date,
+          refund_id: refund.refund_id,
+          amount_minor: refund.amount_minor,
+          discount_reversed_minor: refund.discount_reversed_minor,
+          union_reversed_minor: refund.union_reversed_minor,
+          member_refund_minor: refund.member_refund_minor,
+          refunded_total_minor: refundedTotal,
+          refunded_at: refund.created_at,
+        },
+      });
+      return {
+        id: refund.refund_id,
+        object: 'refund' as const,
+        checkout_id: checkoutId,
+        currency: 'CNY' as const,
+        amount_minor: refund.amount_minor,
+        discount_reversed_minor: refund.discount_reversed_minor,
+        union_reversed_minor: refund.union_reversed_minor,
+        merchant_reversed_minor: refund.merchant_reversed_minor,
+        member_refund_minor: refund.member_refund_minor,
+        checkout_status: status,
+        refunded_total_minor: refundedTotal,
+        business_date: refund.business_date,
+        created_at: refund.created_at,
+      };
+    },
+  );
+}
+
+/** Cancels a sale in full on the business day it was captured, before settlement, without refunds. */
+export async function voidCheckout(
+  context: SettlementContext,
+  merchantId: string,
+  checkoutId: string,
+  idempotencyKey: string,
+) {
+  return runIdempotently(
+    context,
+    {
+      scope: merchantId,
+      key: idempotencyKey,
+      fingerprint: { path: `POST /v1/checkouts/${checkoutId}/void` },
+    },
+    200,
+    async (client) => {
+      const checkout = await lockOwnCheckout(client, merchantId, checkoutId);
+      const today = businessDate(new Date(), context.businessDayCutoffMinutes);
+      if (checkout.status !== 'captured') {
+        throw new Conflict('not_voidable', `A checkout that is ${checkout.status} cannot be voided.`, {
+          current_status: checkout.status,
+        });
+      }
+      if (checkout.settlement_batch_id !== null || checkout.business_date !== today) {
+        throw new Conflict(
+          'void_window_closed',
+          'Only an unsettled checkout of the current business day can be voided; refund it instead.',
+          {
+            business_date: checkout.business_date,
+          },
+        );
+      }
+      await lockForReversal(client, checkout);
+      await postCheckoutTransfers(client, checkout, true);
+      await addUsage(client, checkout.card_token, usageDeltas(checkout.grants, checkout.occurred_at, -1));
+      await markVoided(client, checkoutId);
+      const voidedAt = new Date().toISOString();
+      await appendEvent(client, EVENT_SOURCE, {
+        definition: checkoutVoided,
+        subject: checkoutId,
+        key: merchantId,
+        data: {
+          checkout_id: checkoutId,
+          merchant_id: merchantId,
+          card_token: checkout.card_token,
+          card_last4: checkout.card_last4,
+          reference: checkout.reference,
+          business_date: checkout.business_date,
+          gross_minor: checkout.gross_minor,
+          voided_at: voidedAt,
+        },
+      });
+      return { ...checkoutView(checkout), status: 'voided' as const, voided_at: voidedAt };
+    },
+  );
+}

@@ -1,0 +1,56 @@
+/** Admin top-ups of a union budget: union funds → the budget's ledger account. */
+import { newId } from '@puhui/contracts';
+import { NotFound } from '@puhui/errors';
+import { UNION_FUNDS } from '../domain/ledger';
+import { findAccount, lockAccounts, postTransfers } from '../store/ledger';
+import { findBudget } from '../store/replicas';
+import type { SettlementContext } from './context';
+import { runIdempotently } from './idempotent';
+
+export async function topUpBudget(
+  context: SettlementContext,
+  actor: string,
+  budgetId: string,
+  request: { amount_minor: number; reference: string },
+  idempotencyKey: string,
+) {
+  return runIdempotently(
+    context,
+    {
+      scope: actor,
+      key: idempotencyKey,
+      fingerprint: { path: `POST /v1/budgets/${budgetId}/top_ups`, request },
+    },
+    201,
+    async (client) => {
+      const budget = await findBudget(client, budgetId);
+      if (budget === undefined) throw new NotFound(`Budget ${budgetId}`);
+      await lockAccounts(client, [UNION_FUNDS, budget.account_code]);
+      const topUpId = newId('top');
+      const now = new Date().toISOString();
+      await postTransfers(
+        client,
+        [
+          {
+            debit_account: UNION_FUNDS,
+            credit_account: budget.account_code,
+            amount_minor: request.amount_minor,
+            kind: 'budget_top_up',
+          },
+        ],
+        { top_up_id: topUpId, occurred_at: now },
+      );
+      const account = await findAccount(client, budget.account_code);
+      return {
+        id: topUpId,
+        object: 'top_up' as const,
+        budget_id: budgetId,
+        currency: 'CNY' as const,
+        amount_minor: request.amount_minor,
+        reference: request.reference,
+        balance_minor: account?.balance_minor ?? 0,
+        created_at: now,
+      };
+    },
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * Replicas of merchants, their API key hashes and union budgets, fed by events so that
+ * checkouts keep working while merchant-onboarding or discount-rules is down.
+ */
+import {
+  apiKeyCreated,
+  apiKeyRevoked,
+  merchantApproved,
+  merchantReinstated,
+  merchantSuspended,
+  merchantTerminated,
+  merchantUpdated,
+} from '@puhui/contracts';
+import { budgetCreated } from '@puhui/discount';
+import { EventConsumer, onEvent } from '@puhui/events';
+import type { ServiceDependencies } from '@puhui/service';
+import { accountCodes, budgetAccount, merchantAccounts } from '../domain/ledger';
+import { ensureAccounts } from '../store/ledger';
+import { insertBudget, setMerchantStatus, upsertApiKey, upsertMerchant } from '../store/replicas';
+
+export function replicaConsumers(dependencies: ServiceDependencies): EventConsumer[] {
+  const { kafka, pool, logger, config } = dependencies;
+  const common = { kafka, pool, logger, topicPrefix: config.KAFKA_TOPIC_PREFIX };
+  const merchants = new EventConsumer({
+    ...common,
+    groupId: 'transaction-settlement.merchants',
+    handlers: [
+      onEvent(merchantApproved, async (event, client) => {
+        await upsertMerchant(client, event.data.merchant);
+        await ensureAccounts(client, merchantAccounts(event.data.merchant.merchant_id));
+      }),
+      onEvent(merchantUpdated, async (event, client) => {
+        await upsertMerchant(client, event.data.merchant);
+        await ensureAccounts(client, merchantAccounts(event.data.merchant.merchant_id));
+      }),
+      onEvent(merchantSuspended, (event, client) =>
+        setMerchantStatus(client, event.data.merchant_id, 'suspended'),
+      ),
+      onEvent(merchantReinstated, (event, client) =>
+        setMerchantStatus(client, event.data.merchant_id, 'active'),
+      ),
+      onEvent(merchantTerminated, (event, client) =>
+        setMerchantStatus(client, event.data.merchant_id, 'terminated'),
+      ),
+      onEvent(apiKeyCreated, (event, client) =>
+        upsertApiKey(client, { ...event.data, works_until: event.data.expires_at }),
+      ),
+      onEvent(apiKeyRevoked, (event, client) =>
+        upsertApiKey(client, {
+          key_hash: event.data.key_hash,
+          key_id: event.data.key_id,
+          merchant_id: event.data.merchant_id,
+          prefix: event.data.prefix,
+          works_until: event.data.effective_at,
+        }),
+      ),
+    ],
+  });
+  const budgets = new EventConsumer({
+    ...common,
+    groupId: 'transaction-settlement.budgets',
+    handlers: [
+      onEvent(budgetCreated, async (event, client) => {
+        const account = budgetAccount(event.data.budget_id, event.data.name);
+        await ensureAccounts(client, [account]);
+        await insertBudget(client, {
+          budget_id: event.data.budget_id,
+          name: event.data.name,
+          union_id: event.data.union_id,
+          account_code: accountCodes.budget(event.data.budget_id),
+        });
+      }),
+    ],
+  });
+  return [merchants, budgets];
+}

@@ -1,0 +1,25 @@
+/**
+ * Business days (DESIGN §6) in Asia/Shanghai (UTC+08:00, no daylight saving): a day closes at
+ * the cut-off (default 23:00), so a checkout at 23:30 belongs to the next business day.
+ */
+const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
+
+/** `HH:MM` → minutes after midnight. */
+export function parseCutoff(cutoff: string): number {
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/u.exec(cutoff);
+  if (match === null) throw new Error(`cut-off must be HH:MM, got ${cutoff}`);
+  return Number(match[1]) * 60 + Number(match[2]);
+}
+
+export function businessDate(instant: Date, cutoffMinutes: number): string {
+  const local = new Date(instant.getTime() + SHANGHAI_OFFSET_MS);
+  const minutes = local.getUTCHours() * 60 + local.getUTCMinutes();
+  if (minutes >= cutoffMinutes) local.setUTCDate(local.getUTCDate() + 1);
+  return local.toISOString().slice(0, 10);
+}
+
+/** Shanghai calendar day and month of an instant, for per-card day and month caps. */
+export function usagePeriods(instant: Date): { day: string; month: string } {
+  const local = new Date(instant.getTime() + SHANGHAI_OFFSET_MS).toISOString();
+  return { day: `day:${local.slice(0, 10)}`, month: `month:${local.slice(0, 7)}` };
+}

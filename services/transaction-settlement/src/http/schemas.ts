@@ -1,0 +1,92 @@
+/** Request shapes (strict: unknown fields are rejected). Money is integer fen, at most 10^12. */
+import { z } from 'zod';
+import { cardNumberSchema, cardTokenSchema } from '@puhui/cards';
+import { itemCategory } from '@puhui/contracts';
+import { AMOUNT_MINOR_MAX } from '@puhui/money';
+
+export const LINES_MAX = 100;
+const amountMinor = z
+  .int('must be a whole number of fen')
+  .min(1, 'must be positive')
+  .max(AMOUNT_MINOR_MAX, 'must be at most 10^12 fen');
+
+export const checkoutBody = z
+  .strictObject({
+    card_number: cardNumberSchema.optional(),
+    card_token: cardTokenSchema.optional(),
+    currency: z.literal('CNY', 'only CNY is accepted'),
+    reference: z.string().trim().min(1).max(64),
+    occurred_at: z.iso.datetime({ offset: true }).optional(),
+    lines: z
+      .array(
+        z.strictObject({
+          category: itemCategory,
+          amount_minor: amountMinor,
+          quantity: z.int().min(1).max(10_000).default(1),
+          description: z.string().max(200).optional(),
+        }),
+      )
+      .min(1)
+      .max(LINES_MAX),
+  })
+  .refine((body) => (body.card_number === undefined) !== (body.card_token === undefined), {
+    message: 'send exactly one of card_number and card_token',
+    path: ['card_number'],
+  })
+  .refine((body) => body.lines.reduce((sum, line) => sum + line.amount_minor, 0) <= AMOUNT_MINOR_MAX, {
+    message: 'the lines add up to more than 10^12 fen',
+    path: ['lines'],
+  })
+  .refine(
+    (body) => body.occurred_at === undefined || Date.parse(body.occurred_at) <= Date.now() + 5 * 60_000,
+    {
+      message: 'must not be in the future',
+      path: ['occurred_at'],
+    },
+  );
+
+export const refundBody = z.strictObject({
+  amount_minor: amountMinor,
+  reason: z.string().trim().max(200).optional(),
+});
+export const topUpBody = z.strictObject({
+  amount_minor: amountMinor,
+  reference: z.string().trim().min(1).max(64),
+});
+
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z.string('Idempotency-Key is required on this request').min(1).max(255),
+});
+
+export const checkoutPath = z.strictObject({
+  id: z.string().regex(/^chk_[0-9a-z]{25}$/u, 'not a checkout id'),
+});
+export const budgetPath = z.strictObject({ id: z.string().min(1).max(64) });
+export const accountPath = z.strictObject({ code: z.string().min(1).max(200) });
+
+const limit = z.coerce.number().int().min(1).max(100).default(20);
+
+export const listCheckoutsQuery = z.strictObject({
+  merchant_id: z.string().optional(),
+  status: z.enum(['captured', 'partially_refunded', 'refunded', 'voided']).optional(),
+  business_date_from: z.iso.date().optional(),
+  business_date_to: z.iso.date().optional(),
+  card_last4: z
+    .string()
+    .regex(/^\d{4}$/u)
+    .optional(),
+  limit,
+  starting_after: z
+    .string()
+    .regex(/^chk_[0-9a-z]{25}$/u)
+    .optional(),
+});
+
+export const accountQuery = z.strictObject({ as_of: z.iso.datetime({ offset: true }).optional() });
+export const entriesQuery = z.strictObject({
+  limit,
+  starting_after: z
+    .string()
+    .regex(/^\d{1,18}$/u)
+    .optional(),
+});

@@ -1,0 +1,119 @@
+/**
+ * A card's rate sheet at checkout (DESIGN §7): from Redis under the current ruleset version,
+ * else read through from discount-rules over HTTP with a short timeout behind a circuit
+ * breaker. When neither answers the checkout is refused with 503 and nothing is posted.
+ */
+import CircuitBreaker from 'opossum';
+import { RULESET_VERSION_KEY, rateSheetKey, rateSheetSchema } from '@puhui/discount';
+import type { RateSheet } from '@puhui/discount';
+import { ServiceUnavailable, Unprocessable } from '@puhui/errors';
+import type { Redis } from '@puhui/cache';
+import type { Logger } from '@puhui/logging';
+import { mintOperatorToken } from '@puhui/security';
+
+export interface RateSheetSettings {
+  redis: Redis;
+  logger: Logger;
+  discountRulesUrl: string;
+  timeoutMs: number;
+  operatorTokenSecret: string;
+}
+
+class UnknownCard extends Unprocessable {
+  constructor() {
+    super('unknown_card', 'This card is not registered in the programme.');
+  }
+}
+
+const TOKEN_TTL_SECONDS = 3600;
+/** Open the circuit after half of at least 5 calls in the window failed; try again after 5 s. */
+const BREAKER = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 5,
+  resetTimeout: 5000,
+  rollingCountTimeout: 10_000,
+};
+
+export class RateSheets {
+  private readonly settings: RateSheetSettings;
+  private readonly breaker: CircuitBreaker<[string], RateSheet | undefined>;
+  private token: { value: string; expiresAt: number } | undefined;
+
+  constructor(settings: RateSheetSettings) {
+    this.settings = settings;
+    this.breaker = new CircuitBreaker((cardToken: string) => this.fetchFromService(cardToken), {
+      ...BREAKER,
+      timeout: settings.timeoutMs,
+      // A 404 (unknown card) is an answer, not a failure of discount-rules.
+      errorFilter: (error: unknown) => error instanceof UnknownCard,
+    });
+    this.breaker.on('open', () =>
+      settings.logger.warn('rate sheet circuit opened: discount-rules is failing'),
+    );
+    this.breaker.on('close', () => settings.logger.info('rate sheet circuit closed'));
+  }
+
+  async forCard(cardToken: string): Promise<RateSheet> {
+    const cached = await this.fromCache(cardToken);
+    if (cached !== undefined) return cached;
+    try {
+      const sheet = await this.breaker.fire(cardToken);
+      if (sheet === undefined) throw new UnknownCard();
+      return sheet;
+    } catch (error) {
+      if (error instanceof UnknownCard) throw error;
+      throw new ServiceUnavailable(
+        'rate_sheet_unavailable',
+        'The discount rates for this card cannot be read right now; nothing was charged. Try again shortly.',
+        error,
+      );
+    }
+  }
+
+  shutdown(): void {
+    this.breaker.shutdown();
+  }
+
+  /** Undefined on a miss or when Redis does not answer: a cache is never the reason to fail. */
+  private async fromCache(cardToken: string): Promise<RateSheet | undefined> {
+    try {
+      const version = await this.settings.redis.get(RULESET_VERSION_KEY);
+      if (version === null) return undefined;
+      const raw = await this.settings.redis.get(rateSheetKey(Number(version), cardToken));
+      if (raw === null) return undefined;
+      const parsed = rateSheetSchema.safeParse(JSON.parse(raw));
+      if (!parsed.success)
+        this.settings.logger.warn({ issues: parsed.error.issues.length }, 'bad rate sheet in cache ignored');
+      return parsed.success ? parsed.data : undefined;
+    } catch (error) {
+      this.settings.logger.debug({ err: error }, 'rate sheet cache unavailable');
+      return undefined;
+    }
+  }
+
+  private async fetchFromService(cardToken: string): Promise<RateSheet | undefined> {
+    const response = await fetch(
+      `${this.settings.discountRulesUrl}/v1/cards/${encodeURIComponent(cardToken)}/rate_sheet`,
+      {
+        headers: { authorization: `Bearer ${this.serviceToken()}` },
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      },
+    );
+    if (response.status === 404) throw new UnknownCard();
+    if (!response.ok) throw new Error(`discount-rules answered ${response.status}`);
+    return rateSheetSchema.parse(await response.json());
+  }
+
+  /** A finance token for calling discount-rules, renewed before it expires. */
+  private serviceToken(): string {
+    const now = Date.now();
+    if (this.token === undefined || this.token.expiresAt - now < 60_000) {
+      const value = mintOperatorToken(
+        { subject: 'transaction-settlement', roles: ['finance'], ttlSeconds: TOKEN_TTL_SECONDS },
+        this.settings.operatorTokenSecret,
+      );
+      this.token = { value, expiresAt: now + TOKEN_TTL_SECONDS * 1000 };
+    }
+    return this.token.value;
+  }
+}

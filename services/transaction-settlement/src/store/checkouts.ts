@@ -1,0 +1,216 @@
+/** Checkouts and refunds. One statement per function; callers pass the transaction. */
+import type { PoolClient } from 'pg';
+import type { Pool } from '@puhui/postgres';
+import type { LineResult, RuleGrant } from '@puhui/discount';
+
+type Queryable = Pick<PoolClient, 'query'> | Pool;
+
+export type CheckoutStatus = 'captured' | 'partially_refunded' | 'refunded' | 'voided';
+
+export interface Checkout {
+  checkout_id: string;
+  merchant_id: string;
+  card_token: string;
+  card_last4: string;
+  currency: 'CNY';
+  reference: string;
+  status: CheckoutStatus;
+  gross_minor: number;
+  discount_minor: number;
+  merchant_funded_minor: number;
+  union_funded_minor: number;
+  net_minor: number;
+  refunded_minor: number;
+  budget_exhausted: boolean;
+  no_discount_reason: string | null;
+  ruleset_version: number;
+  lines: LineResult[];
+  grants: RuleGrant[];
+  occurred_at: string;
+  business_date: string;
+  created_at: string;
+  voided_at: string | null;
+  settlement_batch_id: string | null;
+}
+
+type MoneyColumn =
+  | 'gross_minor'
+  | 'discount_minor'
+  | 'merchant_funded_minor'
+  | 'union_funded_minor'
+  | 'net_minor'
+  | 'refunded_minor';
+const COLUMNS = `checkout_id, merchant_id, card_token, card_last4, currency, reference, status, gross_minor, discount_minor,
+  merchant_funded_minor, union_funded_minor, net_minor, refunded_minor, budget_exhausted, no_discount_reason,
+  ruleset_version, lines, grants, occurred_at, to_char(business_date, 'YYYY-MM-DD') AS business_date, created_at,
+  voided_at, settlement_batch_id`;
+
+type CheckoutRow = Omit<Checkout, MoneyColumn | 'occurred_at' | 'created_at' | 'voided_at'> &
+  Record<MoneyColumn, string> & {
+    occurred_at: Date;
+    created_at: Date;
+    voided_at: Date | null;
+  };
+
+function toCheckout(row: CheckoutRow): Checkout {
+  return {
+    ...row,
+    gross_minor: Number(row.gross_minor),
+    discount_minor: Number(row.discount_minor),
+    merchant_funded_minor: Number(row.merchant_funded_minor),
+    union_funded_minor: Number(row.union_funded_minor),
+    net_minor: Number(row.net_minor),
+    refunded_minor: Number(row.refunded_minor),
+    occurred_at: row.occurred_at.toISOString(),
+    created_at: row.created_at.toISOString(),
+    voided_at: row.voided_at?.toISOString() ?? null,
+  };
+}
+
+export async function insertCheckout(client: Queryable, checkout: Checkout): Promise<void> {
+  await client.query(
+    `INSERT INTO checkouts (checkout_id, merchant_id, card_token, card_last4, currency, reference, status, gross_minor,
+       discount_minor, merchant_funded_minor, union_funded_minor, net_minor, refunded_minor, budget_exhausted,
+       no_discount_reason, ruleset_version, lines, grants, occurred_at, business_date, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+    [
+      checkout.checkout_id,
+      checkout.merchant_id,
+      checkout.card_token,
+      checkout.card_last4,
+      checkout.currency,
+      checkout.reference,
+      checkout.status,
+      checkout.gross_minor,
+      checkout.discount_minor,
+      checkout.merchant_funded_minor,
+      checkout.union_funded_minor,
+      checkout.net_minor,
+      checkout.refunded_minor,
+      checkout.budget_exhausted,
+      checkout.no_discount_reason,
+      checkout.ruleset_version,
+      JSON.stringify(checkout.lines),
+      JSON.stringify(checkout.grants),
+      checkout.occurred_at,
+      checkout.business_date,
+      checkout.created_at,
+    ],
+  );
+}
+
+export async function findCheckout(client: Queryable, checkoutId: string): Promise<Checkout | undefined> {
+  const { rows } = await client.query<CheckoutRow>(
+    `SELECT ${COLUMNS} FROM checkouts WHERE checkout_id = $1`,
+    [checkoutId],
+  );
+  return rows[0] === undefined ? undefined : toCheckout(rows[0]);
+}
+
+/** Locks a checkout: refunds and voids of one sale are serialised here. */
+export async function lockCheckout(client: PoolClient, checkoutId: string): Promise<Checkout | undefined> {
+  const { rows } = await client.query<CheckoutRow>(
+    `SELECT ${COLUMNS} FROM checkouts WHERE checkout_id = $1 FOR UPDATE`,
+    [checkoutId],
+  );
+  return rows[0] === undefined ? undefined : toCheckout(rows[0]);
+}
+
+export async function recordRefundOnCheckout(
+  client: PoolClient,
+  checkoutId: string,
+  refundedMinor: number,
+  status: CheckoutStatus,
+): Promise<void> {
+  await client.query('UPDATE checkouts SET refunded_minor = $2, status = $3 WHERE checkout_id = $1', [
+    checkoutId,
+    refundedMinor,
+    status,
+  ]);
+}
+
+export async function markVoided(client: PoolClient, checkoutId: string): Promise<void> {
+  await client.query("UPDATE checkouts SET status = 'voided', voided_at = now() WHERE checkout_id = $1", [
+    checkoutId,
+  ]);
+}
+
+export interface CheckoutFilter {
+  merchant_id?: string;
+  status?: CheckoutStatus;
+  business_date_from?: string;
+  business_date_to?: string;
+  card_last4?: string;
+  starting_after?: string;
+  limit: number;
+}
+
+export async function listCheckouts(client: Queryable, filter: CheckoutFilter): Promise<Checkout[]> {
+  const { rows } = await client.query<CheckoutRow>(
+    `SELECT ${COLUMNS} FROM checkouts
+     WHERE ($1::text IS NULL OR merchant_id = $1) AND ($2::text IS NULL OR status = $2)
+       AND ($3::date IS NULL OR business_date >= $3) AND ($4::date IS NULL OR business_date <= $4)
+       AND ($5::text IS NULL OR card_last4 = $5) AND ($6::text IS NULL OR checkout_id > $6)
+     ORDER BY checkout_id LIMIT $7`,
+    [
+      filter.merchant_id ?? null,
+      filter.status ?? null,
+      filter.business_date_from ?? null,
+      filter.business_date_to ?? null,
+      filter.card_last4 ?? null,
+      filter.starting_after ?? null,
+      filter.limit + 1,
+    ],
+  );
+  return rows.map(toCheckout);
+}
+
+export interface Refund {
+  refund_id: string;
+  checkout_id: string;
+  merchant_id: string;
+  amount_minor: number;
+  discount_reversed_minor: number;
+  union_reversed_minor: number;
+  merchant_reversed_minor: number;
+  member_refund_minor: number;
+  reversals: unknown;
+  reason: string | null;
+  business_date: string;
+  created_at: string;
+}
+
+export async function insertRefund(client: PoolClient, refund: Refund): Promise<void> {
+  await client.query(
+    `INSERT INTO refunds (refund_id, checkout_id, merchant_id, amount_minor, discount_reversed_minor, union_reversed_minor,
+       merchant_reversed_minor, member_refund_minor, reversals, reason, business_date, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [
+      refund.refund_id,
+      refund.checkout_id,
+      refund.merchant_id,
+      refund.amount_minor,
+      refund.discount_reversed_minor,
+      refund.union_reversed_minor,
+      refund.merchant_reversed_minor,
+      refund.member_refund_minor,
+      JSON.stringify(refund.reversals),
+      refund.reason,
+      refund.business_date,
+      refund.created_at,
+    ],
+  );
+}
+
+/** What earlier refunds of a checkout reversed, per rule, for the cumulative refund method. */
+export async function refundsOf(client: Queryable, checkoutId: string): Promise<Refund[]> {
+  const { rows } = await client.query<Refund & Record<string, unknown>>(
+    `SELECT refund_id, checkout_id, merchant_id, amount_minor::float8 AS amount_minor,
+            discount_reversed_minor::float8 AS discount_reversed_minor, union_reversed_minor::float8 AS union_reversed_minor,
+            merchant_reversed_minor::float8 AS merchant_reversed_minor, member_refund_minor::float8 AS member_refund_minor,
+            reversals, reason, to_char(business_date, 'YYYY-MM-DD') AS business_date, created_at
+     FROM refunds WHERE checkout_id = $1 ORDER BY created_at, refund_id`,
+    [checkoutId],
+  );
+  return rows.map((row) => ({ ...row, created_at: (row.created_at as unknown as Date).toISOString() }));
+}

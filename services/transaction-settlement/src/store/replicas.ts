@@ -1,0 +1,101 @@
+/** Local replicas of other services' facts, written only by event consumers. */
+import type { PoolClient } from 'pg';
+import type { Pool } from '@puhui/postgres';
+import type { MerchantSnapshot } from '@puhui/contracts';
+
+type Queryable = Pick<PoolClient, 'query'> | Pool;
+
+export interface MerchantReplica {
+  merchant_id: string;
+  status: 'active' | 'suspended' | 'terminated';
+  category: string;
+  display_name: string;
+}
+
+export async function upsertMerchant(client: Queryable, merchant: MerchantSnapshot): Promise<void> {
+  await client.query(
+    `INSERT INTO merchants (merchant_id, status, category, display_name, legal_name, settlement_account, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, now())
+     ON CONFLICT (merchant_id) DO UPDATE SET status = EXCLUDED.status, category = EXCLUDED.category,
+       display_name = EXCLUDED.display_name, legal_name = EXCLUDED.legal_name,
+       settlement_account = EXCLUDED.settlement_account, updated_at = now()`,
+    [
+      merchant.merchant_id,
+      merchant.status,
+      merchant.category,
+      merchant.display_name,
+      merchant.legal_name,
+      JSON.stringify(merchant.settlement_account),
+    ],
+  );
+}
+
+export async function setMerchantStatus(
+  client: Queryable,
+  merchantId: string,
+  status: MerchantReplica['status'],
+): Promise<void> {
+  await client.query('UPDATE merchants SET status = $2, updated_at = now() WHERE merchant_id = $1', [
+    merchantId,
+    status,
+  ]);
+}
+
+export async function findMerchant(
+  client: Queryable,
+  merchantId: string,
+): Promise<MerchantReplica | undefined> {
+  const { rows } = await client.query<MerchantReplica>(
+    'SELECT merchant_id, status, category, display_name FROM merchants WHERE merchant_id = $1',
+    [merchantId],
+  );
+  return rows[0];
+}
+
+export async function upsertApiKey(
+  client: Queryable,
+  key: { key_hash: string; key_id: string; merchant_id: string; prefix: string; works_until: string | null },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO merchant_api_keys (key_hash, key_id, merchant_id, prefix, works_until) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (key_hash) DO UPDATE SET works_until = EXCLUDED.works_until`,
+    [key.key_hash, key.key_id, key.merchant_id, key.prefix, key.works_until],
+  );
+}
+
+/** The merchant of a key that works now. */
+export async function findWorkingKey(
+  client: Queryable,
+  keyHash: string,
+): Promise<{ merchant_id: string; key_id: string } | undefined> {
+  const { rows } = await client.query<{ merchant_id: string; key_id: string }>(
+    `SELECT merchant_id, key_id FROM merchant_api_keys
+     WHERE key_hash = $1 AND (works_until IS NULL OR works_until > now())`,
+    [keyHash],
+  );
+  return rows[0];
+}
+
+export async function insertBudget(
+  client: Queryable,
+  budget: { budget_id: string; name: string; union_id: string; account_code: string },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO budgets (budget_id, name, union_id, account_code) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (budget_id) DO NOTHING`,
+    [budget.budget_id, budget.name, budget.union_id, budget.account_code],
+  );
+}
+
+export async function findBudget(
+  client: Queryable,
+  budgetId: string,
+): Promise<{ budget_id: string; account_code: string; name: string; union_id: string } | undefined> {
+  const { rows } = await client.query<{
+    budget_id: string;
+    account_code: string;
+    name: string;
+    union_id: string;
+  }>('SELECT budget_id, account_code, name, union_id FROM budgets WHERE budget_id = $1', [budgetId]);
+  return rows[0];
+}

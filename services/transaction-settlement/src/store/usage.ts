@@ -1,0 +1,55 @@
+import type { PoolClient } from 'pg';
+
+export interface UsageKey {
+  rule_id: string;
+  period: string;
+}
+
+/**
+ * Locks (creating at zero) the usage rows of a card for these rules and periods, in key
+ * order, and returns their amounts: per-card caps are read under the lock they are written with.
+ */
+export async function lockUsage(
+  client: PoolClient,
+  cardToken: string,
+  keys: readonly UsageKey[],
+): Promise<Map<string, number>> {
+  if (keys.length === 0) return new Map();
+  const sorted = [...keys].sort((a, b) =>
+    `${a.rule_id}|${a.period}`.localeCompare(`${b.rule_id}|${b.period}`),
+  );
+  await client.query(
+    `INSERT INTO card_rule_usage (card_token, rule_id, period)
+     SELECT $1, rule_id, period FROM unnest($2::text[], $3::text[]) AS u(rule_id, period)
+     ON CONFLICT DO NOTHING`,
+    [cardToken, sorted.map((key) => key.rule_id), sorted.map((key) => key.period)],
+  );
+  const { rows } = await client.query<{ rule_id: string; period: string; discount_minor: string }>(
+    `SELECT rule_id, period, discount_minor FROM card_rule_usage
+     WHERE card_token = $1 AND (rule_id, period) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+     ORDER BY rule_id, period FOR UPDATE`,
+    [cardToken, sorted.map((key) => key.rule_id), sorted.map((key) => key.period)],
+  );
+  return new Map(rows.map((row) => [`${row.rule_id}|${row.period}`, Number(row.discount_minor)]));
+}
+
+/** Adds (or, negative, removes) discount to a card's usage rows. */
+export async function addUsage(
+  client: PoolClient,
+  cardToken: string,
+  changes: ReadonlyArray<UsageKey & { delta_minor: number }>,
+): Promise<void> {
+  const nonZero = changes.filter((change) => change.delta_minor !== 0);
+  if (nonZero.length === 0) return;
+  await client.query(
+    `UPDATE card_rule_usage u SET discount_minor = u.discount_minor + c.delta
+     FROM unnest($2::text[], $3::text[], $4::bigint[]) AS c(rule_id, period, delta)
+     WHERE u.card_token = $1 AND u.rule_id = c.rule_id AND u.period = c.period`,
+    [
+      cardToken,
+      nonZero.map((c) => c.rule_id),
+      nonZero.map((c) => c.period),
+      nonZero.map((c) => c.delta_minor),
+    ],
+  );
+}

@@ -1,0 +1,337 @@
+/**
+ * A settlement service on its own database, topic prefix and Redis prefix, with the other
+ * services played by what they publish: merchant and budget events on Kafka, rate sheets in
+ * Redis, and a stand-in discount-rules HTTP server for read-through.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { Client } from 'pg';
+import Redis from 'ioredis';
+import { closeRedis } from '@puhui/cache';
+import {
+  TOPICS,
+  apiKeyCreated,
+  formatSequence,
+  merchantApproved,
+  merchantSuspended,
+  newId,
+} from '@puhui/contracts';
+import type { EventDefinition, MerchantCategory } from '@puhui/contracts';
+import { RULESET_VERSION_KEY, budgetCreated, rateSheetKey } from '@puhui/discount';
+import type { CardFacts, DiscountRule, RateSheet } from '@puhui/discount';
+import {
+  DEVELOPMENT_CARD_TOKEN_KEY,
+  DEVELOPMENT_TOKEN_SECRET,
+  generateApiKey,
+  mintOperatorToken,
+} from '@puhui/security';
+import { tokenizePan, lastFour, generateTestPan } from '@puhui/cards';
+import { startService } from '@puhui/service';
+import { startTestService, testKafkaBrokers, testPostgresUrl, testRedisUrl, waitFor } from '@puhui/testing';
+import { loadTransactionSettlementConfig } from '../src/config';
+import { transactionSettlementService } from '../src/service';
+
+export interface ApiResponse {
+  status: number;
+  body: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  headers: Headers;
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  idempotencyKey?: string;
+}
+
+/** A stand-in for discount-rules' rate sheet endpoint: answers from `sheets`, or fails on demand. */
+class FakeDiscountRules {
+  readonly sheets = new Map<string, RateSheet>();
+  mode: 'up' | 'down' = 'up';
+  calls = 0;
+  private server: Server | undefined;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((request, response) => {
+      this.calls += 1;
+      const token = /\/v1\/cards\/([^/]+)\/rate_sheet$/u.exec(request.url ?? '')?.[1];
+      if (this.mode === 'down') {
+        response.writeHead(503).end();
+        return;
+      }
+      const sheet = token === undefined ? undefined : this.sheets.get(decodeURIComponent(token));
+      response.writeHead(sheet === undefined ? 404 : 200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(sheet ?? { code: 'not_found' }));
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+export interface TestMerchant {
+  merchant_id: string;
+  secret: string;
+}
+
+export interface TestCard extends CardFacts {
+  card_number: string;
+}
+
+export class SettlementHarness {
+  url = '';
+  databaseUrl = '';
+  readonly finance = mintOperatorToken(
+    { subject: 'finance.chen', roles: ['finance'], ttlSeconds: 3600 },
+    DEVELOPMENT_TOKEN_SECRET,
+  );
+  readonly admin = mintOperatorToken(
+    { subject: 'admin.zhang', roles: ['admin'], ttlSeconds: 3600 },
+    DEVELOPMENT_TOKEN_SECRET,
+  );
+  readonly rules = new FakeDiscountRules();
+  private topicPrefix = '';
+  private redisPrefix = '';
+  private redis: Redis | undefined;
+  private producer: Producer | undefined;
+  private closeService: (() => Promise<void>) | undefined;
+  private rulesetVersion = 1;
+
+  async start(): Promise<void> {
+    await this.rules.start();
+    const running = await startTestService(
+      (environment) =>
+        startService(transactionSettlementService(loadTransactionSettlementConfig(environment))),
+      { DISCOUNT_RULES_URL: this.rules.url, RATE_SHEET_TIMEOUT_MS: '300', POSTGRES_POOL_SIZE_MAX: '12' },
+    );
+    this.url = running.url;
+    this.topicPrefix = running.topicPrefix;
+    this.redisPrefix = running.environment.REDIS_KEY_PREFIX ?? '';
+    const databaseUrl = new URL(testPostgresUrl());
+    databaseUrl.pathname = `/${running.environment.DATABASE_NAME ?? ''}`;
+    this.databaseUrl = databaseUrl.toString();
+    this.closeService = running.close;
+    this.redis = new Redis(testRedisUrl(), { keyPrefix: this.redisPrefix });
+    await this.redis.set(RULESET_VERSION_KEY, String(this.rulesetVersion));
+    const kafka = new Kafka({
+      clientId: 'settlement-test',
+      brokers: testKafkaBrokers(),
+      logLevel: logLevel.NOTHING,
+    });
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await this.producer.connect();
+    await waitFor(async () => (await fetch(`${this.url}/readyz`)).status === 200, {
+      description: 'settlement ready',
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+    if (this.redis !== undefined) await closeRedis(this.redis);
+    await this.closeService?.();
+    await this.rules.stop();
+  }
+
+  async call(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey }),
+      },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? {} : JSON.parse(text), headers: response.headers };
+  }
+
+  /** Publishes an event as its owning service would, into this test's topics. */
+  async publish<Definition extends EventDefinition>(
+    definition: Definition,
+    subject: string,
+    data: unknown,
+    sequence = 1,
+  ): Promise<void> {
+    const envelope = {
+      specversion: '1.0',
+      id: randomUUID(),
+      source: 'settlement-test',
+      type: definition.type,
+      subject,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      sequence: formatSequence(sequence),
+      data: definition.data.parse(data),
+    };
+    await this.producer?.send({
+      topic: `${this.topicPrefix}${definition.topic}`,
+      acks: -1,
+      messages: [{ key: subject, value: JSON.stringify(envelope) }],
+    });
+  }
+
+  /** An approved merchant with a working API key, once settlement's replica knows both. */
+  async addMerchant(category: MerchantCategory): Promise<TestMerchant> {
+    const merchantId = newId('mer');
+    const key = generateApiKey();
+    await this.publish(merchantApproved, merchantId, {
+      merchant: {
+        merchant_id: merchantId,
+        status: 'active',
+        legal_name: `测试商户 ${merchantId}`,
+        display_name: `测试商户 ${category}`,
+        category,
+        mcc: '5411',
+        region_code: '361100',
+        settlement_account: {
+          account_type: 'corporate',
+          account_name: `测试商户 ${merchantId}`,
+          account_number_masked: '**** **** 0123',
+          account_number_last4: '0123',
+          account_number_sealed: 'v1.x.y.z',
+          bank_name: '中国工商银行',
+          branch_code: '102431000015',
+        },
+        outlets: [],
+      },
+      approved_at: new Date().toISOString(),
+      approved_by: 'operator:test',
+    });
+    await this.publish(
+      apiKeyCreated,
+      merchantId,
+      {
+        merchant_id: merchantId,
+        key_id: newId('key'),
+        prefix: key.prefix,
+        key_hash: key.hash,
+        created_at: new Date().toISOString(),
+        expires_at: null,
+      },
+      2,
+    );
+    await waitFor(
+      async () => (await this.call('GET', '/v1/checkouts', { token: key.secret })).status === 200,
+      {
+        description: `merchant ${merchantId} replicated`,
+      },
+    );
+    return { merchant_id: merchantId, secret: key.secret };
+  }
+
+  async suspendMerchant(merchantId: string): Promise<void> {
+    await this.publish(
+      merchantSuspended,
+      merchantId,
+      { merchant_id: merchantId, status: 'suspended', reason: 'test', occurred_at: new Date().toISOString() },
+      3,
+    );
+  }
+
+  async addBudget(name: string): Promise<string> {
+    const budgetId = newId('bud');
+    await this.publish(budgetCreated, budgetId, {
+      budget_id: budgetId,
+      name,
+      union_id: 'union_sr_01',
+      currency: 'CNY',
+      created_at: new Date().toISOString(),
+    });
+    await waitFor(
+      async () => (await this.call('GET', `/v1/budgets/${budgetId}`, { token: this.finance })).status === 200,
+      {
+        description: `budget ${budgetId} replicated`,
+      },
+    );
+    return budgetId;
+  }
+
+  async topUp(budgetId: string, amountMinor: number): Promise<ApiResponse> {
+    return this.call('POST', `/v1/budgets/${budgetId}/top_ups`, {
+      token: this.admin,
+      idempotencyKey: randomUUID(),
+      body: { amount_minor: amountMinor, reference: `top-up-${randomUUID()}` },
+    });
+  }
+
+  /** A registered card: its rate sheet in Redis (as discount-rules writes it) and at the fake service. */
+  async addCard(
+    serial: number,
+    rules: DiscountRule[],
+    overrides: Partial<CardFacts> = {},
+    cached = true,
+  ): Promise<TestCard> {
+    const cardNumber = generateTestPan(serial, { length: 19 });
+    const card: CardFacts = {
+      card_token: tokenizePan(cardNumber, DEVELOPMENT_CARD_TOKEN_KEY),
+      card_last4: lastFour(cardNumber),
+      member_id: `member-${serial}`,
+      union_id: 'union_sr_01',
+      tier: 'standard',
+      status: 'active',
+      ...overrides,
+    };
+    const sheet: RateSheet = {
+      card,
+      ruleset_version: this.rulesetVersion,
+      computed_at: new Date().toISOString(),
+      rules: card.status === 'active' ? rules : [],
+    };
+    this.rules.sheets.set(card.card_token, sheet);
+    if (cached)
+      await this.redis?.set(rateSheetKey(this.rulesetVersion, card.card_token), JSON.stringify(sheet));
+    return { ...card, card_number: cardNumber };
+  }
+
+  async query<Row extends Record<string, unknown>>(sql: string, parameters: unknown[] = []): Promise<Row[]> {
+    const client = new Client({ connectionString: this.databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query<Row>(sql, parameters)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  topic(name: keyof typeof TOPICS): string {
+    return `${this.topicPrefix}${TOPICS[name]}`;
+  }
+}
+
+let ruleSerial = 0;
+/** A published percent-off rule as discount-rules would put it on a rate sheet. */
+export function percentOffRule(
+  overrides: Partial<DiscountRule> & { bps: number; category: MerchantCategory; items?: string[] | null },
+): DiscountRule {
+  ruleSerial += 1;
+  const { bps, category, items, ...rest } = overrides;
+  return {
+    rule_id: `rule_${String(ruleSerial).padStart(4, '0')}`,
+    version: 1,
+    name: `${category} ${bps} bps`,
+    scope: { merchant_categories: [category], merchant_ids: null },
+    item_categories: items ?? null,
+    eligibility: { card_tiers: null, union_ids: null },
+    benefit: { type: 'percent_off', bps },
+    caps: { per_transaction_minor: null, per_card_day_minor: null, per_card_month_minor: null },
+    union_share_bps: 0,
+    budget_id: null,
+    schedule: {
+      valid_from: '2020-01-01T00:00:00+08:00',
+      valid_to: null,
+      days_of_week: null,
+      time_of_day: null,
+    },
+    priority: 0,
+    stacking: 'exclusive',
+    ...rest,
+  };
+}
