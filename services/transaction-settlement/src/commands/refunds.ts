@@ -27,6 +27,18 @@ import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
 import { runIdempotently } from './idempotent';
 
+/** What every checkout event says about the sale (the card as token and last 4 only). */
+function eventFacts(checkout: Checkout, businessDate: string) {
+  return {
+    checkout_id: checkout.checkout_id,
+    merchant_id: checkout.merchant_id,
+    card_token: checkout.card_token,
+    card_last4: checkout.card_last4,
+    reference: checkout.reference,
+    business_date: businessDate,
+  };
+}
+
 async function lockOwnCheckout(
   client: PoolClient,
   merchantId: string,
@@ -157,12 +169,7 @@ export async function refundCheckout(
         subject: checkoutId,
         key: merchantId,
         data: {
-          checkout_id: checkoutId,
-          merchant_id: merchantId,
-          card_token: checkout.card_token,
-          card_last4: checkout.card_last4,
-          reference: checkout.reference,
-          business_date: refund.business_date,
+          ...eventFacts(checkout, refund.business_date),
           refund_id: refund.refund_id,
           amount_minor: refund.amount_minor,
           discount_reversed_minor: refund.discount_reversed_minor,
@@ -233,12 +240,7 @@ export async function voidCheckout(
         subject: checkoutId,
         key: merchantId,
         data: {
-          checkout_id: checkoutId,
-          merchant_id: merchantId,
-          card_token: checkout.card_token,
-          card_last4: checkout.card_last4,
-          reference: checkout.reference,
-          business_date: checkout.business_date,
+          ...eventFacts(checkout, checkout.business_date),
           gross_minor: checkout.gross_minor,
           voided_at: voidedAt,
         },
