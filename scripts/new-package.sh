@@ -26,7 +26,7 @@ cat > "$dir/tsconfig.json" <<JSON
 {
   "extends": "$depth_prefix/tsconfig.base.json",
   "compilerOptions": { "baseUrl": "$depth_prefix", "noEmit": true },
-  "include": ["src", "test"]
+  "include": ["src", "test", "bench"]
 }
 JSON
 cat > "$dir/tsconfig.build.json" <<JSON
