@@ -42,6 +42,7 @@ describe('the seed hospital scenario', () => {
         { category: 'examination_fee', amount_minor: 18000 },
       ],
     };
+    const beforeCapture = new Date().toISOString();
     const quote = await harness.call('POST', '/v1/checkouts/quote', { token: hospital.secret, body });
     expect(quote.body).toMatchObject({ gross_minor: 19200, discount_minor: 4800, net_minor: 14400 });
 
@@ -89,6 +90,12 @@ describe('the seed hospital scenario', () => {
 
     const receivable = await ledgerAccount(`merchant:${hospital.merchant_id}:card_receivable`);
     expect(receivable.balance_minor).toBe(14400 - 7200);
+    const earlier = await harness.call(
+      'GET',
+      `/v1/ledger/accounts/merchant:${hospital.merchant_id}:card_receivable?as_of=${encodeURIComponent(beforeCapture)}`,
+      { token: harness.finance },
+    );
+    expect(earlier.body).toMatchObject({ balance_minor: 0, as_of: beforeCapture });
     const discountGiven = await ledgerAccount(`merchant:${hospital.merchant_id}:discount_given`);
     expect(discountGiven.balance_minor).toBe(4800 - 2400);
     const clearing = await ledgerAccount('acquirer:clearing');
