@@ -56,6 +56,8 @@ export const platformEnvironment = z.object({
   /** Prefix for every topic name, so that tests and tenants can share a broker. */
   KAFKA_TOPIC_PREFIX: z.string().default(''),
   HTTP_BODY_LIMIT_BYTES: positiveInteger.default(100 * 1024),
+  /** Longest a request may take, upload included; a service with streamed imports raises it. */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInteger.default(30 * SECOND_MS),
   /** How long SIGTERM waits for in-flight requests before closing pools. */
   SHUTDOWN_GRACE_MS: positiveInteger.default(10 * SECOND_MS),
   OUTBOX_POLL_INTERVAL_MS: positiveInteger.default(100),

@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { DomainError, NotFound } from '@puhui/errors';
 import type { ErrorKind, InvalidParam } from '@puhui/errors';
+import { maskCardNumbers } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -92,7 +93,8 @@ export function problemFromDomainError(error: DomainError, instance: string, req
     title: error.title,
     status: STATUS_BY_KIND[error.kind],
     detail: error.detail,
-    instance,
+    // The path is echoed back: mask a card number someone put in a URL.
+    instance: maskCardNumbers(instance),
     code: error.code,
     ...(requestId === undefined ? {} : { request_id: requestId }),
     ...(error.invalidParams.length > 0 ? { invalid_params: [...error.invalidParams] } : {}),
@@ -114,7 +116,7 @@ export function problemMapper(logger: Logger): ErrorRequestHandler {
         title: 'Internal server error',
         status: 500,
         detail: 'Something went wrong on our side. Quote the request id when you contact support.',
-        instance: request.originalUrl,
+        instance: maskCardNumbers(request.originalUrl),
         code: 'internal_error',
         ...(requestId === undefined ? {} : { request_id: requestId }),
       });

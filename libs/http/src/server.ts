@@ -9,6 +9,7 @@ import type { Logger } from '@puhui/logging';
 import type { AppHandle } from './app';
 
 const IDLE_SWEEP_INTERVAL_MS = 50;
+const REQUEST_TIMEOUT_MS_DEFAULT = 30_000;
 
 export interface Closer {
   name: string;
@@ -21,6 +22,8 @@ export interface ServerOptions {
   host: string;
   logger: Logger;
   shutdownGraceMs: number;
+  /** Longest a request may take, upload included (a streamed CSV import needs minutes). */
+  requestTimeoutMs?: number;
   /** Closed in order after the last request finished: consumers and relays first, pools last. */
   closers?: readonly Closer[];
   /** Install SIGTERM/SIGINT handlers that shut down and exit (services: yes; tests: no). */
@@ -44,7 +47,7 @@ export async function startHttpServer(options: ServerOptions): Promise<RunningSe
   // Node's defaults keep idle sockets 5 s; proxies in front usually time out at 60 s.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
+  server.requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host}:${port}`;
   logger.info({ url }, 'listening');

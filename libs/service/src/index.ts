@@ -247,6 +247,7 @@ export async function startService<Config extends ServiceConfig>(
     host: config.HOST,
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
     closers,
     handleSignals: options.handleSignals ?? false,
   });

@@ -1,0 +1,76 @@
+/**
+ * Redis as the rate-sheet cache (DESIGN §7), under the key names settlement reads
+ * (libs/discount rate-sheet.ts). Redis is never the truth: every read that fails is a miss,
+ * every write that fails is logged and healed later (the background sync, the invalidation
+ * table), and nothing here throws.
+ */
+import type { Redis } from '@puhui/cache';
+import { RATE_SHEET_TTL_SECONDS, RULESET_VERSION_KEY, rateSheetKey } from '@puhui/discount';
+import type { Logger } from '@puhui/logging';
+
+/**
+ * Moves the version forward only: a publish that commits later but writes Redis first must
+ * not be undone by an earlier one (or by the periodic sync reading Postgres a moment before).
+ * Returns the version Redis holds afterwards.
+ */
+const ADVANCE_VERSION_SCRIPT = `
+local current = tonumber(redis.call('GET', KEYS[1]))
+local proposed = tonumber(ARGV[1])
+if current == nil or proposed > current then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return proposed
+end
+return current`;
+
+export class RateSheetCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The ruleset version readers use, or undefined when Redis has none or does not answer. */
+  async rulesetVersion(): Promise<number | undefined> {
+    const value = await this.attempt('read ruleset version', () => this.redis.get(RULESET_VERSION_KEY));
+    const version = value === undefined || value === null ? Number.NaN : Number(value);
+    return Number.isSafeInteger(version) ? version : undefined;
+  }
+
+  async sheet(rulesetVersion: number, cardToken: string): Promise<string | undefined> {
+    const value = await this.attempt('read rate sheet', () =>
+      this.redis.get(rateSheetKey(rulesetVersion, cardToken)),
+    );
+    return value ?? undefined;
+  }
+
+  async storeSheet(rulesetVersion: number, cardToken: string, json: string): Promise<boolean> {
+    const done = await this.attempt('store rate sheet', () =>
+      this.redis.set(rateSheetKey(rulesetVersion, cardToken), json, 'EX', RATE_SHEET_TTL_SECONDS),
+    );
+    return done !== undefined;
+  }
+
+  /** Drops the card's sheet under each version; false when Redis did not answer. */
+  async dropSheet(rulesetVersions: readonly number[], cardToken: string): Promise<boolean> {
+    const keys = [...new Set(rulesetVersions)].map((version) => rateSheetKey(version, cardToken));
+    const done = await this.attempt('drop rate sheet', () => this.redis.del(...keys));
+    return done !== undefined;
+  }
+
+  /** Sets the version unless Redis already holds a later one; the version held, or undefined. */
+  async advanceVersion(rulesetVersion: number): Promise<number | undefined> {
+    const held = await this.attempt('advance ruleset version', () =>
+      this.redis.eval(ADVANCE_VERSION_SCRIPT, 1, RULESET_VERSION_KEY, String(rulesetVersion)),
+    );
+    return held === undefined ? undefined : Number(held);
+  }
+
+  private async attempt<T>(what: string, command: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await command();
+    } catch (error) {
+      // The client reports the outage itself (once); each failed command is only a detail.
+      this.logger.debug({ err: error, what }, 'redis command failed');
+      return undefined;
+    }
+  }
+}

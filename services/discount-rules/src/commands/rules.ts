@@ -1,0 +1,248 @@
+/**
+ * Creating, editing, publishing and retiring rules. Each command is one transaction holding
+ * the rule's row lock. A publish or retire also bumps the ruleset version, writes the
+ * immutable version row and appends the event carrying the full rule; only after the commit
+ * is Redis's ruleset version moved forward, which switches every card's rate sheet at once.
+ */
+import { newId } from '@puhui/contracts';
+import { rulePublished, ruleRetired } from '@puhui/discount';
+import type { DiscountRule } from '@puhui/discount';
+import { NotFound, ValidationFailed } from '@puhui/errors';
+import { appendEvent } from '@puhui/events';
+import { withTransaction } from '@puhui/postgres';
+import type { PoolClient } from '@puhui/postgres';
+import { assertRetirable, draftToPublish, editedDraft, ruleOf, viewOfRule } from '../domain/rule';
+import type { RuleFields, RuleRecord, RuleView } from '../domain/rule';
+import { appendAudit } from '../store/audit';
+import { insertRuleVersion } from '../store/rule-versions';
+import { findRule, insertRule, lockRule, saveRule } from '../store/rules';
+import { advanceRuleset } from '../store/rulesets';
+import { EVENT_SOURCE } from './context';
+import type { CommandContext } from './context';
+import { assertDraftValid, assertPublishable } from './rule-checks';
+
+type Actor = Pick<CommandContext, 'actor' | 'requestId'>;
+
+async function lockOrNotFound(client: PoolClient, ruleId: string): Promise<RuleRecord> {
+  const record = await lockRule(client, ruleId);
+  if (record === undefined) throw new NotFound(`Rule ${ruleId}`);
+  return record;
+}
+
+async function audit(
+  client: PoolClient,
+  actor: Actor,
+  action: string,
+  before: RuleRecord | null,
+  after: RuleRecord,
+) {
+  await appendAudit(client, {
+    rule_id: after.rule_id,
+    action,
+    actor: actor.actor,
+    request_id: actor.requestId,
+    before: before === null ? null : viewOfRule(before),
+    after: viewOfRule(after),
+  });
+}
+
+export async function createRule(context: CommandContext, fields: RuleFields): Promise<RuleView> {
+  const ruleId = newId('rul');
+  const draft = ruleOf(ruleId, 1, fields);
+  return withTransaction(context.pool, async (client) => {
+    await assertDraftValid(client, draft);
+    await insertRule(client, { rule_id: ruleId, draft, created_by: context.actor });
+    const record = await findRule(client, ruleId);
+    if (record === undefined) throw new Error(`rule ${ruleId} vanished`);
+    await audit(client, context, 'rule_created', null, record);
+    return viewOfRule(record);
+  });
+}
+
+/**
+ * Edits the draft; on a published rule the edit is the next version's draft and the live
+ * version stays as it is. Top-level fields are replaced whole. An edit cancels a scheduled
+ * publish: what goes live must be what an admin published, not a later edit of it.
+ */
+export async function updateRule(
+  context: CommandContext,
+  ruleId: string,
+  changes: Partial<RuleFields>,
+): Promise<RuleView> {
+  return withTransaction(context.pool, async (client) => {
+    const before = await lockOrNotFound(client, ruleId);
+    const draft = editedDraft(before, changes);
+    await assertDraftValid(client, draft);
+    const after: RuleRecord = {
+      ...before,
+      draft,
+      scheduled_publish_at: null,
+      scheduled_by: null,
+      updated_at: new Date().toISOString(),
+    };
+    await saveRule(client, after);
+    await audit(client, context, 'rule_updated', before, after);
+    return viewOfRule(after);
+  });
+}
+
+/** Makes `draft` the live version: ruleset bump, version row, rule row, audit and event. */
+async function goLive(
+  client: PoolClient,
+  actor: Actor,
+  before: RuleRecord,
+  draft: DiscountRule,
+  action: string,
+) {
+  const now = new Date().toISOString();
+  const rulesetVersion = await advanceRuleset(client, {
+    rule_id: draft.rule_id,
+    rule_version: draft.version,
+    change: 'published',
+    changed_by: actor.actor,
+  });
+  await insertRuleVersion(client, {
+    rule: draft,
+    ruleset_version: rulesetVersion,
+    published_by: actor.actor,
+    published_at: now,
+  });
+  const after: RuleRecord = {
+    ...before,
+    status: 'published',
+    published_version: draft.version,
+    live: draft,
+    draft: null,
+    scheduled_publish_at: null,
+    scheduled_by: null,
+    updated_at: now,
+    published_at: now,
+  };
+  await saveRule(client, after);
+  await audit(client, actor, action, before, after);
+  await appendEvent(client, EVENT_SOURCE, {
+    definition: rulePublished,
+    subject: draft.rule_id,
+    data: { rule: draft, ruleset_version: rulesetVersion, published_at: now },
+  });
+  return { view: viewOfRule(after), rulesetVersion };
+}
+
+/**
+ * Publishes the rule's draft now, or schedules it for `effectiveAt` (the background job
+ * publishes it when due, within BACKGROUND_INTERVAL_MS). Publishing a retired rule is 409.
+ */
+export async function publishRule(
+  context: CommandContext,
+  ruleId: string,
+  effectiveAt: Date | null,
+): Promise<RuleView> {
+  const outcome = await withTransaction(context.pool, async (client) => {
+    const before = await lockOrNotFound(client, ruleId);
+    const draft = draftToPublish(before);
+    const now = new Date();
+    if (effectiveAt !== null && effectiveAt.getTime() <= now.getTime()) {
+      throw new ValidationFailed([
+        { name: 'effective_at', reason: 'must be in the future; omit it to publish now' },
+      ]);
+    }
+    await assertPublishable(client, draft, effectiveAt ?? now);
+    if (effectiveAt === null) return goLive(client, context, before, draft, 'rule_published');
+    const after: RuleRecord = {
+      ...before,
+      scheduled_publish_at: effectiveAt.toISOString(),
+      scheduled_by: context.actor,
+      updated_at: now.toISOString(),
+    };
+    await saveRule(client, after);
+    await audit(client, context, 'publish_scheduled', before, after);
+    return { view: viewOfRule(after), rulesetVersion: null };
+  });
+  if (outcome.rulesetVersion !== null) await context.sheets.announceRulesetVersion(outcome.rulesetVersion);
+  return outcome.view;
+}
+
+/**
+ * Retires a rule for good. A published rule leaves every rate sheet (ruleset bump and
+ * `rule.retired`); a never-published draft was never live, so nothing is announced.
+ */
+export async function retireRule(context: CommandContext, ruleId: string): Promise<RuleView> {
+  const outcome = await withTransaction(context.pool, async (client) => {
+    const before = await lockOrNotFound(client, ruleId);
+    assertRetirable(before);
+    const now = new Date().toISOString();
+    const after: RuleRecord = {
+      ...before,
+      status: 'retired',
+      draft: before.live === null ? before.draft : null,
+      scheduled_publish_at: null,
+      scheduled_by: null,
+      updated_at: now,
+      retired_at: now,
+    };
+    await saveRule(client, after);
+    await audit(client, context, 'rule_retired', before, after);
+    if (before.live === null) return { view: viewOfRule(after), rulesetVersion: null };
+    const rulesetVersion = await advanceRuleset(client, {
+      rule_id: ruleId,
+      rule_version: before.live.version,
+      change: 'retired',
+      changed_by: context.actor,
+    });
+    await appendEvent(client, EVENT_SOURCE, {
+      definition: ruleRetired,
+      subject: ruleId,
+      data: { rule: before.live, ruleset_version: rulesetVersion, retired_at: now },
+    });
+    return { view: viewOfRule(after), rulesetVersion };
+  });
+  if (outcome.rulesetVersion !== null) await context.sheets.announceRulesetVersion(outcome.rulesetVersion);
+  return outcome.view;
+}
+
+/** A scheduled draft that can no longer be published goes back to being a plain draft. */
+async function unschedule(client: PoolClient, actor: Actor, before: RuleRecord, failure: ValidationFailed) {
+  const after: RuleRecord = {
+    ...before,
+    scheduled_publish_at: null,
+    scheduled_by: null,
+    updated_at: new Date().toISOString(),
+  };
+  await saveRule(client, after);
+  await appendAudit(client, {
+    rule_id: before.rule_id,
+    action: 'scheduled_publish_failed',
+    actor: actor.actor,
+    request_id: null,
+    before: viewOfRule(before),
+    after: { ...viewOfRule(after), problems: failure.invalidParams },
+  });
+}
+
+/**
+ * Publishes one scheduled rule if it is (still) due. Under the row lock, so two instances
+ * running the job publish it once. A draft that can no longer be published (a merchant it
+ * names was terminated since) is unscheduled, and the audit trail says why. The actor is
+ * whoever scheduled it: they decided, the clock only carried it out.
+ */
+export async function publishIfDue(context: CommandContext, ruleId: string): Promise<number | null> {
+  const outcome = await withTransaction(context.pool, async (client) => {
+    const before = await lockRule(client, ruleId);
+    const dueAt = before?.scheduled_publish_at ?? null;
+    if (before === undefined || before.draft === null || dueAt === null || Date.parse(dueAt) > Date.now()) {
+      return null;
+    }
+    const actor = { actor: before.scheduled_by ?? context.actor, requestId: null };
+    try {
+      await assertPublishable(client, before.draft, new Date());
+    } catch (error) {
+      if (!(error instanceof ValidationFailed)) throw error;
+      await unschedule(client, actor, before, error);
+      context.logger.warn({ rule_id: ruleId, problems: error.invalidParams }, 'scheduled publish failed');
+      return null;
+    }
+    return (await goLive(client, actor, before, before.draft, 'scheduled_publish')).rulesetVersion;
+  });
+  if (outcome !== null) await context.sheets.announceRulesetVersion(outcome);
+  return outcome;
+}

@@ -1,0 +1,159 @@
+/**
+ * A discount rule's life, as plain data and functions (no I/O).
+ *
+ *   draft ─publish→ published ─retire→ retired
+ *     │                 │ ↑
+ *     └─retire→ retired  edit → pending draft (version n+1) ─publish┘
+ *
+ * Each publish freezes the draft as an immutable version. Editing a published rule does not
+ * touch the live version: the edit is a new draft version that takes effect only when it is
+ * published (now, or at `effective_at`). A retired rule never comes back.
+ */
+import { BPS_WHOLE } from '@puhui/money';
+import { describeBenefit, validateRule } from '@puhui/discount';
+import type { DiscountRule } from '@puhui/discount';
+import { Conflict } from '@puhui/errors';
+import type { InvalidParam } from '@puhui/errors';
+
+export const RULE_STATUSES = ['draft', 'published', 'retired'] as const;
+export type RuleStatus = (typeof RULE_STATUSES)[number];
+
+/** What an admin writes: the rule without its id and version, which the service gives. */
+export type RuleFields = Omit<DiscountRule, 'rule_id' | 'version'>;
+
+export interface RuleRecord {
+  rule_id: string;
+  status: RuleStatus;
+  published_version: number | null;
+  /** The live version, when there is one. */
+  live: DiscountRule | null;
+  /** The next version while it is being edited. */
+  draft: DiscountRule | null;
+  scheduled_publish_at: string | null;
+  scheduled_by: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  published_at: string | null;
+  retired_at: string | null;
+}
+
+export interface RuleVersion {
+  rule: DiscountRule;
+  ruleset_version: number;
+  published_by: string;
+  published_at: string;
+}
+
+export function ruleOf(ruleId: string, version: number, fields: RuleFields): DiscountRule {
+  return {
+    rule_id: ruleId,
+    version,
+    name: fields.name,
+    scope: fields.scope,
+    item_categories: fields.item_categories,
+    eligibility: fields.eligibility,
+    benefit: fields.benefit,
+    caps: fields.caps,
+    union_share_bps: fields.union_share_bps,
+    budget_id: fields.budget_id,
+    schedule: fields.schedule,
+    priority: fields.priority,
+    stacking: fields.stacking,
+  };
+}
+
+export function fieldsOf(rule: DiscountRule): RuleFields {
+  const { rule_id: _ruleId, version: _version, ...fields } = rule;
+  return fields;
+}
+
+/** validateRule's checks plus the ones an admin would call nonsense. */
+export function ruleProblems(rule: DiscountRule): InvalidParam[] {
+  const problems = validateRule(rule);
+  const days = rule.schedule.days_of_week;
+  if (days !== null && new Set(days).size !== days.length) {
+    problems.push({ name: 'schedule.days_of_week', reason: 'must not repeat a day' });
+  }
+  return problems;
+}
+
+/** At publish time a rule must still be able to apply: a window that already ended cannot. */
+export function publishProblems(rule: DiscountRule, now: Date): InvalidParam[] {
+  const problems = ruleProblems(rule);
+  const validTo = rule.schedule.valid_to;
+  if (validTo !== null && Date.parse(validTo) <= now.getTime()) {
+    problems.push({ name: 'schedule.valid_to', reason: 'has already passed: the rule could never apply' });
+  }
+  return problems;
+}
+
+function refuseRetired(record: RuleRecord): void {
+  if (record.status === 'retired') {
+    throw new Conflict('rule_retired', `Rule ${record.rule_id} is retired and cannot change.`, {
+      current_status: record.status,
+    });
+  }
+}
+
+/**
+ * The draft after an edit: a draft changes in place; a published rule gets (or extends) a
+ * pending draft of its next version, starting from the live version.
+ */
+export function editedDraft(record: RuleRecord, changes: Partial<RuleFields>): DiscountRule {
+  refuseRetired(record);
+  const base = record.draft ?? record.live;
+  if (base === null) throw new Error(`rule ${record.rule_id} has neither a draft nor a live version`);
+  return ruleOf(record.rule_id, (record.published_version ?? 0) + 1, { ...fieldsOf(base), ...changes });
+}
+
+/** The draft that a publish would make live. */
+export function draftToPublish(record: RuleRecord): DiscountRule {
+  refuseRetired(record);
+  if (record.draft === null) {
+    throw new Conflict('nothing_to_publish', `Rule ${record.rule_id} has no draft: edit it first.`, {
+      current_status: record.status,
+    });
+  }
+  return record.draft;
+}
+
+export function assertRetirable(record: RuleRecord): void {
+  refuseRetired(record);
+}
+
+function shownFields(rule: DiscountRule) {
+  return {
+    ...rule,
+    merchant_share_bps: BPS_WHOLE - rule.union_share_bps,
+    benefit_description: describeBenefit(rule.benefit),
+  };
+}
+
+export type RuleView = ReturnType<typeof viewOfRule>;
+
+/** The live version (or the draft of a never-published rule), with its pending draft. */
+export function viewOfRule(record: RuleRecord) {
+  const shown = record.live ?? record.draft;
+  if (shown === null) throw new Error(`rule ${record.rule_id} has neither a draft nor a live version`);
+  return {
+    ...shownFields(shown),
+    status: record.status,
+    pending_draft: record.live !== null && record.draft !== null ? shownFields(record.draft) : null,
+    scheduled_publish_at: record.scheduled_publish_at,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+    published_at: record.published_at,
+    retired_at: record.retired_at,
+  };
+}
+
+export function viewOfVersion(version: RuleVersion) {
+  return {
+    version: version.rule.version,
+    ruleset_version: version.ruleset_version,
+    published_at: version.published_at,
+    published_by: version.published_by,
+    rule: version.rule,
+  };
+}

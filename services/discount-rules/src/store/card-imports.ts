@@ -1,0 +1,102 @@
+/** Card import runs and their progress. One SQL statement per function. */
+import type { RowProblem } from '../domain/import-row';
+import type { Queryable } from './queryable';
+import { isoOrNull } from './queryable';
+
+export type ImportStatus = 'running' | 'succeeded' | 'failed';
+
+export interface ImportCounts {
+  rows_total: number;
+  inserted: number;
+  unchanged: number;
+  rejected: number;
+}
+
+export interface CardImport extends ImportCounts {
+  import_id: string;
+  status: ImportStatus;
+  errors: RowProblem[];
+  failure_reason: string | null;
+  started_by: string;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+interface ImportRow extends Omit<CardImport, 'started_at' | 'updated_at' | 'finished_at'> {
+  started_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+const COLUMNS = `import_id, status, rows_total::float8 AS rows_total, inserted::float8 AS inserted,
+  unchanged::float8 AS unchanged, rejected::float8 AS rejected, errors, failure_reason, started_by,
+  started_at, updated_at, finished_at`;
+
+function toImport(row: ImportRow): CardImport {
+  return {
+    ...row,
+    started_at: row.started_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    finished_at: isoOrNull(row.finished_at),
+  };
+}
+
+export async function insertImport(
+  client: Queryable,
+  entry: { import_id: string; started_by: string; request_id: string | null },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO card_imports (import_id, status, started_by, request_id) VALUES ($1, 'running', $2, $3)`,
+    [entry.import_id, entry.started_by, entry.request_id],
+  );
+}
+
+/** Adds one batch's counts and its listed errors (the caller keeps the list within its cap). */
+export async function addImportProgress(
+  client: Queryable,
+  importId: string,
+  counts: ImportCounts,
+  errors: readonly RowProblem[],
+): Promise<void> {
+  await client.query(
+    `UPDATE card_imports
+     SET rows_total = rows_total + $2, inserted = inserted + $3, unchanged = unchanged + $4,
+         rejected = rejected + $5, errors = errors || $6::jsonb, updated_at = now()
+     WHERE import_id = $1`,
+    [importId, counts.rows_total, counts.inserted, counts.unchanged, counts.rejected, JSON.stringify(errors)],
+  );
+}
+
+export async function finishImport(
+  client: Queryable,
+  importId: string,
+  outcome: { status: 'succeeded' | 'failed'; failure_reason: string | null },
+): Promise<void> {
+  await client.query(
+    `UPDATE card_imports SET status = $2, failure_reason = $3, finished_at = now(), updated_at = now()
+     WHERE import_id = $1`,
+    [importId, outcome.status, outcome.failure_reason],
+  );
+}
+
+export async function findImport(client: Queryable, importId: string): Promise<CardImport | undefined> {
+  const { rows } = await client.query<ImportRow>(`SELECT ${COLUMNS} FROM card_imports WHERE import_id = $1`, [
+    importId,
+  ]);
+  return rows[0] === undefined ? undefined : toImport(rows[0]);
+}
+
+/** One page in id order (ids sort by start time); one extra row tells has_more. */
+export async function listImports(
+  client: Queryable,
+  filter: { status?: ImportStatus; starting_after?: string; limit: number },
+): Promise<CardImport[]> {
+  const { rows } = await client.query<ImportRow>(
+    `SELECT ${COLUMNS} FROM card_imports
+     WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR import_id > $2)
+     ORDER BY import_id LIMIT $3`,
+    [filter.status ?? null, filter.starting_after ?? null, filter.limit + 1],
+  );
+  return rows.map(toImport);
+}

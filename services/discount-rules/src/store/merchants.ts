@@ -1,0 +1,50 @@
+/**
+ * The merchants replica, fed by puhui.merchants.v1. Each write carries the event's
+ * per-merchant sequence and is skipped when the row already reflects a later event.
+ */
+import type { PoolClient } from 'pg';
+import type { MerchantSnapshot, MerchantStatus } from '@puhui/contracts';
+import type { Queryable } from './queryable';
+
+export async function upsertMerchant(
+  client: PoolClient,
+  merchant: MerchantSnapshot,
+  sequence: bigint,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO merchants (merchant_id, display_name, category, status, last_sequence)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (merchant_id) DO UPDATE
+       SET display_name = EXCLUDED.display_name, category = EXCLUDED.category, status = EXCLUDED.status,
+           last_sequence = EXCLUDED.last_sequence, updated_at = now()
+       WHERE merchants.last_sequence < EXCLUDED.last_sequence`,
+    [merchant.merchant_id, merchant.display_name, merchant.category, merchant.status, sequence.toString()],
+  );
+}
+
+/** False when nothing changed: the merchant is unknown, or the row reflects a later event. */
+export async function setMerchantStatus(
+  client: PoolClient,
+  merchantId: string,
+  status: MerchantStatus,
+  sequence: bigint,
+): Promise<boolean> {
+  const result = await client.query(
+    `UPDATE merchants SET status = $2, last_sequence = $3, updated_at = now()
+     WHERE merchant_id = $1 AND last_sequence < $3`,
+    [merchantId, status, sequence.toString()],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** Of `merchantIds`, those known and not terminated: the ones a rule may name. */
+export async function usableMerchantIds(
+  client: Queryable,
+  merchantIds: readonly string[],
+): Promise<Set<string>> {
+  const { rows } = await client.query<{ merchant_id: string }>(
+    `SELECT merchant_id FROM merchants WHERE merchant_id = ANY($1::text[]) AND status <> 'terminated'`,
+    [merchantIds],
+  );
+  return new Set(rows.map((row) => row.merchant_id));
+}
