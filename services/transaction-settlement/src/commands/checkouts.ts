@@ -300,14 +300,21 @@ export function usageDeltas(
   ]);
 }
 
-function capturedEventData(checkout: Checkout) {
+/** What every checkout event says about the sale (the card as token and last 4 only). */
+export function checkoutEventFacts(checkout: Checkout, businessDate: string) {
   return {
     checkout_id: checkout.checkout_id,
     merchant_id: checkout.merchant_id,
     card_token: checkout.card_token,
     card_last4: checkout.card_last4,
     reference: checkout.reference,
-    business_date: checkout.business_date,
+    business_date: businessDate,
+  };
+}
+
+function capturedEventData(checkout: Checkout) {
+  return {
+    ...checkoutEventFacts(checkout, checkout.business_date),
     gross_minor: checkout.gross_minor,
     discount_minor: checkout.discount_minor,
     merchant_funded_minor: checkout.merchant_funded_minor,

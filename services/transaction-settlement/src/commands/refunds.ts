@@ -22,22 +22,10 @@ import {
 import type { Checkout, Refund } from '../store/checkouts';
 import { lockAccounts, postTransfers } from '../store/ledger';
 import { addUsage, lockUsage } from '../store/usage';
-import { checkoutView, postCheckoutTransfers, usageDeltas } from './checkouts';
+import { checkoutEventFacts, checkoutView, postCheckoutTransfers, usageDeltas } from './checkouts';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
 import { runIdempotently } from './idempotent';
-
-/** What every checkout event says about the sale (the card as token and last 4 only). */
-function eventFacts(checkout: Checkout, businessDate: string) {
-  return {
-    checkout_id: checkout.checkout_id,
-    merchant_id: checkout.merchant_id,
-    card_token: checkout.card_token,
-    card_last4: checkout.card_last4,
-    reference: checkout.reference,
-    business_date: businessDate,
-  };
-}
 
 async function lockOwnCheckout(
   client: PoolClient,
@@ -169,7 +157,7 @@ export async function refundCheckout(
         subject: checkoutId,
         key: merchantId,
         data: {
-          ...eventFacts(checkout, refund.business_date),
+          ...checkoutEventFacts(checkout, refund.business_date),
           refund_id: refund.refund_id,
           amount_minor: refund.amount_minor,
           discount_reversed_minor: refund.discount_reversed_minor,
@@ -240,7 +228,7 @@ export async function voidCheckout(
         subject: checkoutId,
         key: merchantId,
         data: {
-          ...eventFacts(checkout, checkout.business_date),
+          ...checkoutEventFacts(checkout, checkout.business_date),
           gross_minor: checkout.gross_minor,
           voided_at: voidedAt,
         },
