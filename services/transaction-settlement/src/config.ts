@@ -15,6 +15,8 @@ export const transactionSettlementEnvironment = serviceEnvironment({
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/u)
     .default('23:00'),
+  /** How often the service checks whether a closed business day still needs settling. */
+  SETTLEMENT_CHECK_INTERVAL_MS: positiveInteger.default(60_000),
 });
 export type TransactionSettlementConfig = z.infer<typeof transactionSettlementEnvironment>;
 

@@ -5,7 +5,9 @@ import type { TransactionSettlementConfig } from './config';
 import { replicaConsumers } from './consumers/replicas';
 import { parseCutoff } from './domain/business-day';
 import type { SettlementContext } from './commands/context';
-import { settlementRoutes } from './http/routes';
+import { checkoutRoutes } from './http/routes';
+import { settlementRoutes } from './http/settlement-routes';
+import { scheduleAutomaticSettlement } from './commands/settlement';
 import { RateSheets } from './rates/rate-sheets';
 
 export const SERVICE_NAME = 'transaction-settlement';
@@ -35,7 +37,14 @@ export function transactionSettlementService(
         requestHashKey: config.IDENTITY_HASH_KEY,
         businessDayCutoffMinutes: parseCutoff(config.BUSINESS_DAY_CUTOFF),
       };
+      checkoutRoutes(router, dependencies, context);
       settlementRoutes(router, dependencies, context);
+      const scheduler = scheduleAutomaticSettlement(
+        context,
+        dependencies.logger,
+        config.SETTLEMENT_CHECK_INTERVAL_MS,
+      );
+      dependencies.closeOnShutdown({ name: 'settlement scheduler', close: () => scheduler.stop() });
     },
     consumers: replicaConsumers,
   };

@@ -99,7 +99,21 @@ describe('bad input posts nothing', () => {
     });
     expect(tooMuch.status).toBe(422);
     expect(tooMuch.body.code).toBe('refund_exceeds_remaining');
-    await harness.query("UPDATE checkouts SET settlement_batch_id = 'stl_test' WHERE checkout_id = $1", [id]);
+    // Yesterday's sale, settled: too late to void.
+    await harness.query('UPDATE checkouts SET business_date = business_date - 1 WHERE checkout_id = $1', [
+      id,
+    ]);
+    const yesterday = (
+      await harness.query<{ day: string }>(
+        "SELECT to_char(business_date, 'YYYY-MM-DD') AS day FROM checkouts WHERE checkout_id = $1",
+        [id],
+      )
+    )[0]?.day;
+    const run = await harness.call('POST', '/v1/settlement_runs', {
+      token: harness.finance,
+      body: { business_date: yesterday },
+    });
+    expect(run.status).toBe(201);
     const before = await postedCount();
     const voided = await harness.call('POST', `/v1/checkouts/${id}/void`, {
       token: merchant.secret,

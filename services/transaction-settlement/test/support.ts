@@ -25,9 +25,11 @@ import { RULESET_VERSION_KEY, budgetCreated, rateSheetKey } from '@puhui/discoun
 import type { CardFacts, DiscountRule, RateSheet } from '@puhui/discount';
 import {
   DEVELOPMENT_CARD_TOKEN_KEY,
+  DEVELOPMENT_FIELD_KEY,
   DEVELOPMENT_TOKEN_SECRET,
   generateApiKey,
   mintOperatorToken,
+  sealField,
 } from '@puhui/security';
 import { tokenizePan, lastFour, generateTestPan } from '@puhui/cards';
 import { startService } from '@puhui/service';
@@ -196,7 +198,7 @@ export class SettlementHarness {
           account_name: `测试商户 ${merchantId}`,
           account_number_masked: '**** **** 0123',
           account_number_last4: '0123',
-          account_number_sealed: 'v1.x.y.z',
+          account_number_sealed: sealField('6222021234567890123', DEVELOPMENT_FIELD_KEY),
           bank_name: '中国工商银行',
           branch_code: '102431000015',
         },

@@ -3,11 +3,10 @@
  * against the replica) quote, capture, refund, void and read their own checkouts; finance
  * reads across merchants and the ledger; admins fund budgets.
  */
-import type { Request, Response, Router } from 'express';
+import type { Response, Router } from 'express';
 import { NotFound } from '@puhui/errors';
-import { authenticate, parseRequest, route } from '@puhui/http';
+import { parseRequest, route } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
-import type { Principal } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
 import { captureCheckout, checkoutView, quoteCheckout } from '../commands/checkouts';
 import type { SettlementContext } from '../commands/context';
@@ -16,8 +15,8 @@ import { refundCheckout, voidCheckout } from '../commands/refunds';
 import { topUpBudget } from '../commands/top-ups';
 import { findCheckout, listCheckouts } from '../store/checkouts';
 import { accountEntries, balanceAsOf, findAccount, trialBalance } from '../store/ledger';
-import { findBudget, findMerchant, findWorkingKey } from '../store/replicas';
-import type { MerchantReplica } from '../store/replicas';
+import { findBudget } from '../store/replicas';
+import { settlementAuth } from './auth';
 import {
   accountPath,
   accountQuery,
@@ -42,19 +41,7 @@ export function settlementRoutes(
   context: SettlementContext,
 ): void {
   const { pool, config } = dependencies;
-  const principalOf = (request: Request): Promise<Principal> =>
-    authenticate(request, {
-      operatorTokenSecret: config.OPERATOR_TOKEN_SECRET,
-      findMerchantKey: (hash) => findWorkingKey(pool, hash),
-    });
-
-  const asMerchant = async (request: Request): Promise<MerchantReplica> => {
-    const principal = await principalOf(request);
-    if (principal.kind !== 'merchant') throw new NotFound('This route');
-    const merchant = await findMerchant(pool, principal.merchant_id);
-    if (merchant === undefined) throw new NotFound('Merchant');
-    return merchant;
-  };
+  const { principalOf, asMerchant } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
 
   route(router, '/v1/checkouts/quote', {
     post: async (request, response) => {

@@ -1,0 +1,260 @@
+/**
+ * Closing a business day (DESIGN §6): one batch per merchant, every capture and refund in
+ * exactly one batch. A run for a day takes an advisory lock on that day, so two concurrent
+ * runs queue and the second finds nothing left to assign; a refund of an already-settled
+ * sale carries its own business day and lands in that day's batch.
+ */
+import { stringify } from 'csv-stringify/sync';
+import { newId, settlementBatchCreated, settlementBatchPaid } from '@puhui/contracts';
+import { Conflict, NotFound } from '@puhui/errors';
+import { appendEvent } from '@puhui/events';
+import type { Logger } from '@puhui/logging';
+import { withTransaction } from '@puhui/postgres';
+import type { Pool } from '@puhui/postgres';
+import { openField } from '@puhui/security';
+import { businessDate } from '../domain/business-day';
+import { UNION_FUNDS, accountCodes } from '../domain/ledger';
+import { lockAccounts, postTransfers } from '../store/ledger';
+import {
+  assignCheckouts,
+  assignRefunds,
+  batchItems,
+  batchesOfRun,
+  createBatches,
+  findBatch,
+  insertRun,
+  lockBatch,
+  markBatchPaid,
+  merchantsWithUnsettledItems,
+  setRunBatchCount,
+  totalBatches,
+} from '../store/settlement';
+import type { SettlementBatch } from '../store/settlement';
+import { EVENT_SOURCE } from './context';
+import type { SettlementContext } from './context';
+import { runIdempotently } from './idempotent';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** The latest business day whose cut-off has passed. */
+export function lastClosedBusinessDay(now: Date, cutoffMinutes: number): string {
+  const open = businessDate(now, cutoffMinutes);
+  return new Date(Date.parse(`${open}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
+}
+
+export async function settleBusinessDay(
+  context: Pick<SettlementContext, 'pool' | 'businessDayCutoffMinutes'>,
+  date: string,
+  trigger: 'manual' | 'scheduled',
+  startedBy: string,
+) {
+  if (date > lastClosedBusinessDay(new Date(), context.businessDayCutoffMinutes)) {
+    throw new Conflict('business_day_open', `Business day ${date} has not closed yet.`, {
+      business_date: date,
+    });
+  }
+  return withTransaction(context.pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`settle:${date}`]);
+    const runId = newId('srun');
+    await insertRun(client, { run_id: runId, business_date: date, trigger, started_by: startedBy });
+    const merchants = await merchantsWithUnsettledItems(client, date);
+    const created = await createBatches(
+      client,
+      runId,
+      date,
+      merchants.map((merchantId) => ({ batch_id: newId('stl'), merchant_id: merchantId })),
+    );
+    await assignCheckouts(client, runId, date);
+    await assignRefunds(client, runId, date);
+    await totalBatches(client, runId);
+    await setRunBatchCount(client, runId, created.length);
+    const batches = await batchesOfRun(client, runId);
+    for (const batch of batches) {
+      await appendEvent(client, EVENT_SOURCE, {
+        definition: settlementBatchCreated,
+        subject: batch.batch_id,
+        key: batch.merchant_id,
+        data: {
+          batch_id: batch.batch_id,
+          merchant_id: batch.merchant_id,
+          business_date: batch.business_date,
+          capture_count: batch.capture_count,
+          refund_count: batch.refund_count,
+          void_count: batch.void_count,
+          gross_minor: batch.gross_minor,
+          merchant_funded_minor: batch.merchant_funded_minor,
+          union_funded_minor: batch.union_funded_minor,
+          net_minor: batch.net_minor,
+          refunds_minor: batch.refunds_minor,
+          union_reversed_minor: batch.union_reversed_minor,
+          subsidy_owed_minor: batch.subsidy_owed_minor,
+          created_at: batch.created_at,
+        },
+      });
+    }
+    return {
+      id: runId,
+      object: 'settlement_run' as const,
+      business_date: date,
+      trigger,
+      batches_created: batches.length,
+      batches,
+    };
+  });
+}
+
+/** Records the union's bank transfer to the merchant and posts it: subsidy payable → union funds. */
+export async function markBatchPaidWithReference(
+  context: SettlementContext,
+  actor: string,
+  batchId: string,
+  bankReference: string,
+  idempotencyKey: string,
+) {
+  return runIdempotently(
+    context,
+    {
+      scope: actor,
+      key: idempotencyKey,
+      fingerprint: { path: `POST /v1/settlement_batches/${batchId}/mark_paid`, bankReference },
+    },
+    200,
+    async (client) => {
+      const batch = await lockBatch(client, batchId);
+      if (batch === undefined) throw new NotFound(`Settlement batch ${batchId}`);
+      if (batch.status !== 'unpaid') {
+        throw new Conflict('batch_not_payable', `A batch that is ${batch.status} cannot be paid.`, {
+          current_status: batch.status,
+        });
+      }
+      const payable = accountCodes.subsidyPayable(batch.merchant_id);
+      await lockAccounts(client, [payable, UNION_FUNDS]);
+      await postTransfers(
+        client,
+        [
+          {
+            debit_account: payable,
+            credit_account: UNION_FUNDS,
+            amount_minor: batch.subsidy_owed_minor,
+            kind: 'payout',
+          },
+        ],
+        { occurred_at: new Date().toISOString() },
+      );
+      await markBatchPaid(client, batchId, bankReference, actor);
+      const paid = (await findBatch(client, batchId)) as SettlementBatch;
+      await appendEvent(client, EVENT_SOURCE, {
+        definition: settlementBatchPaid,
+        subject: batchId,
+        key: batch.merchant_id,
+        data: {
+          batch_id: batchId,
+          merchant_id: batch.merchant_id,
+          business_date: batch.business_date,
+          amount_minor: batch.subsidy_owed_minor,
+          bank_reference: bankReference,
+          paid_at: paid.paid_at ?? new Date().toISOString(),
+        },
+      });
+      return batchView(paid);
+    },
+  );
+}
+
+export function batchView(batch: SettlementBatch) {
+  const { batch_id: id, ...rest } = batch;
+  return { id, object: 'settlement_batch' as const, currency: 'CNY' as const, ...rest };
+}
+
+/** The union bank's payment file for one batch: who to pay, where, how much (fen). */
+export async function exportBatchCsv(pool: Pool, fieldKey: string, batchId: string): Promise<string> {
+  const batch = await findBatch(pool, batchId);
+  if (batch === undefined) throw new NotFound(`Settlement batch ${batchId}`);
+  const { rows } = await pool.query<{ legal_name: string; settlement_account: Record<string, string> }>(
+    'SELECT legal_name, settlement_account FROM merchants WHERE merchant_id = $1',
+    [batch.merchant_id],
+  );
+  const account = rows[0]?.settlement_account ?? {};
+  return stringify(
+    [
+      {
+        batch_id: batch.batch_id,
+        business_date: batch.business_date,
+        merchant_id: batch.merchant_id,
+        legal_name: rows[0]?.legal_name ?? '',
+        account_name: account.account_name ?? '',
+        account_number:
+          account.account_number_sealed === undefined
+            ? ''
+            : openField(account.account_number_sealed, fieldKey),
+        bank_name: account.bank_name ?? '',
+        branch_code: account.branch_code ?? '',
+        amount_minor: Math.max(0, batch.subsidy_owed_minor),
+        currency: 'CNY',
+        reference: `PUHUI-${batch.batch_id}`,
+      },
+    ],
+    { header: true },
+  );
+}
+
+/** A merchant's daily statement: every sale, void and refund of the batch, with totals. */
+export async function statementCsv(pool: Pool, batch: SettlementBatch): Promise<string> {
+  const items = await batchItems(pool, batch.batch_id);
+  return stringify(
+    items.map((item) => ({ business_date: batch.business_date, batch_id: batch.batch_id, ...item })),
+    {
+      header: true,
+      columns: [
+        'business_date',
+        'batch_id',
+        'kind',
+        'checkout_id',
+        'refund_id',
+        'reference',
+        'card_last4',
+        'occurred_at',
+        'gross_minor',
+        'discount_minor',
+        'merchant_funded_minor',
+        'union_funded_minor',
+        'card_amount_minor',
+      ],
+    },
+  );
+}
+
+/**
+ * Settles the last closed business day once its cut-off has passed, checking every
+ * `intervalMs`. Several replicas may run this: the day's advisory lock and the batches'
+ * uniqueness make extra runs harmless.
+ */
+export function scheduleAutomaticSettlement(
+  context: Pick<SettlementContext, 'pool' | 'businessDayCutoffMinutes'>,
+  logger: Logger,
+  intervalMs: number,
+): { stop: () => Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  let lastSettled: string | undefined;
+  const tick = () => {
+    const day = lastClosedBusinessDay(new Date(), context.businessDayCutoffMinutes);
+    if (day === lastSettled) return;
+    running = settleBusinessDay(context, day, 'scheduled', 'scheduler').then(
+      (run) => {
+        lastSettled = day;
+        if (run.batches_created > 0)
+          logger.info({ business_date: day, batches: run.batches_created }, 'business day settled');
+      },
+      (error: unknown) =>
+        logger.warn({ err: error, business_date: day }, 'automatic settlement failed; will retry'),
+    );
+  };
+  const timer = setInterval(tick, intervalMs);
+  tick();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,247 @@
+/** Settlement runs and batches. One statement per function; callers pass the transaction. */
+import type { PoolClient } from 'pg';
+import type { Pool } from '@puhui/postgres';
+
+type Queryable = Pick<PoolClient, 'query'> | Pool;
+
+export interface SettlementBatch {
+  batch_id: string;
+  merchant_id: string;
+  business_date: string;
+  run_id: string;
+  status: 'unpaid' | 'paid' | 'nothing_owed';
+  capture_count: number;
+  refund_count: number;
+  void_count: number;
+  gross_minor: number;
+  merchant_funded_minor: number;
+  union_funded_minor: number;
+  net_minor: number;
+  refunds_minor: number;
+  refund_member_minor: number;
+  union_reversed_minor: number;
+  merchant_reversed_minor: number;
+  subsidy_owed_minor: number;
+  bank_reference: string | null;
+  paid_at: string | null;
+  created_at: string;
+}
+
+const MONEY = [
+  'gross_minor',
+  'merchant_funded_minor',
+  'union_funded_minor',
+  'net_minor',
+  'refunds_minor',
+  'refund_member_minor',
+  'union_reversed_minor',
+  'merchant_reversed_minor',
+  'subsidy_owed_minor',
+] as const;
+
+const COLUMNS = `batch_id, merchant_id, to_char(business_date, 'YYYY-MM-DD') AS business_date, run_id, status,
+  capture_count, refund_count, void_count, ${MONEY.join(', ')}, bank_reference, paid_at, created_at`;
+
+function toBatch(row: Record<string, unknown>): SettlementBatch {
+  const batch = { ...row } as Record<string, unknown>;
+  for (const column of MONEY) batch[column] = Number(row[column]);
+  batch.paid_at = row.paid_at === null ? null : (row.paid_at as Date).toISOString();
+  batch.created_at = (row.created_at as Date).toISOString();
+  return batch as unknown as SettlementBatch;
+}
+
+export async function insertRun(
+  client: Queryable,
+  run: { run_id: string; business_date: string; trigger: 'manual' | 'scheduled'; started_by: string },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO settlement_runs (run_id, business_date, trigger, started_by, batches_created) VALUES ($1, $2, $3, $4, 0)`,
+    [run.run_id, run.business_date, run.trigger, run.started_by],
+  );
+}
+
+export async function setRunBatchCount(client: Queryable, runId: string, count: number): Promise<void> {
+  await client.query('UPDATE settlement_runs SET batches_created = $2 WHERE run_id = $1', [runId, count]);
+}
+
+/** Merchants with captures or refunds of `date` or earlier that no batch holds yet. */
+export async function merchantsWithUnsettledItems(client: Queryable, date: string): Promise<string[]> {
+  const { rows } = await client.query<{ merchant_id: string }>(
+    `SELECT merchant_id FROM checkouts WHERE settlement_batch_id IS NULL AND business_date <= $1
+     UNION
+     SELECT merchant_id FROM refunds WHERE settlement_batch_id IS NULL AND business_date <= $1
+     ORDER BY merchant_id`,
+    [date],
+  );
+  return rows.map((row) => row.merchant_id);
+}
+
+/** Creates the day's batches that do not exist yet; returns the ones created. */
+export async function createBatches(
+  client: Queryable,
+  runId: string,
+  date: string,
+  batches: ReadonlyArray<{ batch_id: string; merchant_id: string }>,
+): Promise<Array<{ batch_id: string; merchant_id: string }>> {
+  const { rows } = await client.query<{ batch_id: string; merchant_id: string }>(
+    `INSERT INTO settlement_batches (batch_id, merchant_id, business_date, run_id, status)
+     SELECT batch_id, merchant_id, $3, $4, 'unpaid' FROM unnest($1::text[], $2::text[]) AS b(batch_id, merchant_id)
+     ON CONFLICT (merchant_id, business_date) DO NOTHING
+     RETURNING batch_id, merchant_id`,
+    [batches.map((batch) => batch.batch_id), batches.map((batch) => batch.merchant_id), date, runId],
+  );
+  return rows;
+}
+
+/** Puts every unassigned capture of `date` or earlier into its merchant's batch of this run. */
+export async function assignCheckouts(client: Queryable, runId: string, date: string): Promise<number> {
+  const result = await client.query(
+    `UPDATE checkouts c SET settlement_batch_id = b.batch_id FROM settlement_batches b
+     WHERE b.run_id = $1 AND c.merchant_id = b.merchant_id AND c.settlement_batch_id IS NULL AND c.business_date <= $2`,
+    [runId, date],
+  );
+  return result.rowCount ?? 0;
+}
+
+export async function assignRefunds(client: Queryable, runId: string, date: string): Promise<number> {
+  const result = await client.query(
+    `UPDATE refunds r SET settlement_batch_id = b.batch_id FROM settlement_batches b
+     WHERE b.run_id = $1 AND r.merchant_id = b.merchant_id AND r.settlement_batch_id IS NULL AND r.business_date <= $2`,
+    [runId, date],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Sums each batch of the run from the items assigned to it (voided sales count, but move no money). */
+export async function totalBatches(client: Queryable, runId: string): Promise<void> {
+  await client.query(
+    `WITH sales AS (
+       SELECT settlement_batch_id AS batch_id,
+              count(*) FILTER (WHERE status <> 'voided') AS captures, count(*) FILTER (WHERE status = 'voided') AS voids,
+              coalesce(sum(gross_minor) FILTER (WHERE status <> 'voided'), 0) AS gross,
+              coalesce(sum(merchant_funded_minor) FILTER (WHERE status <> 'voided'), 0) AS merchant_funded,
+              coalesce(sum(union_funded_minor) FILTER (WHERE status <> 'voided'), 0) AS union_funded,
+              coalesce(sum(net_minor) FILTER (WHERE status <> 'voided'), 0) AS net
+       FROM checkouts WHERE settlement_batch_id IN (SELECT batch_id FROM settlement_batches WHERE run_id = $1)
+       GROUP BY settlement_batch_id),
+     returns AS (
+       SELECT settlement_batch_id AS batch_id, count(*) AS refunds, sum(amount_minor) AS refunded,
+              sum(member_refund_minor) AS member, sum(union_reversed_minor) AS union_reversed,
+              sum(merchant_reversed_minor) AS merchant_reversed
+       FROM refunds WHERE settlement_batch_id IN (SELECT batch_id FROM settlement_batches WHERE run_id = $1)
+       GROUP BY settlement_batch_id)
+     UPDATE settlement_batches b SET
+       capture_count = coalesce(s.captures, 0), void_count = coalesce(s.voids, 0), refund_count = coalesce(r.refunds, 0),
+       gross_minor = coalesce(s.gross, 0), merchant_funded_minor = coalesce(s.merchant_funded, 0),
+       union_funded_minor = coalesce(s.union_funded, 0), net_minor = coalesce(s.net, 0),
+       refunds_minor = coalesce(r.refunded, 0), refund_member_minor = coalesce(r.member, 0),
+       union_reversed_minor = coalesce(r.union_reversed, 0), merchant_reversed_minor = coalesce(r.merchant_reversed, 0),
+       subsidy_owed_minor = coalesce(s.union_funded, 0) - coalesce(r.union_reversed, 0),
+       status = CASE WHEN coalesce(s.union_funded, 0) - coalesce(r.union_reversed, 0) > 0 THEN 'unpaid' ELSE 'nothing_owed' END
+     FROM settlement_batches b2 LEFT JOIN sales s ON s.batch_id = b2.batch_id LEFT JOIN returns r ON r.batch_id = b2.batch_id
+     WHERE b.batch_id = b2.batch_id AND b.run_id = $1`,
+    [runId],
+  );
+}
+
+export async function batchesOfRun(client: Queryable, runId: string): Promise<SettlementBatch[]> {
+  const { rows } = await client.query(
+    `SELECT ${COLUMNS} FROM settlement_batches WHERE run_id = $1 ORDER BY batch_id`,
+    [runId],
+  );
+  return rows.map(toBatch);
+}
+
+export interface BatchFilter {
+  merchant_id?: string;
+  business_date?: string;
+  status?: string;
+  starting_after?: string;
+  limit: number;
+}
+
+export async function listBatches(client: Queryable, filter: BatchFilter): Promise<SettlementBatch[]> {
+  const { rows } = await client.query(
+    `SELECT ${COLUMNS} FROM settlement_batches
+     WHERE ($1::text IS NULL OR merchant_id = $1) AND ($2::date IS NULL OR business_date = $2)
+       AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR batch_id > $4)
+     ORDER BY batch_id LIMIT $5`,
+    [
+      filter.merchant_id ?? null,
+      filter.business_date ?? null,
+      filter.status ?? null,
+      filter.starting_after ?? null,
+      filter.limit + 1,
+    ],
+  );
+  return rows.map(toBatch);
+}
+
+export async function findBatch(client: Queryable, batchId: string): Promise<SettlementBatch | undefined> {
+  const { rows } = await client.query(`SELECT ${COLUMNS} FROM settlement_batches WHERE batch_id = $1`, [
+    batchId,
+  ]);
+  return rows[0] === undefined ? undefined : toBatch(rows[0]);
+}
+
+export async function lockBatch(client: PoolClient, batchId: string): Promise<SettlementBatch | undefined> {
+  const { rows } = await client.query(
+    `SELECT ${COLUMNS} FROM settlement_batches WHERE batch_id = $1 FOR UPDATE`,
+    [batchId],
+  );
+  return rows[0] === undefined ? undefined : toBatch(rows[0]);
+}
+
+export async function markBatchPaid(
+  client: PoolClient,
+  batchId: string,
+  bankReference: string,
+  paidBy: string,
+): Promise<void> {
+  await client.query(
+    "UPDATE settlement_batches SET status = 'paid', bank_reference = $2, paid_at = now(), paid_by = $3 WHERE batch_id = $1",
+    [batchId, bankReference, paidBy],
+  );
+}
+
+export interface StatementRow {
+  kind: 'capture' | 'void' | 'refund';
+  checkout_id: string;
+  refund_id: string | null;
+  reference: string;
+  card_last4: string;
+  occurred_at: string;
+  gross_minor: number;
+  discount_minor: number;
+  merchant_funded_minor: number;
+  union_funded_minor: number;
+  card_amount_minor: number;
+}
+
+/** A batch's items in time order: sales (net charged to the card) and refunds (back to the card, negative). */
+export async function batchItems(client: Queryable, batchId: string): Promise<StatementRow[]> {
+  const { rows } = await client.query<Record<string, unknown>>(
+    `SELECT CASE WHEN status = 'voided' THEN 'void' ELSE 'capture' END AS kind, checkout_id, NULL AS refund_id, reference,
+            card_last4, occurred_at, gross_minor, discount_minor, merchant_funded_minor, union_funded_minor, net_minor AS card_amount
+     FROM checkouts WHERE settlement_batch_id = $1
+     UNION ALL
+     SELECT 'refund', r.checkout_id, r.refund_id, c.reference, c.card_last4, r.created_at, -r.amount_minor,
+            -r.discount_reversed_minor, -r.merchant_reversed_minor, -r.union_reversed_minor, -r.member_refund_minor
+     FROM refunds r JOIN checkouts c USING (checkout_id) WHERE r.settlement_batch_id = $1
+     ORDER BY occurred_at, checkout_id`,
+    [batchId],
+  );
+  return rows.map((row) => ({
+    kind: row.kind as StatementRow['kind'],
+    checkout_id: row.checkout_id as string,
+    refund_id: row.refund_id as string | null,
+    reference: row.reference as string,
+    card_last4: row.card_last4 as string,
+    occurred_at: (row.occurred_at as Date).toISOString(),
+    gross_minor: Number(row.gross_minor),
+    discount_minor: Number(row.discount_minor),
+    merchant_funded_minor: Number(row.merchant_funded_minor),
+    union_funded_minor: Number(row.union_funded_minor),
+    card_amount_minor: row.kind === 'void' ? 0 : Number(row.card_amount),
+  }));
+}
