@@ -35,7 +35,7 @@ function send<Body>(response: Response, outcome: IdempotentOutcome<Body>): void 
   response.status(outcome.status).json(outcome.body);
 }
 
-export function settlementRoutes(
+export function checkoutRoutes(
   router: Router,
   dependencies: ServiceDependencies,
   context: SettlementContext,
