@@ -17,6 +17,10 @@ export const transactionSettlementEnvironment = serviceEnvironment({
     .default('23:00'),
   /** How often the service checks whether a closed business day still needs settling. */
   SETTLEMENT_CHECK_INTERVAL_MS: positiveInteger.default(60_000),
+  /** A statement line and a ledger item without a common reference match within this time (DESIGN §6). */
+  RECONCILIATION_TIME_TOLERANCE_MS: positiveInteger.max(24 * 60 * 60_000).default(15 * 60_000),
+  /** A million-line acquirer statement takes about 50 s to upload and reconcile. */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInteger.default(10 * 60_000),
 });
 export type TransactionSettlementConfig = z.infer<typeof transactionSettlementEnvironment>;
 

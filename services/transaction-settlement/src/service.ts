@@ -7,6 +7,7 @@ import { parseCutoff } from './domain/business-day';
 import type { SettlementContext } from './commands/context';
 import { checkoutRoutes } from './http/routes';
 import { settlementRoutes } from './http/settlement-routes';
+import { reconciliationRoutes } from './http/reconciliation-routes';
 import { scheduleAutomaticSettlement } from './commands/settlement';
 import { RateSheets } from './rates/rate-sheets';
 
@@ -39,6 +40,7 @@ export function transactionSettlementService(
       };
       checkoutRoutes(router, dependencies, context);
       settlementRoutes(router, dependencies, context);
+      reconciliationRoutes(router, dependencies, context);
       const scheduler = scheduleAutomaticSettlement(
         context,
         dependencies.logger,

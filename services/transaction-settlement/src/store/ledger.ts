@@ -160,7 +160,7 @@ export async function accountEntries(
       recorded_at: Date;
     }
   >(
-    `SELECT transfer_id::text, kind,
+    `SELECT transfer_id, kind,
             CASE WHEN debit_account = $1 THEN 'debit' ELSE 'credit' END AS side,
             amount_minor,
             CASE WHEN debit_account = $1 THEN credit_account ELSE debit_account END AS counter_account,

@@ -1,0 +1,233 @@
+/**
+ * Reconciliation (DESIGN §6, §11), for finance: upload the acquirer's daily statement as CSV,
+ * read the run's summary and items, resolve exceptions with a note.
+ *
+ * `POST /v1/reconciliations` answers 201 with the new run; re-uploading a file already
+ * reconciled (same SHA-256) answers 200 with the earlier run and `duplicate_of` set to its id,
+ * storing nothing.
+ */
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { DomainError, NotFound, RateLimited } from '@puhui/errors';
+import { authenticate, parseRequest, route } from '@puhui/http';
+import { actorOf, requireOperator } from '@puhui/security';
+import type { Principal } from '@puhui/security';
+import type { Pool } from '@puhui/postgres';
+import type { ServiceDependencies } from '@puhui/service';
+import type { TransactionSettlementConfig } from '../config';
+import type { SettlementContext } from '../commands/context';
+import {
+  reconcileUpload,
+  reconciliationSettings,
+  resolveReconciliationItem,
+} from '../commands/reconciliation';
+import type { ReconciliationContext, ReconciliationSettings } from '../commands/reconciliation';
+import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
+import { findRun, listItems } from '../store/reconciliation';
+import type { ReconciliationItem, ReconciliationRun } from '../store/reconciliation';
+import { findWorkingKey } from '../store/replicas';
+
+const CSV = 'text/csv';
+/**
+ * Uploads reconciled at once by one instance. Each holds a pooled connection and a transaction
+ * for as long as its file takes (about 50 s per million lines), so two leave the pool to
+ * checkouts; a third gets 429 and retries.
+ */
+const UPLOADS_IN_FLIGHT_MAX = 2;
+const UPLOAD_RETRY_AFTER_SECONDS = 30;
+
+const runPath = z.strictObject({ id: z.string().regex(/^rec_[0-9a-z]{25}$/u, 'not a reconciliation id') });
+const itemPath = runPath.extend({ item_id: z.string().regex(/^\d{1,18}$/u, 'not an item id') });
+const itemsQuery = z.strictObject({
+  category: z.enum(RECONCILIATION_CATEGORIES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  starting_after: z
+    .string()
+    .regex(/^\d{1,18}$/u)
+    .optional(),
+});
+const resolveBody = z.strictObject({ note: z.string().trim().min(1).max(1000) });
+
+export function runView(run: ReconciliationRun) {
+  const categories = Object.fromEntries(
+    RECONCILIATION_CATEGORIES.map((category) => {
+      const total = run.totals.find((candidate) => candidate.category === category);
+      return [
+        category,
+        {
+          count: total?.item_count ?? 0,
+          statement_amount_minor: total?.line_amount_minor ?? 0,
+          ledger_amount_minor: total?.ledger_amount_minor ?? 0,
+        },
+      ];
+    }),
+  );
+  const exceptions = run.totals
+    .filter((total) => total.category !== 'matched')
+    .reduce((sum, total) => sum + total.item_count, 0);
+  return {
+    id: run.run_id,
+    object: 'reconciliation' as const,
+    status: run.status,
+    settlement_date: run.settlement_date,
+    file_sha256: run.file_sha256,
+    file_bytes: run.file_bytes,
+    line_count: run.line_count,
+    time_tolerance_ms: run.time_tolerance_ms,
+    currency: 'CNY' as const,
+    categories,
+    exceptions_open: exceptions - run.resolved_count,
+    created_by: run.created_by,
+    created_at: run.created_at,
+  };
+}
+
+export function itemView(item: ReconciliationItem) {
+  return {
+    id: item.item_id,
+    object: 'reconciliation_item' as const,
+    reconciliation_id: item.run_id,
+    category: item.category,
+    matched_by: item.matched_by,
+    statement_line: item.line,
+    duplicate_of_line: item.duplicate_of_line,
+    ledger_item:
+      item.ledger === null
+        ? null
+        : {
+            kind: item.ledger.kind,
+            id: item.ledger.ledger_id,
+            checkout_id: item.ledger.checkout_id,
+            merchant_id: item.ledger.merchant_id,
+            card_last4: item.ledger.card_last4,
+            reference: item.ledger.reference,
+            amount_minor: item.ledger.amount_minor,
+            occurred_at: item.ledger.occurred_at,
+          },
+    // What the statement says minus what the ledger says, when both sides are there.
+    difference_minor:
+      item.line === null || item.ledger === null ? null : item.line.amount_minor - item.ledger.amount_minor,
+    resolution: item.resolution,
+  };
+}
+
+/** A statement is raw CSV in UTF-8, sent as it is: the route reads the stream itself. */
+function requireCsvBody(request: Request): void {
+  const encoding = request.header('content-encoding');
+  const charset = /charset=([^;]+)/iu
+    .exec(request.header('content-type') ?? '')?.[1]
+    ?.trim()
+    .toLowerCase();
+  const csv = request.is(CSV);
+  // `null`: no body at all, which is an empty statement.
+  if (
+    csv === false ||
+    (encoding !== undefined && encoding !== 'identity') ||
+    (charset ?? 'utf-8') !== 'utf-8'
+  ) {
+    throw new DomainError('unsupported_media_type', 'unsupported_media_type', 'Unsupported media type', {
+      detail: 'Send the statement as text/csv in UTF-8, uncompressed.',
+    });
+  }
+}
+
+/** Who may call (finance only) and the context a command runs in for them. */
+interface FinanceAccess {
+  asFinance: (request: Request) => Promise<Principal>;
+  commandContext: (principal: Principal, response: Response) => ReconciliationContext;
+}
+
+function uploadRoute(router: Router, access: FinanceAccess, settings: ReconciliationSettings): void {
+  let uploadsInFlight = 0;
+  route(
+    router,
+    '/v1/reconciliations',
+    {
+      post: async (request, response) => {
+        const principal = await access.asFinance(request);
+        requireCsvBody(request);
+        if (uploadsInFlight >= UPLOADS_IN_FLIGHT_MAX) throw new RateLimited(UPLOAD_RETRY_AFTER_SECONDS);
+        uploadsInFlight += 1;
+        try {
+          const { run, duplicate } = await reconcileUpload(
+            access.commandContext(principal, response),
+            request,
+            settings,
+          );
+          response
+            .status(duplicate ? 200 : 201)
+            .location(`/v1/reconciliations/${run.run_id}`)
+            .json(duplicate ? { ...runView(run), duplicate_of: run.run_id } : runView(run));
+        } finally {
+          uploadsInFlight -= 1;
+        }
+      },
+    },
+    { rawBodyTypes: [CSV] },
+  );
+}
+
+function readRoutes(router: Router, pool: Pool, access: FinanceAccess): void {
+  route(router, '/v1/reconciliations/:id', {
+    get: async (request, response) => {
+      await access.asFinance(request);
+      const { path } = parseRequest(request, { path: runPath });
+      const run = await findRun(pool, path.id);
+      if (run === undefined) throw new NotFound(`Reconciliation ${path.id}`);
+      response.json(runView(run));
+    },
+  });
+
+  route(router, '/v1/reconciliations/:id/items', {
+    get: async (request, response) => {
+      await access.asFinance(request);
+      const { path, query } = parseRequest(request, { path: runPath, query: itemsQuery });
+      if ((await findRun(pool, path.id)) === undefined) throw new NotFound(`Reconciliation ${path.id}`);
+      const page = await listItems(pool, path.id, query);
+      response.json({ data: page.slice(0, query.limit).map(itemView), has_more: page.length > query.limit });
+    },
+  });
+}
+
+function resolveRoute(router: Router, access: FinanceAccess): void {
+  route(router, '/v1/reconciliations/:id/items/:item_id/resolve', {
+    post: async (request, response) => {
+      const principal = await access.asFinance(request);
+      const { path, body } = parseRequest(request, { path: itemPath, body: resolveBody });
+      const item = await resolveReconciliationItem(
+        access.commandContext(principal, response),
+        path.id,
+        path.item_id,
+        body.note,
+      );
+      response.json(itemView(item));
+    },
+  });
+}
+
+export function reconciliationRoutes(
+  router: Router,
+  dependencies: ServiceDependencies<TransactionSettlementConfig>,
+  context: SettlementContext,
+): void {
+  const { pool, config } = dependencies;
+  const access: FinanceAccess = {
+    asFinance: async (request) => {
+      const principal = await authenticate(request, {
+        operatorTokenSecret: config.OPERATOR_TOKEN_SECRET,
+        findMerchantKey: (hash) => findWorkingKey(pool, hash),
+      });
+      requireOperator(principal, 'finance');
+      return principal;
+    },
+    commandContext: (principal, response) => ({
+      pool,
+      logger: context.logger,
+      actor: actorOf(principal),
+      requestId: typeof response.locals.requestId === 'string' ? response.locals.requestId : null,
+    }),
+  };
+  uploadRoute(router, access, reconciliationSettings(config));
+  readRoutes(router, pool, access);
+  resolveRoute(router, access);
+}

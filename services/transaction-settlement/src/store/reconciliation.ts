@@ -1,0 +1,551 @@
+/**
+ * Reconciliation runs, their items, totals and audit; and the staging a run is computed in.
+ * One statement per function; callers pass the transaction.
+ *
+ * A run is computed in three temporary tables that live as long as its transaction
+ * (`ON COMMIT DROP`, and gone on rollback too): the statement's lines, the ledger items of its
+ * settlement date, and the pairs found so far. Temporary tables write no WAL and stay in the
+ * session, so a rejected file costs the database nothing to forget.
+ */
+import type { PoolClient } from 'pg';
+import type { Pool } from '@puhui/postgres';
+import type {
+  ItemOutcome,
+  MatchedBy,
+  ReconciliationCategory,
+  StatementLine,
+  ToleranceEntry,
+} from '../domain/reconciliation';
+
+type Queryable = Pick<PoolClient, 'query'> | Pool;
+
+/**
+ * Longest any one statement of a run may take. The pool's 30 s default fits requests; a run
+ * over millions of lines sorts and joins them in single statements (storing the items of a
+ * million lines takes about 20 s in the benchmark), so it gets ten minutes. Raising work_mem
+ * from 4 MB to 64 MB made those statements no faster there, so it is left alone.
+ */
+const RUN_STATEMENT_TIMEOUT = '10min';
+
+export async function setRunLimits(client: PoolClient): Promise<void> {
+  await client.query("SELECT set_config('statement_timeout', $1, true)", [RUN_STATEMENT_TIMEOUT]);
+}
+
+export async function createStagedLines(client: PoolClient): Promise<void> {
+  await client.query(
+    `CREATE TEMPORARY TABLE staged_lines (
+       line_number integer NOT NULL,
+       merchant_id text NOT NULL,
+       card_last4 text NOT NULL,
+       transaction_time timestamptz NOT NULL,
+       amount_minor bigint NOT NULL,
+       reference text NOT NULL,
+       auth_code text NOT NULL
+     ) ON COMMIT DROP`,
+  );
+}
+
+export async function insertStagedLines(client: PoolClient, lines: readonly StatementLine[]): Promise<void> {
+  await client.query(
+    `INSERT INTO staged_lines (line_number, merchant_id, card_last4, transaction_time, amount_minor, reference, auth_code)
+     SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[], $6::text[], $7::text[])`,
+    [
+      lines.map((line) => line.line_number),
+      lines.map((line) => line.merchant_id),
+      lines.map((line) => line.card_last4),
+      lines.map((line) => line.transaction_time),
+      lines.map((line) => line.amount_minor),
+      lines.map((line) => line.reference),
+      lines.map((line) => line.auth_code),
+    ],
+  );
+}
+
+export async function createStagedLedger(client: PoolClient): Promise<void> {
+  await client.query(
+    `CREATE TEMPORARY TABLE staged_ledger (
+       kind text NOT NULL,
+       ledger_id text NOT NULL,
+       checkout_id text NOT NULL,
+       merchant_id text NOT NULL,
+       card_last4 text NOT NULL,
+       reference text NOT NULL,
+       amount_minor bigint NOT NULL,
+       occurred_at timestamptz NOT NULL
+     ) ON COMMIT DROP`,
+  );
+}
+
+/**
+ * The ledger items the statement of `settlementDate` should list (see domain/reconciliation.ts):
+ * captures of that business day that were not voided, at their net and at the time the merchant
+ * says they happened; refunds of that day, at the member's part, negative, at the time they were
+ * recorded. Nothing of zero fen: no card was charged.
+ */
+export async function stageLedgerItems(client: PoolClient, settlementDate: string): Promise<void> {
+  await client.query(
+    `INSERT INTO staged_ledger (kind, ledger_id, checkout_id, merchant_id, card_last4, reference, amount_minor, occurred_at)
+     SELECT 'capture', checkout_id, checkout_id, merchant_id, card_last4, reference, net_minor, occurred_at
+     FROM checkouts
+     WHERE business_date = $1 AND status <> 'voided' AND net_minor > 0
+     UNION ALL
+     SELECT 'refund', r.refund_id, r.checkout_id, c.merchant_id, c.card_last4, c.reference, -r.member_refund_minor, r.created_at
+     FROM refunds r JOIN checkouts c ON c.checkout_id = r.checkout_id
+     WHERE r.business_date = $1 AND r.member_refund_minor > 0`,
+    [settlementDate],
+  );
+}
+
+export async function createStagedPairs(client: PoolClient): Promise<void> {
+  await client.query(
+    `CREATE TEMPORARY TABLE staged_pairs (
+       line_number integer NOT NULL,
+       ledger_id text,
+       category text NOT NULL,
+       matched_by text,
+       duplicate_of_line integer
+     ) ON COMMIT DROP`,
+  );
+}
+
+/** Temporary tables get no autovacuum: without statistics the planner guesses the joins blind. */
+export async function analyzeStaging(client: PoolClient): Promise<void> {
+  await client.query('ANALYZE staged_lines, staged_ledger, staged_pairs');
+}
+
+/** Rule 1: the second and later copies of a line (same merchant, reference, auth code, amount). */
+export async function pairDuplicateLines(client: PoolClient): Promise<void> {
+  await client.query(
+    `INSERT INTO staged_pairs (line_number, category, duplicate_of_line)
+     SELECT line_number, 'duplicate_line', first_line
+     FROM (
+       SELECT line_number, first_value(line_number) OVER copies AS first_line, row_number() OVER copies AS copy
+       FROM staged_lines
+       WINDOW copies AS (PARTITION BY merchant_id, reference, auth_code, amount_minor ORDER BY line_number)
+     ) AS numbered
+     WHERE copy > 1`,
+  );
+}
+
+/**
+ * Rule 2, first half (`matchByReference`): within one merchant, reference and amount, the
+ * k-th unpaired line in time order pairs with the k-th ledger item in time order.
+ */
+export async function pairByReferenceAndAmount(client: PoolClient): Promise<void> {
+  await client.query(
+    `INSERT INTO staged_pairs (line_number, ledger_id, category, matched_by)
+     SELECT l.line_number, i.ledger_id, 'matched', 'reference'
+     FROM (
+       SELECT line_number, merchant_id, reference, amount_minor,
+              row_number() OVER (PARTITION BY merchant_id, reference, amount_minor
+                                 ORDER BY transaction_time, line_number) AS rank
+       FROM staged_lines s
+       WHERE NOT EXISTS (SELECT 1 FROM staged_pairs p WHERE p.line_number = s.line_number)
+     ) AS l
+     JOIN (
+       SELECT ledger_id, merchant_id, reference, amount_minor,
+              row_number() OVER (PARTITION BY merchant_id, reference, amount_minor
+                                 ORDER BY occurred_at, ledger_id COLLATE "C") AS rank
+       FROM staged_ledger
+     ) AS i USING (merchant_id, reference, amount_minor, rank)`,
+  );
+}
+
+/**
+ * Rule 2, second half: what is left with the same merchant, reference and direction (sale or
+ * refund) pairs up the same way, as an amount mismatch.
+ */
+export async function pairByReferenceOnly(client: PoolClient): Promise<void> {
+  await client.query(
+    `INSERT INTO staged_pairs (line_number, ledger_id, category, matched_by)
+     SELECT l.line_number, i.ledger_id, 'amount_mismatch', 'reference'
+     FROM (
+       SELECT line_number, merchant_id, reference, sign(amount_minor) AS direction,
+              row_number() OVER (PARTITION BY merchant_id, reference, sign(amount_minor)
+                                 ORDER BY transaction_time, line_number) AS rank
+       FROM staged_lines s
+       WHERE NOT EXISTS (SELECT 1 FROM staged_pairs p WHERE p.line_number = s.line_number)
+     ) AS l
+     JOIN (
+       SELECT ledger_id, merchant_id, reference, sign(amount_minor) AS direction,
+              row_number() OVER (PARTITION BY merchant_id, reference, sign(amount_minor)
+                                 ORDER BY occurred_at, ledger_id COLLATE "C") AS rank
+       FROM staged_ledger g
+       WHERE NOT EXISTS (SELECT 1 FROM staged_pairs p WHERE p.ledger_id = g.ledger_id)
+     ) AS i USING (merchant_id, reference, direction, rank)`,
+  );
+}
+
+/**
+ * Everything still unpaired, in the order `ToleranceMatcher` reads it. A cursor, so that a
+ * statement whose references all failed is read a page at a time. Times are whole
+ * milliseconds, as the matcher compares them.
+ */
+export async function openLeftovers(client: PoolClient): Promise<void> {
+  await client.query(
+    `DECLARE leftovers NO SCROLL CURSOR FOR
+     SELECT side, line_number, ledger_id, merchant_id, card_last4, amount_minor::text AS amount_minor,
+            at_ms::text AS at_ms
+     FROM (
+       SELECT 'line' AS side, 0 AS side_rank, line_number, NULL::text AS ledger_id, merchant_id, card_last4,
+              amount_minor, floor(extract(epoch FROM transaction_time) * 1000)::bigint AS at_ms
+       FROM staged_lines s
+       WHERE NOT EXISTS (SELECT 1 FROM staged_pairs p WHERE p.line_number = s.line_number)
+       UNION ALL
+       SELECT 'ledger', 1, NULL, ledger_id, merchant_id, card_last4,
+              amount_minor, floor(extract(epoch FROM occurred_at) * 1000)::bigint
+       FROM staged_ledger g
+       WHERE NOT EXISTS (SELECT 1 FROM staged_pairs p WHERE p.ledger_id = g.ledger_id)
+     ) AS leftover
+     ORDER BY merchant_id COLLATE "C", card_last4 COLLATE "C", amount_minor, at_ms, side_rank, line_number,
+              ledger_id COLLATE "C"`,
+  );
+}
+
+export async function fetchLeftovers(client: PoolClient, count: number): Promise<ToleranceEntry[]> {
+  const { rows } = await client.query<
+    Omit<ToleranceEntry, 'amount_minor' | 'at_ms'> & { amount_minor: string; at_ms: string }
+  >(`FETCH FORWARD ${Math.trunc(count)} FROM leftovers`);
+  return rows.map((row) => ({ ...row, amount_minor: Number(row.amount_minor), at_ms: Number(row.at_ms) }));
+}
+
+/** Rule 3's pairs. */
+export async function insertTolerancePairs(
+  client: PoolClient,
+  pairs: ReadonlyArray<{ line_number: number; ledger_id: string }>,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO staged_pairs (line_number, ledger_id, category, matched_by)
+     SELECT line_number, ledger_id, 'matched', 'card_amount_time'
+     FROM unnest($1::integer[], $2::text[]) AS t(line_number, ledger_id)`,
+    [pairs.map((pair) => pair.line_number), pairs.map((pair) => pair.ledger_id)],
+  );
+}
+
+export interface NewRun {
+  run_id: string;
+  file_sha256: string;
+  file_bytes: number;
+  settlement_date: string;
+  line_count: number;
+  time_tolerance_ms: number;
+  created_by: string;
+}
+
+/** Fails with 23505 on `reconciliation_runs_file_sha256_key` when the file has a run already. */
+export async function insertRun(client: PoolClient, run: NewRun): Promise<void> {
+  await client.query(
+    `INSERT INTO reconciliation_runs
+       (run_id, file_sha256, file_bytes, settlement_date, line_count, time_tolerance_ms, status, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7)`,
+    [
+      run.run_id,
+      run.file_sha256,
+      run.file_bytes,
+      run.settlement_date,
+      run.line_count,
+      run.time_tolerance_ms,
+      run.created_by,
+    ],
+  );
+}
+
+/**
+ * The run's items from the staging: every line with its pair (a line without one is missing
+ * in the ledger), then every ledger item no line took (missing in the statement). Sorted, so
+ * that item ids follow the file. The unique indexes on the items refuse a line or a ledger
+ * item paired twice.
+ */
+export async function insertItems(client: PoolClient, runId: string): Promise<number> {
+  const { rowCount } = await client.query(
+    `INSERT INTO reconciliation_items (run_id, category, matched_by, line_number, line_merchant_id, line_card_last4,
+       line_transaction_time, line_amount_minor, line_reference, line_auth_code, duplicate_of_line, ledger_kind,
+       ledger_id, ledger_checkout_id, ledger_merchant_id, ledger_card_last4, ledger_reference, ledger_amount_minor,
+       ledger_occurred_at)
+     SELECT $1, category, matched_by, line_number, line_merchant_id, line_card_last4, line_transaction_time,
+            line_amount_minor, line_reference, line_auth_code, duplicate_of_line, ledger_kind, ledger_id,
+            ledger_checkout_id, ledger_merchant_id, ledger_card_last4, ledger_reference, ledger_amount_minor,
+            ledger_occurred_at
+     FROM (
+       SELECT coalesce(p.category, 'missing_in_ledger') AS category, p.matched_by, s.line_number,
+              s.merchant_id AS line_merchant_id, s.card_last4 AS line_card_last4,
+              s.transaction_time AS line_transaction_time, s.amount_minor AS line_amount_minor,
+              s.reference AS line_reference, s.auth_code AS line_auth_code, p.duplicate_of_line,
+              g.kind AS ledger_kind, g.ledger_id, g.checkout_id AS ledger_checkout_id,
+              g.merchant_id AS ledger_merchant_id, g.card_last4 AS ledger_card_last4,
+              g.reference AS ledger_reference, g.amount_minor AS ledger_amount_minor,
+              g.occurred_at AS ledger_occurred_at
+       FROM staged_lines s
+       LEFT JOIN staged_pairs p ON p.line_number = s.line_number
+       LEFT JOIN staged_ledger g ON g.ledger_id = p.ledger_id
+       UNION ALL
+       SELECT 'missing_in_statement', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+              g.kind, g.ledger_id, g.checkout_id, g.merchant_id, g.card_last4, g.reference, g.amount_minor,
+              g.occurred_at
+       FROM staged_ledger g
+       WHERE NOT EXISTS (SELECT 1 FROM staged_pairs p WHERE p.ledger_id = g.ledger_id)
+     ) AS classified
+     ORDER BY line_number NULLS LAST, ledger_occurred_at, ledger_id COLLATE "C"`,
+    [runId],
+  );
+  return rowCount ?? 0;
+}
+
+export interface CategoryTotal {
+  category: ReconciliationCategory;
+  item_count: number;
+  line_amount_minor: number;
+  ledger_amount_minor: number;
+}
+
+type TotalRow = Omit<CategoryTotal, 'line_amount_minor' | 'ledger_amount_minor'> & {
+  line_amount_minor: string;
+  ledger_amount_minor: string;
+};
+
+const toTotal = (row: TotalRow): CategoryTotal => ({
+  category: row.category,
+  item_count: Number(row.item_count),
+  line_amount_minor: Number(row.line_amount_minor),
+  ledger_amount_minor: Number(row.ledger_amount_minor),
+});
+
+/** Counts and sums per category, every category included (zeros too), from the stored items. */
+export async function insertTotals(
+  client: PoolClient,
+  runId: string,
+  categories: readonly ReconciliationCategory[],
+): Promise<CategoryTotal[]> {
+  const { rows } = await client.query<TotalRow>(
+    `INSERT INTO reconciliation_totals (run_id, category, item_count, line_amount_minor, ledger_amount_minor)
+     SELECT $1, k.category, count(i.item_id), coalesce(sum(i.line_amount_minor), 0),
+            coalesce(sum(i.ledger_amount_minor), 0)
+     FROM unnest($2::text[]) AS k(category)
+     LEFT JOIN reconciliation_items i ON i.run_id = $1 AND i.category = k.category
+     GROUP BY k.category
+     RETURNING category, item_count, line_amount_minor::text, ledger_amount_minor::text`,
+    [runId, categories],
+  );
+  return rows.map(toTotal);
+}
+
+export interface AuditEntry {
+  run_id: string;
+  item_id: string | null;
+  action: 'statement_reconciled' | 'item_resolved';
+  actor: string;
+  note: string | null;
+  request_id: string | null;
+}
+
+export async function appendAudit(client: PoolClient, entry: AuditEntry): Promise<void> {
+  await client.query(
+    `INSERT INTO reconciliation_audit (run_id, item_id, action, actor, note, request_id)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [entry.run_id, entry.item_id, entry.action, entry.actor, entry.note, entry.request_id],
+  );
+}
+
+export interface ReconciliationRun extends NewRun {
+  status: 'completed';
+  created_at: string;
+  totals: CategoryTotal[];
+  /** Exceptions (items not matched) finance has resolved so far. */
+  resolved_count: number;
+}
+
+type RunRow = Omit<ReconciliationRun, 'file_bytes' | 'created_at' | 'totals' | 'resolved_count'> & {
+  file_bytes: string;
+  created_at: Date;
+  totals: TotalRow[];
+  resolved_count: string;
+};
+
+const RUN_COLUMNS = `r.run_id, r.file_sha256, r.file_bytes, to_char(r.settlement_date, 'YYYY-MM-DD') AS settlement_date,
+  r.line_count, r.time_tolerance_ms, r.status, r.created_by, r.created_at,
+  (SELECT json_agg(json_build_object('category', t.category, 'item_count', t.item_count,
+                                     'line_amount_minor', t.line_amount_minor::text,
+                                     'ledger_amount_minor', t.ledger_amount_minor::text))
+   FROM reconciliation_totals t WHERE t.run_id = r.run_id) AS totals,
+  (SELECT count(*) FROM reconciliation_items i WHERE i.run_id = r.run_id AND i.resolved_at IS NOT NULL) AS resolved_count`;
+
+function toRun(row: RunRow): ReconciliationRun {
+  return {
+    ...row,
+    file_bytes: Number(row.file_bytes),
+    created_at: row.created_at.toISOString(),
+    totals: row.totals.map(toTotal),
+    resolved_count: Number(row.resolved_count),
+  };
+}
+
+export async function findRun(client: Queryable, runId: string): Promise<ReconciliationRun | undefined> {
+  const { rows } = await client.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM reconciliation_runs r WHERE r.run_id = $1`,
+    [runId],
+  );
+  return rows[0] === undefined ? undefined : toRun(rows[0]);
+}
+
+export async function findRunByFile(
+  client: Queryable,
+  fileSha256: string,
+): Promise<ReconciliationRun | undefined> {
+  const { rows } = await client.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM reconciliation_runs r WHERE r.file_sha256 = $1`,
+    [fileSha256],
+  );
+  return rows[0] === undefined ? undefined : toRun(rows[0]);
+}
+
+export interface ReconciliationItem extends Omit<ItemOutcome, 'ledger_id'> {
+  item_id: string;
+  run_id: string;
+  line: {
+    line_number: number;
+    merchant_id: string;
+    card_last4: string;
+    transaction_time: string;
+    amount_minor: number;
+    reference: string;
+    auth_code: string;
+  } | null;
+  ledger: {
+    kind: 'capture' | 'refund';
+    ledger_id: string;
+    checkout_id: string;
+    merchant_id: string;
+    card_last4: string;
+    reference: string;
+    amount_minor: number;
+    occurred_at: string;
+  } | null;
+  resolution: { resolved_at: string; resolved_by: string; note: string } | null;
+}
+
+interface ItemRow {
+  item_id: string;
+  run_id: string;
+  category: ReconciliationCategory;
+  matched_by: MatchedBy | null;
+  line_number: number | null;
+  line_merchant_id: string | null;
+  line_card_last4: string | null;
+  line_transaction_time: Date | null;
+  line_amount_minor: string | null;
+  line_reference: string | null;
+  line_auth_code: string | null;
+  duplicate_of_line: number | null;
+  ledger_kind: 'capture' | 'refund' | null;
+  ledger_id: string | null;
+  ledger_checkout_id: string | null;
+  ledger_merchant_id: string | null;
+  ledger_card_last4: string | null;
+  ledger_reference: string | null;
+  ledger_amount_minor: string | null;
+  ledger_occurred_at: Date | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
+}
+
+// pg hands bigints over as strings already. (`item_id::text` would also rename the output column, and
+// `ORDER BY item_id` would then sort text: 10 before 9.)
+const ITEM_COLUMNS = `item_id, run_id, category, matched_by, line_number, line_merchant_id, line_card_last4,
+  line_transaction_time, line_amount_minor, line_reference, line_auth_code, duplicate_of_line, ledger_kind, ledger_id,
+  ledger_checkout_id, ledger_merchant_id, ledger_card_last4, ledger_reference, ledger_amount_minor, ledger_occurred_at,
+  resolved_at, resolved_by, resolution_note`;
+
+function toItem(row: ItemRow): ReconciliationItem {
+  return {
+    item_id: row.item_id,
+    run_id: row.run_id,
+    category: row.category,
+    matched_by: row.matched_by,
+    line_number: row.line_number,
+    duplicate_of_line: row.duplicate_of_line,
+    // The CHECKs on reconciliation_items keep each side whole or absent.
+    line:
+      row.line_number === null
+        ? null
+        : {
+            line_number: row.line_number,
+            merchant_id: row.line_merchant_id ?? '',
+            card_last4: row.line_card_last4 ?? '',
+            transaction_time: row.line_transaction_time?.toISOString() ?? '',
+            amount_minor: Number(row.line_amount_minor),
+            reference: row.line_reference ?? '',
+            auth_code: row.line_auth_code ?? '',
+          },
+    ledger:
+      row.ledger_kind === null
+        ? null
+        : {
+            kind: row.ledger_kind,
+            ledger_id: row.ledger_id ?? '',
+            checkout_id: row.ledger_checkout_id ?? '',
+            merchant_id: row.ledger_merchant_id ?? '',
+            card_last4: row.ledger_card_last4 ?? '',
+            reference: row.ledger_reference ?? '',
+            amount_minor: Number(row.ledger_amount_minor),
+            occurred_at: row.ledger_occurred_at?.toISOString() ?? '',
+          },
+    resolution:
+      row.resolved_at === null
+        ? null
+        : {
+            resolved_at: row.resolved_at.toISOString(),
+            resolved_by: row.resolved_by ?? '',
+            note: row.resolution_note ?? '',
+          },
+  };
+}
+
+export interface ItemFilter {
+  category?: ReconciliationCategory;
+  starting_after?: string;
+  limit: number;
+}
+
+/** One page more than asked for, so the caller can tell whether there is more. */
+export async function listItems(
+  client: Queryable,
+  runId: string,
+  filter: ItemFilter,
+): Promise<ReconciliationItem[]> {
+  const { rows } = await client.query<ItemRow>(
+    `SELECT ${ITEM_COLUMNS} FROM reconciliation_items
+     WHERE run_id = $1 AND ($2::text IS NULL OR category = $2) AND ($3::bigint IS NULL OR item_id > $3)
+     ORDER BY item_id LIMIT $4`,
+    [runId, filter.category ?? null, filter.starting_after ?? null, filter.limit + 1],
+  );
+  return rows.map(toItem);
+}
+
+export async function findItem(
+  client: Queryable,
+  runId: string,
+  itemId: string,
+): Promise<ReconciliationItem | undefined> {
+  const { rows } = await client.query<ItemRow>(
+    `SELECT ${ITEM_COLUMNS} FROM reconciliation_items WHERE run_id = $1 AND item_id = $2`,
+    [runId, itemId],
+  );
+  return rows[0] === undefined ? undefined : toItem(rows[0]);
+}
+
+/** Resolves an unresolved exception; undefined when there is no such item to resolve. */
+export async function resolveItem(
+  client: PoolClient,
+  runId: string,
+  itemId: string,
+  resolution: { resolved_by: string; note: string },
+): Promise<ReconciliationItem | undefined> {
+  const { rows } = await client.query<ItemRow>(
+    `UPDATE reconciliation_items SET resolved_at = now(), resolved_by = $3, resolution_note = $4
+     WHERE run_id = $1 AND item_id = $2 AND category <> 'matched' AND resolved_at IS NULL
+     RETURNING ${ITEM_COLUMNS}`,
+    [runId, itemId, resolution.resolved_by, resolution.note],
+  );
+  return rows[0] === undefined ? undefined : toItem(rows[0]);
+}
