@@ -8,28 +8,13 @@ import type { Merchant } from '../domain/merchant';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
 
-interface MerchantRow {
-  merchant_id: string;
-  status: MerchantStatus;
-  legal_name: string;
-  display_name: string | null;
-  credit_code: string | null;
-  category: MerchantCategory | null;
-  mcc: string | null;
-  region_code: string | null;
-  address: string | null;
-  contact: Merchant['contact'];
-  legal_representative: Merchant['legal_representative'];
-  settlement_account: Merchant['settlement_account'];
-  outlets: Merchant['outlets'];
-  pending_change: Merchant['pending_change'];
-  status_reason: string | null;
+/** The row as pg returns it: the domain merchant with Dates where it has ISO strings. */
+type MerchantRow = Omit<Merchant, 'created_at' | 'updated_at' | 'submitted_at' | 'decided_at'> & {
   created_at: Date;
   updated_at: Date;
   submitted_at: Date | null;
   decided_at: Date | null;
-  decided_by: string | null;
-}
+};
 
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 

@@ -15,9 +15,10 @@ import { businessDate, usagePeriods } from '../domain/business-day';
 import { accountCodes, planTransfers, unionByBudget } from '../domain/ledger';
 import { insertCheckout } from '../store/checkouts';
 import type { Checkout } from '../store/checkouts';
-import { lockAccounts, postTransfers } from '../store/ledger';
+import { lockAccounts, postTransfers, readAccounts } from '../store/ledger';
+import type { AccountBalance } from '../store/ledger';
 import type { MerchantReplica } from '../store/replicas';
-import { lockUsage, addUsage } from '../store/usage';
+import { addUsage, lockUsage, readUsage } from '../store/usage';
 import type { UsageKey } from '../store/usage';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
@@ -148,26 +149,14 @@ export async function quoteCheckout(
   request: CheckoutRequest,
 ) {
   const prepared = await prepare(context, merchant, request);
-  const budgetIds = [
-    ...new Set(prepared.rules.flatMap((rule) => (rule.budget_id === null ? [] : [rule.budget_id]))),
-  ];
-  const { rows } = await context.pool.query<{ budget_id: string; remaining: string }>(
-    `SELECT b.budget_id, (a.credits_minor - a.debits_minor)::text AS remaining
-     FROM budgets b JOIN ledger_accounts a ON a.account_code = b.account_code WHERE b.budget_id = ANY($1::text[])`,
-    [budgetIds],
+  const budgetIds = budgetIdsOf(prepared.rules);
+  const accounts = await readAccounts(context.pool, budgetIds.map(accountCodes.budget));
+  const usage = await readUsage(
+    context.pool,
+    prepared.cardToken,
+    prepared.rules.map((rule) => rule.rule_id),
   );
-  const { rows: usageRows } = await context.pool.query<{
-    rule_id: string;
-    period: string;
-    discount_minor: string;
-  }>(
-    'SELECT rule_id, period, discount_minor FROM card_rule_usage WHERE card_token = $1 AND rule_id = ANY($2::text[])',
-    [prepared.cardToken, prepared.rules.map((rule) => rule.rule_id)],
-  );
-  const usage = new Map(usageRows.map((row) => [`${row.rule_id}|${row.period}`, Number(row.discount_minor)]));
-  const budgets = Object.fromEntries(
-    rows.map((row) => [row.budget_id, { remaining_minor: Number(row.remaining) }]),
-  );
+  const budgets = remainingByBudget(budgetIds, accounts);
   const result = evaluate(prepared, merchant, request, usage, budgets);
   const { rule_grants: _grants, ...quote } = result;
   return {
@@ -180,21 +169,31 @@ export async function quoteCheckout(
 }
 
 /** Locks budgets (as ledger accounts) and reads what each has left. */
+function budgetIdsOf(rules: readonly DiscountRule[]): string[] {
+  return [...new Set(rules.flatMap((rule) => (rule.budget_id === null ? [] : [rule.budget_id])))];
+}
+
+/** What each budget has left; a budget settlement has not heard of yet funds nothing. */
+function remainingByBudget(budgetIds: readonly string[], accounts: ReadonlyMap<string, AccountBalance>) {
+  const budgets: Record<string, { remaining_minor: number }> = {};
+  for (const budgetId of budgetIds) {
+    budgets[budgetId] = {
+      remaining_minor: Math.max(0, accounts.get(accountCodes.budget(budgetId))?.balance_minor ?? 0),
+    };
+  }
+  return budgets;
+}
+
+/** Locks the merchant's accounts and the budgets (as ledger accounts) and reads what each budget has left. */
 async function lockBudgets(client: PoolClient, merchantId: string, rules: readonly DiscountRule[]) {
-  const budgetIds = [...new Set(rules.flatMap((rule) => (rule.budget_id === null ? [] : [rule.budget_id])))];
+  const budgetIds = budgetIdsOf(rules);
   const merchantCodes = [
     accountCodes.cardReceivable(merchantId),
     accountCodes.subsidyPayable(merchantId),
     accountCodes.discountGiven(merchantId),
   ];
   const accounts = await lockAccounts(client, [...merchantCodes, ...budgetIds.map(accountCodes.budget)]);
-  const budgets: Record<string, { remaining_minor: number }> = {};
-  for (const budgetId of budgetIds) {
-    const account = accounts.get(accountCodes.budget(budgetId));
-    // A budget settlement has not heard of yet funds nothing.
-    budgets[budgetId] = { remaining_minor: Math.max(0, account?.balance_minor ?? 0) };
-  }
-  return budgets;
+  return remainingByBudget(budgetIds, accounts);
 }
 
 export async function captureCheckout(

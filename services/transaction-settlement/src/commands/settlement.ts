@@ -13,6 +13,7 @@ import { withTransaction } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
 import { openField } from '@puhui/security';
 import { businessDate } from '../domain/business-day';
+import { findPayee } from '../store/replicas';
 import { UNION_FUNDS, accountCodes } from '../domain/ledger';
 import { lockAccounts, postTransfers } from '../store/ledger';
 import {
@@ -170,18 +171,15 @@ export function batchView(batch: SettlementBatch) {
 export async function exportBatchCsv(pool: Pool, fieldKey: string, batchId: string): Promise<string> {
   const batch = await findBatch(pool, batchId);
   if (batch === undefined) throw new NotFound(`Settlement batch ${batchId}`);
-  const { rows } = await pool.query<{ legal_name: string; settlement_account: Record<string, string> }>(
-    'SELECT legal_name, settlement_account FROM merchants WHERE merchant_id = $1',
-    [batch.merchant_id],
-  );
-  const account = rows[0]?.settlement_account ?? {};
+  const payee = await findPayee(pool, batch.merchant_id);
+  const account = payee?.settlement_account ?? {};
   return stringify(
     [
       {
         batch_id: batch.batch_id,
         business_date: batch.business_date,
         merchant_id: batch.merchant_id,
-        legal_name: rows[0]?.legal_name ?? '',
+        legal_name: payee?.legal_name ?? '',
         account_name: account.account_name ?? '',
         account_number:
           account.account_number_sealed === undefined

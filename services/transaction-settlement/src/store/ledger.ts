@@ -78,6 +78,18 @@ export async function lockAccounts(
   return new Map(rows.map((row) => [row.account_code, toBalance(row)]));
 }
 
+/** The accounts as they stand, without locking them (quotes). */
+export async function readAccounts(
+  client: Queryable,
+  codes: readonly string[],
+): Promise<Map<string, AccountBalance>> {
+  const { rows } = await client.query<AccountRow>(
+    `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE account_code = ANY($1::text[])`,
+    [[...new Set(codes)]],
+  );
+  return new Map(rows.map((row) => [row.account_code, toBalance(row)]));
+}
+
 export async function findAccount(client: Queryable, code: string): Promise<AccountBalance | undefined> {
   const { rows } = await client.query<AccountRow>(
     `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE account_code = $1`,

@@ -99,3 +99,15 @@ export async function findBudget(
   }>('SELECT budget_id, account_code, name, union_id FROM budgets WHERE budget_id = $1', [budgetId]);
   return rows[0];
 }
+
+/** Who a merchant's payouts go to: its legal name and (sealed) settlement account. */
+export async function findPayee(
+  client: Queryable,
+  merchantId: string,
+): Promise<{ legal_name: string; settlement_account: Record<string, string> } | undefined> {
+  const { rows } = await client.query<{ legal_name: string; settlement_account: Record<string, string> }>(
+    'SELECT legal_name, settlement_account FROM merchants WHERE merchant_id = $1',
+    [merchantId],
+  );
+  return rows[0];
+}

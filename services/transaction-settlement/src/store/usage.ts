@@ -53,3 +53,16 @@ export async function addUsage(
     ],
   );
 }
+
+/** A card's usage rows for these rules, without locking them (quotes). */
+export async function readUsage(
+  client: Pick<PoolClient, 'query'>,
+  cardToken: string,
+  ruleIds: readonly string[],
+): Promise<Map<string, number>> {
+  const { rows } = await client.query<{ rule_id: string; period: string; discount_minor: string }>(
+    'SELECT rule_id, period, discount_minor FROM card_rule_usage WHERE card_token = $1 AND rule_id = ANY($2::text[])',
+    [cardToken, ruleIds],
+  );
+  return new Map(rows.map((row) => [`${row.rule_id}|${row.period}`, Number(row.discount_minor)]));
+}
