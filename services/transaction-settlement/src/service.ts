@@ -5,6 +5,7 @@ import type { TransactionSettlementConfig } from './config';
 import { replicaConsumers } from './consumers/replicas';
 import { parseCutoff } from './domain/business-day';
 import type { SettlementContext } from './commands/context';
+import { businessDayRoutes } from './http/business-day-routes';
 import { checkoutRoutes } from './http/routes';
 import { settlementRoutes } from './http/settlement-routes';
 import { reconciliationRoutes } from './http/reconciliation-routes';
@@ -40,6 +41,7 @@ export function transactionSettlementService(
       };
       checkoutRoutes(router, dependencies, context);
       settlementRoutes(router, dependencies, context);
+      businessDayRoutes(router, dependencies, context);
       reconciliationRoutes(router, dependencies, context);
       const scheduler = scheduleAutomaticSettlement(
         context,

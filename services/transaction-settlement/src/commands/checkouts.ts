@@ -11,7 +11,8 @@ import { tokenizePan, lastFour } from '@puhui/cards';
 import { Conflict, Forbidden, Unprocessable } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import type { PoolClient } from '@puhui/postgres';
-import { businessDate, usagePeriods } from '../domain/business-day';
+import { usagePeriods } from '../domain/business-day';
+import { currentBusinessDate } from './business-days';
 import { accountCodes, planTransfers, unionByBudget } from '../domain/ledger';
 import { insertCheckout } from '../store/checkouts';
 import type { Checkout } from '../store/checkouts';
@@ -237,7 +238,7 @@ export async function captureCheckout(
         lines: result.lines,
         grants: result.rule_grants,
         occurred_at: new Date(prepared.occurredAt).toISOString(),
-        business_date: businessDate(now, context.businessDayCutoffMinutes),
+        business_date: await currentBusinessDate(context, client, now),
         created_at: now.toISOString(),
         voided_at: null,
         settlement_batch_id: null,

@@ -10,7 +10,8 @@ import type { ReversedBefore } from '@puhui/discount';
 import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import type { PoolClient } from '@puhui/postgres';
-import { businessDate, usagePeriods } from '../domain/business-day';
+import { usagePeriods } from '../domain/business-day';
+import { currentBusinessDate } from './business-days';
 import { accountCodes, planTransfers, unionByBudget } from '../domain/ledger';
 import {
   insertRefund,
@@ -117,7 +118,7 @@ export async function refundCheckout(
         member_refund_minor: result.member_refund_minor,
         reversals: result.reversals,
         reason: request.reason ?? null,
-        business_date: businessDate(now, context.businessDayCutoffMinutes),
+        business_date: await currentBusinessDate(context, client, now),
         created_at: now.toISOString(),
       };
       await insertRefund(client, refund);
@@ -203,7 +204,7 @@ export async function voidCheckout(
     200,
     async (client) => {
       const checkout = await lockOwnCheckout(client, merchantId, checkoutId);
-      const today = businessDate(new Date(), context.businessDayCutoffMinutes);
+      const today = await currentBusinessDate(context, client);
       if (checkout.status !== 'captured') {
         throw new Conflict('not_voidable', `A checkout that is ${checkout.status} cannot be voided.`, {
           current_status: checkout.status,

@@ -12,7 +12,7 @@ import type { Logger } from '@puhui/logging';
 import { withTransaction } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
 import { openField } from '@puhui/security';
-import { businessDate } from '../domain/business-day';
+import { awaitDatedMovements } from '../store/business-days';
 import { findPayee } from '../store/replicas';
 import { UNION_FUNDS, accountCodes } from '../domain/ledger';
 import { lockAccounts, postTransfers } from '../store/ledger';
@@ -33,15 +33,8 @@ import {
 import type { SettlementBatch } from '../store/settlement';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
+import { currentBusinessDate, lastClosedBusinessDate } from './business-days';
 import { runIdempotently } from './idempotent';
-
-const DAY_MS = 24 * 3600 * 1000;
-
-/** The latest business day whose cut-off has passed. */
-export function lastClosedBusinessDay(now: Date, cutoffMinutes: number): string {
-  const open = businessDate(now, cutoffMinutes);
-  return new Date(Date.parse(`${open}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
-}
 
 export async function settleBusinessDay(
   context: Pick<SettlementContext, 'pool' | 'businessDayCutoffMinutes'>,
@@ -49,12 +42,14 @@ export async function settleBusinessDay(
   trigger: 'manual' | 'scheduled',
   startedBy: string,
 ) {
-  if (date > lastClosedBusinessDay(new Date(), context.businessDayCutoffMinutes)) {
-    throw new Conflict('business_day_open', `Business day ${date} has not closed yet.`, {
-      business_date: date,
-    });
-  }
+  // A capture dated just before the cut-off may still be committing: wait for it.
+  await awaitDatedMovements(context.pool);
   return withTransaction(context.pool, async (client) => {
+    if (date >= (await currentBusinessDate(context, client))) {
+      throw new Conflict('business_day_open', `Business day ${date} has not closed yet.`, {
+        business_date: date,
+      });
+    }
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`settle:${date}`]);
     const runId = newId('srun');
     await insertRun(client, { run_id: runId, business_date: date, trigger, started_by: startedBy });
@@ -223,7 +218,7 @@ export async function statementCsv(pool: Pool, batch: SettlementBatch): Promise<
 }
 
 /**
- * Settles the last closed business day once its cut-off has passed, checking every
+ * Settles the last closed business day once its cut-off has passed or finance closed it, checking every
  * `intervalMs`. Several replicas may run this: the day's advisory lock and the batches'
  * uniqueness make extra runs harmless.
  */
@@ -234,18 +229,21 @@ export function scheduleAutomaticSettlement(
 ): { stop: () => Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   let lastSettled: string | undefined;
+  const settleLastClosedDay = async () => {
+    let day: string | undefined;
+    try {
+      day = await lastClosedBusinessDate(context);
+      if (day === lastSettled) return;
+      const run = await settleBusinessDay(context, day, 'scheduled', 'scheduler');
+      lastSettled = day;
+      if (run.batches_created > 0)
+        logger.info({ business_date: day, batches: run.batches_created }, 'business day settled');
+    } catch (error) {
+      logger.warn({ err: error, business_date: day }, 'automatic settlement failed; will retry');
+    }
+  };
   const tick = () => {
-    const day = lastClosedBusinessDay(new Date(), context.businessDayCutoffMinutes);
-    if (day === lastSettled) return;
-    running = settleBusinessDay(context, day, 'scheduled', 'scheduler').then(
-      (run) => {
-        lastSettled = day;
-        if (run.batches_created > 0)
-          logger.info({ business_date: day, batches: run.batches_created }, 'business day settled');
-      },
-      (error: unknown) =>
-        logger.warn({ err: error, business_date: day }, 'automatic settlement failed; will retry'),
-    );
+    running = running.then(settleLastClosedDay);
   };
   const timer = setInterval(tick, intervalMs);
   tick();

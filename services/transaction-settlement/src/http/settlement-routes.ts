@@ -12,11 +12,11 @@ import type { SettlementContext } from '../commands/context';
 import {
   batchView,
   exportBatchCsv,
-  lastClosedBusinessDay,
   markBatchPaidWithReference,
   settleBusinessDay,
   statementCsv,
 } from '../commands/settlement';
+import { lastClosedBusinessDate } from '../commands/business-days';
 import { findBatch, listBatches } from '../store/settlement';
 import { settlementAuth } from './auth';
 import { idempotencyHeaders } from './schemas';
@@ -64,7 +64,7 @@ export function settlementRoutes(
       const principal = await principalOf(request);
       requireOperator(principal, 'finance');
       const { body } = parseRequest(request, { body: runBody });
-      const date = body?.business_date ?? lastClosedBusinessDay(new Date(), context.businessDayCutoffMinutes);
+      const date = body?.business_date ?? (await lastClosedBusinessDate(context));
       const run = await settleBusinessDay(context, date, 'manual', actorOf(principal));
       response.status(201).json({ ...run, batches: run.batches.map(batchView) });
     },

@@ -1,0 +1,93 @@
+/**
+ * The business day (DESIGN §6): by the clock it closes at the cut-off (23:00 Asia/Shanghai);
+ * finance may close the open day earlier (a manual day-end) to settle it at once. Captures,
+ * refunds and voids after a closure belong to the next open day.
+ */
+import { Conflict } from '@puhui/errors';
+import { withTransaction } from '@puhui/postgres';
+import type { Pool, PoolClient } from '@puhui/postgres';
+import { businessDate } from '../domain/business-day';
+import { findClosure, insertClosure, lockBusinessDays, openBusinessDate } from '../store/business-days';
+import type { SettlementContext } from './context';
+
+const DAY_MS = 24 * 3600 * 1000;
+const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
+
+type DayContext = Pick<SettlementContext, 'pool' | 'businessDayCutoffMinutes'>;
+
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** When a business day closes by the clock: its cut-off, Asia/Shanghai. */
+export function cutoffInstant(date: string, cutoffMinutes: number): string {
+  return new Date(
+    Date.parse(`${date}T00:00:00Z`) + cutoffMinutes * 60_000 - SHANGHAI_OFFSET_MS,
+  ).toISOString();
+}
+
+/** The business day a movement made now, in this transaction, belongs to. */
+export function currentBusinessDate(
+  context: Pick<SettlementContext, 'businessDayCutoffMinutes'>,
+  client: Pick<PoolClient, 'query'> | Pool,
+  now = new Date(),
+): Promise<string> {
+  return openBusinessDate(client, businessDate(now, context.businessDayCutoffMinutes));
+}
+
+/** The latest closed business day: the day before the open one. */
+export async function lastClosedBusinessDate(context: DayContext, now = new Date()): Promise<string> {
+  return addDays(await currentBusinessDate(context, context.pool, now), -1);
+}
+
+export async function openBusinessDayView(context: DayContext) {
+  const date = await currentBusinessDate(context, context.pool);
+  return {
+    object: 'business_day' as const,
+    business_date: date,
+    status: 'open' as const,
+    closes_at: cutoffInstant(date, context.businessDayCutoffMinutes),
+    closed_at: null,
+    closed_by: null,
+    open_business_date: date,
+  };
+}
+
+/**
+ * Closes the open business day now. Closing a day that is already closed answers with that
+ * closure (a retry is harmless); a day not open yet cannot be closed.
+ */
+export async function closeBusinessDay(
+  context: DayContext,
+  date: string,
+  actor: string,
+  requestId: string | null,
+) {
+  return withTransaction(context.pool, async (client) => {
+    await lockBusinessDays(client);
+    const open = await currentBusinessDate(context, client);
+    if (date > open) {
+      throw new Conflict('business_day_not_open', `Business day ${date} has not opened yet.`, {
+        business_date: date,
+        open_business_date: open,
+      });
+    }
+    const closure =
+      date === open
+        ? await insertClosure(client, { business_date: date, closed_by: actor, request_id: requestId })
+        : await findClosure(client, date);
+    return {
+      created: date === open,
+      view: {
+        object: 'business_day' as const,
+        business_date: date,
+        status: 'closed' as const,
+        closes_at: cutoffInstant(date, context.businessDayCutoffMinutes),
+        // A day closed by the clock has no closure row: it closed at its cut-off.
+        closed_at: closure?.closed_at ?? cutoffInstant(date, context.businessDayCutoffMinutes),
+        closed_by: closure?.closed_by ?? 'clock',
+        open_business_date: date === open ? addDays(open, 1) : open,
+      },
+    };
+  });
+}
