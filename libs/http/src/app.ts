@@ -9,6 +9,11 @@ import type { Express, NextFunction, Request, RequestHandler, Response, Router }
 import { DomainError, ServiceUnavailable } from '@puhui/errors';
 import { withLogContext } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
+import { mountDocs, verifyDocumented } from './docs';
+import type { ApiDocs } from './docs';
+import { documented, respond } from './operations';
+import type { DocumentedHandler, HttpMethod, Operation } from './operations';
+import { healthOperation, readinessOperation } from './platform-operations';
 import { problemFromDomainError, problemMapper, routeNotFound, sendProblem } from './problem';
 
 export interface ReadinessCheck {
@@ -25,6 +30,11 @@ export interface AppOptions {
   readinessTimeoutMs?: number;
   /** Mounts the service's routes; use `route()` so that wrong methods answer 405. */
   routes?: (router: Router) => void;
+  /**
+   * Serves /openapi.json, /docs and /asyncapi.json, and refuses to start when a mounted
+   * route has no operation or an operation is not mounted.
+   */
+  docs?: ApiDocs;
 }
 
 export interface AppHandle {
@@ -111,12 +121,12 @@ export function createApp(options: AppOptions): AppHandle {
   app.use(logRequests(logger));
 
   route(app, '/healthz', {
-    get: (_request, response) => {
-      response.json({ status: 'ok', service: options.service });
-    },
+    get: documented(healthOperation, (_request, response) => {
+      respond(response, healthOperation, 200, { status: 'ok', service: options.service });
+    }),
   });
   route(app, '/readyz', {
-    get: async (request, response) => {
+    get: documented(readinessOperation, async (request, response) => {
       if (draining) {
         const problem = problemFromDomainError(
           new ServiceUnavailable('shutting_down', 'The service is shutting down.'),
@@ -138,7 +148,11 @@ export function createApp(options: AppOptions): AppHandle {
       );
       const failing = Object.entries(results).filter(([, result]) => result !== 'ok');
       if (failing.length === 0) {
-        response.json({ status: 'ready', service: options.service, checks: results });
+        respond(response, readinessOperation, 200, {
+          status: 'ready',
+          service: options.service,
+          checks: results,
+        });
         return;
       }
       logger.warn({ checks: results }, 'not ready');
@@ -151,13 +165,18 @@ export function createApp(options: AppOptions): AppHandle {
         response.locals.requestId as string,
       );
       sendProblem(response, problem);
-    },
+    }),
   });
+
+  if (options.docs !== undefined) mountDocs(app, options.docs);
 
   app.use(noteNonJsonBody);
   app.use(express.json({ limit: options.bodyLimitBytes, strict: true, type: JSON_TYPES }));
   const router = express.Router({ strict: false, caseSensitive: true });
+  const mounted: MountedRoute[] = [];
+  mountedRoutes.set(router, mounted);
   options.routes?.(router);
+  if (options.docs !== undefined) verifyDocumented(mounted, options.docs.operations);
   app.use(router);
   app.use(() => routeNotFound());
   app.use(problemMapper(logger));
@@ -170,8 +189,18 @@ export function createApp(options: AppOptions): AppHandle {
   };
 }
 
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-export type RouteHandlers = Partial<Record<Method, RequestHandler>>;
+type Method = HttpMethod;
+/** A plain handler, or one with the operation it implements (see `documented()`). */
+export type RouteHandlers = Partial<Record<Method, RequestHandler | DocumentedHandler>>;
+
+export interface MountedRoute {
+  method: Method;
+  path: string;
+  operation: Operation | undefined;
+}
+
+/** What `route()` mounted on each app's router, so that createApp can check it is documented. */
+const mountedRoutes = new WeakMap<object, MountedRoute[]>();
 
 export interface RouteOptions {
   /**
@@ -197,8 +226,16 @@ export function route(
   const chain = router.route(path);
   chain.all(refuseUnexpectedBody(options.rawBodyTypes ?? []));
   for (const method of methods) {
-    const handler = handlers[method];
-    if (handler !== undefined) chain[method](handler);
+    const entry = handlers[method];
+    if (entry === undefined) continue;
+    const operation = typeof entry === 'function' ? undefined : entry.operation;
+    if (operation !== undefined && (operation.method !== method || operation.path !== path)) {
+      throw new Error(
+        `${operation.operationId} documents ${operation.method} ${operation.path}, mounted as ${method} ${path}`,
+      );
+    }
+    mountedRoutes.get(router)?.push({ method, path, operation });
+    chain[method](typeof entry === 'function' ? entry : entry.handler);
   }
   chain.all(() => {
     throw new DomainError('method_not_allowed', 'method_not_allowed', 'Method not allowed', {

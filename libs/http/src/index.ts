@@ -1,6 +1,24 @@
 export { createApp, route } from './app';
-export type { AppHandle, AppOptions, ReadinessCheck, RouteHandlers, RouteOptions } from './app';
-export { PROBLEM_CONTENT_TYPE, problemMapper, problemType, sendProblem } from './problem';
+export type { AppHandle, AppOptions, MountedRoute, ReadinessCheck, RouteHandlers, RouteOptions } from './app';
+export { assertDocumentedResponse, findOperation, responseIssues } from './conformance';
+export type { ObservedResponse } from './conformance';
+export type { ApiDocs } from './docs';
+export { openApiDocument } from './openapi';
+export type { ApiInfo } from './openapi';
+export { defineOperation, documented, openApiPath, respond } from './operations';
+export type {
+  Caller,
+  DocumentedHandler,
+  HttpMethod,
+  Operation,
+  OperationRequest,
+  OperationResponse,
+  OperationSpec,
+  ProblemStatus,
+  RawBody,
+} from './operations';
+export { PLATFORM_OPERATIONS } from './platform-operations';
+export { PROBLEM_CONTENT_TYPE, problemMapper, problemSchema, problemType, sendProblem } from './problem';
 export type { Problem } from './problem';
 export { startHttpServer } from './server';
 export type { Closer, RunningServer, ServerOptions } from './server';

@@ -3,6 +3,7 @@
  * `application/problem+json` response here and nowhere else.
  */
 import type { ErrorRequestHandler, Response } from 'express';
+import { z } from 'zod';
 import { DomainError, NotFound } from '@puhui/errors';
 import type { ErrorKind, InvalidParam } from '@puhui/errors';
 import { maskCardNumbers } from '@puhui/logging';
@@ -35,6 +36,34 @@ export interface Problem {
   invalid_params?: InvalidParam[];
   [extension: string]: unknown;
 }
+
+/** The Problem above as a schema, for the OpenAPI documents and for tests that check answers. */
+export const problemSchema = z
+  .looseObject({
+    type: z.string().meta({ description: '`urn:puhui:problem:<code>`' }),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string().optional(),
+    instance: z.string().optional().meta({ description: 'The request path (card numbers masked).' }),
+    code: z.string().meta({ description: 'Stable, machine-readable; branch on this, not on `title`.' }),
+    request_id: z
+      .string()
+      .optional()
+      .meta({ description: 'Quote it to support; also the X-Request-Id header.' }),
+    invalid_params: z
+      .array(
+        z.strictObject({
+          in: z.enum(['path', 'query', 'body', 'header']).optional(),
+          name: z.string().meta({ description: 'Dotted path of the field, e.g. `lines.0.amount_minor`.' }),
+          reason: z.string(),
+        }),
+      )
+      .optional(),
+  })
+  .meta({
+    id: 'Problem',
+    description: 'RFC 9457 problem details; other members (e.g. `current_status`) may follow.',
+  });
 
 export function problemType(code: string): string {
   return `urn:puhui:problem:${code}`;

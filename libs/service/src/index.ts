@@ -26,8 +26,9 @@ import {
   kafkaReadiness,
 } from '@puhui/events';
 import type { EventConsumer, Kafka } from '@puhui/events';
-import { createApp, startHttpServer } from '@puhui/http';
-import type { Closer, RunningServer } from '@puhui/http';
+import { asyncApiDocument } from '@puhui/catalogue';
+import { createApp, openApiDocument, startHttpServer } from '@puhui/http';
+import type { ApiInfo, Closer, Operation, RunningServer } from '@puhui/http';
 import { createLogger } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
 import { createPool, databaseUrl, ensureDatabase, migrate, pingPostgres } from '@puhui/postgres';
@@ -84,6 +85,11 @@ export interface ServiceDependencies<Config extends ServiceConfig = ServiceConfi
   closeOnShutdown: (closer: Closer) => void;
 }
 
+/** What a service documents of its HTTP API: served as /openapi.json and /docs. */
+export interface ServiceApi extends Omit<ApiInfo, 'serverUrl'> {
+  operations: readonly Operation[];
+}
+
 export interface ServiceDefinition<Config extends ServiceConfig = ServiceConfig> {
   /** e.g. `merchant-onboarding`; also the CloudEvents `source` and the Kafka client id. */
   name: string;
@@ -93,6 +99,8 @@ export interface ServiceDefinition<Config extends ServiceConfig = ServiceConfig>
   /** Topics the service publishes to; created (with `.dlq` twins) when Kafka answers. */
   publishes: readonly string[];
   routes?: (router: Router, dependencies: ServiceDependencies<Config>) => void;
+  /** Every route `routes` mounts must be one of these operations (checked at start). */
+  api?: ServiceApi;
   consumers?: (dependencies: ServiceDependencies<Config>) => EventConsumer[];
 }
 
@@ -215,6 +223,9 @@ export async function startService<Config extends ServiceConfig>(
   })();
 
   const kafkaCheck = kafkaReadiness(kafka);
+  const { api } = definition;
+  // The documents name the server's own address, known once it listens (tests use port 0).
+  let serverUrl = `http://${config.HOST}:${config.PORT}`;
   const handle = createApp({
     service: name,
     logger,
@@ -225,6 +236,15 @@ export async function startService<Config extends ServiceConfig>(
       { name: 'kafka', check: () => kafkaCheck.check() },
     ],
     routes: (router) => definition.routes?.(router, dependencies),
+    ...(api === undefined
+      ? {}
+      : {
+          docs: {
+            operations: api.operations,
+            openapi: () => openApiDocument({ ...api, serverUrl }, api.operations),
+            asyncapi: () => asyncApiDocument(),
+          },
+        }),
   });
   const closers: Closer[] = [
     {
@@ -251,5 +271,6 @@ export async function startService<Config extends ServiceConfig>(
     closers,
     handleSignals: options.handleSignals ?? false,
   });
+  serverUrl = server.url;
   return { url: server.url, port: server.port, dependencies, relay, server, shutdown: server.shutdown };
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { TOPICS } from '@puhui/contracts';
 import type { ServiceDefinition } from '@puhui/service';
 import type { MerchantOnboardingConfig } from './config';
+import { merchantOnboardingApi } from './http/api';
 import { merchantRoutes } from './http/routes';
 
 export const SERVICE_NAME = 'merchant-onboarding';
@@ -15,5 +16,6 @@ export function merchantOnboardingService(
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),
     publishes: [TOPICS.merchants],
     routes: merchantRoutes,
+    api: merchantOnboardingApi,
   };
 }

@@ -1,11 +1,16 @@
 import { TOPICS } from '@puhui/contracts';
+import { PLATFORM_OPERATIONS, assertDocumentedResponse } from '@puhui/http';
 import { makeCreditCode, makeResidentId } from '@puhui/kyc';
 import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import { startService } from '@puhui/service';
 import { recordTopic, startTestService } from '@puhui/testing';
 import type { TopicRecorder } from '@puhui/testing';
 import { loadMerchantOnboardingConfig } from '../src/config';
+import { merchantOnboardingApi } from '../src/http/api';
 import { merchantOnboardingService } from '../src/service';
+
+/** Every answer a test gets is checked against the OpenAPI document (see libs/http conformance). */
+const DOCUMENTED_OPERATIONS = [...PLATFORM_OPERATIONS, ...merchantOnboardingApi.operations];
 
 export interface Harness {
   url: string;
@@ -42,11 +47,13 @@ export async function startHarness(): Promise<Harness> {
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
     const text = await response.text();
-    return {
+    const answer = {
       status: response.status,
       body: text === '' ? {} : JSON.parse(text),
       contentType: response.headers.get('content-type'),
     };
+    assertDocumentedResponse(DOCUMENTED_OPERATIONS, { method, path, ...answer });
+    return answer;
   };
   const databaseUrl = new URL(process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432');
   databaseUrl.pathname = `/${running.environment.DATABASE_NAME ?? ''}`;

@@ -27,7 +27,8 @@ export function apiKeyView(key: ApiKeyRecord) {
     id: key.key_id,
     merchant_id: key.merchant_id,
     prefix: key.prefix,
-    status: key.revoked_at === null ? 'active' : working ? 'expiring' : 'revoked',
+    status:
+      key.revoked_at === null ? ('active' as const) : working ? ('expiring' as const) : ('revoked' as const),
     created_at: key.created_at,
     revoked_at: key.revoked_at,
     expires_at: key.expires_at,

@@ -4,7 +4,7 @@
  */
 import type { Request, Response, Router } from 'express';
 import { NotFound } from '@puhui/errors';
-import { authenticate, parseRequest, route } from '@puhui/http';
+import { authenticate, defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import { requireOperator } from '@puhui/security';
 import { actorOf } from '@puhui/security';
 import type { Principal } from '@puhui/security';
@@ -29,16 +29,156 @@ import {
   shanghaiToday,
   updateMerchantBody,
 } from './schemas';
+import {
+  apiKeyListSchema,
+  apiKeySchema,
+  auditEventListSchema,
+  createdApiKeySchema,
+  merchantListSchema,
+  merchantSchema,
+} from './responses';
 
-/** Lifecycle actions and whether each needs a reason. */
-const ACTIONS: Array<[LifecycleAction, boolean]> = [
-  ['submit', false],
-  ['start_review', false],
-  ['approve', false],
-  ['reject', true],
-  ['suspend', true],
-  ['reinstate', false],
-  ['terminate', true],
+const merchantResponse = { description: 'The merchant.', schema: merchantSchema };
+
+const createMerchant = defineOperation({
+  method: 'post',
+  path: '/v1/merchants',
+  operationId: 'createMerchant',
+  summary: 'Start an application (draft)',
+  description: 'Only `legal_name` is required; `requirements` in the answer lists what is still missing.',
+  tags: ['merchants'],
+  callers: ['admin'],
+  // Built with today's date (ID numbers may not be born after it), as each request does.
+  request: { body: createApplicationBody(shanghaiToday()) },
+  responses: { 201: { description: 'The new application.', schema: merchantSchema } },
+  problems: [409],
+});
+
+const listMerchantsOperation = defineOperation({
+  method: 'get',
+  path: '/v1/merchants',
+  operationId: 'listMerchants',
+  summary: 'List merchants',
+  description: 'Filter by status, category, region; `q` searches names. Cursor pagination.',
+  tags: ['merchants'],
+  callers: ['admin'],
+  request: { query: listMerchantsQuery },
+  responses: { 200: { description: 'A page of merchants.', schema: merchantListSchema } },
+});
+
+const getMerchant = defineOperation({
+  method: 'get',
+  path: '/v1/merchants/:id',
+  operationId: 'getMerchant',
+  summary: 'Get one merchant',
+  description: 'A merchant’s key sees only its own record; another merchant’s id answers 404.',
+  tags: ['merchants'],
+  callers: ['admin', 'merchant'],
+  request: { path: merchantPath },
+  responses: { 200: merchantResponse },
+});
+
+const updateMerchantOperation = defineOperation({
+  method: 'patch',
+  path: '/v1/merchants/:id',
+  operationId: 'updateMerchant',
+  summary: 'Correct an application, or request a change',
+  description:
+    'A draft or rejected application changes at once. On an approved merchant, account, identity and category changes wait for review as `pending_change`.',
+  tags: ['merchants'],
+  callers: ['admin'],
+  request: { path: merchantPath, body: updateMerchantBody(shanghaiToday()) },
+  responses: { 200: merchantResponse },
+  problems: [409],
+});
+
+/** Lifecycle actions, whether each needs a reason, and their documents. */
+const ACTIONS: Array<[LifecycleAction, boolean, string]> = [
+  ['submit', false, 'Submit an application for review'],
+  ['start_review', false, 'Start reviewing a submitted application'],
+  ['approve', false, 'Approve an application or a pending change'],
+  ['reject', true, 'Reject an application or a pending change'],
+  ['suspend', true, 'Suspend an active merchant'],
+  ['reinstate', false, 'Reinstate a suspended merchant'],
+  ['terminate', true, 'Terminate a merchant for good'],
+];
+
+const lifecycleOperations = ACTIONS.map(([action, needsReason, summary]) => ({
+  action,
+  needsReason,
+  operation: defineOperation({
+    method: 'post',
+    path: `/v1/merchants/:id/${action}`,
+    operationId: `${action.replace(/_([a-z])/gu, (_, letter: string) => letter.toUpperCase())}Merchant`,
+    summary,
+    description: `${needsReason ? 'Needs `{ "reason" }`. ' : ''}An illegal step answers 409 with \`current_status\`.`,
+    tags: ['merchant lifecycle'],
+    callers: ['admin'],
+    request: { path: merchantPath, body: needsReason ? reasonBody : optionalReasonBody },
+    responses: { 200: merchantResponse },
+    problems: [409, 422],
+  }),
+}));
+
+const createApiKeyOperation = defineOperation({
+  method: 'post',
+  path: '/v1/merchants/:id/api_keys',
+  operationId: 'createApiKey',
+  summary: 'Create a secret key (shown once)',
+  description:
+    'With `rotates_key_id`, the old key keeps working for `overlap_seconds` (default one day, at most seven).',
+  tags: ['api keys'],
+  callers: ['admin', 'merchant'],
+  request: { path: merchantPath, body: createApiKeyBody },
+  responses: { 201: { description: 'The key, with its secret.', schema: createdApiKeySchema } },
+  problems: [409],
+});
+
+const listApiKeys = defineOperation({
+  method: 'get',
+  path: '/v1/merchants/:id/api_keys',
+  operationId: 'listApiKeys',
+  summary: 'List a merchant’s keys (never the secrets)',
+  tags: ['api keys'],
+  callers: ['admin', 'merchant'],
+  request: { path: merchantPath },
+  responses: { 200: { description: 'Every key of the merchant.', schema: apiKeyListSchema } },
+});
+
+const revokeApiKey = defineOperation({
+  method: 'delete',
+  path: '/v1/merchants/:id/api_keys/:key_id',
+  operationId: 'revokeApiKey',
+  summary: 'Revoke a key now',
+  tags: ['api keys'],
+  callers: ['admin', 'merchant'],
+  request: { path: apiKeyPath },
+  responses: { 200: { description: 'The revoked key.', schema: apiKeySchema } },
+});
+
+const listAuditEvents = defineOperation({
+  method: 'get',
+  path: '/v1/audit_events',
+  operationId: 'listAuditEvents',
+  summary: 'Who changed what, when, before and after',
+  tags: ['audit'],
+  callers: ['admin'],
+  request: { query: auditQuery },
+  responses: {
+    200: { description: 'A page of the audit trail, oldest first.', schema: auditEventListSchema },
+  },
+});
+
+export const MERCHANT_ONBOARDING_OPERATIONS = [
+  createMerchant,
+  listMerchantsOperation,
+  getMerchant,
+  updateMerchantOperation,
+  ...lifecycleOperations.map(({ operation }) => operation),
+  createApiKeyOperation,
+  listApiKeys,
+  revokeApiKey,
+  listAuditEvents,
 ];
 
 export function merchantRoutes(router: Router, dependencies: ServiceDependencies): void {
@@ -77,83 +217,89 @@ export function merchantRoutes(router: Router, dependencies: ServiceDependencies
   };
 
   route(router, '/v1/merchants', {
-    post: async (request, response) => {
+    post: documented(createMerchant, async (request, response) => {
       const context = await asAdmin(request, response);
       const { body } = parseRequest(request, { body: createApplicationBody(shanghaiToday()) });
-      response.status(201).json(await createApplication(context, body));
-    },
-    get: async (request, response) => {
+      respond(response, createMerchant, 201, await createApplication(context, body));
+    }),
+    get: documented(listMerchantsOperation, async (request, response) => {
       await asAdmin(request, response);
-      const { query } = parseRequest(request, { query: listMerchantsQuery });
+      const { query } = parseRequest(request, listMerchantsOperation.request);
       const { q, limit, ...filter } = query;
       const page = await listMerchants(pool, { ...filter, ...(q === undefined ? {} : { name: q }), limit });
-      response.json({ data: page.slice(0, limit).map(viewOf), has_more: page.length > limit });
-    },
+      respond(response, listMerchantsOperation, 200, {
+        data: page.slice(0, limit).map(viewOf),
+        has_more: page.length > limit,
+      });
+    }),
   });
 
   route(router, '/v1/merchants/:id', {
-    get: async (request, response) => {
-      const { path } = parseRequest(request, { path: merchantPath });
+    get: documented(getMerchant, async (request, response) => {
+      const { path } = parseRequest(request, getMerchant.request);
       await asAdminOrOwner(request, response, path.id);
       const merchant = await findMerchant(pool, path.id);
       if (merchant === undefined) throw new NotFound(`Merchant ${path.id}`);
-      response.json(viewOf(merchant));
-    },
-    patch: async (request, response) => {
+      respond(response, getMerchant, 200, viewOf(merchant));
+    }),
+    patch: documented(updateMerchantOperation, async (request, response) => {
       const context = await asAdmin(request, response);
       const { path, body } = parseRequest(request, {
         path: merchantPath,
         body: updateMerchantBody(shanghaiToday()),
       });
-      response.json(await updateMerchant(context, path.id, body));
-    },
+      respond(response, updateMerchantOperation, 200, await updateMerchant(context, path.id, body));
+    }),
   });
 
-  for (const [action, needsReason] of ACTIONS) {
-    route(router, `/v1/merchants/:id/${action}`, {
-      post: async (request, response) => {
+  for (const { action, needsReason, operation } of lifecycleOperations) {
+    route(router, operation.path, {
+      post: documented(operation, async (request, response) => {
         const context = await asAdmin(request, response);
         const { path, body } = parseRequest(request, {
           path: merchantPath,
           body: needsReason ? reasonBody : optionalReasonBody,
         });
-        response.json(await decide(context, path.id, action, body?.reason ?? null));
-      },
+        respond(response, operation, 200, await decide(context, path.id, action, body?.reason ?? null));
+      }),
     });
   }
 
   route(router, '/v1/merchants/:id/api_keys', {
-    post: async (request, response) => {
-      const { path, body } = parseRequest(request, { path: merchantPath, body: createApiKeyBody });
+    post: documented(createApiKeyOperation, async (request, response) => {
+      const { path, body } = parseRequest(request, createApiKeyOperation.request);
       const context = await asAdminOrOwner(request, response, path.id);
       const options = {
         overlap_seconds: body?.overlap_seconds ?? 24 * 3600,
         ...(body?.rotates_key_id === undefined ? {} : { rotates_key_id: body.rotates_key_id }),
       };
-      response.status(201).json(await createApiKey(context, path.id, options));
-    },
-    get: async (request, response) => {
-      const { path } = parseRequest(request, { path: merchantPath });
+      respond(response, createApiKeyOperation, 201, await createApiKey(context, path.id, options));
+    }),
+    get: documented(listApiKeys, async (request, response) => {
+      const { path } = parseRequest(request, listApiKeys.request);
       await asAdminOrOwner(request, response, path.id);
       if ((await findMerchant(pool, path.id)) === undefined) throw new NotFound(`Merchant ${path.id}`);
-      response.json({ data: await listKeys({ pool }, path.id), has_more: false });
-    },
+      respond(response, listApiKeys, 200, { data: await listKeys({ pool }, path.id), has_more: false });
+    }),
   });
 
   route(router, '/v1/merchants/:id/api_keys/:key_id', {
-    delete: async (request, response) => {
-      const { path } = parseRequest(request, { path: apiKeyPath });
+    delete: documented(revokeApiKey, async (request, response) => {
+      const { path } = parseRequest(request, revokeApiKey.request);
       const context = await asAdminOrOwner(request, response, path.id);
-      response.json(await revokeKey(context, path.id, path.key_id));
-    },
+      respond(response, revokeApiKey, 200, await revokeKey(context, path.id, path.key_id));
+    }),
   });
 
   route(router, '/v1/audit_events', {
-    get: async (request, response) => {
+    get: documented(listAuditEvents, async (request, response) => {
       await asAdmin(request, response);
-      const { query } = parseRequest(request, { query: auditQuery });
+      const { query } = parseRequest(request, listAuditEvents.request);
       const page = await listAudit(pool, query);
-      response.json({ data: page.slice(0, query.limit), has_more: page.length > query.limit });
-    },
+      respond(response, listAuditEvents, 200, {
+        data: page.slice(0, query.limit),
+        has_more: page.length > query.limit,
+      });
+    }),
   });
 }

@@ -1,0 +1,240 @@
+/**
+ * A service's OpenAPI 3.1 document, generated from its operations (see operations.ts): the
+ * zod schemas its handlers parse with become parameters and request bodies, the documented
+ * response schemas become responses, and every problem status refers to one Problem schema.
+ */
+import { JsonSchemaCollector } from '@puhui/contracts';
+import type { JsonSchema } from '@puhui/contracts';
+import type { z } from 'zod';
+import type { Operation, OperationResponse, ProblemStatus } from './operations';
+import { openApiPath } from './operations';
+import { PLATFORM_OPERATIONS, PLATFORM_TAG } from './platform-operations';
+import { PROBLEM_CONTENT_TYPE, problemSchema } from './problem';
+
+export interface ApiInfo {
+  title: string;
+  version: string;
+  description: string;
+  /** Where the service answers, e.g. `http://127.0.0.1:4101`. */
+  serverUrl: string;
+  tags: ReadonlyArray<{ name: string; description: string }>;
+}
+
+const COMPONENTS = '#/components/schemas/';
+
+const PROBLEM_DESCRIPTIONS: Record<ProblemStatus, string> = {
+  400: 'Malformed JSON, or fields that did not validate (each named in `invalid_params`).',
+  401: 'No credentials, or credentials that are unknown, expired or revoked.',
+  403: 'The caller is known but its role may not do this.',
+  404: 'No such resource, or one the caller may not see (another merchant’s id answers 404).',
+  405: 'The path exists but not with this method (see the Allow header).',
+  409: 'The resource is in a state that does not allow this (`current_status` says which), or the Idempotency-Key was used with a different request.',
+  413: 'The body exceeds the size limit.',
+  415: 'The body is not in a content type this operation reads.',
+  422: 'The request is well formed but cannot be carried out (see `code`).',
+  429: 'Too many at once: retry after the Retry-After header’s seconds.',
+  503: 'A dependency is not answering; retry later.',
+};
+
+const SECURITY_SCHEMES = {
+  operatorToken: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'An operator’s bearer token (HS256 JWT) whose `roles` name `admin` or `finance`; mint one locally with `npm run token -- admin`.',
+  },
+  merchantKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A merchant’s secret API key (`sk_live_…`), shown once when created.',
+  },
+} as const;
+
+function titleCase(header: string): string {
+  return header.replace(
+    /(^|-)([a-z])/gu,
+    (_, dash: string, letter: string) => `${dash}${letter.toUpperCase()}`,
+  );
+}
+
+function accepts(schema: z.ZodType, value: unknown): boolean {
+  return schema.safeParse(value).success;
+}
+
+type ParameterIn = 'path' | 'query' | 'header';
+
+function parametersOf(schema: z.ZodType | undefined, where: ParameterIn, collector: JsonSchemaCollector) {
+  if (schema === undefined) return [];
+  // Query strings and headers arrive as text; their schemas' output shows the type meant.
+  const converted = collector.convert(schema, where === 'path' ? 'input' : 'output');
+  const properties = (converted.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set(
+    where === 'query' ? requiredQueryFields(schema) : (converted.required as string[]),
+  );
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, ...propertySchema } = property;
+    return {
+      name: where === 'header' ? titleCase(name) : name,
+      in: where,
+      required: where === 'path' || required.has(name),
+      ...(typeof description === 'string' ? { description } : {}),
+      schema: propertySchema,
+    };
+  });
+}
+
+/** A query field is required when leaving it out fails (a default makes it optional). */
+function requiredQueryFields(schema: z.ZodType): string[] {
+  const shape = (schema as unknown as { shape?: Record<string, z.ZodType> }).shape ?? {};
+  return Object.entries(shape)
+    .filter(([, field]) => !accepts(field, undefined))
+    .map(([name]) => name);
+}
+
+function requestBodyOf(operation: Operation, collector: JsonSchemaCollector) {
+  const { body, rawBody } = operation.request;
+  if (rawBody !== undefined) {
+    return {
+      required: true,
+      description: rawBody.description,
+      content: {
+        [rawBody.contentType]: {
+          schema: { type: 'string' },
+          ...(rawBody.example === undefined ? {} : { example: rawBody.example }),
+        },
+      },
+    };
+  }
+  if (body === undefined) return undefined;
+  return {
+    required: !accepts(body, undefined),
+    content: { 'application/json': { schema: collector.convert(body, 'input') } },
+  };
+}
+
+function responseOf(response: OperationResponse, collector: JsonSchemaCollector) {
+  const contentType = response.contentType ?? 'application/json';
+  const schema =
+    response.schema === undefined ? { type: 'string' } : collector.convert(response.schema, 'output');
+  return {
+    description: response.description,
+    ...(response.headers === undefined
+      ? {}
+      : {
+          headers: Object.fromEntries(
+            Object.entries(response.headers).map(([name, description]) => [
+              name,
+              { description, schema: { type: 'string' } },
+            ]),
+          ),
+        }),
+    content: {
+      [contentType]: { schema, ...(response.example === undefined ? {} : { example: response.example }) },
+    },
+  };
+}
+
+function securityOf(operation: Operation) {
+  const roles = operation.callers.filter((caller) => caller !== 'merchant');
+  return [
+    ...(roles.length > 0 ? [{ operatorToken: roles }] : []),
+    ...(operation.callers.includes('merchant') ? [{ merchantKey: [] }] : []),
+  ];
+}
+
+function whoMayCall(operation: Operation): string {
+  if (operation.callers.length === 0) return 'Anyone, without credentials.';
+  const names = operation.callers.map((caller) =>
+    caller === 'merchant' ? 'a merchant (secret API key)' : `operator role \`${caller}\``,
+  );
+  return `Who may call: ${names.join(', ')}.`;
+}
+
+function operationObject(operation: Operation, collector: JsonSchemaCollector) {
+  const requestBody = requestBodyOf(operation, collector);
+  const parameters = [
+    ...parametersOf(operation.request.path, 'path', collector),
+    ...parametersOf(operation.request.query, 'query', collector),
+    ...parametersOf(operation.request.headers, 'header', collector),
+  ];
+  return {
+    operationId: operation.operationId,
+    summary: operation.summary,
+    description: [operation.description, whoMayCall(operation)].filter(Boolean).join('\n\n'),
+    tags: [...operation.tags],
+    security: securityOf(operation),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(requestBody === undefined ? {} : { requestBody }),
+    responses: {
+      ...Object.fromEntries(
+        Object.entries(operation.responses).map(([status, response]) => [
+          status,
+          responseOf(response as OperationResponse, collector),
+        ]),
+      ),
+      ...Object.fromEntries(
+        operation.problems.map((status) => [
+          String(status),
+          { $ref: `#/components/responses/Problem${status}` },
+        ]),
+      ),
+    },
+  };
+}
+
+export function openApiDocument(info: ApiInfo, operations: readonly Operation[]): Record<string, unknown> {
+  const collector = new JsonSchemaCollector({
+    io: 'output',
+    target: 'draft-2020-12',
+    componentsPath: COMPONENTS,
+  });
+  const problem = collector.convert(problemSchema, 'output');
+  const paths: Record<string, Record<string, unknown>> = {};
+  const operationIds = new Set<string>();
+  for (const operation of [...PLATFORM_OPERATIONS, ...operations]) {
+    if (operationIds.has(operation.operationId))
+      throw new Error(`operationId ${operation.operationId} is used twice`);
+    operationIds.add(operation.operationId);
+    const path = (paths[openApiPath(operation.path)] ??= {});
+    if (path[operation.method] !== undefined)
+      throw new Error(`${operation.method.toUpperCase()} ${operation.path} is described twice`);
+    path[operation.method] = operationObject(operation, collector);
+  }
+  const problemStatuses = [...new Set(operations.flatMap((operation) => operation.problems))].sort(
+    (a, b) => a - b,
+  );
+  problemStatuses.push(
+    ...PLATFORM_OPERATIONS.flatMap((operation) => operation.problems).filter(
+      (status) => !problemStatuses.includes(status),
+    ),
+  );
+  problemStatuses.sort((a, b) => a - b);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: info.title,
+      version: info.version,
+      description: info.description,
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+    },
+    servers: [{ url: info.serverUrl, description: 'This service' }],
+    tags: [...info.tags, PLATFORM_TAG].map((tag) => ({ ...tag })),
+    paths,
+    components: {
+      securitySchemes: SECURITY_SCHEMES,
+      schemas: Object.fromEntries(
+        Object.entries(collector.components).sort(([a], [b]) => a.localeCompare(b)),
+      ),
+      responses: Object.fromEntries(
+        problemStatuses.map((status) => [
+          `Problem${status}`,
+          {
+            description: PROBLEM_DESCRIPTIONS[status],
+            content: { [PROBLEM_CONTENT_TYPE]: { schema: problem } },
+          },
+        ]),
+      ),
+    },
+  };
+}

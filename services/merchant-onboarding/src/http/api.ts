@@ -1,0 +1,31 @@
+/** merchant-onboarding's API as documented: served as /openapi.json and written by `npm run docs`. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ServiceApi } from '@puhui/service';
+import { MERCHANT_ONBOARDING_OPERATIONS } from './routes';
+
+const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
+
+export const DEFAULT_SERVER_URL = 'http://127.0.0.1:4101';
+
+export const merchantOnboardingApi: ServiceApi = {
+  title: 'Puhui merchant-onboarding',
+  version: manifest.version,
+  description:
+    'Merchant applications, review, lifecycle and API keys (DESIGN §2, §11). JSON with snake_case fields; errors are `application/problem+json` with a stable `code`. Operators send `Authorization: Bearer <token>` (role `admin`); a merchant sends its secret key and sees only its own record.',
+  tags: [
+    { name: 'merchants', description: 'Applications and merchant records.' },
+    {
+      name: 'merchant lifecycle',
+      description: 'draft → submitted → in_review → active ⇄ suspended; rejected; terminated.',
+    },
+    {
+      name: 'api keys',
+      description: 'Secret keys merchants call checkouts with; shown once, stored hashed.',
+    },
+    { name: 'audit', description: 'The append-only audit trail.' },
+  ],
+  operations: MERCHANT_ONBOARDING_OPERATIONS,
+};

@@ -1,0 +1,103 @@
+/**
+ * What the API answers, as zod schemas: the OpenAPI document is generated from them, the
+ * views are typed by them, and the tests check every real answer against them.
+ */
+import { z } from 'zod';
+import { MERCHANT_STATUSES, merchantCategory } from '@puhui/contracts';
+
+const timestamp = z.iso.datetime({ offset: true });
+
+const contact = z.strictObject({ name: z.string(), mobile: z.string(), email: z.string() });
+const legalRepresentative = z.strictObject({
+  name: z.string(),
+  id_number_masked: z.string().meta({ description: 'The ID number itself is never kept.' }),
+});
+const settlementAccount = z.strictObject({
+  account_type: z.enum(['corporate', 'personal']),
+  account_name: z.string(),
+  account_number_masked: z.string(),
+  bank_name: z.string(),
+  branch_code: z.string(),
+});
+const outlet = z.strictObject({ outlet_id: z.string(), name: z.string(), address: z.string() });
+
+const pendingChange = z
+  .strictObject({
+    legal_name: z.string().optional(),
+    credit_code: z.string().nullable().optional(),
+    legal_representative: legalRepresentative.nullable().optional(),
+    category: merchantCategory.nullable().optional(),
+    mcc: z.string().nullable().optional(),
+    settlement_account: settlementAccount.nullable().optional(),
+    requested_at: timestamp,
+    requested_by: z.string(),
+  })
+  .meta({
+    description: 'Changes to an approved merchant’s identity, category or account, waiting for review.',
+  });
+
+export const merchantSchema = z
+  .strictObject({
+    id: z.string().meta({ examples: ['mer_0abcdefghijklmnopqrstuvwx'] }),
+    status: z.enum(MERCHANT_STATUSES),
+    legal_name: z.string(),
+    display_name: z.string().nullable(),
+    credit_code: z.string().nullable(),
+    category: merchantCategory.nullable(),
+    mcc: z.string().nullable(),
+    region_code: z.string().nullable(),
+    address: z.string().nullable(),
+    contact: contact.nullable(),
+    legal_representative: legalRepresentative.nullable(),
+    settlement_account: settlementAccount.nullable(),
+    outlets: z.array(outlet),
+    requirements: z
+      .array(z.string())
+      .meta({ description: 'What the application still lacks, in form order.' }),
+    pending_change: pendingChange.nullable(),
+    status_reason: z.string().nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+    submitted_at: timestamp.nullable(),
+    decided_at: timestamp.nullable(),
+  })
+  .meta({ id: 'Merchant', description: 'A merchant or application; secrets appear masked only.' });
+export type MerchantView = z.input<typeof merchantSchema>;
+
+export const apiKeySchema = z
+  .strictObject({
+    id: z.string(),
+    merchant_id: z.string(),
+    prefix: z.string().meta({ description: 'The visible start of the key, to tell keys apart.' }),
+    status: z.enum(['active', 'expiring', 'revoked']),
+    created_at: timestamp,
+    revoked_at: timestamp.nullable(),
+    expires_at: timestamp.nullable().meta({ description: 'A rotated key keeps working until then.' }),
+  })
+  .meta({ id: 'ApiKey' });
+export type ApiKeyView = z.input<typeof apiKeySchema>;
+
+export const createdApiKeySchema = apiKeySchema
+  .extend({ secret: z.string().meta({ description: 'The secret key, shown this once only.' }) })
+  .meta({ id: 'CreatedApiKey' });
+
+export const auditEventSchema = z
+  .strictObject({
+    audit_id: z.string(),
+    merchant_id: z.string(),
+    action: z.string(),
+    actor: z.string(),
+    request_id: z.string().nullable(),
+    before: z.unknown().meta({ description: 'The record before, or null.' }),
+    after: z.unknown().meta({ description: 'The record after, or null.' }),
+    occurred_at: timestamp,
+  })
+  .meta({ id: 'AuditEvent' });
+
+function listOf<T extends z.ZodType>(item: T, id: string) {
+  return z.strictObject({ data: z.array(item), has_more: z.boolean() }).meta({ id });
+}
+
+export const merchantListSchema = listOf(merchantSchema, 'MerchantList');
+export const apiKeyListSchema = listOf(apiKeySchema, 'ApiKeyList');
+export const auditEventListSchema = listOf(auditEventSchema, 'AuditEventList');
