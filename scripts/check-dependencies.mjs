@@ -24,7 +24,7 @@ function packageName(specifier) {
 }
 
 let problems = 0;
-for (const group of ['libs', 'services', 'tests']) {
+for (const group of ['libs', 'services', 'tools', 'tests']) {
   const groupDirectory = path.join(root, group);
   if (!existsSync(groupDirectory)) continue;
   for (const name of readdirSync(groupDirectory)) {

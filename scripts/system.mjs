@@ -1,0 +1,138 @@
+// Brings up the infrastructure (Postgres and Redis as they run, Kafka through infra/), builds,
+// and runs the three services as separate processes. Used by `npm start` (logs on the
+// console, prefixed and readable) and `npm run demo` (logs to infra/.run/logs/ when it has to
+// start the services itself).
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { ensureInstalled } from './ensure-installed.mjs';
+
+export const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
+export const SERVICES = [
+  { name: 'merchant-onboarding', port: 4101, colour: 36 },
+  { name: 'discount-rules', port: 4102, colour: 35 },
+  { name: 'transaction-settlement', port: 4103, colour: 33 },
+];
+const STOP_TIMEOUT_MS = 15_000;
+export const environment = { TURBO_TELEMETRY_DISABLED: '1', ...process.env };
+
+export function run(command, args, { quiet = false } = {}) {
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    env: environment,
+  });
+  if (result.status !== 0) {
+    if (quiet) process.stderr.write(`${result.stdout}${result.stderr}`);
+    console.error(`\n'${command} ${args.join(' ')}' failed; nothing was started.`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+/** One JSON log line → `HH:MM:SS LEVEL message key=value …`; anything else as it is. */
+function readable(line) {
+  let entry;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  const { time, level, message, service: _service, ...rest } = entry;
+  const fields = Object.entries(rest)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+  return `${String(time ?? '').slice(11, 19)} ${String(level ?? '')
+    .toUpperCase()
+    .padEnd(5)} ${message ?? ''} ${fields}`;
+}
+
+export function serviceUrl(service) {
+  return `http://127.0.0.1:${service.port}`;
+}
+
+/** True when every service answers /readyz with 200. */
+export async function allReady() {
+  const answers = await Promise.all(
+    SERVICES.map((service) =>
+      fetch(`${serviceUrl(service)}/readyz`).then(
+        (response) => response.status === 200,
+        () => false,
+      ),
+    ),
+  );
+  return answers.every(Boolean);
+}
+
+export async function waitUntilReady(timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await allReady())) {
+    if (Date.now() > deadline) throw new Error(`the services were not ready within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * Installs if needed, starts Kafka, builds, and spawns the services. `logTo`: 'console' or a
+ * directory for one log file per service. `onExit` is called when a service exits by itself.
+ */
+export function startSystem({ logTo = 'console', onExit = () => {} } = {}) {
+  const quiet = logTo !== 'console';
+  ensureInstalled(root);
+  run('bash', ['infra/bin/infra', 'up'], { quiet });
+  run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { quiet });
+  if (quiet) mkdirSync(logTo, { recursive: true });
+
+  const width = Math.max(...SERVICES.map((service) => service.name.length));
+  let stopping = false;
+  const children = SERVICES.map((service) => {
+    const child = spawn(process.execPath, [path.join(root, 'services', service.name, 'dist', 'main.js')], {
+      cwd: root,
+      env: { ...environment, PORT: String(service.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const prefix = `\u001b[${service.colour}m${service.name.padEnd(width)}\u001b[0m |`;
+    if (quiet) {
+      const file = createWriteStream(path.join(logTo, `${service.name}.log`), { flags: 'a' });
+      child.stdout.pipe(file);
+      child.stderr.pipe(file);
+    } else {
+      for (const stream of [child.stdout, child.stderr]) {
+        readline
+          .createInterface({ input: stream })
+          .on('line', (line) => console.log(`${prefix} ${readable(line)}`));
+      }
+    }
+    child.on('exit', (code, signal) => {
+      if (!quiet) console.log(`${prefix} exited (${signal ?? code})`);
+      if (!stopping) onExit(`${service.name} exited (${signal ?? code})`);
+    });
+    return child;
+  });
+
+  const stop = () => {
+    stopping = true;
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    const deadline = setTimeout(() => {
+      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    }, STOP_TIMEOUT_MS);
+    return Promise.all(
+      children.map((child) =>
+        child.exitCode === null && child.signalCode === null ? new Promise((r) => child.on('exit', r)) : null,
+      ),
+    ).then(() => clearTimeout(deadline));
+  };
+  return { children, stop };
+}
+
+/** Runs the demo programme loader (tools/demo); resolves with its exit code. */
+export function loadDemoData() {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(root, 'tools', 'demo', 'dist', 'load.js')], {
+      cwd: root,
+      env: environment,
+      stdio: 'inherit',
+    });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}

@@ -1,0 +1,192 @@
+/**
+ * Loads the demo programme into a running Puhui through its public APIs, once: every step
+ * looks for what an earlier load made before it makes anything, so a second start (or a
+ * load cut short) finds and reuses the data. The featured merchant's secret key is kept in
+ * a local state file (it is shown only once); if it no longer works, a new one is made.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { PuhuiApi } from './api';
+import { eventually } from './api';
+import { awaitCheckoutAccess, createApiKey, listAll, onboard, publishRule } from './flows';
+import type { Tokens } from './flows';
+import {
+  BUDGETS,
+  CARD_COUNT,
+  FEATURED_MERCHANT,
+  MERCHANTS,
+  REGION_CODE,
+  demoCardsCsv,
+  standingOfferRules,
+  subsidyRules,
+} from './programme';
+
+/** The programme's rules start at this instant, so their bodies (and so their names' rules) never change. */
+const PROGRAMME_START = '2026-01-01T00:00:00+08:00';
+/** Demo merchants' credit codes: 91361100MA39000NN. */
+const MERCHANT_SERIAL_BASE = 3_900_000;
+
+export interface DemoData {
+  merchants: Array<{ id: string; display_name: string; category: string; status: string; created: boolean }>;
+  featured: { merchant_id: string; display_name: string; secret: string; key_created: boolean };
+  budgets: Array<{ id: string; name: string; balance_minor: number; created: boolean }>;
+  rules: Array<{ rule_id: string; name: string; created: boolean }>;
+  cards: {
+    total: number;
+    inserted: number;
+    unchanged: number;
+    rejected: number;
+    by_tier: Record<string, number>;
+  };
+}
+
+interface SavedKey {
+  merchant_id: string;
+  secret: string;
+}
+
+function readSavedKey(stateFile: string): SavedKey | undefined {
+  if (!existsSync(stateFile)) return undefined;
+  try {
+    return JSON.parse(readFileSync(stateFile, 'utf8')) as SavedKey;
+  } catch {
+    return undefined;
+  }
+}
+
+async function featuredKey(api: PuhuiApi, tokens: Tokens, merchantId: string, stateFile: string) {
+  const saved = readSavedKey(stateFile);
+  if (saved?.merchant_id === merchantId) {
+    const check = await api.call('merchant-onboarding', 'GET', `/v1/merchants/${merchantId}`, {
+      token: saved.secret,
+      accept: [401, 403, 404],
+    });
+    if (check.status === 200) return { secret: saved.secret, created: false };
+  }
+  const secret = await createApiKey(api, tokens, merchantId);
+  mkdirSync(path.dirname(stateFile), { recursive: true });
+  writeFileSync(stateFile, `${JSON.stringify({ merchant_id: merchantId, secret }, null, 2)}\n`, {
+    mode: 0o600,
+  });
+  return { secret, created: true };
+}
+
+async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
+  const budgets: DemoData['budgets'] = [];
+  const budgetIds: Record<string, string> = {};
+  for (const budget of BUDGETS) {
+    const existing = await listAll(
+      api,
+      'discount-rules',
+      `/v1/budgets?union_id=${budget.union_id}`,
+      tokens.admin,
+      (item) => item.budget_id as string,
+    );
+    const found = existing.find((candidate) => candidate.name === budget.name);
+    const created =
+      found ??
+      (
+        await api.call('discount-rules', 'POST', '/v1/budgets', {
+          token: tokens.admin,
+          body: { name: budget.name, union_id: budget.union_id, currency: 'CNY' },
+        })
+      ).body;
+    const id = created.budget_id as string;
+    budgetIds[budget.key] = id;
+    // One top-up per budget, ever: the idempotency key makes a second load a replay.
+    const funded = await eventually(`budget ${id} known to transaction-settlement`, async () => {
+      const response = await api.call('transaction-settlement', 'POST', `/v1/budgets/${id}/top_ups`, {
+        token: tokens.admin,
+        idempotencyKey: `demo-seed-funding-${id}`,
+        body: { amount_minor: budget.amount_minor, reference: `DEMO-FUND-${budget.key}` },
+        accept: [404],
+      });
+      return response.status === 404 ? undefined : response;
+    });
+    const balance = await api.call('transaction-settlement', 'GET', `/v1/budgets/${id}`, {
+      token: tokens.admin,
+    });
+    budgets.push({
+      id,
+      name: budget.name,
+      balance_minor: (balance.body.balance_minor ?? funded.body.balance_minor) as number,
+      created: found === undefined,
+    });
+  }
+  return { budgets, budgetIds };
+}
+
+export async function loadDemoData(api: PuhuiApi, tokens: Tokens, stateFile: string): Promise<DemoData> {
+  const existingMerchants = await listAll(
+    api,
+    'merchant-onboarding',
+    `/v1/merchants?region_code=${REGION_CODE}`,
+    tokens.admin,
+  );
+  const merchants: DemoData['merchants'] = [];
+  for (const [index, merchant] of MERCHANTS.entries()) {
+    const onboarded = await onboard(
+      api,
+      tokens,
+      merchant,
+      MERCHANT_SERIAL_BASE + index + 1,
+      existingMerchants,
+    );
+    merchants.push({
+      id: onboarded.merchant.id as string,
+      display_name: merchant.display_name,
+      category: merchant.category,
+      status: onboarded.merchant.status as string,
+      created: onboarded.created,
+    });
+  }
+
+  const { budgets, budgetIds } = await fundedBudgets(api, tokens);
+
+  const existingRules = await listAll(
+    api,
+    'discount-rules',
+    '/v1/rules',
+    tokens.admin,
+    (rule) => rule.rule_id,
+  );
+  const rules: DemoData['rules'] = [];
+  for (const body of [...standingOfferRules(PROGRAMME_START), ...subsidyRules(PROGRAMME_START, budgetIds)]) {
+    const published = await publishRule(api, tokens, body, existingRules);
+    rules.push({ rule_id: published.rule.rule_id as string, name: body.name, created: published.created });
+  }
+
+  const imported = await api.call('discount-rules', 'POST', '/v1/cards/imports', {
+    token: tokens.admin,
+    raw: { contentType: 'text/csv', text: demoCardsCsv() },
+  });
+  const byTier: Record<string, number> = {};
+  for (const line of demoCardsCsv().trim().split('\n').slice(1)) {
+    const tier = line.split(',')[3] as string;
+    byTier[tier] = (byTier[tier] ?? 0) + 1;
+  }
+
+  const featuredMerchant = merchants[MERCHANTS.findIndex((merchant) => merchant.key === FEATURED_MERCHANT)];
+  if (featuredMerchant === undefined) throw new Error(`no merchant ${FEATURED_MERCHANT} in the programme`);
+  const key = await featuredKey(api, tokens, featuredMerchant.id, stateFile);
+  await awaitCheckoutAccess(api, key.secret);
+
+  return {
+    merchants,
+    featured: {
+      merchant_id: featuredMerchant.id,
+      display_name: featuredMerchant.display_name,
+      secret: key.secret,
+      key_created: key.created,
+    },
+    budgets,
+    rules,
+    cards: {
+      total: CARD_COUNT,
+      inserted: imported.body.inserted as number,
+      unchanged: imported.body.unchanged as number,
+      rejected: imported.body.rejected as number,
+      by_tier: byTier,
+    },
+  };
+}

@@ -1,0 +1,358 @@
+/**
+ * The walk-through `npm run demo` runs against a running Puhui, through the public APIs only:
+ * onboard and approve a merchant, publish a rule for it, capture checkouts with cards of
+ * every tier, refund one, close and settle the business day, pay the union's subsidy, write
+ * the acquirer's statement of the day with a few deliberate differences and reconcile it.
+ * Returns the report's lines; throws when the system does not do what it should.
+ */
+import { createHash, randomInt } from 'node:crypto';
+import type { PuhuiApi } from './api';
+import { eventually } from './api';
+import { approve, awaitCheckoutAccess, capture, checkoutBody, createApiKey, yuan } from './flows';
+import type { CaptureRequest, Tokens } from './flows';
+import { applicationOf, demoCard } from './programme';
+import type { DemoMerchant } from './programme';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+export interface Report {
+  lines: string[];
+  /** Deliberate differences planted in the statement, and what reconciliation found. */
+  reconciliation: { expected: Record<string, number>; found: Record<string, number> };
+}
+
+const STATEMENT_HEADER =
+  'settlement_date,merchant_id,card_last4,transaction_time,amount_minor,reference,auth_code';
+
+interface StatementLine {
+  merchant_id: string;
+  card_last4: string;
+  transaction_time: string;
+  amount_minor: number;
+  reference: string;
+  auth_code: string;
+}
+
+function authCodeOf(id: string): string {
+  return String(parseInt(createHash('sha256').update(id).digest('hex').slice(0, 8), 16) % 1_000_000).padStart(
+    6,
+    '0',
+  );
+}
+
+function csvOf(date: string, lines: StatementLine[]): string {
+  const rows = lines.map((line) =>
+    [
+      date,
+      line.merchant_id,
+      line.card_last4,
+      line.transaction_time,
+      line.amount_minor,
+      line.reference,
+      line.auth_code,
+    ].join(','),
+  );
+  return `${[STATEMENT_HEADER, ...rows].join('\n')}\n`;
+}
+
+function parseCsv(text: string): Json[] {
+  // The statement.csv the service writes: a header, then plain fields (ids, digits, ISO times;
+  // references are ours and carry no commas or quotes).
+  const [header, ...rows] = text.trim().split('\n');
+  const names = (header ?? '').split(',');
+  return rows.map((row) => Object.fromEntries(row.split(',').map((value, index) => [names[index], value])));
+}
+
+export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report> {
+  const lines: string[] = [];
+  const step = (title: string) => lines.push('', title);
+  const say = (text: string) => lines.push(`  ${text}`);
+  const run = randomInt(1_000_000, 9_999_999);
+  const started = Date.now();
+
+  // 1. Onboarding -----------------------------------------------------------------------
+  step('1. Onboard and approve a merchant (merchant-onboarding)');
+  const newcomer: DemoMerchant = {
+    key: `demo-${run}`,
+    legal_name: `上饶惠民生活超市有限公司（演示${run}）`,
+    display_name: `惠民生活超市 演示${run}`,
+    category: 'supermarket',
+    address: '江西省上饶市信州区凤凰大道288号',
+    outlets: [{ name: '凤凰大道店', address: '江西省上饶市信州区凤凰大道288号' }],
+    representative: '赵立新',
+    contact: '孙悦',
+    bank_name: '中国工商银行上饶分行',
+    branch_code: '102431000015',
+  };
+  const draft = await api.call('merchant-onboarding', 'POST', '/v1/merchants', {
+    token: tokens.admin,
+    body: { legal_name: newcomer.legal_name },
+  });
+  say(
+    `draft ${draft.body.id as string}: still missing ${(draft.body.requirements as string[]).length} fields`,
+  );
+  const { legal_name: _legalName, ...rest } = applicationOf(newcomer, run);
+  await api.call('merchant-onboarding', 'PATCH', `/v1/merchants/${draft.body.id as string}`, {
+    token: tokens.admin,
+    body: rest,
+  });
+  const merchant = await approve(api, tokens, { ...draft.body, status: 'draft' });
+  say(`${newcomer.display_name}: submitted → in_review → ${merchant.status as string}`);
+  const secret = await createApiKey(api, tokens, merchant.id as string);
+  const keyStarted = Date.now();
+  await awaitCheckoutAccess(api, secret);
+  say(
+    `secret key issued (${secret.slice(0, 12)}…); checkout accepted it after ${Date.now() - keyStarted} ms (merchant events → settlement's replica)`,
+  );
+
+  // 2. A rule ------------------------------------------------------------------------------
+  step('2. Publish an opening offer for it (discount-rules)');
+  const ruleBody = {
+    name: `开业特惠 立减¥10 (${newcomer.display_name})`,
+    scope: { merchant_categories: null, merchant_ids: [merchant.id as string] },
+    item_categories: null,
+    benefit: { type: 'amount_off', amount_minor: 1_000 },
+    caps: { per_transaction_minor: null, per_card_day_minor: 1_000, per_card_month_minor: null },
+    merchant_share_bps: 10_000,
+    schedule: {
+      valid_from: new Date(Date.now() - 60_000).toISOString(),
+      valid_to: null,
+      days_of_week: null,
+      time_of_day: null,
+    },
+    priority: 5,
+    stacking: 'stackable',
+  };
+  // discount-rules learns of the merchant from its events; until then the scope is refused.
+  const rule = await eventually('discount-rules accepts a rule for the new merchant', async () => {
+    const created = await api.call('discount-rules', 'POST', '/v1/rules', {
+      token: tokens.admin,
+      body: ruleBody,
+      accept: [400, 422],
+    });
+    return created.status === 201 ? created.body : undefined;
+  });
+  // Other members each run, so that monthly caps used up by an earlier run do not hide the subsidy.
+  const standard = demoCard(30 * randomInt(0, 199) + 2);
+  const modelWorker = demoCard(15 * randomInt(0, 399) + 1);
+  const hardship = demoCard(30 * randomInt(0, 199) + 7);
+  const basket = (card: typeof standard, amounts: number[], reference: string): CaptureRequest => ({
+    card_number: card.card_number,
+    reference,
+    lines: amounts.map((amount, index) => ({
+      category: index === 0 ? 'food' : 'general',
+      amount_minor: amount,
+    })),
+  });
+  const quoteOf = (request: CaptureRequest) =>
+    api.call('transaction-settlement', 'POST', '/v1/checkouts/quote', {
+      token: secret,
+      body: checkoutBody(request),
+    });
+  const sample = basket(standard, [10_000], 'QUOTE');
+  const before = await quoteOf(sample);
+  const published = await api.call('discount-rules', 'POST', `/v1/rules/${rule.rule_id as string}/publish`, {
+    token: tokens.admin,
+    body: {},
+  });
+  const publishedAt = Date.now();
+  const after = await eventually('the published rule reaches checkout', async () => {
+    const quote = await quoteOf(sample);
+    return (quote.body.discount_minor as number) > (before.body.discount_minor as number)
+      ? quote.body
+      : undefined;
+  });
+  say(`rule ${rule.rule_id as string} v${published.body.version as number} "${ruleBody.name}" published`);
+  say(
+    `quote for ${yuan(10_000)} with a standard card: ${yuan(before.body.discount_minor as number)} off before, ${yuan(after.discount_minor as number)} off ${Date.now() - publishedAt} ms after publishing`,
+  );
+
+  // 3. Captures ----------------------------------------------------------------------------
+  step('3. Capture checkouts (transaction-settlement, with the merchant key)');
+  const captures: Json[] = [];
+  const cases: Array<[string, CaptureRequest]> = [
+    ['standard', basket(standard, [12_800, 3_560], `DEMO-${run}-1`)],
+    ['model_worker', basket(modelWorker, [25_000, 8_990], `DEMO-${run}-2`)],
+    ['hardship', basket(hardship, [6_650], `DEMO-${run}-3`)],
+    ['standard', basket(standard, [45_900], `DEMO-${run}-4`)],
+    ['model_worker', basket(modelWorker, [3_380, 1_250], `DEMO-${run}-5`)],
+  ];
+  for (const [tier, request] of cases) {
+    const key = `demo-${run}-${request.reference}`;
+    const captured = await capture(api, secret, request, key);
+    const retried = await capture(api, secret, request, key); // a POS retry: same key, same answer
+    if (retried.body.id !== captured.body.id) throw new Error('a retried capture made a second checkout');
+    captures.push(captured.body);
+    const body = captured.body;
+    say(
+      `${body.id as string} ${tier.padEnd(12)} ${yuan(body.gross_minor as number).padStart(9)} − merchant ${yuan(body.merchant_funded_minor as number)} − union ${yuan(body.union_funded_minor as number)} = card ${yuan(body.net_minor as number)}`,
+    );
+  }
+  say('each capture sent twice with one Idempotency-Key: one checkout each');
+
+  // 4. Refund ------------------------------------------------------------------------------
+  step('4. Refund part of one');
+  const refunded = captures[1] as Json;
+  const refund = await api.call(
+    'transaction-settlement',
+    'POST',
+    `/v1/checkouts/${refunded.id as string}/refunds`,
+    {
+      token: secret,
+      idempotencyKey: `demo-${run}-refund`,
+      body: { amount_minor: 8_990, reason: '退货 (returned goods)' },
+    },
+  );
+  say(
+    `${refund.body.id as string}: ${yuan(8_990)} of ${refunded.id as string} returned → ${yuan(refund.body.member_refund_minor as number)} back to the card, ${yuan(refund.body.union_reversed_minor as number)} of union subsidy and ${yuan(refund.body.merchant_reversed_minor as number)} of merchant discount reversed`,
+  );
+
+  // 5. Settlement --------------------------------------------------------------------------
+  step('5. Close and settle the business day (finance)');
+  const day = (
+    await api.call('transaction-settlement', 'GET', '/v1/business_days/current', { token: tokens.finance })
+  ).body.business_date as string;
+  await api.call('transaction-settlement', 'POST', `/v1/business_days/${day}/close`, {
+    token: tokens.finance,
+  });
+  const settled = await api.call('transaction-settlement', 'POST', '/v1/settlement_runs', {
+    token: tokens.finance,
+    body: { business_date: day },
+  });
+  const batches = settled.body.batches as Json[];
+  say(
+    `business day ${day} closed early (later checkouts belong to the next day); run ${settled.body.id as string}: ${batches.length} batches`,
+  );
+  const ours = batches.find((batch) => batch.merchant_id === merchant.id) as Json | undefined;
+  if (ours === undefined) throw new Error('the new merchant has no batch');
+  say(
+    `our batch ${ours.id as string}: ${ours.capture_count as number} sales, ${ours.refund_count as number} refund; gross ${yuan(ours.gross_minor as number)}, net to card ${yuan(ours.net_minor as number)}, union subsidy owed ${yuan(ours.subsidy_owed_minor as number)} (${ours.status as string})`,
+  );
+  const exported = await api.call(
+    'transaction-settlement',
+    'GET',
+    `/v1/settlement_batches/${ours.id as string}/export.csv`,
+    {
+      token: tokens.finance,
+    },
+  );
+  if (ours.status === 'unpaid') {
+    const paid = await api.call(
+      'transaction-settlement',
+      'POST',
+      `/v1/settlement_batches/${ours.id as string}/mark_paid`,
+      {
+        token: tokens.finance,
+        idempotencyKey: `demo-${run}-paid`,
+        body: { bank_reference: `ICBC-${run}` },
+      },
+    );
+    say(
+      `payment file ${exported.text.trim().split('\n').length - 1} line(s); marked paid with bank reference ${paid.body.bank_reference as string}`,
+    );
+  }
+
+  // 6. Statement ---------------------------------------------------------------------------
+  step("6. Write the acquirer's statement of the day, with deliberate differences");
+  const statement: StatementLine[] = [];
+  for (const batch of batches) {
+    const csv = await api.call(
+      'transaction-settlement',
+      'GET',
+      `/v1/settlement_batches/${batch.id as string}/statement.csv`,
+      {
+        token: tokens.finance,
+      },
+    );
+    for (const item of parseCsv(csv.text)) {
+      const amount = Number(item.card_amount_minor);
+      if (item.kind === 'void' || amount === 0) continue;
+      statement.push({
+        merchant_id: batch.merchant_id as string,
+        card_last4: item.card_last4 as string,
+        transaction_time: item.occurred_at as string,
+        amount_minor: amount,
+        reference: item.reference as string,
+        auth_code: authCodeOf(String(item.refund_id || item.checkout_id)),
+      });
+    }
+  }
+  const lineOf = (checkout: Json) => {
+    const found = statement.find((line) => line.reference === checkout.reference && line.amount_minor > 0);
+    if (found === undefined) throw new Error(`no statement line for ${checkout.id as string}`);
+    return found;
+  };
+  const dropped = lineOf(captures[3] as Json);
+  const mismatched = lineOf(captures[0] as Json);
+  const duplicated = lineOf(captures[4] as Json);
+  const planted = statement.filter((line) => line !== dropped);
+  mismatched.amount_minor += 100;
+  planted.push({ ...duplicated });
+  planted.push({
+    merchant_id: merchant.id as string,
+    card_last4: '8888',
+    transaction_time: new Date().toISOString(),
+    amount_minor: 5_000,
+    reference: `ACQ-${run}-UNKNOWN`,
+    auth_code: '424242',
+  });
+  const expected = {
+    matched: statement.length - 2,
+    amount_mismatch: 1,
+    missing_in_ledger: 1,
+    missing_in_statement: 1,
+    duplicate_line: 1,
+  };
+  say(
+    `${planted.length} lines from ${batches.length} merchants' statements; planted: 1 sale left out, 1 amount +¥1.00, 1 line listed twice, 1 sale we never saw`,
+  );
+
+  // 7. Reconciliation ------------------------------------------------------------------------
+  step('7. Reconcile it (finance uploads the file as text/csv)');
+  const reconciled = await api.call('transaction-settlement', 'POST', '/v1/reconciliations', {
+    token: tokens.finance,
+    raw: { contentType: 'text/csv', text: csvOf(day, planted) },
+  });
+  const categories = reconciled.body.categories as Record<
+    string,
+    { count: number; statement_amount_minor: number; ledger_amount_minor: number }
+  >;
+  const found = Object.fromEntries(Object.entries(categories).map(([name, total]) => [name, total.count]));
+  for (const [name, total] of Object.entries(categories)) {
+    const wanted = expected[name as keyof typeof expected];
+    say(
+      `${name.padEnd(21)} ${String(total.count).padStart(3)}  statement ${yuan(total.statement_amount_minor).padStart(11)}  ledger ${yuan(total.ledger_amount_minor).padStart(11)}  ${total.count === wanted ? '✓ as planted' : `✗ expected ${wanted}`}`,
+    );
+  }
+  const exceptions = await api.call(
+    'transaction-settlement',
+    'GET',
+    `/v1/reconciliations/${reconciled.body.id as string}/items?category=amount_mismatch`,
+    { token: tokens.finance },
+  );
+  const mismatch = (exceptions.body.data as Json[])[0];
+  if (mismatch !== undefined) {
+    await api.call(
+      'transaction-settlement',
+      'POST',
+      `/v1/reconciliations/${reconciled.body.id as string}/items/${mismatch.id as string}/resolve`,
+      { token: tokens.finance, body: { note: '收单行确认多记¥1.00，已更正 (acquirer confirmed its error)' } },
+    );
+    say(
+      `resolved the amount mismatch (${yuan(mismatch.difference_minor as number)}) with a note; the resolution is audited`,
+    );
+  }
+
+  // 8. The books ---------------------------------------------------------------------------
+  step('8. The books');
+  const trial = await api.call('transaction-settlement', 'GET', '/v1/ledger/trial_balance', {
+    token: tokens.finance,
+  });
+  say(
+    `trial balance: debits ${yuan(trial.body.debits_minor as number)} = credits ${yuan(trial.body.credits_minor as number)} → ${trial.body.balanced === true ? 'balanced' : 'NOT BALANCED'}`,
+  );
+  lines.push('', `Done in ${((Date.now() - started) / 1000).toFixed(1)} s, through the public APIs only.`);
+  if (trial.body.balanced !== true) throw new Error('the trial balance is not balanced');
+  return { lines, reconciliation: { expected, found } };
+}
