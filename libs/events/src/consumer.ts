@@ -33,6 +33,7 @@ export interface ConsumerSettings {
   kafka: Kafka;
   pool: Pool;
   logger: Logger;
+  /** The logical group (inbox rows, DLQ header); Kafka's group carries `topicPrefix` in front. */
   groupId: string;
   handlers: readonly EventHandler[];
   topicPrefix?: string;
@@ -86,8 +87,18 @@ export class EventConsumer {
     return [...new Set(this.settings.handlers.map((handler) => handler.definition.topic))];
   }
 
+  /**
+   * The group as Kafka knows it: the topic prefix keeps runs that share a broker (tests beside
+   * `npm start`, tenants) apart. KafkaJS assigns a group's partitions over the union of its
+   * members' topics, so one group across prefixes leaves partitions with members that ignore them.
+   */
+  get kafkaGroupId(): string {
+    return `${this.settings.topicPrefix ?? ''}${this.settings.groupId}`;
+  }
+
   async start(): Promise<void> {
-    const { kafka, groupId } = this.settings;
+    const { kafka } = this.settings;
+    const groupId = this.kafkaGroupId;
     this.dlqProducer = kafka.producer({
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,

@@ -46,8 +46,8 @@ export function merchantReplica({ kafka, pool, logger, config }: ServiceDependen
     kafka,
     pool,
     logger,
-    // The topic prefix isolates tests (and tenants) sharing a broker; their groups must differ too.
-    groupId: `${config.KAFKA_TOPIC_PREFIX}${MERCHANTS_CONSUMER_GROUP}`,
+    // EventConsumer puts the topic prefix in front of the Kafka group, as it does for the topics.
+    groupId: MERCHANTS_CONSUMER_GROUP,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     handlers: [
       onEvent(merchantApproved, snapshot),
