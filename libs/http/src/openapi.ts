@@ -51,6 +51,17 @@ const SECURITY_SCHEMES = {
   },
 } as const;
 
+/** Only the schemes some operation uses: a service without merchant callers has no merchantKey. */
+function usedSecuritySchemes(operations: readonly Operation[]) {
+  const callers = new Set(operations.flatMap((operation) => operation.callers));
+  return {
+    ...(callers.has('admin') || callers.has('finance')
+      ? { operatorToken: SECURITY_SCHEMES.operatorToken }
+      : {}),
+    ...(callers.has('merchant') ? { merchantKey: SECURITY_SCHEMES.merchantKey } : {}),
+  };
+}
+
 function titleCase(header: string): string {
   return header.replace(
     /(^|-)([a-z])/gu,
@@ -222,7 +233,7 @@ export function openApiDocument(info: ApiInfo, operations: readonly Operation[])
     tags: [...info.tags, PLATFORM_TAG].map((tag) => ({ ...tag })),
     paths,
     components: {
-      securitySchemes: SECURITY_SCHEMES,
+      securitySchemes: usedSecuritySchemes(operations),
       schemas: Object.fromEntries(
         Object.entries(collector.components).sort(([a], [b]) => a.localeCompare(b)),
       ),

@@ -7,6 +7,7 @@ import { RateSheetCache } from './cache/rate-sheet-cache';
 import { RateSheets } from './commands/rate-sheets';
 import type { DiscountRulesConfig } from './config';
 import { merchantReplica } from './consumers/merchants';
+import { discountRulesApi } from './http/api';
 import { discountRulesRoutes } from './http/routes';
 import { BackgroundJobs } from './jobs/background';
 
@@ -23,6 +24,7 @@ export function discountRulesService(config: DiscountRulesConfig): ServiceDefini
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),
     publishes: [TOPICS.rules, TOPICS.cards],
     routes: discountRulesRoutes(rateSheetsFor),
+    api: discountRulesApi,
     consumers: (dependencies) => [merchantReplica(dependencies)],
   };
 }

@@ -10,6 +10,7 @@ import type { Redis } from '@puhui/cache';
 import { TOPICS, formatSequence, merchantApproved, merchantTerminated, newId } from '@puhui/contracts';
 import type { MerchantCategory } from '@puhui/contracts';
 import { createKafka, ensureTopics } from '@puhui/events';
+import { PLATFORM_OPERATIONS, assertDocumentedResponse } from '@puhui/http';
 import type { Logger } from '@puhui/logging';
 import { createLogger } from '@puhui/logging';
 import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
@@ -25,7 +26,11 @@ import {
 import type { TopicRecorder } from '@puhui/testing';
 import { loadDiscountRulesConfig } from '../src/config';
 import type { DiscountRulesConfig } from '../src/config';
+import { discountRulesApi } from '../src/http/api';
 import { startDiscountRules } from '../src/service';
+
+/** Every answer a test gets is checked against the OpenAPI document (see libs/http conformance). */
+const DOCUMENTED_OPERATIONS = [...PLATFORM_OPERATIONS, ...discountRulesApi.operations];
 
 export interface ApiResponse {
   status: number;
@@ -64,14 +69,16 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
-async function parseResponse(response: Response): Promise<ApiResponse> {
+async function parseResponse(response: Response, method: string, path: string): Promise<ApiResponse> {
   const text = await response.text();
-  return {
+  const answer = {
     status: response.status,
     body: text === '' ? {} : JSON.parse(text),
     contentType: response.headers.get('content-type'),
     text,
   };
+  assertDocumentedResponse(DOCUMENTED_OPERATIONS, { method, path, ...answer });
+  return answer;
 }
 
 function merchantSnapshot(merchantId: string, category: MerchantCategory) {
@@ -144,7 +151,7 @@ export async function startHarness(
       },
       ...(callOptions.body === undefined ? {} : { body: JSON.stringify(callOptions.body) }),
     });
-    return parseResponse(response);
+    return parseResponse(response, method, path);
   };
 
   const upload: Harness['upload'] = async (body, uploadOptions = {}) => {
@@ -157,7 +164,7 @@ export async function startHarness(
       body: typeof body === 'string' ? body : ReadableStream.from(body),
       ...(typeof body === 'string' ? {} : { duplex: 'half' }),
     } as RequestInit);
-    return parseResponse(response);
+    return parseResponse(response, 'POST', '/v1/cards/imports');
   };
 
   const merchantSequences = new Map<string, number>();

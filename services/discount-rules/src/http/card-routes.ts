@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import { tokenizePan } from '@puhui/cards';
 import { DomainError, NotFound } from '@puhui/errors';
-import { parseRequest, route } from '@puhui/http';
+import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
 import { importCards } from '../commands/card-import';
@@ -13,9 +13,124 @@ import { findImport, listImports } from '../store/card-imports';
 import type { CardImport } from '../store/card-imports';
 import { findCard } from '../store/cards';
 import type { Access } from './access';
+import { cardImportListSchema, cardImportSchema, cardSchema, rateSheetResponseSchema } from './responses';
 import { cardPath, importPath, listImportsQuery, registerCardBody, updateCardBody } from './schemas';
 
 const CSV = 'text/csv';
+const TEST_CARD = '6200000000000047';
+
+const registerCardOperation = defineOperation({
+  method: 'post',
+  path: '/v1/cards',
+  operationId: 'registerCard',
+  summary: 'Register a member card',
+  description:
+    'The card number becomes a keyed token and its last 4 on arrival; nothing else keeps it. Registering the same card again with the same holder answers 200 with the stored card.',
+  tags: ['cards'],
+  callers: ['admin'],
+  request: { body: registerCardBody },
+  responses: {
+    201: { description: 'The new card.', schema: cardSchema },
+    200: { description: 'The card was already registered with these details.', schema: cardSchema },
+  },
+  problems: [409],
+});
+
+const importCardsOperation = defineOperation({
+  method: 'post',
+  path: '/v1/cards/imports',
+  operationId: 'importCards',
+  summary: 'Import cards from a CSV file (streamed)',
+  description:
+    'Rows are checked one by one; good rows are registered in batches, bad ones listed in `errors` by line. Too many rows answers 413.',
+  tags: ['card imports'],
+  callers: ['admin'],
+  request: {
+    rawBody: {
+      contentType: CSV,
+      description: 'UTF-8 CSV with the header `card_number,member_id,union_id,tier`.',
+      example: `card_number,member_id,union_id,tier\n${TEST_CARD},M0001,U01,standard\n`,
+    },
+  },
+  responses: {
+    201: {
+      description: 'The finished import.',
+      schema: cardImportSchema,
+      headers: { Location: 'The import’s URL.' },
+    },
+  },
+  problems: [400, 413],
+});
+
+const listCardImports = defineOperation({
+  method: 'get',
+  path: '/v1/cards/imports',
+  operationId: 'listCardImports',
+  summary: 'List card imports',
+  tags: ['card imports'],
+  callers: ['admin', 'finance'],
+  request: { query: listImportsQuery },
+  responses: { 200: { description: 'A page of imports, newest first.', schema: cardImportListSchema } },
+});
+
+const getCardImport = defineOperation({
+  method: 'get',
+  path: '/v1/cards/imports/:id',
+  operationId: 'getCardImport',
+  summary: 'Get one card import',
+  tags: ['card imports'],
+  callers: ['admin', 'finance'],
+  request: { path: importPath },
+  responses: { 200: { description: 'The import and its progress.', schema: cardImportSchema } },
+});
+
+const getCard = defineOperation({
+  method: 'get',
+  path: '/v1/cards/:token',
+  operationId: 'getCard',
+  summary: 'Get a card by its token',
+  tags: ['cards'],
+  callers: ['admin', 'finance'],
+  request: { path: cardPath },
+  responses: { 200: { description: 'The card.', schema: cardSchema } },
+});
+
+const updateCardOperation = defineOperation({
+  method: 'patch',
+  path: '/v1/cards/:token',
+  operationId: 'updateCard',
+  summary: 'Change a card’s tier or status',
+  description: 'active ⇄ frozen, either → cancelled (final). A frozen or cancelled card gets no discount.',
+  tags: ['cards'],
+  callers: ['admin'],
+  request: { path: cardPath, body: updateCardBody },
+  responses: { 200: { description: 'The card after the change.', schema: cardSchema } },
+  problems: [409],
+});
+
+const getRateSheet = defineOperation({
+  method: 'get',
+  path: '/v1/cards/:token/rate_sheet',
+  operationId: 'getRateSheet',
+  summary: 'The card’s rate sheet',
+  description:
+    'What transaction-settlement reads from Redis at checkout; computed and cached on a miss. Served as stored.',
+  tags: ['cards'],
+  callers: ['admin', 'finance'],
+  request: { path: cardPath },
+  responses: { 200: { description: 'The rate sheet.', schema: rateSheetResponseSchema } },
+  problems: [503],
+});
+
+export const CARD_OPERATIONS = [
+  registerCardOperation,
+  importCardsOperation,
+  listCardImports,
+  getCardImport,
+  getCard,
+  updateCardOperation,
+  getRateSheet,
+];
 
 function viewOfImport(cardImport: CardImport) {
   return { ...cardImport, errors_truncated: cardImport.rejected > cardImport.errors.length };
@@ -30,9 +145,9 @@ export function cardRoutes(
   const { pool, config } = dependencies;
 
   route(router, '/v1/cards', {
-    post: async (request, response) => {
+    post: documented(registerCardOperation, async (request, response) => {
       const context = await access.asAdmin(request, response);
-      const { body } = parseRequest(request, { body: registerCardBody });
+      const { body } = parseRequest(request, registerCardOperation.request);
       // The number becomes its token and last 4 here; nothing past this line sees it.
       const { card_number: pan, ...holder } = body;
       const registration = {
@@ -41,35 +156,35 @@ export function cardRoutes(
         ...holder,
       };
       const { created, card } = await registerCard(context, registration);
-      response.status(created ? 201 : 200).json(card);
-    },
+      respond(response, registerCardOperation, created ? 201 : 200, card);
+    }),
   });
 
   // Before /v1/cards/:token, which would otherwise take "imports" for a token.
   importRoutes(router, dependencies, access);
 
   route(router, '/v1/cards/:token', {
-    get: async (request, response) => {
+    get: documented(getCard, async (request, response) => {
       await access.asReader(request, response);
-      const { path } = parseRequest(request, { path: cardPath });
+      const { path } = parseRequest(request, getCard.request);
       const card = await findCard(pool, path.token);
       if (card === undefined) throw new NotFound(`Card ${path.token}`);
-      response.json(viewOfCard(card));
-    },
-    patch: async (request, response) => {
+      respond(response, getCard, 200, viewOfCard(card));
+    }),
+    patch: documented(updateCardOperation, async (request, response) => {
       const context = await access.asAdmin(request, response);
-      const { path, body } = parseRequest(request, { path: cardPath, body: updateCardBody });
-      response.json(await updateCard(context, path.token, body));
-    },
+      const { path, body } = parseRequest(request, updateCardOperation.request);
+      respond(response, updateCardOperation, 200, await updateCard(context, path.token, body));
+    }),
   });
 
   route(router, '/v1/cards/:token/rate_sheet', {
-    get: async (request, response) => {
+    get: documented(getRateSheet, async (request, response) => {
       await access.asReader(request, response);
-      const { path } = parseRequest(request, { path: cardPath });
+      const { path } = parseRequest(request, getRateSheet.request);
       // Served as stored: the text settlement reads from Redis is the text this answers.
       response.type('application/json').send(await sheets.forCard(path.token));
-    },
+    }),
   });
 }
 
@@ -91,7 +206,7 @@ function importRoutes(
     router,
     '/v1/cards/imports',
     {
-      post: async (request, response) => {
+      post: documented(importCardsOperation, async (request, response) => {
         const context = await access.asAdmin(request, response);
         if (!request.is(CSV)) {
           throw new DomainError(
@@ -104,28 +219,29 @@ function importRoutes(
           );
         }
         const finished = await importCards(context, request, importSettings);
-        response.status(201).location(`/v1/cards/imports/${finished.import_id}`).json(viewOfImport(finished));
-      },
-      get: async (request, response) => {
+        response.location(`/v1/cards/imports/${finished.import_id}`);
+        respond(response, importCardsOperation, 201, viewOfImport(finished));
+      }),
+      get: documented(listCardImports, async (request, response) => {
         await access.asReader(request, response);
-        const { query } = parseRequest(request, { query: listImportsQuery });
+        const { query } = parseRequest(request, listCardImports.request);
         const page = await listImports(pool, query);
-        response.json({
+        respond(response, listCardImports, 200, {
           data: page.slice(0, query.limit).map(viewOfImport),
           has_more: page.length > query.limit,
         });
-      },
+      }),
     },
     { rawBodyTypes: [CSV] },
   );
 
   route(router, '/v1/cards/imports/:id', {
-    get: async (request, response) => {
+    get: documented(getCardImport, async (request, response) => {
       await access.asReader(request, response);
-      const { path } = parseRequest(request, { path: importPath });
+      const { path } = parseRequest(request, getCardImport.request);
       const cardImport = await findImport(pool, path.id);
       if (cardImport === undefined) throw new NotFound(`Import ${path.id}`);
-      response.json(viewOfImport(cardImport));
-    },
+      respond(response, getCardImport, 200, viewOfImport(cardImport));
+    }),
   });
 }

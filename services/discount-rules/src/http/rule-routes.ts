@@ -1,7 +1,7 @@
 /** Rules, their versions and previews. */
 import type { Router } from 'express';
 import { NotFound } from '@puhui/errors';
-import { parseRequest, route } from '@puhui/http';
+import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
 import { previewRules } from '../commands/preview';
@@ -18,6 +18,107 @@ import {
   ruleFieldsBody,
   rulePath,
 } from './schemas';
+import { previewSchema, ruleListSchema, ruleSchema, ruleWithVersionsSchema } from './responses';
+
+const ruleResponse = { description: 'The rule.', schema: ruleSchema };
+
+const createRuleOperation = defineOperation({
+  method: 'post',
+  path: '/v1/rules',
+  operationId: 'createRule',
+  summary: 'Create a rule (draft)',
+  description:
+    '`name`, `scope`, `benefit` and `schedule.valid_from` are required; lists left out mean "any", caps "none". Send `union_share_bps` or `merchant_share_bps` (they make 10000).',
+  tags: ['rules'],
+  callers: ['admin'],
+  request: { body: ruleFieldsBody },
+  responses: { 201: { description: 'The new draft.', schema: ruleSchema } },
+});
+
+const listRulesOperation = defineOperation({
+  method: 'get',
+  path: '/v1/rules',
+  operationId: 'listRules',
+  summary: 'List rules',
+  tags: ['rules'],
+  callers: ['admin', 'finance'],
+  request: { query: listRulesQuery },
+  responses: { 200: { description: 'A page of rules.', schema: ruleListSchema } },
+});
+
+const previewRulesOperation = defineOperation({
+  method: 'post',
+  path: '/v1/rules/preview',
+  operationId: 'previewRules',
+  summary: 'Price checkouts with rules, storing nothing',
+  description:
+    'Stored rules by id (their pending draft if any), unsaved rule bodies, or by default the live ruleset; on one checkout or up to 10,000. Budgets are unlimited unless stated.',
+  tags: ['rules'],
+  callers: ['admin', 'finance'],
+  request: { body: previewBody },
+  responses: { 200: { description: 'What the rules would give.', schema: previewSchema } },
+  problems: [422],
+});
+
+const getRule = defineOperation({
+  method: 'get',
+  path: '/v1/rules/:id',
+  operationId: 'getRule',
+  summary: 'Get a rule with its published versions',
+  tags: ['rules'],
+  callers: ['admin', 'finance'],
+  request: { path: rulePath },
+  responses: { 200: { description: 'The rule and every version.', schema: ruleWithVersionsSchema } },
+});
+
+const updateRuleOperation = defineOperation({
+  method: 'patch',
+  path: '/v1/rules/:id',
+  operationId: 'updateRule',
+  summary: 'Edit a rule',
+  description:
+    'A draft changes in place; a published rule gets a pending draft of its next version, live only once published.',
+  tags: ['rules'],
+  callers: ['admin'],
+  request: { path: rulePath, body: ruleChangesBody },
+  responses: { 200: ruleResponse },
+  problems: [409],
+});
+
+const publishRuleOperation = defineOperation({
+  method: 'post',
+  path: '/v1/rules/:id/publish',
+  operationId: 'publishRule',
+  summary: 'Publish the draft, now or at `effective_at`',
+  description: 'Freezes the draft as an immutable version and switches every card’s rate sheet.',
+  tags: ['rules'],
+  callers: ['admin'],
+  request: { path: rulePath, body: publishBody },
+  responses: { 200: ruleResponse },
+  problems: [409],
+});
+
+const retireRuleOperation = defineOperation({
+  method: 'post',
+  path: '/v1/rules/:id/retire',
+  operationId: 'retireRule',
+  summary: 'Retire a rule for good',
+  tags: ['rules'],
+  callers: ['admin'],
+  request: { path: rulePath },
+  responses: { 200: ruleResponse },
+  problems: [409],
+});
+
+export const RULE_OPERATIONS = [
+  createRuleOperation,
+  listRulesOperation,
+  previewRulesOperation,
+  getRule,
+  updateRuleOperation,
+  publishRuleOperation,
+  retireRuleOperation,
+];
 
 export function ruleRoutes(
   router: Router,
@@ -27,60 +128,60 @@ export function ruleRoutes(
   const { pool } = dependencies;
 
   route(router, '/v1/rules', {
-    post: async (request, response) => {
+    post: documented(createRuleOperation, async (request, response) => {
       const context = await access.asAdmin(request, response);
-      const { body } = parseRequest(request, { body: ruleFieldsBody });
-      response.status(201).json(await createRule(context, body));
-    },
-    get: async (request, response) => {
+      const { body } = parseRequest(request, createRuleOperation.request);
+      respond(response, createRuleOperation, 201, await createRule(context, body));
+    }),
+    get: documented(listRulesOperation, async (request, response) => {
       await access.asReader(request, response);
-      const { query } = parseRequest(request, { query: listRulesQuery });
+      const { query } = parseRequest(request, listRulesOperation.request);
       const page = await listRules(pool, query);
-      response.json({
+      respond(response, listRulesOperation, 200, {
         data: page.slice(0, query.limit).map(viewOfRule),
         has_more: page.length > query.limit,
       });
-    },
+    }),
   });
 
   // Before /v1/rules/:id, whose 405 would otherwise answer a POST to "preview".
   route(router, '/v1/rules/preview', {
-    post: async (request, response) => {
+    post: documented(previewRulesOperation, async (request, response) => {
       await access.asReader(request, response);
-      const { body } = parseRequest(request, { body: previewBody });
-      response.json(await previewRules(pool, body));
-    },
+      const { body } = parseRequest(request, previewRulesOperation.request);
+      respond(response, previewRulesOperation, 200, await previewRules(pool, body));
+    }),
   });
 
   route(router, '/v1/rules/:id', {
-    get: async (request, response) => {
+    get: documented(getRule, async (request, response) => {
       await access.asReader(request, response);
-      const { path } = parseRequest(request, { path: rulePath });
+      const { path } = parseRequest(request, getRule.request);
       const record = await findRule(pool, path.id);
       if (record === undefined) throw new NotFound(`Rule ${path.id}`);
       const versions = await listRuleVersions(pool, path.id);
-      response.json({ ...viewOfRule(record), versions: versions.map(viewOfVersion) });
-    },
-    patch: async (request, response) => {
+      respond(response, getRule, 200, { ...viewOfRule(record), versions: versions.map(viewOfVersion) });
+    }),
+    patch: documented(updateRuleOperation, async (request, response) => {
       const context = await access.asAdmin(request, response);
-      const { path, body } = parseRequest(request, { path: rulePath, body: ruleChangesBody });
-      response.json(await updateRule(context, path.id, body));
-    },
+      const { path, body } = parseRequest(request, updateRuleOperation.request);
+      respond(response, updateRuleOperation, 200, await updateRule(context, path.id, body));
+    }),
   });
 
   route(router, '/v1/rules/:id/publish', {
-    post: async (request, response) => {
+    post: documented(publishRuleOperation, async (request, response) => {
       const context = await access.asAdmin(request, response);
-      const { path, body } = parseRequest(request, { path: rulePath, body: publishBody });
-      response.json(await publishRule(context, path.id, body));
-    },
+      const { path, body } = parseRequest(request, publishRuleOperation.request);
+      respond(response, publishRuleOperation, 200, await publishRule(context, path.id, body));
+    }),
   });
 
   route(router, '/v1/rules/:id/retire', {
-    post: async (request, response) => {
+    post: documented(retireRuleOperation, async (request, response) => {
       const context = await access.asAdmin(request, response);
-      const { path } = parseRequest(request, { path: rulePath });
-      response.json(await retireRule(context, path.id));
-    },
+      const { path } = parseRequest(request, retireRuleOperation.request);
+      respond(response, retireRuleOperation, 200, await retireRule(context, path.id));
+    }),
   });
 }
