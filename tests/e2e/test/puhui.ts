@@ -1,0 +1,252 @@
+/**
+ * What people do with Puhui, through the services' public HTTP APIs only: admins onboard
+ * merchants and hand out API keys (merchant-onboarding), register cards, define budgets and
+ * publish rules (discount-rules); merchants capture checkouts with their secret key and
+ * finance reads the ledger (transaction-settlement).
+ */
+import { randomUUID } from 'node:crypto';
+import { generateTestPan } from '@puhui/cards';
+import { makeCreditCode, makeResidentId } from '@puhui/kyc';
+import { waitFor } from '@puhui/testing';
+import type { ApiResponse, Json, PuhuiSystem } from './system';
+
+function expectStatus(response: ApiResponse, status: number, what: string): ApiResponse {
+  if (response.status !== status) {
+    throw new Error(`${what}: expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  return response;
+}
+
+let applications = 0;
+/** A complete merchant application with a credit code of its own. */
+export function merchantApplication(category: string) {
+  applications += 1;
+  const serial = String(Math.floor(Math.random() * 9_000_000) + 1_000_000 + applications).slice(-7);
+  const legalName = `上饶市普惠端到端测试商户${serial}有限公司`;
+  return {
+    legal_name: legalName,
+    display_name: `普惠测试 ${serial}`,
+    credit_code: makeCreditCode(`91361100MA${serial}`),
+    category,
+    region_code: '361100',
+    address: '江西省上饶市信州区中山路1号',
+    contact: { name: '王芳', mobile: '13800138000', email: 'wang.fang@example.cn' },
+    legal_representative: { name: '李强', id_number: makeResidentId('36110219800101123') },
+    settlement_account: {
+      account_type: 'corporate',
+      account_name: legalName,
+      account_number: '6222021234567890123',
+      bank_name: '中国工商银行上饶分行',
+      branch_code: '102431000015',
+    },
+    outlets: [{ name: '中山路店', address: '江西省上饶市信州区中山路1号' }],
+  };
+}
+
+export interface Merchant {
+  merchant_id: string;
+  key_id: string;
+  /** The secret API key merchant-onboarding showed once. */
+  secret: string;
+}
+
+/** Application → submit → review → approve → API key, all at merchant-onboarding. */
+export async function onboardMerchant(system: PuhuiSystem, category = 'supermarket'): Promise<Merchant> {
+  const call = (method: string, path: string, body?: unknown) =>
+    system.call('merchant-onboarding', method, path, { token: system.admin, body });
+  const created = expectStatus(
+    await call('POST', '/v1/merchants', merchantApplication(category)),
+    201,
+    'application',
+  );
+  const merchantId = created.body.id as string;
+  for (const action of ['submit', 'start_review', 'approve']) {
+    expectStatus(await call('POST', `/v1/merchants/${merchantId}/${action}`), 200, action);
+  }
+  const key = expectStatus(await call('POST', `/v1/merchants/${merchantId}/api_keys`, {}), 201, 'API key');
+  return { merchant_id: merchantId, key_id: key.body.id as string, secret: key.body.secret as string };
+}
+
+/** Settlement knows a merchant and its key once its replica consumed them: its key then reads checkouts. */
+export async function waitUntilSettlementAccepts(system: PuhuiSystem, merchant: Merchant): Promise<number> {
+  const startedAt = Date.now();
+  await waitFor(
+    async () =>
+      (
+        await system.call('transaction-settlement', 'GET', '/v1/checkouts?limit=1', {
+          token: merchant.secret,
+        })
+      ).status === 200,
+    { timeoutMs: 20_000, intervalMs: 100, description: `settlement knows merchant ${merchant.merchant_id}` },
+  );
+  return Date.now() - startedAt;
+}
+
+export interface Card {
+  /** Test PAN from generateTestPan: never printed. */
+  card_number: string;
+  card_token: string;
+  card_last4: string;
+}
+
+/** Registers a generated test card at discount-rules. */
+export async function registerCard(
+  system: PuhuiSystem,
+  serial: number,
+  holder: { tier?: string; union_id?: string } = {},
+): Promise<Card> {
+  const cardNumber = generateTestPan(serial, { length: 19 });
+  const response = expectStatus(
+    await system.call('discount-rules', 'POST', '/v1/cards', {
+      token: system.admin,
+      body: {
+        card_number: cardNumber,
+        member_id: `e2e-member-${serial}`,
+        union_id: holder.union_id ?? 'union-e2e',
+        tier: holder.tier ?? 'standard',
+      },
+    }),
+    201,
+    'card registration',
+  );
+  return {
+    card_number: cardNumber,
+    card_token: response.body.card_token as string,
+    card_last4: response.body.card_last4 as string,
+  };
+}
+
+/** A union budget defined at discount-rules and funded at settlement once settlement opened its account. */
+export async function fundedBudget(system: PuhuiSystem, amountMinor: number): Promise<string> {
+  const created = expectStatus(
+    await system.call('discount-rules', 'POST', '/v1/budgets', {
+      token: system.admin,
+      body: { name: '端到端测试补贴预算', union_id: 'union-e2e', currency: 'CNY' },
+    }),
+    201,
+    'budget',
+  );
+  const budgetId = created.body.budget_id as string;
+  await waitFor(
+    async () =>
+      (
+        await system.call('transaction-settlement', 'GET', `/v1/budgets/${budgetId}`, {
+          token: system.finance,
+        })
+      ).status === 200,
+    { timeoutMs: 20_000, intervalMs: 100, description: `settlement opened budget ${budgetId}` },
+  );
+  expectStatus(
+    await system.call('transaction-settlement', 'POST', `/v1/budgets/${budgetId}/top_ups`, {
+      token: system.admin,
+      idempotencyKey: randomUUID(),
+      body: { amount_minor: amountMinor, reference: `e2e-top-up-${budgetId}` },
+    }),
+    201,
+    'top-up',
+  );
+  return budgetId;
+}
+
+/**
+ * A draft rule at discount-rules. Rules may name only merchants discount-rules has heard of
+ * (merchant.approved on Kafka), so this retries while the merchant is still unknown.
+ */
+export async function createRule(system: PuhuiSystem, body: Record<string, unknown>): Promise<ApiResponse> {
+  return waitFor(
+    async () => {
+      const response = await system.call('discount-rules', 'POST', '/v1/rules', {
+        token: system.admin,
+        body,
+      });
+      if (response.status === 201) return response;
+      const unknownMerchant = JSON.stringify(response.body).includes('scope.merchant_ids');
+      if (!unknownMerchant)
+        throw new Error(`rule refused: ${response.status} ${JSON.stringify(response.body)}`);
+      return undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, description: 'discount-rules knows the merchant the rule names' },
+  );
+}
+
+export async function publishRule(system: PuhuiSystem, ruleId: string): Promise<ApiResponse> {
+  return expectStatus(
+    await system.call('discount-rules', 'POST', `/v1/rules/${ruleId}/publish`, { token: system.admin }),
+    200,
+    'publish',
+  );
+}
+
+export interface CheckoutLine {
+  category: string;
+  amount_minor: number;
+  quantity?: number;
+}
+
+export function checkoutBody(card: Card, lines: CheckoutLine[], reference = `E2E-${randomUUID()}`) {
+  return {
+    card_number: card.card_number,
+    currency: 'CNY',
+    reference,
+    lines: lines.map((line) => ({ quantity: 1, ...line })),
+  };
+}
+
+/** A capture with the merchant's secret key; a new Idempotency-Key unless given. */
+export function capture(
+  system: PuhuiSystem,
+  merchant: Merchant,
+  body: ReturnType<typeof checkoutBody>,
+  idempotencyKey: string = randomUUID(),
+): Promise<ApiResponse> {
+  return system.call('transaction-settlement', 'POST', '/v1/checkouts', {
+    token: merchant.secret,
+    idempotencyKey,
+    body,
+  });
+}
+
+/** Every checkout the merchant can see, all pages. */
+export async function listCheckouts(system: PuhuiSystem, merchant: Merchant): Promise<Json[]> {
+  const all: Array<Record<string, unknown>> = [];
+  let startingAfter: string | undefined;
+  for (;;) {
+    const query = `limit=100${startingAfter === undefined ? '' : `&starting_after=${startingAfter}`}`;
+    const page = expectStatus(
+      await system.call('transaction-settlement', 'GET', `/v1/checkouts?${query}`, {
+        token: merchant.secret,
+      }),
+      200,
+      'list checkouts',
+    );
+    const data = page.body.data as Array<Record<string, unknown>>;
+    all.push(...data);
+    if (page.body.has_more !== true || data.length === 0) return all;
+    startingAfter = data[data.length - 1]?.id as string;
+  }
+}
+
+/**
+ * Polls with fresh captures (a POS retrying a sale) until `accept` takes one; returns it and how
+ * long that took. Captures before that count as what the merchant saw meanwhile.
+ */
+export async function captureUntil(
+  system: PuhuiSystem,
+  merchant: Merchant,
+  makeBody: () => ReturnType<typeof checkoutBody>,
+  accept: (response: ApiResponse) => boolean,
+  description: string,
+  timeoutMs = 10_000,
+): Promise<{ response: ApiResponse; elapsedMs: number; attempts: number }> {
+  const startedAt = Date.now();
+  let attempts = 0;
+  const response = await waitFor(
+    async () => {
+      attempts += 1;
+      const answer = await capture(system, merchant, makeBody());
+      return accept(answer) ? answer : undefined;
+    },
+    { timeoutMs, intervalMs: 50, description },
+  );
+  return { response, elapsedMs: Date.now() - startedAt, attempts };
+}
