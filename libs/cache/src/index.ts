@@ -61,3 +61,6 @@ export async function closeRedis(redis: Redis): Promise<void> {
     redis.disconnect();
   }
 }
+
+export { createRateLimiter } from './rate-limit';
+export type { RateLimiter, RateLimitOutcome, RateLimitSettings } from './rate-limit';

@@ -33,6 +33,7 @@ import { createLogger } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
 import { createPool, databaseUrl, ensureDatabase, migrate, pingPostgres } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
+import { merchantKeyRateLimit } from './rate-limit';
 
 export interface ServiceConfig extends PlatformConfig {
   PORT: number;
@@ -41,6 +42,7 @@ export interface ServiceConfig extends PlatformConfig {
   FIELD_ENCRYPTION_KEY: string;
   IDENTITY_HASH_KEY: string;
   CARD_TOKEN_KEY: string;
+  MERCHANT_RATE_LIMIT_PER_SECOND: number;
 }
 
 /** The platform settings plus the two every service sets its own default for. */
@@ -59,6 +61,8 @@ export function serviceEnvironment(defaults: { port: number; databaseName: strin
     IDENTITY_HASH_KEY: z.string().min(32).default(DEVELOPMENT_IDENTITY_HASH_KEY),
     /** HMAC key turning card numbers into card tokens; discount-rules and settlement share it. */
     CARD_TOKEN_KEY: z.string().min(32).default(DEVELOPMENT_CARD_TOKEN_KEY),
+    /** Requests per second each merchant secret key may make (then 429 with Retry-After). */
+    MERCHANT_RATE_LIMIT_PER_SECOND: z.coerce.number().int().positive().default(500),
   });
 }
 
@@ -235,7 +239,10 @@ export async function startService<Config extends ServiceConfig>(
       { name: 'redis', check: () => pingRedis(redis) },
       { name: 'kafka', check: () => kafkaCheck.check() },
     ],
-    routes: (router) => definition.routes?.(router, dependencies),
+    routes: (router) => {
+      router.use(merchantKeyRateLimit(redis, config.MERCHANT_RATE_LIMIT_PER_SECOND));
+      definition.routes?.(router, dependencies);
+    },
     ...(api === undefined
       ? {}
       : {
