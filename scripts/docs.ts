@@ -12,12 +12,18 @@ import { openApiDocument } from '@puhui/http';
 import type { ServiceApi } from '@puhui/service';
 import * as discountRules from '../services/discount-rules/src/http/api';
 import * as merchantOnboarding from '../services/merchant-onboarding/src/http/api';
+import * as transactionSettlement from '../services/transaction-settlement/src/http/api';
 
 const root = path.dirname(__dirname);
 
 const services: Array<[string, ServiceApi, string]> = [
   ['merchant-onboarding', merchantOnboarding.merchantOnboardingApi, merchantOnboarding.DEFAULT_SERVER_URL],
   ['discount-rules', discountRules.discountRulesApi, discountRules.DEFAULT_SERVER_URL],
+  [
+    'transaction-settlement',
+    transactionSettlement.transactionSettlementApi,
+    transactionSettlement.DEFAULT_SERVER_URL,
+  ],
 ];
 
 async function formatted(file: string, document: unknown): Promise<string> {

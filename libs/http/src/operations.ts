@@ -57,8 +57,8 @@ export interface OperationSpec<
   responses: Responses;
   /**
    * Problems particular to this operation (409, 422, 429, 503...). Those that follow from its
-   * shape are added: 400 for any request part, 401/403 for callers, 404 for a path with an id,
-   * 413/415 for a body.
+   * shape are added: 400 for any request part, 401/403 for callers, 429 for merchant callers,
+   * 404 for a path with an id, 413/415 for a body.
    */
   problems?: readonly ProblemStatus[];
 }
@@ -80,6 +80,8 @@ function derivedProblems(spec: OperationSpec): ProblemStatus[] {
   if (request.body !== undefined) for (const status of [400, 413, 415] as const) statuses.add(status);
   if (request.rawBody !== undefined) statuses.add(415);
   if (spec.callers.length > 0) statuses.add(401);
+  // Merchant keys are rate limited per key (libs/service, MERCHANT_RATE_LIMIT_PER_SECOND).
+  if (spec.callers.includes('merchant')) statuses.add(429);
   if (spec.callers.length > 0 && spec.callers.some((caller) => caller !== 'merchant')) statuses.add(403);
   if (/:[a-z_]+/u.test(spec.path)) statuses.add(404);
   return [...statuses].sort((a, b) => a - b);

@@ -5,6 +5,7 @@ import type { TransactionSettlementConfig } from './config';
 import { replicaConsumers } from './consumers/replicas';
 import { parseCutoff } from './domain/business-day';
 import type { SettlementContext } from './commands/context';
+import { transactionSettlementApi } from './http/api';
 import { businessDayRoutes } from './http/business-day-routes';
 import { checkoutRoutes } from './http/routes';
 import { settlementRoutes } from './http/settlement-routes';
@@ -50,6 +51,7 @@ export function transactionSettlementService(
       );
       dependencies.closeOnShutdown({ name: 'settlement scheduler', close: () => scheduler.stop() });
     },
+    api: transactionSettlementApi,
     consumers: replicaConsumers,
   };
 }

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import type { Readable } from 'node:stream';
 import { STATEMENT_COLUMNS } from '../src/domain/reconciliation';
 import type { ApiResponse, SettlementHarness } from './support';
+import { expectDocumented } from './support';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JsonObject = Record<string, any>;
@@ -50,7 +51,17 @@ export async function uploadStatement(
           for (const [name, value] of Object.entries(response.headers)) {
             if (typeof value === 'string') headers.set(name, value);
           }
-          resolve({ status: response.statusCode ?? 0, body: text === '' ? {} : JSON.parse(text), headers });
+          const answer = {
+            status: response.statusCode ?? 0,
+            body: text === '' ? {} : JSON.parse(text),
+            headers,
+          };
+          try {
+            expectDocumented('POST', '/v1/reconciliations', answer);
+            resolve(answer);
+          } catch (error) {
+            reject(error);
+          }
         });
       },
     );

@@ -22,6 +22,7 @@ import {
 } from '@puhui/contracts';
 import type { EventDefinition, MerchantCategory } from '@puhui/contracts';
 import { RULESET_VERSION_KEY, budgetCreated, rateSheetKey } from '@puhui/discount';
+import { PLATFORM_OPERATIONS, assertDocumentedResponse } from '@puhui/http';
 import type { CardFacts, DiscountRule, RateSheet } from '@puhui/discount';
 import {
   DEVELOPMENT_CARD_TOKEN_KEY,
@@ -35,7 +36,25 @@ import { tokenizePan, lastFour, generateTestPan } from '@puhui/cards';
 import { startService } from '@puhui/service';
 import { startTestService, testKafkaBrokers, testPostgresUrl, testRedisUrl, waitFor } from '@puhui/testing';
 import { loadTransactionSettlementConfig } from '../src/config';
+import { transactionSettlementApi } from '../src/http/api';
 import { transactionSettlementService } from '../src/service';
+
+/** Every answer a test gets is checked against the OpenAPI document (see libs/http conformance). */
+const DOCUMENTED_OPERATIONS = [...PLATFORM_OPERATIONS, ...transactionSettlementApi.operations];
+
+export function expectDocumented(
+  method: string,
+  path: string,
+  answer: { status: number; body: unknown; headers: Headers },
+): void {
+  assertDocumentedResponse(DOCUMENTED_OPERATIONS, {
+    method,
+    path,
+    status: answer.status,
+    contentType: answer.headers.get('content-type'),
+    body: answer.body,
+  });
+}
 
 export interface ApiResponse {
   status: number;
@@ -152,7 +171,13 @@ export class SettlementHarness {
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
     const text = await response.text();
-    return { status: response.status, body: text === '' ? {} : JSON.parse(text), headers: response.headers };
+    const answer = {
+      status: response.status,
+      body: text === '' ? {} : JSON.parse(text),
+      headers: response.headers,
+    };
+    expectDocumented(method, path, answer);
+    return answer;
   }
 
   /** Publishes an event as its owning service would, into this test's topics. */

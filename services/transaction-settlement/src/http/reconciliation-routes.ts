@@ -9,7 +9,7 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { DomainError, NotFound, RateLimited } from '@puhui/errors';
-import { authenticate, parseRequest, route } from '@puhui/http';
+import { authenticate, defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
@@ -23,9 +23,11 @@ import {
 } from '../commands/reconciliation';
 import type { ReconciliationContext, ReconciliationSettings } from '../commands/reconciliation';
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
+import type { ReconciliationCategory } from '../domain/reconciliation';
 import { findRun, listItems } from '../store/reconciliation';
 import type { ReconciliationItem, ReconciliationRun } from '../store/reconciliation';
 import { findWorkingKey } from '../store/replicas';
+import { reconciliationItemListSchema, reconciliationItemSchema, reconciliationSchema } from './responses';
 
 const CSV = 'text/csv';
 /**
@@ -48,6 +50,87 @@ const itemsQuery = z.strictObject({
 });
 const resolveBody = z.strictObject({ note: z.string().trim().min(1).max(1000) });
 
+const uploadOperation = defineOperation({
+  method: 'post',
+  path: '/v1/reconciliations',
+  operationId: 'reconcileStatement',
+  summary: 'Upload the acquirer’s daily statement (streamed CSV) and reconcile it',
+  description:
+    'Lines are matched to the ledger by reference, else by merchant, card last 4 and amount within the time tolerance. A bad file answers 400 naming its first bad lines and stores nothing; the same file again answers 200 with the earlier run. At most two uploads at once per instance (429 with Retry-After).',
+  tags: ['reconciliation'],
+  callers: ['finance'],
+  request: {
+    rawBody: {
+      contentType: CSV,
+      description:
+        'UTF-8 CSV, uncompressed: `settlement_date,merchant_id,card_last4,transaction_time,amount_minor,reference,auth_code`; sales positive, refunds negative.',
+      example:
+        'settlement_date,merchant_id,card_last4,transaction_time,amount_minor,reference,auth_code\n2026-05-01,mer_0abcdefghijklmnopqrstuvwx,0047,2026-05-01T02:03:04.000Z,8550,POS-1,123456\n',
+    },
+  },
+  responses: {
+    201: {
+      description: 'The new run.',
+      schema: reconciliationSchema,
+      headers: { Location: 'The run’s URL.' },
+    },
+    200: {
+      description: 'This file was reconciled before: the earlier run, with `duplicate_of`.',
+      schema: reconciliationSchema,
+      headers: { Location: 'The run’s URL.' },
+    },
+  },
+  // 422: a statement with no lines.
+  problems: [400, 422, 429],
+});
+
+const getRunOperation = defineOperation({
+  method: 'get',
+  path: '/v1/reconciliations/:id',
+  operationId: 'getReconciliation',
+  summary: 'A run’s counts and totals by category',
+  tags: ['reconciliation'],
+  callers: ['finance'],
+  request: { path: runPath },
+  responses: { 200: { description: 'The run.', schema: reconciliationSchema } },
+});
+
+const listItemsOperation = defineOperation({
+  method: 'get',
+  path: '/v1/reconciliations/:id/items',
+  operationId: 'listReconciliationItems',
+  summary: 'A run’s items, by category',
+  tags: ['reconciliation'],
+  callers: ['finance'],
+  request: { path: runPath, query: itemsQuery },
+  responses: { 200: { description: 'A page of items.', schema: reconciliationItemListSchema } },
+});
+
+const resolveOperation = defineOperation({
+  method: 'post',
+  path: '/v1/reconciliations/:id/items/:item_id/resolve',
+  operationId: 'resolveReconciliationItem',
+  summary: 'Resolve an exception with a note (audited)',
+  tags: ['reconciliation'],
+  callers: ['finance'],
+  request: { path: itemPath, body: resolveBody },
+  responses: { 200: { description: 'The resolved item.', schema: reconciliationItemSchema } },
+  problems: [409],
+});
+
+export const RECONCILIATION_OPERATIONS = [
+  uploadOperation,
+  getRunOperation,
+  listItemsOperation,
+  resolveOperation,
+];
+
+interface CategoryView {
+  count: number;
+  statement_amount_minor: number;
+  ledger_amount_minor: number;
+}
+
 export function runView(run: ReconciliationRun) {
   const categories = Object.fromEntries(
     RECONCILIATION_CATEGORIES.map((category) => {
@@ -61,7 +144,7 @@ export function runView(run: ReconciliationRun) {
         },
       ];
     }),
-  );
+  ) as Record<ReconciliationCategory, CategoryView>;
   const exceptions = run.totals
     .filter((total) => total.category !== 'matched')
     .reduce((sum, total) => sum + total.item_count, 0);
@@ -143,7 +226,7 @@ function uploadRoute(router: Router, access: FinanceAccess, settings: Reconcilia
     router,
     '/v1/reconciliations',
     {
-      post: async (request, response) => {
+      post: documented(uploadOperation, async (request, response) => {
         const principal = await access.asFinance(request);
         requireCsvBody(request);
         if (uploadsInFlight >= UPLOADS_IN_FLIGHT_MAX) throw new RateLimited(UPLOAD_RETRY_AFTER_SECONDS);
@@ -154,14 +237,14 @@ function uploadRoute(router: Router, access: FinanceAccess, settings: Reconcilia
             request,
             settings,
           );
-          response
-            .status(duplicate ? 200 : 201)
-            .location(`/v1/reconciliations/${run.run_id}`)
-            .json(duplicate ? { ...runView(run), duplicate_of: run.run_id } : runView(run));
+          response.location(`/v1/reconciliations/${run.run_id}`);
+          if (duplicate)
+            respond(response, uploadOperation, 200, { ...runView(run), duplicate_of: run.run_id });
+          else respond(response, uploadOperation, 201, runView(run));
         } finally {
           uploadsInFlight -= 1;
         }
-      },
+      }),
     },
     { rawBodyTypes: [CSV] },
   );
@@ -169,39 +252,42 @@ function uploadRoute(router: Router, access: FinanceAccess, settings: Reconcilia
 
 function readRoutes(router: Router, pool: Pool, access: FinanceAccess): void {
   route(router, '/v1/reconciliations/:id', {
-    get: async (request, response) => {
+    get: documented(getRunOperation, async (request, response) => {
       await access.asFinance(request);
-      const { path } = parseRequest(request, { path: runPath });
+      const { path } = parseRequest(request, getRunOperation.request);
       const run = await findRun(pool, path.id);
       if (run === undefined) throw new NotFound(`Reconciliation ${path.id}`);
-      response.json(runView(run));
-    },
+      respond(response, getRunOperation, 200, runView(run));
+    }),
   });
 
   route(router, '/v1/reconciliations/:id/items', {
-    get: async (request, response) => {
+    get: documented(listItemsOperation, async (request, response) => {
       await access.asFinance(request);
-      const { path, query } = parseRequest(request, { path: runPath, query: itemsQuery });
+      const { path, query } = parseRequest(request, listItemsOperation.request);
       if ((await findRun(pool, path.id)) === undefined) throw new NotFound(`Reconciliation ${path.id}`);
       const page = await listItems(pool, path.id, query);
-      response.json({ data: page.slice(0, query.limit).map(itemView), has_more: page.length > query.limit });
-    },
+      respond(response, listItemsOperation, 200, {
+        data: page.slice(0, query.limit).map(itemView),
+        has_more: page.length > query.limit,
+      });
+    }),
   });
 }
 
 function resolveRoute(router: Router, access: FinanceAccess): void {
   route(router, '/v1/reconciliations/:id/items/:item_id/resolve', {
-    post: async (request, response) => {
+    post: documented(resolveOperation, async (request, response) => {
       const principal = await access.asFinance(request);
-      const { path, body } = parseRequest(request, { path: itemPath, body: resolveBody });
+      const { path, body } = parseRequest(request, resolveOperation.request);
       const item = await resolveReconciliationItem(
         access.commandContext(principal, response),
         path.id,
         path.item_id,
         body.note,
       );
-      response.json(itemView(item));
-    },
+      respond(response, resolveOperation, 200, itemView(item));
+    }),
   });
 }
 

@@ -5,7 +5,8 @@
  */
 import type { Response, Router } from 'express';
 import { NotFound } from '@puhui/errors';
-import { parseRequest, route } from '@puhui/http';
+import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import type { Operation, OperationRequest, OperationResponse } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
 import { captureCheckout, checkoutView, quoteCheckout } from '../commands/checkouts';
@@ -29,11 +30,188 @@ import {
   refundBody,
   topUpBody,
 } from './schemas';
+import {
+  budgetBalanceSchema,
+  checkoutListSchema,
+  checkoutSchema,
+  ledgerAccountSchema,
+  ledgerEntryListSchema,
+  quoteSchema,
+  refundSchema,
+  topUpSchema,
+  trialBalanceSchema,
+  voidedCheckoutSchema,
+} from './responses';
 
-function send<Body>(response: Response, outcome: IdempotentOutcome<Body>): void {
+const REPLAY_HEADERS = {
+  'Idempotent-Replayed': '`true` when the answer is the stored one for a repeated key.',
+};
+const IDEMPOTENCY =
+  'Send an `Idempotency-Key`: the same key with the same request answers the stored result; with a different request, 409.';
+
+/** Sends an idempotent command's outcome: its first answer, or the stored one on a retry. */
+export function sendOutcome<Responses extends Readonly<Record<number, OperationResponse>>, Body>(
+  response: Response,
+  operation: Operation<OperationRequest, Responses>,
+  outcome: IdempotentOutcome<Body>,
+): void {
   if (outcome.replayed) response.setHeader('Idempotent-Replayed', 'true');
+  if (operation.responses[outcome.status] === undefined)
+    throw new Error(`${operation.operationId} answered an undocumented ${outcome.status}`);
   response.status(outcome.status).json(outcome.body);
 }
+
+const quoteOperation = defineOperation({
+  method: 'post',
+  path: '/v1/checkouts/quote',
+  operationId: 'quoteCheckout',
+  summary: 'What the member would pay (no side effects)',
+  tags: ['checkouts'],
+  callers: ['merchant'],
+  request: { body: checkoutBody },
+  responses: { 200: { description: 'The quote.', schema: quoteSchema } },
+  // 403: a suspended merchant; 503: rate sheets unreachable.
+  problems: [403, 422, 503],
+});
+
+const captureOperation = defineOperation({
+  method: 'post',
+  path: '/v1/checkouts',
+  operationId: 'captureCheckout',
+  summary: 'Capture a discounted sale',
+  description: `Send \`card_number\` (turned into a token on arrival) or \`card_token\`. The discount, its funding and the ledger postings are written in one transaction. ${IDEMPOTENCY}`,
+  tags: ['checkouts'],
+  callers: ['merchant'],
+  request: { body: checkoutBody, headers: idempotencyHeaders },
+  responses: {
+    201: { description: 'The captured checkout.', schema: checkoutSchema, headers: REPLAY_HEADERS },
+  },
+  problems: [403, 409, 422, 503],
+});
+
+const listCheckoutsOperation = defineOperation({
+  method: 'get',
+  path: '/v1/checkouts',
+  operationId: 'listCheckouts',
+  summary: 'List checkouts',
+  description: 'A merchant sees its own; finance and admin see all and may filter by `merchant_id`.',
+  tags: ['checkouts'],
+  callers: ['finance', 'admin', 'merchant'],
+  request: { query: listCheckoutsQuery },
+  responses: { 200: { description: 'A page of checkouts, newest first.', schema: checkoutListSchema } },
+});
+
+const getCheckout = defineOperation({
+  method: 'get',
+  path: '/v1/checkouts/:id',
+  operationId: 'getCheckout',
+  summary: 'Get one checkout',
+  description: 'Another merchant’s checkout answers 404.',
+  tags: ['checkouts'],
+  callers: ['finance', 'admin', 'merchant'],
+  request: { path: checkoutPath },
+  responses: { 200: { description: 'The checkout.', schema: checkoutSchema } },
+});
+
+const refundOperation = defineOperation({
+  method: 'post',
+  path: '/v1/checkouts/:id/refunds',
+  operationId: 'refundCheckout',
+  summary: 'Refund part or all of a checkout',
+  description: `Discount and union subsidy are reversed in proportion. ${IDEMPOTENCY}`,
+  tags: ['checkouts'],
+  callers: ['merchant'],
+  request: { path: checkoutPath, body: refundBody, headers: idempotencyHeaders },
+  responses: { 201: { description: 'The refund.', schema: refundSchema, headers: REPLAY_HEADERS } },
+  problems: [403, 409, 422],
+});
+
+const voidOperation = defineOperation({
+  method: 'post',
+  path: '/v1/checkouts/:id/void',
+  operationId: 'voidCheckout',
+  summary: 'Cancel a checkout in full, the same business day, before settlement',
+  description: IDEMPOTENCY,
+  tags: ['checkouts'],
+  callers: ['merchant'],
+  request: { path: checkoutPath, headers: idempotencyHeaders },
+  responses: {
+    200: { description: 'The voided checkout.', schema: voidedCheckoutSchema, headers: REPLAY_HEADERS },
+  },
+  problems: [403, 409, 422],
+});
+
+const topUpOperation = defineOperation({
+  method: 'post',
+  path: '/v1/budgets/:id/top_ups',
+  operationId: 'topUpBudget',
+  summary: 'Fund a union budget',
+  description: IDEMPOTENCY,
+  tags: ['budgets'],
+  callers: ['admin'],
+  request: { path: budgetPath, body: topUpBody, headers: idempotencyHeaders },
+  responses: {
+    201: { description: 'The top-up and the new balance.', schema: topUpSchema, headers: REPLAY_HEADERS },
+  },
+  problems: [409],
+});
+
+const getBudgetOperation = defineOperation({
+  method: 'get',
+  path: '/v1/budgets/:id',
+  operationId: 'getBudgetBalance',
+  summary: 'A union budget’s balance',
+  tags: ['budgets'],
+  callers: ['finance', 'admin'],
+  request: { path: budgetPath },
+  responses: { 200: { description: 'The budget and its balance.', schema: budgetBalanceSchema } },
+});
+
+const getLedgerAccount = defineOperation({
+  method: 'get',
+  path: '/v1/ledger/accounts/:code',
+  operationId: 'getLedgerAccount',
+  summary: 'A ledger account’s balance, now or `as_of` a point in time',
+  tags: ['ledger'],
+  callers: ['finance'],
+  request: { path: accountPath, query: accountQuery },
+  responses: { 200: { description: 'The account.', schema: ledgerAccountSchema } },
+});
+
+const listLedgerEntries = defineOperation({
+  method: 'get',
+  path: '/v1/ledger/accounts/:code/entries',
+  operationId: 'listLedgerEntries',
+  summary: 'An account’s entries',
+  tags: ['ledger'],
+  callers: ['finance'],
+  request: { path: accountPath, query: entriesQuery },
+  responses: { 200: { description: 'A page of entries, oldest first.', schema: ledgerEntryListSchema } },
+});
+
+const getTrialBalance = defineOperation({
+  method: 'get',
+  path: '/v1/ledger/trial_balance',
+  operationId: 'getTrialBalance',
+  summary: 'Every account; debits equal credits',
+  tags: ['ledger'],
+  callers: ['finance'],
+  responses: { 200: { description: 'The trial balance.', schema: trialBalanceSchema } },
+});
+
+export const CHECKOUT_OPERATIONS = [
+  quoteOperation,
+  captureOperation,
+  listCheckoutsOperation,
+  getCheckout,
+  refundOperation,
+  voidOperation,
+  topUpOperation,
+  getBudgetOperation,
+  getLedgerAccount,
+  listLedgerEntries,
+  getTrialBalance,
+];
 
 export function checkoutRoutes(
   router: Router,
@@ -44,36 +222,37 @@ export function checkoutRoutes(
   const { principalOf, asMerchant } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
 
   route(router, '/v1/checkouts/quote', {
-    post: async (request, response) => {
+    post: documented(quoteOperation, async (request, response) => {
       const merchant = await asMerchant(request);
-      const { body } = parseRequest(request, { body: checkoutBody });
-      response.json(await quoteCheckout(context, merchant, body));
-    },
+      const { body } = parseRequest(request, quoteOperation.request);
+      respond(response, quoteOperation, 200, await quoteCheckout(context, merchant, body));
+    }),
   });
 
   route(router, '/v1/checkouts', {
-    post: async (request, response) => {
+    post: documented(captureOperation, async (request, response) => {
       const merchant = await asMerchant(request);
-      const { body, headers } = parseRequest(request, { body: checkoutBody, headers: idempotencyHeaders });
-      send(response, await captureCheckout(context, merchant, body, headers['idempotency-key']));
-    },
-    get: async (request, response) => {
+      const { body, headers } = parseRequest(request, captureOperation.request);
+      const outcome = await captureCheckout(context, merchant, body, headers['idempotency-key']);
+      sendOutcome(response, captureOperation, outcome);
+    }),
+    get: documented(listCheckoutsOperation, async (request, response) => {
       const principal = await principalOf(request);
-      const { query } = parseRequest(request, { query: listCheckoutsQuery });
+      const { query } = parseRequest(request, listCheckoutsOperation.request);
       if (principal.kind === 'operator') requireOperator(principal, 'finance', 'admin');
       const filter = principal.kind === 'merchant' ? { ...query, merchant_id: principal.merchant_id } : query;
       const page = await listCheckouts(pool, filter);
-      response.json({
+      respond(response, listCheckoutsOperation, 200, {
         data: page.slice(0, query.limit).map(checkoutView),
         has_more: page.length > query.limit,
       });
-    },
+    }),
   });
 
   route(router, '/v1/checkouts/:id', {
-    get: async (request, response) => {
+    get: documented(getCheckout, async (request, response) => {
       const principal = await principalOf(request);
-      const { path } = parseRequest(request, { path: checkoutPath });
+      const { path } = parseRequest(request, getCheckout.request);
       if (principal.kind === 'operator') requireOperator(principal, 'finance', 'admin');
       const checkout = await findCheckout(pool, path.id);
       if (
@@ -82,57 +261,58 @@ export function checkoutRoutes(
       ) {
         throw new NotFound(`Checkout ${path.id}`);
       }
-      response.json(checkoutView(checkout));
-    },
+      respond(response, getCheckout, 200, checkoutView(checkout));
+    }),
   });
 
   route(router, '/v1/checkouts/:id/refunds', {
-    post: async (request, response) => {
+    post: documented(refundOperation, async (request, response) => {
       const merchant = await asMerchant(request);
-      const { path, body, headers } = parseRequest(request, {
-        path: checkoutPath,
-        body: refundBody,
-        headers: idempotencyHeaders,
-      });
-      send(
-        response,
-        await refundCheckout(context, merchant.merchant_id, path.id, body, headers['idempotency-key']),
+      const { path, body, headers } = parseRequest(request, refundOperation.request);
+      const outcome = await refundCheckout(
+        context,
+        merchant.merchant_id,
+        path.id,
+        body,
+        headers['idempotency-key'],
       );
-    },
+      sendOutcome(response, refundOperation, outcome);
+    }),
   });
 
   route(router, '/v1/checkouts/:id/void', {
-    post: async (request, response) => {
+    post: documented(voidOperation, async (request, response) => {
       const merchant = await asMerchant(request);
-      const { path, headers } = parseRequest(request, { path: checkoutPath, headers: idempotencyHeaders });
-      send(response, await voidCheckout(context, merchant.merchant_id, path.id, headers['idempotency-key']));
-    },
+      const { path, headers } = parseRequest(request, voidOperation.request);
+      const outcome = await voidCheckout(context, merchant.merchant_id, path.id, headers['idempotency-key']);
+      sendOutcome(response, voidOperation, outcome);
+    }),
   });
 
   route(router, '/v1/budgets/:id/top_ups', {
-    post: async (request, response) => {
+    post: documented(topUpOperation, async (request, response) => {
       const principal = await principalOf(request);
       requireOperator(principal, 'admin');
-      const { path, body, headers } = parseRequest(request, {
-        path: budgetPath,
-        body: topUpBody,
-        headers: idempotencyHeaders,
-      });
-      send(
-        response,
-        await topUpBudget(context, actorOf(principal), path.id, body, headers['idempotency-key']),
+      const { path, body, headers } = parseRequest(request, topUpOperation.request);
+      const outcome = await topUpBudget(
+        context,
+        actorOf(principal),
+        path.id,
+        body,
+        headers['idempotency-key'],
       );
-    },
+      sendOutcome(response, topUpOperation, outcome);
+    }),
   });
 
   route(router, '/v1/budgets/:id', {
-    get: async (request, response) => {
+    get: documented(getBudgetOperation, async (request, response) => {
       requireOperator(await principalOf(request), 'finance', 'admin');
-      const { path } = parseRequest(request, { path: budgetPath });
+      const { path } = parseRequest(request, getBudgetOperation.request);
       const budget = await findBudget(pool, path.id);
       const account = budget === undefined ? undefined : await findAccount(pool, budget.account_code);
       if (budget === undefined || account === undefined) throw new NotFound(`Budget ${path.id}`);
-      response.json({
+      respond(response, getBudgetOperation, 200, {
         id: budget.budget_id,
         name: budget.name,
         union_id: budget.union_id,
@@ -140,17 +320,17 @@ export function checkoutRoutes(
         balance_minor: account.balance_minor,
         account_code: budget.account_code,
       });
-    },
+    }),
   });
 
   route(router, '/v1/ledger/accounts/:code', {
-    get: async (request, response) => {
+    get: documented(getLedgerAccount, async (request, response) => {
       requireOperator(await principalOf(request), 'finance');
-      const { path, query } = parseRequest(request, { path: accountPath, query: accountQuery });
+      const { path, query } = parseRequest(request, getLedgerAccount.request);
       const account = await findAccount(pool, path.code);
       if (account === undefined) throw new NotFound(`Account ${path.code}`);
       if (query.as_of === undefined) {
-        response.json(account);
+        respond(response, getLedgerAccount, 200, account);
         return;
       }
       const then = await balanceAsOf(pool, path.code, query.as_of);
@@ -158,29 +338,37 @@ export function checkoutRoutes(
         account.normal_side === 'debit'
           ? then.debits_minor - then.credits_minor
           : then.credits_minor - then.debits_minor;
-      response.json({ ...account, ...then, balance_minor: balance, as_of: query.as_of });
-    },
+      respond(response, getLedgerAccount, 200, {
+        ...account,
+        ...then,
+        balance_minor: balance,
+        as_of: query.as_of,
+      });
+    }),
   });
 
   route(router, '/v1/ledger/accounts/:code/entries', {
-    get: async (request, response) => {
+    get: documented(listLedgerEntries, async (request, response) => {
       requireOperator(await principalOf(request), 'finance');
-      const { path, query } = parseRequest(request, { path: accountPath, query: entriesQuery });
+      const { path, query } = parseRequest(request, listLedgerEntries.request);
       if ((await findAccount(pool, path.code)) === undefined) throw new NotFound(`Account ${path.code}`);
       const page = await accountEntries(pool, path.code, query);
-      response.json({ data: page.slice(0, query.limit), has_more: page.length > query.limit });
-    },
+      respond(response, listLedgerEntries, 200, {
+        data: page.slice(0, query.limit),
+        has_more: page.length > query.limit,
+      });
+    }),
   });
 
   route(router, '/v1/ledger/trial_balance', {
-    get: async (request, response) => {
+    get: documented(getTrialBalance, async (request, response) => {
       requireOperator(await principalOf(request), 'finance');
       const balance = await trialBalance(pool);
-      response.json({
+      respond(response, getTrialBalance, 200, {
         ...balance,
         difference_minor: balance.debits_minor - balance.credits_minor,
         balanced: balance.debits_minor === balance.credits_minor,
       });
-    },
+    }),
   });
 }

@@ -5,7 +5,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { NotFound } from '@puhui/errors';
-import { parseRequest, route } from '@puhui/http';
+import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
 import type { SettlementContext } from '../commands/context';
@@ -19,6 +19,8 @@ import {
 import { lastClosedBusinessDate } from '../commands/business-days';
 import { findBatch, listBatches } from '../store/settlement';
 import { settlementAuth } from './auth';
+import { settlementBatchListSchema, settlementBatchSchema, settlementRunSchema } from './responses';
+import { sendOutcome } from './routes';
 import { idempotencyHeaders } from './schemas';
 
 const batchPath = z.strictObject({
@@ -36,6 +38,110 @@ const listQuery = z.strictObject({
     .regex(/^stl_[0-9a-z]{25}$/u)
     .optional(),
 });
+
+const PAYMENT_FILE_EXAMPLE =
+  'batch_id,business_date,merchant_id,legal_name,account_name,account_number,bank_name,branch_code,amount_minor,currency,reference\n';
+
+const runOperation = defineOperation({
+  method: 'post',
+  path: '/v1/settlement_runs',
+  operationId: 'runSettlement',
+  summary: 'Settle a closed business day',
+  description:
+    'One batch per merchant with movements that day (default: the last closed day). A re-run creates nothing; the service also runs by itself after the cut-off.',
+  tags: ['settlement'],
+  callers: ['finance'],
+  request: { body: runBody },
+  responses: { 201: { description: 'The run and its batches.', schema: settlementRunSchema } },
+  problems: [409],
+});
+
+const listBatchesOperation = defineOperation({
+  method: 'get',
+  path: '/v1/settlement_batches',
+  operationId: 'listSettlementBatches',
+  summary: 'List settlement batches',
+  description: 'A merchant sees its own.',
+  tags: ['settlement'],
+  callers: ['finance', 'merchant'],
+  request: { query: listQuery },
+  responses: { 200: { description: 'A page of batches.', schema: settlementBatchListSchema } },
+});
+
+const getBatchOperation = defineOperation({
+  method: 'get',
+  path: '/v1/settlement_batches/:id',
+  operationId: 'getSettlementBatch',
+  summary: 'Get one settlement batch',
+  tags: ['settlement'],
+  callers: ['finance', 'merchant'],
+  request: { path: batchPath },
+  responses: { 200: { description: 'The batch.', schema: settlementBatchSchema } },
+});
+
+const exportOperation = defineOperation({
+  method: 'get',
+  path: '/v1/settlement_batches/:id/export.csv',
+  operationId: 'exportPaymentFile',
+  summary: 'The union bank’s payment file for a batch',
+  tags: ['settlement'],
+  callers: ['finance'],
+  request: { path: batchPath },
+  responses: {
+    200: {
+      description: 'CSV with a header line; amounts in fen; the account number unsealed for the bank.',
+      contentType: 'text/csv',
+      example: PAYMENT_FILE_EXAMPLE,
+      headers: { 'Content-Disposition': 'attachment; filename="<batch id>.csv"' },
+    },
+  },
+});
+
+const statementOperation = defineOperation({
+  method: 'get',
+  path: '/v1/settlement_batches/:id/statement.csv',
+  operationId: 'getMerchantStatement',
+  summary: 'A merchant’s daily statement: every sale, void and refund of the batch',
+  tags: ['settlement'],
+  callers: ['finance', 'merchant'],
+  request: { path: batchPath },
+  responses: {
+    200: {
+      description: 'CSV with a header line; amounts in fen; cards as last 4 only.',
+      contentType: 'text/csv',
+      headers: { 'Content-Disposition': 'attachment; filename="statement-<merchant>-<date>.csv"' },
+    },
+  },
+});
+
+const markPaidOperation = defineOperation({
+  method: 'post',
+  path: '/v1/settlement_batches/:id/mark_paid',
+  operationId: 'markSettlementBatchPaid',
+  summary: 'Record the bank payment and post the payout',
+  description:
+    'Send an `Idempotency-Key`: the same key with the same request answers the stored result; with a different request, 409.',
+  tags: ['settlement'],
+  callers: ['finance'],
+  request: { path: batchPath, body: markPaidBody, headers: idempotencyHeaders },
+  responses: {
+    200: {
+      description: 'The paid batch.',
+      schema: settlementBatchSchema,
+      headers: { 'Idempotent-Replayed': '`true` when the answer is the stored one for a repeated key.' },
+    },
+  },
+  problems: [409],
+});
+
+export const SETTLEMENT_OPERATIONS = [
+  runOperation,
+  listBatchesOperation,
+  getBatchOperation,
+  exportOperation,
+  statementOperation,
+  markPaidOperation,
+];
 
 export function settlementRoutes(
   router: Router,
@@ -60,36 +166,39 @@ export function settlementRoutes(
   };
 
   route(router, '/v1/settlement_runs', {
-    post: async (request, response) => {
+    post: documented(runOperation, async (request, response) => {
       const principal = await principalOf(request);
       requireOperator(principal, 'finance');
       const { body } = parseRequest(request, { body: runBody });
       const date = body?.business_date ?? (await lastClosedBusinessDate(context));
       const run = await settleBusinessDay(context, date, 'manual', actorOf(principal));
-      response.status(201).json({ ...run, batches: run.batches.map(batchView) });
-    },
+      respond(response, runOperation, 201, { ...run, batches: run.batches.map(batchView) });
+    }),
   });
 
   route(router, '/v1/settlement_batches', {
-    get: async (request, response) => {
+    get: documented(listBatchesOperation, async (request, response) => {
       const principal = await principalOf(request);
       if (principal.kind === 'operator') requireOperator(principal, 'finance');
       const { query } = parseRequest(request, { query: listQuery });
       const filter = principal.kind === 'merchant' ? { ...query, merchant_id: principal.merchant_id } : query;
       const page = await listBatches(pool, filter);
-      response.json({ data: page.slice(0, query.limit).map(batchView), has_more: page.length > query.limit });
-    },
+      respond(response, listBatchesOperation, 200, {
+        data: page.slice(0, query.limit).map(batchView),
+        has_more: page.length > query.limit,
+      });
+    }),
   });
 
   route(router, '/v1/settlement_batches/:id', {
-    get: async (request, response) => {
-      const { path } = parseRequest(request, { path: batchPath });
-      response.json(batchView(await visibleBatch(request, path.id)));
-    },
+    get: documented(getBatchOperation, async (request, response) => {
+      const { path } = parseRequest(request, getBatchOperation.request);
+      respond(response, getBatchOperation, 200, batchView(await visibleBatch(request, path.id)));
+    }),
   });
 
   route(router, '/v1/settlement_batches/:id/export.csv', {
-    get: async (request, response) => {
+    get: documented(exportOperation, async (request, response) => {
       requireOperator(await principalOf(request), 'finance');
       const { path } = parseRequest(request, { path: batchPath });
       const csv = await exportBatchCsv(pool, config.FIELD_ENCRYPTION_KEY, path.id);
@@ -97,11 +206,11 @@ export function settlementRoutes(
         .type('text/csv')
         .setHeader('Content-Disposition', `attachment; filename="${path.id}.csv"`)
         .send(csv);
-    },
+    }),
   });
 
   route(router, '/v1/settlement_batches/:id/statement.csv', {
-    get: async (request, response) => {
+    get: documented(statementOperation, async (request, response) => {
       const { path } = parseRequest(request, { path: batchPath });
       const batch = await visibleBatch(request, path.id);
       response
@@ -111,11 +220,11 @@ export function settlementRoutes(
           `attachment; filename="statement-${batch.merchant_id}-${batch.business_date}.csv"`,
         )
         .send(await statementCsv(pool, batch));
-    },
+    }),
   });
 
   route(router, '/v1/settlement_batches/:id/mark_paid', {
-    post: async (request, response) => {
+    post: documented(markPaidOperation, async (request, response) => {
       const principal = await principalOf(request);
       requireOperator(principal, 'finance');
       const { path, body, headers } = parseRequest(request, {
@@ -130,8 +239,7 @@ export function settlementRoutes(
         body.bank_reference,
         headers['idempotency-key'],
       );
-      if (outcome.replayed) response.setHeader('Idempotent-Replayed', 'true');
-      response.status(outcome.status).json(outcome.body);
-    },
+      sendOutcome(response, markPaidOperation, outcome);
+    }),
   });
 }

@@ -1,0 +1,37 @@
+/** transaction-settlement's API as documented: served as /openapi.json and written by `npm run docs`. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ServiceApi } from '@puhui/service';
+import { BUSINESS_DAY_OPERATIONS } from './business-day-routes';
+import { RECONCILIATION_OPERATIONS } from './reconciliation-routes';
+import { CHECKOUT_OPERATIONS } from './routes';
+import { SETTLEMENT_OPERATIONS } from './settlement-routes';
+
+const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
+
+export const DEFAULT_SERVER_URL = 'http://127.0.0.1:4103';
+
+export const transactionSettlementApi: ServiceApi = {
+  title: 'Puhui transaction-settlement',
+  version: manifest.version,
+  description:
+    'Checkouts on an append-only double-entry ledger, refunds and voids, union budgets’ balances, daily settlement with merchants and reconciliation of the acquirer’s statements (DESIGN §5, §6, §11). Merchants call with their secret key and see only their own data; finance and admin with operator tokens. Money is integer fen with `currency`; every POST that moves money takes an `Idempotency-Key`. Errors are `application/problem+json` with a stable `code`.',
+  tags: [
+    { name: 'checkouts', description: 'Quote, capture, refund and void discounted sales.' },
+    { name: 'budgets', description: 'Union budgets’ balances and top-ups.' },
+    { name: 'ledger', description: 'Accounts, entries and the trial balance.' },
+    {
+      name: 'settlement',
+      description: 'Business days, settlement runs, batches, payment files and statements.',
+    },
+    { name: 'reconciliation', description: 'Acquirer statements matched against the ledger.' },
+  ],
+  operations: [
+    ...CHECKOUT_OPERATIONS,
+    ...BUSINESS_DAY_OPERATIONS,
+    ...SETTLEMENT_OPERATIONS,
+    ...RECONCILIATION_OPERATIONS,
+  ],
+};

@@ -1,0 +1,298 @@
+/**
+ * What the API answers, as zod schemas: the OpenAPI document is generated from them, the
+ * handlers' answers are typed by them, and the tests check every real answer against them.
+ * Money is integer fen; refunds and reversals may make some totals negative.
+ */
+import { z } from 'zod';
+import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
+
+const timestamp = z.iso.datetime({ offset: true });
+const date = z.iso.date();
+const fen = z.int().min(0);
+/** A signed amount in fen (a balance, a net after refunds, a refund line). */
+const signedFen = z.int();
+const cny = z.literal('CNY');
+
+function listOf<T extends z.ZodType>(item: T, id: string) {
+  return z.strictObject({ data: z.array(item), has_more: z.boolean() }).meta({ id });
+}
+
+const appliedRule = z.strictObject({
+  rule_id: z.string(),
+  version: z.int(),
+  discount_minor: fen,
+  union_funded_minor: fen,
+});
+
+export const CHECKOUT_STATUSES = ['captured', 'partially_refunded', 'refunded', 'voided'] as const;
+
+export const checkoutSchema = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('checkout'),
+    status: z.enum(CHECKOUT_STATUSES),
+    merchant_id: z.string(),
+    reference: z.string(),
+    currency: cny,
+    card_token: z.string(),
+    card_last4: z.string().regex(/^\d{4}$/u),
+    gross_minor: fen,
+    discount_minor: fen,
+    merchant_funded_minor: fen,
+    union_funded_minor: fen,
+    net_minor: fen.meta({ description: 'What the member paid: gross minus discount.' }),
+    refunded_minor: fen,
+    budget_exhausted: z.boolean().meta({ description: 'A union budget could not fund its full share.' }),
+    no_discount_reason: z.string().nullable(),
+    ruleset_version: z.int(),
+    lines: z.array(
+      z.strictObject({
+        category: z.string(),
+        amount_minor: fen,
+        quantity: z.int(),
+        discount_minor: fen,
+        applied_rules: z.array(appliedRule),
+      }),
+    ),
+    occurred_at: timestamp,
+    business_date: date,
+    created_at: timestamp,
+  })
+  .meta({ id: 'Checkout', description: 'A captured sale; the card appears as token and last 4 only.' });
+export type CheckoutView = z.input<typeof checkoutSchema>;
+
+export const voidedCheckoutSchema = checkoutSchema
+  .extend({ status: z.literal('voided'), voided_at: timestamp })
+  .meta({ id: 'VoidedCheckout' });
+
+export const quoteSchema = z
+  .strictObject({
+    object: z.literal('quote'),
+    currency: cny,
+    card_last4: z.string(),
+    ruleset_version: z.int(),
+    gross_minor: fen,
+    discount_minor: fen,
+    merchant_funded_minor: fen,
+    union_funded_minor: fen,
+    net_minor: fen,
+    budget_exhausted: z.boolean(),
+    no_discount_reason: z.enum(['card_frozen', 'card_cancelled']).nullable(),
+    lines: z.array(
+      z.strictObject({
+        category: z.string(),
+        amount_minor: fen,
+        quantity: z.int(),
+        discount_minor: fen,
+        applied_rules: z.array(appliedRule.extend({ merchant_funded_minor: fen })),
+      }),
+    ),
+  })
+  .meta({ id: 'Quote', description: 'What the member would pay now; nothing is stored.' });
+
+export const refundSchema = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('refund'),
+    checkout_id: z.string(),
+    currency: cny,
+    amount_minor: fen,
+    discount_reversed_minor: fen,
+    union_reversed_minor: fen,
+    merchant_reversed_minor: fen,
+    member_refund_minor: fen,
+    checkout_status: z.enum(CHECKOUT_STATUSES),
+    refunded_total_minor: fen,
+    business_date: date,
+    created_at: timestamp,
+  })
+  .meta({ id: 'Refund' });
+
+export const topUpSchema = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('top_up'),
+    budget_id: z.string(),
+    currency: cny,
+    amount_minor: fen,
+    reference: z.string(),
+    balance_minor: signedFen,
+    created_at: timestamp,
+  })
+  .meta({ id: 'TopUp' });
+
+export const budgetBalanceSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    union_id: z.string(),
+    currency: cny,
+    balance_minor: signedFen,
+    account_code: z.string(),
+  })
+  .meta({ id: 'BudgetBalance' });
+
+export const ledgerAccountSchema = z
+  .strictObject({
+    account_code: z.string(),
+    name: z.string(),
+    currency: z.string(),
+    normal_side: z.enum(['debit', 'credit']),
+    debits_minor: fen,
+    credits_minor: fen,
+    balance_minor: signedFen.meta({ description: 'On the account’s normal side.' }),
+    normal_balance_min_minor: signedFen.nullable(),
+    as_of: timestamp.optional().meta({ description: 'Present when asked for a point in time.' }),
+  })
+  .meta({ id: 'LedgerAccount' });
+
+export const ledgerEntrySchema = z
+  .strictObject({
+    transfer_id: z.string(),
+    kind: z.string(),
+    side: z.enum(['debit', 'credit']),
+    amount_minor: fen,
+    counter_account: z.string(),
+    checkout_id: z.string().nullable(),
+    refund_id: z.string().nullable(),
+    top_up_id: z.string().nullable(),
+    occurred_at: timestamp,
+    recorded_at: timestamp,
+  })
+  .meta({ id: 'LedgerEntry' });
+
+export const trialBalanceSchema = z
+  .strictObject({
+    accounts: z.array(ledgerAccountSchema),
+    debits_minor: fen,
+    credits_minor: fen,
+    difference_minor: signedFen,
+    balanced: z.boolean(),
+  })
+  .meta({ id: 'TrialBalance' });
+
+export const settlementBatchSchema = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('settlement_batch'),
+    currency: cny,
+    merchant_id: z.string(),
+    business_date: date,
+    run_id: z.string(),
+    status: z.enum(['unpaid', 'paid', 'nothing_owed']),
+    capture_count: fen,
+    refund_count: fen,
+    void_count: fen,
+    gross_minor: signedFen,
+    merchant_funded_minor: signedFen,
+    union_funded_minor: signedFen,
+    net_minor: signedFen,
+    refunds_minor: signedFen,
+    refund_member_minor: signedFen,
+    union_reversed_minor: signedFen,
+    merchant_reversed_minor: signedFen,
+    subsidy_owed_minor: signedFen.meta({ description: 'What the union owes the merchant for the day.' }),
+    bank_reference: z.string().nullable(),
+    paid_at: timestamp.nullable(),
+    created_at: timestamp,
+  })
+  .meta({ id: 'SettlementBatch', description: 'One merchant’s business day, settled.' });
+
+export const settlementRunSchema = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('settlement_run'),
+    business_date: date,
+    trigger: z.enum(['manual', 'scheduled']),
+    batches_created: fen.meta({ description: 'Zero on a re-run: nothing is settled twice.' }),
+    batches: z.array(settlementBatchSchema),
+  })
+  .meta({ id: 'SettlementRun' });
+
+export const businessDaySchema = z
+  .strictObject({
+    object: z.literal('business_day'),
+    business_date: date,
+    status: z.enum(['open', 'closed']),
+    closes_at: timestamp,
+    closed_at: timestamp.nullable(),
+    closed_by: z.string().nullable(),
+    open_business_date: date,
+  })
+  .meta({ id: 'BusinessDay' });
+
+const categoryTotals = z.strictObject({
+  count: fen,
+  statement_amount_minor: signedFen,
+  ledger_amount_minor: signedFen,
+});
+
+export const reconciliationSchema = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('reconciliation'),
+    status: z.literal('completed'),
+    settlement_date: date,
+    file_sha256: z.string(),
+    file_bytes: fen,
+    line_count: fen,
+    time_tolerance_ms: fen,
+    currency: cny,
+    categories: z.strictObject(
+      Object.fromEntries(RECONCILIATION_CATEGORIES.map((category) => [category, categoryTotals])) as Record<
+        (typeof RECONCILIATION_CATEGORIES)[number],
+        typeof categoryTotals
+      >,
+    ),
+    exceptions_open: fen,
+    created_by: z.string(),
+    created_at: timestamp,
+    duplicate_of: z
+      .string()
+      .optional()
+      .meta({ description: 'On a re-upload of a file already reconciled: the earlier run’s id.' }),
+  })
+  .meta({ id: 'Reconciliation' });
+
+export const reconciliationItemSchema = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('reconciliation_item'),
+    reconciliation_id: z.string(),
+    category: z.enum(RECONCILIATION_CATEGORIES),
+    matched_by: z.enum(['reference', 'card_amount_time']).nullable(),
+    statement_line: z
+      .strictObject({
+        line_number: z.int(),
+        merchant_id: z.string(),
+        card_last4: z.string(),
+        transaction_time: timestamp,
+        amount_minor: signedFen,
+        reference: z.string(),
+        auth_code: z.string(),
+      })
+      .nullable(),
+    duplicate_of_line: z.int().nullable(),
+    ledger_item: z
+      .strictObject({
+        kind: z.enum(['capture', 'refund']),
+        id: z.string(),
+        checkout_id: z.string(),
+        merchant_id: z.string(),
+        card_last4: z.string(),
+        reference: z.string(),
+        amount_minor: signedFen,
+        occurred_at: timestamp,
+      })
+      .nullable(),
+    difference_minor: signedFen.nullable(),
+    resolution: z
+      .strictObject({ resolved_at: timestamp, resolved_by: z.string(), note: z.string() })
+      .nullable(),
+  })
+  .meta({ id: 'ReconciliationItem' });
+
+export const checkoutListSchema = listOf(checkoutSchema, 'CheckoutList');
+export const ledgerEntryListSchema = listOf(ledgerEntrySchema, 'LedgerEntryList');
+export const settlementBatchListSchema = listOf(settlementBatchSchema, 'SettlementBatchList');
+export const reconciliationItemListSchema = listOf(reconciliationItemSchema, 'ReconciliationItemList');

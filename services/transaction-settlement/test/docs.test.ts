@@ -1,0 +1,57 @@
+import { parse } from 'csv-parse/sync';
+import { expectDocsServed } from '@puhui/testing';
+import { SettlementHarness, percentOffRule } from './support';
+
+const harness = new SettlementHarness();
+
+beforeAll(async () => {
+  await harness.start();
+});
+afterAll(async () => {
+  await harness.close();
+});
+
+it('serves its committed OpenAPI document with its own URL, the event catalogue and Swagger UI at /docs', async () => {
+  await expectDocsServed(harness.url, 'transaction-settlement');
+});
+
+it('answers health, readiness, the business day, the ledger and CSV files as documented', async () => {
+  expect((await harness.call('GET', '/healthz')).status).toBe(200);
+  expect((await harness.call('GET', '/readyz')).status).toBe(200);
+  const merchant = await harness.addMerchant('supermarket');
+  const card = await harness.addCard(10, [percentOffRule({ bps: 500, category: 'supermarket' })]);
+  const captured = await harness.call('POST', '/v1/checkouts', {
+    token: merchant.secret,
+    idempotencyKey: 'docs-1',
+    body: {
+      card_token: card.card_token,
+      currency: 'CNY',
+      reference: 'DOCS-1',
+      lines: [{ category: 'general', amount_minor: 1000 }],
+    },
+  });
+  expect(captured.status).toBe(201);
+  const day = await harness.call('GET', '/v1/business_days/current', { token: harness.finance });
+  expect(day.status).toBe(200);
+  expect(
+    (await harness.call('GET', '/v1/ledger/trial_balance', { token: harness.finance })).body.balanced,
+  ).toBe(true);
+  const closed = await harness.call('POST', `/v1/business_days/${day.body.business_date}/close`, {
+    token: harness.finance,
+  });
+  expect(closed.status).toBe(201);
+  const run = await harness.call('POST', '/v1/settlement_runs', {
+    token: harness.finance,
+    body: { business_date: day.body.business_date },
+  });
+  expect(run.status).toBe(201);
+  const batchId = run.body.batches[0].id as string;
+  for (const file of ['export.csv', 'statement.csv']) {
+    const response = await fetch(`${harness.url}/v1/settlement_batches/${batchId}/${file}`, {
+      headers: { authorization: `Bearer ${harness.finance}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/csv/u);
+    expect(parse(await response.text(), { columns: true })).toHaveLength(1);
+  }
+});
