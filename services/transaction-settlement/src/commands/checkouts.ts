@@ -204,6 +204,7 @@ export async function captureCheckout(
   idempotencyKey: string,
 ) {
   const prepared = await prepare(context, merchant, request);
+  let captured: Checkout | undefined;
   return runIdempotently(
     context,
     {
@@ -244,7 +245,6 @@ export async function captureCheckout(
         settlement_batch_id: null,
       };
       await insertCheckout(client, checkout).catch(rethrowDuplicateReference);
-      await postCheckoutTransfers(client, checkout, false);
       await addUsage(client, prepared.cardToken, usageDeltas(result.rule_grants, prepared.occurredAt, 1));
       await appendEvent(client, EVENT_SOURCE, {
         definition: checkoutCaptured,
@@ -252,7 +252,17 @@ export async function captureCheckout(
         key: checkout.merchant_id,
         data: capturedEventData(checkout),
       });
+      captured = checkout;
       return checkoutView(checkout);
+    },
+    {
+      // The transfers move the programme's shared accounts (acquirer clearing, the
+      // merchant-funded memo), which every capture updates: posted last, just before commit,
+      // their row locks are held for one statement and the commit instead of the whole capture.
+      // Same transaction, so the checkout, its transfers, its event and its key stay atomic.
+      beforeCommit: async (client) => {
+        if (captured !== undefined) await postCheckoutTransfers(client, captured, false);
+      },
     },
   );
 }

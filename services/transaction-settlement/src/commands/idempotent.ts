@@ -20,17 +20,26 @@ export interface IdempotentOutcome<Body> {
   replayed: boolean;
 }
 
+export interface IdempotentOptions {
+  /**
+   * Runs last, after the response is stored, just before commit: where a command posts to
+   * rows every such command updates (the programme's shared ledger accounts), so that their
+   * row locks are held for as short a time as possible.
+   */
+  beforeCommit?: (client: PoolClient) => Promise<void>;
+}
+
 export async function runIdempotently<Body>(
   context: SettlementContext,
   request: IdempotentRequest,
   status: number,
   effect: (client: PoolClient) => Promise<Body>,
+  options: IdempotentOptions = {},
 ): Promise<IdempotentOutcome<Body>> {
   const hash = requestHash(context, request.fingerprint);
   try {
     return await withTransaction(context.pool, async (client) => {
-      await client.query(`SET LOCAL lock_timeout = '${IN_FLIGHT_WAIT}'`);
-      const stored = await claimIdempotencyKey(client, request.scope, request.key, hash);
+      const stored = await claimIdempotencyKey(client, request.scope, request.key, hash, IN_FLIGHT_WAIT);
       if (stored !== undefined) {
         if (stored.request_hash !== hash) {
           throw new Unprocessable(
@@ -40,9 +49,9 @@ export async function runIdempotently<Body>(
         }
         return { status: stored.response_status, body: stored.response_body as Body, replayed: true };
       }
-      await client.query('SET LOCAL lock_timeout = 0');
       const body = await effect(client);
       await saveIdempotentResponse(client, request.scope, request.key, status, body);
+      await options.beforeCommit?.(client);
       return { status, body, replayed: false };
     });
   } catch (error) {

@@ -4,7 +4,7 @@ import { NotFound } from '@puhui/errors';
 import { authenticate } from '@puhui/http';
 import type { Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
-import { findMerchant, findWorkingKey } from '../store/replicas';
+import { findMerchant, findWorkingKeyWithMerchant } from '../store/replicas';
 import type { MerchantReplica } from '../store/replicas';
 
 export interface SettlementAuth {
@@ -14,14 +14,23 @@ export interface SettlementAuth {
 }
 
 export function settlementAuth(pool: Pool, operatorTokenSecret: string): SettlementAuth {
+  // The merchant read with the key, per request: asMerchant needs no second query.
+  const merchantsByRequest = new WeakMap<Request, MerchantReplica>();
   const principalOf = (request: Request): Promise<Principal> =>
-    authenticate(request, { operatorTokenSecret, findMerchantKey: (hash) => findWorkingKey(pool, hash) });
+    authenticate(request, {
+      operatorTokenSecret,
+      findMerchantKey: async (hash) => {
+        const found = await findWorkingKeyWithMerchant(pool, hash);
+        if (found !== undefined) merchantsByRequest.set(request, found.merchant);
+        return found;
+      },
+    });
   return {
     principalOf,
     asMerchant: async (request) => {
       const principal = await principalOf(request);
       if (principal.kind !== 'merchant') throw new NotFound('This route');
-      const merchant = await findMerchant(pool, principal.merchant_id);
+      const merchant = merchantsByRequest.get(request) ?? (await findMerchant(pool, principal.merchant_id));
       if (merchant === undefined) throw new NotFound('Merchant');
       return merchant;
     },

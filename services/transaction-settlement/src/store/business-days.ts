@@ -20,10 +20,11 @@ export interface BusinessDayClosure {
 
 /** The business day a movement made in this transaction belongs to. */
 export async function openBusinessDate(client: Queryable, byClock: string): Promise<string> {
-  const { rows } = await client.query<{ day: string }>(
-    "SELECT to_char(open_business_date($1::date), 'YYYY-MM-DD') AS day",
-    [byClock],
-  );
+  const { rows } = await client.query<{ day: string }>({
+    name: 'settlement-open-business-date',
+    text: "SELECT to_char(open_business_date($1::date), 'YYYY-MM-DD') AS day",
+    values: [byClock],
+  });
   return (rows[0] as { day: string }).day;
 }
 

@@ -68,12 +68,13 @@ function toCheckout(row: CheckoutRow): Checkout {
 }
 
 export async function insertCheckout(client: Queryable, checkout: Checkout): Promise<void> {
-  await client.query(
-    `INSERT INTO checkouts (checkout_id, merchant_id, card_token, card_last4, currency, reference, status, gross_minor,
+  await client.query({
+    name: 'settlement-insert-checkout',
+    text: `INSERT INTO checkouts (checkout_id, merchant_id, card_token, card_last4, currency, reference, status, gross_minor,
        discount_minor, merchant_funded_minor, union_funded_minor, net_minor, refunded_minor, budget_exhausted,
        no_discount_reason, ruleset_version, lines, grants, occurred_at, business_date, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-    [
+    values: [
       checkout.checkout_id,
       checkout.merchant_id,
       checkout.card_token,
@@ -96,7 +97,7 @@ export async function insertCheckout(client: Queryable, checkout: Checkout): Pro
       checkout.business_date,
       checkout.created_at,
     ],
-  );
+  });
 }
 
 export async function findCheckout(client: Queryable, checkoutId: string): Promise<Checkout | undefined> {

@@ -70,11 +70,12 @@ export async function lockAccounts(
   client: PoolClient,
   codes: readonly string[],
 ): Promise<Map<string, AccountBalance>> {
-  const { rows } = await client.query<AccountRow>(
-    `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE account_code = ANY($1::text[])
+  const { rows } = await client.query<AccountRow>({
+    name: 'settlement-lock-accounts',
+    text: `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE account_code = ANY($1::text[])
      ORDER BY account_code FOR UPDATE`,
-    [[...new Set(codes)]],
-  );
+    values: [[...new Set(codes)]],
+  });
   return new Map(rows.map((row) => [row.account_code, toBalance(row)]));
 }
 
@@ -128,13 +129,14 @@ export async function postTransfers(
   context: TransferContext,
 ): Promise<void> {
   if (transfers.length === 0) return;
-  await client.query(
-    `INSERT INTO ledger_transfers
+  await client.query({
+    name: 'settlement-post-transfers',
+    text: `INSERT INTO ledger_transfers
        (debit_account, credit_account, amount_minor, currency, kind, checkout_id, refund_id, top_up_id, occurred_at)
      SELECT debit, credit, amount, 'CNY', kind, $5, $6, $7, $8
      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) WITH ORDINALITY AS t(debit, credit, amount, kind, position)
      ORDER BY position`,
-    [
+    values: [
       transfers.map((transfer) => transfer.debit_account),
       transfers.map((transfer) => transfer.credit_account),
       transfers.map((transfer) => transfer.amount_minor),
@@ -144,7 +146,7 @@ export async function postTransfers(
       context.top_up_id ?? null,
       context.occurred_at,
     ],
-  );
+  });
 }
 
 export interface LedgerEntry {

@@ -76,6 +76,27 @@ export async function findWorkingKey(
   return rows[0];
 }
 
+/**
+ * The merchant of a key that works now, with the merchant itself: a merchant's request is
+ * authenticated and its merchant read in one round trip.
+ */
+export async function findWorkingKeyWithMerchant(
+  client: Queryable,
+  keyHash: string,
+): Promise<{ merchant_id: string; key_id: string; merchant: MerchantReplica } | undefined> {
+  const { rows } = await client.query<{ key_id: string } & MerchantReplica>({
+    name: 'settlement-working-key-with-merchant',
+    text: `SELECT k.key_id, m.merchant_id, m.status, m.category, m.display_name
+     FROM merchant_api_keys k JOIN merchants m USING (merchant_id)
+     WHERE k.key_hash = $1 AND (k.works_until IS NULL OR k.works_until > now())`,
+    values: [keyHash],
+  });
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  const { key_id: keyId, ...merchant } = row;
+  return { merchant_id: merchant.merchant_id, key_id: keyId, merchant };
+}
+
 export async function insertBudget(
   client: Queryable,
   budget: { budget_id: string; name: string; union_id: string; account_code: string },
