@@ -17,6 +17,7 @@ module.exports = (packageDir, { infrastructure = false } = {}) => ({
     ],
   },
   moduleNameMapper: {
+    '^@puhui/demo$': path.join(__dirname, 'tools/demo/src'),
     '^@puhui/([a-z-]+)$': path.join(__dirname, 'libs/$1/src'),
   },
   // Workspaces whose tests touch Postgres, Redis or Kafka find them once per run.
