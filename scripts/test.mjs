@@ -8,7 +8,7 @@ import { ensureInstalled } from './ensure-installed.mjs';
 
 const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
 const summaryOnly = process.argv.includes('--summary-only');
-const workspaces = ['libs', 'services', 'tests'].flatMap((group) => {
+const workspaces = ['libs', 'services', 'tools', 'tests'].flatMap((group) => {
   const directory = path.join(root, group);
   if (!existsSync(directory)) return [];
   return readdirSync(directory)
