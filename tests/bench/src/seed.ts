@@ -1,0 +1,308 @@
+/**
+ * Seeds a fresh Puhui through its public APIs only: hundreds of approved merchants with
+ * secret keys, the standing offers as rules plus a union-funded stackable subsidy with a
+ * funded budget, and 10,000+ member cards imported as one CSV. Then waits until settlement's
+ * replicas (fed through Kafka) know every merchant key and the budget.
+ */
+import { randomUUID } from 'node:crypto';
+import { generateTestPan } from '@puhui/cards';
+import { DEFAULT_MCC } from '@puhui/contracts';
+import type { MerchantCategory } from '@puhui/contracts';
+import { makeCreditCode, makeResidentId } from '@puhui/kyc';
+import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
+import type { ServiceName, System } from './system';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
+export interface Tokens {
+  admin: string;
+  finance: string;
+}
+
+export function operatorTokens(): Tokens {
+  const mint = (role: 'admin' | 'finance') =>
+    mintOperatorToken(
+      { subject: `bench-${role}`, roles: [role], ttlSeconds: 12 * 3600 },
+      DEVELOPMENT_TOKEN_SECRET,
+    );
+  return { admin: mint('admin'), finance: mint('finance') };
+}
+
+export class Api {
+  constructor(private readonly system: System) {}
+
+  url(service: ServiceName): string {
+    return this.system.services[service].url;
+  }
+
+  async call(
+    service: ServiceName,
+    method: string,
+    path: string,
+    options: { token: string; body?: unknown; csv?: string; idempotencyKey?: string; accept?: number[] },
+  ): Promise<{ status: number; body: Json }> {
+    const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
+    let body: string | undefined;
+    if (options.csv !== undefined) {
+      headers['content-type'] = 'text/csv';
+      body = options.csv;
+    } else if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+    const response = await fetch(`${this.url(service)}${path}`, { method, headers, body });
+    const text = await response.text();
+    const parsed = text.length > 0 && text.startsWith('{') ? (JSON.parse(text) as Json) : {};
+    if (
+      (response.status < 200 || response.status >= 300) &&
+      !(options.accept ?? []).includes(response.status)
+    ) {
+      throw new Error(`${method} ${service}${path} → ${response.status}: ${text.slice(0, 300)}`);
+    }
+    return { status: response.status, body: parsed };
+  }
+}
+
+export async function eventually<T>(
+  description: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${description}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Runs `work` over `items` with at most `concurrency` at once. */
+export async function inParallel<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next;
+        next += 1;
+        results[index] = await work(items[index] as T, index);
+      }
+    }),
+  );
+  return results;
+}
+
+export const CATEGORIES: MerchantCategory[] = [
+  'supermarket',
+  'pharmacy',
+  'hospital',
+  'hotel',
+  'scenic_spot',
+  'restaurant',
+];
+/** Standing offers (DESIGN §1) in bps off; the restaurant's is the bench's own. */
+const OFFER_BPS: Record<string, number> = {
+  supermarket: 500,
+  pharmacy: 1500,
+  hospital: 2000,
+  hotel: 2200,
+  scenic_spot: 5000,
+  restaurant: 1000,
+};
+const REGION_CODE = '361100';
+const CARD_PREFIX = '6217992';
+const CARD_LENGTH = 19;
+const MERCHANT_SERIAL_BASE = 4_700_000;
+
+function application(index: number, category: MerchantCategory) {
+  const serial = MERCHANT_SERIAL_BASE + index;
+  const digits = String(serial).padStart(7, '0');
+  const name = `上饶基准测试商户${String(index).padStart(4, '0')}有限公司`;
+  return {
+    legal_name: name,
+    display_name: `基准商户 ${index}`,
+    credit_code: makeCreditCode(`91${REGION_CODE}MA${digits}`),
+    category,
+    mcc: DEFAULT_MCC[category],
+    region_code: REGION_CODE,
+    address: `江西省上饶市信州区测试路${index}号`,
+    contact: {
+      name: '王测试',
+      mobile: `1390793${digits.slice(-4)}`,
+      email: `bench${serial}@merchant.example.cn`,
+    },
+    legal_representative: {
+      name: '李基准',
+      id_number: makeResidentId(
+        `3611021975${String(1 + (index % 12)).padStart(2, '0')}15${digits.slice(-3)}`,
+      ),
+    },
+    settlement_account: {
+      account_type: 'corporate' as const,
+      account_name: name,
+      account_number: `1506210009${digits}`,
+      bank_name: '中国工商银行上饶分行',
+      branch_code: '102431000015',
+    },
+    outlets: [{ name: '总店', address: `江西省上饶市信州区测试路${index}号` }],
+  };
+}
+
+export interface BenchMerchant {
+  merchant_id: string;
+  category: string;
+  secret: string;
+}
+
+export interface Seeded {
+  merchants: BenchMerchant[];
+  cardNumbers: string[];
+  budgetId: string;
+  ruleIds: string[];
+}
+
+export function cardNumber(serial: number): string {
+  return generateTestPan(serial, { prefix: CARD_PREFIX, length: CARD_LENGTH });
+}
+
+function cardsCsv(count: number): string {
+  const rows = ['card_number,member_id,union_id,tier'];
+  for (let serial = 1; serial <= count; serial += 1) {
+    const tier = serial % 10 === 3 ? 'model_worker' : 'standard';
+    rows.push(
+      `${cardNumber(serial)},BM${String(serial).padStart(8, '0')},bench-union-${serial % 40},${tier}`,
+    );
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+const SCHEDULE = {
+  valid_from: '2026-01-01T00:00:00+08:00',
+  valid_to: null,
+  days_of_week: null,
+  time_of_day: null,
+};
+
+export async function onboardMerchant(api: Api, tokens: Tokens, index: number): Promise<BenchMerchant> {
+  const category = CATEGORIES[index % CATEGORIES.length] as MerchantCategory;
+  const created = await api.call('merchant-onboarding', 'POST', '/v1/merchants', {
+    token: tokens.admin,
+    body: application(index, category),
+  });
+  const id = created.body.id as string;
+  for (const action of ['submit', 'start_review', 'approve']) {
+    await api.call('merchant-onboarding', 'POST', `/v1/merchants/${id}/${action}`, { token: tokens.admin });
+  }
+  const key = await api.call('merchant-onboarding', 'POST', `/v1/merchants/${id}/api_keys`, {
+    token: tokens.admin,
+    body: {},
+  });
+  return { merchant_id: id, category, secret: key.body.secret as string };
+}
+
+export async function awaitCheckoutAccess(api: Api, merchant: BenchMerchant): Promise<void> {
+  await eventually(`settlement knows ${merchant.merchant_id}'s key`, async () => {
+    const response = await api.call('transaction-settlement', 'GET', '/v1/checkouts?limit=1', {
+      token: merchant.secret,
+      accept: [401, 403, 404],
+    });
+    return response.status === 200 ? true : undefined;
+  });
+}
+
+export async function seed(
+  api: Api,
+  tokens: Tokens,
+  counts: { merchants: number; cards: number },
+  log: (line: string) => void,
+): Promise<Seeded> {
+  const merchants = await inParallel(
+    Array.from({ length: counts.merchants }, (_, index) => index),
+    6,
+    (index) => onboardMerchant(api, tokens, index),
+  );
+  log(`  ${merchants.length} merchants approved with keys`);
+
+  const budget = await api.call('discount-rules', 'POST', '/v1/budgets', {
+    token: tokens.admin,
+    body: { name: 'bench model-worker subsidy', union_id: 'bench-federation', currency: 'CNY' },
+  });
+  const budgetId = budget.body.budget_id as string;
+  await eventually('settlement knows the budget', async () => {
+    const response = await api.call('transaction-settlement', 'POST', `/v1/budgets/${budgetId}/top_ups`, {
+      token: tokens.admin,
+      idempotencyKey: `bench-fund-${budgetId}`,
+      body: { amount_minor: 100_000_000_000, reference: 'BENCH-FUND' },
+      accept: [404],
+    });
+    return response.status === 404 ? undefined : true;
+  });
+
+  const ruleIds: string[] = [];
+  const publish = async (body: Json) => {
+    const rule = await api.call('discount-rules', 'POST', '/v1/rules', { token: tokens.admin, body });
+    await api.call('discount-rules', 'POST', `/v1/rules/${rule.body.rule_id as string}/publish`, {
+      token: tokens.admin,
+      body: {},
+    });
+    ruleIds.push(rule.body.rule_id as string);
+  };
+  for (const category of CATEGORIES) {
+    await publish({
+      name: `bench ${category} ${OFFER_BPS[category]} bps`,
+      scope: { merchant_categories: [category], merchant_ids: null },
+      item_categories: null,
+      benefit: { type: 'percent_off', bps: OFFER_BPS[category] },
+      merchant_share_bps: 10_000,
+      schedule: SCHEDULE,
+    });
+  }
+  await publish({
+    name: 'bench model workers: a further 10% off, union-funded',
+    scope: { merchant_categories: CATEGORIES, merchant_ids: null },
+    item_categories: null,
+    eligibility: { card_tiers: ['model_worker'], union_ids: null },
+    benefit: { type: 'percent_off', bps: 1_000 },
+    caps: { per_transaction_minor: null, per_card_day_minor: null, per_card_month_minor: 500_000 },
+    union_share_bps: 10_000,
+    budget_id: budgetId,
+    schedule: SCHEDULE,
+    priority: 10,
+    stacking: 'stackable',
+  });
+  log(`  ${ruleIds.length} rules published, budget funded`);
+
+  const imported = await api.call('discount-rules', 'POST', '/v1/cards/imports', {
+    token: tokens.admin,
+    csv: cardsCsv(counts.cards),
+  });
+  log(
+    `  cards imported: ${JSON.stringify({ inserted: imported.body.inserted, rejected: imported.body.rejected })}`,
+  );
+
+  await inParallel(merchants, 8, (merchant) => awaitCheckoutAccess(api, merchant));
+  log('  settlement replicas know every merchant key');
+  const cardNumbers = Array.from({ length: counts.cards }, (_, index) => cardNumber(index + 1));
+  return { merchants, cardNumbers, budgetId, ruleIds };
+}
+
+export function checkoutBody(card: string, reference: string, amountMinor: number) {
+  return {
+    card_number: card,
+    currency: 'CNY',
+    reference,
+    lines: [{ category: 'general', amount_minor: amountMinor, quantity: 1 }],
+  };
+}
+
+export function newKey(): string {
+  return randomUUID();
+}

@@ -1,0 +1,127 @@
+/**
+ * The three services as separate processes (`node services/<name>/dist/main.js`, what
+ * `npm start` runs), each on a fresh database, with a topic and Redis key prefix of their own
+ * so that the run touches nothing else on the machine. Logs go to files under the run's folder.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Client } from 'pg';
+
+export const SERVICE_NAMES = ['merchant-onboarding', 'discount-rules', 'transaction-settlement'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
+const READY_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+export interface RunningService {
+  name: ServiceName;
+  url: string;
+  port: number;
+  database: string;
+  child: ChildProcess;
+}
+
+export interface System {
+  services: Record<ServiceName, RunningService>;
+  topicPrefix: string;
+  redisKeyPrefix: string;
+  stop: () => Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function dropDatabase(postgresUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: `${postgresUrl}/postgres` });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitReady(service: RunningService): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (service.child.exitCode !== null) {
+      throw new Error(`${service.name} exited with ${service.child.exitCode} before it was ready`);
+    }
+    const ok = await fetch(`${service.url}/readyz`).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${service.name} was not ready within ${READY_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export async function startSystem(options: {
+  postgresUrl: string;
+  suffix: string;
+  logDirectory: string;
+  environment?: Record<string, string>;
+}): Promise<System> {
+  const topicPrefix = `bench-${options.suffix}.`;
+  const redisKeyPrefix = `bench:${options.suffix}:`;
+  const ports = {} as Record<ServiceName, number>;
+  for (const name of SERVICE_NAMES) ports[name] = await freePort();
+  const services = {} as Record<ServiceName, RunningService>;
+  for (const name of SERVICE_NAMES) {
+    const database = `puhui_bench_${name.replace(/-/gu, '_')}_${options.suffix}`;
+    await dropDatabase(options.postgresUrl, database);
+    const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'services', name, 'dist', 'main.js')], {
+      cwd: REPOSITORY_ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'warn',
+        PORT: String(ports[name]),
+        DATABASE_NAME: database,
+        POSTGRES_URL: options.postgresUrl,
+        KAFKA_TOPIC_PREFIX: topicPrefix,
+        REDIS_KEY_PREFIX: redisKeyPrefix,
+        DISCOUNT_RULES_URL: `http://127.0.0.1:${ports['discount-rules']}`,
+        // Nothing settles by itself while the suite runs; it asks for each run.
+        SETTLEMENT_CHECK_INTERVAL_MS: String(3_600_000),
+        ...options.environment,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log = createWriteStream(path.join(options.logDirectory, `${name}.log`));
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    services[name] = { name, url: `http://127.0.0.1:${ports[name]}`, port: ports[name], database, child };
+  }
+  await Promise.all(SERVICE_NAMES.map((name) => waitReady(services[name])));
+
+  const stop = async () => {
+    await Promise.all(
+      SERVICE_NAMES.map(async (name) => {
+        const { child } = services[name];
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+    for (const name of SERVICE_NAMES) await dropDatabase(options.postgresUrl, services[name].database);
+  };
+  return { services, topicPrefix, redisKeyPrefix, stop };
+}
