@@ -45,6 +45,9 @@ export async function settleBusinessDay(
   // A capture dated just before the cut-off may still be committing: wait for it.
   await awaitDatedMovements(context.pool);
   return withTransaction(context.pool, async (client) => {
+    // A day of a million captures updates a million rows: more than the pool's 30 s
+    // statement bound on a busy machine (docs/performance.md), so a run gets ten minutes.
+    await client.query("SELECT set_config('statement_timeout', '10min', true)");
     if (date >= (await currentBusinessDate(context, client))) {
       throw new Conflict('business_day_open', `Business day ${date} has not closed yet.`, {
         business_date: date,
