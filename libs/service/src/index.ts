@@ -183,8 +183,16 @@ export async function startService<Config extends ServiceConfig>(
   };
   const topicPrefix = config.KAFKA_TOPIC_PREFIX;
 
+  // The relay's own connection: under load it would otherwise queue for the request pool
+  // behind the very transactions whose events it is late to publish.
+  const relayPool = createPool({
+    connectionString,
+    connectionsMax: 1,
+    applicationName: `${name}:outbox-relay`,
+    logger,
+  });
   const relay = new OutboxRelay({
-    pool,
+    pool: relayPool,
     kafka,
     logger,
     batchSizeMax: config.OUTBOX_BATCH_SIZE_MAX,
@@ -267,6 +275,7 @@ export async function startService<Config extends ServiceConfig>(
     { name: 'kafka readiness', close: () => kafkaCheck.close() },
     { name: 'redis', close: () => closeRedis(redis) },
     { name: 'postgres pool', close: () => pool.end() },
+    { name: 'outbox relay postgres pool', close: () => relayPool.end() },
   ];
   const server = await startHttpServer({
     handle,
