@@ -62,6 +62,12 @@ export {
 } from './checkout';
 export { evaluateCheckout } from './evaluate';
 export {
+  appliedRuleSchema,
+  fundedAppliedRuleSchema,
+  resultLineSchema,
+  resultTotalsShape,
+} from './result-schema';
+export {
   RefundExceedsRemaining,
   computeRefund,
   type RefundInput,

@@ -3,7 +3,14 @@
  * handlers' answers are typed by them, and the tests check every real answer against them.
  */
 import { z } from 'zod';
-import { cardFacts, discountRuleSchema, rateSheetSchema } from '@puhui/discount';
+import {
+  cardFacts,
+  discountRuleSchema,
+  fundedAppliedRuleSchema,
+  rateSheetSchema,
+  resultLineSchema,
+  resultTotalsShape,
+} from '@puhui/discount';
 import { RULE_STATUSES } from '../domain/rule';
 
 const timestamp = z.iso.datetime({ offset: true });
@@ -74,32 +81,12 @@ export const ruleWithVersionsSchema = ruleSchema
   .extend({ versions: z.array(ruleVersionSchema) })
   .meta({ id: 'RuleWithVersions' });
 
-const appliedRule = z.strictObject({
-  rule_id: z.string(),
-  version: z.int(),
-  discount_minor: fen,
-  union_funded_minor: fen,
-  merchant_funded_minor: fen,
-});
-
 const checkoutResultShape = {
-  gross_minor: fen,
-  discount_minor: fen,
-  merchant_funded_minor: fen,
-  union_funded_minor: fen,
-  net_minor: fen,
-  budget_exhausted: z.boolean(),
-  no_discount_reason: z.enum(['card_frozen', 'card_cancelled']).nullable(),
-  lines: z.array(
-    z.strictObject({
-      category: z.string(),
-      amount_minor: fen,
-      quantity: z.int(),
-      discount_minor: fen,
-      applied_rules: z.array(appliedRule),
-    }),
+  ...resultTotalsShape,
+  lines: z.array(resultLineSchema(fundedAppliedRuleSchema)),
+  rule_grants: z.array(
+    fundedAppliedRuleSchema.extend({ budget_id: z.string().nullable(), budget_shortfall_minor: fen }),
   ),
-  rule_grants: z.array(appliedRule.extend({ budget_id: z.string().nullable(), budget_shortfall_minor: fen })),
 };
 const previewedRules = z.array(z.strictObject({ rule_id: z.string(), version: z.int(), name: z.string() }));
 

@@ -4,6 +4,12 @@
  * Money is integer fen; refunds and reversals may make some totals negative.
  */
 import { z } from 'zod';
+import {
+  appliedRuleSchema,
+  fundedAppliedRuleSchema,
+  resultLineSchema,
+  resultTotalsShape,
+} from '@puhui/discount';
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
 
 const timestamp = z.iso.datetime({ offset: true });
@@ -17,13 +23,6 @@ function listOf<T extends z.ZodType>(item: T, id: string) {
   return z.strictObject({ data: z.array(item), has_more: z.boolean() }).meta({ id });
 }
 
-const appliedRule = z.strictObject({
-  rule_id: z.string(),
-  version: z.int(),
-  discount_minor: fen,
-  union_funded_minor: fen,
-});
-
 export const CHECKOUT_STATUSES = ['captured', 'partially_refunded', 'refunded', 'voided'] as const;
 
 export const checkoutSchema = z
@@ -36,24 +35,10 @@ export const checkoutSchema = z
     currency: cny,
     card_token: z.string(),
     card_last4: z.string().regex(/^\d{4}$/u),
-    gross_minor: fen,
-    discount_minor: fen,
-    merchant_funded_minor: fen,
-    union_funded_minor: fen,
-    net_minor: fen.meta({ description: 'What the member paid: gross minus discount.' }),
+    ...resultTotalsShape,
     refunded_minor: fen,
-    budget_exhausted: z.boolean().meta({ description: 'A union budget could not fund its full share.' }),
-    no_discount_reason: z.string().nullable(),
     ruleset_version: z.int(),
-    lines: z.array(
-      z.strictObject({
-        category: z.string(),
-        amount_minor: fen,
-        quantity: z.int(),
-        discount_minor: fen,
-        applied_rules: z.array(appliedRule),
-      }),
-    ),
+    lines: z.array(resultLineSchema(appliedRuleSchema)),
     occurred_at: timestamp,
     business_date: date,
     created_at: timestamp,
@@ -71,22 +56,8 @@ export const quoteSchema = z
     currency: cny,
     card_last4: z.string(),
     ruleset_version: z.int(),
-    gross_minor: fen,
-    discount_minor: fen,
-    merchant_funded_minor: fen,
-    union_funded_minor: fen,
-    net_minor: fen,
-    budget_exhausted: z.boolean(),
-    no_discount_reason: z.enum(['card_frozen', 'card_cancelled']).nullable(),
-    lines: z.array(
-      z.strictObject({
-        category: z.string(),
-        amount_minor: fen,
-        quantity: z.int(),
-        discount_minor: fen,
-        applied_rules: z.array(appliedRule.extend({ merchant_funded_minor: fen })),
-      }),
-    ),
+    ...resultTotalsShape,
+    lines: z.array(resultLineSchema(fundedAppliedRuleSchema)),
   })
   .meta({ id: 'Quote', description: 'What the member would pay now; nothing is stored.' });
 

@@ -1,7 +1,7 @@
 /** Checkouts and refunds. One statement per function; callers pass the transaction. */
 import type { PoolClient } from 'pg';
 import type { Pool } from '@puhui/postgres';
-import type { LineResult, RuleGrant } from '@puhui/discount';
+import type { LineResult, NoDiscountReason, RuleGrant } from '@puhui/discount';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
 
@@ -22,7 +22,7 @@ export interface Checkout {
   net_minor: number;
   refunded_minor: number;
   budget_exhausted: boolean;
-  no_discount_reason: string | null;
+  no_discount_reason: NoDiscountReason | null;
   ruleset_version: number;
   lines: LineResult[];
   grants: RuleGrant[];
