@@ -20,6 +20,8 @@ export const discountRulesEnvironment = serviceEnvironment({
    * commit and its Redis write can leave Redis behind.
    */
   BACKGROUND_INTERVAL_MS: positiveInteger.default(SECOND_MS),
+  /** An import with no progress for this long was left by a process that died: it is marked failed. */
+  CARD_IMPORT_ABANDONED_AFTER_MS: positiveInteger.default(10 * 60 * SECOND_MS),
   /**
    * Cards per batch (one INSERT, one transaction). Importing 100,000 cards on a 2-core machine
    * took 12.3 s at 1,000, 9.4 s at 2,500 and 8.4 s at 5,000 (per-statement and relay overhead

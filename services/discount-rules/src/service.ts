@@ -47,7 +47,11 @@ export async function startDiscountRules(
     actor: `service:${SERVICE_NAME}`,
     requestId: null,
   };
-  const jobs = new BackgroundJobs(context, config.BACKGROUND_INTERVAL_MS);
+  const jobs = new BackgroundJobs(
+    context,
+    config.BACKGROUND_INTERVAL_MS,
+    config.CARD_IMPORT_ABANDONED_AFTER_MS,
+  );
   await jobs.pass();
   jobs.start();
   return {

@@ -205,3 +205,29 @@ describe('bulk card import', () => {
     expect((await harness.upload(`${HEADER}\n`, { token: harness.finance })).status).toBe(403);
   });
 });
+
+describe('an import left running by a process that died', () => {
+  it('is marked failed by the background pass once it has made no progress for the configured time', async () => {
+    const abandoned = 'imp_00000000000000000000abcde';
+    const busy = 'imp_00000000000000000000abcdf';
+    await harness.db.query(
+      `INSERT INTO card_imports (import_id, status, rows_total, inserted, started_by, started_at, updated_at)
+       VALUES ($1, 'running', 2500, 2500, 'operator:test', now() - interval '1 hour', now() - interval '11 minutes'),
+              ($2, 'running', 0, 0, 'operator:test', now(), now())`,
+      [abandoned, busy],
+    );
+    const failed = await waitFor(
+      async () => {
+        const response = await harness.call('GET', `/v1/cards/imports/${abandoned}`);
+        return response.body.status === 'failed' ? response.body : undefined;
+      },
+      { description: 'abandoned import failed', timeoutMs: 5 * harness.config.BACKGROUND_INTERVAL_MS },
+    );
+    expect(failed).toMatchObject({ status: 'failed', inserted: 2_500, rows_total: 2_500 });
+    expect(failed.failure_reason).toMatch(/^interrupted: no progress for 600 s/u);
+    expect(failed.finished_at).not.toBeNull();
+    // One that is still moving is left alone.
+    expect((await harness.call('GET', `/v1/cards/imports/${busy}`)).body.status).toBe('running');
+    await harness.db.query('DELETE FROM card_imports WHERE import_id = $1', [busy]);
+  });
+});

@@ -3,12 +3,15 @@
  * - Redis's ruleset version is brought up to Postgres's, healing a crash (or a Redis outage)
  *   between a publish's commit and its Redis write;
  * - scheduled publishes that are due go live;
- * - card changes whose rate sheet could not be dropped at the time are dropped now.
+ * - card changes whose rate sheet could not be dropped at the time are dropped now;
+ * - imports left `running` by a process that died (no progress for CARD_IMPORT_ABANDONED_AFTER_MS)
+ *   are marked failed, keeping the batches they committed.
  * Each step fails on its own and is retried on the next pass.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandContext } from '../commands/context';
 import { publishIfDue } from '../commands/rules';
+import { failAbandonedImports } from '../store/card-imports';
 import { dueScheduledRules } from '../store/rules';
 
 /** Scheduled publishes per pass: each is its own transaction; more wait for the next pass. */
@@ -24,6 +27,7 @@ export class BackgroundJobs {
   constructor(
     private readonly context: CommandContext,
     private readonly intervalMs: number,
+    private readonly importAbandonedAfterMs: number,
   ) {}
 
   start(): void {
@@ -45,6 +49,13 @@ export class BackgroundJobs {
       }
     });
     await this.step('retry rate sheet drops', () => sheets.retryInvalidations().then(() => undefined));
+    await this.step('fail abandoned imports', async () => {
+      const quietMs = this.importAbandonedAfterMs;
+      const reason = `interrupted: no progress for ${Math.round(quietMs / 1000)} s (the service stopped during the import); the rows of finished batches are kept, re-import the file`;
+      for (const importId of await failAbandonedImports(pool, quietMs, reason)) {
+        this.context.logger.warn({ import_id: importId }, 'abandoned card import marked failed');
+      }
+    });
   }
 
   private async run(): Promise<void> {

@@ -80,6 +80,24 @@ export async function finishImport(
   );
 }
 
+/**
+ * Fails imports that made no progress for `quietMs` (progress is written after every batch,
+ * so only an import whose process died stops moving); returns their ids.
+ */
+export async function failAbandonedImports(
+  client: Queryable,
+  quietMs: number,
+  reason: string,
+): Promise<string[]> {
+  const { rows } = await client.query<{ import_id: string }>(
+    `UPDATE card_imports SET status = 'failed', failure_reason = $2, finished_at = now(), updated_at = now()
+     WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1 / 1000.0)
+     RETURNING import_id`,
+    [quietMs, reason],
+  );
+  return rows.map((row) => row.import_id);
+}
+
 export async function findImport(client: Queryable, importId: string): Promise<CardImport | undefined> {
   const { rows } = await client.query<ImportRow>(`SELECT ${COLUMNS} FROM card_imports WHERE import_id = $1`, [
     importId,
