@@ -92,9 +92,20 @@ export async function withTransaction<T>(
   for (let attempt = 1; ; attempt += 1) {
     const client = await pool.connect();
     let clientBroken = false;
+    // A checked-out client whose connection drops between two queries (the server restarted,
+    // a network cut) emits 'error'; the pool listens only while a client is idle, and an
+    // unheard 'error' would crash the process. The transaction fails instead, and the client
+    // is discarded.
+    let connectionError: Error | undefined;
+    const onConnectionError = (error: Error) => {
+      connectionError = error;
+      clientBroken = true;
+    };
+    client.on('error', onConnectionError);
     try {
       await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
       const result = await work(client);
+      if (connectionError !== undefined) throw connectionError;
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -108,6 +119,7 @@ export async function withTransaction<T>(
       options.logger?.debug({ attempt, sql_state: sqlState(error) }, 'transaction retried');
       await sleep(Math.round(backoffMs / 2 + Math.random() * (backoffMs / 2)));
     } finally {
+      client.off('error', onConnectionError);
       client.release(clientBroken);
     }
   }

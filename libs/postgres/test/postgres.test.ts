@@ -132,6 +132,33 @@ describe('withTransaction', () => {
   });
 });
 
+describe('a connection that drops inside a transaction', () => {
+  it('fails that transaction instead of crashing the process, and the pool goes on', async () => {
+    const killer = createPool({
+      connectionString: database.url,
+      connectionsMax: 1,
+      applicationName: 'killer',
+    });
+    try {
+      const outcome = withTransaction(pool, async (client) => {
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await client.query('INSERT INTO holds (amount_minor) VALUES (7)');
+        // Between two queries (as when the work awaits something else), the server ends the
+        // connection, as a restart does: the client emits 'error' with no query to fail.
+        await killer.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await client.query('INSERT INTO holds (amount_minor) VALUES (8)');
+      });
+      await expect(outcome).rejects.toThrow();
+      expect((await pool.query('SELECT count(*)::int AS count FROM holds')).rows[0].count).toBe(0);
+      await withTransaction(pool, (client) => client.query('INSERT INTO holds (amount_minor) VALUES (9)'));
+      expect((await pool.query('SELECT count(*)::int AS count FROM holds')).rows[0].count).toBe(1);
+    } finally {
+      await killer.end();
+    }
+  });
+});
+
 describe('database per service', () => {
   it('creates a database once, even when asked concurrently', async () => {
     const name = `test_ensure_${uniqueSuffix()}`;
