@@ -109,9 +109,53 @@ const BODY_PARSER_ERRORS: Record<string, () => DomainError> = {
     }),
 };
 
+/** Network errors of a client whose server went away or does not answer. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+/**
+ * SQLSTATEs of a database that is away: connection exceptions (08…), the server shutting down
+ * or starting (57P01–57P03), too many connections (53300).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/u;
+/** What node-postgres says when a connection ends, or none can be had in time. */
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed/iu;
+
+/**
+ * True when `error` (or an error it was caused by) says a dependency is unreachable, e.g.
+ * Postgres restarting: the request failed for a passing reason, not a bug, and deserves a 503
+ * the client can retry (with the same Idempotency-Key) rather than a 500.
+ */
+export function isDependencyUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code)))
+      return true;
+    if (UNAVAILABLE_MESSAGE.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+const DEPENDENCY_RETRY_AFTER_SECONDS = 1;
+
 function toDomainError(error: unknown): DomainError | undefined {
   if (error instanceof DomainError) return error;
   if (isBodyParserError(error)) return BODY_PARSER_ERRORS[error.type]?.();
+  if (isDependencyUnavailable(error))
+    return new DomainError('unavailable', 'dependency_unavailable', 'Service unavailable', {
+      detail:
+        'A database or service this request needs is not answering. Try again shortly (with the same Idempotency-Key for a payment).',
+      extensions: { retry_after_seconds: DEPENDENCY_RETRY_AFTER_SECONDS },
+      cause: error,
+    });
   return undefined;
 }
 

@@ -74,6 +74,18 @@ function buildApp(readinessChecks = [{ name: 'postgres', check: async () => 'ok'
             rate_limited: () => new RateLimited(7),
             unavailable: () => new ServiceUnavailable('rate_sheet_unavailable', 'No rate sheet.'),
             crash: () => new TypeError('secret internal detail'),
+            // What node-postgres throws while the database restarts or a network cut lasts.
+            database_refused: () =>
+              Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+            database_shutting_down: () =>
+              Object.assign(new Error('terminating connection due to administrator command'), {
+                code: '57P01',
+              }),
+            database_connection_ended: () => new Error('Connection terminated unexpectedly'),
+            database_pool_timeout: () =>
+              new Error('timeout exceeded when trying to connect', {
+                cause: new Error('Connection terminated due to connection timeout'),
+              }),
           };
           throw (errors[String(req.params.kind)] ?? (() => new Error('unknown')))();
         },
@@ -240,6 +252,23 @@ describe('bad input is a 4xx problem+json, never a 500 or a stack trace', () => 
     expect(JSON.stringify(response.body)).not.toMatch(/secret internal detail|TypeError/);
     const logged = lines.find((line) => line.message === 'unhandled error');
     expect(logged?.request_id).toBe('req-crash');
+  });
+
+  it('answers a dependency that is away (database restarting, connection cut) with a retryable 503, not a 500', async () => {
+    const { app } = buildApp();
+    for (const kind of [
+      'database_refused',
+      'database_shutting_down',
+      'database_connection_ended',
+      'database_pool_timeout',
+    ]) {
+      const response = await request(app).get(`/errors/${kind}`);
+      expect(response.status).toBe(503);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.headers['retry-after']).toBe('1');
+      expect(response.body).toMatchObject({ status: 503, code: 'dependency_unavailable' });
+      expect(JSON.stringify(response.body)).not.toMatch(/5432|ECONNREFUSED|administrator/);
+    }
   });
 
   it('keeps DomainError usable for kinds without a helper class', () => {
