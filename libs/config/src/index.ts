@@ -62,6 +62,14 @@ export const platformEnvironment = z.object({
   SHUTDOWN_GRACE_MS: positiveInteger.default(10 * SECOND_MS),
   OUTBOX_POLL_INTERVAL_MS: positiveInteger.default(100),
   OUTBOX_BATCH_SIZE_MAX: positiveInteger.default(500),
+  /** Published outbox rows are deleted after this long (7 days). */
+  OUTBOX_RETENTION_HOURS: positiveInteger.default(7 * 24),
+  /**
+   * Inbox rows (applied event ids) are deleted after this long (30 days): it must exceed
+   * Kafka's retention, or an old event coming back could apply twice.
+   */
+  INBOX_RETENTION_HOURS: positiveInteger.default(30 * 24),
+  EVENT_RETENTION_INTERVAL_MS: positiveInteger.default(3600 * SECOND_MS),
 });
 export type PlatformConfig = z.infer<typeof platformEnvironment>;
 

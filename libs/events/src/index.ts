@@ -7,6 +7,8 @@ export type { NewEvent } from './outbox';
 export { CLOUDEVENTS_CONTENT_TYPE, OutboxRelay } from './relay';
 export type { RelaySettings } from './relay';
 export { EventConsumer, onEvent } from './consumer';
+export { pruneEventTables } from './retention';
+export type { RetentionSettings } from './retention';
 export type { ConsumerSettings, EventHandler, MessageOutcome } from './consumer';
 
 /** SQL migrations for the outbox and inbox tables; run them with their own migrations table. */

@@ -34,6 +34,7 @@ import type { Logger } from '@puhui/logging';
 import { createPool, databaseUrl, ensureDatabase, migrate, pingPostgres } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
 import { merchantKeyRateLimit } from './rate-limit';
+import { scheduleEventRetention } from './retention';
 
 export interface ServiceConfig extends PlatformConfig {
   PORT: number;
@@ -200,6 +201,7 @@ export async function startService<Config extends ServiceConfig>(
     topicPrefix,
   });
   const consumers = definition.consumers?.(dependencies) ?? [];
+  const retention = scheduleEventRetention(pool, config, logger);
   let stopping = false;
   const kafkaSetup = (async () => {
     await keepTrying(
@@ -271,6 +273,7 @@ export async function startService<Config extends ServiceConfig>(
     },
     ...consumers.map((consumer, index) => ({ name: `consumer ${index + 1}`, close: () => consumer.stop() })),
     { name: 'outbox relay', close: () => relay.stop() },
+    { name: 'event retention', close: () => retention.stop() },
     ...extraClosers,
     { name: 'kafka readiness', close: () => kafkaCheck.close() },
     { name: 'redis', close: () => closeRedis(redis) },
