@@ -157,10 +157,8 @@ function malformedCsv(error: unknown, line: number): LineProblem | undefined {
   return { line, reason: `the file cannot be read from this line on: ${MALFORMED_CSV[code] ?? 'not CSV'}` };
 }
 
-interface ParsedRecord {
-  record: string[];
-  info: { lines: number };
-}
+/** A record's fields, and the line of the file it ends on. */
+type ParsedRecord = string[] & { line: number };
 
 /**
  * The body through the CSV parser, hashed as it passes. Piped, not `pipeline`d: after a bad
@@ -179,10 +177,12 @@ function csvRecords(body: Readable, fileBytesMax: number) {
     relax_column_count: true,
     record_delimiter: ['\r\n', '\n'],
     max_record_size: LINE_BYTES_MAX,
-    info: true,
     // Called as records are parsed, before the iterator sees them: a parse error can overtake them.
+    // The record's line number is all we keep of its context (`info: true` would copy the whole
+    // context per record: 1.6 s of a million-line file).
     on_record: (record, context) => {
       lastRecordLine = context.lines;
+      (record as ParsedRecord).line = context.lines;
       return record;
     },
   });
@@ -270,8 +270,8 @@ interface LinesRead {
 async function readHeader(records: AsyncIterator<ParsedRecord>): Promise<void> {
   const first = await records.next();
   if (first.done === true) throw new EmptyStatement();
-  const problem = statementHeaderProblem(first.value.record);
-  if (problem !== undefined) throw new InvalidStatement([{ line: first.value.info.lines, reason: problem }]);
+  const problem = statementHeaderProblem(first.value);
+  if (problem !== undefined) throw new InvalidStatement([{ line: first.value.line, reason: problem }]);
 }
 
 /**
@@ -287,7 +287,7 @@ async function readLines(
   for (let next = await records.next(); next.done !== true; next = await records.next()) {
     read.lineCount += 1;
     if (read.lineCount > settings.linesMax) throw new StatementTooLarge(`${settings.linesMax} lines`);
-    const line = readStatementLine(next.value.record, next.value.info.lines, read.settlementDate);
+    const line = readStatementLine(next.value, next.value.line, read.settlementDate);
     if (isLineProblem(line)) {
       read.problems.push(line);
       if (read.problems.length >= settings.invalidLinesListedMax) return;

@@ -5,7 +5,9 @@
  * A run is computed in three temporary tables that live as long as its transaction
  * (`ON COMMIT DROP`, and gone on rollback too): the statement's lines, the ledger items of its
  * settlement date, and the pairs found so far. Temporary tables write no WAL and stay in the
- * session, so a rejected file costs the database nothing to forget.
+ * session, so a rejected file costs the database nothing to forget. Their text keys are
+ * `COLLATE "C"`: matching only groups and joins them by equality, which is the same under every
+ * deterministic collation, and byte-order sorts are the cheapest the windows can get.
  */
 import type { PoolClient } from 'pg';
 import type { Pool } from '@puhui/postgres';
@@ -35,12 +37,12 @@ export async function createStagedLines(client: PoolClient): Promise<void> {
   await client.query(
     `CREATE TEMPORARY TABLE staged_lines (
        line_number integer NOT NULL,
-       merchant_id text NOT NULL,
-       card_last4 text NOT NULL,
+       merchant_id text COLLATE "C" NOT NULL,
+       card_last4 text COLLATE "C" NOT NULL,
        transaction_time timestamptz NOT NULL,
        amount_minor bigint NOT NULL,
-       reference text NOT NULL,
-       auth_code text NOT NULL
+       reference text COLLATE "C" NOT NULL,
+       auth_code text COLLATE "C" NOT NULL
      ) ON COMMIT DROP`,
   );
 }
@@ -65,11 +67,11 @@ export async function createStagedLedger(client: PoolClient): Promise<void> {
   await client.query(
     `CREATE TEMPORARY TABLE staged_ledger (
        kind text NOT NULL,
-       ledger_id text NOT NULL,
+       ledger_id text COLLATE "C" NOT NULL,
        checkout_id text NOT NULL,
-       merchant_id text NOT NULL,
-       card_last4 text NOT NULL,
-       reference text NOT NULL,
+       merchant_id text COLLATE "C" NOT NULL,
+       card_last4 text COLLATE "C" NOT NULL,
+       reference text COLLATE "C" NOT NULL,
        amount_minor bigint NOT NULL,
        occurred_at timestamptz NOT NULL
      ) ON COMMIT DROP`,
@@ -100,7 +102,7 @@ export async function createStagedPairs(client: PoolClient): Promise<void> {
   await client.query(
     `CREATE TEMPORARY TABLE staged_pairs (
        line_number integer NOT NULL,
-       ledger_id text,
+       ledger_id text COLLATE "C",
        category text NOT NULL,
        matched_by text,
        duplicate_of_line integer
