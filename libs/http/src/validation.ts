@@ -45,6 +45,31 @@ export interface ParsedRequest<P, Q, B, H> {
   headers: Parsed<H>;
 }
 
+const NUL_REASON = 'must not contain the NUL character (U+0000)';
+
+/**
+ * Fields of `value` (a raw path, query or body) whose text holds U+0000. Postgres text cannot
+ * store it ("invalid byte sequence"), so such a value would otherwise fail as a 500 at the
+ * first query that names it, whatever its schema says.
+ */
+function nulFields(
+  value: unknown,
+  part: RequestPart,
+  path: string[] = [],
+  found: InvalidRequestParam[] = [],
+) {
+  if (found.length >= 20 || path.length > 32) return found;
+  if (typeof value === 'string') {
+    if (value.includes('\u0000'))
+      found.push({ in: part, name: path.length > 0 ? path.join('.') : part, reason: NUL_REASON });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => nulFields(item, part, [...path, String(index)], found));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) nulFields(item, part, [...path, key], found);
+  }
+  return found;
+}
+
 /** Parses the parts named in `schemas`; throws ValidationFailed listing every bad field. */
 export function parseRequest<
   P extends z.ZodType | undefined = undefined,
@@ -55,6 +80,11 @@ export function parseRequest<
   const invalid: InvalidRequestParam[] = [];
   const parse = (schema: z.ZodType | undefined, value: unknown, part: RequestPart): unknown => {
     if (schema === undefined) return undefined;
+    const withNul = part === 'header' ? [] : nulFields(value, part);
+    if (withNul.length > 0) {
+      invalid.push(...withNul);
+      return undefined;
+    }
     const result = schema.safeParse(value);
     if (result.success) return result.data;
     invalid.push(...issuesToParams(result.error.issues, part));

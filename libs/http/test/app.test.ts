@@ -254,6 +254,24 @@ describe('bad input is a 4xx problem+json, never a 500 or a stack trace', () => 
     expect(logged?.request_id).toBe('req-crash');
   });
 
+  it('refuses the NUL character anywhere in the path, query or body with 400 (Postgres text cannot hold it)', async () => {
+    const { app } = buildApp();
+    const inPath = await request(app).post('/v1/checkouts/chk_1%00').send(validBody);
+    expect(inPath.status).toBe(400);
+    expect(inPath.body.invalid_params).toEqual([
+      { in: 'path', name: 'id', reason: 'must not contain the NUL character (U+0000)' },
+    ]);
+    const inBody = await request(app)
+      .post('/v1/checkouts/chk_1')
+      .send({ ...validBody, reference: 'r-\u0000', lines: [{ category: 'any\u0000', amount_minor: 1 }] });
+    expect(inBody.status).toBe(400);
+    expect(inBody.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(inBody.body.invalid_params.map((param: { name: string }) => param.name)).toEqual([
+      'reference',
+      'lines.0.category',
+    ]);
+  });
+
   it('answers a dependency that is away (database restarting, connection cut) with a retryable 503, not a 500', async () => {
     const { app } = buildApp();
     for (const kind of [
