@@ -9,7 +9,8 @@
  *
  * Environment: BENCH_LABEL, BENCH_MERCHANTS (300), BENCH_CARDS (12000), BENCH_STEP_SECONDS (10),
  * BENCH_FIXED_SECONDS (20), BENCH_CONNECTIONS (64), BENCH_MILLION (1000000; 0 skips),
- * BENCH_PGBENCH_SECONDS (30), BENCH_PGBENCH_SCALE (10), POSTGRES_URL.
+ * BENCH_PGBENCH_SECONDS (30), BENCH_PGBENCH_SCALE (10), BENCH_CPU_PROF (a folder: profile the
+ * settlement service), POSTGRES_URL.
  */
 import { execFileSync, fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -137,7 +138,17 @@ async function main(): Promise<void> {
   log(`  service logs: ${logDirectory}`);
   const loads: Record<string, number[]> = { start: machine.load_average_at_start };
 
-  const system = await startSystem({ postgresUrl: POSTGRES_URL, suffix, logDirectory });
+  const profileDirectory = environment.BENCH_CPU_PROF;
+  const system = await startSystem({
+    postgresUrl: POSTGRES_URL,
+    suffix,
+    logDirectory,
+    // BENCH_CPU_PROF=<dir>: the settlement service writes a V8 CPU profile there when it stops.
+    nodeArguments:
+      profileDirectory === undefined
+        ? {}
+        : { 'transaction-settlement': ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] },
+  });
   const pids = Object.fromEntries(
     SERVICE_NAMES.map((name) => [name, system.services[name].child.pid ?? -1]),
   ) as Record<ServiceName, number>;

@@ -75,6 +75,8 @@ export async function startSystem(options: {
   suffix: string;
   logDirectory: string;
   environment?: Record<string, string>;
+  /** Extra node flags per service, e.g. `--cpu-prof` for a profile of the settlement service. */
+  nodeArguments?: Partial<Record<ServiceName, string[]>>;
 }): Promise<System> {
   const topicPrefix = `bench-${options.suffix}.`;
   const redisKeyPrefix = `bench:${options.suffix}:`;
@@ -84,7 +86,8 @@ export async function startSystem(options: {
   for (const name of SERVICE_NAMES) {
     const database = `puhui_bench_${name.replace(/-/gu, '_')}_${options.suffix}`;
     await dropDatabase(options.postgresUrl, database);
-    const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'services', name, 'dist', 'main.js')], {
+    const entry = path.join(REPOSITORY_ROOT, 'services', name, 'dist', 'main.js');
+    const child = spawn(process.execPath, [...(options.nodeArguments?.[name] ?? []), entry], {
       cwd: REPOSITORY_ROOT,
       env: {
         ...process.env,
