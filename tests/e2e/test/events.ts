@@ -44,10 +44,10 @@ export class EventLog {
   private constructor(private readonly consumer: Consumer) {}
 
   /** Waits until the topics exist (services create them), then reads them from the beginning. */
-  static async start(topics: readonly string[]): Promise<EventLog> {
+  static async start(topics: readonly string[], brokers = testKafkaBrokers()): Promise<EventLog> {
     const kafka = new Kafka({
       clientId: 'e2e-event-log',
-      brokers: testKafkaBrokers(),
+      brokers: [...brokers],
       logLevel: logLevel.NOTHING,
     });
     const admin = kafka.admin();

@@ -94,6 +94,8 @@ export class ServiceProcess {
     readonly name: ServiceName,
     readonly port: number,
     readonly environment: Readonly<Record<string, string>>,
+    /** Sees every line of output as it arrives (the kept lines are only the last few thousand). */
+    private readonly onOutput?: (name: ServiceName, line: string) => void,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -127,7 +129,10 @@ export class ServiceProcess {
     this.note(generation, `started pid ${child.pid} on port ${this.port}`);
     for (const stream of [child.stdout, child.stderr]) {
       if (stream !== null) {
-        readline.createInterface({ input: stream }).on('line', (line) => this.keep(`#${generation} ${line}`));
+        readline.createInterface({ input: stream }).on('line', (line) => {
+          this.onOutput?.(this.name, line);
+          this.keep(`#${generation} ${line}`);
+        });
       }
     }
     this.exited = new Promise((resolve) => {
@@ -262,6 +267,8 @@ export interface SystemOptions {
   environment?: Record<string, string>;
   /** Extra environment per service. */
   services?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Every line every service prints, as it arrives (e.g. to scan the whole output). */
+  onOutput?: (name: ServiceName, line: string) => void;
 }
 
 /** Operator bearer token as `npm run token` mints it (same secret as the services). */
@@ -286,6 +293,8 @@ export class PuhuiSystem {
     readonly redisPrefix: string,
     readonly databases: Readonly<Record<ServiceName, TestDatabase>>,
     readonly services: Readonly<Record<ServiceName, ServiceProcess>>,
+    /** The brokers the services use (the environment's unless `environment.KAFKA_BROKERS` says others). */
+    readonly kafkaBrokers: readonly string[] = testKafkaBrokers(),
   ) {}
 
   static async start(options: SystemOptions = {}): Promise<PuhuiSystem> {
@@ -325,11 +334,13 @@ export class PuhuiSystem {
         'merchant-onboarding',
         onboardingPort,
         environmentOf('merchant-onboarding', onboardingPort),
+        options.onOutput,
       ),
       'discount-rules': new ServiceProcess(
         'discount-rules',
         rulesPort,
         environmentOf('discount-rules', rulesPort),
+        options.onOutput,
       ),
       'transaction-settlement': new ServiceProcess(
         'transaction-settlement',
@@ -337,9 +348,17 @@ export class PuhuiSystem {
         environmentOf('transaction-settlement', settlementPort, {
           DISCOUNT_RULES_URL: `http://127.0.0.1:${rulesPort}`,
         }),
+        options.onOutput,
       ),
     };
-    const system = new PuhuiSystem(runId, topicPrefix, redisPrefix, databases, services);
+    const system = new PuhuiSystem(
+      runId,
+      topicPrefix,
+      redisPrefix,
+      databases,
+      services,
+      shared.KAFKA_BROKERS?.split(',') ?? testKafkaBrokers(),
+    );
     try {
       for (const service of Object.values(services)) service.start();
       const readyIn = await Promise.all(Object.values(services).map((service) => service.waitReady()));
@@ -417,7 +436,7 @@ export class PuhuiSystem {
     for (const database of Object.values(this.databases))
       await attempt(`drop ${database.name}`, () => database.drop());
     await attempt('delete Redis keys', () => deleteRedisKeys(this.redisPrefix));
-    await attempt('delete topics', () => deleteTopics(this.topicPrefix));
+    await attempt('delete topics', () => deleteTopics(this.topicPrefix, this.kafkaBrokers));
     if (problems.length > 0) process.stderr.write(`e2e run ${this.runId} clean-up: ${problems.join('; ')}\n`);
   }
 }
@@ -437,10 +456,10 @@ async function deleteRedisKeys(prefix: string): Promise<void> {
   }
 }
 
-async function deleteTopics(prefix: string): Promise<void> {
+async function deleteTopics(prefix: string, brokers: readonly string[]): Promise<void> {
   const admin = new Kafka({
     clientId: 'e2e-clean-up',
-    brokers: testKafkaBrokers(),
+    brokers: [...brokers],
     logLevel: logLevel.NOTHING,
   }).admin();
   await admin.connect();
