@@ -4,12 +4,13 @@
  * the service's database created on demand.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Pool } from 'pg';
-import type { PoolClient } from 'pg';
+import { Client, Pool, escapeLiteral } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '@puhui/logging';
 
-export type { Pool, PoolClient } from 'pg';
+export type { Pool, PoolClient, QueryResult } from 'pg';
+export { escapeLiteral };
 
 export interface PoolSettings {
   connectionString: string;
@@ -68,6 +69,13 @@ export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializabl
 
 export interface TransactionOptions {
   isolation?: IsolationLevel;
+  /**
+   * Statements sent with BEGIN in the same round trip (the simple protocol: no parameters,
+   * so any value in them must be an escaped literal, `escapeLiteral`). Their results, in
+   * order, are `work`'s second argument. For hot paths whose first statement is known before
+   * the transaction starts.
+   */
+  beginWith?: string;
   /** Total attempts, the first included. */
   attemptsMax?: number;
   logger?: Logger;
@@ -84,7 +92,7 @@ const RETRY_BACKOFF_CAP_MS = 200;
  */
 export async function withTransaction<T>(
   pool: Pool,
-  work: (client: PoolClient) => Promise<T>,
+  work: (client: PoolClient, begun: QueryResult[]) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
   const attemptsMax = options.attemptsMax ?? TRANSACTION_ATTEMPTS_MAX_DEFAULT;
@@ -103,8 +111,15 @@ export async function withTransaction<T>(
     };
     client.on('error', onConnectionError);
     try {
-      await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
-      const result = await work(client);
+      const begin = `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`;
+      let begun: QueryResult[] = [];
+      if (options.beginWith === undefined) {
+        await client.query(begin);
+      } else {
+        const results = (await client.query(`${begin}; ${options.beginWith}`)) as unknown as QueryResult[];
+        begun = results.slice(1);
+      }
+      const result = await work(client, begun);
       if (connectionError !== undefined) throw connectionError;
       await client.query('COMMIT');
       return result;

@@ -14,12 +14,12 @@ import type { PoolClient } from '@puhui/postgres';
 import { usagePeriods } from '../domain/business-day';
 import { currentBusinessDate } from './business-days';
 import { accountCodes, planTransfers, unionByBudget } from '../domain/ledger';
-import { insertCheckout } from '../store/checkouts';
+import { insertCheckoutAndUsage } from '../store/checkouts';
 import type { Checkout } from '../store/checkouts';
 import { lockAccounts, postTransfers, readAccounts } from '../store/ledger';
 import type { AccountBalance } from '../store/ledger';
 import type { MerchantReplica } from '../store/replicas';
-import { addUsage, lockUsage, readUsage } from '../store/usage';
+import { lockUsage, readUsage } from '../store/usage';
 import type { UsageKey } from '../store/usage';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
@@ -244,8 +244,11 @@ export async function captureCheckout(
         voided_at: null,
         settlement_batch_id: null,
       };
-      await insertCheckout(client, checkout).catch(rethrowDuplicateReference);
-      await addUsage(client, prepared.cardToken, usageDeltas(result.rule_grants, prepared.occurredAt, 1));
+      await insertCheckoutAndUsage(
+        client,
+        checkout,
+        usageDeltas(result.rule_grants, prepared.occurredAt, 1),
+      ).catch(rethrowDuplicateReference);
       await appendEvent(client, EVENT_SOURCE, {
         definition: checkoutCaptured,
         subject: checkout.checkout_id,

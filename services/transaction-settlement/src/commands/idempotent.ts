@@ -7,7 +7,7 @@
 import { Conflict, Unprocessable } from '@puhui/errors';
 import { sqlState, withTransaction } from '@puhui/postgres';
 import type { PoolClient } from '@puhui/postgres';
-import { claimIdempotencyKey, saveIdempotentResponse } from '../store/idempotency';
+import { claimStatements, claimedNow, saveIdempotentResponse, storedResponse } from '../store/idempotency';
 import { requestHash } from './context';
 import type { IdempotentRequest, SettlementContext } from './context';
 
@@ -38,22 +38,29 @@ export async function runIdempotently<Body>(
 ): Promise<IdempotentOutcome<Body>> {
   const hash = requestHash(context, request.fingerprint);
   try {
-    return await withTransaction(context.pool, async (client) => {
-      const stored = await claimIdempotencyKey(client, request.scope, request.key, hash, IN_FLIGHT_WAIT);
-      if (stored !== undefined) {
-        if (stored.request_hash !== hash) {
-          throw new Unprocessable(
-            'idempotency_key_reused',
-            'This Idempotency-Key was used for a different request.',
-          );
+    return await withTransaction(
+      context.pool,
+      async (client, begun) => {
+        const stored = claimedNow(begun)
+          ? undefined
+          : await storedResponse(client, request.scope, request.key);
+        if (stored !== undefined) {
+          if (stored.request_hash !== hash) {
+            throw new Unprocessable(
+              'idempotency_key_reused',
+              'This Idempotency-Key was used for a different request.',
+            );
+          }
+          return { status: stored.response_status, body: stored.response_body as Body, replayed: true };
         }
-        return { status: stored.response_status, body: stored.response_body as Body, replayed: true };
-      }
-      const body = await effect(client);
-      await saveIdempotentResponse(client, request.scope, request.key, status, body);
-      await options.beforeCommit?.(client);
-      return { status, body, replayed: false };
-    });
+        const body = await effect(client);
+        await saveIdempotentResponse(client, request.scope, request.key, status, body);
+        await options.beforeCommit?.(client);
+        return { status, body, replayed: false };
+      },
+      // The key is claimed in the round trip that begins the transaction.
+      { beginWith: claimStatements(request.scope, request.key, hash, IN_FLIGHT_WAIT) },
+    );
   } catch (error) {
     if (sqlState(error) === '55P03') {
       throw new Conflict(

@@ -67,10 +67,23 @@ function toCheckout(row: CheckoutRow): Checkout {
   };
 }
 
-export async function insertCheckout(client: Queryable, checkout: Checkout): Promise<void> {
+/**
+ * A capture's checkout row and the per-card usage its discount adds (rows the capture has
+ * locked), in one statement: a data-modifying WITH always runs, read or not.
+ */
+export async function insertCheckoutAndUsage(
+  client: Queryable,
+  checkout: Checkout,
+  usage: ReadonlyArray<{ rule_id: string; period: string; delta_minor: number }>,
+): Promise<void> {
+  const changes = usage.filter((change) => change.delta_minor !== 0);
   await client.query({
-    name: 'settlement-insert-checkout',
-    text: `INSERT INTO checkouts (checkout_id, merchant_id, card_token, card_last4, currency, reference, status, gross_minor,
+    name: 'settlement-insert-checkout-and-usage',
+    text: `WITH usage AS (
+       UPDATE card_rule_usage u SET discount_minor = u.discount_minor + c.delta
+       FROM unnest($22::text[], $23::text[], $24::bigint[]) AS c(rule_id, period, delta)
+       WHERE u.card_token = $3 AND u.rule_id = c.rule_id AND u.period = c.period)
+     INSERT INTO checkouts (checkout_id, merchant_id, card_token, card_last4, currency, reference, status, gross_minor,
        discount_minor, merchant_funded_minor, union_funded_minor, net_minor, refunded_minor, budget_exhausted,
        no_discount_reason, ruleset_version, lines, grants, occurred_at, business_date, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
@@ -96,6 +109,9 @@ export async function insertCheckout(client: Queryable, checkout: Checkout): Pro
       checkout.occurred_at,
       checkout.business_date,
       checkout.created_at,
+      changes.map((change) => change.rule_id),
+      changes.map((change) => change.period),
+      changes.map((change) => change.delta_minor),
     ],
   });
 }

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { escapeLiteral } from '@puhui/postgres';
 
 export interface StoredResponse {
   request_hash: string;
@@ -7,30 +8,37 @@ export interface StoredResponse {
 }
 
 /**
- * Claims the key inside the caller's transaction. A concurrent request with the same key
- * waits here until the first commits (then finds its response) or rolls back (then claims
- * it), at most `inFlightWait` (then 55P03, lock_not_available). Returns the stored response
- * when the key was used before.
- *
- * One round trip for the usual case: the wait bound, the claim and the bound's removal go
- * as one simple-protocol query (values escaped by the driver), since only the claim may wait
- * that briefly; later locks of the transaction wait as long as they need.
+ * The claim of a key, as simple-protocol SQL (values escaped by the driver) for the caller to
+ * send with its BEGIN in one round trip: the wait bound, the claim, and the bound's removal,
+ * since only the claim may wait that briefly; later locks wait as long as they need. A
+ * concurrent request with the same key waits in the INSERT until the first commits (then
+ * finds its response) or rolls back (then claims it), at most `inFlightWait` (then 55P03,
+ * lock_not_available).
  */
-export async function claimIdempotencyKey(
-  client: PoolClient,
+export function claimStatements(
   scope: string,
   key: string,
   requestHash: string,
   inFlightWait: string,
-): Promise<StoredResponse | undefined> {
-  const results = (await client.query(
-    `SET LOCAL lock_timeout = ${client.escapeLiteral(inFlightWait)};
+): string {
+  return `SET LOCAL lock_timeout = ${escapeLiteral(inFlightWait)};
      INSERT INTO idempotency_keys (scope, idempotency_key, request_hash, response_status, response_body)
-     VALUES (${client.escapeLiteral(scope)}, ${client.escapeLiteral(key)}, ${client.escapeLiteral(requestHash)}, 0, 'null')
+     VALUES (${escapeLiteral(scope)}, ${escapeLiteral(key)}, ${escapeLiteral(requestHash)}, 0, 'null')
      ON CONFLICT DO NOTHING;
-     SET LOCAL lock_timeout = 0`,
-  )) as unknown as Array<{ rowCount: number | null }>;
-  if (results[1]?.rowCount === 1) return undefined;
+     SET LOCAL lock_timeout = 0`;
+}
+
+/** Whether the statements of `claimStatements` (their results, in order) claimed the key just now. */
+export function claimedNow(results: ReadonlyArray<{ rowCount: number | null }>): boolean {
+  return results[1]?.rowCount === 1;
+}
+
+/** The response stored with a key that was used before. */
+export async function storedResponse(
+  client: PoolClient,
+  scope: string,
+  key: string,
+): Promise<StoredResponse | undefined> {
   const { rows } = await client.query<StoredResponse>(
     'SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE scope = $1 AND idempotency_key = $2',
     [scope, key],
