@@ -61,9 +61,9 @@ const RATE_LADDER = [
   100, 150, 200, 250, 300, 400, 500, 600, 700, 800, 1000, 1250, 1500, 2000, 2500, 3000, 4000,
 ];
 const ERROR_RATE_MAX = 0.001;
-/** A step keeps up when it completes ≥ 95 % of its rate within the window and its p99 stays under 1 s. */
+/** A step keeps up when it completes ≥ 95 % of its rate within the window and its p99 stays under 500 ms (a queue that grows through a 10 s step shows up as seconds). */
 const KEEP_UP_FRACTION = 0.95;
-const KEEP_UP_P99_MS = 1000;
+const KEEP_UP_P99_MS = 500;
 
 const GOALS = {
   checkout_vs_pgbench_ratio: { goal: '>= 1.0', met: (v: number) => v >= 1 },
@@ -421,30 +421,41 @@ async function main(): Promise<void> {
       const generatedIn = await generateDay(`${POSTGRES_URL}/${settlement.database}`, day);
       log(`  ${generatedIn.toFixed(1)} s`);
       loads.before_settlement = loadAverage();
-      const settled = await settleDay(settlement.url, tokens.finance, pids['transaction-settlement'], date);
-      results.settlement_1m = { captures: SETTINGS.million, generated_seconds: generatedIn, ...settled };
-      log(
-        `  settlement: ${settled.seconds.toFixed(1)} s, ${settled.batches} batches, peak RSS ${settled.peak_rss_mib} MiB`,
-      );
+      // A phase that fails is recorded as such and the suite goes on: the figures before it stand.
+      try {
+        const settled = await settleDay(settlement.url, tokens.finance, pids['transaction-settlement'], date);
+        results.settlement_1m = { captures: SETTINGS.million, generated_seconds: generatedIn, ...settled };
+        log(
+          `  settlement: ${settled.seconds.toFixed(1)} s, ${settled.batches} batches, peak RSS ${settled.peak_rss_mib} MiB`,
+        );
+      } catch (error) {
+        results.settlement_1m = { captures: SETTINGS.million, failed: String(error).slice(0, 500) };
+        log(`  settlement failed: ${String(error).slice(0, 300)}`);
+      }
       const file = path.join(logDirectory, 'statement.csv');
       const written = await writeStatement(file, day);
       loads.before_reconciliation = loadAverage();
-      const reconciled = await reconcileStatement(
-        settlement.url,
-        tokens.finance,
-        pids['transaction-settlement'],
-        file,
-      );
-      results.reconciliation_1m = {
-        lines: written.lines,
-        bytes: written.bytes,
-        captures: SETTINGS.million,
-        ...reconciled,
-      };
-      log(
-        `  reconciliation: ${written.lines} lines in ${reconciled.seconds.toFixed(1)} s, peak RSS ${reconciled.peak_rss_mib} MiB ` +
-          `${JSON.stringify(reconciled.categories)}`,
-      );
+      try {
+        const reconciled = await reconcileStatement(
+          settlement.url,
+          tokens.finance,
+          pids['transaction-settlement'],
+          file,
+        );
+        results.reconciliation_1m = {
+          lines: written.lines,
+          bytes: written.bytes,
+          captures: SETTINGS.million,
+          ...reconciled,
+        };
+        log(
+          `  reconciliation: ${written.lines} lines in ${reconciled.seconds.toFixed(1)} s, peak RSS ${reconciled.peak_rss_mib} MiB ` +
+            `${JSON.stringify(reconciled.categories)}`,
+        );
+      } catch (error) {
+        results.reconciliation_1m = { lines: written.lines, failed: String(error).slice(0, 500) };
+        log(`  reconciliation failed: ${String(error).slice(0, 300)}`);
+      }
     }
   } finally {
     loadProcess.stop();
