@@ -57,7 +57,7 @@ export interface OperationSpec<
   responses: Responses;
   /**
    * Problems particular to this operation (409, 422, 429, 503...). Those that follow from its
-   * shape are added: 400 for any request part, 401/403 for callers, 429 for merchant callers,
+   * shape are added: 400 for any request part, 401/403 for callers, 429 for merchant callers, 503 for callers,
    * 404 for a path with an id, 413/415 for a body.
    */
   problems?: readonly ProblemStatus[];
@@ -84,6 +84,9 @@ function derivedProblems(spec: OperationSpec): ProblemStatus[] {
   if (spec.callers.includes('merchant')) statuses.add(429);
   if (spec.callers.length > 0 && spec.callers.some((caller) => caller !== 'merchant')) statuses.add(403);
   if (/:[a-z_]+/u.test(spec.path)) statuses.add(404);
+  // Every authenticated operation reads Postgres: while it is away the answer is 503
+  // dependency_unavailable with Retry-After (problem.ts).
+  if (spec.callers.length > 0) statuses.add(503);
   return [...statuses].sort((a, b) => a - b);
 }
 

@@ -103,8 +103,8 @@ function mountAll(router: Router): void {
 
 describe('operations', () => {
   it('derive the problems that follow from their shape', () => {
-    expect(getWidget.problems).toEqual([400, 401, 403, 404, 429]);
-    expect(createWidget.problems).toEqual([400, 401, 403, 409, 413, 415]);
+    expect(getWidget.problems).toEqual([400, 401, 403, 404, 429, 503]);
+    expect(createWidget.problems).toEqual([400, 401, 403, 409, 413, 415, 503]);
     expect(openApiPath('/v1/merchants/:id/api_keys/:key_id')).toBe('/v1/merchants/{id}/api_keys/{key_id}');
   });
 
