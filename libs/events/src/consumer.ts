@@ -58,6 +58,9 @@ class PoisonMessage extends Error {
   }
 }
 
+const RESTART_DELAY_MS_MIN = 500;
+const RESTART_DELAY_MS_MAX = 30_000;
+
 export class EventConsumer {
   private readonly settings: ConsumerSettings;
   private readonly logger: Logger;
@@ -66,6 +69,9 @@ export class EventConsumer {
   private consumer: Consumer | undefined;
   private joinedGroup: Promise<void> | undefined;
   private dlqProducer: Producer | undefined;
+  /** Crashes since the group was last joined: spaces out restarts while Kafka is away. */
+  private crashes = 0;
+  private stopping = new AbortController();
   /** Counts by outcome since start, for tests and metrics. */
   readonly counts: Record<MessageOutcome, number> = {
     applied: 0,
@@ -105,8 +111,16 @@ export class EventConsumer {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await this.dlqProducer.connect();
-    this.consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    this.stopping = new AbortController();
+    this.consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      retry: { retries: 5, restartOnFailure: (error) => this.restartAfterBackoff(error) },
+    });
     const consumer = this.consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.crashes = 0;
+    });
     this.joinedGroup = new Promise((resolve) => {
       const removeListener = consumer.on(consumer.events.GROUP_JOIN, () => {
         removeListener();
@@ -129,7 +143,28 @@ export class EventConsumer {
     await Promise.race([this.joinedGroup, timeout]).finally(() => clearTimeout(timer));
   }
 
+  /**
+   * KafkaJS restarts a crashed consumer (e.g. the broker went away) almost at once, again and
+   * again; this waits 0.5 s, doubling to 30 s, first, and logs the first and every tenth crash.
+   */
+  private async restartAfterBackoff(error: Error): Promise<boolean> {
+    this.crashes += 1;
+    const delayMs = Math.min(
+      RESTART_DELAY_MS_MAX,
+      RESTART_DELAY_MS_MIN * 2 ** Math.min(this.crashes - 1, 10),
+    );
+    if (this.crashes === 1 || this.crashes % 10 === 0) {
+      this.logger.warn(
+        { err: error, crashes: this.crashes, delay_ms: delayMs },
+        'consumer crashed; restarting',
+      );
+    }
+    await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+    return !this.stopping.signal.aborted;
+  }
+
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.consumer?.disconnect();
     await this.dlqProducer?.disconnect();
     this.consumer = undefined;
