@@ -59,7 +59,7 @@ class PoisonMessage extends Error {
 }
 
 const RESTART_DELAY_MS_MIN = 500;
-const RESTART_DELAY_MS_MAX = 30_000;
+const RESTART_DELAY_MS_MAX = 5_000;
 
 export class EventConsumer {
   private readonly settings: ConsumerSettings;
@@ -145,7 +145,7 @@ export class EventConsumer {
 
   /**
    * KafkaJS restarts a crashed consumer (e.g. the broker went away) almost at once, again and
-   * again; this waits 0.5 s, doubling to 30 s, first, and logs the first and every tenth crash.
+   * again; this waits 0.5 s, doubling to 5 s (a replica lags at most that long after the broker returns), first, and logs the first and every tenth crash.
    */
   private async restartAfterBackoff(error: Error): Promise<boolean> {
     this.crashes += 1;
