@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import type { PoolClient } from 'pg';
-import { formatSequence } from '@puhui/contracts';
+import { SEQUENCE_DIGITS, formatSequence } from '@puhui/contracts';
 import type { CloudEvent, EventData, EventDefinition } from '@puhui/contracts';
 
 export interface NewEvent<Definition extends EventDefinition> {
@@ -26,14 +26,6 @@ export async function appendEvent<Definition extends EventDefinition>(
   event: NewEvent<Definition>,
 ): Promise<CloudEvent<EventData<Definition>>> {
   const data = event.definition.data.parse(event.data) as EventData<Definition>;
-  const sequenceResult = await client.query<{ last_sequence: string }>(
-    `INSERT INTO outbox_sequences (topic, subject, last_sequence) VALUES ($1, $2, 1)
-     ON CONFLICT (topic, subject) DO UPDATE SET last_sequence = outbox_sequences.last_sequence + 1
-     RETURNING last_sequence`,
-    [event.definition.topic, event.subject],
-  );
-  const sequence = sequenceResult.rows[0]?.last_sequence;
-  assert.ok(sequence !== undefined, 'the sequence upsert returns a row');
   const envelope: CloudEvent<EventData<Definition>> = {
     specversion: '1.0',
     id: randomUUID(),
@@ -42,21 +34,35 @@ export async function appendEvent<Definition extends EventDefinition>(
     subject: event.subject,
     time: (event.time ?? new Date()).toISOString(),
     datacontenttype: 'application/json',
-    sequence: formatSequence(BigInt(sequence)),
+    sequence: '',
     data,
   };
-  await client.query(
-    `INSERT INTO outbox_events (event_id, topic, message_key, event_type, subject, sequence, envelope)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [
+  // One round trip: the aggregate's next sequence number (upserted) and the event that carries
+  // it, zero-padded as formatSequence pads it, in one statement.
+  const { rows } = await client.query<{ sequence: string }>({
+    name: 'outbox-append-event',
+    text: `WITH next AS (
+       INSERT INTO outbox_sequences (topic, subject, last_sequence) VALUES ($2, $5, 1)
+       ON CONFLICT (topic, subject) DO UPDATE SET last_sequence = outbox_sequences.last_sequence + 1
+       RETURNING last_sequence)
+     INSERT INTO outbox_events (event_id, topic, message_key, event_type, subject, sequence, envelope)
+     SELECT $1, $2, $3, $4, $5, next.last_sequence,
+            jsonb_set($6::jsonb, '{sequence}',
+                      to_jsonb(lpad(next.last_sequence::text, greatest($7::integer, length(next.last_sequence::text)), '0')))
+     FROM next
+     RETURNING sequence`,
+    values: [
       envelope.id,
       event.definition.topic,
       event.key ?? event.subject,
       envelope.type,
       envelope.subject,
-      sequence,
       JSON.stringify(envelope),
+      SEQUENCE_DIGITS,
     ],
-  );
+  });
+  const sequence = rows[0]?.sequence;
+  assert.ok(sequence !== undefined, 'the sequence upsert returns a row');
+  envelope.sequence = formatSequence(BigInt(sequence));
   return envelope;
 }
