@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
 import { createRedis } from '@puhui/cache';
 import { tokenizePan } from '@puhui/cards';
 import { TOPICS } from '@puhui/contracts';
@@ -58,7 +59,7 @@ const SETTINGS = {
 };
 const POSTGRES_URL = (environment.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/u, '');
 const RATE_LADDER = [
-  100, 150, 200, 250, 300, 400, 500, 600, 700, 800, 1000, 1250, 1500, 2000, 2500, 3000, 4000,
+  100, 150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 1000, 1250, 1500, 2000, 2500, 3000, 4000,
 ];
 const ERROR_RATE_MAX = 0.001;
 /** A step keeps up when it completes ≥ 95 % of its rate within the window and its p99 stays under 500 ms (a queue that grows through a 10 s step shows up as seconds). */
@@ -324,6 +325,9 @@ async function main(): Promise<void> {
       label,
     });
     const underLoad = SERVICE_NAMES.map((name) => sampleRss(pids[name], 250));
+    // Both the checkout load and pgbench start from a fresh checkpoint: the seeding's (or an
+    // earlier run's) dirty pages are not flushed into the middle of either measurement.
+    await checkpoint();
     loads.before_load = loadAverage();
     log(
       `checkout capture: open-loop steps of ${SETTINGS.stepSeconds} s, ${SETTINGS.connections} connections`,
@@ -391,6 +395,7 @@ async function main(): Promise<void> {
     await consumer.disconnect();
 
     await new Promise((resolve) => setTimeout(resolve, 2000));
+    await checkpoint();
     loads.before_pgbench = loadAverage();
     log(
       `pgbench TPC-B: scale ${SETTINGS.pgbenchScale}, ${SETTINGS.poolSize} clients, ${SETTINGS.pgbenchSeconds} s`,
@@ -513,6 +518,16 @@ async function main(): Promise<void> {
       `memory at rest ${JSON.stringify(results.memory?.at_rest_mib)}, under load ${JSON.stringify(results.memory?.under_checkout_load_peak_mib)}`,
   );
   log(`\nwritten: bench-results/${name}`);
+}
+
+async function checkpoint(): Promise<void> {
+  const client = new Client({ connectionString: `${POSTGRES_URL}/postgres` });
+  await client.connect();
+  try {
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
+  }
 }
 
 function gitCommit(): string {
