@@ -467,6 +467,9 @@ async function main(): Promise<void> {
     redis.disconnect();
     await consumer.disconnect().catch(() => undefined);
     await system.stop();
+    await removeRunData(kafka, system.topicPrefix, system.redisKeyPrefix).catch((error: unknown) =>
+      log(`  could not remove the run's topics and Redis keys: ${String(error)}`),
+    );
   }
   loads.end = loadAverage();
 
@@ -518,6 +521,32 @@ async function main(): Promise<void> {
       `memory at rest ${JSON.stringify(results.memory?.at_rest_mib)}, under load ${JSON.stringify(results.memory?.under_checkout_load_peak_mib)}`,
   );
   log(`\nwritten: bench-results/${name}`);
+}
+
+/** The run's Kafka topics and Redis keys (its databases go with the services). */
+async function removeRunData(kafka: Kafka, topicPrefix: string, redisKeyPrefix: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(topicPrefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+  const redis = createRedis({
+    url: environment.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    commandTimeoutMs: 10_000,
+  });
+  await new Promise<void>((resolve) =>
+    redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve()),
+  );
+  try {
+    for await (const keys of redis.scanStream({ match: `${redisKeyPrefix}*`, count: 1000 })) {
+      if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function checkpoint(): Promise<void> {
