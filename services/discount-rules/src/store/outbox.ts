@@ -1,7 +1,7 @@
 /**
  * Batched writes to the transactional outbox (libs/events' `outbox_sequences` and
- * `outbox_events`), for bulk imports: appendEvent takes two statements per event, which for
- * 263,000 cards is 526,000 round trips; these take two per batch. The rows are exactly what
+ * `outbox_events`), for bulk imports: appendEvent takes a round trip per event, which for
+ * 263,000 cards is 263,000 round trips; these take two per batch. The rows are exactly what
  * appendEvent writes, so the relay publishes them the same way.
  */
 import type { PoolClient } from 'pg';
