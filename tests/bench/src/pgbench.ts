@@ -1,7 +1,7 @@
 /** pgbench's built-in TPC-B-like script on the same Postgres, as the reference for checkouts. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { dropDatabase } from './system';
+import { dropDatabase } from '@puhui/postgres';
 
 const run = promisify(execFile);
 const DATABASE = 'puhui_bench_pgbench';

@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Client } from 'pg';
+import { dropDatabase } from '@puhui/postgres';
 
 export const SERVICE_NAMES = ['merchant-onboarding', 'discount-rules', 'transaction-settlement'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -42,16 +42,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-export async function dropDatabase(postgresUrl: string, name: string): Promise<void> {
-  const client = new Client({ connectionString: `${postgresUrl}/postgres` });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
 }
 
 async function waitReady(service: RunningService): Promise<void> {
