@@ -76,19 +76,21 @@ export class ChaosRun {
   static async start(scenario: string, options: ChaosOptions = {}): Promise<ChaosRun> {
     countRequests();
     const figures = new Figures(scenario);
-    const postgres = options.proxyPostgres
-      ? await FaultProxy.start('postgres', hostPort(testPostgresUrl(), 5432))
-      : undefined;
-    const redis = options.proxyRedis
-      ? await FaultProxy.start('redis', hostPort(testRedisUrl(), 6379))
-      : undefined;
-    const kafka = options.privateKafka ? await PrivateKafka.start() : undefined;
-    if (kafka !== undefined) figures.note(`private Kafka broker ready in ${kafka.startedInMs} ms`);
-    const lines: Array<{ service: string; line: string }> = [];
-    const ready: { run?: ChaosRun } = {};
-    let system: PuhuiSystem;
+    let postgres: FaultProxy | undefined;
+    let redis: FaultProxy | undefined;
+    let kafka: PrivateKafka | undefined;
+    let system: PuhuiSystem | undefined;
+    // Whatever fails on the way, nothing started may be left open: an open proxy or process
+    // would keep Jest (and CI) from ever exiting.
     try {
-      system = await PuhuiSystem.start({
+      if (options.proxyPostgres)
+        postgres = await FaultProxy.start('postgres', hostPort(testPostgresUrl(), 5432));
+      if (options.proxyRedis) redis = await FaultProxy.start('redis', hostPort(testRedisUrl(), 6379));
+      if (options.privateKafka) kafka = await PrivateKafka.start();
+      if (kafka !== undefined) figures.note(`private Kafka broker ready in ${kafka.startedInMs} ms`);
+      const lines: Array<{ service: string; line: string }> = [];
+      const ready: { run?: ChaosRun } = {};
+      const started = await PuhuiSystem.start({
         ...options,
         environment: {
           ...(postgres === undefined ? {} : { POSTGRES_URL: viaProxy(testPostgresUrl(), postgres) }),
@@ -101,18 +103,20 @@ export class ChaosRun {
           else ready.run.scanLogLine(service, line);
         },
       });
+      system = started;
+      const events = await EventLog.start(
+        Object.keys(TOPICS).map((name) => started.topic(name as keyof typeof TOPICS)),
+        kafka?.brokers,
+      );
+      const run = new ChaosRun(started, events, figures, postgres, redis, kafka);
+      for (const { service, line } of lines) run.scanLogLine(service, line);
+      ready.run = run;
+      return run;
     } catch (error) {
+      await system?.stop();
       await Promise.all([postgres?.close(), redis?.close(), kafka?.stop()]);
       throw error;
     }
-    const events = await EventLog.start(
-      Object.keys(TOPICS).map((name) => system.topic(name as keyof typeof TOPICS)),
-      kafka?.brokers,
-    );
-    const run = new ChaosRun(system, events, figures, postgres, redis, kafka);
-    for (const { service, line } of lines) run.scanLogLine(service, line);
-    ready.run = run;
-    return run;
   }
 
   scanLogLine(service: string, line: string): void {

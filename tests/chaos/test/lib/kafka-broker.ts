@@ -21,13 +21,31 @@ import { FaultProxy } from './proxy';
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../../..');
 const START_TIMEOUT_MS = 90_000;
 
-function kafkaLibs(): string {
+function cachedKafkaLibs(): string | undefined {
   const cache = path.join(REPOSITORY_ROOT, 'infra', '.cache');
   const versions = existsSync(cache) ? readdirSync(cache).filter((name) => name.startsWith('kafka-')) : [];
-  const found = versions
+  return versions
     .map((name) => path.join(cache, name, 'libs'))
     .find((libs) => existsSync(path.join(path.dirname(libs), '.complete')));
-  if (found === undefined) throw new Error('no Kafka jars in infra/.cache: run `npm run infra:up` once');
+}
+
+/**
+ * The jars infra/ fetches. A fresh clone whose tests found a broker already running (another
+ * checkout's) has none yet: fetch them the way `infra up` does (Maven Central, or ~/.m2).
+ */
+function kafkaLibs(): string {
+  const cached = cachedKafkaLibs();
+  if (cached !== undefined) return cached;
+  const fetched = spawnSync('bash', [path.join(REPOSITORY_ROOT, 'infra', 'bin', 'infra'), 'fetch'], {
+    cwd: REPOSITORY_ROOT,
+    encoding: 'utf8',
+  });
+  const found = cachedKafkaLibs();
+  if (found === undefined) {
+    throw new Error(
+      `could not fetch the Kafka jars with infra/bin/infra fetch:\n${fetched.stdout}${fetched.stderr}`,
+    );
+  }
   return found;
 }
 
