@@ -277,6 +277,12 @@ describe('the ledger', () => {
     ).rejects.toThrow(/only through transfers/);
   });
 
+  it('keeps the reason for no discount to the documented ones', async () => {
+    await expect(
+      harness.query("UPDATE checkouts SET no_discount_reason = 'card_lost' WHERE checkout_id IS NOT NULL"),
+    ).rejects.toThrow(/checkouts_no_discount_reason_known/);
+  });
+
   it('refuses by itself a transfer that would overdraw a budget', async () => {
     const budgetId = await harness.addBudget('空预算');
     await expect(
