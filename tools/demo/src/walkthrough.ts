@@ -6,6 +6,8 @@
  * Returns the report's lines; throws when the system does not do what it should.
  */
 import { createHash, randomInt } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import type { PuhuiApi } from './api';
 import { eventually } from './api';
 import { approve, awaitCheckoutAccess, capture, checkoutBody, createApiKey, yuan } from './flows';
@@ -41,27 +43,17 @@ function authCodeOf(id: string): string {
   );
 }
 
+/** The acquirer's file: a merchant's reference may hold a comma or a quote, so fields are quoted as needed. */
 function csvOf(date: string, lines: StatementLine[]): string {
-  const rows = lines.map((line) =>
-    [
-      date,
-      line.merchant_id,
-      line.card_last4,
-      line.transaction_time,
-      line.amount_minor,
-      line.reference,
-      line.auth_code,
-    ].join(','),
+  return stringify(
+    lines.map((line) => ({ settlement_date: date, ...line })),
+    { header: true, columns: STATEMENT_HEADER.split(',') },
   );
-  return `${[STATEMENT_HEADER, ...rows].join('\n')}\n`;
 }
 
+/** A statement.csv the service writes, one object per row keyed by its header. */
 function parseCsv(text: string): Json[] {
-  // The statement.csv the service writes: a header, then plain fields (ids, digits, ISO times;
-  // references are ours and carry no commas or quotes).
-  const [header, ...rows] = text.trim().split('\n');
-  const names = (header ?? '').split(',');
-  return rows.map((row) => Object.fromEntries(row.split(',').map((value, index) => [names[index], value])));
+  return parse(text, { columns: true, skip_empty_lines: true }) as Json[];
 }
 
 export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report> {
