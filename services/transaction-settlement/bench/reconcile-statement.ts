@@ -11,14 +11,14 @@
  * database, one INSERT … SELECT over generate_series, with no transfers or events. Reconciliation
  * reads only the checkouts table, and capturing a million sales through the API would take an hour.
  */
-import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { businessDate, parseCutoff } from '../src/domain/business-day';
 import { SettlementHarness } from '../test/support';
-import { STATEMENT_HEADER, uploadStatement } from '../test/reconciliation-support';
+import { uploadStatement } from '../test/reconciliation-support';
+import { writePlantedStatement } from './planted-statement';
 
 const CAPTURES = Number(process.env.LINES ?? 1_000_000);
 const MERCHANTS = 10;
@@ -62,44 +62,6 @@ async function insertCaptures(
 }
 
 /**
- * The statement, written line by line (waiting on the disk when its buffer is full). Per 100
- * captures: 95 listed as they are, one with a garbled reference 5 minutes off (matched by card,
- * amount and time), one a fen out (amount mismatch), one missing, one listed twice (duplicate);
- * and one line in 1,000 the ledger never saw.
- */
-async function writeStatement(file: string, merchants: readonly string[], date: string, startMs: number) {
-  const out = createWriteStream(file);
-  out.write(`${STATEMENT_HEADER}\n`);
-  let lines = 0;
-  const write = async (fields: ReadonlyArray<string | number>) => {
-    lines += 1;
-    if (!out.write(`${fields.join(',')}\n`)) await once(out, 'drain');
-  };
-  for (let index = 0; index < CAPTURES; index += 1) {
-    const capture = captureFacts(index, merchants, startMs);
-    const kind = index % 100;
-    if (kind === 3) continue;
-    const atMs = capture.occurred_at_ms + (kind === 1 ? 5 * 60_000 : (index % 7) * 1000);
-    const line = [
-      date,
-      capture.merchant_id,
-      capture.card_last4,
-      new Date(atMs).toISOString(),
-      capture.net_minor + (kind === 2 ? 1 : 0),
-      kind === 1 ? `GARBLED-${index}` : capture.reference,
-      `A${index}`,
-    ];
-    await write(line);
-    if (kind === 4) await write(line);
-    if (index % 1_000 === 5)
-      await write([date, capture.merchant_id, '0000', line[3] ?? '', 1, `X-${index}`, 'Z']);
-  }
-  out.end();
-  await once(out, 'finish');
-  return lines;
-}
-
-/**
  * RSS every 100 ms: its peak while the file streams in and while the run is matched and
  * stored, and its value as the upload passes each quarter of the file.
  */
@@ -138,7 +100,9 @@ async function main(): Promise<void> {
     let began = process.hrtime.bigint();
     await insertCaptures(harness, merchants, date, startMs);
     const insertSeconds = Number(process.hrtime.bigint() - began) / 1e9;
-    const lines = await writeStatement(file, merchants, date, startMs);
+    const lines = await writePlantedStatement(file, date, CAPTURES, (index) =>
+      captureFacts(index, merchants, startMs),
+    );
     const bytes = (await stat(file)).size;
 
     const body = createReadStream(file, { highWaterMark: 64 * 1024 });

@@ -13,17 +13,15 @@
  * million per-row trigger updates of three hot account rows is the slow part of the load,
  * not of settlement; the ledger is checked balanced afterwards.
  */
-import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { Client } from 'pg';
+import { writePlantedStatement } from '../../../services/transaction-settlement/bench/planted-statement';
 import { sampleRss } from './machine';
 import type { Json } from './seed';
 
 const CAPTURE_SPACING_MS = 40;
-export const STATEMENT_HEADER =
-  'settlement_date,merchant_id,card_last4,transaction_time,amount_minor,reference,auth_code';
 
 export interface DayFacts {
   date: string;
@@ -168,40 +166,11 @@ export async function settleDay(settlementUrl: string, finance: string, pid: num
   return { seconds, peak_rss_mib: rss.peak_mib, batches: batches.length, items_reported: items };
 }
 
-/**
- * The acquirer's statement of the day: per 100 captures 95 listed as they are, one with a
- * garbled reference 5 minutes off (matched by card, amount and time), one a fen out (amount
- * mismatch), one missing, one listed twice (duplicate); and one line in 1,000 the ledger never saw.
- */
+/** The acquirer's statement of the day, with the planted differences the service bench uses. */
 export async function writeStatement(file: string, day: DayFacts): Promise<{ lines: number; bytes: number }> {
-  const out = createWriteStream(file);
-  out.write(`${STATEMENT_HEADER}\n`);
-  let lines = 0;
-  const write = async (fields: ReadonlyArray<string | number>) => {
-    lines += 1;
-    if (!out.write(`${fields.join(',')}\n`)) await once(out, 'drain');
-  };
-  for (let index = 0; index < day.captures; index += 1) {
-    const capture = captureFacts(index, day);
-    const kind = index % 100;
-    if (kind === 3) continue;
-    const atMs = capture.occurred_at_ms + (kind === 1 ? 5 * 60_000 : (index % 7) * 1000);
-    const line = [
-      day.date,
-      capture.merchant_id,
-      capture.card_last4,
-      new Date(atMs).toISOString(),
-      capture.net_minor + (kind === 2 ? 1 : 0),
-      kind === 1 ? `GARBLED-${index}` : capture.reference,
-      `A${index}`,
-    ];
-    await write(line);
-    if (kind === 4) await write(line);
-    if (index % 1_000 === 5)
-      await write([day.date, capture.merchant_id, '0000', line[3] ?? '', 1, `X-${index}`, 'Z']);
-  }
-  out.end();
-  await once(out, 'finish');
+  const lines = await writePlantedStatement(file, day.date, day.captures, (index) =>
+    captureFacts(index, day),
+  );
   return { lines, bytes: (await stat(file)).size };
 }
 
