@@ -1,19 +1,11 @@
 // `npm run demo`: the walk-through (tools/demo) against a running Puhui. If the services are
 // not running, it starts them (logs in infra/.run/logs/), loads the demo programme, runs the
 // walk-through and stops them again.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { allReady, environment, loadDemoData, root, run, startSystem, waitUntilReady } from './system.mjs';
+import { allReady, loadDemoData, root, run, runScript, startSystem, waitUntilReady } from './system.mjs';
 
 function walkThrough() {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'tools', 'demo', 'dist', 'demo.js')], {
-      cwd: root,
-      env: environment,
-      stdio: 'inherit',
-    });
-    child.on('exit', (code) => resolve(code ?? 1));
-  });
+  return runScript('tools', 'demo', 'dist', 'demo.js');
 }
 
 let code;

@@ -125,14 +125,19 @@ export function startSystem({ logTo = 'console', onExit = () => {} } = {}) {
   return { children, stop };
 }
 
-/** Runs the demo programme loader (tools/demo); resolves with its exit code. */
-export function loadDemoData() {
+/** Runs a built script of this repository with the console attached; resolves with its exit code. */
+export function runScript(...segments) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'tools', 'demo', 'dist', 'load.js')], {
+    const child = spawn(process.execPath, [path.join(root, ...segments)], {
       cwd: root,
       env: environment,
       stdio: 'inherit',
     });
     child.on('exit', (code) => resolve(code ?? 1));
   });
+}
+
+/** Runs the demo programme loader (tools/demo); resolves with its exit code. */
+export function loadDemoData() {
+  return runScript('tools', 'demo', 'dist', 'load.js');
 }
