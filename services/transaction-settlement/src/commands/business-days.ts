@@ -6,25 +6,11 @@
 import { Conflict } from '@puhui/errors';
 import { withTransaction } from '@puhui/postgres';
 import type { Pool, PoolClient } from '@puhui/postgres';
-import { businessDate } from '../domain/business-day';
+import { addDays, businessDate, cutoffInstant } from '../domain/business-day';
 import { findClosure, insertClosure, lockBusinessDays, openBusinessDate } from '../store/business-days';
 import type { SettlementContext } from './context';
 
-const DAY_MS = 24 * 3600 * 1000;
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
-
 type DayContext = Pick<SettlementContext, 'pool' | 'businessDayCutoffMinutes'>;
-
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** When a business day closes by the clock: its cut-off, Asia/Shanghai. */
-export function cutoffInstant(date: string, cutoffMinutes: number): string {
-  return new Date(
-    Date.parse(`${date}T00:00:00Z`) + cutoffMinutes * 60_000 - SHANGHAI_OFFSET_MS,
-  ).toISOString();
-}
 
 /** The business day a movement made now, in this transaction, belongs to. */
 export function currentBusinessDate(

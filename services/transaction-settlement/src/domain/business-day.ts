@@ -3,6 +3,7 @@
  * the cut-off (default 23:00), so a checkout at 23:30 belongs to the next business day.
  */
 const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
 
 /** `HH:MM` → minutes after midnight. */
 export function parseCutoff(cutoff: string): number {
@@ -22,4 +23,16 @@ export function businessDate(instant: Date, cutoffMinutes: number): string {
 export function usagePeriods(instant: Date): { day: string; month: string } {
   const local = new Date(instant.getTime() + SHANGHAI_OFFSET_MS).toISOString();
   return { day: `day:${local.slice(0, 10)}`, month: `month:${local.slice(0, 7)}` };
+}
+
+/** The calendar date `days` after `date` (YYYY-MM-DD). */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** When a business day closes by the clock: its cut-off, Asia/Shanghai. */
+export function cutoffInstant(date: string, cutoffMinutes: number): string {
+  return new Date(
+    Date.parse(`${date}T00:00:00Z`) + cutoffMinutes * 60_000 - SHANGHAI_OFFSET_MS,
+  ).toISOString();
 }
