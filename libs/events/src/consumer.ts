@@ -5,6 +5,7 @@
  * that still fails, or can never be parsed, goes to the topic's `.dlq` and the consumer
  * moves on.
  */
+import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners } from 'kafkajs';
 import type { Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
@@ -14,6 +15,7 @@ import type { CloudEvent, EventData, EventDefinition } from '@puhui/contracts';
 import { withLogContext } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
 import { withTransaction } from '@puhui/postgres';
+import { KAFKA_REQUEST_TIMEOUT_MS } from './kafka';
 
 export interface EventHandler<Definition extends EventDefinition = EventDefinition> {
   definition: Definition;
@@ -46,7 +48,7 @@ export type MessageOutcome = 'applied' | 'duplicate' | 'ignored' | 'dead_lettere
 
 const ATTEMPTS_MAX_DEFAULT = 5;
 const RETRY_BACKOFF_MS_DEFAULT = 100;
-// Retries happen inside one eachMessage call; keep their total well under the 30 s session timeout.
+// Retries happen inside one eachMessage call, with a heartbeat between attempts (the session is 6 s).
 const RETRY_BACKOFF_MS_MAX = 2000;
 
 class PoisonMessage extends Error {
@@ -57,6 +59,36 @@ class PoisonMessage extends Error {
     super(detail);
   }
 }
+
+/**
+ * After a kill -9 of a service, each of its consumers is back in its group and applying events
+ * within this bound (issue 22; measured by libs/events' consumer-rejoin test and the chaos crash
+ * run). It follows from the session timeout below: see docs/decisions/0008-consumer-group-timeouts.md.
+ */
+export const CONSUMER_REJOIN_BOUND_MS = 15_000;
+
+/**
+ * How long the broker keeps a member that stopped heartbeating. A killed process's member holds
+ * its partitions (and a restarted process waits) until this runs out; a process killed while it
+ * was joining is kept until the join completes and then for one more session, so two kills in a
+ * row cost up to two sessions. 6 s is the broker's lowest allowed value
+ * (`group.min.session.timeout.ms`): two sessions and a restart stay inside the 15 s bound, which
+ * 10 s (16.1 s measured for a double kill) and kafkajs' 30 s default (26 s, once not within 60 s) did not.
+ */
+export const CONSUMER_SESSION_TIMEOUT_MS = 6_000;
+/** A sixth of the session: a heartbeat lost to a busy moment leaves five more before expiry. */
+const CONSUMER_HEARTBEAT_INTERVAL_MS = 1_000;
+/**
+ * kafkajs heartbeats only between messages and after a fetch returns, so an idle fetch must
+ * return well within the session (kafkajs' default wait is 5 s, close to 6).
+ */
+const CONSUMER_FETCH_WAIT_MS_MAX = 1_000;
+/** How long the broker waits for live members to rejoin a rebalance before dropping them. */
+const CONSUMER_REBALANCE_TIMEOUT_MS = 20_000;
+assert.ok(
+  CONSUMER_SESSION_TIMEOUT_MS + 3_000 <= KAFKA_REQUEST_TIMEOUT_MS,
+  "a SyncGroup must outlast a dead leader's session",
+);
 
 const RESTART_DELAY_MS_MIN = 500;
 const RESTART_DELAY_MS_MAX = 5_000;
@@ -115,6 +147,10 @@ export class EventConsumer {
     this.consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
+      sessionTimeout: CONSUMER_SESSION_TIMEOUT_MS,
+      heartbeatInterval: CONSUMER_HEARTBEAT_INTERVAL_MS,
+      rebalanceTimeout: CONSUMER_REBALANCE_TIMEOUT_MS,
+      maxWaitTimeInMs: CONSUMER_FETCH_WAIT_MS_MAX,
       retry: { retries: 5, restartOnFailure: (error) => this.restartAfterBackoff(error) },
     });
     const consumer = this.consumer;
@@ -206,6 +242,8 @@ export class EventConsumer {
         }
         this.logger.warn({ err: error, attempt, event_id: event.id }, 'event handler failed; retrying');
         await sleep(Math.min(RETRY_BACKOFF_MS_MAX, backoffMs * 2 ** (attempt - 1)));
+        // Retries can outlast the 6 s session; a heartbeat between them keeps the member alive.
+        await payload.heartbeat();
       }
     }
   }

@@ -6,7 +6,7 @@ export { appendEvent } from './outbox';
 export type { NewEvent } from './outbox';
 export { CLOUDEVENTS_CONTENT_TYPE, OutboxRelay } from './relay';
 export type { RelaySettings } from './relay';
-export { EventConsumer, onEvent } from './consumer';
+export { CONSUMER_REJOIN_BOUND_MS, EventConsumer, onEvent } from './consumer';
 export { pruneEventTables } from './retention';
 export type { RetentionSettings } from './retention';
 export type { ConsumerSettings, EventHandler, MessageOutcome } from './consumer';

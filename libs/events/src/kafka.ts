@@ -16,7 +16,14 @@ export interface KafkaSettings {
 }
 
 const CONNECTION_TIMEOUT_MS = 3000;
-const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Every request but JoinGroup (which kafkajs bounds by the rebalance timeout). It must outlast
+ * a consumer's session timeout: a follower's SyncGroup waits for the group leader, and when
+ * the leader is a killed process the broker answers only once the leader's session expires.
+ * A SyncGroup that times out first crashes the consumer, which leaves and joins again as a new
+ * member, and the group starts over (issue 22: with a 30 s session it never settled).
+ */
+export const KAFKA_REQUEST_TIMEOUT_MS = 10_000;
 
 function toPinoLevel(level: KafkaLogLevel): 'error' | 'warn' | 'info' | 'debug' {
   switch (level) {
@@ -39,7 +46,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
     clientId: settings.clientId,
     brokers: [...settings.brokers],
     connectionTimeout: CONNECTION_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: KAFKA_REQUEST_TIMEOUT_MS,
     retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 5 },
     logLevel: KafkaLogLevel.INFO,
     logCreator:

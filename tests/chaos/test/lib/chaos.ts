@@ -156,13 +156,13 @@ export class ChaosRun {
   }
 
   /** Settles, then runs every invariant check and the card scan; returns the violations. */
-  async finish(clients: readonly ClientCapture[] = []): Promise<string[]> {
+  async finish(clients: readonly ClientCapture[] = [], settleTimeoutMs?: number): Promise<string[]> {
     const { figures } = this;
     if (this.postgres?.mode !== 'open') this.postgres?.restore();
     if (this.redis?.mode !== 'open') this.redis?.restore();
     if (this.kafka !== undefined && this.kafka.proxy.mode !== 'open') this.kafka.proxy.restore();
     try {
-      const settledMs = await this.checker.waitSettled();
+      const settledMs = await this.checker.waitSettled(settleTimeoutMs);
       figures.note(`settled (outboxes drained, events delivered, inboxes caught up) in ${settledMs} ms`);
     } catch (error) {
       figures.violation(String(error));

@@ -44,7 +44,7 @@ export interface ClientCapture {
 }
 
 /** Which consumer group subscribes to which events of which publisher. */
-const SUBSCRIPTIONS: ReadonlyArray<{
+export const SUBSCRIPTIONS: ReadonlyArray<{
   consumer: ServiceName;
   group: string;
   publisher: ServiceName;
