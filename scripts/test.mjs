@@ -21,13 +21,24 @@ const workspaces = ['libs', 'services', 'tools', 'tests'].flatMap((group) => {
 
 let turboStatus = 0;
 if (!summaryOnly) {
-  ensureInstalled(root);
+  // Results first, install second: a failed install must leave no earlier run's results for
+  // `--summary-only` to print as this run's.
   for (const workspace of workspaces) rmSync(path.join(workspace, '.jest'), { recursive: true, force: true });
+  ensureInstalled(root);
   // Two workspaces at a time: the machine has 2 cores and the suites share one Kafka broker.
   const concurrency = process.env.PUHUI_TEST_CONCURRENCY ?? '2';
   const turbo = spawnSync(
     'npx',
-    ['turbo', 'run', 'test', '--continue', `--concurrency=${concurrency}`, ...process.argv.slice(2)],
+    [
+      'turbo',
+      'run',
+      'test',
+      '--continue',
+      `--concurrency=${concurrency}`,
+      // CI never replays a cached pass: the tests' outcome depends on Postgres, Redis and Kafka too.
+      ...(process.env.CI ? ['--force'] : []),
+      ...process.argv.slice(2),
+    ],
     { cwd: root, stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
   );
   turboStatus = turbo.status ?? 1;
