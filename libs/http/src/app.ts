@@ -3,6 +3,7 @@
  * limit, strict content types, /healthz and /readyz, a 404/405 fallback and the one
  * problem+json error mapper.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { Express, NextFunction, Request, RequestHandler, Response, Router } from 'express';
@@ -171,7 +172,14 @@ export function createApp(options: AppOptions): AppHandle {
   if (options.docs !== undefined) mountDocs(app, options.docs);
 
   app.use(noteNonJsonBody);
-  app.use(express.json({ limit: options.bodyLimitBytes, strict: true, type: JSON_TYPES }));
+  app.use(
+    express.json({
+      limit: options.bodyLimitBytes,
+      strict: true,
+      type: JSON_TYPES,
+      verify: refuseInvalidUtf8,
+    }),
+  );
   const router = express.Router({ strict: false, caseSensitive: true });
   const mounted: MountedRoute[] = [];
   mountedRoutes.set(router, mounted);
@@ -187,6 +195,19 @@ export function createApp(options: AppOptions): AppHandle {
       draining = true;
     },
   };
+}
+
+/**
+ * JSON.parse would read invalid UTF-8 as U+FFFD and a name or reference would be stored with a
+ * character nobody sent; refuse the body instead (body-parser turns the error into a 400 below).
+ */
+function refuseInvalidUtf8(_request: unknown, _response: unknown, body: Buffer, encoding: string): void {
+  if (encoding.toLowerCase() === 'utf-8' && !isUtf8(body)) {
+    throw Object.assign(new Error('The request body is not valid UTF-8.'), {
+      status: 400,
+      type: 'entity.encoding.invalid',
+    });
+  }
 }
 
 type Method = HttpMethod;

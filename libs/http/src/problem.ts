@@ -101,6 +101,10 @@ const BODY_PARSER_ERRORS: Record<string, () => DomainError> = {
     new DomainError('unsupported_media_type', 'unsupported_charset', 'Unsupported charset', {
       detail: 'Send JSON as UTF-8.',
     }),
+  'entity.encoding.invalid': () =>
+    new DomainError('invalid', 'invalid_utf8', 'Invalid UTF-8', {
+      detail: 'The request body is not valid UTF-8.',
+    }),
   'request.aborted': () =>
     new DomainError('invalid', 'request_aborted', 'Request aborted', { detail: 'The body was cut short.' }),
   'request.size.invalid': () =>
@@ -146,9 +150,37 @@ export function isDependencyUnavailable(error: unknown): boolean {
 
 const DEPENDENCY_RETRY_AFTER_SECONDS = 1;
 
+/**
+ * Errors that body-parser and the router mark as the client's (http-errors' 4xx `status`) but
+ * give no `type`: a body whose Content-Encoding (gzip, deflate, br) it does not hold (zlib's
+ * Z_DATA_ERROR, Z_BUF_ERROR…), a path segment with a malformed percent-encoding (URIError).
+ */
+function clientFramingError(error: unknown): DomainError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const status = (error as { status?: unknown }).status;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  if (error instanceof URIError) {
+    return new DomainError('invalid', 'malformed_path', 'Malformed path', {
+      detail: 'A path segment holds a malformed percent-encoding.',
+    });
+  }
+  // zlib's codes (Z_DATA_ERROR…) and brotli's decoder codes (ERR__ERROR_FORMAT_PADDING_2…).
+  const { code, errno } = error as { code?: unknown; errno?: unknown };
+  if (typeof errno === 'number' && typeof code === 'string' && /^(Z_|ERR__)/u.test(code)) {
+    return new DomainError('invalid', 'malformed_body_encoding', 'Malformed body encoding', {
+      detail: 'The body does not decode with the Content-Encoding it names.',
+    });
+  }
+  return new DomainError('invalid', 'bad_request', 'Bad request', {
+    detail: 'The request could not be read.',
+  });
+}
+
 function toDomainError(error: unknown): DomainError | undefined {
   if (error instanceof DomainError) return error;
-  if (isBodyParserError(error)) return BODY_PARSER_ERRORS[error.type]?.();
+  if (isBodyParserError(error)) return BODY_PARSER_ERRORS[error.type]?.() ?? clientFramingError(error);
+  const framing = clientFramingError(error);
+  if (framing !== undefined) return framing;
   if (isDependencyUnavailable(error))
     return new DomainError('unavailable', 'dependency_unavailable', 'Service unavailable', {
       detail:

@@ -1,4 +1,7 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { z } from 'zod';
 import {
@@ -11,6 +14,7 @@ import {
   Unauthenticated,
   Unprocessable,
 } from '@puhui/errors';
+import type { Express } from 'express';
 import { createApp, parseRequest, route } from '@puhui/http';
 import { createLogger } from '@puhui/logging';
 
@@ -93,6 +97,32 @@ function buildApp(readinessChecks = [{ name: 'postgres', check: async () => 'ok'
     },
   });
   return { app: handle.app, handle, lines };
+}
+
+/** Sends `body` byte for byte (supertest would serialise a Buffer as JSON). */
+async function postRaw(
+  app: Express,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string>; body: Record<string, unknown> }> {
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const { port } = server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body,
+    });
+    return {
+      status: response.status,
+      headers: Object.fromEntries(response.headers),
+      body: (await response.json()) as Record<string, unknown>,
+    };
+  } finally {
+    server.close();
+  }
 }
 
 const validBody = { currency: 'CNY', reference: 'r-1', lines: [{ category: 'any', amount_minor: 3555 }] };
@@ -270,6 +300,52 @@ describe('bad input is a 4xx problem+json, never a 500 or a stack trace', () => 
       'reference',
       'lines.0.category',
     ]);
+  });
+
+  it.each(['gzip', 'deflate', 'br'])(
+    'answers a body that claims Content-Encoding %s but is plain JSON with 400, not 500',
+    async (encoding) => {
+      const { app } = buildApp();
+      const response = await postRaw(app, '/v1/checkouts/chk_1', Buffer.from(JSON.stringify(validBody)), {
+        'Content-Encoding': encoding,
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body).toMatchObject({ status: 400, code: 'malformed_body_encoding' });
+    },
+  );
+
+  it('still reads a body that really is gzip-encoded', async () => {
+    const { app } = buildApp();
+    const response = await postRaw(app, '/v1/checkouts/chk_1', gzipSync(JSON.stringify(validBody)), {
+      'Content-Encoding': 'gzip',
+    });
+    expect(response.status).toBe(201);
+  });
+
+  it('answers a malformed percent-encoding in a path segment with 400, not a URIError 500', async () => {
+    const { app } = buildApp();
+    for (const path of ['/v1/checkouts/%ZZ', '/v1/checkouts/chk_%E0%A4%A']) {
+      const response = await request(app).get(path);
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body).toMatchObject({ status: 400, code: 'malformed_path' });
+    }
+  });
+
+  it('refuses invalid UTF-8 inside a JSON string with 400 instead of storing U+FFFD', async () => {
+    const { app } = buildApp();
+    const json = Buffer.from(JSON.stringify({ ...validBody, reference: 'r-XX' }), 'utf8');
+    const at = json.indexOf('XX');
+    json[at] = 0xc3; // a lead byte of a two-byte sequence…
+    json[at + 1] = 0x28; // …followed by '(' instead of a continuation byte
+    const response = await postRaw(app, '/v1/checkouts/chk_1', json);
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ status: 400, code: 'invalid_utf8' });
+    const valid = await request(app)
+      .post('/v1/checkouts/chk_1')
+      .send({ ...validBody, reference: 'r-普惠-é' });
+    expect(valid.status).toBe(201);
   });
 
   it('answers a dependency that is away (database restarting, connection cut) with a retryable 503, not a 500', async () => {
