@@ -46,8 +46,8 @@ import {
 const REPLAY_HEADERS = {
   'Idempotent-Replayed': '`true` when the answer is the stored one for a repeated key.',
 };
-const IDEMPOTENCY =
-  'Send an `Idempotency-Key`: the same key with the same request answers the stored result; with a different request, 409.';
+export const IDEMPOTENCY =
+  'Send an `Idempotency-Key`: the same key with the same request answers the stored result (`Idempotent-Replayed: true`); with a different request, 422 `idempotency_key_reused`; while the first request with the key is still running, 409 `idempotency_key_in_flight`.';
 
 /** Sends an idempotent command's outcome: its first answer, or the stored one on a retry. */
 export function sendOutcome<Responses extends Readonly<Record<number, OperationResponse>>, Body>(
@@ -153,7 +153,8 @@ const topUpOperation = defineOperation({
   responses: {
     201: { description: 'The top-up and the new balance.', schema: topUpSchema, headers: REPLAY_HEADERS },
   },
-  problems: [409],
+  // 422: the Idempotency-Key was used for a different request.
+  problems: [409, 422],
 });
 
 const getBudgetOperation = defineOperation({

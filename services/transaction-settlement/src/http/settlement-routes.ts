@@ -20,7 +20,7 @@ import { lastClosedBusinessDate } from '../commands/business-days';
 import { findBatch, listBatches } from '../store/settlement';
 import { settlementAuth } from './auth';
 import { settlementBatchListSchema, settlementBatchSchema, settlementRunSchema } from './responses';
-import { sendOutcome } from './routes';
+import { IDEMPOTENCY, sendOutcome } from './routes';
 import { idempotencyHeaders } from './schemas';
 
 const batchPath = z.strictObject({
@@ -119,8 +119,7 @@ const markPaidOperation = defineOperation({
   path: '/v1/settlement_batches/:id/mark_paid',
   operationId: 'markSettlementBatchPaid',
   summary: 'Record the bank payment and post the payout',
-  description:
-    'Send an `Idempotency-Key`: the same key with the same request answers the stored result; with a different request, 409.',
+  description: IDEMPOTENCY,
   tags: ['settlement'],
   callers: ['finance'],
   request: { path: batchPath, body: markPaidBody, headers: idempotencyHeaders },
@@ -131,7 +130,8 @@ const markPaidOperation = defineOperation({
       headers: { 'Idempotent-Replayed': '`true` when the answer is the stored one for a repeated key.' },
     },
   },
-  problems: [409],
+  // 422: the Idempotency-Key was used for a different request.
+  problems: [409, 422],
 });
 
 export const SETTLEMENT_OPERATIONS = [
