@@ -101,6 +101,19 @@ export const merchantSuspended = defineEvent('puhui.merchant.suspended.v1', TOPI
 export const merchantReinstated = defineEvent('puhui.merchant.reinstated.v1', TOPICS.merchants, statusChange);
 export const merchantTerminated = defineEvent('puhui.merchant.terminated.v1', TOPICS.merchants, statusChange);
 
+/**
+ * What a merchant key may do (DESIGN §8): `checkout` — quote, capture, refund, void and read
+ * its own checkouts, batches and statements; `keys` — list, create and revoke the merchant's
+ * keys. New keys get `checkout` only unless asked; a key may not mint one with more.
+ */
+export const MERCHANT_KEY_SCOPES = ['checkout', 'keys'] as const;
+export type MerchantKeyScope = (typeof MERCHANT_KEY_SCOPES)[number];
+export const merchantKeyScopes = z
+  .array(z.enum(MERCHANT_KEY_SCOPES))
+  .min(1)
+  .max(MERCHANT_KEY_SCOPES.length)
+  .refine((scopes) => new Set(scopes).size === scopes.length, 'must not repeat a scope');
+
 const apiKeyFacts = {
   merchant_id: z.string(),
   key_id: z.string(),
@@ -111,7 +124,13 @@ const apiKeyFacts = {
 export const apiKeyCreated = defineEvent(
   'puhui.merchant.api_key.created.v1',
   TOPICS.merchants,
-  z.strictObject({ ...apiKeyFacts, created_at: timestamp, expires_at: timestamp.nullable() }),
+  z.strictObject({
+    ...apiKeyFacts,
+    created_at: timestamp,
+    expires_at: timestamp.nullable(),
+    // Keys announced before scopes existed could do everything; they keep that.
+    scopes: merchantKeyScopes.default(['checkout', 'keys']),
+  }),
 );
 
 /** `effective_at` may lie in the future: a rotated key keeps working until then. */

@@ -5,12 +5,15 @@
 import type { Request } from 'express';
 import { Unauthenticated } from '@puhui/errors';
 import { bearerCredential, hashApiKey, looksLikeApiKey, verifyOperatorToken } from '@puhui/security';
+import type { MerchantKeyScope } from '@puhui/contracts';
 import type { Principal } from '@puhui/security';
 
 export interface AuthenticationSettings {
   operatorTokenSecret: string;
   /** The merchant owning a working key with this SHA-256 hash, or undefined. */
-  findMerchantKey: (keyHash: string) => Promise<{ merchant_id: string; key_id: string } | undefined>;
+  findMerchantKey: (
+    keyHash: string,
+  ) => Promise<{ merchant_id: string; key_id: string; scopes: readonly MerchantKeyScope[] } | undefined>;
 }
 
 export async function authenticate(request: Request, settings: AuthenticationSettings): Promise<Principal> {
@@ -19,5 +22,5 @@ export async function authenticate(request: Request, settings: AuthenticationSet
   if (!looksLikeApiKey(credential)) return verifyOperatorToken(credential, settings.operatorTokenSecret);
   const key = await settings.findMerchantKey(hashApiKey(credential));
   if (key === undefined) throw new Unauthenticated('The API key is unknown, revoked or expired.');
-  return { kind: 'merchant', merchant_id: key.merchant_id, key_id: key.key_id };
+  return { kind: 'merchant', merchant_id: key.merchant_id, key_id: key.key_id, scopes: key.scopes };
 }

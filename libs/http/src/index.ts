@@ -23,6 +23,7 @@ export type { Problem } from './problem';
 export { startHttpServer } from './server';
 export type { Closer, RunningServer, ServerOptions } from './server';
 export { parseRequest } from './validation';
+export { SAFE_TEXT_FORMULA_REASON, SAFE_TEXT_INVISIBLE_REASON, safeText, unsafeTextReason } from './text';
 export type { InvalidRequestParam, ParsedRequest, RequestPart } from './validation';
 export { authenticate } from './auth';
 export type { AuthenticationSettings } from './auth';

@@ -63,6 +63,14 @@ export function applyBps(amountMinor: number, bps: number): number {
   return toSafeNumber(divideRoundHalfUp(BigInt(amountMinor) * BigInt(bps), BigInt(BPS_WHOLE)), 'product');
 }
 
+/** Fen as a plain decimal yuan string for files people open: 123456 → "1234.56", -5 → "-0.05". */
+export function yuanDecimal(amountMinor: number): string {
+  assert.ok(Number.isSafeInteger(amountMinor), 'amount_minor must be a whole number of fen');
+  const magnitude = Math.abs(amountMinor);
+  const sign = amountMinor < 0 ? '-' : '';
+  return `${sign}${Math.floor(magnitude / 100)}.${String(magnitude % 100).padStart(2, '0')}`;
+}
+
 /** round_half_up(amount × part / whole): proportional shares, e.g. of a refund. */
 export function prorate(amountMinor: number, part: number, whole: number): number {
   assertFen(amountMinor, 'amount_minor');

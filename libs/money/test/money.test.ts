@@ -10,6 +10,7 @@ import {
   formatYuan,
   prorate,
   sumFen,
+  yuanDecimal,
   zheToBpsOff,
 } from '@puhui/money';
 
@@ -127,5 +128,18 @@ describe('display', () => {
     expect(formatYuan(3555)).toBe('¥35.55');
     expect(formatYuan(-120)).toBe('−¥1.20');
     expect(formatYuan(123456789)).toBe('¥1,234,567.89');
+  });
+});
+
+describe('yuan for files people open', () => {
+  it.each([
+    [0, '0.00'],
+    [5, '0.05'],
+    [123456, '1234.56'],
+    [-505, '-5.05'],
+    [-5, '-0.05'],
+    [1_000_000_000_000, '10000000000.00'],
+  ])('%d fen → %s', (fen, yuan) => {
+    expect(yuanDecimal(fen)).toBe(yuan);
   });
 });

@@ -7,6 +7,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
+import type { MerchantKeyScope } from '@puhui/contracts';
 import { Forbidden, Unauthenticated } from '@puhui/errors';
 
 export const OPERATOR_ROLES = ['admin', 'finance'] as const;
@@ -14,7 +15,7 @@ export type OperatorRole = (typeof OPERATOR_ROLES)[number];
 
 export type Principal =
   | { kind: 'operator'; subject: string; roles: readonly OperatorRole[] }
-  | { kind: 'merchant'; merchant_id: string; key_id: string };
+  | { kind: 'merchant'; merchant_id: string; key_id: string; scopes: readonly MerchantKeyScope[] };
 
 const TOKEN_ISSUER = 'puhui';
 const TOKEN_AUDIENCE = 'puhui-api';
@@ -58,6 +59,13 @@ export function verifyOperatorToken(token: string, secret: string): Principal {
 export function requireOperator(principal: Principal, ...roles: OperatorRole[]): void {
   if (principal.kind !== 'operator' || !roles.some((role) => principal.roles.includes(role))) {
     throw new Forbidden(`This needs the ${roles.join(' or ')} role.`);
+  }
+}
+
+/** A merchant key must hold `scope` (operators are checked by role, not here). */
+export function requireMerchantScope(principal: Principal, scope: MerchantKeyScope): void {
+  if (principal.kind === 'merchant' && !principal.scopes.includes(scope)) {
+    throw new Forbidden(`This key lacks the ${scope} scope.`);
   }
 }
 

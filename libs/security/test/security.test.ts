@@ -44,7 +44,10 @@ describe('operator tokens', () => {
     expect(() => requireOperator(finance, 'finance')).not.toThrow();
     expect(() => requireOperator(finance, 'admin')).toThrow(/admin role/);
     expect(() =>
-      requireOperator({ kind: 'merchant', merchant_id: 'mer_1', key_id: 'key_1' }, 'admin'),
+      requireOperator(
+        { kind: 'merchant', merchant_id: 'mer_1', key_id: 'key_1', scopes: ['checkout'] },
+        'admin',
+      ),
     ).toThrow();
     expect(actorOf(finance)).toBe('operator:f');
   });

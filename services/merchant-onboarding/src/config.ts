@@ -1,10 +1,16 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { loadConfig } from '@puhui/config';
 import { serviceEnvironment } from '@puhui/service';
 
 export const merchantOnboardingEnvironment = serviceEnvironment({
   port: 4101,
   databaseName: 'puhui_merchant_onboarding',
+}).extend({
+  /**
+   * How long a new merchant key works (issue 14): a key copied off a POS stops working by
+   * itself; a year lets a merchant rotate once a year with the overlap rotation gives.
+   */
+  MERCHANT_API_KEY_LIFETIME_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
 });
 export type MerchantOnboardingConfig = z.infer<typeof merchantOnboardingEnvironment>;
 

@@ -100,7 +100,9 @@ describe('access', () => {
   it("gives a merchant's key its own record only; another merchant's id is 404; a revoked key is 401", async () => {
     const mine = await approvedMerchant(harness);
     const theirs = await approvedMerchant(harness);
-    const key = await harness.call('POST', `/v1/merchants/${mine}/api_keys`);
+    const key = await harness.call('POST', `/v1/merchants/${mine}/api_keys`, {
+      body: { scopes: ['checkout', 'keys'] },
+    });
     expect(key.status).toBe(201);
     expect(key.body.secret).toMatch(/^sk_live_/);
     expect(key.body.prefix).toBe(key.body.secret.slice(0, 14));
@@ -144,12 +146,16 @@ describe('access', () => {
 
   it('rotates a key with an overlap during which both work', async () => {
     const merchant = await approvedMerchant(harness);
-    const old = await harness.call('POST', `/v1/merchants/${merchant}/api_keys`);
+    const old = await harness.call('POST', `/v1/merchants/${merchant}/api_keys`, {
+      body: { scopes: ['checkout', 'keys'] },
+    });
     const rotated = await harness.call('POST', `/v1/merchants/${merchant}/api_keys`, {
       token: old.body.secret,
       body: { rotates_key_id: old.body.id, overlap_seconds: 3600 },
     });
     expect(rotated.status).toBe(201);
+    // A rotation keeps the old key's scopes.
+    expect(rotated.body.scopes).toEqual(['checkout', 'keys']);
     expect((await harness.call('GET', `/v1/merchants/${merchant}`, { token: old.body.secret })).status).toBe(
       200,
     );
@@ -170,8 +176,8 @@ describe('access', () => {
   it('refuses keys to a merchant that is not approved', async () => {
     const created = await harness.call('POST', '/v1/merchants', { body: completeApplication() });
     const response = await harness.call('POST', `/v1/merchants/${created.body.id}/api_keys`);
-    expect(response.status).toBe(409);
-    expect(response.body).toMatchObject({ code: 'merchant_not_approved', current_status: 'draft' });
+    expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ code: 'merchant_not_active', current_status: 'draft' });
   });
 });
 

@@ -51,9 +51,9 @@ function csvOf(date: string, lines: StatementLine[]): string {
   );
 }
 
-/** A statement.csv the service writes, one object per row keyed by its header. */
+/** A statement.csv the service writes (with a byte-order mark), one object per row keyed by its header. */
 function parseCsv(text: string): Json[] {
-  return parse(text, { columns: true, skip_empty_lines: true }) as Json[];
+  return parse(text, { bom: true, columns: true, skip_empty_lines: true }) as Json[];
 }
 
 export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report> {

@@ -1,5 +1,6 @@
 /** Request shapes (strict: unknown fields are rejected) and their field-level checks. */
 import { z } from 'zod';
+import { safeText } from '@puhui/http';
 import { cardNumberSchema, cardTokenSchema } from '@puhui/cards';
 import {
   CHECKOUT_LINES_MAX,
@@ -102,7 +103,7 @@ function resolveShares<T extends Shares>(
 /** A new rule: name, scope, benefit and schedule.valid_from are required; the rest have defaults. */
 export const ruleFieldsBody = z
   .strictObject({
-    name: rule.name,
+    name: safeText(200),
     scope: scopeInput,
     item_categories: rule.item_categories.default(null),
     eligibility: eligibilityInput.default({ card_tiers: null, union_ids: null }),
@@ -127,7 +128,7 @@ export const ruleFieldsBody = z
 /** An edit: any top-level field, each replaced whole. */
 export const ruleChangesBody = z
   .strictObject({
-    name: rule.name.optional(),
+    name: safeText(200).optional(),
     scope: scopeInput.optional(),
     item_categories: rule.item_categories.optional(),
     eligibility: eligibilityInput.optional(),
@@ -212,7 +213,7 @@ export const previewBody = z
 // Budgets and audit --------------------------------------------------------------------
 
 export const createBudgetBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: safeText(200),
   union_id: reference,
   currency: z.literal('CNY'),
 });

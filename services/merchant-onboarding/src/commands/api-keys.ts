@@ -3,12 +3,12 @@
  * transaction-settlement can check checkouts while this service is down.
  */
 import { apiKeyCreated, apiKeyRevoked, newId } from '@puhui/contracts';
-import { Conflict, NotFound } from '@puhui/errors';
+import type { MerchantKeyScope } from '@puhui/contracts';
+import { Conflict, DomainError, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import type { PoolClient } from '@puhui/postgres';
 import { generateApiKey } from '@puhui/security';
-import { isLive } from '../domain/merchant';
 import { appendAudit } from '../store/audit';
 import { countWorkingApiKeys, findApiKey, insertApiKey, listApiKeys, revokeApiKey } from '../store/api-keys';
 import type { ApiKeyRecord } from '../store/api-keys';
@@ -19,16 +19,20 @@ import { EVENT_SOURCE } from './merchants';
 /** More than this many working keys is a sign of keys being created instead of rotated. */
 export const WORKING_KEYS_MAX = 10;
 export const ROTATION_OVERLAP_SECONDS_MAX = 7 * 24 * 3600;
+/** What a new key may do unless asked for more: take checkouts, not manage keys. */
+export const DEFAULT_KEY_SCOPES: readonly MerchantKeyScope[] = ['checkout'];
+const DAY_MS = 24 * 3600 * 1000;
 
 export function apiKeyView(key: ApiKeyRecord) {
   const now = Date.now();
   const working = key.expires_at === null || Date.parse(key.expires_at) > now;
+  const revokedStatus = working ? ('expiring' as const) : ('revoked' as const);
   return {
     id: key.key_id,
     merchant_id: key.merchant_id,
     prefix: key.prefix,
-    status:
-      key.revoked_at === null ? ('active' as const) : working ? ('expiring' as const) : ('revoked' as const),
+    scopes: key.scopes,
+    status: key.revoked_at === null ? (working ? ('active' as const) : ('expired' as const)) : revokedStatus,
     created_at: key.created_at,
     revoked_at: key.revoked_at,
     expires_at: key.expires_at,
@@ -67,30 +71,49 @@ async function revokeAndAnnounce(
   return revoked;
 }
 
-/**
- * Creates a key; with `rotates_key_id`, the old key keeps working for `overlap_seconds`
- * so that POS terminals can switch without a gap.
- */
-export async function createApiKey(
-  context: CommandContext,
-  merchantId: string,
-  options: { rotates_key_id?: string; overlap_seconds: number },
+export interface NewKeyOptions {
+  rotates_key_id?: string;
+  overlap_seconds: number;
+  /** Default: the rotated key's scopes, else DEFAULT_KEY_SCOPES. */
+  scopes?: readonly MerchantKeyScope[];
+  lifetimeDays: number;
+  /** The calling key's scopes, when a merchant key asks: the new key may not have more. */
+  callerScopes?: readonly MerchantKeyScope[];
+}
+
+function refuseMoreScopesThanCaller(
+  scopes: readonly MerchantKeyScope[],
+  callerScopes?: readonly MerchantKeyScope[],
 ) {
+  const beyond = scopes.filter((scope) => callerScopes !== undefined && !callerScopes.includes(scope));
+  if (beyond.length > 0) {
+    throw new DomainError('forbidden', 'scope_exceeds_key', 'Forbidden', {
+      detail: `A key may not create a key with scopes it lacks (${beyond.join(', ')}).`,
+    });
+  }
+}
+
+/**
+ * Creates a key (it works for `lifetimeDays`); with `rotates_key_id`, the old key keeps working
+ * for `overlap_seconds` so that POS terminals can switch without a gap. Only an active merchant
+ * gets new keys: a suspended or terminated one moves no money and mints nothing.
+ */
+export async function createApiKey(context: CommandContext, merchantId: string, options: NewKeyOptions) {
   return withTransaction(context.pool, async (client) => {
     const merchant = await lockMerchant(client, merchantId);
     if (merchant === undefined) throw new NotFound(`Merchant ${merchantId}`);
-    if (!isLive(merchant.status)) {
-      throw new Conflict(
-        'merchant_not_approved',
-        `A merchant that is ${merchant.status} cannot have API keys.`,
-        {
-          current_status: merchant.status,
-        },
-      );
+    if (merchant.status !== 'active') {
+      throw new DomainError('forbidden', 'merchant_not_active', 'Forbidden', {
+        detail: `A merchant that is ${merchant.status} cannot have new API keys.`,
+        extensions: { current_status: merchant.status },
+      });
     }
+    let scopes = options.scopes ?? DEFAULT_KEY_SCOPES;
     if (options.rotates_key_id !== undefined) {
       const old = await findApiKey(client, merchantId, options.rotates_key_id);
       if (old === undefined) throw new NotFound(`API key ${options.rotates_key_id}`);
+      scopes = options.scopes ?? old.scopes;
+      refuseMoreScopesThanCaller(scopes, options.callerScopes);
       const expiresAt = new Date(Date.now() + options.overlap_seconds * 1000).toISOString();
       if (
         old.revoked_at !== null ||
@@ -99,6 +122,7 @@ export async function createApiKey(
         throw new Conflict('api_key_revoked', 'That key is already revoked.');
       }
     }
+    refuseMoreScopesThanCaller(scopes, options.callerScopes);
     if ((await countWorkingApiKeys(client, merchantId)) >= WORKING_KEYS_MAX) {
       throw new Conflict(
         'too_many_api_keys',
@@ -106,15 +130,17 @@ export async function createApiKey(
       );
     }
     const generated = generateApiKey();
+    const now = Date.now();
     const record: ApiKeyRecord = {
       key_id: newId('key'),
       merchant_id: merchantId,
       prefix: generated.prefix,
       key_hash: generated.hash,
-      created_at: new Date().toISOString(),
+      created_at: new Date(now).toISOString(),
       created_by: context.actor,
-      expires_at: null,
+      expires_at: new Date(now + options.lifetimeDays * DAY_MS).toISOString(),
       revoked_at: null,
+      scopes: [...scopes],
     };
     await insertApiKey(client, record);
     await appendEvent(client, EVENT_SOURCE, {
@@ -126,7 +152,8 @@ export async function createApiKey(
         prefix: record.prefix,
         key_hash: record.key_hash,
         created_at: record.created_at,
-        expires_at: null,
+        expires_at: record.expires_at,
+        scopes: record.scopes,
       },
     });
     await appendAudit(client, {

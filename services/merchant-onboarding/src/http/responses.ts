@@ -3,7 +3,7 @@
  * views are typed by them, and the tests check every real answer against them.
  */
 import { z } from 'zod';
-import { MERCHANT_STATUSES, merchantCategory } from '@puhui/contracts';
+import { MERCHANT_KEY_SCOPES, MERCHANT_STATUSES, merchantCategory } from '@puhui/contracts';
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -69,10 +69,16 @@ export const apiKeySchema = z
     id: z.string(),
     merchant_id: z.string(),
     prefix: z.string().meta({ description: 'The visible start of the key, to tell keys apart.' }),
-    status: z.enum(['active', 'expiring', 'revoked']),
+    scopes: z.array(z.enum(MERCHANT_KEY_SCOPES)).meta({
+      description:
+        '`checkout`: quote, capture, refund, void and read checkouts, batches and statements; `keys`: list, create and revoke keys.',
+    }),
+    status: z.enum(['active', 'expired', 'expiring', 'revoked']),
     created_at: timestamp,
     revoked_at: timestamp.nullable(),
-    expires_at: timestamp.nullable().meta({ description: 'A rotated key keeps working until then.' }),
+    expires_at: timestamp
+      .nullable()
+      .meta({ description: 'When the key stops working: its lifetime, or sooner once revoked or rotated.' }),
   })
   .meta({ id: 'ApiKey' });
 export type ApiKeyView = z.input<typeof apiKeySchema>;

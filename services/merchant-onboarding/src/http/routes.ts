@@ -5,10 +5,10 @@
 import type { Request, Response, Router } from 'express';
 import { NotFound } from '@puhui/errors';
 import { authenticate, defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
-import { requireOperator } from '@puhui/security';
-import { actorOf } from '@puhui/security';
+import { actorOf, requireMerchantScope, requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
+import type { MerchantOnboardingConfig } from '../config';
 import { createApiKey, listKeys, revokeKey } from '../commands/api-keys';
 import { createApplication, decide, updateMerchant } from '../commands/merchants';
 import type { CommandContext } from '../commands/merchants';
@@ -126,12 +126,12 @@ const createApiKeyOperation = defineOperation({
   operationId: 'createApiKey',
   summary: 'Create a secret key (shown once)',
   description:
-    'With `rotates_key_id`, the old key keeps working for `overlap_seconds` (default one day, at most seven).',
+    'With `rotates_key_id`, the old key keeps working for `overlap_seconds` (default one day, at most seven). A new key can do `checkout` only unless `scopes` says more (a rotation keeps the old key’s); a merchant key needs the `keys` scope here and cannot give a key scopes it lacks. Keys work for MERCHANT_API_KEY_LIFETIME_DAYS (default 365). Only an active merchant gets keys: 403 `merchant_not_active` with `current_status` otherwise.',
   tags: ['api keys'],
   callers: ['admin', 'merchant'],
   request: { path: merchantPath, body: createApiKeyBody },
   responses: { 201: { description: 'The key, with its secret.', schema: createdApiKeySchema } },
-  problems: [409],
+  problems: [403, 409],
 });
 
 const listApiKeys = defineOperation({
@@ -181,7 +181,10 @@ export const MERCHANT_ONBOARDING_OPERATIONS = [
   listAuditEvents,
 ];
 
-export function merchantRoutes(router: Router, dependencies: ServiceDependencies): void {
+export function merchantRoutes(
+  router: Router,
+  dependencies: ServiceDependencies<MerchantOnboardingConfig>,
+): void {
   const { pool, config } = dependencies;
   const secrets = { fieldKey: config.FIELD_ENCRYPTION_KEY, identityHashKey: config.IDENTITY_HASH_KEY };
 
@@ -208,12 +211,20 @@ export function merchantRoutes(router: Router, dependencies: ServiceDependencies
   };
 
   /** Admins, or the merchant itself; another merchant's id is "not found", not "forbidden". */
-  const asAdminOrOwner = async (request: Request, response: Response, merchantId: string) => {
+  const adminOrOwner = async (request: Request, merchantId: string) => {
     const principal = await principalOf(request);
     if (principal.kind === 'merchant' && principal.merchant_id !== merchantId)
       throw new NotFound(`Merchant ${merchantId}`);
     if (principal.kind === 'operator') requireOperator(principal, 'admin');
-    return contextOf(principal, response);
+    return principal;
+  };
+  const asAdminOrOwner = async (request: Request, response: Response, merchantId: string) =>
+    contextOf(await adminOrOwner(request, merchantId), response);
+  /** Key management: admins, or the merchant with a key holding the `keys` scope. */
+  const asKeyManager = async (request: Request, response: Response, merchantId: string) => {
+    const principal = await adminOrOwner(request, merchantId);
+    requireMerchantScope(principal, 'keys');
+    return { principal, context: contextOf(principal, response) };
   };
 
   route(router, '/v1/merchants', {
@@ -268,16 +279,19 @@ export function merchantRoutes(router: Router, dependencies: ServiceDependencies
   route(router, '/v1/merchants/:id/api_keys', {
     post: documented(createApiKeyOperation, async (request, response) => {
       const { path, body } = parseRequest(request, createApiKeyOperation.request);
-      const context = await asAdminOrOwner(request, response, path.id);
+      const { principal, context } = await asKeyManager(request, response, path.id);
       const options = {
         overlap_seconds: body?.overlap_seconds ?? 24 * 3600,
+        lifetimeDays: config.MERCHANT_API_KEY_LIFETIME_DAYS,
         ...(body?.rotates_key_id === undefined ? {} : { rotates_key_id: body.rotates_key_id }),
+        ...(body?.scopes === undefined ? {} : { scopes: body.scopes }),
+        ...(principal.kind === 'merchant' ? { callerScopes: principal.scopes } : {}),
       };
       respond(response, createApiKeyOperation, 201, await createApiKey(context, path.id, options));
     }),
     get: documented(listApiKeys, async (request, response) => {
       const { path } = parseRequest(request, listApiKeys.request);
-      await asAdminOrOwner(request, response, path.id);
+      await asKeyManager(request, response, path.id);
       if ((await findMerchant(pool, path.id)) === undefined) throw new NotFound(`Merchant ${path.id}`);
       respond(response, listApiKeys, 200, { data: await listKeys({ pool }, path.id), has_more: false });
     }),
@@ -286,7 +300,7 @@ export function merchantRoutes(router: Router, dependencies: ServiceDependencies
   route(router, '/v1/merchants/:id/api_keys/:key_id', {
     delete: documented(revokeApiKey, async (request, response) => {
       const { path } = parseRequest(request, revokeApiKey.request);
-      const context = await asAdminOrOwner(request, response, path.id);
+      const { context } = await asKeyManager(request, response, path.id);
       respond(response, revokeApiKey, 200, await revokeKey(context, path.id, path.key_id));
     }),
   });

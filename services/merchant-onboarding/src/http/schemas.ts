@@ -1,6 +1,6 @@
 /** Request shapes (strict: unknown fields are rejected) and their field-level checks. */
 import { z } from 'zod';
-import { MERCHANT_STATUSES, merchantCategory } from '@puhui/contracts';
+import { MERCHANT_STATUSES, merchantCategory, merchantKeyScopes } from '@puhui/contracts';
 import {
   branchCodeSchema,
   creditCodeSchema,
@@ -8,8 +8,10 @@ import {
   regionCodeSchema,
   residentIdSchema,
 } from '@puhui/kyc';
+import { safeText } from '@puhui/http';
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/** Names and addresses: safe text (no formula start, no invisible characters; see libs/http's text.ts). */
+const text = (max: number) => safeText(max);
 
 /** Today in Asia/Shanghai (UTC+8, no DST): ID numbers may not be born after it. */
 export function shanghaiToday(now = new Date()): string {
@@ -106,5 +108,7 @@ export const createApiKeyBody = z
       .min(0)
       .max(7 * 24 * 3600)
       .default(24 * 3600),
+    /** What the key may do; default `checkout` (or the rotated key's scopes). */
+    scopes: merchantKeyScopes.optional(),
   })
   .optional();

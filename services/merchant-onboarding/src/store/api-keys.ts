@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import type { MerchantKeyScope } from '@puhui/contracts';
 import type { Pool } from '@puhui/postgres';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
@@ -12,6 +13,7 @@ export interface ApiKeyRecord {
   created_by: string;
   expires_at: string | null;
   revoked_at: string | null;
+  scopes: MerchantKeyScope[];
 }
 
 interface ApiKeyRow extends Omit<ApiKeyRecord, 'created_at' | 'expires_at' | 'revoked_at'> {
@@ -29,19 +31,24 @@ function toRecord(row: ApiKeyRow): ApiKeyRecord {
   };
 }
 
-const COLUMNS = 'key_id, merchant_id, prefix, key_hash, created_at, created_by, expires_at, revoked_at';
+const COLUMNS =
+  'key_id, merchant_id, prefix, key_hash, created_at, created_by, expires_at, revoked_at, scopes';
 
 export async function insertApiKey(client: Queryable, key: ApiKeyRecord): Promise<void> {
-  await client.query(`INSERT INTO merchant_api_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
-    key.key_id,
-    key.merchant_id,
-    key.prefix,
-    key.key_hash,
-    key.created_at,
-    key.created_by,
-    key.expires_at,
-    key.revoked_at,
-  ]);
+  await client.query(
+    `INSERT INTO merchant_api_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      key.key_id,
+      key.merchant_id,
+      key.prefix,
+      key.key_hash,
+      key.created_at,
+      key.created_by,
+      key.expires_at,
+      key.revoked_at,
+      key.scopes,
+    ],
+  );
 }
 
 export async function listApiKeys(client: Queryable, merchantId: string): Promise<ApiKeyRecord[]> {
@@ -69,7 +76,7 @@ export async function findWorkingApiKeyByHash(
 ): Promise<(ApiKeyRecord & { merchant_status: string }) | undefined> {
   const { rows } = await client.query<ApiKeyRow & { merchant_status: string }>(
     `SELECT k.key_id, k.merchant_id, k.prefix, k.key_hash, k.created_at, k.created_by, k.expires_at, k.revoked_at,
-            m.status AS merchant_status
+            k.scopes, m.status AS merchant_status
      FROM merchant_api_keys k JOIN merchants m USING (merchant_id)
      WHERE k.key_hash = $1 AND (k.expires_at IS NULL OR k.expires_at > now())`,
     [keyHash],

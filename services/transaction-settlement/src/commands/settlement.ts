@@ -4,7 +4,6 @@
  * runs queue and the second finds nothing left to assign; a refund of an already-settled
  * sale carries its own business day and lands in that day's batch.
  */
-import { stringify } from 'csv-stringify/sync';
 import { newId, settlementBatchCreated, settlementBatchPaid } from '@puhui/contracts';
 import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
@@ -14,7 +13,9 @@ import type { Pool } from '@puhui/postgres';
 import { openField } from '@puhui/security';
 import { awaitDatedMovements } from '../store/business-days';
 import { findPayee } from '../store/replicas';
+import { shanghaiTimestamp } from '../domain/business-day';
 import { UNION_FUNDS, accountCodes } from '../domain/ledger';
+import { PAYMENT_FILE_COLUMNS, STATEMENT_COLUMNS, spreadsheetCsv } from './spreadsheet-csv';
 import { lockAccounts, postTransfers } from '../store/ledger';
 import {
   assignCheckouts,
@@ -165,58 +166,40 @@ export function batchView(batch: SettlementBatch) {
   return { id, object: 'settlement_batch' as const, currency: 'CNY' as const, ...rest };
 }
 
-/** The union bank's payment file for one batch: who to pay, where, how much (fen). */
+/** The union bank's payment file for one batch: who to pay, where, how much (fen and yuan). */
 export async function exportBatchCsv(pool: Pool, fieldKey: string, batchId: string): Promise<string> {
   const batch = await findBatch(pool, batchId);
   if (batch === undefined) throw new NotFound(`Settlement batch ${batchId}`);
   const payee = await findPayee(pool, batch.merchant_id);
   const account = payee?.settlement_account ?? {};
-  return stringify(
-    [
-      {
-        batch_id: batch.batch_id,
-        business_date: batch.business_date,
-        merchant_id: batch.merchant_id,
-        legal_name: payee?.legal_name ?? '',
-        account_name: account.account_name ?? '',
-        account_number:
-          account.account_number_sealed === undefined
-            ? ''
-            : openField(account.account_number_sealed, fieldKey),
-        bank_name: account.bank_name ?? '',
-        branch_code: account.branch_code ?? '',
-        amount_minor: Math.max(0, batch.subsidy_owed_minor),
-        currency: 'CNY',
-        reference: `PUHUI-${batch.batch_id}`,
-      },
-    ],
-    { header: true },
-  );
+  const row = {
+    batch_id: batch.batch_id,
+    business_date: batch.business_date,
+    merchant_id: batch.merchant_id,
+    legal_name: payee?.legal_name ?? '',
+    account_name: account.account_name ?? '',
+    account_number:
+      account.account_number_sealed === undefined ? '' : openField(account.account_number_sealed, fieldKey),
+    bank_name: account.bank_name ?? '',
+    branch_code: account.branch_code ?? '',
+    amount_minor: Math.max(0, batch.subsidy_owed_minor),
+    currency: 'CNY',
+    reference: `PUHUI-${batch.batch_id}`,
+  };
+  return spreadsheetCsv([row], PAYMENT_FILE_COLUMNS);
 }
 
-/** A merchant's daily statement: every sale, void and refund of the batch, with totals. */
+/** A merchant's daily statement: every sale, void and refund of the batch, times in Asia/Shanghai. */
 export async function statementCsv(pool: Pool, batch: SettlementBatch): Promise<string> {
   const items = await batchItems(pool, batch.batch_id);
-  return stringify(
-    items.map((item) => ({ business_date: batch.business_date, batch_id: batch.batch_id, ...item })),
-    {
-      header: true,
-      columns: [
-        'business_date',
-        'batch_id',
-        'kind',
-        'checkout_id',
-        'refund_id',
-        'reference',
-        'card_last4',
-        'occurred_at',
-        'gross_minor',
-        'discount_minor',
-        'merchant_funded_minor',
-        'union_funded_minor',
-        'card_amount_minor',
-      ],
-    },
+  return spreadsheetCsv(
+    items.map((item) => ({
+      business_date: batch.business_date,
+      batch_id: batch.batch_id,
+      ...item,
+      occurred_at: shanghaiTimestamp(new Date(item.occurred_at)),
+    })),
+    STATEMENT_COLUMNS,
   );
 }
 

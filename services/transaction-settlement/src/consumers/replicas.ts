@@ -43,7 +43,14 @@ export function replicaConsumers(dependencies: ServiceDependencies): EventConsum
         setMerchantStatus(client, event.data.merchant_id, 'terminated'),
       ),
       onEvent(apiKeyCreated, (event, client) =>
-        upsertApiKey(client, { ...event.data, works_until: event.data.expires_at }),
+        upsertApiKey(client, {
+          key_hash: event.data.key_hash,
+          key_id: event.data.key_id,
+          merchant_id: event.data.merchant_id,
+          prefix: event.data.prefix,
+          works_until: event.data.expires_at,
+          scopes: event.data.scopes,
+        }),
       ),
       onEvent(apiKeyRevoked, (event, client) =>
         upsertApiKey(client, {

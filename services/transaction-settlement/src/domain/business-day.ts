@@ -6,6 +6,11 @@ const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
 const DAY_MS = 24 * 3600 * 1000;
 
 /** `HH:MM` → minutes after midnight. */
+/** An instant as Asia/Shanghai wall-clock time with its offset: 2026-12-01T18:30:05.000+08:00. */
+export function shanghaiTimestamp(instant: Date): string {
+  return `${new Date(instant.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, -1)}+08:00`;
+}
+
 export function parseCutoff(cutoff: string): number {
   const match = /^([01]\d|2[0-3]):([0-5]\d)$/u.exec(cutoff);
   if (match === null) throw new Error(`cut-off must be HH:MM, got ${cutoff}`);

@@ -1,7 +1,11 @@
-/** Who calls settlement: merchants by API key (checked against the replica), operators by token. */
+/**
+ * Who calls settlement: merchants by API key (checked against the replica), operators by token.
+ * Every merchant route here is the key's `checkout` scope: a `keys`-only key is refused.
+ */
 import type { Request } from 'express';
-import { NotFound } from '@puhui/errors';
+import { DomainError, NotFound } from '@puhui/errors';
 import { authenticate } from '@puhui/http';
+import { requireMerchantScope } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
 import { findMerchant, findWorkingKeyWithMerchant } from '../store/replicas';
@@ -11,13 +15,24 @@ export interface SettlementAuth {
   principalOf: (request: Request) => Promise<Principal>;
   /** The calling merchant; an operator on a merchant-only route gets 404. */
   asMerchant: (request: Request) => Promise<MerchantReplica>;
+  /** The calling merchant, which must be active: a suspended or terminated merchant moves no money. */
+  asActiveMerchant: (request: Request) => Promise<MerchantReplica>;
+}
+
+export function requireActiveMerchant(merchant: MerchantReplica): void {
+  if (merchant.status !== 'active') {
+    throw new DomainError('forbidden', 'merchant_not_active', 'Forbidden', {
+      detail: `This merchant is ${merchant.status} and moves no money.`,
+      extensions: { current_status: merchant.status },
+    });
+  }
 }
 
 export function settlementAuth(pool: Pool, operatorTokenSecret: string): SettlementAuth {
   // The merchant read with the key, per request: asMerchant needs no second query.
   const merchantsByRequest = new WeakMap<Request, MerchantReplica>();
-  const principalOf = (request: Request): Promise<Principal> =>
-    authenticate(request, {
+  const principalOf = async (request: Request): Promise<Principal> => {
+    const principal = await authenticate(request, {
       operatorTokenSecret,
       findMerchantKey: async (hash) => {
         const found = await findWorkingKeyWithMerchant(pool, hash);
@@ -25,13 +40,22 @@ export function settlementAuth(pool: Pool, operatorTokenSecret: string): Settlem
         return found;
       },
     });
+    requireMerchantScope(principal, 'checkout');
+    return principal;
+  };
+  const asMerchant = async (request: Request): Promise<MerchantReplica> => {
+    const principal = await principalOf(request);
+    if (principal.kind !== 'merchant') throw new NotFound('This route');
+    const merchant = merchantsByRequest.get(request) ?? (await findMerchant(pool, principal.merchant_id));
+    if (merchant === undefined) throw new NotFound('Merchant');
+    return merchant;
+  };
   return {
     principalOf,
-    asMerchant: async (request) => {
-      const principal = await principalOf(request);
-      if (principal.kind !== 'merchant') throw new NotFound('This route');
-      const merchant = merchantsByRequest.get(request) ?? (await findMerchant(pool, principal.merchant_id));
-      if (merchant === undefined) throw new NotFound('Merchant');
+    asMerchant,
+    asActiveMerchant: async (request) => {
+      const merchant = await asMerchant(request);
+      requireActiveMerchant(merchant);
       return merchant;
     },
   };

@@ -9,7 +9,15 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { DomainError, NotFound, RateLimited } from '@puhui/errors';
-import { authenticate, defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import {
+  authenticate,
+  defineOperation,
+  documented,
+  parseRequest,
+  respond,
+  route,
+  safeText,
+} from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
@@ -48,7 +56,7 @@ const itemsQuery = z.strictObject({
     .regex(/^\d{1,18}$/u)
     .optional(),
 });
-const resolveBody = z.strictObject({ note: z.string().trim().min(1).max(1000) });
+const resolveBody = z.strictObject({ note: safeText(1000) });
 
 const uploadOperation = defineOperation({
   method: 'post',

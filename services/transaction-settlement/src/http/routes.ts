@@ -118,7 +118,7 @@ const refundOperation = defineOperation({
   path: '/v1/checkouts/:id/refunds',
   operationId: 'refundCheckout',
   summary: 'Refund part or all of a checkout',
-  description: `Discount and union subsidy are reversed in proportion. ${IDEMPOTENCY}`,
+  description: `Discount and union subsidy are reversed in proportion. A suspended or terminated merchant gets 403 \`merchant_not_active\`. ${IDEMPOTENCY}`,
   tags: ['checkouts'],
   callers: ['merchant'],
   request: { path: checkoutPath, body: refundBody, headers: idempotencyHeaders },
@@ -220,7 +220,7 @@ export function checkoutRoutes(
   context: SettlementContext,
 ): void {
   const { pool, config } = dependencies;
-  const { principalOf, asMerchant } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
+  const { principalOf, asMerchant, asActiveMerchant } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
 
   route(router, '/v1/checkouts/quote', {
     post: documented(quoteOperation, async (request, response) => {
@@ -268,7 +268,7 @@ export function checkoutRoutes(
 
   route(router, '/v1/checkouts/:id/refunds', {
     post: documented(refundOperation, async (request, response) => {
-      const merchant = await asMerchant(request);
+      const merchant = await asActiveMerchant(request);
       const { path, body, headers } = parseRequest(request, refundOperation.request);
       const outcome = await refundCheckout(
         context,
@@ -283,7 +283,7 @@ export function checkoutRoutes(
 
   route(router, '/v1/checkouts/:id/void', {
     post: documented(voidOperation, async (request, response) => {
-      const merchant = await asMerchant(request);
+      const merchant = await asActiveMerchant(request);
       const { path, headers } = parseRequest(request, voidOperation.request);
       const outcome = await voidCheckout(context, merchant.merchant_id, path.id, headers['idempotency-key']);
       sendOutcome(response, voidOperation, outcome);

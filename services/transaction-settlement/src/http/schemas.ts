@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { cardNumberSchema, cardTokenSchema } from '@puhui/cards';
 import { itemCategory } from '@puhui/contracts';
+import { safeText } from '@puhui/http';
 import { AMOUNT_MINOR_MAX } from '@puhui/money';
 
 export const LINES_MAX = 100;
@@ -15,7 +16,7 @@ export const checkoutBody = z
     card_number: cardNumberSchema.optional(),
     card_token: cardTokenSchema.optional(),
     currency: z.literal('CNY', 'only CNY is accepted'),
-    reference: z.string().trim().min(1).max(64),
+    reference: safeText(64),
     occurred_at: z.iso.datetime({ offset: true }).optional(),
     lines: z
       .array(
@@ -23,7 +24,7 @@ export const checkoutBody = z
           category: itemCategory,
           amount_minor: amountMinor,
           quantity: z.int().min(1).max(10_000).default(1),
-          description: z.string().max(200).optional(),
+          description: safeText(200, { min: 0 }).optional(),
         }),
       )
       .min(1)
@@ -47,11 +48,11 @@ export const checkoutBody = z
 
 export const refundBody = z.strictObject({
   amount_minor: amountMinor,
-  reason: z.string().trim().max(200).optional(),
+  reason: safeText(200, { min: 0 }).optional(),
 });
 export const topUpBody = z.strictObject({
   amount_minor: amountMinor,
-  reference: z.string().trim().min(1).max(64),
+  reference: safeText(64),
 });
 
 export const idempotencyHeaders = z.object({

@@ -5,10 +5,11 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { NotFound } from '@puhui/errors';
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { defineOperation, documented, parseRequest, respond, route, safeText } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
 import type { SettlementContext } from '../commands/context';
+import { PAYMENT_FILE_COLUMNS, STATEMENT_COLUMNS, spreadsheetHeader } from '../commands/spreadsheet-csv';
 import {
   batchView,
   exportBatchCsv,
@@ -27,7 +28,7 @@ const batchPath = z.strictObject({
   id: z.string().regex(/^stl_[0-9a-z]{25}$/u, 'not a settlement batch id'),
 });
 const runBody = z.strictObject({ business_date: z.iso.date().optional() }).optional();
-const markPaidBody = z.strictObject({ bank_reference: z.string().trim().min(1).max(64) });
+const markPaidBody = z.strictObject({ bank_reference: safeText(64) });
 const listQuery = z.strictObject({
   business_date: z.iso.date().optional(),
   merchant_id: z.string().optional(),
@@ -39,8 +40,10 @@ const listQuery = z.strictObject({
     .optional(),
 });
 
-const PAYMENT_FILE_EXAMPLE =
-  'batch_id,business_date,merchant_id,legal_name,account_name,account_number,bank_name,branch_code,amount_minor,currency,reference\n';
+const SPREADSHEET_NOTE =
+  'UTF-8 with a byte-order mark; each *_minor (fen) column is followed by its *_yuan twin (e.g. 12.34); text a spreadsheet would read as a formula (starting = + - @) is prefixed with a quote.';
+const PAYMENT_FILE_EXAMPLE = `${spreadsheetHeader(PAYMENT_FILE_COLUMNS).join(',')}\n`;
+const STATEMENT_EXAMPLE = `${spreadsheetHeader(STATEMENT_COLUMNS).join(',')}\n`;
 
 const runOperation = defineOperation({
   method: 'post',
@@ -89,7 +92,7 @@ const exportOperation = defineOperation({
   request: { path: batchPath },
   responses: {
     200: {
-      description: 'CSV with a header line; amounts in fen; the account number unsealed for the bank.',
+      description: `CSV with a header line; the account number unsealed for the bank. ${SPREADSHEET_NOTE}`,
       contentType: 'text/csv',
       example: PAYMENT_FILE_EXAMPLE,
       headers: { 'Content-Disposition': 'attachment; filename="<batch id>.csv"' },
@@ -107,8 +110,9 @@ const statementOperation = defineOperation({
   request: { path: batchPath },
   responses: {
     200: {
-      description: 'CSV with a header line; amounts in fen; cards as last 4 only.',
+      description: `CSV with a header line; cards as last 4 only; occurred_at in Asia/Shanghai with its offset. ${SPREADSHEET_NOTE}`,
       contentType: 'text/csv',
+      example: STATEMENT_EXAMPLE,
       headers: { 'Content-Disposition': 'attachment; filename="statement-<merchant>-<date>.csv"' },
     },
   },

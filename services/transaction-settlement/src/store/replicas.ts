@@ -1,7 +1,7 @@
 /** Local replicas of other services' facts, written only by event consumers. */
 import type { PoolClient } from 'pg';
 import type { Pool } from '@puhui/postgres';
-import type { MerchantSnapshot } from '@puhui/contracts';
+import type { MerchantKeyScope, MerchantSnapshot } from '@puhui/contracts';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
 
@@ -52,14 +52,28 @@ export async function findMerchant(
   return rows[0];
 }
 
+/**
+ * A key as announced. A revocation carries no scopes (`scopes` undefined): it changes only
+ * when the key stops working, and a key first seen through its revocation gets the column's
+ * default, which it can no longer use beyond `works_until` anyway.
+ */
 export async function upsertApiKey(
   client: Queryable,
-  key: { key_hash: string; key_id: string; merchant_id: string; prefix: string; works_until: string | null },
+  key: {
+    key_hash: string;
+    key_id: string;
+    merchant_id: string;
+    prefix: string;
+    works_until: string | null;
+    scopes?: readonly MerchantKeyScope[];
+  },
 ): Promise<void> {
   await client.query(
-    `INSERT INTO merchant_api_keys (key_hash, key_id, merchant_id, prefix, works_until) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (key_hash) DO UPDATE SET works_until = EXCLUDED.works_until`,
-    [key.key_hash, key.key_id, key.merchant_id, key.prefix, key.works_until],
+    `INSERT INTO merchant_api_keys (key_hash, key_id, merchant_id, prefix, works_until, scopes)
+     VALUES ($1, $2, $3, $4, $5, COALESCE($6::text[], '{checkout,keys}'))
+     ON CONFLICT (key_hash) DO UPDATE SET works_until = EXCLUDED.works_until,
+       scopes = COALESCE($6::text[], merchant_api_keys.scopes)`,
+    [key.key_hash, key.key_id, key.merchant_id, key.prefix, key.works_until, key.scopes ?? null],
   );
 }
 
@@ -67,9 +81,9 @@ export async function upsertApiKey(
 export async function findWorkingKey(
   client: Queryable,
   keyHash: string,
-): Promise<{ merchant_id: string; key_id: string } | undefined> {
-  const { rows } = await client.query<{ merchant_id: string; key_id: string }>(
-    `SELECT merchant_id, key_id FROM merchant_api_keys
+): Promise<{ merchant_id: string; key_id: string; scopes: MerchantKeyScope[] } | undefined> {
+  const { rows } = await client.query<{ merchant_id: string; key_id: string; scopes: MerchantKeyScope[] }>(
+    `SELECT merchant_id, key_id, scopes FROM merchant_api_keys
      WHERE key_hash = $1 AND (works_until IS NULL OR works_until > now())`,
     [keyHash],
   );
@@ -83,18 +97,20 @@ export async function findWorkingKey(
 export async function findWorkingKeyWithMerchant(
   client: Queryable,
   keyHash: string,
-): Promise<{ merchant_id: string; key_id: string; merchant: MerchantReplica } | undefined> {
-  const { rows } = await client.query<{ key_id: string } & MerchantReplica>({
+): Promise<
+  { merchant_id: string; key_id: string; scopes: MerchantKeyScope[]; merchant: MerchantReplica } | undefined
+> {
+  const { rows } = await client.query<{ key_id: string; scopes: MerchantKeyScope[] } & MerchantReplica>({
     name: 'settlement-working-key-with-merchant',
-    text: `SELECT k.key_id, m.merchant_id, m.status, m.category, m.display_name
+    text: `SELECT k.key_id, k.scopes, m.merchant_id, m.status, m.category, m.display_name
      FROM merchant_api_keys k JOIN merchants m USING (merchant_id)
      WHERE k.key_hash = $1 AND (k.works_until IS NULL OR k.works_until > now())`,
     values: [keyHash],
   });
   const row = rows[0];
   if (row === undefined) return undefined;
-  const { key_id: keyId, ...merchant } = row;
-  return { merchant_id: merchant.merchant_id, key_id: keyId, merchant };
+  const { key_id: keyId, scopes, ...merchant } = row;
+  return { merchant_id: merchant.merchant_id, key_id: keyId, scopes, merchant };
 }
 
 export async function insertBudget(

@@ -1,0 +1,99 @@
+/**
+ * Issue 14: settlement serves only keys with the `checkout` scope, and a suspended merchant
+ * moves no money — no capture, refund or void — while finance still sees everything.
+ */
+import { randomUUID } from 'node:crypto';
+import { apiKeyCreated, newId } from '@puhui/contracts';
+import { generateApiKey } from '@puhui/security';
+import { waitFor } from '@puhui/testing';
+import { SettlementHarness, percentOffRule } from './support';
+import type { TestCard, TestMerchant } from './support';
+
+const harness = new SettlementHarness();
+let merchant: TestMerchant;
+let card: TestCard;
+
+beforeAll(async () => {
+  await harness.start();
+  merchant = await harness.addMerchant('supermarket');
+  card = await harness.addCard(12, [percentOffRule({ category: 'supermarket', bps: 500 })]);
+});
+
+afterAll(async () => {
+  await harness.close();
+});
+
+const capture = (token: string) =>
+  harness.call('POST', '/v1/checkouts', {
+    token,
+    idempotencyKey: randomUUID(),
+    body: {
+      card_token: card.card_token,
+      currency: 'CNY',
+      reference: `R-${randomUUID()}`,
+      lines: [{ category: 'general', amount_minor: 10_000 }],
+    },
+  });
+
+it('refuses a key without the checkout scope on every merchant route, once the replica knows it', async () => {
+  const keysOnly = generateApiKey();
+  await harness.publish(
+    apiKeyCreated,
+    merchant.merchant_id,
+    {
+      merchant_id: merchant.merchant_id,
+      key_id: newId('key'),
+      prefix: keysOnly.prefix,
+      key_hash: keysOnly.hash,
+      created_at: new Date().toISOString(),
+      expires_at: null,
+      scopes: ['keys'],
+    },
+    3,
+  );
+  // Until the event is applied the key is unknown (401); then it is known and refused (403).
+  const answer = await waitFor(
+    async () => {
+      const response = await capture(keysOnly.secret);
+      return response.status === 401 ? undefined : response;
+    },
+    { description: 'the keys-only key replicated' },
+  );
+  expect(answer.status).toBe(403);
+  expect(answer.body.detail).toMatch(/checkout scope/);
+  expect((await harness.call('GET', '/v1/checkouts', { token: keysOnly.secret })).status).toBe(403);
+  const checkouts = await harness.query<{ count: number }>(
+    'SELECT count(*)::int AS count FROM checkouts WHERE merchant_id = $1',
+    [merchant.merchant_id],
+  );
+  expect(checkouts[0]?.count).toBe(0);
+});
+
+it('lets a suspended merchant neither capture, refund nor void, and names its status; finance still sees it', async () => {
+  const captured = await capture(merchant.secret);
+  expect(captured.status).toBe(201);
+  await harness.suspendMerchant(merchant.merchant_id);
+  await waitFor(async () => (await capture(merchant.secret)).status === 403, {
+    description: 'the suspension replicated',
+  });
+  const refund = await harness.call('POST', `/v1/checkouts/${captured.body.id}/refunds`, {
+    token: merchant.secret,
+    idempotencyKey: randomUUID(),
+    body: { amount_minor: 1_000 },
+  });
+  expect(refund.status).toBe(403);
+  expect(refund.body).toMatchObject({ code: 'merchant_not_active', current_status: 'suspended' });
+  const voided = await harness.call('POST', `/v1/checkouts/${captured.body.id}/void`, {
+    token: merchant.secret,
+    idempotencyKey: randomUUID(),
+  });
+  expect(voided.status).toBe(403);
+  expect(voided.body).toMatchObject({ code: 'merchant_not_active', current_status: 'suspended' });
+  const seen = await harness.call('GET', `/v1/checkouts/${captured.body.id}`, { token: harness.finance });
+  expect(seen.body).toMatchObject({ id: captured.body.id, status: 'captured' });
+  const refunds = await harness.query<{ count: number }>(
+    'SELECT count(*)::int AS count FROM refunds WHERE checkout_id = $1',
+    [captured.body.id],
+  );
+  expect(refunds[0]?.count).toBe(0);
+});
