@@ -8,7 +8,7 @@ import { checkoutCaptured, newId } from '@puhui/contracts';
 import { evaluateCheckout, ruleMatchesMerchant } from '@puhui/discount';
 import type { CheckoutResult, DiscountRule, RateSheet, RuleUsage } from '@puhui/discount';
 import { tokenizePan, lastFour } from '@puhui/cards';
-import { Conflict, Forbidden, Unprocessable } from '@puhui/errors';
+import { Conflict, DomainError, Forbidden, Unprocessable } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import type { PoolClient } from '@puhui/postgres';
 import { usagePeriods } from '../domain/business-day';
@@ -38,7 +38,30 @@ interface Prepared {
   cardToken: string;
   sheet: RateSheet;
   rules: DiscountRule[];
+  /** What the POS said, or the capture time: information only (statements, reconciliation). */
   occurredAt: string;
+}
+
+/**
+ * How far a POS's `occurred_at` may lie from the service's clock, either way. It decides no
+ * money (schedules, caps and usage periods are evaluated at the capture time, DESIGN §4.0): it
+ * is kept for statements and reconciliation, whose time tolerance matches the acquirer's
+ * transaction time against it. 15 minutes covers terminal clocks that drift without NTP and a
+ * store-and-forward resend of an offline sale; a time further off is a broken clock or a
+ * back-dating attempt, and is refused rather than stored.
+ */
+export const OCCURRED_AT_WINDOW_MS = 15 * 60_000;
+
+function requireOccurredAtNear(occurredAt: string | undefined, now: Date): void {
+  if (occurredAt === undefined) return;
+  const skewMs = Date.parse(occurredAt) - now.getTime();
+  if (Math.abs(skewMs) <= OCCURRED_AT_WINDOW_MS) return;
+  const reason = `must be within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (it is ${Math.round(Math.abs(skewMs) / 60_000)} minutes ${skewMs < 0 ? 'earlier' : 'later'})`;
+  throw new DomainError('unprocessable', 'occurred_at_out_of_window', 'Unprocessable request', {
+    detail: `occurred_at ${reason}; discounts are evaluated at the time the capture is recorded.`,
+    invalidParams: [{ name: 'occurred_at', reason }],
+    extensions: { window_minutes: OCCURRED_AT_WINDOW_MS / 60_000 },
+  });
 }
 
 function requireActiveMerchant(merchant: MerchantReplica): void {
@@ -65,22 +88,24 @@ async function prepare(
   return { cardToken, sheet, rules, occurredAt: request.occurred_at ?? new Date().toISOString() };
 }
 
-function usageKeys(rules: readonly DiscountRule[], occurredAt: string): UsageKey[] {
-  const periods = usagePeriods(new Date(occurredAt));
+function usageKeys(rules: readonly DiscountRule[], checkoutTime: Date): UsageKey[] {
+  const periods = usagePeriods(checkoutTime);
   return rules.flatMap((rule) => [
     { rule_id: rule.rule_id, period: periods.day },
     { rule_id: rule.rule_id, period: periods.month },
   ]);
 }
 
+/** The discount at `checkoutTime`: its schedules, and the card's usage in its day and month. */
 function evaluate(
   prepared: Prepared,
   merchant: MerchantReplica,
   request: CheckoutRequest,
   usage: Map<string, number>,
   budgets: Record<string, { remaining_minor: number }>,
+  checkoutTime: Date,
 ): CheckoutResult {
-  const periods = usagePeriods(new Date(prepared.occurredAt));
+  const periods = usagePeriods(checkoutTime);
   const usageByRule: Record<string, RuleUsage> = {};
   for (const rule of prepared.rules) {
     usageByRule[rule.rule_id] = {
@@ -95,7 +120,7 @@ function evaluate(
       union_id: prepared.sheet.card.union_id,
       status: prepared.sheet.card.status,
     },
-    occurred_at: prepared.occurredAt,
+    occurred_at: checkoutTime.toISOString(),
     lines: request.lines.map(({ category, amount_minor, quantity }) => ({
       category,
       amount_minor,
@@ -149,6 +174,8 @@ export async function quoteCheckout(
   merchant: MerchantReplica,
   request: CheckoutRequest,
 ) {
+  const now = new Date();
+  requireOccurredAtNear(request.occurred_at, now);
   const prepared = await prepare(context, merchant, request);
   const budgetIds = budgetIdsOf(prepared.rules);
   const accounts = await readAccounts(context.pool, budgetIds.map(accountCodes.budget));
@@ -158,7 +185,7 @@ export async function quoteCheckout(
     prepared.rules.map((rule) => rule.rule_id),
   );
   const budgets = remainingByBudget(budgetIds, accounts);
-  const result = evaluate(prepared, merchant, request, usage, budgets);
+  const result = evaluate(prepared, merchant, request, usage, budgets, now);
   const { rule_grants: _grants, ...quote } = result;
   return {
     object: 'quote' as const,
@@ -214,11 +241,14 @@ export async function captureCheckout(
     },
     201,
     async (client) => {
-      const keys = usageKeys(prepared.rules, prepared.occurredAt);
+      // Checked here, not before the key is claimed: a retry of a stored capture is answered
+      // however late it comes; only a first attempt must be near the clock.
+      const now = new Date();
+      requireOccurredAtNear(request.occurred_at, now);
+      const keys = usageKeys(prepared.rules, now);
       const usage = await lockUsage(client, prepared.cardToken, keys);
       const budgets = await lockBudgets(client, merchant.merchant_id, prepared.rules);
-      const result = evaluate(prepared, merchant, request, usage, budgets);
-      const now = new Date();
+      const result = evaluate(prepared, merchant, request, usage, budgets, now);
       const checkout: Checkout = {
         checkout_id: newId('chk'),
         merchant_id: merchant.merchant_id,
@@ -241,13 +271,14 @@ export async function captureCheckout(
         occurred_at: new Date(prepared.occurredAt).toISOString(),
         business_date: await currentBusinessDate(context, client, now),
         created_at: now.toISOString(),
+        usage_at: now.toISOString(),
         voided_at: null,
         settlement_batch_id: null,
       };
       await insertCheckoutAndUsage(
         client,
         checkout,
-        usageDeltas(result.rule_grants, prepared.occurredAt, 1),
+        usageDeltas(result.rule_grants, now.toISOString(), 1),
       ).catch(rethrowDuplicateReference);
       await appendEvent(client, EVENT_SOURCE, {
         definition: checkoutCaptured,

@@ -42,7 +42,7 @@ async function lockOwnCheckout(
 
 /** Locks what a reversal of this checkout touches, in the capture's order. */
 async function lockForReversal(client: PoolClient, checkout: Checkout): Promise<void> {
-  const periods = usagePeriods(new Date(checkout.occurred_at));
+  const periods = usagePeriods(new Date(checkout.usage_at));
   await lockUsage(
     client,
     checkout.card_token,
@@ -146,7 +146,7 @@ export async function refundCheckout(
         checkout.card_token,
         usageDeltas(
           result.reversals.map((r) => ({ rule_id: r.rule_id, discount_minor: r.discount_reversed_minor })),
-          checkout.occurred_at,
+          checkout.usage_at,
           -1,
         ),
       );
@@ -221,7 +221,7 @@ export async function voidCheckout(
       }
       await lockForReversal(client, checkout);
       await postCheckoutTransfers(client, checkout, true);
-      await addUsage(client, checkout.card_token, usageDeltas(checkout.grants, checkout.occurred_at, -1));
+      await addUsage(client, checkout.card_token, usageDeltas(checkout.grants, checkout.usage_at, -1));
       await markVoided(client, checkoutId);
       const voidedAt = new Date().toISOString();
       await appendEvent(client, EVENT_SOURCE, {

@@ -9,7 +9,7 @@ import { defineOperation, documented, parseRequest, respond, route } from '@puhu
 import type { Operation, OperationRequest, OperationResponse } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
-import { captureCheckout, checkoutView, quoteCheckout } from '../commands/checkouts';
+import { OCCURRED_AT_WINDOW_MS, captureCheckout, checkoutView, quoteCheckout } from '../commands/checkouts';
 import type { SettlementContext } from '../commands/context';
 import type { IdempotentOutcome } from '../commands/idempotent';
 import { refundCheckout, voidCheckout } from '../commands/refunds';
@@ -66,6 +66,7 @@ const quoteOperation = defineOperation({
   path: '/v1/checkouts/quote',
   operationId: 'quoteCheckout',
   summary: 'What the member would pay (no side effects)',
+  description: `Evaluated now, as a capture would be; \`occurred_at\` must lie within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (else 422 \`occurred_at_out_of_window\`).`,
   tags: ['checkouts'],
   callers: ['merchant'],
   request: { body: checkoutBody },
@@ -79,7 +80,7 @@ const captureOperation = defineOperation({
   path: '/v1/checkouts',
   operationId: 'captureCheckout',
   summary: 'Capture a discounted sale',
-  description: `Send \`card_number\` (turned into a token on arrival) or \`card_token\`. The discount, its funding and the ledger postings are written in one transaction. ${IDEMPOTENCY}`,
+  description: `Send \`card_number\` (turned into a token on arrival) or \`card_token\`. The discount, its funding and the ledger postings are written in one transaction. Schedules, caps and the card's day/month usage are evaluated at the time the capture is recorded (Asia/Shanghai); \`occurred_at\` is kept as information and must lie within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (else 422 \`occurred_at_out_of_window\`). ${IDEMPOTENCY}`,
   tags: ['checkouts'],
   callers: ['merchant'],
   request: { body: checkoutBody, headers: idempotencyHeaders },

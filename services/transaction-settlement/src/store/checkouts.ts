@@ -26,9 +26,12 @@ export interface Checkout {
   ruleset_version: number;
   lines: LineResult[];
   grants: RuleGrant[];
+  /** What the POS said (information only, within OCCURRED_AT_WINDOW_MS of created_at). */
   occurred_at: string;
   business_date: string;
   created_at: string;
+  /** The instant whose Asia/Shanghai day and month hold this capture's card usage. */
+  usage_at: string;
   voided_at: string | null;
   settlement_batch_id: string | null;
 }
@@ -43,12 +46,13 @@ type MoneyColumn =
 const COLUMNS = `checkout_id, merchant_id, card_token, card_last4, currency, reference, status, gross_minor, discount_minor,
   merchant_funded_minor, union_funded_minor, net_minor, refunded_minor, budget_exhausted, no_discount_reason,
   ruleset_version, lines, grants, occurred_at, to_char(business_date, 'YYYY-MM-DD') AS business_date, created_at,
-  voided_at, settlement_batch_id`;
+  COALESCE(usage_at, occurred_at) AS usage_at, voided_at, settlement_batch_id`;
 
-type CheckoutRow = Omit<Checkout, MoneyColumn | 'occurred_at' | 'created_at' | 'voided_at'> &
+type CheckoutRow = Omit<Checkout, MoneyColumn | 'occurred_at' | 'created_at' | 'usage_at' | 'voided_at'> &
   Record<MoneyColumn, string> & {
     occurred_at: Date;
     created_at: Date;
+    usage_at: Date;
     voided_at: Date | null;
   };
 
@@ -63,6 +67,7 @@ function toCheckout(row: CheckoutRow): Checkout {
     refunded_minor: Number(row.refunded_minor),
     occurred_at: row.occurred_at.toISOString(),
     created_at: row.created_at.toISOString(),
+    usage_at: row.usage_at.toISOString(),
     voided_at: row.voided_at?.toISOString() ?? null,
   };
 }
@@ -85,8 +90,8 @@ export async function insertCheckoutAndUsage(
        WHERE u.card_token = $3 AND u.rule_id = c.rule_id AND u.period = c.period)
      INSERT INTO checkouts (checkout_id, merchant_id, card_token, card_last4, currency, reference, status, gross_minor,
        discount_minor, merchant_funded_minor, union_funded_minor, net_minor, refunded_minor, budget_exhausted,
-       no_discount_reason, ruleset_version, lines, grants, occurred_at, business_date, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+       no_discount_reason, ruleset_version, lines, grants, occurred_at, business_date, created_at, usage_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $25)`,
     values: [
       checkout.checkout_id,
       checkout.merchant_id,
@@ -112,6 +117,7 @@ export async function insertCheckoutAndUsage(
       changes.map((change) => change.rule_id),
       changes.map((change) => change.period),
       changes.map((change) => change.delta_minor),
+      checkout.usage_at,
     ],
   });
 }
