@@ -1,27 +1,49 @@
 import { z } from 'zod';
 import { loadConfig, positiveInteger } from '@puhui/config';
 import { serviceEnvironment } from '@puhui/service';
+import { compilesAsRegularExpression } from './crash-after-commit';
 
 export const transactionSettlementEnvironment = serviceEnvironment({
   port: 4103,
   databaseName: 'puhui_transaction_settlement',
-}).extend({
-  /** discount-rules, for rate sheets Redis does not have. */
-  DISCOUNT_RULES_URL: z.url().default('http://127.0.0.1:4102'),
-  /** A checkout waits this long for discount-rules before answering 503. */
-  RATE_SHEET_TIMEOUT_MS: positiveInteger.default(300),
-  /** When a business day closes, Asia/Shanghai (DESIGN §6). */
-  BUSINESS_DAY_CUTOFF: z
-    .string()
-    .regex(/^([01]\d|2[0-3]):[0-5]\d$/u)
-    .default('23:00'),
-  /** How often the service checks whether a closed business day still needs settling. */
-  SETTLEMENT_CHECK_INTERVAL_MS: positiveInteger.default(60_000),
-  /** A statement line and a ledger item without a common reference match within this time (DESIGN §6). */
-  RECONCILIATION_TIME_TOLERANCE_MS: positiveInteger.max(24 * 60 * 60_000).default(15 * 60_000),
-  /** A million-line acquirer statement takes about 50 s to upload and reconcile. */
-  HTTP_REQUEST_TIMEOUT_MS: positiveInteger.default(10 * 60_000),
-});
+})
+  .extend({
+    /** discount-rules, for rate sheets Redis does not have. */
+    DISCOUNT_RULES_URL: z.url().default('http://127.0.0.1:4102'),
+    /** A checkout waits this long for discount-rules before answering 503. */
+    RATE_SHEET_TIMEOUT_MS: positiveInteger.default(300),
+    /** When a business day closes, Asia/Shanghai (DESIGN §6). */
+    BUSINESS_DAY_CUTOFF: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/u)
+      .default('23:00'),
+    /** How often the service checks whether a closed business day still needs settling. */
+    SETTLEMENT_CHECK_INTERVAL_MS: positiveInteger.default(60_000),
+    /** A statement line and a ledger item without a common reference match within this time (DESIGN §6). */
+    RECONCILIATION_TIME_TOLERANCE_MS: positiveInteger.max(24 * 60 * 60_000).default(15 * 60_000),
+    /** A million-line acquirer statement takes about 50 s to upload and reconcile. */
+    HTTP_REQUEST_TIMEOUT_MS: positiveInteger.default(10 * 60_000),
+    /**
+     * Test only: a regular expression over capture references. A capture whose reference matches
+     * kills the process with SIGKILL after its transaction committed and before its answer is
+     * written (see crash-after-commit.ts), so that crash tests can force the case idempotency
+     * exists for. Unset, nothing happens; refused when NODE_ENV=production.
+     */
+    PUHUI_TEST_CRASH_AFTER_COMMIT: z
+      .string()
+      .refine(compilesAsRegularExpression, 'must be a JavaScript regular expression')
+      .optional(),
+  })
+  .superRefine((environment, context) => {
+    // A variable that kills the service on purpose must not be one typo away from production.
+    if (environment.NODE_ENV === 'production' && environment.PUHUI_TEST_CRASH_AFTER_COMMIT !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['PUHUI_TEST_CRASH_AFTER_COMMIT'],
+        message: 'a test-only fault that kills the service; refused when NODE_ENV=production',
+      });
+    }
+  });
 export type TransactionSettlementConfig = z.infer<typeof transactionSettlementEnvironment>;
 
 export function loadTransactionSettlementConfig(

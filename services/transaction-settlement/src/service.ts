@@ -12,6 +12,7 @@ import { settlementRoutes } from './http/settlement-routes';
 import { reconciliationRoutes } from './http/reconciliation-routes';
 import { scheduleAutomaticSettlement } from './commands/settlement';
 import { RateSheets } from './rates/rate-sheets';
+import { crashAfterCommit } from './crash-after-commit';
 
 export const SERVICE_NAME = 'transaction-settlement';
 
@@ -32,6 +33,12 @@ export function transactionSettlementService(
         operatorTokenSecret: config.OPERATOR_TOKEN_SECRET,
       });
       dependencies.closeOnShutdown({ name: 'rate sheet breaker', close: async () => rateSheets.shutdown() });
+      if (config.PUHUI_TEST_CRASH_AFTER_COMMIT !== undefined) {
+        dependencies.logger.warn(
+          { pattern: config.PUHUI_TEST_CRASH_AFTER_COMMIT },
+          'test hook armed: captures whose reference matches kill this process after commit',
+        );
+      }
       const context: SettlementContext = {
         pool: dependencies.pool,
         logger: dependencies.logger,
@@ -39,6 +46,7 @@ export function transactionSettlementService(
         cardTokenKey: config.CARD_TOKEN_KEY,
         requestHashKey: config.IDENTITY_HASH_KEY,
         businessDayCutoffMinutes: parseCutoff(config.BUSINESS_DAY_CUTOFF),
+        afterCaptureCommitted: crashAfterCommit(SERVICE_NAME, config.PUHUI_TEST_CRASH_AFTER_COMMIT),
       };
       checkoutRoutes(router, dependencies, context);
       settlementRoutes(router, dependencies, context);

@@ -3,12 +3,15 @@
  * SIGKILL (no shutdown code runs) right after it acknowledged writes, restarted on the same
  * database and port, and what it acknowledged is still there and still reaches Kafka through
  * the outbox relay; clients that got no answer retry with the same Idempotency-Key and end up
- * with exactly one checkout each.
+ * with exactly one checkout each. Issue 23: settlement's test hook kills it after a capture
+ * committed and before it answered, the one case idempotency exists for, which a kill from
+ * outside never hit in the runs seen; the retry must get the stored answer.
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { TOPICS } from '@puhui/contracts';
 import { waitFor } from '@puhui/testing';
+import { CRASH_AFTER_COMMIT_MARKER, afterCommitEnvironment, crashAfterCommit } from './after-commit';
 import { EventLog, checkCloudEvent } from './events';
 import {
   capture,
@@ -29,6 +32,12 @@ const CONCURRENCY = 12;
 const KILL_AFTER_ACKNOWLEDGED = 40;
 /** The relays of onboarding and rules wait this long between polls, so a kill right after a write finds its event unsent. */
 const SLOW_RELAY_MS = '1500';
+/**
+ * After-commit crashes the run must have, each its own kill and restart: more than one shows the
+ * hook fires every time it is asked and that a replay after one restart is not a fluke; the three
+ * restarts took 4.6–5.3 s in all on a loaded 2-core machine.
+ */
+const CRASH_AFTER_COMMIT_CASES = 3;
 
 let system: PuhuiSystem;
 let events: EventLog;
@@ -66,6 +75,7 @@ beforeAll(async () => {
     services: {
       'merchant-onboarding': { OUTBOX_POLL_INTERVAL_MS: SLOW_RELAY_MS },
       'discount-rules': { OUTBOX_POLL_INTERVAL_MS: SLOW_RELAY_MS },
+      'transaction-settlement': afterCommitEnvironment(),
     },
   });
   await system.withLogsOnFailure(setUp);
@@ -354,6 +364,126 @@ e2e(
     );
   },
   150_000,
+);
+
+interface AfterCommitCrash {
+  reference: string;
+  checkoutId: string;
+  /** What the client saw instead of an answer. */
+  lostAnswer: string;
+  downMs: number;
+}
+
+e2e(
+  'transaction-settlement killed after a capture committed and before it answered replays the stored answer to the retry, with one checkout and one set of transfers',
+  async () => {
+    const settlement = system.services['transaction-settlement'];
+    const crashes: AfterCommitCrash[] = [];
+    for (let index = 0; index < CRASH_AFTER_COMMIT_CASES; index += 1) {
+      const grossMinor = 2000 + index;
+      // 10 % off 2,000–2,002 fen, rounded half up, funded by the merchant (the rule of setUp).
+      const discountMinor = 200;
+      const reference = `${CRASH_AFTER_COMMIT_MARKER}${system.runId}-${index}`;
+      const body = checkoutBody(card, [{ category: 'general', amount_minor: grossMinor }], reference);
+      // The hook's kill is the test's own: it starts settlement again, as the burst test does.
+      const outcome = await crashAfterCommit(
+        system,
+        { merchant, body, idempotencyKey: randomUUID() },
+        async () => {
+          settlement.start();
+          await settlement.waitReady();
+        },
+      );
+      // An answer means the hook did not kill: a failure, never a skipped case.
+      if (!outcome.killed) {
+        throw new Error(
+          `${reference} was answered ${outcome.answered.status}: the hook did not kill settlement`,
+        );
+      }
+      expect(outcome.exit?.signal).toBe('SIGKILL');
+      expect(outcome.hookLineSeen).toBe(true);
+      // Committed before the kill: the checkout and the stored answer outlived the process.
+      expect(outcome.afterKill.checkoutIds).toHaveLength(1);
+      expect(outcome.afterKill.stored?.status).toBe(201);
+
+      // The terminal's retry with the same key and body gets the answer it never received.
+      const { retry } = outcome;
+      expect(retry.status).toBe(201);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(retry.body).toStrictEqual(outcome.afterKill.stored?.body);
+      expect(retry.body).toMatchObject({
+        id: outcome.afterKill.checkoutIds[0],
+        status: 'captured',
+        reference,
+        gross_minor: grossMinor,
+        discount_minor: discountMinor,
+        merchant_funded_minor: discountMinor,
+        union_funded_minor: 0,
+        net_minor: grossMinor - discountMinor,
+      });
+      const fetched = await system.call('transaction-settlement', 'GET', `/v1/checkouts/${retry.body.id}`, {
+        token: merchant.secret,
+      });
+      expect(fetched.status).toBe(200);
+      expect(fetched.body).toStrictEqual(retry.body);
+      // Still one checkout and one set of transfers, the ones written before the kill.
+      expect(outcome.afterRetry.checkoutIds).toEqual(outcome.afterKill.checkoutIds);
+      expect(outcome.afterRetry.transfers).toEqual(outcome.afterKill.transfers);
+      expect(outcome.afterRetry.transfers).toEqual([
+        {
+          kind: 'capture_net',
+          debit_account: 'acquirer:clearing',
+          credit_account: `merchant:${merchant.merchant_id}:card_receivable`,
+          amount_minor: grossMinor - discountMinor,
+        },
+        {
+          kind: 'capture_merchant_funded',
+          debit_account: `merchant:${merchant.merchant_id}:discount_given`,
+          credit_account: 'memo:merchant_funded_discounts',
+          amount_minor: discountMinor,
+        },
+      ]);
+      crashes.push({
+        reference,
+        checkoutId: String(retry.body.id),
+        lostAnswer: outcome.lostAnswer,
+        downMs: outcome.backAt - outcome.killedAt,
+      });
+    }
+    // Counted, not assumed: each case above is a kill between commit and answer that happened.
+    expect(crashes.length).toBeGreaterThanOrEqual(CRASH_AFTER_COMMIT_CASES);
+
+    // The outbox row committed with each capture reaches Kafka after the restart, once per checkout.
+    const crashedIds = new Set(crashes.map((crash) => crash.checkoutId));
+    const announced = await waitFor(
+      () => {
+        const found = events.matching(
+          system.topic('checkouts'),
+          (envelope) =>
+            envelope.type === 'puhui.checkout.captured.v1' && crashedIds.has(envelope.data?.checkout_id),
+        );
+        const distinct = new Set(found.map((record) => JSON.parse(record.value ?? '{}').data.checkout_id));
+        return distinct.size === crashedIds.size ? found : undefined;
+      },
+      { timeoutMs: 30_000, description: 'checkout.captured for every capture killed after commit' },
+    );
+    const eventIds = new Map<string, Set<string>>();
+    for (const record of announced) {
+      const { event } = checkCloudEvent(record, system.topicPrefix);
+      const checkoutId = (event.data as { checkout_id: string }).checkout_id;
+      eventIds.set(checkoutId, (eventIds.get(checkoutId) ?? new Set()).add(event.id));
+    }
+    for (const checkoutId of crashedIds) expect(eventIds.get(checkoutId)?.size).toBe(1);
+
+    console.log(
+      [
+        `scenario 4 (settlement, after commit): ${crashes.length} captures killed by the hook between commit and answer (at least ${CRASH_AFTER_COMMIT_CASES} required)`,
+        `  retries replayed the stored answer (201, Idempotent-Replayed: true, body as stored): ${crashes.length}; checkouts per reference: 1; transfer sets per checkout: 1`,
+        `  down per kill: ${crashes.map((crash) => `${crash.downMs} ms`).join(', ')}; lost answers: ${[...new Set(crashes.map((crash) => crash.lostAnswer))].join(' | ')}`,
+      ].join('\n'),
+    );
+  },
+  120_000,
 );
 
 e2e(
