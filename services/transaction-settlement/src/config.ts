@@ -1,7 +1,21 @@
 import { z } from 'zod';
 import { loadConfig, positiveInteger } from '@puhui/config';
+import { AMOUNT_MINOR_MAX } from '@puhui/money';
 import { serviceEnvironment } from '@puhui/service';
 import { compilesAsRegularExpression } from './crash-after-commit';
+
+/** A JSON object of positive fen amounts, as an environment variable. */
+const fenByKey = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), z.int().positive().max(AMOUNT_MINOR_MAX)));
 
 export const transactionSettlementEnvironment = serviceEnvironment({
   port: 4103,
@@ -23,6 +37,12 @@ export const transactionSettlementEnvironment = serviceEnvironment({
     RECONCILIATION_TIME_TOLERANCE_MS: positiveInteger.max(24 * 60 * 60_000).default(15 * 60_000),
     /** A million-line acquirer statement takes about 50 s to upload and reconcile. */
     HTTP_REQUEST_TIMEOUT_MS: positiveInteger.default(10 * 60_000),
+    /** JSON {category: fen} over the defaults in domain/checkout-limits.ts: one checkout's gross at most. */
+    CHECKOUT_GROSS_MINOR_MAX_BY_CATEGORY: fenByKey.optional(),
+    /** JSON {merchant_id: fen}: a merchant's own ceiling on one checkout's gross, replacing its category's. */
+    CHECKOUT_GROSS_MINOR_MAX_BY_MERCHANT: fenByKey.optional(),
+    /** Union-funded captures one card may make in any hour (DESIGN §8: bounds on what a POS can claim). */
+    UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX: positiveInteger.default(10),
     /**
      * Test only: a regular expression over capture references. A capture whose reference matches
      * kills the process with SIGKILL after its transaction committed and before its answer is

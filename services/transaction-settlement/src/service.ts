@@ -13,6 +13,7 @@ import { reconciliationRoutes } from './http/reconciliation-routes';
 import { scheduleAutomaticSettlement } from './commands/settlement';
 import { RateSheets } from './rates/rate-sheets';
 import { crashAfterCommit } from './crash-after-commit';
+import { CHECKOUT_GROSS_MINOR_MAX_BY_CATEGORY, CHECKOUT_QUANTITY_TOTAL_MAX } from './domain/checkout-limits';
 
 export const SERVICE_NAME = 'transaction-settlement';
 
@@ -46,6 +47,15 @@ export function transactionSettlementService(
         cardTokenKey: config.CARD_TOKEN_KEY,
         requestHashKey: config.IDENTITY_HASH_KEY,
         businessDayCutoffMinutes: parseCutoff(config.BUSINESS_DAY_CUTOFF),
+        checkoutLimits: {
+          grossMinorMaxByCategory: {
+            ...CHECKOUT_GROSS_MINOR_MAX_BY_CATEGORY,
+            ...config.CHECKOUT_GROSS_MINOR_MAX_BY_CATEGORY,
+          },
+          grossMinorMaxByMerchant: config.CHECKOUT_GROSS_MINOR_MAX_BY_MERCHANT ?? {},
+          quantityTotalMax: CHECKOUT_QUANTITY_TOTAL_MAX,
+          unionFundedCapturesPerCardHourMax: config.UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX,
+        },
         afterCaptureCommitted: crashAfterCommit(SERVICE_NAME, config.PUHUI_TEST_CRASH_AFTER_COMMIT),
       };
       checkoutRoutes(router, dependencies, context);

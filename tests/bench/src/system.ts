@@ -91,6 +91,8 @@ export async function startSystem(options: {
         DISCOUNT_RULES_URL: `http://127.0.0.1:${ports['discount-rules']}`,
         // Nothing settles by itself while the suite runs; it asks for each run.
         SETTLEMENT_CHECK_INTERVAL_MS: String(3_600_000),
+        // The load reuses each card many times a minute; the per-card hourly limit would refuse it.
+        UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX: String(1_000_000),
         ...options.environment,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -320,6 +320,9 @@ export class PuhuiSystem {
       REDIS_KEY_PREFIX: redisPrefix,
       SHUTDOWN_GRACE_MS: '2000',
       OUTBOX_POLL_INTERVAL_MS: '50',
+      // The crash and outage loads send hundreds of subsidised checkouts per test card within a
+      // minute; the per-card hourly limit (10) is tested in settlement's own suite.
+      UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX: '1000000',
       ...options.environment,
     };
     const environmentOf = (name: ServiceName, port: number, extra: Record<string, string> = {}) => ({

@@ -11,7 +11,9 @@ import { tokenizePan, lastFour } from '@puhui/cards';
 import { Conflict, DomainError, Forbidden, Unprocessable } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import type { PoolClient } from '@puhui/postgres';
+import { HOUR_MS } from '@puhui/config';
 import { usagePeriods } from '../domain/business-day';
+import { cardVelocityExceeded, requireWithinCheckoutLimits } from '../domain/checkout-limits';
 import { currentBusinessDate } from './business-days';
 import { accountCodes, planTransfers, unionByBudget } from '../domain/ledger';
 import { insertCheckoutAndUsage } from '../store/checkouts';
@@ -19,7 +21,7 @@ import type { Checkout } from '../store/checkouts';
 import { lockAccounts, postTransfers, readAccounts } from '../store/ledger';
 import type { AccountBalance } from '../store/ledger';
 import type { MerchantReplica } from '../store/replicas';
-import { lockUsage, readUsage } from '../store/usage';
+import { countUnionFundedCaptures, lockUsage, readUsage } from '../store/usage';
 import type { UsageKey } from '../store/usage';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
@@ -77,6 +79,7 @@ async function prepare(
   request: CheckoutRequest,
 ): Promise<Prepared> {
   requireActiveMerchant(merchant);
+  requireWithinCheckoutLimits(context.checkoutLimits, merchant, request.lines);
   const cardToken = request.card_token ?? tokenizePan(request.card_number ?? '', context.cardTokenKey);
   const sheet = await context.rateSheets.forCard(cardToken);
   if (request.card_number !== undefined && lastFour(request.card_number) !== sheet.card.card_last4) {
@@ -249,6 +252,7 @@ export async function captureCheckout(
       const usage = await lockUsage(client, prepared.cardToken, keys);
       const budgets = await lockBudgets(client, merchant.merchant_id, prepared.rules);
       const result = evaluate(prepared, merchant, request, usage, budgets, now);
+      await requireCardVelocity(context, client, prepared.cardToken, result, now);
       const checkout: Checkout = {
         checkout_id: newId('chk'),
         merchant_id: merchant.merchant_id,
@@ -303,6 +307,20 @@ export async function captureCheckout(
   // left alone, so that the retry after the kill gets its answer.
   if (!outcome.replayed) context.afterCaptureCommitted?.(request.reference);
   return outcome;
+}
+
+/** At most N union-funded captures per card in any hour; only a capture that would be funded counts. */
+async function requireCardVelocity(
+  context: SettlementContext,
+  client: PoolClient,
+  cardToken: string,
+  result: CheckoutResult,
+  now: Date,
+): Promise<void> {
+  if (result.union_funded_minor === 0) return;
+  const limit = context.checkoutLimits.unionFundedCapturesPerCardHourMax;
+  const recent = await countUnionFundedCaptures(client, cardToken, new Date(now.getTime() - HOUR_MS));
+  if (recent >= limit) throw cardVelocityExceeded(limit);
 }
 
 function rethrowDuplicateReference(error: unknown): never {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Logger } from '@puhui/logging';
 import type { Pool } from '@puhui/postgres';
 import type { AfterCaptureCommitted } from '../crash-after-commit';
+import type { CheckoutLimits } from '../domain/checkout-limits';
 import type { RateSheets } from '../rates/rate-sheets';
 
 export const EVENT_SOURCE = 'transaction-settlement';
@@ -14,6 +15,7 @@ export interface SettlementContext {
   /** Keyed so that a stored request hash cannot be brute-forced back to a card number. */
   requestHashKey: string;
   businessDayCutoffMinutes: number;
+  checkoutLimits: CheckoutLimits;
   /** Test only (PUHUI_TEST_CRASH_AFTER_COMMIT): runs after a capture committed, before its answer. */
   afterCaptureCommitted?: AfterCaptureCommitted;
 }

@@ -80,7 +80,7 @@ const captureOperation = defineOperation({
   path: '/v1/checkouts',
   operationId: 'captureCheckout',
   summary: 'Capture a discounted sale',
-  description: `Send \`card_number\` (turned into a token on arrival) or \`card_token\`. The discount, its funding and the ledger postings are written in one transaction. Schedules, caps and the card's day/month usage are evaluated at the time the capture is recorded (Asia/Shanghai); \`occurred_at\` is kept as information and must lie within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (else 422 \`occurred_at_out_of_window\`). ${IDEMPOTENCY}`,
+  description: `Send \`card_number\` (turned into a token on arrival) or \`card_token\`. The discount, its funding and the ledger postings are written in one transaction. Schedules, caps and the card's day/month usage are evaluated at the time the capture is recorded (Asia/Shanghai); \`occurred_at\` is kept as information and must lie within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (else 422 \`occurred_at_out_of_window\`). One checkout may claim at most its merchant's gross ceiling and 1,000 units, one card at most UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX union-funded checkouts an hour (422 \`checkout_gross_exceeds_limit\`, \`checkout_quantity_exceeds_limit\`, \`card_velocity_exceeded\`). ${IDEMPOTENCY}`,
   tags: ['checkouts'],
   callers: ['merchant'],
   request: { body: checkoutBody, headers: idempotencyHeaders },

@@ -66,3 +66,21 @@ export async function readUsage(
   );
   return new Map(rows.map((row) => [`${row.rule_id}|${row.period}`, Number(row.discount_minor)]));
 }
+
+/**
+ * Union-funded captures of a card recorded since `since` (voided ones not counted). Called under
+ * the card's usage row locks, so concurrent captures of one card count each other.
+ */
+export async function countUnionFundedCaptures(
+  client: PoolClient,
+  cardToken: string,
+  since: Date,
+): Promise<number> {
+  const { rows } = await client.query<{ count: number }>({
+    name: 'settlement-count-union-funded-captures',
+    text: `SELECT count(*)::int AS count FROM checkouts
+     WHERE card_token = $1 AND created_at > $2 AND union_funded_minor > 0 AND status <> 'voided'`,
+    values: [cardToken, since],
+  });
+  return rows[0]?.count ?? 0;
+}
