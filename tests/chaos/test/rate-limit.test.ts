@@ -15,8 +15,10 @@ const BURST = 30;
 let run: ChaosRun;
 
 beforeAll(async () => {
+  // It onboards two merchants and captures nothing (no clients to pass to `finish`).
   run = await ChaosRun.start('rate limits on merchant keys', {
     environment: { MERCHANT_RATE_LIMIT_PER_SECOND: String(LIMIT_PER_SECOND) },
+    produces: ['merchants'],
   });
 }, 180_000);
 

@@ -3,9 +3,13 @@
  * optionally Postgres and Redis behind fault proxies and Kafka as a private broker behind one
  * (see kafka-broker.ts), every line of their output scanned for card numbers as it arrives,
  * an event log of the run's topics, the figures, and at the end the invariant checker and the
- * card-number scan of every table, log line and Kafka record.
+ * card-number scan of every table, log line and Kafka record. The scan first plants a test
+ * card number in a table, a log line and a Kafka record of its own, and fails unless it finds
+ * all three: a scan that cannot see a place proves nothing about it.
  */
+import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { generateTestPan } from '@puhui/cards';
 import { TOPICS } from '@puhui/contracts';
 import { createRedis } from '@puhui/cache';
 import { testPostgresUrl, testRedisUrl, waitFor } from '@puhui/testing';
@@ -20,11 +24,11 @@ import {
 } from '../../../e2e/test/puhui';
 import type { Card, Merchant } from '../../../e2e/test/puhui';
 import { PuhuiSystem, SERVICE_NAMES } from '../../../e2e/test/system';
-import type { SystemOptions } from '../../../e2e/test/system';
-import { CardScanner } from './card-scan';
+import type { ServiceName, SystemOptions } from '../../../e2e/test/system';
+import { CardScanner, groupedPan } from './card-scan';
 import { Figures, countRequests } from './figures';
 import { InvariantChecker } from './invariants';
-import type { ClientCapture } from './invariants';
+import type { ClientCapture, Produced } from './invariants';
 import { PrivateKafka } from './kafka-broker';
 import { FaultProxy } from './proxy';
 
@@ -34,6 +38,43 @@ export interface ChaosOptions extends Omit<SystemOptions, 'onOutput'> {
   proxyRedis?: boolean;
   /** Run Kafka as a private broker behind a fault proxy instead of the shared broker. */
   privateKafka?: boolean;
+  /**
+   * What the scenario produces besides what `setUpWorld` and the clients passed to `finish`
+   * say (see `Produced`): the checks must read some of each, or they fail.
+   */
+  produces?: readonly Produced[];
+}
+
+/**
+ * The card number the scan plants. Prefix 6299 is used by nothing else in a run (cards are
+ * generateTestPan's default 62… numbers), so it can only be found where it was planted.
+ */
+const PLANTED_PAN = generateTestPan(1, { prefix: '6299', length: 19 });
+/** The scratch table that holds the planted row, in settlement's database, dropped after the scan. */
+const PLANT_TABLE = 'chaos_card_scan_plant';
+const PLANT_DATABASE: ServiceName = 'transaction-settlement';
+/** The scratch topic (under the run's prefix, so the run's clean-up deletes it) the event log also reads. */
+function plantTopicOf(topicPrefix: string): string {
+  return `${topicPrefix}chaos.card-scan-plant`;
+}
+/** The planted log line is attributed to this process's output. */
+const PLANT_LOG_SERVICE: ServiceName = 'transaction-settlement';
+/** The event log reads a record within a second on a loaded machine; 10 s leave room for a slow broker. */
+const PLANT_SEEN_TIMEOUT_MS = 10_000;
+
+/** Creates the run's scratch topic before the event log subscribes to it. */
+async function createPlantTopic(topic: string, brokers: readonly string[]): Promise<void> {
+  const admin = new Kafka({
+    clientId: 'chaos-card-scan',
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 function hostPort(url: string, defaultPort: number): { host: string; port: number } {
@@ -57,10 +98,13 @@ export interface World {
 
 export class ChaosRun {
   /** Card numbers this run sent; none may appear anywhere afterwards. */
-  readonly knownPans = new Set<string>();
+  readonly knownPans = new Set<string>([PLANTED_PAN]);
   readonly scanner = new CardScanner(this.knownPans);
   readonly checker: InvariantChecker;
-  logLines = 0;
+  /** What the scenario produced so far: the checks must read some of each. */
+  readonly produced = new Set<Produced>();
+  /** Lines of output scanned, per process. */
+  readonly logLines = new Map<string, number>(SERVICE_NAMES.map((name) => [name, 0]));
 
   private constructor(
     readonly system: PuhuiSystem,
@@ -70,7 +114,12 @@ export class ChaosRun {
     readonly redis: FaultProxy | undefined,
     readonly kafka: PrivateKafka | undefined,
   ) {
-    this.checker = new InvariantChecker(system, events, figures);
+    this.checker = new InvariantChecker(system, events, figures, this.produced);
+  }
+
+  /** The run's scratch topic for the planted Kafka record. */
+  get plantTopic(): string {
+    return plantTopicOf(this.system.topicPrefix);
   }
 
   static async start(scenario: string, options: ChaosOptions = {}): Promise<ChaosRun> {
@@ -104,11 +153,14 @@ export class ChaosRun {
         },
       });
       system = started;
+      const plantTopic = plantTopicOf(started.topicPrefix);
+      await createPlantTopic(plantTopic, started.kafkaBrokers);
       const events = await EventLog.start(
-        Object.keys(TOPICS).map((name) => started.topic(name as keyof typeof TOPICS)),
+        [...Object.keys(TOPICS).map((name) => started.topic(name as keyof typeof TOPICS)), plantTopic],
         kafka?.brokers,
       );
       const run = new ChaosRun(started, events, figures, postgres, redis, kafka);
+      for (const produced of options.produces ?? []) run.produced.add(produced);
       for (const { service, line } of lines) run.scanLogLine(service, line);
       ready.run = run;
       return run;
@@ -119,8 +171,9 @@ export class ChaosRun {
     }
   }
 
+  /** Every line of every process's output comes here (`onOutput` of the system) as it arrives. */
   scanLogLine(service: string, line: string): void {
-    this.logLines += 1;
+    this.logLines.set(service, (this.logLines.get(service) ?? 0) + 1);
     this.scanner.scan(line, `log of ${service}`);
   }
 
@@ -152,12 +205,18 @@ export class ChaosRun {
     });
     const ruleId = rule.body.rule_id as string;
     await publishRule(system, ruleId);
+    for (const produced of ['merchants', 'cards', 'funded budgets', 'rules'] as const)
+      this.produced.add(produced);
     return { merchants, cards, budgetId, ruleId };
   }
 
-  /** Settles, then runs every invariant check and the card scan; returns the violations. */
+  /**
+   * Settles, then runs every invariant check and the card scan; returns the violations.
+   * `clients` are every capture the scenario asked for: passing any says it captured.
+   */
   async finish(clients: readonly ClientCapture[] = [], settleTimeoutMs?: number): Promise<string[]> {
     const { figures } = this;
+    if (clients.length > 0) this.produced.add('captures');
     if (this.postgres?.mode !== 'open') this.postgres?.restore();
     if (this.redis?.mode !== 'open') this.redis?.restore();
     if (this.kafka !== undefined && this.kafka.proxy.mode !== 'open') this.kafka.proxy.restore();
@@ -172,9 +231,52 @@ export class ChaosRun {
     return figures.violations;
   }
 
-  /** Every row of every table of the three databases, and every record of the run's topics. */
+  /**
+   * Every row of every table of the three databases, every log line and every record of the
+   * run's topics, after planting a card number in each of the three kinds of place.
+   */
   async scanEverything(): Promise<void> {
-    let rows = 0;
+    const { figures, scanner } = this;
+    await this.plantTableRow();
+    this.plantLogLine();
+    await this.plantKafkaRecord();
+    let rows: Map<ServiceName, number>;
+    try {
+      rows = await this.scanTables();
+    } finally {
+      await this.databaseQuery(PLANT_DATABASE, `DROP TABLE IF EXISTS ${PLANT_TABLE}`);
+    }
+    for (const record of this.events.records) {
+      scanner.scan(
+        [record.key ?? '', record.value ?? '', JSON.stringify(record.headers)].join('\n'),
+        `topic ${record.topic}`,
+      );
+    }
+    for (const [service, count] of rows) figures.read(`table rows (${service})`, count, true);
+    for (const [service, count] of this.logLines) figures.read(`log lines (${service})`, count, true);
+    figures.read('Kafka records (all topics read)', this.events.records.length, true);
+    const missing = scanner.missingPlants();
+    figures.check(
+      'the card scan finds the card number planted in a table, a log line and a Kafka record',
+      scanner.planted.length,
+      missing.map((where) => `not found in ${where}: the scan did not read it`),
+    );
+    const findings = scanner.findings;
+    const rowCount = [...rows.values()].reduce((sum, count) => sum + count, 0);
+    const lineCount = [...this.logLines.values()].reduce((sum, count) => sum + count, 0);
+    figures.check(
+      'no card number in any table, log line or Kafka record',
+      rowCount + lineCount + this.events.records.length,
+      findings.map((finding) => `${finding.kind} ${finding.masked} in ${finding.where}`),
+    );
+    figures.note(
+      `card scan: ${rowCount} rows, ${lineCount} log lines, ${this.events.records.length} Kafka records (${(scanner.charactersScanned / 1e6).toFixed(1)} MB); ${this.knownPans.size} test card numbers looked for; plants found: ${scanner.planted.map((plant) => `${plant.where} (${plant.foundAs.join(', ') || 'not found'})`).join('; ')}; findings: ${findings.length}`,
+    );
+  }
+
+  /** Rows scanned per database. */
+  private async scanTables(): Promise<Map<ServiceName, number>> {
+    const rows = new Map<ServiceName, number>();
     for (const service of SERVICE_NAMES) {
       const client = new Client({ connectionString: this.system.databaseUrl(service) });
       await client.connect();
@@ -182,32 +284,80 @@ export class ChaosRun {
         const tables = await client.query<{ table_name: string }>(
           "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
         );
+        let count = 0;
         for (const { table_name: table } of tables.rows) {
           const result = await client.query<{ row: string }>(
             `SELECT row_to_json(t)::text AS row FROM ${client.escapeIdentifier(table)} t`,
           );
           for (const { row } of result.rows) this.scanner.scan(row, `${service} table ${table}`);
-          rows += result.rows.length;
+          count += result.rows.length;
         }
+        rows.set(service, count);
       } finally {
         await client.end();
       }
     }
-    for (const record of this.events.records) {
-      this.scanner.scan(
-        [record.key ?? '', record.value ?? '', JSON.stringify(record.headers)].join('\n'),
-        `topic ${record.topic}`,
-      );
+    return rows;
+  }
+
+  private async databaseQuery(service: ServiceName, sql: string, values: unknown[] = []): Promise<void> {
+    const client = new Client({ connectionString: this.system.databaseUrl(service) });
+    await client.connect();
+    try {
+      await client.query(sql, values);
+    } finally {
+      await client.end();
     }
-    const findings = this.scanner.findings;
-    this.figures.check(
-      'no card number in any table, log line or Kafka record',
-      rows + this.logLines + this.events.records.length,
-      findings.map((finding) => `${finding.kind} ${finding.masked} in ${finding.where}`),
+  }
+
+  /** The planted number, written with dashes, in a row of a scratch table of its own. */
+  private async plantTableRow(): Promise<void> {
+    await this.databaseQuery(PLANT_DATABASE, `CREATE TABLE ${PLANT_TABLE} (note text NOT NULL)`);
+    await this.databaseQuery(PLANT_DATABASE, `INSERT INTO ${PLANT_TABLE} (note) VALUES ($1)`, [
+      `card scan plant: card ${groupedPan(PLANTED_PAN, '-')}`,
+    ]);
+    this.scanner.plant(PLANTED_PAN, `${PLANT_DATABASE} table ${PLANT_TABLE}`);
+  }
+
+  /**
+   * The planted number, written with spaces, as a line of a service's output, through the
+   * handler every line the services print goes through (the system's `onOutput`). The pipe
+   * itself cannot take a write from here (Node's child stdio is a socket pair, which
+   * /proc/<pid>/fd/1 cannot open); that the pipe reaches the handler at all is shown by the
+   * lines read per process, each of which must be more than zero.
+   */
+  private plantLogLine(): void {
+    this.scanner.plant(PLANTED_PAN, `log of ${PLANT_LOG_SERVICE}`);
+    this.scanLogLine(
+      PLANT_LOG_SERVICE,
+      JSON.stringify({ msg: `card scan plant: card ${groupedPan(PLANTED_PAN, ' ')}` }),
     );
-    this.figures.note(
-      `card scan: ${rows} rows, ${this.logLines} log lines, ${this.events.records.length} Kafka records (${(this.scanner.charactersScanned / 1e6).toFixed(1)} MB); ${this.knownPans.size} test card numbers looked for; findings: ${findings.length}`,
-    );
+  }
+
+  /** The planted number in a record of the run's scratch topic, once the event log has read it. */
+  private async plantKafkaRecord(): Promise<void> {
+    const topic = this.plantTopic;
+    this.scanner.plant(PLANTED_PAN, `topic ${topic}`);
+    const producer = new Kafka({
+      clientId: 'chaos-card-scan',
+      brokers: [...this.system.kafkaBrokers],
+      logLevel: logLevel.NOTHING,
+    }).producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: 'card-scan-plant', value: JSON.stringify({ card_number: PLANTED_PAN }) }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    // Not seen in time: the scan then reports the plant missing, which is the failure to show.
+    await waitFor(() => this.events.records.some((record) => record.topic === topic), {
+      timeoutMs: PLANT_SEEN_TIMEOUT_MS,
+      description: `the planted record on ${topic}`,
+    }).catch(() => undefined);
   }
 
   /** Deletes only this run's Redis keys (never FLUSHALL: the Redis is shared). */

@@ -1,7 +1,7 @@
 /**
- * What a scenario reports at its end: requests sent, faults injected, invariants checked and
- * violations found. Requests are counted at `fetch` (every HTTP request this test process
- * makes to a service, readiness polls included).
+ * What a scenario reports at its end: requests sent, faults injected, invariants checked,
+ * what each check read and violations found. Requests are counted at `fetch` (every HTTP
+ * request this test process makes to a service, readiness polls included).
  */
 
 /** Whether the long figures of the full suite apply (root `npm run test:chaos`). */
@@ -30,6 +30,24 @@ export function requestsSoFar(): number {
   return requestsSent;
 }
 
+/** A report line stays readable in a terminal and in CI logs. */
+const REPORT_LINE_CHARACTERS_MAX = 160;
+
+/** `read: a 1, b 2, …` wrapped into lines of at most REPORT_LINE_CHARACTERS_MAX characters. */
+function readLines(reads: readonly string[]): string[] {
+  const lines: string[] = [];
+  let line = '  read:';
+  for (const [index, read] of reads.entries()) {
+    const piece = `${read}${index < reads.length - 1 ? ',' : ''}`;
+    if (line.length + piece.length + 1 > REPORT_LINE_CHARACTERS_MAX && line.trim() !== 'read:') {
+      lines.push(line);
+      line = '   ';
+    }
+    line = `${line} ${piece}`;
+  }
+  return reads.length === 0 ? [] : [...lines, line];
+}
+
 export class Figures {
   faultsInjected = 0;
   invariantsChecked = 0;
@@ -37,6 +55,7 @@ export class Figures {
   private readonly requestsAtStart = requestsSent;
   private readonly startedAt = Date.now();
   private readonly notes: string[] = [];
+  private readonly reads: Array<{ what: string; count: number }> = [];
 
   constructor(readonly scenario: string) {}
 
@@ -50,6 +69,16 @@ export class Figures {
     this.invariantsChecked += count;
     for (const failure of failures.slice(0, 20)) this.violations.push(`${invariant}: ${failure}`);
     if (failures.length > 20) this.violations.push(`${invariant}: … ${failures.length - 20} more`);
+  }
+
+  /**
+   * Records how much a check read (rows of a table, records of a topic, log lines of a
+   * process…). A check over nothing passes whatever it checks, so a zero where the scenario
+   * produced something (`expected`) is a violation: the check proved nothing.
+   */
+  read(what: string, count: number, expected: boolean): void {
+    this.reads.push({ what, count });
+    if (expected && count === 0) this.violation(`read nothing: ${what}, which the scenario produced`);
   }
 
   violation(description: string): void {
@@ -69,6 +98,7 @@ export class Figures {
       `chaos scenario "${this.scenario}" (${FULL ? 'full' : 'CI subset'}, ${((Date.now() - this.startedAt) / 1000).toFixed(1)} s):`,
       `  requests sent: ${this.requests}; faults injected: ${this.faultsInjected}; invariants checked: ${this.invariantsChecked}; violations: ${this.violations.length}`,
       ...this.notes.map((note) => `  ${note}`),
+      ...readLines(this.reads.map((read) => `${read.what} ${read.count}`)),
       ...this.violations.map((violation) => `  VIOLATION ${violation}`),
     ].join('\n');
   }

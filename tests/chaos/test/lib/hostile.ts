@@ -1,22 +1,42 @@
 /**
- * Hostile requests, generated with fast-check from each operation's OpenAPI description, each
- * one *certain* to be invalid (so any 2xx is a bug, not a lucky valid request):
+ * Hostile requests, generated with fast-check from each operation's OpenAPI description. Each
+ * one is a *valid* request with exactly one thing broken, so that it is *certain* to be
+ * invalid for that one reason (any 2xx is a bug, not a lucky valid request) and the answer
+ * can be held to name it:
  *
- * - body: not an object; an unknown field (schemas are strict); one field, possibly nested
- *   (`lines[0].amount_minor`), of a wrong JSON type, out of its range (negative, huge,
- *   fractional), not in its enum, not matching its pattern or format, or too long (unicode);
- *   `{}` when fields are required; malformed JSON; a body over HTTP_BODY_LIMIT_BYTES;
- * - query: `limit` and other parameters out of range, not in their enum or of the wrong shape;
- * - path: ids that cannot exist (unicode, huge, traversal-looking);
- * - headers: Idempotency-Key missing, too long or with control-looking bytes; a wrong
+ * - body: one field, possibly nested (`lines.0.amount_minor`), of a wrong JSON type, out of
+ *   its range (negative, huge, fractional), not in its enum, not matching its pattern or
+ *   format, or too long (unicode); one required field left out; one unknown field added
+ *   (schemas are strict) — each answered 400 with `invalid_params` naming that field and no
+ *   other; a body that is not an object; malformed JSON; a body over HTTP_BODY_LIMIT_BYTES;
+ * - query: `limit` and other parameters out of range, not in their enum or of the wrong shape
+ *   (400 naming the parameter);
+ * - path: ids that cannot exist (unicode, huge, traversal-looking): 400 naming the parameter,
+ *   or 404;
+ * - headers: Idempotency-Key missing, too long or with control-looking bytes on an otherwise
+ *   valid request (so a service ignoring the key would answer 2xx and move money); a wrong
  *   Content-Type.
+ *
+ * The valid request comes from the operation's schema (required fields from their const,
+ * enum, default, format and bounds; path values of real objects; the document's example of a
+ * raw body), or from an override the caller gives where a schema cannot say what is valid
+ * (a card number that passes Luhn, ids of existing objects, a rule whose shares add up).
  */
 import fc from 'fast-check';
 import type { Arbitrary } from 'fast-check';
+import type { Json } from '../../../e2e/test/system';
 import type { DocumentedOperation, JsonSchema } from './openapi';
 
-export interface HostileRequest {
-  kind: string;
+export type RequestPart = 'path' | 'query' | 'body' | 'header';
+
+/** What the answer must say, beyond being a 4xx problem+json with a stable code. */
+export type HostileExpectation =
+  /** 400 whose `invalid_params` name this field and nothing else; with `orNotFound`, 404 will do. */
+  | { names: { in: RequestPart; name: string }; orNotFound?: true }
+  /** A problem with one of these codes: the request is refused before any field is read. */
+  | { codes: readonly string[] };
+
+export interface RawRequest {
   method: string;
   /** Path with parameters filled in (already URL-encoded). */
   path: string;
@@ -25,10 +45,23 @@ export interface HostileRequest {
   body?: string | Buffer;
 }
 
+export interface HostileRequest extends RawRequest {
+  kind: string;
+  expect: HostileExpectation;
+}
+
 export interface RequestContext {
   /** A value for each path parameter that names a real object, so that body checks are reached. */
   pathValues: (operation: DocumentedOperation) => Record<string, string>;
   bodyLimitBytes: number;
+  /** A valid JSON body where the schema alone cannot give one; undefined: built from the schema. */
+  validBody?: (operation: DocumentedOperation) => Json | undefined;
+  /**
+   * Fields sent instead of another, by the field they replace (`card_token` instead of
+   * `card_number`): a request that breaks one leaves the other out, else it would be two
+   * changes away from valid (both sent) and the answer would rightly name both.
+   */
+  sentInsteadOf?: Readonly<Record<string, string>>;
 }
 
 type JsonType = 'string' | 'integer' | 'number' | 'boolean' | 'null' | 'array' | 'object';
@@ -159,40 +192,136 @@ function invalidValues(schema: JsonSchema): Arbitrary<{ why: string; value: unkn
   return options.length === 0 ? undefined : fc.oneof(...options);
 }
 
-interface FieldMutation {
-  where: string;
-  arbitrary: Arbitrary<{ why: string; value: unknown }>;
-  /** Puts the bad value at its place in an otherwise empty body. */
-  wrap: (value: unknown) => unknown;
+/** A date-time and a date every schema here accepts (past, with the Shanghai offset). */
+const EXAMPLE_DATE_TIME = '2025-01-01T00:00:00+08:00';
+const EXAMPLE_DATE = '2025-01-01';
+/** Strings tried, in order, against a pattern the schema gives (item categories, times, codes). */
+const PATTERN_CANDIDATES = ['general', 'chaos', '1234', '12:00', 'A1'];
+
+function fitsLength(value: string, schema: JsonSchema): boolean {
+  return (
+    value.length >= (typeof schema.minLength === 'number' ? schema.minLength : 0) &&
+    value.length <= (typeof schema.maxLength === 'number' ? schema.maxLength : Infinity)
+  );
+}
+
+function exampleString(schema: JsonSchema): string | undefined {
+  if (schema.format === 'date-time') return EXAMPLE_DATE_TIME;
+  if (schema.format === 'date') return EXAMPLE_DATE;
+  if (schema.format === 'email') return 'chaos@example.cn';
+  if (typeof schema.pattern === 'string') {
+    const pattern = new RegExp(schema.pattern, 'u');
+    return PATTERN_CANDIDATES.find((candidate) => pattern.test(candidate) && fitsLength(candidate, schema));
+  }
+  const minLength = typeof schema.minLength === 'number' ? schema.minLength : 0;
+  return 'chaos'
+    .padEnd(minLength, 'x')
+    .slice(0, typeof schema.maxLength === 'number' ? schema.maxLength : 100);
+}
+
+function exampleNumber(schema: JsonSchema): number {
+  const minimum =
+    typeof schema.minimum === 'number'
+      ? schema.minimum
+      : typeof schema.exclusiveMinimum === 'number'
+        ? schema.exclusiveMinimum + 1
+        : 1;
+  const value = Math.max(minimum, 1);
+  return typeof schema.maximum === 'number' ? Math.min(value, schema.maximum) : value;
+}
+
+/**
+ * A value `schema` accepts, from its const, enum, default, format or bounds (objects: their
+ * required fields only); undefined when it cannot promise one (a pattern none of the
+ * candidates matches): such an operation needs a `validBody` override.
+ */
+export function exampleOf(schema: JsonSchema | undefined, depth = 0): unknown {
+  if (schema === null || typeof schema !== 'object' || depth > 8) return undefined;
+  if (schema.const !== undefined) return schema.const;
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  const union = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
+  if (Array.isArray(union)) {
+    const members = [...union].sort((a, b) => Number(a.type === 'null') - Number(b.type === 'null'));
+    return members.map((member) => exampleOf(member, depth + 1)).find((value) => value !== undefined);
+  }
+  switch (schema.type) {
+    case 'object': {
+      const example: Record<string, unknown> = {};
+      for (const name of (schema.required ?? []) as string[]) {
+        const value = exampleOf(schema.properties?.[name], depth + 1);
+        if (value === undefined) return undefined;
+        example[name] = value;
+      }
+      return example;
+    }
+    case 'array': {
+      if (!(typeof schema.minItems === 'number' && schema.minItems > 0)) return [];
+      const item = exampleOf(schema.items, depth + 1);
+      return item === undefined ? undefined : [item];
+    }
+    case 'string':
+      return exampleString(schema);
+    case 'integer':
+    case 'number':
+      return exampleNumber(schema);
+    case 'boolean':
+      return false;
+    case 'null':
+      return null;
+    default:
+      return undefined;
+  }
+}
+
+/** One field of a body, nested ones included: where it is and the schema of each step there. */
+interface BodyField {
+  /** As zod names it in `invalid_params`: `lines.0.amount_minor`. */
+  path: Array<string | number>;
+  /** The schema of the value at each step of `path` (the last one: the field's own). */
+  schemas: JsonSchema[];
+  schema: JsonSchema;
+  required: boolean;
 }
 
 /** Every field, nested ones included (objects, and the first item of arrays of objects). */
-function fieldMutations(schema: JsonSchema, depth = 0): FieldMutation[] {
-  const objectSchema = schema.type === 'object' ? schema : undefined;
-  if (objectSchema === undefined || depth > 3) return [];
-  const mutations: FieldMutation[] = [];
-  for (const [name, property] of Object.entries(
-    (objectSchema.properties ?? {}) as Record<string, JsonSchema>,
-  )) {
-    const arbitrary = invalidValues(property);
-    if (arbitrary !== undefined)
-      mutations.push({ where: name, arbitrary, wrap: (value) => ({ [name]: value }) });
-    for (const inner of fieldMutations(property, depth + 1))
-      mutations.push({
-        ...inner,
-        where: `${name}.${inner.where}`,
-        wrap: (value) => ({ [name]: inner.wrap(value) }),
-      });
-    if (property.type === 'array' && property.items?.type === 'object') {
-      for (const inner of fieldMutations(property.items, depth + 1))
-        mutations.push({
-          ...inner,
-          where: `${name}[0].${inner.where}`,
-          wrap: (value) => ({ [name]: [inner.wrap(value)] }),
-        });
-    }
+function bodyFields(
+  schema: JsonSchema,
+  path: BodyField['path'] = [],
+  schemas: JsonSchema[] = [],
+): BodyField[] {
+  if (schema?.type !== 'object' || path.length > 6) return [];
+  const required = new Set((schema.required ?? []) as string[]);
+  const fields: BodyField[] = [];
+  for (const [name, property] of Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>)) {
+    const here = { path: [...path, name], schemas: [...schemas, property] };
+    fields.push(
+      { ...here, schema: property, required: required.has(name) },
+      ...bodyFields(property, here.path, here.schemas),
+    );
+    if (property.type === 'array' && property.items?.type === 'object')
+      fields.push(...bodyFields(property.items, [...here.path, 0], [...here.schemas, property.items]));
   }
-  return mutations;
+  return fields;
+}
+
+/** A copy of `base` with the field at `field.path` set to `value` (or removed), parents filled in. */
+function changed(base: unknown, field: BodyField, change: { value: unknown } | 'remove'): unknown {
+  const copy = structuredClone(base) as Record<string | number, unknown>;
+  let container = copy;
+  for (const [index, step] of field.path.slice(0, -1).entries()) {
+    if (container[step] === undefined) {
+      const schema = field.schemas[index];
+      const filled = schema?.type === 'array' ? [exampleOf(schema.items)] : exampleOf(schema);
+      if (filled === undefined)
+        throw new Error(`no valid value for ${field.path.slice(0, index + 1).join('.')}: give an override`);
+      container[step] = filled;
+    }
+    container = container[step] as Record<string | number, unknown>;
+  }
+  const last = field.path[field.path.length - 1] as string | number;
+  if (change === 'remove') delete container[last];
+  else container[last] = change.value;
+  return copy;
 }
 
 /** Percent-encodes any string, lone surrogates included (as UTF-8 encodes them: U+FFFD). */
@@ -210,137 +339,195 @@ export function fillPath(operation: DocumentedOperation, values: Record<string, 
   return operation.path.replace(/\{([^}]+)\}/gu, (_, name: string) => encodeSegment(values[name] ?? 'x'));
 }
 
-function idempotencyHeaders(operation: DocumentedOperation): Record<string, string> {
-  const needsKey = operation.parameters.some(
+function needsIdempotencyKey(operation: DocumentedOperation): boolean {
+  return operation.parameters.some(
     (parameter) => parameter.in === 'header' && parameter.name.toLowerCase() === 'idempotency-key',
   );
-  return needsKey ? { 'idempotency-key': `chaos-hostile-${Math.random().toString(36).slice(2)}` } : {};
 }
 
-/** All hostile requests for one operation, as one fast-check arbitrary. */
-export function hostileRequests(
-  operation: DocumentedOperation,
-  context: RequestContext,
-): Arbitrary<HostileRequest> | undefined {
+/** A fresh key per request, so that no hostile request can meet an earlier one's stored answer. */
+function idempotencyHeaders(operation: DocumentedOperation): Record<string, string> {
+  return needsIdempotencyKey(operation)
+    ? { 'idempotency-key': `chaos-hostile-${Math.random().toString(36).slice(2)}` }
+    : {};
+}
+
+/** The valid request every hostile one for the operation changes one thing of. */
+interface ValidRequest {
+  path: string;
+  values: Record<string, string>;
+  /** Without the Idempotency-Key (each request gets its own). */
+  headers: Record<string, string>;
+  json?: unknown;
+  body?: string;
+}
+
+function validRequest(operation: DocumentedOperation, context: RequestContext): ValidRequest {
   const values = context.pathValues(operation);
   const path = fillPath(operation, values);
-  const json = { 'content-type': 'application/json' };
-  const base = (kind: string, extra: Partial<HostileRequest> = {}): HostileRequest => ({
-    kind,
-    method: operation.method,
-    path,
-    headers: { ...idempotencyHeaders(operation), ...json },
-    ...extra,
-  });
-  const options: Array<Arbitrary<HostileRequest>> = [];
-  const schema = operation.jsonBody;
-  if (schema !== undefined) {
-    options.push(
-      fc
-        .oneof(
-          fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }),
-          fc.integer(),
-          hostileStrings,
-          fc.constant(null),
-          fc.boolean(),
-        )
-        .map((value) => base('body not an object', { body: JSON.stringify(value) })),
-    );
-    if (schema.additionalProperties === false) {
-      const known = new Set(Object.keys(schema.properties ?? {}));
-      options.push(
-        fc
-          .tuple(
-            fc
-              .string({ unit: 'binary', minLength: 1, maxLength: 20 })
-              .filter((key) => !known.has(key) && key !== '__proto__'),
-            fc.jsonValue({ maxDepth: 1 }),
-          )
-          .map(([key, value]) => base('unknown field', { body: JSON.stringify({ [key]: value }) })),
-      );
-    }
-    for (const mutation of fieldMutations(schema)) {
-      options.push(
-        mutation.arbitrary.map(({ why, value }) =>
-          base(`${mutation.where}: ${why}`, { body: JSON.stringify(mutation.wrap(value)) }),
-        ),
-      );
-    }
-    if (Array.isArray(schema.required) && schema.required.length > 0)
-      options.push(fc.constant(base('required fields missing', { body: '{}' })));
-    options.push(
-      fc
-        .constantFrom(
-          '{',
-          '{"a":',
-          '[1,2',
-          '{"amount_minor": 01}',
-          "{'single': 'quotes'}",
-          '{"a":1}}',
-          '\u0000',
-          'NaN',
-        )
-        .map((body) => base('malformed JSON', { body })),
-    );
-    options.push(
-      fc
-        .constantFrom(
-          'text/plain',
-          'application/xml',
-          'application/x-www-form-urlencoded',
-          'multipart/form-data; boundary=x',
-        )
-        .map((type) =>
-          base(`content-type ${type}`, {
-            headers: { ...idempotencyHeaders(operation), 'content-type': type },
-            body: 'a=1',
-          }),
-        ),
-    );
-  }
-  if (schema !== undefined || operation.method === 'POST' || operation.method === 'PATCH') {
-    if (operation.rawBodyType === undefined)
-      options.push(
-        fc.constant(null).map(() =>
-          base('body over the size limit', {
-            body: Buffer.from(`{"padding":"${'x'.repeat(context.bodyLimitBytes + 1024)}"}`),
-          }),
-        ),
-      );
+  const where = `${operation.method} ${operation.path}`;
+  if (operation.jsonBody !== undefined) {
+    const json = context.validBody?.(operation) ?? exampleOf(operation.jsonBody);
+    if (json === undefined) throw new Error(`${where}: its schema gives no valid body; give an override`);
+    return {
+      path,
+      values,
+      headers: { 'content-type': 'application/json' },
+      json,
+      body: JSON.stringify(json),
+    };
   }
   if (operation.rawBodyType !== undefined) {
+    if (operation.rawBodyExample === undefined) throw new Error(`${where}: its document has no example body`);
+    return {
+      path,
+      values,
+      headers: { 'content-type': operation.rawBodyType },
+      body: operation.rawBodyExample,
+    };
+  }
+  return { path, values, headers: {} };
+}
+
+type Make = (kind: string, expect: HostileExpectation, change?: Partial<RawRequest>) => HostileRequest;
+
+function maker(operation: DocumentedOperation, valid: ValidRequest): Make {
+  return (kind, expect, change = {}) => ({
+    kind,
+    expect,
+    method: operation.method,
+    path: valid.path,
+    headers: { ...valid.headers, ...idempotencyHeaders(operation) },
+    ...(valid.body === undefined ? {} : { body: valid.body }),
+    ...change,
+  });
+}
+
+const inBody = (name: string): HostileExpectation => ({ names: { in: 'body', name } });
+
+/** One field of the valid body broken, left out, or one unknown field added. */
+function fieldOptions(
+  schema: JsonSchema,
+  valid: ValidRequest,
+  make: Make,
+  sentInsteadOf: Readonly<Record<string, string>> = {},
+): Array<Arbitrary<HostileRequest>> {
+  const options: Array<Arbitrary<HostileRequest>> = [];
+  const json = valid.json as Record<string, unknown>;
+  if (schema.additionalProperties === false) {
+    const known = new Set(Object.keys(schema.properties ?? {}));
     options.push(
-      fc.constantFrom('application/xml', 'image/png').map((type) =>
-        base(`content-type ${type} on a ${operation.rawBodyType} upload`, {
-          headers: { 'content-type': type },
-          body: '<a/>',
-        }),
-      ),
+      fc
+        .tuple(
+          fc
+            .string({ unit: 'binary', minLength: 1, maxLength: 20 })
+            .filter((key) => !known.has(key) && key !== '__proto__'),
+          fc.jsonValue({ maxDepth: 1 }),
+        )
+        .map(([key, value]) =>
+          make('unknown field', inBody(key), { body: JSON.stringify({ ...json, [key]: value }) }),
+        ),
     );
   }
-  if (Object.keys(idempotencyHeaders(operation)).length > 0 && schema !== undefined) {
-    const withoutKey = { 'content-type': 'application/json' };
-    options.push(
-      fc.constant(base('Idempotency-Key missing', { headers: withoutKey, body: '{"unknown_field_x":1}' })),
+  for (const field of bodyFields(schema)) {
+    const name = field.path.join('.');
+    const replaced = sentInsteadOf[name];
+    const base =
+      replaced === undefined
+        ? json
+        : Object.fromEntries(Object.entries(json).filter(([key]) => key !== replaced));
+    // Fails here, not in the middle of a run, when a parent cannot be filled in.
+    changed(base, field, 'remove');
+    const arbitrary = invalidValues(field.schema);
+    if (arbitrary !== undefined)
+      options.push(
+        arbitrary.map(({ why, value }) =>
+          make(`${name}: ${why}`, inBody(name), { body: JSON.stringify(changed(base, field, { value })) }),
+        ),
+      );
+    if (field.required)
+      options.push(
+        fc.constant(null).map(() =>
+          make(`${name}: required, left out`, inBody(name), {
+            body: JSON.stringify(changed(base, field, 'remove')),
+          }),
+        ),
+      );
+  }
+  return options;
+}
+
+/** A body that is not an object, malformed JSON, or the valid body with a wrong Content-Type. */
+function framingOptions(operation: DocumentedOperation, valid: ValidRequest, make: Make) {
+  const notAnObject = fc
+    .oneof(
+      fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }),
+      fc.integer(),
+      hostileStrings,
+      fc.constant(null),
+      fc.boolean(),
+    )
+    .map((value) =>
+      // The JSON parser takes only objects and arrays (strict); an array reaches the schema.
+      make('body not an object', Array.isArray(value) ? inBody('body') : { codes: ['malformed_json'] }, {
+        body: JSON.stringify(value),
+      }),
     );
-    options.push(
-      fc.constantFrom('k'.repeat(256), 'k'.repeat(10_000)).map((key) =>
-        base('Idempotency-Key too long', {
-          headers: { ...withoutKey, 'idempotency-key': key },
-          body: '{"unknown_field_x":1}',
-        }),
+  const malformed = fc
+    .constantFrom(
+      '{',
+      '{"a":',
+      '[1,2',
+      '{"amount_minor": 01}',
+      "{'single': 'quotes'}",
+      '{"a":1}}',
+      '\u0000',
+      'NaN',
+    )
+    .map((body) => make('malformed JSON', { codes: ['malformed_json'] }, { body }));
+  const wrongType = fc
+    .constantFrom(
+      'text/plain',
+      'application/xml',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    )
+    .map((type) =>
+      make(
+        `content-type ${type}`,
+        { codes: ['unsupported_media_type'] },
+        { headers: { ...idempotencyHeaders(operation), 'content-type': type } },
       ),
     );
-  }
+  return [notAnObject, malformed, wrongType];
+}
+
+/** Idempotency-Key missing or too long on the otherwise valid request. */
+function keyOptions(operation: DocumentedOperation, valid: ValidRequest, make: Make) {
+  const header: HostileExpectation = { names: { in: 'header', name: 'idempotency-key' } };
+  return [
+    fc.constant(null).map(() => make('Idempotency-Key missing', header, { headers: { ...valid.headers } })),
+    fc.constantFrom('k'.repeat(256), 'k'.repeat(10_000)).map((key) =>
+      make('Idempotency-Key too long', header, {
+        headers: { ...valid.headers, 'idempotency-key': key },
+      }),
+    ),
+  ];
+}
+
+/** Query and path parameters broken, one at a time. */
+function parameterOptions(operation: DocumentedOperation, valid: ValidRequest, make: Make) {
+  const options: Array<Arbitrary<HostileRequest>> = [];
   for (const parameter of operation.parameters.filter((candidate) => candidate.in === 'query')) {
     const arbitrary = invalidQueryValues(parameter.schema);
     if (arbitrary === undefined) continue;
     options.push(
       arbitrary.map(({ why, value }) =>
-        base(`query ${parameter.name}: ${why}`, {
-          path: `${path}?${encodeSegment(parameter.name)}=${encodeSegment(value)}`,
-          headers: {},
-        }),
+        make(
+          `query ${parameter.name}: ${why}`,
+          { names: { in: 'query', name: parameter.name } },
+          { path: `${valid.path}?${encodeSegment(parameter.name)}=${encodeSegment(value)}` },
+        ),
       ),
     );
   }
@@ -352,13 +539,66 @@ export function hostileRequests(
           fc.constantFrom('9'.repeat(400), '%00', 'chk_' + 'z'.repeat(25)),
         )
         .map((value) =>
-          base(`path ${parameter.name}: cannot exist`, {
-            path: fillPath(operation, { ...values, [parameter.name]: value }),
-            headers: {},
-          }),
+          make(
+            `path ${parameter.name}: cannot exist`,
+            { names: { in: 'path', name: parameter.name }, orNotFound: true },
+            { path: fillPath(operation, { ...valid.values, [parameter.name]: value }) },
+          ),
         ),
     );
   }
+  return options;
+}
+
+/** All hostile requests for one operation, as one fast-check arbitrary; undefined: it takes no input. */
+export function hostileRequests(
+  operation: DocumentedOperation,
+  context: RequestContext,
+): Arbitrary<HostileRequest> | undefined {
+  const valid = validRequest(operation, context);
+  const make = maker(operation, valid);
+  const options: Array<Arbitrary<HostileRequest>> = [];
+  const schema = operation.jsonBody;
+  if (schema !== undefined)
+    options.push(
+      ...fieldOptions(schema, valid, make, context.sentInsteadOf),
+      ...framingOptions(operation, valid, make),
+    );
+  if (
+    operation.rawBodyType === undefined &&
+    (schema !== undefined || ['POST', 'PATCH'].includes(operation.method))
+  )
+    options.push(
+      fc.constant(null).map(() =>
+        make(
+          'body over the size limit',
+          { codes: ['payload_too_large'] },
+          {
+            // A JSON body: one that is not would be refused for its type before its size.
+            headers: {
+              ...valid.headers,
+              ...idempotencyHeaders(operation),
+              'content-type': 'application/json',
+            },
+            body: Buffer.from(`{"padding":"${'x'.repeat(context.bodyLimitBytes + 1024)}"}`),
+          },
+        ),
+      ),
+    );
+  if (operation.rawBodyType !== undefined)
+    options.push(
+      fc.constantFrom('application/xml', 'image/png').map((type) =>
+        make(
+          `content-type ${type} on a ${operation.rawBodyType} upload`,
+          { codes: ['unsupported_media_type'] },
+          {
+            headers: { ...idempotencyHeaders(operation), 'content-type': type },
+          },
+        ),
+      ),
+    );
+  if (needsIdempotencyKey(operation)) options.push(...keyOptions(operation, valid, make));
+  options.push(...parameterOptions(operation, valid, make));
   return options.length === 0 ? undefined : fc.oneof(...options);
 }
 

@@ -9,16 +9,22 @@
  * - each idempotency key that was answered names exactly one checkout / refund / top-up, and
  *   each of those has exactly one key; no key is left half-claimed;
  * - what the clients were told: every acknowledged capture is stored as acknowledged, exactly
- *   one checkout per request, none the clients did not ask for;
+ *   one checkout per request, none the clients did not ask for (so a scenario that captured
+ *   must pass its clients);
  * - every committed outbox row published, and its event id on its Kafka topic; nothing on
  *   the topics that no outbox holds;
  * - every event a consumer group subscribes to is in its inbox (applied once: the inbox key
  *   is unique and written with the effect), and the replicas match their sources (merchants'
  *   status, API key hashes and their end, budgets with their ledger accounts).
+ *
+ * Each check also reports how much it read (rows per table, records per topic, clients): a
+ * check over nothing passes whatever it checks, so a zero where the scenario produced
+ * something (its `Produced` list) is a violation.
  */
 import { Client } from 'pg';
+import { TOPICS } from '@puhui/contracts';
 import { waitFor } from '@puhui/testing';
-import type { EventLog } from '../../../e2e/test/events';
+import type { EventLog, KafkaRecord } from '../../../e2e/test/events';
 import type { PuhuiSystem, ServiceName } from '../../../e2e/test/system';
 import type { Figures } from './figures';
 
@@ -86,15 +92,79 @@ export const SUBSCRIPTIONS: ReadonlyArray<{
 
 const SERVICES: readonly ServiceName[] = ['merchant-onboarding', 'discount-rules', 'transaction-settlement'];
 
+/**
+ * What a scenario did that leaves rows and events behind. Each one names reads that cannot be
+ * empty afterwards (the `…_BY` tables below): a check that read none of them proved nothing.
+ * `ChaosRun.setUpWorld` produces merchants, cards, a funded budget and a rule; passing clients
+ * to `finish` says captures; a scenario says anything else at `ChaosRun.start` (`produces`).
+ */
+export type Produced =
+  'merchants' | 'cards' | 'rules' | 'funded budgets' | 'captures' | 'refunds' | 'settlement runs';
+
+/** What leaves outbox rows in each service's database. */
+const OUTBOX_ROWS_BY: Readonly<Record<ServiceName, readonly Produced[]>> = {
+  'merchant-onboarding': ['merchants'],
+  'discount-rules': ['cards', 'rules', 'funded budgets'],
+  'transaction-settlement': ['captures', 'refunds', 'settlement runs'],
+};
+
+/** What puts records on each topic (budgets are announced on the rules topic). */
+const TOPIC_RECORDS_BY: Readonly<Record<keyof typeof TOPICS, readonly Produced[]>> = {
+  merchants: ['merchants'],
+  cards: ['cards'],
+  rules: ['rules', 'funded budgets'],
+  checkouts: ['captures', 'refunds'],
+  settlements: ['settlement runs'],
+};
+
+/** What publishes the events each consumer group subscribes to. */
+const SUBSCRIBED_EVENTS_BY: Readonly<Record<string, readonly Produced[]>> = {
+  'transaction-settlement.merchants': ['merchants'],
+  'transaction-settlement.budgets': ['funded budgets'],
+  'discount-rules.merchants': ['merchants'],
+};
+
+function eventIdOf(record: KafkaRecord): string | undefined {
+  try {
+    const id = (JSON.parse(record.value ?? 'null') as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class InvariantChecker {
+  /** The run's service topics: the event log may also read scratch topics of the run. */
+  private readonly serviceTopics: ReadonlyMap<string, keyof typeof TOPICS>;
+
   constructor(
     private readonly system: PuhuiSystem,
     private readonly events: EventLog,
     private readonly figures: Figures,
-  ) {}
+    /** What the scenario produced so far (the run adds to it). */
+    private readonly produced: ReadonlySet<Produced>,
+  ) {
+    this.serviceTopics = new Map(
+      (Object.keys(TOPICS) as Array<keyof typeof TOPICS>).map((name) => [system.topic(name), name]),
+    );
+  }
 
   private url(service: ServiceName): string {
     return this.system.databaseUrl(service);
+  }
+
+  /** Records a read; a zero is a violation when the scenario produced any of `producers`. */
+  private read(what: string, count: number, producers: readonly Produced[]): void {
+    this.figures.read(
+      what,
+      count,
+      producers.some((producer) => this.produced.has(producer)),
+    );
+  }
+
+  /** The records of the run's service topics (not the scratch topics the event log also reads). */
+  private serviceRecords(): KafkaRecord[] {
+    return this.events.records.filter((record) => this.serviceTopics.has(record.topic));
   }
 
   /** Waits until outboxes are drained, topics hold their events and inboxes caught up. */
@@ -125,7 +195,7 @@ export class InvariantChecker {
       if (missing > 0) pending.push(`${service}: ${missing} not yet seen on Kafka`);
     }
     for (const subscription of SUBSCRIPTIONS) {
-      const missing = await this.missingFromInbox(subscription);
+      const { missing } = await this.inboxOf(subscription);
       if (missing.length > 0) pending.push(`${subscription.group}: ${missing.length} not in its inbox`);
     }
     return pending;
@@ -133,18 +203,17 @@ export class InvariantChecker {
 
   private eventIdsOnKafka(): Set<string> {
     const ids = new Set<string>();
-    for (const record of this.events.records) {
-      try {
-        const id = (JSON.parse(record.value ?? 'null') as { id?: unknown } | null)?.id;
-        if (typeof id === 'string') ids.add(id);
-      } catch {
-        // not JSON: reported by checkEvents
-      }
+    for (const record of this.serviceRecords()) {
+      const id = eventIdOf(record);
+      if (id !== undefined) ids.add(id);
     }
     return ids;
   }
 
-  private async missingFromInbox(subscription: (typeof SUBSCRIPTIONS)[number]): Promise<string[]> {
+  /** The events a group subscribes to, how many its inbox holds, and those it does not. */
+  private async inboxOf(
+    subscription: (typeof SUBSCRIPTIONS)[number],
+  ): Promise<{ published: number; inbox: number; missing: string[] }> {
     const published = await query<{ event_id: string }>(
       this.url(subscription.publisher),
       'SELECT event_id::text FROM outbox_events WHERE event_type = ANY($1)',
@@ -159,19 +228,28 @@ export class InvariantChecker {
         )
       ).map((row) => row.event_id),
     );
-    return published.map((row) => row.event_id).filter((id) => !inbox.has(id));
+    return {
+      published: published.length,
+      inbox: inbox.size,
+      missing: published.map((row) => row.event_id).filter((id) => !inbox.has(id)),
+    };
   }
 
   /** Runs every check; violations go to the figures. */
   async checkAll(clients: readonly ClientCapture[] = []): Promise<void> {
-    await this.checkLedger();
+    await this.checkTransfers();
+    await this.checkAccounts();
+    await this.checkCheckoutPostings();
     await this.checkIdempotency();
     await this.checkClients(clients);
     await this.checkOutboxes();
-    await this.checkInboxesAndReplicas();
+    await this.checkInboxes();
+    await this.checkMerchantReplicas();
+    await this.checkKeyAndBudgetReplicas();
   }
 
-  async checkLedger(): Promise<void> {
+  /** Every transfer balanced, and the trial balance zero (with the accounts' totals). */
+  async checkTransfers(): Promise<void> {
     const url = this.url('transaction-settlement');
     const transfers = await query<{
       transfer_id: string;
@@ -182,6 +260,7 @@ export class InvariantChecker {
       url,
       'SELECT transfer_id::text, amount_minor::text, debit_account, credit_account FROM ledger_transfers',
     );
+    this.read('ledger transfers', transfers.length, ['funded budgets', 'captures', 'refunds']);
     this.figures.check(
       'every transfer balanced',
       transfers.length,
@@ -189,6 +268,25 @@ export class InvariantChecker {
         .filter((row) => !(BigInt(row.amount_minor) > 0n && row.debit_account !== row.credit_account))
         .map((row) => `transfer ${row.transfer_id}`),
     );
+    const [totals] = await query<{ debits: string; credits: string }>(
+      url,
+      `SELECT coalesce(sum(debits_minor), 0)::text AS debits, coalesce(sum(credits_minor), 0)::text AS credits
+       FROM ledger_accounts`,
+    );
+    const debits = BigInt(totals?.debits ?? '0');
+    const credits = BigInt(totals?.credits ?? '0');
+    const moved = transfers.reduce((sum, row) => sum + BigInt(row.amount_minor), 0n);
+    this.figures.check(
+      'trial balance zero',
+      1,
+      debits === credits && debits === moved
+        ? []
+        : [`debits ${debits}, credits ${credits}, transfers ${moved}`],
+    );
+  }
+
+  /** Every account's totals equal the sum of its entries; no budget below its minimum. */
+  async checkAccounts(): Promise<void> {
     const accounts = await query<{
       account_code: string;
       normal_side: string;
@@ -198,27 +296,14 @@ export class InvariantChecker {
       entry_debits: string;
       entry_credits: string;
     }>(
-      url,
+      this.url('transaction-settlement'),
       `SELECT a.account_code, a.normal_side, a.debits_minor::text, a.credits_minor::text,
               a.normal_balance_min_minor::text,
               coalesce((SELECT sum(amount_minor) FROM ledger_transfers WHERE debit_account = a.account_code), 0)::text AS entry_debits,
               coalesce((SELECT sum(amount_minor) FROM ledger_transfers WHERE credit_account = a.account_code), 0)::text AS entry_credits
        FROM ledger_accounts a`,
     );
-    let debits = 0n;
-    let credits = 0n;
-    for (const account of accounts) {
-      debits += BigInt(account.debits_minor);
-      credits += BigInt(account.credits_minor);
-    }
-    const moved = transfers.reduce((sum, row) => sum + BigInt(row.amount_minor), 0n);
-    this.figures.check(
-      'trial balance zero',
-      1,
-      debits === credits && debits === moved
-        ? []
-        : [`debits ${debits}, credits ${credits}, transfers ${moved}`],
-    );
+    this.read('ledger accounts', accounts.length, ['merchants', 'funded budgets', 'captures']);
     this.figures.check(
       'account totals equal the sum of their entries',
       accounts.length,
@@ -232,6 +317,7 @@ export class InvariantChecker {
     const limited = accounts.filter(
       (row) => row.normal_balance_min_minor !== null || row.account_code.startsWith('budget:'),
     );
+    this.read('limited (budget) accounts', limited.length, ['funded budgets']);
     this.figures.check(
       'budget (and every limited account) never below its minimum',
       limited.length,
@@ -245,6 +331,10 @@ export class InvariantChecker {
         })
         .map((row) => `${row.account_code}: ${row.debits_minor}/${row.credits_minor}`),
     );
+  }
+
+  /** Each checkout's capture transfers equal its net, union- and merchant-funded amounts. */
+  async checkCheckoutPostings(): Promise<void> {
     const checkouts = await query<{
       checkout_id: string;
       net_minor: string;
@@ -254,7 +344,7 @@ export class InvariantChecker {
       posted_union: string;
       posted_merchant: string;
     }>(
-      url,
+      this.url('transaction-settlement'),
       `SELECT c.checkout_id, c.net_minor::text, c.union_funded_minor::text, c.merchant_funded_minor::text,
               coalesce(sum(t.amount_minor) FILTER (WHERE t.kind = 'capture_net'), 0)::text AS posted_net,
               coalesce(sum(t.amount_minor) FILTER (WHERE t.kind = 'capture_subsidy'), 0)::text AS posted_union,
@@ -262,6 +352,7 @@ export class InvariantChecker {
        FROM checkouts c LEFT JOIN ledger_transfers t ON t.checkout_id = c.checkout_id
        GROUP BY c.checkout_id`,
     );
+    this.read('checkouts', checkouts.length, ['captures']);
     this.figures.check(
       "each checkout's capture transfers equal its amounts",
       checkouts.length * 3,
@@ -290,21 +381,21 @@ export class InvariantChecker {
       url,
       "SELECT scope, idempotency_key, response_status, response_body->>'id' AS id FROM idempotency_keys",
     );
+    this.read('idempotency keys', keys.length, ['funded budgets', 'captures', 'refunds']);
     this.figures.check(
       'no idempotency key left half-claimed',
       keys.length,
       keys.filter((row) => row.response_status === 0).map((row) => `${row.scope}/${row.idempotency_key}`),
     );
-    const objects = [
-      ...(await query<{ id: string }>(url, 'SELECT checkout_id AS id FROM checkouts')).map((row) => row.id),
-      ...(await query<{ id: string }>(url, 'SELECT refund_id AS id FROM refunds')).map((row) => row.id),
-      ...(
-        await query<{ id: string }>(
-          url,
-          'SELECT DISTINCT top_up_id AS id FROM ledger_transfers WHERE top_up_id IS NOT NULL',
-        )
-      ).map((row) => row.id),
-    ];
+    const checkouts = await query<{ id: string }>(url, 'SELECT checkout_id AS id FROM checkouts');
+    const refunds = await query<{ id: string }>(url, 'SELECT refund_id AS id FROM refunds');
+    const topUps = await query<{ id: string }>(
+      url,
+      'SELECT DISTINCT top_up_id AS id FROM ledger_transfers WHERE top_up_id IS NOT NULL',
+    );
+    this.read('refunds', refunds.length, ['refunds']);
+    this.read('budget top-ups', topUps.length, ['funded budgets']);
+    const objects = [...checkouts, ...refunds, ...topUps].map((row) => row.id);
     const creating = keys.filter(
       (row) => row.response_status === 201 && /^(chk|ref|top)_/u.test(row.id ?? ''),
     );
@@ -325,9 +416,11 @@ export class InvariantChecker {
     );
   }
 
+  /**
+   * What the clients were told against what is stored. Every checkout must belong to a client's
+   * request, so a scenario that captured and passed no clients fails here instead of skipping.
+   */
   async checkClients(clients: readonly ClientCapture[]): Promise<void> {
-    if (clients.length === 0) return;
-    const references = clients.map((client) => client.reference);
     const stored = await query<{
       checkout_id: string;
       merchant_id: string;
@@ -338,12 +431,20 @@ export class InvariantChecker {
     }>(
       this.url('transaction-settlement'),
       `SELECT checkout_id, merchant_id, reference, gross_minor::text, discount_minor::text, net_minor::text
-       FROM checkouts WHERE reference = ANY($1)`,
-      [references],
+       FROM checkouts`,
     );
+    const acknowledgedCount = clients.filter((client) => client.acknowledged !== undefined).length;
+    this.read('clients', clients.length, ['captures']);
+    this.read('acknowledged clients', acknowledgedCount, ['captures']);
     const byReference = new Map<string, typeof stored>();
     for (const row of stored)
       byReference.set(row.reference, [...(byReference.get(row.reference) ?? []), row]);
+    const asked = new Set(clients.map((client) => client.reference));
+    this.read(
+      "checkouts with the clients' references",
+      stored.filter((row) => asked.has(row.reference)).length,
+      ['captures'],
+    );
     const lost: string[] = [];
     const duplicated: string[] = [];
     for (const client of clients) {
@@ -360,20 +461,29 @@ export class InvariantChecker {
       )
         lost.push(`${client.reference} acknowledged as ${acknowledged.id}`);
     }
-    const acknowledgedCount = clients.filter((client) => client.acknowledged !== undefined).length;
     this.figures.check('zero lost acknowledged captures', acknowledgedCount, lost);
     this.figures.check('zero duplicate captures', clients.length, duplicated);
+    this.figures.check(
+      'no checkout that no client asked for (a scenario that captured passes its clients)',
+      stored.length,
+      stored
+        .filter((row) => !asked.has(row.reference))
+        .map((row) => `${row.checkout_id} (reference ${row.reference})`),
+    );
   }
 
   async checkOutboxes(): Promise<void> {
+    const records = this.serviceRecords();
+    const perTopic = new Map<string, number>();
+    for (const record of records) perTopic.set(record.topic, (perTopic.get(record.topic) ?? 0) + 1);
+    for (const [topic, name] of this.serviceTopics)
+      this.read(`topic ${TOPICS[name]} records`, perTopic.get(topic) ?? 0, TOPIC_RECORDS_BY[name]);
     const onKafka = new Map<string, string[]>();
-    for (const record of this.events.records) {
-      try {
-        const id = (JSON.parse(record.value ?? 'null') as { id?: unknown } | null)?.id;
-        if (typeof id === 'string') onKafka.set(id, [...(onKafka.get(id) ?? []), record.topic]);
-      } catch {
-        // counted below as a phantom
-      }
+    const unreadable: string[] = [];
+    for (const record of records) {
+      const id = eventIdOf(record);
+      if (id === undefined) unreadable.push(`${record.topic}[${record.partition}]@${record.offset}`);
+      else onKafka.set(id, [...(onKafka.get(id) ?? []), record.topic]);
     }
     const committed = new Set<string>();
     for (const service of SERVICES) {
@@ -381,6 +491,7 @@ export class InvariantChecker {
         this.url(service),
         'SELECT event_id::text, topic, published_at IS NOT NULL AS published FROM outbox_events',
       );
+      this.read(`outbox rows (${service})`, rows.length, OUTBOX_ROWS_BY[service]);
       for (const row of rows) committed.add(row.event_id);
       this.figures.check(
         `every committed outbox event published (${service})`,
@@ -398,43 +509,46 @@ export class InvariantChecker {
       );
     }
     const phantoms = [...onKafka.keys()].filter((id) => !committed.has(id));
-    this.figures.check('nothing on Kafka that no outbox committed', onKafka.size, phantoms);
+    this.figures.check('nothing on Kafka that no outbox committed', records.length, [
+      ...phantoms,
+      ...unreadable.map((where) => `${where}: no event id`),
+    ]);
   }
 
-  async checkInboxesAndReplicas(): Promise<void> {
+  /** Every event a consumer group subscribes to is in its inbox. */
+  async checkInboxes(): Promise<void> {
     for (const subscription of SUBSCRIPTIONS) {
-      const published = await query(
-        this.url(subscription.publisher),
-        'SELECT 1 FROM outbox_events WHERE event_type = ANY($1)',
-        [subscription.types],
-      );
+      const { published, inbox, missing } = await this.inboxOf(subscription);
+      const producers = SUBSCRIBED_EVENTS_BY[subscription.group] ?? [];
+      this.read(`events subscribed by ${subscription.group}`, published, producers);
+      this.read(`inbox rows (${subscription.group})`, inbox, producers);
       this.figures.check(
         `every subscribed event applied by ${subscription.group}`,
-        published.length,
-        (await this.missingFromInbox(subscription)).map((id) => `event ${id}`),
+        published,
+        missing.map((id) => `event ${id}`),
       );
     }
-    const onboarding = this.url('merchant-onboarding');
-    const settlement = this.url('transaction-settlement');
-    const rules = this.url('discount-rules');
+  }
+
+  /** The merchant replicas of settlement and discount-rules match merchant-onboarding. */
+  async checkMerchantReplicas(): Promise<void> {
     const sourceMerchants = await query<{ merchant_id: string; status: string }>(
-      onboarding,
+      this.url('merchant-onboarding'),
       `SELECT m.merchant_id, m.status FROM merchants m
        WHERE EXISTS (SELECT 1 FROM outbox_events o WHERE o.event_type = 'puhui.merchant.approved.v1'
                      AND o.subject = m.merchant_id)`,
     );
-    for (const [service, url] of [
-      ['transaction-settlement', settlement],
-      ['discount-rules', rules],
-    ] as const) {
+    this.read('approved merchants (merchant-onboarding)', sourceMerchants.length, ['merchants']);
+    for (const service of ['transaction-settlement', 'discount-rules'] as const) {
       const replica = new Map(
         (
           await query<{ merchant_id: string; status: string }>(
-            url,
+            this.url(service),
             'SELECT merchant_id, status FROM merchants',
           )
         ).map((row) => [row.merchant_id, row.status]),
       );
+      this.read(`merchant replica (${service})`, replica.size, ['merchants']);
       this.figures.check(
         `${service} merchant replica matches merchant-onboarding`,
         sourceMerchants.length,
@@ -443,8 +557,13 @@ export class InvariantChecker {
           .map((row) => `${row.merchant_id}: ${row.status} vs ${replica.get(row.merchant_id) ?? 'missing'}`),
       );
     }
+  }
+
+  /** Settlement's API key replica and its budgets (with their accounts) match their sources. */
+  async checkKeyAndBudgetReplicas(): Promise<void> {
+    const settlement = this.url('transaction-settlement');
     const sourceKeys = await query<{ key_id: string; key_hash: string; expires_at: string | null }>(
-      onboarding,
+      this.url('merchant-onboarding'),
       `SELECT k.key_id, k.key_hash, k.expires_at::text FROM merchant_api_keys k
        WHERE EXISTS (SELECT 1 FROM outbox_events o WHERE o.event_type = 'puhui.merchant.api_key.created.v1'
                      AND o.envelope->'data'->>'key_id' = k.key_id)`,
@@ -457,6 +576,8 @@ export class InvariantChecker {
         )
       ).map((row) => [row.key_id, row]),
     );
+    this.read('API keys (merchant-onboarding)', sourceKeys.length, ['merchants']);
+    this.read('API key replica (transaction-settlement)', replicaKeys.size, ['merchants']);
     this.figures.check(
       'settlement API key replica matches merchant-onboarding',
       sourceKeys.length,
@@ -471,7 +592,10 @@ export class InvariantChecker {
         })
         .map((row) => row.key_id),
     );
-    const sourceBudgets = await query<{ budget_id: string }>(rules, 'SELECT budget_id FROM budgets');
+    const sourceBudgets = await query<{ budget_id: string }>(
+      this.url('discount-rules'),
+      'SELECT budget_id FROM budgets',
+    );
     const replicaBudgets = new Map(
       (
         await query<{ budget_id: string; account: string | null }>(
@@ -481,6 +605,8 @@ export class InvariantChecker {
         )
       ).map((row) => [row.budget_id, row.account]),
     );
+    this.read('budgets (discount-rules)', sourceBudgets.length, ['funded budgets']);
+    this.read('budget replica (transaction-settlement)', replicaBudgets.size, ['funded budgets']);
     this.figures.check(
       'settlement budgets (with their ledger accounts) match discount-rules',
       sourceBudgets.length + 1,

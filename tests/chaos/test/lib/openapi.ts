@@ -23,6 +23,8 @@ export interface DocumentedOperation {
   jsonBody?: JsonSchema;
   /** A raw body type (text/csv) the route streams instead. */
   rawBodyType?: string;
+  /** The document's example of that raw body (a valid file). */
+  rawBodyExample?: string;
   /** Operator roles allowed, when operator tokens may call it. */
   operatorRoles: string[];
   merchantKey: boolean;
@@ -68,6 +70,9 @@ export async function documentedOperations(service: string, baseUrl: string): Pr
           ? {}
           : { jsonBody: resolve(content['application/json'].schema ?? {}, document.components ?? {}) }),
         ...(rawBodyType === undefined ? {} : { rawBodyType }),
+        ...(typeof content[rawBodyType ?? '']?.example === 'string'
+          ? { rawBodyExample: content[rawBodyType ?? ''].example as string }
+          : {}),
         operatorRoles: security.flatMap((entry) => entry.operatorToken ?? []),
         merchantKey: security.some((entry) => entry.merchantKey !== undefined),
         responses: Object.keys(operation.responses ?? {}),
