@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 const body = (overrides: Record<string, unknown> = {}) => ({
-  card_token: card.card_token,
+  card_number: card.card_number,
   currency: 'CNY',
   reference: `R-${randomUUID()}`,
   lines: [{ category: 'general', amount_minor: 3555 }],
@@ -50,7 +50,7 @@ describe('bad input posts nothing', () => {
     ['another currency', { currency: 'USD' }, 'currency'],
     ['no lines', { lines: [] }, 'lines'],
     ['an unknown field', { tip_minor: 100 }, 'tip_minor'],
-    ['an invalid card number', { card_token: undefined, card_number: '6222021234567890' }, 'card_number'],
+    ['an invalid card number', { card_number: '6222021234567890' }, 'card_number'],
   ])('refuses %s with a 400 naming the field', async (_what, overrides, field) => {
     const before = await postedCount();
     const response = await capture(body(overrides));
@@ -72,7 +72,7 @@ describe('bad input posts nothing', () => {
     const stranger = await harness.addCard(11, [rule], {}, false);
     harness.rules.sheets.delete(stranger.card_token);
     const before = await postedCount();
-    const response = await capture(body({ card_token: undefined, card_number: stranger.card_number }));
+    const response = await capture(body({ card_number: stranger.card_number }));
     expect(response.status).toBe(422);
     expect(response.body.code).toBe('unknown_card');
     expect(await postedCount()).toBe(before);
@@ -80,7 +80,7 @@ describe('bad input posts nothing', () => {
 
   it('captures a frozen card without discount and says why', async () => {
     const frozen = await harness.addCard(12, [rule], { status: 'frozen' });
-    const response = await capture(body({ card_token: frozen.card_token }));
+    const response = await capture(body({ card_number: frozen.card_number }));
     expect(response.status).toBe(201);
     expect(response.body).toMatchObject({
       discount_minor: 0,
@@ -164,7 +164,7 @@ describe('merchants and availability', () => {
   it('reads a rate sheet through from discount-rules on a cache miss, and answers 503 when neither answers', async () => {
     const uncached = await harness.addCard(13, [rule], {}, false);
     const callsBefore = harness.rules.calls;
-    const served = await capture(body({ card_token: uncached.card_token }));
+    const served = await capture(body({ card_number: uncached.card_number }));
     expect(served.status).toBe(201);
     expect(served.body.discount_minor).toBe(178);
     expect(harness.rules.calls).toBe(callsBefore + 1);
@@ -172,7 +172,7 @@ describe('merchants and availability', () => {
     const another = await harness.addCard(14, [rule], {}, false);
     harness.rules.mode = 'down';
     const before = await postedCount();
-    const refused = await capture(body({ card_token: another.card_token }));
+    const refused = await capture(body({ card_number: another.card_number }));
     expect(refused.status).toBe(503);
     expect(refused.body.code).toBe('rate_sheet_unavailable');
     expect(await postedCount()).toBe(before);

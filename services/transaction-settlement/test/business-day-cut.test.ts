@@ -35,7 +35,7 @@ const capture = (merchant: TestMerchant, card: TestCard, amountMinor: number) =>
     token: merchant.secret,
     idempotencyKey: randomUUID(),
     body: {
-      card_token: card.card_token,
+      card_number: card.card_number,
       currency: 'CNY',
       reference: `CUT-${randomUUID()}`,
       lines: [{ category: 'general', amount_minor: amountMinor }],

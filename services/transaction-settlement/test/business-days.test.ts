@@ -21,7 +21,7 @@ const capture = (amount: number) =>
     token: shop.secret,
     idempotencyKey: randomUUID(),
     body: {
-      card_token: card.card_token,
+      card_number: card.card_number,
       currency: 'CNY',
       reference: `R-${randomUUID()}`,
       lines: [{ category: 'general', amount_minor: amount }],

@@ -24,11 +24,11 @@ afterAll(async () => {
   await harness.close();
 });
 
-const capture = (cardToken: string, lines: unknown[]) =>
+const capture = (cardNumber: string, lines: unknown[]) =>
   harness.call('POST', '/v1/checkouts', {
     token: merchant.secret,
     idempotencyKey: randomUUID(),
-    body: { card_token: cardToken, currency: 'CNY', reference: `R-${randomUUID()}`, lines },
+    body: { card_number: cardNumber, currency: 'CNY', reference: `R-${randomUUID()}`, lines },
   });
 
 async function postedCount(): Promise<number> {
@@ -51,7 +51,7 @@ it("refuses a checkout over its merchant category's gross ceiling with a 422 nam
       const response = await harness.call('POST', path, {
         token: merchant.secret,
         idempotencyKey: randomUUID(),
-        body: { card_token: card.card_token, currency: 'CNY', reference: `R-${randomUUID()}`, lines },
+        body: { card_number: card.card_number, currency: 'CNY', reference: `R-${randomUUID()}`, lines },
       });
       expect(response.status).toBe(422);
       expect(response.body).toMatchObject({ code: 'checkout_gross_exceeds_limit', gross_minor_max: ceiling });
@@ -59,13 +59,15 @@ it("refuses a checkout over its merchant category's gross ceiling with a 422 nam
     }
   }
   expect(await postedCount()).toBe(before);
-  expect((await capture(card.card_token, [{ category: 'general', amount_minor: ceiling }])).status).toBe(201);
+  expect((await capture(card.card_number, [{ category: 'general', amount_minor: ceiling }])).status).toBe(
+    201,
+  );
 });
 
 it('refuses more units in one checkout than the bound', async () => {
   const card = await harness.addCard(32, [percentOffRule({ category: 'supermarket', bps: 500 })]);
   const half = CHECKOUT_QUANTITY_TOTAL_MAX / 2;
-  const response = await capture(card.card_token, [
+  const response = await capture(card.card_number, [
     { category: 'general', amount_minor: 1_000, quantity: half },
     { category: 'general', amount_minor: 1_000, quantity: half + 1 },
   ]);
@@ -85,7 +87,7 @@ it('grants one card at most N union-funded checkouts an hour, exactly, even when
   const card = await harness.addCard(33, [subsidy]);
   const lines = [{ category: 'general', amount_minor: 10_000 }];
   const answers = await Promise.all(
-    Array.from({ length: VELOCITY_MAX + 5 }, () => capture(card.card_token, lines)),
+    Array.from({ length: VELOCITY_MAX + 5 }, () => capture(card.card_number, lines)),
   );
   const statuses = answers.map((answer) => answer.status);
   expect(statuses.filter((status) => status === 201)).toHaveLength(VELOCITY_MAX);
@@ -100,6 +102,6 @@ it('grants one card at most N union-funded checkouts an hour, exactly, even when
   // A card without a subsidy at stake is not limited: another card, a merchant-funded rule.
   const plain = await harness.addCard(34, [percentOffRule({ category: 'supermarket', bps: 500 })]);
   for (let index = 0; index <= VELOCITY_MAX; index += 1) {
-    expect((await capture(plain.card_token, lines)).status).toBe(201);
+    expect((await capture(plain.card_number, lines)).status).toBe(201);
   }
 });

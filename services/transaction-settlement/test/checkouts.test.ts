@@ -155,7 +155,7 @@ describe('concurrency', () => {
     const responses = await Promise.all(
       Array.from({ length: 200 }, (_, index) =>
         capture(merchant, {
-          card_token: cards[index % cards.length]?.card_token,
+          card_number: cards[index % cards.length]?.card_number,
           currency: 'CNY',
           reference: `SM-${index}`,
           lines: [{ category: 'general', amount_minor: 1000 }],
@@ -183,7 +183,7 @@ describe('concurrency', () => {
     const card = await harness.addCard(2000, [percentOffRule({ category: 'pharmacy', bps: 1500 })]);
     const key = randomUUID();
     const body = {
-      card_token: card.card_token,
+      card_number: card.card_number,
       currency: 'CNY',
       reference: 'PH-1',
       lines: [{ category: 'medicine', amount_minor: 5990 }],
@@ -218,7 +218,7 @@ describe('concurrency', () => {
       percentOffRule({ category: 'hotel', items: ['room'], bps: 2200 }),
     ]);
     const captured = await capture(merchant, {
-      card_token: card.card_token,
+      card_number: card.card_number,
       currency: 'CNY',
       reference: 'HT-1',
       lines: [{ category: 'room', amount_minor: 38800 }],
@@ -252,7 +252,7 @@ describe('concurrency', () => {
     const responses = await Promise.all(
       Array.from({ length: 12 }, (_, index) =>
         capture(merchant, {
-          card_token: card.card_token,
+          card_number: card.card_number,
           currency: 'CNY',
           reference: `SS-${index}`,
           lines: [{ category: 'ticket', amount_minor: 2000 }],

@@ -24,7 +24,7 @@ it('answers health, readiness, the business day, the ledger and CSV files as doc
     token: merchant.secret,
     idempotencyKey: 'docs-1',
     body: {
-      card_token: card.card_token,
+      card_number: card.card_number,
       currency: 'CNY',
       reference: 'DOCS-1',
       lines: [{ category: 'general', amount_minor: 1000 }],

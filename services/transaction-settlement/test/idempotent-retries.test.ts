@@ -40,7 +40,7 @@ async function captureSale(merchant: TestMerchant): Promise<string> {
     token: merchant.secret,
     idempotencyKey: randomUUID(),
     body: {
-      card_token: card.card_token,
+      card_number: card.card_number,
       currency: 'CNY',
       reference: `IR-${randomUUID()}`,
       lines: [{ category: 'general', amount_minor: 10_000 }],

@@ -28,7 +28,7 @@ const capture = (token: string) =>
     token,
     idempotencyKey: randomUUID(),
     body: {
-      card_token: card.card_token,
+      card_number: card.card_number,
       currency: 'CNY',
       reference: `R-${randomUUID()}`,
       lines: [{ category: 'general', amount_minor: 10_000 }],

@@ -41,7 +41,7 @@ async function capture(reference: string, amountMinor: number, card: TestCard, o
     token: merchant.secret,
     idempotencyKey: randomUUID(),
     body: {
-      card_token: card.card_token,
+      card_number: card.card_number,
       currency: 'CNY',
       reference,
       lines: [{ category: 'general', amount_minor: amountMinor }],

@@ -40,7 +40,7 @@ it.each([
     token: merchant.secret,
     idempotencyKey: randomUUID(),
     body: {
-      card_token: card.card_token,
+      card_number: card.card_number,
       currency: 'CNY',
       reference: `R-${randomUUID()}`,
       lines: [{ category: 'general', amount_minor: 3555 }],

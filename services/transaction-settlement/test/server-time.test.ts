@@ -25,9 +25,9 @@ afterAll(async () => {
 
 const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 
-function checkout(cardToken: string, occurredAt?: string) {
+function checkout(cardNumber: string, occurredAt?: string) {
   return {
-    card_token: cardToken,
+    card_number: cardNumber,
     currency: 'CNY',
     reference: `R-${randomUUID()}`,
     ...(occurredAt === undefined ? {} : { occurred_at: occurredAt }),
@@ -55,7 +55,7 @@ it('refuses an occurred_at beyond the window, either way, with a 422 naming it, 
       const response = await harness.call('POST', path, {
         token: merchant.secret,
         idempotencyKey: randomUUID(),
-        body: checkout(card.card_token, occurredAt),
+        body: checkout(card.card_number, occurredAt),
       });
       expect(response.status).toBe(422);
       expect(response.body).toMatchObject({ code: 'occurred_at_out_of_window', window_minutes: 15 });
@@ -65,7 +65,7 @@ it('refuses an occurred_at beyond the window, either way, with a 422 naming it, 
     }
   }
   expect(await postedCount()).toBe(before);
-  const inside = await capture(checkout(card.card_token, at(-OCCURRED_AT_WINDOW_MS + MINUTE_MS)));
+  const inside = await capture(checkout(card.card_number, at(-OCCURRED_AT_WINDOW_MS + MINUTE_MS)));
   expect(inside.status).toBe(201);
   expect(inside.body.discount_minor).toBe(10_000);
 });
@@ -77,13 +77,13 @@ it('grants a monthly capped subsidy once per month of the capture time, however 
     caps: { per_transaction_minor: null, per_card_day_minor: null, per_card_month_minor: 5_000 },
   });
   const card = await harness.addCard(22, [cap]);
-  const first = await capture(checkout(card.card_token));
+  const first = await capture(checkout(card.card_number));
   expect(first.body.discount_minor).toBe(5_000);
   // Dated a few minutes back (inside the window) or not at all: the same month, the cap is spent.
-  const again = await capture(checkout(card.card_token, at(-10 * MINUTE_MS)));
+  const again = await capture(checkout(card.card_number, at(-10 * MINUTE_MS)));
   expect(again.status).toBe(201);
   expect(again.body.discount_minor).toBe(0);
-  const backDated = await capture(checkout(card.card_token, at(-35 * DAY_MS)));
+  const backDated = await capture(checkout(card.card_number, at(-35 * DAY_MS)));
   expect(backDated.status).toBe(422);
 });
 
@@ -109,11 +109,11 @@ it('evaluates a schedule at the capture time, not at an occurred_at inside the w
   for (const occurredAt of [at(-5 * MINUTE_MS), at(12 * MINUTE_MS)]) {
     const quote = await harness.call('POST', '/v1/checkouts/quote', {
       token: merchant.secret,
-      body: checkout(card.card_token, occurredAt),
+      body: checkout(card.card_number, occurredAt),
     });
     expect(quote.status).toBe(200);
     expect(quote.body.discount_minor).toBe(0);
-    const captured = await capture(checkout(card.card_token, occurredAt));
+    const captured = await capture(checkout(card.card_number, occurredAt));
     expect(captured.status).toBe(201);
     expect(captured.body.discount_minor).toBe(0);
     // The POS's time is kept as information.
@@ -124,7 +124,7 @@ it('evaluates a schedule at the capture time, not at an occurred_at inside the w
 it('answers a retry of a stored capture with its answer even after the window has passed', async () => {
   const card = await harness.addCard(24, [percentOffRule({ category: 'supermarket', bps: 1000 })]);
   const key = randomUUID();
-  const body = checkout(card.card_token, at(-OCCURRED_AT_WINDOW_MS + 2_000));
+  const body = checkout(card.card_number, at(-OCCURRED_AT_WINDOW_MS + 2_000));
   const first = await capture(body, key);
   expect(first.status).toBe(201);
   // Wait until the same occurred_at is outside the window: a new capture would be refused…

@@ -31,7 +31,7 @@ const capture = (merchant: TestMerchant, card: TestCard, amount: number) =>
     token: merchant.secret,
     idempotencyKey: randomUUID(),
     body: {
-      card_token: card.card_token,
+      card_number: card.card_number,
       currency: 'CNY',
       reference: `R-${randomUUID()}`,
       lines: [{ category: 'general', amount_minor: amount }],

@@ -4,6 +4,7 @@
  * so that budgets and per-card caps are exact under concurrency, then posts its transfers,
  * its checkout row and its outbox event in the same transaction.
  */
+import { createHmac } from 'node:crypto';
 import { checkoutCaptured, newId } from '@puhui/contracts';
 import { evaluateCheckout, ruleMatchesMerchant } from '@puhui/discount';
 import type { CheckoutResult, DiscountRule, RateSheet, RuleUsage } from '@puhui/discount';
@@ -134,7 +135,19 @@ function evaluate(
   });
 }
 
-export function checkoutView(checkout: Checkout) {
+/**
+ * Who a checkout is shown to: finance and admins see the programme-wide card token; a merchant
+ * sees a handle that is stable within that merchant and useless elsewhere, so a token read from
+ * one answer cannot be replayed as a card (DESIGN §8: a capture needs the card present).
+ */
+export type CheckoutViewer = { kind: 'operator' } | { kind: 'merchant'; handleKey: string };
+
+export function merchantCardHandle(handleKey: string, merchantId: string, cardToken: string): string {
+  const digest = createHmac('sha256', handleKey).update(`merchant-card-handle:${merchantId}:${cardToken}`);
+  return `mch_card_${digest.digest('hex').slice(0, 32)}`;
+}
+
+export function checkoutView(checkout: Checkout, viewer: CheckoutViewer) {
   return {
     id: checkout.checkout_id,
     object: 'checkout' as const,
@@ -142,7 +155,9 @@ export function checkoutView(checkout: Checkout) {
     merchant_id: checkout.merchant_id,
     reference: checkout.reference,
     currency: checkout.currency,
-    card_token: checkout.card_token,
+    ...(viewer.kind === 'operator'
+      ? { card_token: checkout.card_token }
+      : { card_handle: merchantCardHandle(viewer.handleKey, checkout.merchant_id, checkout.card_token) }),
     card_last4: checkout.card_last4,
     gross_minor: checkout.gross_minor,
     discount_minor: checkout.discount_minor,
@@ -169,6 +184,11 @@ export function checkoutView(checkout: Checkout) {
     business_date: checkout.business_date,
     created_at: checkout.created_at,
   };
+}
+
+/** Merchant-facing answers (captures, refunds, voids are merchant calls). */
+export function merchantViewer(context: Pick<SettlementContext, 'cardTokenKey'>): CheckoutViewer {
+  return { kind: 'merchant', handleKey: context.cardTokenKey };
 }
 
 /** What the member would pay now: no locks, no side effects. Budgets as they stand. */
@@ -291,7 +311,7 @@ export async function captureCheckout(
         data: capturedEventData(checkout),
       });
       captured = checkout;
-      return checkoutView(checkout);
+      return checkoutView(checkout, merchantViewer(context));
     },
     {
       // The transfers move the programme's shared accounts (acquirer clearing, the

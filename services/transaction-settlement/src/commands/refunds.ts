@@ -23,7 +23,13 @@ import {
 import type { Checkout, Refund } from '../store/checkouts';
 import { lockAccounts, postTransfers } from '../store/ledger';
 import { addUsage, lockUsage } from '../store/usage';
-import { checkoutEventFacts, checkoutView, postCheckoutTransfers, usageDeltas } from './checkouts';
+import {
+  checkoutEventFacts,
+  checkoutView,
+  merchantViewer,
+  postCheckoutTransfers,
+  usageDeltas,
+} from './checkouts';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
 import { runIdempotently } from './idempotent';
@@ -234,7 +240,11 @@ export async function voidCheckout(
           voided_at: voidedAt,
         },
       });
-      return { ...checkoutView(checkout), status: 'voided' as const, voided_at: voidedAt };
+      return {
+        ...checkoutView(checkout, merchantViewer(context)),
+        status: 'voided' as const,
+        voided_at: voidedAt,
+      };
     },
   );
 }

@@ -33,7 +33,17 @@ export const checkoutSchema = z
     merchant_id: z.string(),
     reference: z.string(),
     currency: cny,
-    card_token: z.string(),
+    card_token: z.string().optional().meta({
+      description: 'The programme-wide card token: shown to finance and admins only, never to merchants.',
+    }),
+    card_handle: z
+      .string()
+      .regex(/^mch_card_[0-9a-f]{32}$/u)
+      .optional()
+      .meta({
+        description:
+          'For merchants, a stable handle of the card that means nothing outside this merchant (HMAC of the card token and the merchant id).',
+      }),
     card_last4: z.string().regex(/^\d{4}$/u),
     ...resultTotalsShape,
     refunded_minor: fen,

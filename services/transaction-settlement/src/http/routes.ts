@@ -8,8 +8,15 @@ import { NotFound } from '@puhui/errors';
 import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import type { Operation, OperationRequest, OperationResponse } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
+import type { Principal } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
-import { OCCURRED_AT_WINDOW_MS, captureCheckout, checkoutView, quoteCheckout } from '../commands/checkouts';
+import {
+  OCCURRED_AT_WINDOW_MS,
+  captureCheckout,
+  checkoutView,
+  merchantViewer,
+  quoteCheckout,
+} from '../commands/checkouts';
 import type { SettlementContext } from '../commands/context';
 import type { IdempotentOutcome } from '../commands/idempotent';
 import { refundCheckout, voidCheckout } from '../commands/refunds';
@@ -80,7 +87,7 @@ const captureOperation = defineOperation({
   path: '/v1/checkouts',
   operationId: 'captureCheckout',
   summary: 'Capture a discounted sale',
-  description: `Send \`card_number\` (turned into a token on arrival) or \`card_token\`. The discount, its funding and the ledger postings are written in one transaction. Schedules, caps and the card's day/month usage are evaluated at the time the capture is recorded (Asia/Shanghai); \`occurred_at\` is kept as information and must lie within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (else 422 \`occurred_at_out_of_window\`). One checkout may claim at most its merchant's gross ceiling and 1,000 units, one card at most UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX union-funded checkouts an hour (422 \`checkout_gross_exceeds_limit\`, \`checkout_quantity_exceeds_limit\`, \`card_velocity_exceeded\`). ${IDEMPOTENCY}`,
+  description: `Send \`card_number\`, read from the card (turned into a token on arrival and forgotten); a \`card_token\` is refused (the card must be present). The answer names the card by last 4 and a \`card_handle\` scoped to this merchant. The discount, its funding and the ledger postings are written in one transaction. Schedules, caps and the card's day/month usage are evaluated at the time the capture is recorded (Asia/Shanghai); \`occurred_at\` is kept as information and must lie within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (else 422 \`occurred_at_out_of_window\`). One checkout may claim at most its merchant's gross ceiling and 1,000 units, one card at most UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX union-funded checkouts an hour (422 \`checkout_gross_exceeds_limit\`, \`checkout_quantity_exceeds_limit\`, \`card_velocity_exceeded\`). ${IDEMPOTENCY}`,
   tags: ['checkouts'],
   callers: ['merchant'],
   request: { body: checkoutBody, headers: idempotencyHeaders },
@@ -222,6 +229,8 @@ export function checkoutRoutes(
 ): void {
   const { pool, config } = dependencies;
   const { principalOf, asMerchant, asActiveMerchant } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
+  const viewerOf = (principal: Principal) =>
+    principal.kind === 'merchant' ? merchantViewer(context) : ({ kind: 'operator' } as const);
 
   route(router, '/v1/checkouts/quote', {
     post: documented(quoteOperation, async (request, response) => {
@@ -245,7 +254,7 @@ export function checkoutRoutes(
       const filter = principal.kind === 'merchant' ? { ...query, merchant_id: principal.merchant_id } : query;
       const page = await listCheckouts(pool, filter);
       respond(response, listCheckoutsOperation, 200, {
-        data: page.slice(0, query.limit).map(checkoutView),
+        data: page.slice(0, query.limit).map((checkout) => checkoutView(checkout, viewerOf(principal))),
         has_more: page.length > query.limit,
       });
     }),
@@ -263,7 +272,7 @@ export function checkoutRoutes(
       ) {
         throw new NotFound(`Checkout ${path.id}`);
       }
-      respond(response, getCheckout, 200, checkoutView(checkout));
+      respond(response, getCheckout, 200, checkoutView(checkout, viewerOf(principal)));
     }),
   });
 

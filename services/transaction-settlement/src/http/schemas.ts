@@ -30,8 +30,14 @@ export const checkoutBody = z
       .min(1)
       .max(LINES_MAX),
   })
-  .refine((body) => (body.card_number === undefined) !== (body.card_token === undefined), {
-    message: 'send exactly one of card_number and card_token',
+  // A capture needs the card present (DESIGN §8): a merchant sends the number it read from the
+  // card, never a token (a token read from an earlier answer would earn subsidy with no card).
+  .refine((body) => body.card_token === undefined, {
+    message: 'is for operator tools; a merchant sends card_number, read from the card',
+    path: ['card_token'],
+  })
+  .refine((body) => body.card_number !== undefined, {
+    message: 'is required: the card must be present',
     path: ['card_number'],
   })
   .refine((body) => body.lines.reduce((sum, line) => sum + line.amount_minor, 0) <= AMOUNT_MINOR_MAX, {

@@ -136,8 +136,8 @@ export async function runCheckoutLoad(options: LoadOptions): Promise<LoadResult>
     };
     result.clients.push(client);
     const body = {
-      // Every third capture names the card by token, the rest by number.
-      ...(index % 3 === 2 ? { card_token: card.card_token } : { card_number: card.card_number }),
+      // The card is present: merchants capture by number only (issue 14).
+      card_number: card.card_number,
       currency: 'CNY',
       reference,
       lines: [{ category: 'general', amount_minor: 1000 + (index % 97) * 13, quantity: 1 }],
