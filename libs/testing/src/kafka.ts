@@ -4,7 +4,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer } from 'kafkajs';
-import { testKafkaBrokers, uniqueSuffix, waitFor } from './index';
+import { testKafkaBrokers, uniqueSuffix, waitFor } from './basics';
 
 export interface RecordedMessage {
   key: string | null;

@@ -3,7 +3,7 @@
  * every service's suite runs.
  */
 import { Client } from 'pg';
-import { testPostgresUrl, uniqueSuffix, waitFor } from './index';
+import { testPostgresUrl, uniqueSuffix, waitFor } from './basics';
 
 export interface BootableService {
   url: string;

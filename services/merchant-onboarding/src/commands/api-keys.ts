@@ -13,8 +13,8 @@ import { appendAudit } from '../store/audit';
 import { countWorkingApiKeys, findApiKey, insertApiKey, listApiKeys, revokeApiKey } from '../store/api-keys';
 import type { ApiKeyRecord } from '../store/api-keys';
 import { lockMerchant } from '../store/merchants';
-import type { CommandContext } from './merchants';
-import { EVENT_SOURCE } from './merchants';
+import { EVENT_SOURCE } from './context';
+import type { CommandContext } from './context';
 
 /** More than this many working keys is a sign of keys being created instead of rotated. */
 export const WORKING_KEYS_MAX = 10;

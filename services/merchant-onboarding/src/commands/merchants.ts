@@ -16,7 +16,7 @@ import { Conflict, NotFound, ValidationFailed } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import { keyedHash, maskBankAccount, maskResidentId } from '@puhui/kyc';
 import { withTransaction } from '@puhui/postgres';
-import type { Pool, PoolClient } from '@puhui/postgres';
+import type { PoolClient } from '@puhui/postgres';
 import { sealField } from '@puhui/security';
 import {
   REVIEWED_FIELDS,
@@ -39,22 +39,9 @@ import type { MerchantView } from '../domain/view';
 import { appendAudit } from '../store/audit';
 import { insertMerchant, lockMerchant, saveMerchant } from '../store/merchants';
 import { revokeAllApiKeys } from './api-keys';
+import { EVENT_SOURCE } from './context';
+import type { CommandContext, Secrets } from './context';
 
-export const EVENT_SOURCE = 'merchant-onboarding';
-
-export interface Secrets {
-  /** AES-256-GCM key (base64) sealing settlement account numbers. */
-  fieldKey: string;
-  /** HMAC key for hashes that let us match ID and account numbers without keeping them. */
-  identityHashKey: string;
-}
-
-export interface CommandContext {
-  pool: Pool;
-  secrets: Secrets;
-  actor: string;
-  requestId: string | null;
-}
 
 /** What the API accepts for an application (already validated field by field). */
 export interface ApplicationInput {

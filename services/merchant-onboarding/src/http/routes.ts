@@ -11,7 +11,7 @@ import type { ServiceDependencies } from '@puhui/service';
 import type { MerchantOnboardingConfig } from '../config';
 import { createApiKey, listKeys, revokeKey } from '../commands/api-keys';
 import { createApplication, decide, updateMerchant } from '../commands/merchants';
-import type { CommandContext } from '../commands/merchants';
+import type { CommandContext } from '../commands/context';
 import type { LifecycleAction } from '../domain/merchant';
 import { viewOf } from '../domain/view';
 import { findWorkingApiKeyByHash } from '../store/api-keys';
