@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { dlqTopicOf } from '@puhui/contracts';
 import { EventConsumer, OutboxRelay, appendEvent, onEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
-import { captureLogger, testKafkaBrokers, uniqueSuffix, waitFor } from '@puhui/testing';
+import { captureLogger, recordTopic, testKafkaBrokers, uniqueSuffix, waitFor } from '@puhui/testing';
 import {
   FIXTURES_DIRECTORY,
   TEST_TOPIC,
@@ -161,9 +161,24 @@ describe('transactional outbox', () => {
       "SELECT sequence FROM outbox_events WHERE subject = 'thing-ordered' ORDER BY position",
     );
     expect(rows.map((row) => Number(row.sequence))).toEqual([1, 2, 3, 4, 5]);
-    relay.start();
-    await waitFor(async () => (await appliedCount('thing-ordered')) === 5, { description: 'five applied' });
-    await relay.stop();
+    // The topic has 3 partitions: the order holds only if every record of the aggregate is on
+    // the same one (keyed by subject) and written there in sequence.
+    const recorder = await recordTopic(physicalTopic());
+    try {
+      relay.start();
+      const records = await recorder.waitForCount(5, (record) => record.value.subject === 'thing-ordered');
+      expect(records).toHaveLength(5);
+      expect(new Set(records.map((record) => record.partition)).size).toBe(1);
+      expect(records.map((record) => record.key)).toEqual(Array(5).fill('thing-ordered'));
+      expect(records.map((record) => Number(record.value.sequence))).toEqual([1, 2, 3, 4, 5]);
+      expect(records.map((record) => (record.value.data as { amount_minor: number }).amount_minor)).toEqual([
+        1, 2, 3, 4, 5,
+      ]);
+      await waitFor(async () => (await appliedCount('thing-ordered')) === 5, { description: 'five applied' });
+    } finally {
+      await recorder.stop();
+      await relay.stop();
+    }
     relay = newRelay();
   });
 

@@ -1,9 +1,12 @@
 /**
  * Checks that a real answer matches what its operation documents: a documented status, its
  * content type, and a body its schema accepts (problem+json for error statuses). Test
- * harnesses run every call through this, so the documents are proven by the suites.
+ * harnesses run every call through this, so the documents are proven by the suites. The
+ * operations come either from the zod definitions (a service's own tests) or from a served
+ * OpenAPI document (the end-to-end and chaos harnesses, which run the built services).
  */
-import type { HttpMethod, Operation } from './operations';
+import { z } from 'zod';
+import type { HttpMethod } from './operations';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from './problem';
 
 export interface ObservedResponse {
@@ -14,6 +17,28 @@ export interface ObservedResponse {
   contentType: string | null;
   /** Parsed JSON, or the text of a non-JSON body. */
   body: unknown;
+}
+
+/** What conformance reads of a documented answer; a schema-less one is checked by content type only. */
+export interface DocumentedResponse {
+  /** Defaults to `application/json`. */
+  contentType?: string;
+  schema?: z.ZodType;
+}
+
+/**
+ * What conformance reads of an operation. A zod `Operation` has it; so has one read from an
+ * OpenAPI document by `operationsFromOpenApi`, whose every status, problems included, is in
+ * `responses`.
+ */
+export interface DocumentedAnswers {
+  readonly method: HttpMethod;
+  /** The express path, e.g. `/v1/merchants/:id`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly responses: Readonly<Record<number, DocumentedResponse>>;
+  /** Statuses answered as `application/problem+json` in the shared Problem shape. */
+  readonly problems: readonly number[];
 }
 
 function pathPattern(expressPath: string): RegExp {
@@ -28,16 +53,20 @@ function pathPattern(expressPath: string): RegExp {
   return new RegExp(`^${pattern}/?$`, 'u');
 }
 
+function barePath(path: string): string {
+  return path.split('?')[0] ?? path;
+}
+
 /**
  * The operation answering `method path`: literal paths win over templated ones
  * (`/v1/cards/imports` before `/v1/cards/:token`), as the routers mount them.
  */
-export function findOperation(
-  operations: readonly Operation[],
+export function findOperation<Documented extends DocumentedAnswers>(
+  operations: readonly Documented[],
   method: string,
   path: string,
-): Operation | undefined {
-  const bare = path.split('?')[0] ?? path;
+): Documented | undefined {
+  const bare = barePath(path);
   const candidates = operations.filter(
     (operation) =>
       operation.method === (method.toLowerCase() as HttpMethod) && pathPattern(operation.path).test(bare),
@@ -48,7 +77,7 @@ export function findOperation(
 }
 
 /** What is wrong with `observed` by its operation's documents; empty when it conforms. */
-export function responseIssues(operation: Operation, observed: ObservedResponse): string[] {
+export function responseIssues(operation: DocumentedAnswers, observed: ObservedResponse): string[] {
   const where = `${observed.method} ${observed.path} → ${observed.status}`;
   const mediaType = (observed.contentType ?? '').split(';')[0]?.trim() ?? '';
   const documented = operation.responses[observed.status];
@@ -61,7 +90,7 @@ export function responseIssues(operation: Operation, observed: ObservedResponse)
       ? []
       : result.error.issues.map((issue) => `${where}: ${issue.path.join('.') || '(body)'}: ${issue.message}`);
   }
-  if (!(operation.problems as readonly number[]).includes(observed.status)) {
+  if (!operation.problems.includes(observed.status)) {
     return [`${where}: status not documented for ${operation.operationId}`];
   }
   if (mediaType !== PROBLEM_CONTENT_TYPE)
@@ -73,16 +102,137 @@ export function responseIssues(operation: Operation, observed: ObservedResponse)
 }
 
 /**
- * Throws when `observed` does not match its documented operation. An answer to a path or
- * method no operation has (a test of 404 or 405 on purpose) is not checked.
+ * Why no operation answers `method path`: the methods its path has, or that none has it. An
+ * answer there (the router's own 404 or 405) is in no document, so a harness that checks every
+ * answer cannot accept it as conforming.
  */
-export function assertDocumentedResponse(operations: readonly Operation[], observed: ObservedResponse): void {
+function unmatchedIssue(operations: readonly DocumentedAnswers[], observed: ObservedResponse): string {
+  const bare = barePath(observed.path);
+  const methods = operations
+    .filter((operation) => pathPattern(operation.path).test(bare))
+    .map((operation) => operation.method.toUpperCase());
+  const where = `${observed.method} ${observed.path} → ${observed.status}`;
+  return methods.length === 0
+    ? `${where}: no documented operation has the path ${bare}`
+    : `${where}: ${bare} is documented for ${[...new Set(methods)].join(', ')} only`;
+}
+
+/**
+ * Throws when `observed` does not match its documented operation, and when no documented
+ * operation answers its method and path at all: an answer the documents do not describe is
+ * not proven by them.
+ */
+export function assertDocumentedResponse(
+  operations: readonly DocumentedAnswers[],
+  observed: ObservedResponse,
+): void {
   const operation = findOperation(operations, observed.method, observed.path);
-  if (operation === undefined) return;
-  const issues = responseIssues(operation, observed);
+  const issues =
+    operation === undefined ? [unmatchedIssue(operations, observed)] : responseIssues(operation, observed);
   if (issues.length > 0) {
     throw new Error(
       `The answer does not match the OpenAPI document:\n${issues.join('\n')}\nbody: ${JSON.stringify(observed.body)}`,
     );
   }
+}
+
+const DOCUMENTED_METHODS: readonly HttpMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
+const SCHEMAS_POINTER = '#/components/schemas/';
+const RESPONSES_POINTER = '#/components/responses/';
+
+const responseObjectSchema = z.looseObject({
+  $ref: z.string().optional(),
+  content: z.record(z.string(), z.looseObject({ schema: z.unknown().optional() })).optional(),
+});
+type ResponseObject = z.infer<typeof responseObjectSchema>;
+
+const openApiSchema = z.looseObject({
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  components: z
+    .looseObject({
+      schemas: z.record(z.string(), z.unknown()).optional(),
+      responses: z.record(z.string(), responseObjectSchema).optional(),
+    })
+    .optional(),
+});
+
+const operationObjectSchema = z.looseObject({
+  operationId: z.string(),
+  responses: z.record(z.string(), responseObjectSchema),
+});
+
+/** `#/components/schemas/X` → `#/$defs/X`: zod's JSON Schema reader resolves references from the root. */
+function withLocalReferences(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withLocalReferences);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, entry]) =>
+      key === '$ref' && typeof entry === 'string' && entry.startsWith(SCHEMAS_POINTER)
+        ? [key, `#/$defs/${entry.slice(SCHEMAS_POINTER.length)}`]
+        : [key, withLocalReferences(entry)],
+    ),
+  );
+}
+
+/** A JSON body is checked against its schema; any other (a CSV file) by its content type only, as in `Operation`s. */
+function isJsonMediaType(mediaType: string): boolean {
+  return mediaType === 'application/json' || mediaType.endsWith('+json');
+}
+
+/**
+ * The operations of a served (or committed) OpenAPI 3.1 document, for `assertDocumentedResponse`:
+ * each status with its one media type and, for JSON, its schema read back into zod with the
+ * document's components. Throws on a document it cannot read, so a harness never checks
+ * against less than the document says.
+ */
+export function operationsFromOpenApi(document: unknown): DocumentedAnswers[] {
+  const parsed = openApiSchema.parse(document);
+  const definitions = withLocalReferences(parsed.components?.schemas ?? {});
+  const compiled = new Map<string, z.ZodType>();
+  const schemaOf = (schema: unknown): z.ZodType => {
+    const local = JSON.stringify(withLocalReferences(schema));
+    let converted = compiled.get(local);
+    if (converted === undefined) {
+      const root = { ...(JSON.parse(local) as object), $defs: definitions };
+      converted = z.fromJSONSchema(root as z.core.JSONSchema.JSONSchema);
+      compiled.set(local, converted);
+    }
+    return converted;
+  };
+  const resolve = (response: ResponseObject, where: string): ResponseObject => {
+    if (response.$ref === undefined) return response;
+    const name = response.$ref.startsWith(RESPONSES_POINTER)
+      ? response.$ref.slice(RESPONSES_POINTER.length)
+      : undefined;
+    const target = name === undefined ? undefined : parsed.components?.responses?.[name];
+    if (target === undefined) throw new Error(`${where}: cannot resolve ${response.$ref}`);
+    return target;
+  };
+  const operations: DocumentedAnswers[] = [];
+  for (const [documentPath, item] of Object.entries(parsed.paths)) {
+    for (const method of DOCUMENTED_METHODS) {
+      if (item[method] === undefined) continue;
+      const where = `${method.toUpperCase()} ${documentPath}`;
+      const operation = operationObjectSchema.parse(item[method]);
+      const responses: Record<number, DocumentedResponse> = {};
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const media = Object.entries(resolve(response, `${where} ${status}`).content ?? {});
+        if (media.length !== 1)
+          throw new Error(`${where} ${status}: ${media.length} media types, expected one`);
+        const [contentType, { schema }] = media[0] as [string, { schema?: unknown }];
+        responses[Number(status)] = {
+          contentType,
+          ...(isJsonMediaType(contentType) && schema !== undefined ? { schema: schemaOf(schema) } : {}),
+        };
+      }
+      operations.push({
+        method,
+        path: documentPath.replace(/\{([^}]+)\}/gu, ':$1'),
+        operationId: operation.operationId,
+        responses,
+        problems: [],
+      });
+    }
+  }
+  return operations;
 }

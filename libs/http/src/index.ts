@@ -1,7 +1,12 @@
 export { createApp, route } from './app';
 export type { AppHandle, AppOptions, MountedRoute, ReadinessCheck, RouteHandlers, RouteOptions } from './app';
-export { assertDocumentedResponse, findOperation, responseIssues } from './conformance';
-export type { ObservedResponse } from './conformance';
+export {
+  assertDocumentedResponse,
+  findOperation,
+  operationsFromOpenApi,
+  responseIssues,
+} from './conformance';
+export type { DocumentedAnswers, DocumentedResponse, ObservedResponse } from './conformance';
 export type { ApiDocs } from './docs';
 export { openApiDocument } from './openapi';
 export type { ApiInfo } from './openapi';

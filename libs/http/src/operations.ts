@@ -58,7 +58,7 @@ export interface OperationSpec<
   /**
    * Problems particular to this operation (409, 422, 429, 503...). Those that follow from its
    * shape are added: 400 for any request part, 401/403 for callers, 429 for merchant callers, 503 for callers,
-   * 404 for a path with an id, 413/415 for a body.
+   * 404 for a path with an id, 400/413/415 for a body or a method that may carry one.
    */
   problems?: readonly ProblemStatus[];
 }
@@ -77,7 +77,11 @@ function derivedProblems(spec: OperationSpec): ProblemStatus[] {
   const statuses = new Set<ProblemStatus>(spec.problems ?? []);
   if (request.path !== undefined || request.query !== undefined || request.headers !== undefined)
     statuses.add(400);
-  if (request.body !== undefined) for (const status of [400, 413, 415] as const) statuses.add(status);
+  // The app reads a JSON body before routing (app.ts) and refuses a body of another type on a
+  // route that reads none, so any method that carries a body can be refused for it, even where
+  // the operation takes none: malformed (400), over the limit (413), not JSON (415).
+  if (request.body !== undefined || spec.method !== 'get')
+    for (const status of [400, 413, 415] as const) statuses.add(status);
   if (request.rawBody !== undefined) statuses.add(415);
   if (spec.callers.length > 0) statuses.add(401);
   // Merchant keys are rate limited per key (libs/service, MERCHANT_RATE_LIMIT_PER_SECOND).

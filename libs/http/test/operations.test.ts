@@ -8,11 +8,12 @@ import {
   documented,
   openApiDocument,
   openApiPath,
+  operationsFromOpenApi,
   parseRequest,
   respond,
   route,
 } from '@puhui/http';
-import type { ApiDocs } from '@puhui/http';
+import type { ApiDocs, DocumentedAnswers } from '@puhui/http';
 import { createLogger, memoryDestination } from '@puhui/logging';
 
 const widget = z.strictObject({ id: z.string(), amount_minor: z.int() }).meta({ id: 'Widget' });
@@ -108,6 +109,45 @@ describe('operations', () => {
     expect(openApiPath('/v1/merchants/:id/api_keys/:key_id')).toBe('/v1/merchants/{id}/api_keys/{key_id}');
   });
 
+  it('document the body refusals of a method that may carry a body, for an operation that reads none', async () => {
+    const archiveWidget = defineOperation({
+      method: 'post',
+      path: '/v1/widgets/:id/archive',
+      operationId: 'archiveWidget',
+      summary: 'Archive a widget',
+      tags: ['widgets'],
+      callers: [],
+      request: { path: z.strictObject({ id: z.string() }) },
+      responses: { 200: { description: 'Archived.', schema: widget } },
+    });
+    expect(archiveWidget.problems).toEqual([400, 404, 413, 415]);
+    const { app } = buildApp((router) =>
+      route(router, '/v1/widgets/:id/archive', {
+        post: documented(archiveWidget, (_request, response) =>
+          respond(response, archiveWidget, 200, { id: 'wid_1', amount_minor: 5 }),
+        ),
+      }),
+    );
+    const path = '/v1/widgets/wid_1/archive';
+    const tooLarge = await request(app)
+      .post(path)
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ padding: 'x'.repeat(2048) }));
+    const notJson = await request(app).post(path).set('content-type', 'text/plain').send('archive it');
+    expect([tooLarge.status, notJson.status]).toEqual([413, 415]);
+    for (const answer of [tooLarge, notJson]) {
+      expect(() =>
+        assertDocumentedResponse([archiveWidget], {
+          method: 'POST',
+          path,
+          status: answer.status,
+          contentType: answer.headers['content-type'] ?? null,
+          body: answer.body,
+        }),
+      ).not.toThrow();
+    }
+  });
+
   it('document parameters, bodies, security with roles, responses and shared problems', () => {
     const document = openApiDocument(info, operations) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(document.openapi).toBe('3.1.0');
@@ -165,24 +205,11 @@ describe('operations', () => {
   });
 
   it('check real answers against the document: fields, statuses and problems', async () => {
-    const { app } = buildApp(mountAll, docs);
-    const check = async (method: 'get' | 'post', path: string, body?: unknown) => {
-      const call = request(app)[method](path).set('idempotency-key', 'k1');
-      const response = await (body === undefined ? call : call.send(body as object));
-      return () =>
-        assertDocumentedResponse(operations, {
-          method,
-          path,
-          status: response.status,
-          contentType: response.headers['content-type'] ?? null,
-          body: response.type === 'text/csv' ? response.text : response.body,
-        });
-    };
+    const check = await checker(operations);
     expect(await check('post', '/v1/widgets', { amount_minor: 5 })).not.toThrow();
     expect(await check('post', '/v1/widgets', { amount_minor: 0 })).not.toThrow(); // a documented 400
     expect(await check('get', '/v1/widgets/export.csv')).not.toThrow();
     expect(await check('get', '/v1/widgets/wid_1')).toThrow(/Unrecognized key: "colour"/u);
-    expect(await check('get', '/v1/nothing-here')).not.toThrow(); // no operation: not checked
     expect(() =>
       assertDocumentedResponse(operations, {
         method: 'GET',
@@ -193,4 +220,61 @@ describe('operations', () => {
       }),
     ).toThrow(/status not documented for getWidget/u);
   });
+
+  it('fail an answer that no documented operation gives: an unknown path or a wrong method', async () => {
+    const check = await checker(operations);
+    expect(await check('get', '/v1/nothing-here')).toThrow(
+      /no documented operation has the path \/v1\/nothing-here/u,
+    );
+    expect(await check('delete', '/v1/widgets/wid_1')).toThrow(
+      /\/v1\/widgets\/wid_1 is documented for GET only/u,
+    );
+  });
+
+  it('check answers against the served OpenAPI document as strictly as against the operations', async () => {
+    const { app } = buildApp(mountAll, docs);
+    const served = operationsFromOpenApi((await request(app).get('/openapi.json').expect(200)).body);
+    expect(served.map((operation) => `${operation.method} ${operation.path}`).sort()).toEqual([
+      'get /healthz',
+      'get /readyz',
+      'get /v1/widgets/:id',
+      'get /v1/widgets/export.csv',
+      'post /v1/widgets',
+    ]);
+    const check = await checker(served);
+    expect(await check('post', '/v1/widgets', { amount_minor: 5 })).not.toThrow();
+    expect(await check('post', '/v1/widgets', { amount_minor: 0 })).not.toThrow(); // a documented 400
+    expect(await check('get', '/v1/widgets/export.csv')).not.toThrow();
+    expect(await check('get', '/healthz')).not.toThrow();
+    expect(await check('get', '/v1/widgets/wid_1')).toThrow(/colour/u);
+    expect(await check('get', '/v1/nothing-here')).toThrow(/no documented operation/u);
+    expect(await check('delete', '/v1/widgets/wid_1')).toThrow(/documented for GET only/u);
+    const problem = { type: 'urn:puhui:problem:x', title: 'X', status: 409, code: 'x' };
+    const observe = (status: number, contentType: string, body: unknown) => () =>
+      assertDocumentedResponse(served, { method: 'POST', path: '/v1/widgets', status, contentType, body });
+    expect(observe(409, 'application/problem+json', problem)).not.toThrow();
+    expect(observe(422, 'application/problem+json', { ...problem, status: 422 })).toThrow(
+      /status not documented for createWidget/u,
+    );
+    expect(observe(409, 'application/json', problem)).toThrow(/content type application\/json, documented/u);
+    expect(observe(409, 'application/problem+json', { ...problem, code: 7 })).toThrow(/code/u);
+    expect(observe(201, 'application/json', { id: 'wid_1' })).toThrow(/amount_minor/u);
+  });
 });
+
+/** Calls `app` and returns a function that checks its answer against `documented`. */
+async function checker(documented: readonly DocumentedAnswers[]) {
+  const { app } = buildApp(mountAll, docs);
+  return async (method: 'get' | 'post' | 'delete', path: string, body?: unknown) => {
+    const call = request(app)[method](path).set('idempotency-key', 'k1');
+    const response = await (body === undefined ? call : call.send(body as object));
+    return () =>
+      assertDocumentedResponse(documented, {
+        method,
+        path,
+        status: response.status,
+        contentType: response.headers['content-type'] ?? null,
+        body: response.type === 'text/csv' ? response.text : response.body,
+      });
+  };
+}

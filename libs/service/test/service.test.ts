@@ -1,28 +1,11 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { loadConfig } from '@puhui/config';
+import readline from 'node:readline';
 import { dropDatabase } from '@puhui/postgres';
-import { route } from '@puhui/http';
-import { serviceEnvironment, startService } from '@puhui/service';
-import type { ServiceConfig } from '@puhui/service';
+import { startService } from '@puhui/service';
 import { captureLogger, testPostgresUrl, uniqueSuffix } from '@puhui/testing';
-
-function testConfig(overrides: Record<string, string> = {}): ServiceConfig {
-  return loadConfig(serviceEnvironment({ port: 0, databaseName: 'unused' }), {
-    ...process.env,
-    PORT: '0',
-    DATABASE_NAME: `test_service_${uniqueSuffix()}`,
-    KAFKA_TOPIC_PREFIX: `test.${uniqueSuffix()}.`,
-    SHUTDOWN_GRACE_MS: '1000',
-    ...overrides,
-  });
-}
-
-const definition = (config: ServiceConfig) => ({
-  name: 'widget-service',
-  config,
-  migrationsDirectory: path.join(__dirname, 'migrations'),
-  publishes: ['puhui.widgets.v1'],
-});
+import { configOf, definition, limited, testConfig, testEnvironment } from './widget-service';
 
 describe('startService', () => {
   it('creates its database, migrates, and is ready on the real Postgres, Redis and Kafka', async () => {
@@ -72,11 +55,6 @@ describe('startService', () => {
 });
 
 describe('merchant key rate limit', () => {
-  const limited = (config: ServiceConfig) => ({
-    ...definition(config),
-    routes: (router: Parameters<typeof route>[0]) =>
-      route(router, '/v1/ping', { get: (_request, response) => void response.json({ ok: true }) }),
-  });
   const statuses = async (url: string, credential: string, count: number) => {
     const responses = await Promise.all(
       Array.from({ length: count }, () =>
@@ -123,7 +101,81 @@ describe('merchant key rate limit', () => {
       await dropDatabase(testPostgresUrl(), config.DATABASE_NAME);
     }
   });
+
+  it('counts one limit for two instances in separate processes: together they let in the limit, not twice it', async () => {
+    const environment = testEnvironment({
+      MERCHANT_RATE_LIMIT_PER_SECOND: '3',
+      REDIS_KEY_PREFIX: `test:${uniqueSuffix()}:`,
+    });
+    const config = configOf(environment);
+    const { logger } = captureLogger('widget-service', 'warn');
+    const service = await startService(limited(config), { logger });
+    const other = await startInstance(environment);
+    try {
+      // Counting moves to Redis once each instance's connection is ready.
+      await Promise.all([waitForReady(service.url), waitForReady(other.url)]);
+      const key = `sk_live_${uniqueSuffix()}`;
+      // One window (a fresh key's starts at its first request): the first instance lets in all
+      // three; the second, counting against the same Redis counter, must refuse every one.
+      const first = await statuses(service.url, key, 3);
+      const second = await statuses(other.url, key, 3);
+      expect({
+        first: first.map((response) => response.status),
+        second: second.map((response) => response.status),
+      }).toEqual({ first: [200, 200, 200], second: [429, 429, 429] });
+      // Both ways round: a fresh key spent at the second instance is spent at the first.
+      const reversed = `sk_live_${uniqueSuffix()}`;
+      expect((await statuses(other.url, reversed, 3)).map((response) => response.status)).toEqual([
+        200, 200, 200,
+      ]);
+      expect((await statuses(service.url, reversed, 2)).map((response) => response.status)).toEqual([
+        429, 429,
+      ]);
+      // The refusals were the window's count: the next one lets the key in at the second instance.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await statuses(other.url, key, 1))[0]?.status).toBe(200);
+    } finally {
+      await other.stop();
+      await service.shutdown('test over');
+      await dropDatabase(testPostgresUrl(), config.DATABASE_NAME);
+    }
+  });
 });
+
+const INSTANCE_START_TIMEOUT_MS = 60_000;
+
+/** The widget service again, in its own process on the same environment (fixtures/widget-instance.ts). */
+async function startInstance(
+  environment: Record<string, string | undefined>,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'fixtures', 'widget-instance.ts')],
+    { cwd: path.join(__dirname, '..'), env: environment, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('the second instance did not start in time')),
+      INSTANCE_START_TIMEOUT_MS,
+    );
+    child.once('exit', (code, signal) => reject(new Error(`the second instance exited (${signal ?? code})`)));
+    readline.createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      const match = /^listening (\S+)$/u.exec(line);
+      if (match?.[1] === undefined) return;
+      clearTimeout(timer);
+      resolve(match[1]);
+    });
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { url, stop };
+}
 
 async function waitForReady(url: string): Promise<unknown> {
   const deadline = Date.now() + 20_000;

@@ -31,22 +31,15 @@ async function sheetOf(token: string, bearer = harness.finance): Promise<RateShe
 }
 
 /**
- * Every card's sheet, at most `concurrency` requests at a time. The client shares the
- * service's process and CPU, so it does little: every tenth sheet is checked against the
- * schema, the rest only parsed.
+ * Every card's sheet, at most `concurrency` requests at a time, each through the harness's
+ * client, which checks the answer against the OpenAPI document (200 cards: the checks cost
+ * milliseconds beside the requests).
  */
 async function allSheets(concurrency = 25): Promise<RateSheet[]> {
   const sheets: RateSheet[] = [];
-  const read = async (token: string, index: number) => {
-    const response = await fetch(`${harness.url}/v1/cards/${token}/rate_sheet`, {
-      headers: { authorization: `Bearer ${harness.finance}` },
-    });
-    const body = (await response.json()) as RateSheet;
-    return index % 10 === 0 ? rateSheetSchema.parse(body) : body;
-  };
   for (let start = 0; start < tokens.length; start += concurrency) {
     const batch = tokens.slice(start, start + concurrency);
-    sheets.push(...(await Promise.all(batch.map((token, offset) => read(token, start + offset)))));
+    sheets.push(...(await Promise.all(batch.map((token) => sheetOf(token)))));
   }
   return sheets;
 }

@@ -47,11 +47,11 @@ it('answers health, readiness, the business day, the ledger and CSV files as doc
   expect(run.status).toBe(201);
   const batchId = run.body.batches[0].id as string;
   for (const file of ['export.csv', 'statement.csv']) {
-    const response = await fetch(`${harness.url}/v1/settlement_batches/${batchId}/${file}`, {
-      headers: { authorization: `Bearer ${harness.finance}` },
+    const response = await harness.call('GET', `/v1/settlement_batches/${batchId}/${file}`, {
+      token: harness.finance,
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/csv/u);
-    expect(parse(await response.text(), { columns: true })).toHaveLength(1);
+    expect(parse(response.text, { columns: true })).toHaveLength(1);
   }
 });

@@ -55,6 +55,7 @@ export async function uploadStatement(
             status: response.statusCode ?? 0,
             body: text === '' ? {} : JSON.parse(text),
             headers,
+            text,
           };
           try {
             expectDocumented('POST', '/v1/reconciliations', answer);

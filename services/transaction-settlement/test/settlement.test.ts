@@ -171,11 +171,11 @@ describe('settling a business day', () => {
     );
     expect(batch).toBeDefined();
 
-    const exported = await fetch(`${harness.url}/v1/settlement_batches/${batch.id}/export.csv`, {
-      headers: { authorization: `Bearer ${harness.finance}` },
+    const exported = await harness.call('GET', `/v1/settlement_batches/${batch.id}/export.csv`, {
+      token: harness.finance,
     });
     expect(exported.headers.get('content-type')).toMatch(/text\/csv/);
-    const [row] = parse(await exported.text(), { columns: true }) as Array<Record<string, string>>;
+    const [row] = parse(exported.text, { bom: true, columns: true }) as Array<Record<string, string>>;
     expect(row).toMatchObject({
       merchant_id: shop.merchant_id,
       account_number: '6222021234567890123',
@@ -208,11 +208,11 @@ describe('settling a business day', () => {
     });
     expect(twice.status).toBe(409);
 
-    const own = await fetch(`${harness.url}/v1/settlement_batches/${batch.id}/statement.csv`, {
-      headers: { authorization: `Bearer ${shop.secret}` },
+    const own = await harness.call('GET', `/v1/settlement_batches/${batch.id}/statement.csv`, {
+      token: shop.secret,
     });
     expect(own.status).toBe(200);
-    const lines = parse(await own.text(), { columns: true }) as Array<Record<string, string>>;
+    const lines = parse(own.text, { bom: true, columns: true }) as Array<Record<string, string>>;
     expect(lines.map((line) => line.kind).sort()).toEqual(['capture', 'capture', 'refund', 'void']);
     expect(lines.every((line) => line.card_last4 === shopCard.card_last4)).toBe(true);
     const foreign = await harness.call('GET', `/v1/settlement_batches/${batch.id}`, {

@@ -58,8 +58,10 @@ export function expectDocumented(
 
 export interface ApiResponse {
   status: number;
+  /** The parsed JSON of a JSON answer; `{}` for an empty one or a file (read `text`). */
   body: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   headers: Headers;
+  text: string;
 }
 
 export interface CallOptions {
@@ -148,7 +150,7 @@ export class SettlementHarness {
     });
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
-    await waitFor(async () => (await fetch(`${this.url}/readyz`)).status === 200, {
+    await waitFor(async () => (await this.call('GET', '/readyz')).status === 200, {
       description: 'settlement ready',
     });
   }
@@ -171,10 +173,13 @@ export class SettlementHarness {
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
     const text = await response.text();
+    // A JSON answer must parse; a CSV file is handed over as text, its content type checked.
+    const json = /[/+]json\b/u.test(response.headers.get('content-type') ?? '');
     const answer = {
       status: response.status,
-      body: text === '' ? {} : JSON.parse(text),
+      body: text === '' || !json ? {} : JSON.parse(text),
       headers: response.headers,
+      text,
     };
     expectDocumented(method, path, answer);
     return answer;

@@ -4,6 +4,7 @@
  * seconds; and every event the run produced reads as a valid CloudEvent with the official SDK.
  */
 import { TOPICS } from '@puhui/contracts';
+import { waitFor } from '@puhui/testing';
 import { EventLog, checkCloudEvent } from './events';
 import type { CheckedEvent } from './events';
 import {
@@ -41,6 +42,13 @@ const EXPECTED = {
   net_minor: 11_728,
 };
 const BUDGET_MINOR = 1_000_000;
+/**
+ * A line only the later rule covers (tickets, 10% off, merchant-funded): seeing it discounted
+ * proves the rule published after the draft reached checkout, and the baskets of the other
+ * scenarios ('general' only) never meet that rule.
+ */
+const LATER_RULE_LINE = { category: 'ticket', amount_minor: 10_000 };
+const LATER_RULE_DISCOUNT_MINOR = 1_000;
 
 function e2e(name: string, body: () => Promise<void>): void {
   it(name, () => system.withLogsOnFailure(body));
@@ -72,8 +80,12 @@ e2e('a published rule reaches checkout with exactly its discount, and a draft do
   ruleId = draft.body.rule_id as string;
   expect(draft.body).toMatchObject({ status: 'draft', version: 1 });
 
+  // Only once a rule published after the draft is seen at checkout can "no discount" mean the
+  // draft does not apply, rather than that nothing had reached settlement yet.
+  const later = await laterRuleSeenAtCheckout();
   const beforePublish = await capture(system, merchant, checkoutBody(card, BASKET));
   expect(beforePublish.status).toBe(201);
+  expect(beforePublish.body.ruleset_version).toBeGreaterThanOrEqual(later.ruleset_version);
   expect(beforePublish.body).toMatchObject({
     status: 'captured',
     gross_minor: 12_345,
@@ -136,6 +148,57 @@ e2e('a published rule reaches checkout with exactly its discount, and a draft do
   });
   expect(budget.body.balance_minor).toBe(BUDGET_MINOR - 247);
 });
+
+/**
+ * Publishes a rule created after the draft, covering only LATER_RULE_LINE, and quotes a basket
+ * with that line and a 'general' one until the later rule applies to its line. That quote must
+ * show the draft nowhere: the 'general' line undiscounted and the later rule the only one applied.
+ */
+async function laterRuleSeenAtCheckout(): Promise<{ ruleset_version: number }> {
+  const created = await createRule(system, {
+    name: '端到端门票9折（草稿之后发布）',
+    scope: { merchant_categories: null, merchant_ids: [merchant.merchant_id] },
+    item_categories: [LATER_RULE_LINE.category],
+    benefit: { type: 'percent_off', bps: 1000 },
+    schedule: { valid_from: '2025-01-01T00:00:00+08:00' },
+  });
+  const laterRuleId = created.body.rule_id as string;
+  await publishRule(system, laterRuleId);
+  const quoted = await waitFor(
+    async () => {
+      const response = await system.call('transaction-settlement', 'POST', '/v1/checkouts/quote', {
+        token: merchant.secret,
+        body: checkoutBody(card, [...BASKET, LATER_RULE_LINE]),
+      });
+      if (response.status !== 200)
+        throw new Error(`quote refused: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body.lines[1]?.discount_minor > 0 ? response : undefined;
+    },
+    { timeoutMs: WITHIN_SECONDS_MS, intervalMs: 50, description: 'the later rule applied at checkout' },
+  );
+  expect(quoted.body).toMatchObject({
+    gross_minor: 12_345 + LATER_RULE_LINE.amount_minor,
+    discount_minor: LATER_RULE_DISCOUNT_MINOR,
+    union_funded_minor: 0,
+  });
+  expect(quoted.body.lines).toEqual([
+    expect.objectContaining({ category: 'general', discount_minor: 0, applied_rules: [] }),
+    expect.objectContaining({
+      category: LATER_RULE_LINE.category,
+      discount_minor: LATER_RULE_DISCOUNT_MINOR,
+      applied_rules: [
+        {
+          rule_id: laterRuleId,
+          version: 1,
+          discount_minor: LATER_RULE_DISCOUNT_MINOR,
+          merchant_funded_minor: LATER_RULE_DISCOUNT_MINOR,
+          union_funded_minor: 0,
+        },
+      ],
+    }),
+  ]);
+  return { ruleset_version: quoted.body.ruleset_version as number };
+}
 
 e2e(
   'suspending a merchant stops its checkouts within seconds; reinstating lets them through again',

@@ -17,7 +17,7 @@ import {
   loadDemoData,
   walkThrough,
 } from '@puhui/demo';
-import { PuhuiSystem } from './system';
+import { PuhuiSystem, documentedFetch } from './system';
 
 let system: PuhuiSystem;
 let api: PuhuiApi;
@@ -27,11 +27,14 @@ const stateFile = path.join(stateDirectory, 'demo-merchant-key.json');
 
 beforeAll(async () => {
   system = await PuhuiSystem.start();
-  api = new PuhuiApi({
-    'merchant-onboarding': system.url('merchant-onboarding'),
-    'discount-rules': system.url('discount-rules'),
-    'transaction-settlement': system.url('transaction-settlement'),
-  });
+  api = new PuhuiApi(
+    {
+      'merchant-onboarding': system.url('merchant-onboarding'),
+      'discount-rules': system.url('discount-rules'),
+      'transaction-settlement': system.url('transaction-settlement'),
+    },
+    documentedFetch,
+  );
   tokens = { admin: system.admin, finance: system.finance };
 });
 

@@ -4,6 +4,8 @@
  * isolated per run (own databases, topic prefix, Redis key prefix, ports), with their output
  * kept in memory for when a test fails. Reusable for chaos tests: start, stop, restart and
  * kill -9 any service, then wait for it to be ready again on the same port and database.
+ * Every answer a service gives the harness is checked against its OpenAPI document
+ * (./conformance.ts): `call`, `callService`, the readiness probe and `documentedFetch`.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -26,6 +28,9 @@ import {
   waitFor,
 } from '@puhui/testing';
 import type { TestDatabase } from '@puhui/testing';
+import { expectDocumentedAnswer, expectDocumentedReadiness, learnDocument } from './conformance';
+
+export { documentedFetch } from './conformance';
 
 export const SERVICE_NAMES = ['merchant-onboarding', 'discount-rules', 'transaction-settlement'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -150,7 +155,12 @@ export class ServiceProcess {
       async () => {
         if (!this.running) return 'exited';
         const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(2000) });
-        await response.arrayBuffer();
+        const text = await response.text();
+        expectDocumentedReadiness({
+          status: response.status,
+          contentType: response.headers.get('content-type'),
+          text,
+        });
         return response.status === 200 ? 'ready' : undefined;
       },
       { timeoutMs, intervalMs: 100, description: `${this.name} ready on ${this.url}` },
@@ -230,7 +240,10 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-/** JSON over HTTP to one service; network errors (a killed process) reject. */
+/**
+ * JSON over HTTP to one service; network errors (a killed process) reject, and so does an
+ * answer its OpenAPI document does not describe.
+ */
 export async function callService(
   baseUrl: string,
   method: string,
@@ -248,18 +261,15 @@ export async function callService(
     signal: AbortSignal.timeout(options.timeoutMs ?? REQUEST_TIMEOUT_MS),
   });
   const text = await response.text();
+  const contentType = response.headers.get('content-type');
+  expectDocumentedAnswer(baseUrl, method, pathAndQuery, { status: response.status, contentType, text });
   let body: Record<string, unknown>;
   try {
     body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
   } catch {
     body = { text };
   }
-  return {
-    status: response.status,
-    body,
-    contentType: response.headers.get('content-type'),
-    headers: response.headers,
-  };
+  return { status: response.status, body, contentType, headers: response.headers };
 }
 
 export interface SystemOptions {
@@ -365,6 +375,7 @@ export class PuhuiSystem {
     try {
       for (const service of Object.values(services)) service.start();
       const readyIn = await Promise.all(Object.values(services).map((service) => service.waitReady()));
+      await Promise.all(Object.values(services).map((service) => learnDocument(service.url)));
       process.stderr.write(
         `e2e run ${runId}: ${SERVICE_NAMES.map((name, index) => `${name} ${services[name].url} ready in ${readyIn[index]} ms`).join('; ')}\n`,
       );

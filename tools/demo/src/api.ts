@@ -72,7 +72,14 @@ export class ApiError extends Error {
 }
 
 export class PuhuiApi {
-  constructor(readonly urls: ServiceUrls = serviceUrls()) {}
+  constructor(
+    readonly urls: ServiceUrls = serviceUrls(),
+    /**
+     * Sends the requests; the end-to-end tests pass one that checks every answer against the
+     * called service's OpenAPI document.
+     */
+    private readonly transport: typeof fetch = fetch,
+  ) {}
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async call<Body = Record<string, any>>(
@@ -93,7 +100,7 @@ export class PuhuiApi {
     if (options.idempotencyKey !== undefined) {
       headers['idempotency-key'] = options.idempotencyKey === true ? randomUUID() : options.idempotencyKey;
     }
-    const response = await fetch(`${this.urls[service]}${path}`, { method, headers, body });
+    const response = await this.transport(`${this.urls[service]}${path}`, { method, headers, body });
     const text = await response.text();
     const parsed =
       text.length > 0 && /json/u.test(response.headers.get('content-type') ?? '') ? JSON.parse(text) : {};
@@ -113,7 +120,7 @@ export class PuhuiApi {
   async ready(): Promise<boolean> {
     const answers = await Promise.all(
       Object.values(this.urls).map((url) =>
-        fetch(`${url}/readyz`).then(
+        this.transport(`${url}/readyz`).then(
           (response) => response.status === 200,
           () => false,
         ),
