@@ -28,6 +28,7 @@ export type { Problem } from './problem';
 export { startHttpServer } from './server';
 export type { Closer, RunningServer, ServerOptions } from './server';
 export { parseRequest } from './validation';
+export { CSV_CONTENT_TYPE, requireUncompressedCsv } from './csv-body';
 export { SAFE_TEXT_FORMULA_REASON, SAFE_TEXT_INVISIBLE_REASON, safeText, unsafeTextReason } from './text';
 export type { InvalidRequestParam, ParsedRequest, RequestPart } from './validation';
 export { authenticate } from './auth';

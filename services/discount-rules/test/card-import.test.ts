@@ -204,6 +204,22 @@ describe('bulk card import', () => {
     expect((await harness.upload(`${HEADER}\n`, { contentType: 'text/plain' })).status).toBe(415);
     expect((await harness.upload(`${HEADER}\n`, { token: harness.finance })).status).toBe(403);
   });
+
+  it('refuses a file that claims a Content-Encoding, instead of storing its bytes as text (issue 14)', async () => {
+    const before = await harness.db.query<{ count: string }>('SELECT count(*) FROM card_imports');
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const response = await harness.upload(
+        `${HEADER}\n${generateTestPan(310_000)},M-310000,U01,standard\n`,
+        {
+          contentEncoding: encoding,
+        },
+      );
+      expect(response.status).toBe(415);
+      expect(response.body.code).toBe('unsupported_media_type');
+    }
+    const after = await harness.db.query<{ count: string }>('SELECT count(*) FROM card_imports');
+    expect(after.rows[0]?.count).toBe(before.rows[0]?.count);
+  });
 });
 
 describe('an import left running by a process that died', () => {

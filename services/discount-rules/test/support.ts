@@ -58,7 +58,7 @@ export interface Harness {
   /** Posts a CSV body, streamed when given an iterable. */
   upload: (
     body: string | AsyncIterable<string>,
-    options?: { token?: string; contentType?: string },
+    options?: { token?: string; contentType?: string; contentEncoding?: string },
   ) => Promise<ApiResponse>;
   /** Connected to the service's database. */
   db: Client;
@@ -160,6 +160,9 @@ export async function startHarness(
       headers: {
         authorization: `Bearer ${uploadOptions.token ?? admin}`,
         'content-type': uploadOptions.contentType ?? 'text/csv',
+        ...(uploadOptions.contentEncoding === undefined
+          ? {}
+          : { 'content-encoding': uploadOptions.contentEncoding }),
       },
       body: typeof body === 'string' ? body : ReadableStream.from(body),
       ...(typeof body === 'string' ? {} : { duplex: 'half' }),

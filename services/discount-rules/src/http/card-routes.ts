@@ -1,8 +1,15 @@
 /** Member cards, their bulk imports and their rate sheets (DESIGN §7, §11). */
 import type { Router } from 'express';
 import { tokenizePan } from '@puhui/cards';
-import { DomainError, NotFound } from '@puhui/errors';
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { NotFound } from '@puhui/errors';
+import {
+  defineOperation,
+  documented,
+  parseRequest,
+  requireUncompressedCsv,
+  respond,
+  route,
+} from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
 import { importCards } from '../commands/card-import';
@@ -208,16 +215,10 @@ function importRoutes(
     {
       post: documented(importCardsOperation, async (request, response) => {
         const context = await access.asAdmin(request, response);
-        if (!request.is(CSV)) {
-          throw new DomainError(
-            'unsupported_media_type',
-            'unsupported_media_type',
-            'Unsupported media type',
-            {
-              detail: `Send the file as ${CSV} with the header card_number,member_id,union_id,tier.`,
-            },
-          );
-        }
+        requireUncompressedCsv(
+          request,
+          `Send the file as ${CSV} in UTF-8, uncompressed, with the header card_number,member_id,union_id,tier.`,
+        );
         const finished = await importCards(context, request, importSettings);
         response.location(`/v1/cards/imports/${finished.import_id}`);
         respond(response, importCardsOperation, 201, viewOfImport(finished));
