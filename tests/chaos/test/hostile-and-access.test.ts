@@ -9,13 +9,21 @@
  *   `invalid_params` (and nothing else named), and nothing may change: every table of the
  *   three databases has the same rows before and after. Every documented operation gets such
  *   requests or is listed in LEFT_OUT with the reason;
+ * - bad framing (issue 14), sent whole to every documented operation, public ones included: a
+ *   plain body claiming Content-Encoding gzip, deflate or br; a malformed percent-encoding in
+ *   each path parameter, with and without credentials; bytes that are not UTF-8 inside a string
+ *   of the valid JSON body. Never 5xx, each its 400 code where the operation reads a JSON body
+ *   (what the others answer is counted), and again no table changes;
  * - access: every operation without a token (401), with an expired token (401), with a token
  *   signed by someone else (401), with the wrong role or a merchant key where only operators
  *   may call (403), and every operation on an object with another merchant's key (404: the
  *   services answer "not found" for other merchants' objects, decision 0003); lists with
- *   another merchant's key show none of the first merchant's objects.
+ *   another merchant's key show none of the first merchant's objects; a capture with the card
+ *   token instead of the card number (400 naming card_token) and a checkout-only key minting a
+ *   key (403), issue 14.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { generateTestPan } from '@puhui/cards';
@@ -27,8 +35,15 @@ import type { ApiResponse, Json, ServiceName } from '../../e2e/test/system';
 import { ChaosRun } from './lib/chaos';
 import type { World } from './lib/chaos';
 import { sized } from './lib/figures';
-import { fillPath, hostileRequests } from './lib/hostile';
-import type { HostileExpectation, RawRequest } from './lib/hostile';
+import {
+  CLAIMED_CONTENT_ENCODINGS,
+  INVALID_UTF8_SEQUENCES,
+  MALFORMED_PERCENT_ENCODINGS,
+  badFramingRequests,
+  fillPath,
+  hostileRequests,
+} from './lib/hostile';
+import type { FramingFamily, HostileExpectation, RawRequest } from './lib/hostile';
 import type { ClientCapture } from './lib/invariants';
 import { documentedOperations } from './lib/openapi';
 import type { DocumentedOperation } from './lib/openapi';
@@ -59,6 +74,8 @@ const IMPORTED_CARD_SERIAL = 98_002;
 let run: ChaosRun;
 let world: World;
 let operations: DocumentedOperation[];
+/** The operations that take no credentials (health, readiness): bad framing goes to them too. */
+let publicOperations: DocumentedOperation[];
 /** Objects of the first merchant (and of finance), by path parameter, for the path an operation names. */
 let objects: {
   checkoutId: string;
@@ -223,6 +240,12 @@ beforeAll(async () => {
     operations = (
       await Promise.all(SERVICE_NAMES.map((name) => documentedOperations(name, run.system.url(name))))
     ).flat();
+    const everyOperation = await Promise.all(
+      SERVICE_NAMES.map((name) => documentedOperations(name, run.system.url(name), { includePublic: true })),
+    );
+    publicOperations = everyOperation
+      .flat()
+      .filter((operation) => operation.operatorRoles.length === 0 && !operation.merchantKey);
     await run.checker.waitSettled();
   });
 }, 240_000);
@@ -303,31 +326,75 @@ function credentialFor(operation: DocumentedOperation): string {
   return merchantA().secret;
 }
 
+const ANSWER_TIMEOUT_MS = 30_000;
+
+/**
+ * fetch refuses a body on GET and HEAD (the Fetch standard), yet a bad-framing request sends one
+ * to every operation: those few go through node:http, as bytes, with the same headers.
+ */
+function sendOverNodeHttp(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Buffer,
+): Promise<{ status: number; headers: Headers; text: string }> {
+  const bytes = Buffer.from(body);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      url,
+      { method, headers: { ...headers, 'content-length': String(bytes.length) }, timeout: ANSWER_TIMEOUT_MS },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          const answered = new Headers();
+          for (const [name, value] of Object.entries(incoming.headers))
+            for (const one of [value ?? []].flat()) answered.append(name, one);
+          resolve({
+            status: incoming.statusCode ?? 0,
+            headers: answered,
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${ANSWER_TIMEOUT_MS} ms`)));
+    outgoing.on('error', reject);
+    outgoing.end(bytes);
+  });
+}
+
 async function send(
   service: ServiceName,
   request: RawRequest,
   token?: string,
 ): Promise<ApiResponse & { text: string }> {
-  const response = await fetch(`${run.system.url(service)}${request.path}`, {
-    method: request.method,
-    headers: { ...request.headers, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-    ...(request.body === undefined ? {} : { body: request.body }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
+  const url = `${run.system.url(service)}${request.path}`;
+  const headers = {
+    ...request.headers,
+    ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+  };
+  let answer: { status: number; headers: Headers; text: string };
+  if (request.body !== undefined && ['GET', 'HEAD'].includes(request.method)) {
+    answer = await sendOverNodeHttp(url, request.method, headers, request.body);
+  } else {
+    const response = await fetch(url, {
+      method: request.method,
+      headers,
+      ...(request.body === undefined ? {} : { body: request.body }),
+      signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
+    });
+    answer = { status: response.status, headers: response.headers, text: await response.text() };
+  }
+  const { status, text } = answer;
   let body: Json;
   try {
     body = JSON.parse(text) as Json;
   } catch {
     body = {};
   }
-  return {
-    status: response.status,
-    body,
-    contentType: response.headers.get('content-type'),
-    headers: response.headers,
-    text,
-  };
+  return { status, body, contentType: answer.headers.get('content-type'), headers: answer.headers, text };
 }
 
 /** Row count and a digest of every row, per table, of the three databases. */
@@ -378,6 +445,7 @@ function problemIssues(
 
 /** What the answer says against what the hostile request was built to make it say. */
 function expectationIssues(response: ApiResponse, expected: HostileExpectation): string[] {
+  if ('below500' in expected) return [];
   if ('codes' in expected)
     return expected.codes.includes(String(response.body.code))
       ? []
@@ -399,6 +467,18 @@ function expectationIssues(response: ApiResponse, expected: HostileExpectation):
   if (others.length > 0)
     issues.push(`invalid_params also name ${others.map((param) => `${param.in} ${param.name}`).join(', ')}`);
   return issues;
+}
+
+/** A hostile request's answer against what it was built to get: a 4xx problem+json saying it, or (`below500`) anything but a 5xx. */
+function answerIssues(response: ApiResponse & { text: string }, expected: HostileExpectation): string[] {
+  if ('below500' in expected) {
+    if (response.status >= 500) return [`status ${response.status}`];
+    return response.status >= 400 ? problemIssues(response, () => true) : [];
+  }
+  return [
+    ...problemIssues(response, (status) => status >= 400 && status < 500),
+    ...expectationIssues(response, expected),
+  ];
 }
 
 /** Each documented operation covered or listed in LEFT_OUT with its reason, never both, never neither. */
@@ -447,10 +527,7 @@ async function hostileRun(
       continue;
     }
     sent += 1;
-    const issues = [
-      ...problemIssues(response, (status) => status >= 400 && status < 500),
-      ...expectationIssues(response, request.expect),
-    ];
+    const issues = answerIssues(response, request.expect);
     const code = String(response.body.code);
     record.codes.set(code, (record.codes.get(code) ?? 0) + 1);
     if (issues.length > 0)
@@ -504,6 +581,139 @@ it('hostile input to every documented operation: only 4xx problem+json with a st
   });
 });
 
+/**
+ * How many bad-framing requests an operation must get, counted from its path template and its
+ * documented body (not from the generator's reading of its parameters): every encoding; every
+ * malformed percent-encoding in every path parameter, with and without credentials; every
+ * sequence that is not UTF-8 where a JSON body is read.
+ */
+function framingExpected(operation: DocumentedOperation): Record<FramingFamily, number> {
+  const pathParameters = operation.path.match(/\{[^}]+\}/gu)?.length ?? 0;
+  return {
+    'content-encoding': CLAIMED_CONTENT_ENCODINGS.length,
+    'percent-encoding': pathParameters * MALFORMED_PERCENT_ENCODINGS.length * 2,
+    'invalid-utf8': operation.jsonBody === undefined ? 0 : Object.keys(INVALID_UTF8_SEQUENCES).length,
+  };
+}
+
+interface FramingRecord {
+  /** Requests sent and operations reached, by family. */
+  sent: Map<FramingFamily, { requests: number; operations: number }>;
+  /** What was answered where none is prescribed (`400 malformed_body_encoding`): by which operations, how often. */
+  recorded: Map<string, { operations: Set<string>; requests: number }>;
+  codes: Map<string, number>;
+  failures: string[];
+  coverage: string[];
+}
+
+function counted(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+/** Sends every bad-framing request for the operation and checks each answer and the coverage. */
+async function framingRun(operation: DocumentedOperation, record: FramingRecord): Promise<void> {
+  const service = operation.service as ServiceName;
+  const where = `${service} ${operation.method} ${operation.path}`;
+  const requests = badFramingRequests(operation, {
+    pathValues,
+    bodyLimitBytes: BODY_LIMIT_BYTES[service],
+    validBody,
+  });
+  for (const [family, expected] of Object.entries(framingExpected(operation)) as Array<
+    [FramingFamily, number]
+  >) {
+    const made = requests.filter((request) => request.family === family).length;
+    if (made !== expected) record.coverage.push(`${where}: ${made} ${family} requests, expected ${expected}`);
+    const sent = record.sent.get(family) ?? { requests: 0, operations: 0 };
+    record.sent.set(family, {
+      requests: sent.requests + made,
+      operations: sent.operations + Number(made > 0),
+    });
+  }
+  for (const request of requests) {
+    let response: Awaited<ReturnType<typeof send>>;
+    try {
+      response = await send(
+        service,
+        request,
+        request.withoutCredentials ? undefined : credentialFor(operation),
+      );
+    } catch (error) {
+      record.failures.push(`${where} [${request.kind}]: no answer (${String(error)})`);
+      continue;
+    }
+    const code = String(response.body.code ?? '-');
+    counted(record.codes, code);
+    if ('below500' in request.expect) {
+      const answer = `${response.status} ${code}`;
+      const seen = record.recorded.get(answer) ?? { operations: new Set<string>(), requests: 0 };
+      seen.operations.add(`${service}:${operation.operationId}`);
+      record.recorded.set(answer, { operations: seen.operations, requests: seen.requests + 1 });
+    }
+    const issues = answerIssues(response, request.expect);
+    if (issues.length > 0)
+      record.failures.push(
+        `${operation.method} ${request.path.slice(0, 120)} [${request.kind}]: ${issues.join(', ')} ${response.text.slice(0, 200)}`,
+      );
+  }
+}
+
+it('bad framing on every documented operation (content-encoding, percent-encoding, invalid UTF-8): 400 with its code where a JSON body is read, never 5xx, and no state change', async () => {
+  const { figures } = run;
+  await run.system.withLogsOnFailure(async () => {
+    const before = await fingerprint();
+    const record: FramingRecord = {
+      sent: new Map(),
+      recorded: new Map(),
+      codes: new Map(),
+      failures: [],
+      coverage: [],
+    };
+    const every = [...operations, ...publicOperations];
+    for (const operation of every) await framingRun(operation, record);
+    const sent = [...record.sent.values()].reduce((sum, family) => sum + family.requests, 0);
+    figures.check(
+      'bad framing answered below 500 with its code (problem+json when 4xx)',
+      sent,
+      record.failures,
+    );
+    figures.check(
+      'every documented operation gets every bad framing that applies to it',
+      every.length,
+      record.coverage,
+    );
+    await run.checker.waitSettled();
+    const changed = changedTables(before, await fingerprint());
+    figures.check(
+      'no state change from bad framing (every table of the three databases)',
+      before.size,
+      changed,
+    );
+    const list = (map: Map<string, number>) =>
+      [...map.entries()].map(([key, count]) => `${key}×${count}`).join(', ');
+    // The few operations answering otherwise by name, the many by number.
+    const recorded = [...record.recorded.entries()]
+      .map(([answer, { operations: by, requests }]) =>
+        by.size <= 3
+          ? `${answer} from ${[...by].join(', ')} (${requests})`
+          : `${answer} from ${by.size} operations (${requests})`,
+      )
+      .join('; ');
+    figures.note(
+      `bad framing: ${sent} requests over ${every.length} operations (${publicOperations.length} public); ${[
+        ...record.sent.entries(),
+      ]
+        .map(([family, { requests, operations: reached }]) => `${family} ${requests} on ${reached}`)
+        .join(
+          ', ',
+        )}; answers by code: ${list(record.codes)}; where none is prescribed (no JSON body read): ${recorded}`,
+    );
+    expect(record.failures).toEqual([]);
+    expect(record.coverage).toEqual([]);
+    expect(changed).toEqual([]);
+  });
+});
+
 /** A request for the operation that is valid but for its credentials (so only auth can stop it). */
 function plausibleRequest(operation: DocumentedOperation, values = pathValues(operation)): RawRequest {
   const path = fillPath(operation, values);
@@ -532,6 +742,73 @@ function plausibleRequest(operation: DocumentedOperation, values = pathValues(op
     headers,
     ...(body === undefined ? {} : { body }),
   };
+}
+
+/**
+ * Issue 14's attacks with a merchant's own, valid key: a capture naming the card by its
+ * programme-wide token (read from an earlier answer) instead of its number, which would earn a
+ * subsidy with no card present (400 naming card_token); a key that may only check out (the
+ * default for a new key, as the world's are made) minting a key for its own merchant, which
+ * would outlive its revocation (403). The caller's fingerprint shows nothing was stored.
+ */
+async function cardPresentAndKeyScopeIssues(): Promise<{ tried: number; failures: string[] }> {
+  const { system } = run;
+  const a = merchantA();
+  const card = world.cards[0] as Card;
+  const failures: string[] = [];
+  let tried = 0;
+  const { card_number: _cardNumber, ...cardAbsent } = checkoutBody(card, [
+    { category: 'general', amount_minor: 1000 },
+  ]);
+  const byToken = await send(
+    'transaction-settlement',
+    {
+      method: 'POST',
+      path: '/v1/checkouts',
+      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ ...cardAbsent, card_token: card.card_token }),
+    },
+    a.secret,
+  );
+  tried += 1;
+  const named = ((byToken.body.invalid_params ?? []) as Json[]).map((param) => `${param.in} ${param.name}`);
+  const tokenIssues = [
+    ...problemIssues(byToken, (status) => status === 400),
+    ...(named.includes('body card_token')
+      ? []
+      : [`invalid_params ${named.join(', ') || 'none'}, not body card_token`]),
+  ];
+  if (tokenIssues.length > 0)
+    failures.push(
+      `POST /v1/checkouts with card_token instead of card_number: ${tokenIssues.join(', ')} ${byToken.text.slice(0, 160)}`,
+    );
+
+  const keys = await system.call('merchant-onboarding', 'GET', `/v1/merchants/${a.merchant_id}/api_keys`, {
+    token: system.admin,
+  });
+  const own = ((keys.body.data ?? []) as Json[]).find((key) => key.id === a.key_id);
+  // The case means something only for a checkout-only key: a world made with wider keys fails here.
+  if (JSON.stringify(own?.scopes) !== JSON.stringify(['checkout']))
+    failures.push(`setup: merchant A's key ${a.key_id} is not checkout-only: ${JSON.stringify(own?.scopes)}`);
+  for (const body of [{}, { scopes: ['checkout'] }, { rotates_key_id: a.key_id }]) {
+    const minted = await send(
+      'merchant-onboarding',
+      {
+        method: 'POST',
+        path: `/v1/merchants/${a.merchant_id}/api_keys`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+      a.secret,
+    );
+    tried += 1;
+    const issues = problemIssues(minted, (status) => status === 403);
+    if (issues.length > 0)
+      failures.push(
+        `POST /v1/merchants/{own id}/api_keys ${JSON.stringify(body)} with a checkout-only key: ${issues.join(', ')} ${minted.text.slice(0, 160)}`,
+      );
+  }
+  return { tried, failures };
 }
 
 it('access: no token, an expired or foreign token, the wrong role, another merchant’s key: all denied, nothing changes', async () => {
@@ -625,6 +902,9 @@ it('access: no token, an expired or foreign token, the wrong role, another merch
           `GET ${list} with another merchant's key: ${response.status}, ${leaked.length} of the first merchant's objects`,
         );
     }
+    const issue14 = await cardPresentAndKeyScopeIssues();
+    tried += issue14.tried;
+    failures.push(...issue14.failures);
     figures.check('every unauthorised request denied (401/403/404 problem+json)', tried, failures);
     await run.checker.waitSettled();
     const changed = changedTables(before, await fingerprint());

@@ -17,6 +17,13 @@
  *   valid request (so a service ignoring the key would answer 2xx and move money); a wrong
  *   Content-Type.
  *
+ * Bad framing (`badFramingRequests`, issue 14) is not sampled but sent whole to every operation,
+ * so that none can be missed: the valid body claiming `Content-Encoding: gzip`, `deflate` or
+ * `br` while plain (400 `malformed_body_encoding` where a JSON body is read); each path
+ * parameter a malformed percent-encoding, with and without credentials (400 `malformed_path`,
+ * or 401 when authentication comes first); bytes that are not UTF-8 inside a string of the
+ * valid JSON body (400 `invalid_utf8`).
+ *
  * The valid request comes from the operation's schema (required fields from their const,
  * enum, default, format and bounds; path values of real objects; the document's example of a
  * raw body), or from an override the caller gives where a schema cannot say what is valid
@@ -34,7 +41,13 @@ export type HostileExpectation =
   /** 400 whose `invalid_params` name this field and nothing else; with `orNotFound`, 404 will do. */
   | { names: { in: RequestPart; name: string }; orNotFound?: true }
   /** A problem with one of these codes: the request is refused before any field is read. */
-  | { codes: readonly string[] };
+  | { codes: readonly string[] }
+  /**
+   * Any answer below 500, a 4xx one a problem+json: framing broken on a part the operation may
+   * not read (a body sent to one that takes none, a CSV upload that reads its own stream), so
+   * what it answers is recorded, not prescribed.
+   */
+  | { below500: true };
 
 export interface RawRequest {
   method: string;
@@ -48,6 +61,8 @@ export interface RawRequest {
 export interface HostileRequest extends RawRequest {
   kind: string;
   expect: HostileExpectation;
+  /** Sent without the operation's credentials (the caller's default is to send them). */
+  withoutCredentials?: true;
 }
 
 export interface RequestContext {
@@ -645,4 +660,176 @@ function invalidQueryValues(schema: JsonSchema): Arbitrary<{ why: string; value:
       );
   }
   return options.length === 0 ? undefined : fc.oneof(...options);
+}
+
+/** The families of bad framing, each sent to every operation it applies to. */
+export type FramingFamily = 'content-encoding' | 'percent-encoding' | 'invalid-utf8';
+
+export interface FramingRequest extends HostileRequest {
+  family: FramingFamily;
+}
+
+/** The encodings body-parser decodes: a body claiming one must decode with it. */
+export const CLAIMED_CONTENT_ENCODINGS = ['gzip', 'deflate', 'br'] as const;
+/**
+ * Percent-encodings decodeURIComponent refuses: a non-hex escape, a three-byte sequence cut
+ * short, and well-formed escapes of bytes that are not UTF-8 (a lead byte before an ASCII one).
+ */
+export const MALFORMED_PERCENT_ENCODINGS = ['%ZZ', '%E0%A4%A', '%C3%28'] as const;
+/** Byte sequences that are not UTF-8, each of a different kind (the Unicode Standard, table 3-7). */
+export const INVALID_UTF8_SEQUENCES: Readonly<Record<string, readonly number[]>> = {
+  'a lead byte before an ASCII one (0xC3 0x28)': [0xc3, 0x28],
+  'a lone continuation byte (0x80)': [0x80],
+  'an overlong slash (0xC0 0xAF)': [0xc0, 0xaf],
+  'a UTF-16 surrogate (0xED 0xA0 0x80)': [0xed, 0xa0, 0x80],
+  'above U+10FFFF (0xF4 0x90 0x80 0x80)': [0xf4, 0x90, 0x80, 0x80],
+  'a byte UTF-8 never holds (0xFF)': [0xff],
+};
+
+/** The valid request's body claiming each encoding while plain; a body even where none is taken. */
+function contentEncodingRequests(
+  operation: DocumentedOperation,
+  valid: ValidRequest,
+  make: Make,
+): FramingRequest[] {
+  const readsJson = operation.jsonBody !== undefined;
+  return CLAIMED_CONTENT_ENCODINGS.map((encoding) => {
+    // A key of its own per request, as `make` gives: one shared would replay the first's answer.
+    const headers = { ...valid.headers, ...idempotencyHeaders(operation) };
+    return {
+      family: 'content-encoding' as const,
+      ...make(
+        `Content-Encoding ${encoding} on a plain ${readsJson || valid.body === undefined ? 'JSON' : 'raw'} body`,
+        readsJson ? { codes: ['malformed_body_encoding'] } : { below500: true },
+        valid.body === undefined
+          ? {
+              headers: { ...headers, 'content-type': 'application/json', 'content-encoding': encoding },
+              body: '{}',
+            }
+          : { headers: { ...headers, 'content-encoding': encoding } },
+      ),
+    };
+  });
+}
+
+/** Each path parameter a malformed percent-encoding (sent as it is), with and without credentials. */
+function percentEncodingRequests(
+  operation: DocumentedOperation,
+  valid: ValidRequest,
+  make: Make,
+): FramingRequest[] {
+  const requests: FramingRequest[] = [];
+  for (const parameter of operation.parameters.filter((candidate) => candidate.in === 'path')) {
+    for (const malformed of MALFORMED_PERCENT_ENCODINGS) {
+      const path = operation.path.replace(/\{([^}]+)\}/gu, (_, name: string) =>
+        name === parameter.name ? malformed : encodeSegment(valid.values[name] ?? 'x'),
+      );
+      const kind = `path ${parameter.name}: malformed percent-encoding ${malformed}`;
+      requests.push(
+        { family: 'percent-encoding', ...make(kind, { codes: ['malformed_path'] }, { path }) },
+        {
+          family: 'percent-encoding',
+          // Authentication may come before the path is decoded: 401 is as good as 400 then.
+          ...make(`${kind}, without credentials`, { codes: ['malformed_path', 'unauthenticated'] }, { path }),
+          withoutCredentials: true,
+        },
+      );
+    }
+  }
+  return requests;
+}
+
+/** Never in a valid body: marks where the bytes that are not UTF-8 go. */
+const INVALID_UTF8_MARK = 'CHAOS-INVALID-UTF8-HERE';
+
+function valueAt(json: unknown, path: BodyField['path']): unknown {
+  let value = json;
+  for (const step of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[step];
+  }
+  return value;
+}
+
+/**
+ * A field added where the body can hold no string (`{}` closes a business day): then the body
+ * is not otherwise valid, yet the bytes are refused before any field is read, so the answer
+ * must still be `invalid_utf8`, not the unknown field's `validation_failed`.
+ */
+const ADDED_STRING_FIELD: BodyField = {
+  path: ['chaos_note'],
+  schemas: [{ type: 'string' }],
+  schema: { type: 'string' },
+  required: false,
+};
+
+/**
+ * Where the bytes go: a free-text string of the valid body (a name or a reference: read as
+ * U+FFFD it would be stored, the case the check exists for), else any string of it, else an
+ * optional string the schema offers, else an added field.
+ */
+function stringToBreak(schema: JsonSchema, json: unknown): { field: BodyField; value: string } {
+  const strings = bodyFields(schema).filter((field) => allowedTypes(field.schema)?.has('string') === true);
+  const present = strings.filter((field) => typeof valueAt(json, field.path) === 'string');
+  // Bounded and otherwise unconstrained: a name, a reference, a reason (a card number or a
+  // mobile is checked by code, not by the schema, and would be refused for its digits).
+  const freeText = (field: BodyField) =>
+    typeof field.schema.maxLength === 'number' &&
+    field.schema.enum === undefined &&
+    field.schema.const === undefined &&
+    field.schema.pattern === undefined &&
+    field.schema.format === undefined;
+  const chosen = present.find(freeText) ?? present[0];
+  if (chosen !== undefined) return { field: chosen, value: String(valueAt(json, chosen.path)) };
+  for (const field of strings.filter((candidate) => candidate.path.length === 1)) {
+    const example = exampleOf(field.schema);
+    if (typeof example === 'string') return { field, value: example };
+  }
+  return { field: ADDED_STRING_FIELD, value: 'chaos' };
+}
+
+/** The valid JSON body with bytes that are not UTF-8 at the end of one of its strings. */
+function invalidUtf8Requests(
+  operation: DocumentedOperation,
+  valid: ValidRequest,
+  make: Make,
+): FramingRequest[] {
+  const schema = operation.jsonBody;
+  if (schema === undefined) return [];
+  const target = stringToBreak(schema, valid.json);
+  const name =
+    target.field === ADDED_STRING_FIELD
+      ? `${target.field.path.join('.')} (added: the body holds no string)`
+      : target.field.path.join('.');
+  const marked = JSON.stringify(
+    changed(valid.json, target.field, { value: target.value + INVALID_UTF8_MARK }),
+  );
+  const [before, after, ...rest] = marked.split(INVALID_UTF8_MARK);
+  if (before === undefined || after === undefined || rest.length > 0)
+    throw new Error(`${operation.method} ${operation.path}: the mark is not once in ${marked}`);
+  return Object.entries(INVALID_UTF8_SEQUENCES).map(([what, bytes]) => ({
+    family: 'invalid-utf8',
+    ...make(
+      `invalid UTF-8 in ${name}: ${what}`,
+      { codes: ['invalid_utf8'] },
+      { body: Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]) },
+    ),
+  }));
+}
+
+/**
+ * Every bad-framing request for one operation (see the top of this file), each a valid request
+ * (credentials, real objects, a fresh Idempotency-Key) with its framing broken in one way.
+ */
+export function badFramingRequests(
+  operation: DocumentedOperation,
+  context: RequestContext,
+): FramingRequest[] {
+  const valid = validRequest(operation, context);
+  const make = maker(operation, valid);
+  return [
+    ...contentEncodingRequests(operation, valid, make),
+    ...percentEncodingRequests(operation, valid, make),
+    ...invalidUtf8Requests(operation, valid, make),
+  ];
 }

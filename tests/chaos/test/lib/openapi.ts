@@ -43,7 +43,15 @@ function resolve(schema: JsonSchema, components: Json, depth = 0): JsonSchema {
   );
 }
 
-export async function documentedOperations(service: string, baseUrl: string): Promise<DocumentedOperation[]> {
+/**
+ * The operations that need credentials; with `includePublic`, those that do not (health,
+ * readiness) as well, for checks that hold for any request (no 500 from bad framing).
+ */
+export async function documentedOperations(
+  service: string,
+  baseUrl: string,
+  { includePublic = false }: { includePublic?: boolean } = {},
+): Promise<DocumentedOperation[]> {
   const response = await fetch(`${baseUrl}/openapi.json`);
   const document = (await response.json()) as Json;
   const operations: DocumentedOperation[] = [];
@@ -52,7 +60,7 @@ export async function documentedOperations(service: string, baseUrl: string): Pr
       if (operation === null || typeof operation !== 'object' || typeof operation.operationId !== 'string')
         continue;
       const security = (operation.security ?? []) as Array<Record<string, string[]>>;
-      if (security.length === 0) continue;
+      if (security.length === 0 && !includePublic) continue;
       const content = (operation.requestBody?.content ?? {}) as Json;
       const rawBodyType = Object.keys(content).find((type) => type !== 'application/json');
       operations.push({
