@@ -42,7 +42,6 @@ import { revokeAllApiKeys } from './api-keys';
 import { EVENT_SOURCE } from './context';
 import type { CommandContext, Secrets } from './context';
 
-
 /** What the API accepts for an application (already validated field by field). */
 export interface ApplicationInput {
   legal_name?: string;
