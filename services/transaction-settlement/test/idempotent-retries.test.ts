@@ -5,6 +5,7 @@
  * and the same key with another request is refused with 422 `idempotency_key_reused`.
  */
 import { randomUUID } from 'node:crypto';
+import { confirmCapturesOf } from './acquirer-confirmation';
 import { SettlementHarness, percentOffRule } from './support';
 import type { ApiResponse, TestCard, TestMerchant } from './support';
 
@@ -293,6 +294,11 @@ describe('marking a batch paid, retried with one Idempotency-Key', () => {
     for (const batch of run.body.batches as Array<{ id: string; merchant_id: string }>)
       batchOf.set(batch.merchant_id, batch.id);
     for (const merchant of payees) expect(batchOf.has(merchant.merchant_id)).toBe(true);
+    // The acquirer confirms the sales: only then is their subsidy payable (DESIGN §6).
+    await confirmCapturesOf(
+      harness,
+      payees.map((merchant) => merchant.merchant_id),
+    );
   });
 
   const markPaid = (batchId: string, key: string, bankReference: string) =>

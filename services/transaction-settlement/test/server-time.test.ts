@@ -5,7 +5,7 @@
  * claimed on a Tuesday, and a quote dated 2000-01-01 was accepted.
  */
 import { randomUUID } from 'node:crypto';
-import { OCCURRED_AT_WINDOW_MS } from '../src/commands/checkouts';
+import { OCCURRED_AT_WINDOW_MS } from '../src/domain/checkout-limits';
 import { SettlementHarness, percentOffRule } from './support';
 import type { TestMerchant } from './support';
 

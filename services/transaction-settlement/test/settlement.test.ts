@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
+import { confirmCapturesOf } from './acquirer-confirmation';
 import { SettlementHarness, percentOffRule } from './support';
 import type { TestCard, TestMerchant } from './support';
 
@@ -111,7 +112,8 @@ describe('settling a business day', () => {
       union_funded_minor: first.body.union_funded_minor + second.body.union_funded_minor,
       net_minor: first.body.net_minor + second.body.net_minor,
       refunds_minor: 2_500,
-      status: 'unpaid',
+      // No statement reconciled yet: the union part is held (DESIGN §6).
+      status: 'held',
     });
     const ledger = await ledgerByKind(shopBatch.id);
     expect(shopBatch.net_minor - shopBatch.refund_member_minor).toBe(
@@ -163,6 +165,8 @@ describe('settling a business day', () => {
   });
 
   it('exports the payment file, marks the batch paid once, posting the payout, and shows merchants only their statements', async () => {
+    // The acquirer confirms the shop's sales: their subsidy becomes payable.
+    await confirmCapturesOf(harness, [shop.merchant_id]);
     const listed = await harness.call('GET', '/v1/settlement_batches?status=unpaid', {
       token: harness.finance,
     });

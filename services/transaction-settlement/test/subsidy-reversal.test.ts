@@ -164,7 +164,7 @@ describe('the union part of a refunded or voided sale', () => {
       { rule_id: ruleB.rule_id, discount_reversed_minor: 506, union_reversed_minor: 126 },
     ]);
     expect(await budgetBalance(budgetId)).toBe(100_000);
-    expect(await balance(`merchant:${merchant.merchant_id}:subsidy_payable`)).toBe(0);
+    expect(await balance(`merchant:${merchant.merchant_id}:subsidy_held`)).toBe(0);
     expect(await balance(`merchant:${merchant.merchant_id}:card_receivable`)).toBe(0);
   });
 
@@ -186,7 +186,7 @@ describe('the union part of a refunded or voided sale', () => {
     });
     expect(voided.status).toBe(200);
     expect(await budgetBalance(budgetId)).toBe(100_000);
-    expect(await balance(`merchant:${merchant.merchant_id}:subsidy_payable`)).toBe(0);
+    expect(await balance(`merchant:${merchant.merchant_id}:subsidy_held`)).toBe(0);
     expect(await balance(`merchant:${merchant.merchant_id}:card_receivable`)).toBe(0);
   });
 });
@@ -225,7 +225,8 @@ describe('a settled business day', () => {
     expect(batch).toEqual(
       expect.objectContaining({
         business_date: day,
-        status: 'unpaid',
+        // No statement reconciled: all of it is held until the acquirer confirms (DESIGN §6).
+        status: 'held',
         // The 12 345 and 20 000 sales; the void counts apart and moves no money.
         capture_count: 2,
         void_count: 1,
@@ -239,12 +240,14 @@ describe('a settled business day', () => {
         union_reversed_minor: 80, // 67 + 13
         merchant_reversed_minor: 81, // 161 − 80
         subsidy_owed_minor: 2_225, // 2 305 − 80
+        subsidy_held_minor: 2_225,
       }),
     );
 
     // Budget: 100 000 − 880 − 713 + 713 (void) − 1 425 + 80 (refund) = 97 775.
     expect(await budgetBalance(budgetId)).toBe(97_775);
-    expect(await balance(`merchant:${merchant.merchant_id}:subsidy_payable`)).toBe(2_225);
+    expect(await balance(`merchant:${merchant.merchant_id}:subsidy_held`)).toBe(2_225);
+    expect(await balance(`merchant:${merchant.merchant_id}:subsidy_payable`)).toBe(0);
     // Card money due from the acquirer: 10 554 + 8 549 + 17 100 charged, less 950 refunded and
     // the voided 8 549 = 26 704. The earlier tests' sales were refunded in full or voided, so
     // they leave nothing in this database's clearing account.

@@ -76,7 +76,7 @@ export async function generateDay(databaseUrl: string, day: DayFacts): Promise<n
        FROM checkouts c,
             LATERAL (VALUES
               ('acquirer:clearing', 'merchant:' || c.merchant_id || ':card_receivable', c.net_minor, 'capture_net'),
-              ('budget:' || $2, 'merchant:' || c.merchant_id || ':subsidy_payable', c.union_funded_minor, 'capture_subsidy'),
+              ('budget:' || $2, 'merchant:' || c.merchant_id || ':subsidy_held', c.union_funded_minor, 'capture_subsidy'),
               ('merchant:' || c.merchant_id || ':discount_given', 'memo:merchant_funded_discounts', c.merchant_funded_minor,
                'capture_merchant_funded')) AS t(debit, credit, amount, kind)
        WHERE c.business_date = $1 AND t.amount > 0`,

@@ -106,7 +106,8 @@ function afterCommitTransfers(world: World): CommittedCapture['transfers'] {
     {
       kind: 'capture_subsidy',
       debit_account: `budget:${world.budgetId}`,
-      credit_account: `merchant:${merchantId}:subsidy_payable`,
+      // Held until the acquirer's statement confirms the sale (issue 14).
+      credit_account: `merchant:${merchantId}:subsidy_held`,
       amount_minor: AFTER_COMMIT_UNION_MINOR,
     },
     {

@@ -229,21 +229,9 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
       token: tokens.finance,
     },
   );
-  if (ours.status === 'unpaid') {
-    const paid = await api.call(
-      'transaction-settlement',
-      'POST',
-      `/v1/settlement_batches/${ours.id as string}/mark_paid`,
-      {
-        token: tokens.finance,
-        idempotencyKey: `demo-${run}-paid`,
-        body: { bank_reference: `ICBC-${run}` },
-      },
-    );
-    say(
-      `payment file ${exported.text.trim().split('\n').length - 1} line(s); marked paid with bank reference ${paid.body.bank_reference as string}`,
-    );
-  }
+  say(
+    `payment file ${exported.text.trim().split('\n').length - 1} line(s); the union subsidy is held (${yuan(ours.subsidy_held_minor as number)}) until the acquirer's statement confirms the sales`,
+  );
 
   // 6. Statement ---------------------------------------------------------------------------
   step("6. Write the acquirer's statement of the day, with deliberate differences");
@@ -325,14 +313,48 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
   );
   const mismatch = (exceptions.body.data as Json[])[0];
   if (mismatch !== undefined) {
-    await api.call(
+    const resolvePath = `/v1/reconciliations/${reconciled.body.id as string}/items/${mismatch.id as string}/resolve`;
+    const note = '收单行确认多记¥1.00，已更正 (acquirer confirmed its error)';
+    // The sale's union subsidy is held until finance decides: the acquirer confirmed the sale, so release it.
+    let resolved = await api.call('transaction-settlement', 'POST', resolvePath, {
+      token: tokens.finance,
+      body: { note, subsidy: 'release' },
+      accept: [422],
+    });
+    const released = resolved.status === 200;
+    if (resolved.status === 422 && resolved.body.code === 'no_held_subsidy') {
+      resolved = await api.call('transaction-settlement', 'POST', resolvePath, {
+        token: tokens.finance,
+        body: { note },
+      });
+    }
+    if (resolved.status !== 200) throw new Error(`resolving the mismatch answered ${resolved.status}`);
+    say(
+      `resolved the amount mismatch (${yuan(mismatch.difference_minor as number)}) with a note${released ? ', releasing its held subsidy' : ' (it held no subsidy)'}; the resolution is audited`,
+    );
+  }
+  const confirmed = await api.call(
+    'transaction-settlement',
+    'GET',
+    `/v1/settlement_batches/${ours.id as string}`,
+    {
+      token: tokens.finance,
+    },
+  );
+  if (confirmed.body.status === 'unpaid') {
+    const paid = await api.call(
       'transaction-settlement',
       'POST',
-      `/v1/reconciliations/${reconciled.body.id as string}/items/${mismatch.id as string}/resolve`,
-      { token: tokens.finance, body: { note: '收单行确认多记¥1.00，已更正 (acquirer confirmed its error)' } },
+      `/v1/settlement_batches/${ours.id as string}/mark_paid`,
+      {
+        token: tokens.finance,
+        idempotencyKey: `demo-${run}-paid`,
+        body: { bank_reference: `ICBC-${run}` },
+      },
     );
+    if (paid.status !== 200) throw new Error(`marking our batch paid answered ${paid.status}`);
     say(
-      `resolved the amount mismatch (${yuan(mismatch.difference_minor as number)}) with a note; the resolution is audited`,
+      `paid the subsidy the acquirer confirmed: ${yuan(confirmed.body.subsidy_payable_minor as number)} with bank reference ${paid.body.bank_reference as string} (still held: ${yuan(confirmed.body.subsidy_held_minor as number)})`,
     );
   }
 

@@ -4,19 +4,23 @@
  * so that budgets and per-card caps are exact under concurrency, then posts its transfers,
  * its checkout row and its outbox event in the same transaction.
  */
-import { createHmac } from 'node:crypto';
 import { checkoutCaptured, newId } from '@puhui/contracts';
 import { evaluateCheckout, ruleMatchesMerchant } from '@puhui/discount';
 import type { CheckoutResult, DiscountRule, RateSheet, RuleUsage } from '@puhui/discount';
 import { tokenizePan, lastFour } from '@puhui/cards';
-import { Conflict, DomainError, Forbidden, Unprocessable } from '@puhui/errors';
+import { Conflict, Forbidden, Unprocessable } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import type { PoolClient } from '@puhui/postgres';
 import { HOUR_MS } from '@puhui/config';
 import { usagePeriods } from '../domain/business-day';
-import { cardVelocityExceeded, requireWithinCheckoutLimits } from '../domain/checkout-limits';
+import {
+  cardVelocityExceeded,
+  requireOccurredAtNear,
+  requireWithinCheckoutLimits,
+} from '../domain/checkout-limits';
+import { checkoutView, merchantViewer } from './checkout-view';
 import { currentBusinessDate } from './business-days';
-import { accountCodes, planTransfers, unionByBudget } from '../domain/ledger';
+import { accountCodes, planTransfers, subsidyAccount, unionByBudget } from '../domain/ledger';
 import { insertCheckoutAndUsage } from '../store/checkouts';
 import type { Checkout } from '../store/checkouts';
 import { lockAccounts, postTransfers, readAccounts } from '../store/ledger';
@@ -43,28 +47,6 @@ interface Prepared {
   rules: DiscountRule[];
   /** What the POS said, or the capture time: information only (statements, reconciliation). */
   occurredAt: string;
-}
-
-/**
- * How far a POS's `occurred_at` may lie from the service's clock, either way. It decides no
- * money (schedules, caps and usage periods are evaluated at the capture time, DESIGN §4.0): it
- * is kept for statements and reconciliation, whose time tolerance matches the acquirer's
- * transaction time against it. 15 minutes covers terminal clocks that drift without NTP and a
- * store-and-forward resend of an offline sale; a time further off is a broken clock or a
- * back-dating attempt, and is refused rather than stored.
- */
-export const OCCURRED_AT_WINDOW_MS = 15 * 60_000;
-
-function requireOccurredAtNear(occurredAt: string | undefined, now: Date): void {
-  if (occurredAt === undefined) return;
-  const skewMs = Date.parse(occurredAt) - now.getTime();
-  if (Math.abs(skewMs) <= OCCURRED_AT_WINDOW_MS) return;
-  const reason = `must be within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (it is ${Math.round(Math.abs(skewMs) / 60_000)} minutes ${skewMs < 0 ? 'earlier' : 'later'})`;
-  throw new DomainError('unprocessable', 'occurred_at_out_of_window', 'Unprocessable request', {
-    detail: `occurred_at ${reason}; discounts are evaluated at the time the capture is recorded.`,
-    invalidParams: [{ name: 'occurred_at', reason }],
-    extensions: { window_minutes: OCCURRED_AT_WINDOW_MS / 60_000 },
-  });
 }
 
 function requireActiveMerchant(merchant: MerchantReplica): void {
@@ -135,62 +117,6 @@ function evaluate(
   });
 }
 
-/**
- * Who a checkout is shown to: finance and admins see the programme-wide card token; a merchant
- * sees a handle that is stable within that merchant and useless elsewhere, so a token read from
- * one answer cannot be replayed as a card (DESIGN §8: a capture needs the card present).
- */
-export type CheckoutViewer = { kind: 'operator' } | { kind: 'merchant'; handleKey: string };
-
-export function merchantCardHandle(handleKey: string, merchantId: string, cardToken: string): string {
-  const digest = createHmac('sha256', handleKey).update(`merchant-card-handle:${merchantId}:${cardToken}`);
-  return `mch_card_${digest.digest('hex').slice(0, 32)}`;
-}
-
-export function checkoutView(checkout: Checkout, viewer: CheckoutViewer) {
-  return {
-    id: checkout.checkout_id,
-    object: 'checkout' as const,
-    status: checkout.status,
-    merchant_id: checkout.merchant_id,
-    reference: checkout.reference,
-    currency: checkout.currency,
-    ...(viewer.kind === 'operator'
-      ? { card_token: checkout.card_token }
-      : { card_handle: merchantCardHandle(viewer.handleKey, checkout.merchant_id, checkout.card_token) }),
-    card_last4: checkout.card_last4,
-    gross_minor: checkout.gross_minor,
-    discount_minor: checkout.discount_minor,
-    merchant_funded_minor: checkout.merchant_funded_minor,
-    union_funded_minor: checkout.union_funded_minor,
-    net_minor: checkout.net_minor,
-    refunded_minor: checkout.refunded_minor,
-    budget_exhausted: checkout.budget_exhausted,
-    no_discount_reason: checkout.no_discount_reason,
-    ruleset_version: checkout.ruleset_version,
-    lines: checkout.lines.map((line) => ({
-      category: line.category,
-      amount_minor: line.amount_minor,
-      quantity: line.quantity,
-      discount_minor: line.discount_minor,
-      applied_rules: line.applied_rules.map((applied) => ({
-        rule_id: applied.rule_id,
-        version: applied.version,
-        discount_minor: applied.discount_minor,
-        union_funded_minor: applied.union_funded_minor,
-      })),
-    })),
-    occurred_at: checkout.occurred_at,
-    business_date: checkout.business_date,
-    created_at: checkout.created_at,
-  };
-}
-
-/** Merchant-facing answers (captures, refunds, voids are merchant calls). */
-export function merchantViewer(context: Pick<SettlementContext, 'cardTokenKey'>): CheckoutViewer {
-  return { kind: 'merchant', handleKey: context.cardTokenKey };
-}
-
 /** What the member would pay now: no locks, no side effects. Budgets as they stand. */
 export async function quoteCheckout(
   context: SettlementContext,
@@ -240,7 +166,7 @@ async function lockBudgets(client: PoolClient, merchantId: string, rules: readon
   const budgetIds = budgetIdsOf(rules);
   const merchantCodes = [
     accountCodes.cardReceivable(merchantId),
-    accountCodes.subsidyPayable(merchantId),
+    accountCodes.subsidyHeld(merchantId),
     accountCodes.discountGiven(merchantId),
   ];
   const accounts = await lockAccounts(client, [...merchantCodes, ...budgetIds.map(accountCodes.budget)]);
@@ -298,6 +224,8 @@ export async function captureCheckout(
         usage_at: now.toISOString(),
         voided_at: null,
         settlement_batch_id: null,
+        // Payable only once the acquirer's statement confirms the sale (DESIGN §6).
+        subsidy_state: 'held',
       };
       await insertCheckoutAndUsage(
         client,
@@ -364,6 +292,7 @@ export async function postCheckoutTransfers(
       net_minor: checkout.net_minor,
       merchant_funded_minor: checkout.merchant_funded_minor,
       union_by_budget: unionByBudget(checkout.grants),
+      subsidy_account: subsidyAccount(checkout.merchant_id, checkout.subsidy_state),
     },
     reverse,
   );

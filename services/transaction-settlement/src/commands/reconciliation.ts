@@ -7,7 +7,8 @@
  * 2. A file whose SHA-256 has a run already answers that run and stores nothing.
  * 3. Otherwise the staged lines are matched (rules in domain/reconciliation.ts: duplicates and
  *    references in SQL, the time-tolerance pass streamed through `ToleranceMatcher`) and the
- *    run is stored with its items, totals and an audit entry.
+ *    run is stored with its items, totals and an audit entry; the matched sales' held
+ *    subsidies become payable (commands/subsidy.ts).
  * The process holds at most two batches of lines, or one page of leftovers, at a time: memory
  * stays flat whatever the size of the file.
  *
@@ -19,7 +20,7 @@ import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { CsvError, Parser } from 'csv-parse';
 import { newId } from '@puhui/contracts';
-import { Conflict, DomainError, NotFound } from '@puhui/errors';
+import { DomainError } from '@puhui/errors';
 import type { Logger } from '@puhui/logging';
 import { sqlState, withTransaction } from '@puhui/postgres';
 import type { Pool, PoolClient } from '@puhui/postgres';
@@ -33,12 +34,10 @@ import {
 import type { LineProblem, StatementLine } from '../domain/reconciliation';
 import {
   analyzeStaging,
-  appendAudit,
   createStagedLedger,
   createStagedLines,
   createStagedPairs,
   fetchLeftovers,
-  findItem,
   findRun,
   findRunByFile,
   insertItems,
@@ -50,11 +49,12 @@ import {
   pairByReferenceAndAmount,
   pairByReferenceOnly,
   pairDuplicateLines,
-  resolveItem,
   setRunLimits,
   stageLedgerItems,
 } from '../store/reconciliation';
-import type { CategoryTotal, ReconciliationItem, ReconciliationRun } from '../store/reconciliation';
+import type { CategoryTotal, ReconciliationRun } from '../store/reconciliation';
+import { appendAudit } from '../store/reconciliation-audit';
+import { confirmMatchedSubsidies } from './subsidy';
 
 export interface ReconciliationSettings {
   /** How far apart a line's time and a ledger item's may be for a match without a reference. */
@@ -402,6 +402,12 @@ async function storeRun(
   await matchStaged(client, staged.settlementDate, settings.timeToleranceMs);
   const itemCount = await insertItems(client, runId);
   checkTotals(await insertTotals(client, runId, RECONCILIATION_CATEGORIES), staged.lineCount, itemCount);
+  // The acquirer confirmed the matched sales: their held subsidies become payable, with the match.
+  await confirmMatchedSubsidies(client, {
+    run_id: runId,
+    settlement_date: staged.settlementDate,
+    decided_by: context.actor,
+  });
   await appendAudit(client, {
     run_id: runId,
     item_id: null,
@@ -462,37 +468,4 @@ export async function reconcileUpload(
     }
     throw error;
   }
-}
-
-/** Records who resolved an exception, when and why, on the item and in the audit, once. */
-export async function resolveReconciliationItem(
-  context: ReconciliationContext,
-  runId: string,
-  itemId: string,
-  note: string,
-): Promise<ReconciliationItem> {
-  return withTransaction(context.pool, async (client) => {
-    const resolved = await resolveItem(client, runId, itemId, { resolved_by: context.actor, note });
-    if (resolved === undefined) {
-      const item = await findItem(client, runId, itemId);
-      if (item === undefined) throw new NotFound(`Item ${itemId} of reconciliation ${runId}`);
-      if (item.category === 'matched') {
-        throw new Conflict('not_an_exception', 'A matched item has nothing to resolve.', {
-          category: item.category,
-        });
-      }
-      throw new Conflict('already_resolved', 'This item has been resolved already.', {
-        resolution: item.resolution,
-      });
-    }
-    await appendAudit(client, {
-      run_id: runId,
-      item_id: itemId,
-      action: 'item_resolved',
-      actor: context.actor,
-      note,
-      request_id: context.requestId,
-    });
-    return resolved;
-  });
 }

@@ -12,7 +12,7 @@ import { appendEvent } from '@puhui/events';
 import type { PoolClient } from '@puhui/postgres';
 import { usagePeriods } from '../domain/business-day';
 import { currentBusinessDate } from './business-days';
-import { accountCodes, planTransfers, unionByBudget } from '../domain/ledger';
+import { accountCodes, planTransfers, subsidyAccount, unionByBudget } from '../domain/ledger';
 import {
   insertRefund,
   lockCheckout,
@@ -23,13 +23,8 @@ import {
 import type { Checkout, Refund } from '../store/checkouts';
 import { lockAccounts, postTransfers } from '../store/ledger';
 import { addUsage, lockUsage } from '../store/usage';
-import {
-  checkoutEventFacts,
-  checkoutView,
-  merchantViewer,
-  postCheckoutTransfers,
-  usageDeltas,
-} from './checkouts';
+import { checkoutView, merchantViewer } from './checkout-view';
+import { checkoutEventFacts, postCheckoutTransfers, usageDeltas } from './checkouts';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
 import { runIdempotently } from './idempotent';
@@ -46,7 +41,10 @@ async function lockOwnCheckout(
   return checkout;
 }
 
-/** Locks what a reversal of this checkout touches, in the capture's order. */
+/**
+ * Locks what a reversal of this checkout touches, in the capture's order. The checkout's row,
+ * locked first, fixes where its subsidy is (a decision on it waits for this transaction).
+ */
 async function lockForReversal(client: PoolClient, checkout: Checkout): Promise<void> {
   const periods = usagePeriods(new Date(checkout.usage_at));
   await lockUsage(
@@ -60,6 +58,7 @@ async function lockForReversal(client: PoolClient, checkout: Checkout): Promise<
   const budgetCodes = unionByBudget(checkout.grants).map((entry) => accountCodes.budget(entry.budget_id));
   await lockAccounts(client, [
     accountCodes.cardReceivable(checkout.merchant_id),
+    accountCodes.subsidyHeld(checkout.merchant_id),
     accountCodes.subsidyPayable(checkout.merchant_id),
     accountCodes.discountGiven(checkout.merchant_id),
     ...budgetCodes,
@@ -139,6 +138,9 @@ export async function refundCheckout(
               union_funded_minor: r.union_reversed_minor,
             })),
           ),
+          // From held or payable, wherever the sale's subsidy is; a cancelled one is in its
+          // budgets already, so its union part moves nothing.
+          subsidy_account: subsidyAccount(merchantId, checkout.subsidy_state),
         },
         true,
       );

@@ -4,6 +4,7 @@
  * runs queue and the second finds nothing left to assign; a refund of an already-settled
  * sale carries its own business day and lands in that day's batch.
  */
+import assert from 'node:assert/strict';
 import { newId, settlementBatchCreated, settlementBatchPaid } from '@puhui/contracts';
 import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
@@ -17,6 +18,7 @@ import { shanghaiTimestamp } from '../domain/business-day';
 import { UNION_FUNDS, accountCodes } from '../domain/ledger';
 import { PAYMENT_FILE_COLUMNS, STATEMENT_COLUMNS, spreadsheetCsv } from './spreadsheet-csv';
 import { lockAccounts, postTransfers } from '../store/ledger';
+import { lockSubsidyDecisions } from '../store/subsidy';
 import {
   assignCheckouts,
   assignRefunds,
@@ -26,8 +28,8 @@ import {
   findBatch,
   insertRun,
   lockBatch,
-  markBatchPaid,
   merchantsWithUnsettledItems,
+  recordPayout,
   setRunBatchCount,
   totalBatches,
 } from '../store/settlement';
@@ -55,6 +57,8 @@ export async function settleBusinessDay(
       });
     }
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`settle:${date}`]);
+    // The batches split their subsidy by where it is now: no statement or resolution moves it meanwhile.
+    await lockSubsidyDecisions(client);
     const runId = newId('srun');
     await insertRun(client, { run_id: runId, business_date: date, trigger, started_by: startedBy });
     const merchants = await merchantsWithUnsettledItems(client, date);
@@ -103,7 +107,16 @@ export async function settleBusinessDay(
   });
 }
 
-/** Records the union's bank transfer to the merchant and posts it: subsidy payable → union funds. */
+/** What a payment of the batch would pay now: its confirmed subsidy not paid yet, never held subsidy. */
+export function amountDue(batch: SettlementBatch): number {
+  return Math.max(0, batch.subsidy_payable_minor - batch.subsidy_paid_minor);
+}
+
+/**
+ * Records the union's bank transfer to the merchant and posts it: subsidy payable → union funds,
+ * for what is payable and not yet paid. Subsidy still held is not paid; once released it is
+ * payable again, and the batch is paid the rest with another reference.
+ */
 export async function markBatchPaidWithReference(
   context: SettlementContext,
   actor: string,
@@ -125,23 +138,25 @@ export async function markBatchPaidWithReference(
       if (batch.status !== 'unpaid') {
         throw new Conflict('batch_not_payable', `A batch that is ${batch.status} cannot be paid.`, {
           current_status: batch.status,
+          subsidy_held_minor: batch.subsidy_held_minor,
         });
       }
+      const amount = amountDue(batch);
+      // The status says so (it is generated from the same amounts); checked again before money moves.
+      assert.ok(amount > 0, 'an unpaid batch has confirmed subsidy to pay');
       const payable = accountCodes.subsidyPayable(batch.merchant_id);
       await lockAccounts(client, [payable, UNION_FUNDS]);
       await postTransfers(
         client,
-        [
-          {
-            debit_account: payable,
-            credit_account: UNION_FUNDS,
-            amount_minor: batch.subsidy_owed_minor,
-            kind: 'payout',
-          },
-        ],
+        [{ debit_account: payable, credit_account: UNION_FUNDS, amount_minor: amount, kind: 'payout' }],
         { occurred_at: new Date().toISOString() },
       );
-      await markBatchPaid(client, batchId, bankReference, actor);
+      await recordPayout(client, {
+        batch_id: batchId,
+        amount_minor: amount,
+        bank_reference: bankReference,
+        paid_by: actor,
+      });
       const paid = (await findBatch(client, batchId)) as SettlementBatch;
       await appendEvent(client, EVENT_SOURCE, {
         definition: settlementBatchPaid,
@@ -151,7 +166,7 @@ export async function markBatchPaidWithReference(
           batch_id: batchId,
           merchant_id: batch.merchant_id,
           business_date: batch.business_date,
-          amount_minor: batch.subsidy_owed_minor,
+          amount_minor: amount,
           bank_reference: bankReference,
           paid_at: paid.paid_at ?? new Date().toISOString(),
         },
@@ -166,7 +181,10 @@ export function batchView(batch: SettlementBatch) {
   return { id, object: 'settlement_batch' as const, currency: 'CNY' as const, ...rest };
 }
 
-/** The union bank's payment file for one batch: who to pay, where, how much (fen and yuan). */
+/**
+ * The union bank's payment file for one batch: who to pay, where, and how much is due now (fen
+ * and yuan): confirmed subsidy not paid yet, never held subsidy.
+ */
 export async function exportBatchCsv(pool: Pool, fieldKey: string, batchId: string): Promise<string> {
   const batch = await findBatch(pool, batchId);
   if (batch === undefined) throw new NotFound(`Settlement batch ${batchId}`);
@@ -182,7 +200,7 @@ export async function exportBatchCsv(pool: Pool, fieldKey: string, batchId: stri
       account.account_number_sealed === undefined ? '' : openField(account.account_number_sealed, fieldKey),
     bank_name: account.bank_name ?? '',
     branch_code: account.branch_code ?? '',
-    amount_minor: Math.max(0, batch.subsidy_owed_minor),
+    amount_minor: amountDue(batch),
     currency: 'CNY',
     reference: `PUHUI-${batch.batch_id}`,
   };

@@ -86,3 +86,25 @@ export function cardVelocityExceeded(limit: number): DomainError {
     extensions: { union_funded_captures_per_hour_max: limit },
   });
 }
+
+/**
+ * How far a POS's `occurred_at` may lie from the service's clock, either way. It decides no
+ * money (schedules, caps and usage periods are evaluated at the capture time, DESIGN §4.0): it
+ * is kept for statements and reconciliation, whose time tolerance matches the acquirer's
+ * transaction time against it. 15 minutes covers terminal clocks that drift without NTP and a
+ * store-and-forward resend of an offline sale; a time further off is a broken clock or a
+ * back-dating attempt, and is refused rather than stored.
+ */
+export const OCCURRED_AT_WINDOW_MS = 15 * 60_000;
+
+export function requireOccurredAtNear(occurredAt: string | undefined, now: Date): void {
+  if (occurredAt === undefined) return;
+  const skewMs = Date.parse(occurredAt) - now.getTime();
+  if (Math.abs(skewMs) <= OCCURRED_AT_WINDOW_MS) return;
+  const reason = `must be within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (it is ${Math.round(Math.abs(skewMs) / 60_000)} minutes ${skewMs < 0 ? 'earlier' : 'later'})`;
+  throw new DomainError('unprocessable', 'occurred_at_out_of_window', 'Unprocessable request', {
+    detail: `occurred_at ${reason}; discounts are evaluated at the time the capture is recorded.`,
+    invalidParams: [{ name: 'occurred_at', reason }],
+    extensions: { window_minutes: OCCURRED_AT_WINDOW_MS / 60_000 },
+  });
+}

@@ -3,9 +3,13 @@
  * data. A transfer debits one account and credits another with the same positive amount.
  *
  *   capture   net        acquirer:clearing            → merchant:<id>:card_receivable
- *             subsidy    budget:<budget>              → merchant:<id>:subsidy_payable
+ *             subsidy    budget:<budget>              → merchant:<id>:subsidy_held
  *             memo       merchant:<id>:discount_given → memo:merchant_funded_discounts
- *   refund    the same pairs reversed, for the reversed amounts
+ *   refund    the same pairs reversed, for the reversed amounts; the subsidy comes back from
+ *             wherever the checkout's subsidy is (held or payable; nothing once cancelled)
+ *   confirm   merchant:<id>:subsidy_held       → merchant:<id>:subsidy_payable (matched, released)
+ *   cancel    merchant:<id>:subsidy_held       → budget:<budget>
+ *   payout    merchant:<id>:subsidy_payable    → bank:union_funds
  *   top-up    bank:union_funds                     → budget:<budget>
  *
  * (Each arrow reads "debit → credit".) A budget is a credit-normal fund whose balance may
@@ -29,6 +33,9 @@ export type TransferKind =
   | 'refund_net'
   | 'refund_subsidy'
   | 'refund_merchant_funded'
+  | 'subsidy_confirmed'
+  | 'subsidy_released'
+  | 'subsidy_cancelled'
   | 'budget_top_up'
   | 'payout';
 
@@ -46,6 +53,7 @@ export const MERCHANT_FUNDED_MEMO = 'memo:merchant_funded_discounts';
 export const accountCodes = {
   cardReceivable: (merchantId: string) => `merchant:${merchantId}:card_receivable`,
   subsidyPayable: (merchantId: string) => `merchant:${merchantId}:subsidy_payable`,
+  subsidyHeld: (merchantId: string) => `merchant:${merchantId}:subsidy_held`,
   discountGiven: (merchantId: string) => `merchant:${merchantId}:discount_given`,
   budget: (budgetId: string) => `budget:${budgetId}`,
 };
@@ -67,6 +75,12 @@ export function merchantAccounts(merchantId: string): AccountSpec[] {
       normal_balance_min_minor: null,
     },
     {
+      account_code: accountCodes.subsidyHeld(merchantId),
+      name: `Union subsidy held for ${merchantId} until the acquirer confirms`,
+      normal_side: 'credit',
+      normal_balance_min_minor: null,
+    },
+    {
       account_code: accountCodes.discountGiven(merchantId),
       name: `Discounts funded by ${merchantId} (memo)`,
       normal_side: 'debit',
@@ -84,12 +98,31 @@ export function budgetAccount(budgetId: string, name: string): AccountSpec {
   };
 }
 
+/**
+ * Where a checkout's union part is (DESIGN §6): held until the acquirer confirms the sale,
+ * payable once reconciliation matched it or finance released it, cancelled (back in its
+ * budgets) when finance cancelled it.
+ */
+export type SubsidyState = 'held' | 'payable' | 'cancelled';
+
+/** The merchant account a checkout's union part sits in; none once it is cancelled. */
+export function subsidyAccount(merchantId: string, state: SubsidyState): string | null {
+  if (state === 'cancelled') return null;
+  return state === 'held' ? accountCodes.subsidyHeld(merchantId) : accountCodes.subsidyPayable(merchantId);
+}
+
 export interface MoneyMovement {
   merchant_id: string;
   net_minor: number;
   merchant_funded_minor: number;
   /** Union parts per budget. */
   union_by_budget: ReadonlyArray<{ budget_id: string; amount_minor: number }>;
+  /**
+   * Where the union parts go to (a capture: the held account) or come back from (a refund or
+   * void: where the checkout's subsidy is). Null: they move nothing, for a cancelled subsidy
+   * went back to its budgets already.
+   */
+  subsidy_account: string | null;
 }
 
 /** The transfers of a capture (or, with `reverse`, of a refund of these amounts). Zero amounts post nothing. */
@@ -118,14 +151,14 @@ export function planTransfers(movement: MoneyMovement, reverse: boolean): Planne
     'capture_net',
     'refund_net',
   );
+  const subsidyAt = movement.subsidy_account;
+  assert.ok(
+    subsidyAt === null || subsidyAt.startsWith(`merchant:${merchantId}:`),
+    "the merchant's own account",
+  );
   for (const { budget_id: budgetId, amount_minor: amount } of movement.union_by_budget) {
-    add(
-      accountCodes.budget(budgetId),
-      accountCodes.subsidyPayable(merchantId),
-      amount,
-      'capture_subsidy',
-      'refund_subsidy',
-    );
+    if (subsidyAt === null) break;
+    add(accountCodes.budget(budgetId), subsidyAt, amount, 'capture_subsidy', 'refund_subsidy');
   }
   add(
     accountCodes.discountGiven(merchantId),

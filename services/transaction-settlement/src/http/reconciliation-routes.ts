@@ -8,12 +8,13 @@
  */
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { DomainError, NotFound, RateLimited } from '@puhui/errors';
+import { NotFound, RateLimited } from '@puhui/errors';
 import {
   authenticate,
   defineOperation,
   documented,
   parseRequest,
+  requireUncompressedCsv,
   respond,
   route,
   safeText,
@@ -24,18 +25,20 @@ import type { Pool } from '@puhui/postgres';
 import type { ServiceDependencies } from '@puhui/service';
 import type { TransactionSettlementConfig } from '../config';
 import type { SettlementContext } from '../commands/context';
-import {
-  reconcileUpload,
-  reconciliationSettings,
-  resolveReconciliationItem,
-} from '../commands/reconciliation';
+import { reconcileUpload, reconciliationSettings } from '../commands/reconciliation';
+import { resolveReconciliationItem } from '../commands/resolution';
+import { RESOLUTION_SUBSIDY_CHOICES } from '../commands/subsidy';
 import type { ReconciliationContext, ReconciliationSettings } from '../commands/reconciliation';
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
 import type { ReconciliationCategory } from '../domain/reconciliation';
 import { findRun, listItems } from '../store/reconciliation';
 import type { ReconciliationItem, ReconciliationRun } from '../store/reconciliation';
 import { findWorkingKey } from '../store/replicas';
-import { reconciliationItemListSchema, reconciliationItemSchema, reconciliationSchema } from './responses';
+import {
+  reconciliationItemListSchema,
+  reconciliationResolutionSchema,
+  reconciliationSchema,
+} from './responses';
 
 const CSV = 'text/csv';
 /**
@@ -56,7 +59,13 @@ const itemsQuery = z.strictObject({
     .regex(/^\d{1,18}$/u)
     .optional(),
 });
-const resolveBody = z.strictObject({ note: safeText(1000) });
+const resolveBody = z.strictObject({
+  note: safeText(1000),
+  subsidy: z.enum(RESOLUTION_SUBSIDY_CHOICES).optional().meta({
+    description:
+      'For a capture exception (missing_in_statement, amount_mismatch) whose sale holds a union subsidy, required: `release` makes it payable, `cancel` returns it to the budget. Left out otherwise.',
+  }),
+});
 
 const uploadOperation = defineOperation({
   method: 'post',
@@ -118,12 +127,19 @@ const resolveOperation = defineOperation({
   method: 'post',
   path: '/v1/reconciliations/:id/items/:item_id/resolve',
   operationId: 'resolveReconciliationItem',
-  summary: 'Resolve an exception with a note (audited)',
+  summary: 'Resolve an exception with a note (audited), releasing or cancelling a held subsidy',
+  description:
+    'Resolves once. When the exception holds a sale’s union subsidy, `subsidy` releases it (held → payable) or cancels it (held → the budget) with a ledger transfer referencing the checkout, on the same audit row; 422 `subsidy_decision_required` without it, 422 `no_held_subsidy` with it when nothing is held.',
   tags: ['reconciliation'],
   callers: ['finance'],
   request: { path: itemPath, body: resolveBody },
-  responses: { 200: { description: 'The resolved item.', schema: reconciliationItemSchema } },
-  problems: [409],
+  responses: {
+    200: {
+      description: 'The resolved item and the subsidy it decided.',
+      schema: reconciliationResolutionSchema,
+    },
+  },
+  problems: [409, 422],
 });
 
 export const RECONCILIATION_OPERATIONS = [
@@ -202,26 +218,6 @@ export function itemView(item: ReconciliationItem) {
   };
 }
 
-/** A statement is raw CSV in UTF-8, sent as it is: the route reads the stream itself. */
-function requireCsvBody(request: Request): void {
-  const encoding = request.header('content-encoding');
-  const charset = /charset=([^;]+)/iu
-    .exec(request.header('content-type') ?? '')?.[1]
-    ?.trim()
-    .toLowerCase();
-  const csv = request.is(CSV);
-  // `null`: no body at all, which is an empty statement.
-  if (
-    csv === false ||
-    (encoding !== undefined && encoding !== 'identity') ||
-    (charset ?? 'utf-8') !== 'utf-8'
-  ) {
-    throw new DomainError('unsupported_media_type', 'unsupported_media_type', 'Unsupported media type', {
-      detail: 'Send the statement as text/csv in UTF-8, uncompressed.',
-    });
-  }
-}
-
 /** Who may call (finance only) and the context a command runs in for them. */
 interface FinanceAccess {
   asFinance: (request: Request) => Promise<Principal>;
@@ -236,7 +232,9 @@ function uploadRoute(router: Router, access: FinanceAccess, settings: Reconcilia
     {
       post: documented(uploadOperation, async (request, response) => {
         const principal = await access.asFinance(request);
-        requireCsvBody(request);
+        requireUncompressedCsv(request, 'Send the statement as text/csv in UTF-8, uncompressed.', {
+          allowEmpty: true,
+        });
         if (uploadsInFlight >= UPLOADS_IN_FLIGHT_MAX) throw new RateLimited(UPLOAD_RETRY_AFTER_SECONDS);
         uploadsInFlight += 1;
         try {
@@ -288,13 +286,13 @@ function resolveRoute(router: Router, access: FinanceAccess): void {
     post: documented(resolveOperation, async (request, response) => {
       const principal = await access.asFinance(request);
       const { path, body } = parseRequest(request, resolveOperation.request);
-      const item = await resolveReconciliationItem(
+      const { item, subsidy } = await resolveReconciliationItem(
         access.commandContext(principal, response),
         path.id,
         path.item_id,
-        body.note,
+        body,
       );
-      respond(response, resolveOperation, 200, itemView(item));
+      respond(response, resolveOperation, 200, { ...itemView(item), subsidy });
     }),
   });
 }

@@ -11,6 +11,7 @@ import {
   resultTotalsShape,
 } from '@puhui/discount';
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
+import { BATCH_STATUSES } from '../store/settlement';
 
 const timestamp = z.iso.datetime({ offset: true });
 const date = z.iso.date();
@@ -160,7 +161,10 @@ export const settlementBatchSchema = z
     merchant_id: z.string(),
     business_date: date,
     run_id: z.string(),
-    status: z.enum(['unpaid', 'paid', 'nothing_owed']),
+    status: z.enum(BATCH_STATUSES).meta({
+      description:
+        '`unpaid`: confirmed subsidy waits to be paid (mark_paid pays it); `held`: nothing can be paid yet, subsidy is held until the acquirer confirms or finance resolves; then `paid` or `nothing_owed`.',
+    }),
     capture_count: fen,
     refund_count: fen,
     void_count: fen,
@@ -172,9 +176,27 @@ export const settlementBatchSchema = z
     refund_member_minor: signedFen,
     union_reversed_minor: signedFen,
     merchant_reversed_minor: signedFen,
-    subsidy_owed_minor: signedFen.meta({ description: 'What the union owes the merchant for the day.' }),
-    bank_reference: z.string().nullable(),
-    paid_at: timestamp.nullable(),
+    subsidy_owed_minor: signedFen.meta({
+      description:
+        'The union subsidy of the day: granted less reversed. It splits into held + cancelled + payable; refunds count negative.',
+    }),
+    subsidy_held_minor: signedFen.meta({
+      description:
+        'Of subsidy_owed_minor, held: for sales no reconciled statement has confirmed yet, until finance releases or cancels them (listed under …/held_subsidies).',
+    }),
+    subsidy_cancelled_minor: signedFen.meta({
+      description: 'Of subsidy_owed_minor, cancelled by finance: back in the budget, never paid.',
+    }),
+    subsidy_payable_minor: signedFen.meta({
+      description:
+        'Of subsidy_owed_minor, payable: sales the acquirer confirmed (matched) or finance released.',
+    }),
+    subsidy_paid_minor: fen.meta({
+      description:
+        'Paid so far. mark_paid pays subsidy_payable_minor − subsidy_paid_minor, never held subsidy; released later, it is paid by another mark_paid.',
+    }),
+    bank_reference: z.string().nullable().meta({ description: 'The latest payout’s.' }),
+    paid_at: timestamp.nullable().meta({ description: 'The latest payout’s.' }),
     created_at: timestamp,
   })
   .meta({ id: 'SettlementBatch', description: 'One merchant’s business day, settled.' });
@@ -273,7 +295,47 @@ export const reconciliationItemSchema = z
   })
   .meta({ id: 'ReconciliationItem' });
 
+export const heldSubsidySchema = z
+  .strictObject({
+    object: z.literal('held_subsidy'),
+    kind: z.enum(['capture', 'refund']),
+    id: z.string().meta({ description: 'The checkout id of a capture, the refund id of a refund.' }),
+    checkout_id: z.string(),
+    reference: z.string(),
+    card_last4: z.string(),
+    occurred_at: timestamp,
+    currency: cny,
+    held_minor: signedFen.meta({
+      description:
+        'What the item holds: a sale its union part, a refund of a held sale minus what it reversed. They sum to the batch’s subsidy_held_minor.',
+    }),
+    exception: z
+      .strictObject({ reconciliation_id: z.string(), item_id: z.string(), category: z.string() })
+      .nullable()
+      .meta({
+        description:
+          'The newest open exception holding the sale (resolve it to release or cancel); null while no reconciled statement has listed the sale.',
+      }),
+  })
+  .meta({ id: 'HeldSubsidy', description: 'An item of a batch whose sale’s subsidy is held.' });
+
+export const reconciliationResolutionSchema = reconciliationItemSchema
+  .extend({
+    subsidy: z
+      .strictObject({
+        checkout_id: z.string(),
+        decision: z.enum(['released', 'cancelled']),
+        amount_minor: fen.meta({ description: 'What moved out of held: the union part less refunds.' }),
+      })
+      .nullable()
+      .meta({
+        description: 'The held subsidy this resolution released or cancelled; null if the item held none.',
+      }),
+  })
+  .meta({ id: 'ReconciliationResolution' });
+
 export const checkoutListSchema = listOf(checkoutSchema, 'CheckoutList');
+export const heldSubsidyListSchema = listOf(heldSubsidySchema, 'HeldSubsidyList');
 export const ledgerEntryListSchema = listOf(ledgerEntrySchema, 'LedgerEntryList');
 export const settlementBatchListSchema = listOf(settlementBatchSchema, 'SettlementBatchList');
 export const reconciliationItemListSchema = listOf(reconciliationItemSchema, 'ReconciliationItemList');

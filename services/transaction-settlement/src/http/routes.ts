@@ -10,13 +10,9 @@ import type { Operation, OperationRequest, OperationResponse } from '@puhui/http
 import { actorOf, requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
-import {
-  OCCURRED_AT_WINDOW_MS,
-  captureCheckout,
-  checkoutView,
-  merchantViewer,
-  quoteCheckout,
-} from '../commands/checkouts';
+import { checkoutView, merchantViewer } from '../commands/checkout-view';
+import { captureCheckout, quoteCheckout } from '../commands/checkouts';
+import { OCCURRED_AT_WINDOW_MS } from '../domain/checkout-limits';
 import type { SettlementContext } from '../commands/context';
 import type { IdempotentOutcome } from '../commands/idempotent';
 import { refundCheckout, voidCheckout } from '../commands/refunds';
@@ -78,8 +74,8 @@ const quoteOperation = defineOperation({
   callers: ['merchant'],
   request: { body: checkoutBody },
   responses: { 200: { description: 'The quote.', schema: quoteSchema } },
-  // 403: a suspended merchant; 503: rate sheets unreachable.
-  problems: [403, 422, 503],
+  // 403: a suspended merchant; 404: an operator token on this merchant-only route; 503: rate sheets unreachable.
+  problems: [403, 404, 422, 503],
 });
 
 const captureOperation = defineOperation({
@@ -94,7 +90,8 @@ const captureOperation = defineOperation({
   responses: {
     201: { description: 'The captured checkout.', schema: checkoutSchema, headers: REPLAY_HEADERS },
   },
-  problems: [403, 409, 422, 503],
+  // 404: an operator token on this merchant-only route.
+  problems: [403, 404, 409, 422, 503],
 });
 
 const listCheckoutsOperation = defineOperation({

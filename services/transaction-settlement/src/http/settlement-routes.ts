@@ -18,9 +18,15 @@ import {
   statementCsv,
 } from '../commands/settlement';
 import { lastClosedBusinessDate } from '../commands/business-days';
-import { findBatch, listBatches } from '../store/settlement';
+import { BATCH_STATUSES, findBatch, listBatches } from '../store/settlement';
+import { heldSubsidyItems } from '../store/subsidy';
 import { settlementAuth } from './auth';
-import { settlementBatchListSchema, settlementBatchSchema, settlementRunSchema } from './responses';
+import {
+  heldSubsidyListSchema,
+  settlementBatchListSchema,
+  settlementBatchSchema,
+  settlementRunSchema,
+} from './responses';
 import { IDEMPOTENCY, sendOutcome } from './routes';
 import { idempotencyHeaders } from './schemas';
 
@@ -32,11 +38,19 @@ const markPaidBody = z.strictObject({ bank_reference: safeText(64) });
 const listQuery = z.strictObject({
   business_date: z.iso.date().optional(),
   merchant_id: z.string().optional(),
-  status: z.enum(['unpaid', 'paid', 'nothing_owed']).optional(),
+  status: z.enum(BATCH_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   starting_after: z
     .string()
     .regex(/^stl_[0-9a-z]{25}$/u)
+    .optional(),
+});
+
+const heldQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  starting_after: z
+    .string()
+    .regex(/^(chk|ref)_[0-9a-z]{25}$/u)
     .optional(),
 });
 
@@ -82,6 +96,19 @@ const getBatchOperation = defineOperation({
   responses: { 200: { description: 'The batch.', schema: settlementBatchSchema } },
 });
 
+const heldSubsidiesOperation = defineOperation({
+  method: 'get',
+  path: '/v1/settlement_batches/:id/held_subsidies',
+  operationId: 'listHeldSubsidies',
+  summary: 'The batch’s items whose union subsidy is held',
+  description:
+    'Sales no reconciled statement has confirmed yet (and refunds of them), with the open exception that holds each, if any; their held_minor sum to the batch’s subsidy_held_minor. Resolving the exception releases or cancels the subsidy.',
+  tags: ['settlement'],
+  callers: ['finance', 'merchant'],
+  request: { path: batchPath, query: heldQuery },
+  responses: { 200: { description: 'A page of held items, by id.', schema: heldSubsidyListSchema } },
+});
+
 const exportOperation = defineOperation({
   method: 'get',
   path: '/v1/settlement_batches/:id/export.csv',
@@ -92,7 +119,7 @@ const exportOperation = defineOperation({
   request: { path: batchPath },
   responses: {
     200: {
-      description: `CSV with a header line; the account number unsealed for the bank. ${SPREADSHEET_NOTE}`,
+      description: `CSV with a header line; the account number unsealed for the bank; amount_minor is what is due now (payable, not yet paid; never held subsidy). ${SPREADSHEET_NOTE}`,
       contentType: 'text/csv',
       example: PAYMENT_FILE_EXAMPLE,
       headers: { 'Content-Disposition': 'attachment; filename="<batch id>.csv"' },
@@ -123,7 +150,7 @@ const markPaidOperation = defineOperation({
   path: '/v1/settlement_batches/:id/mark_paid',
   operationId: 'markSettlementBatchPaid',
   summary: 'Record the bank payment and post the payout',
-  description: IDEMPOTENCY,
+  description: `Pays what is payable and not yet paid (subsidy_payable_minor − subsidy_paid_minor), never held subsidy; a batch that is not \`unpaid\` answers 409 \`batch_not_payable\`. Subsidy released later makes the batch \`unpaid\` again, for another payment. ${IDEMPOTENCY}`,
   tags: ['settlement'],
   callers: ['finance'],
   request: { path: batchPath, body: markPaidBody, headers: idempotencyHeaders },
@@ -142,6 +169,7 @@ export const SETTLEMENT_OPERATIONS = [
   runOperation,
   listBatchesOperation,
   getBatchOperation,
+  heldSubsidiesOperation,
   exportOperation,
   statementOperation,
   markPaidOperation,
@@ -198,6 +226,22 @@ export function settlementRoutes(
     get: documented(getBatchOperation, async (request, response) => {
       const { path } = parseRequest(request, getBatchOperation.request);
       respond(response, getBatchOperation, 200, batchView(await visibleBatch(request, path.id)));
+    }),
+  });
+
+  route(router, '/v1/settlement_batches/:id/held_subsidies', {
+    get: documented(heldSubsidiesOperation, async (request, response) => {
+      const { path, query } = parseRequest(request, heldSubsidiesOperation.request);
+      const batch = await visibleBatch(request, path.id);
+      const page = await heldSubsidyItems(pool, batch.batch_id, query);
+      respond(response, heldSubsidiesOperation, 200, {
+        data: page.slice(0, query.limit).map((item) => ({
+          object: 'held_subsidy' as const,
+          ...item,
+          currency: 'CNY' as const,
+        })),
+        has_more: page.length > query.limit,
+      });
     }),
   });
 

@@ -2,6 +2,7 @@
 import type { PoolClient } from 'pg';
 import type { Pool } from '@puhui/postgres';
 import type { LineResult, NoDiscountReason, RuleGrant } from '@puhui/discount';
+import type { SubsidyState } from '../domain/ledger';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
 
@@ -34,6 +35,8 @@ export interface Checkout {
   usage_at: string;
   voided_at: string | null;
   settlement_batch_id: string | null;
+  /** Where the union part is: held until reconciliation confirms the sale (DESIGN §6). */
+  subsidy_state: SubsidyState;
 }
 
 type MoneyColumn =
@@ -46,7 +49,7 @@ type MoneyColumn =
 const COLUMNS = `checkout_id, merchant_id, card_token, card_last4, currency, reference, status, gross_minor, discount_minor,
   merchant_funded_minor, union_funded_minor, net_minor, refunded_minor, budget_exhausted, no_discount_reason,
   ruleset_version, lines, grants, occurred_at, to_char(business_date, 'YYYY-MM-DD') AS business_date, created_at,
-  COALESCE(usage_at, occurred_at) AS usage_at, voided_at, settlement_batch_id`;
+  COALESCE(usage_at, occurred_at) AS usage_at, voided_at, settlement_batch_id, subsidy_state`;
 
 type CheckoutRow = Omit<Checkout, MoneyColumn | 'occurred_at' | 'created_at' | 'usage_at' | 'voided_at'> &
   Record<MoneyColumn, string> & {
@@ -90,8 +93,8 @@ export async function insertCheckoutAndUsage(
        WHERE u.card_token = $3 AND u.rule_id = c.rule_id AND u.period = c.period)
      INSERT INTO checkouts (checkout_id, merchant_id, card_token, card_last4, currency, reference, status, gross_minor,
        discount_minor, merchant_funded_minor, union_funded_minor, net_minor, refunded_minor, budget_exhausted,
-       no_discount_reason, ruleset_version, lines, grants, occurred_at, business_date, created_at, usage_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $25)`,
+       no_discount_reason, ruleset_version, lines, grants, occurred_at, business_date, created_at, usage_at, subsidy_state)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $25, $26)`,
     values: [
       checkout.checkout_id,
       checkout.merchant_id,
@@ -118,6 +121,7 @@ export async function insertCheckoutAndUsage(
       changes.map((change) => change.period),
       changes.map((change) => change.delta_minor),
       checkout.usage_at,
+      checkout.subsidy_state,
     ],
   });
 }

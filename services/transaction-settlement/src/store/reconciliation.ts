@@ -331,23 +331,6 @@ export async function insertTotals(
   return rows.map(toTotal);
 }
 
-export interface AuditEntry {
-  run_id: string;
-  item_id: string | null;
-  action: 'statement_reconciled' | 'item_resolved';
-  actor: string;
-  note: string | null;
-  request_id: string | null;
-}
-
-export async function appendAudit(client: PoolClient, entry: AuditEntry): Promise<void> {
-  await client.query(
-    `INSERT INTO reconciliation_audit (run_id, item_id, action, actor, note, request_id)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [entry.run_id, entry.item_id, entry.action, entry.actor, entry.note, entry.request_id],
-  );
-}
-
 export interface ReconciliationRun extends NewRun {
   status: 'completed';
   created_at: string;

@@ -4,12 +4,19 @@ import type { Pool } from '@puhui/postgres';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
 
+/**
+ * Follows the amounts (a generated column): `unpaid` while confirmed subsidy waits to be paid,
+ * `held` while nothing can be paid yet but subsidy is held, then `paid` or `nothing_owed`.
+ */
+export const BATCH_STATUSES = ['unpaid', 'held', 'paid', 'nothing_owed'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
 export interface SettlementBatch {
   batch_id: string;
   merchant_id: string;
   business_date: string;
   run_id: string;
-  status: 'unpaid' | 'paid' | 'nothing_owed';
+  status: BatchStatus;
   capture_count: number;
   refund_count: number;
   void_count: number;
@@ -22,6 +29,12 @@ export interface SettlementBatch {
   union_reversed_minor: number;
   merchant_reversed_minor: number;
   subsidy_owed_minor: number;
+  /** Of subsidy_owed_minor: held until the acquirer confirms, cancelled, payable (the rest). */
+  subsidy_held_minor: number;
+  subsidy_cancelled_minor: number;
+  subsidy_payable_minor: number;
+  /** Paid out so far (one payout or more); never more than was payable when paid. */
+  subsidy_paid_minor: number;
   bank_reference: string | null;
   paid_at: string | null;
   created_at: string;
@@ -37,6 +50,10 @@ const MONEY = [
   'union_reversed_minor',
   'merchant_reversed_minor',
   'subsidy_owed_minor',
+  'subsidy_held_minor',
+  'subsidy_cancelled_minor',
+  'subsidy_payable_minor',
+  'subsidy_paid_minor',
 ] as const;
 
 const COLUMNS = `batch_id, merchant_id, to_char(business_date, 'YYYY-MM-DD') AS business_date, run_id, status,
@@ -84,8 +101,8 @@ export async function createBatches(
   batches: ReadonlyArray<{ batch_id: string; merchant_id: string }>,
 ): Promise<Array<{ batch_id: string; merchant_id: string }>> {
   const { rows } = await client.query<{ batch_id: string; merchant_id: string }>(
-    `INSERT INTO settlement_batches (batch_id, merchant_id, business_date, run_id, status)
-     SELECT batch_id, merchant_id, $3, $4, 'unpaid' FROM unnest($1::text[], $2::text[]) AS b(batch_id, merchant_id)
+    `INSERT INTO settlement_batches (batch_id, merchant_id, business_date, run_id)
+     SELECT batch_id, merchant_id, $3, $4 FROM unnest($1::text[], $2::text[]) AS b(batch_id, merchant_id)
      ON CONFLICT (merchant_id, business_date) DO NOTHING
      RETURNING batch_id, merchant_id`,
     [batches.map((batch) => batch.batch_id), batches.map((batch) => batch.merchant_id), date, runId],
@@ -112,7 +129,11 @@ export async function assignRefunds(client: Queryable, runId: string, date: stri
   return result.rowCount ?? 0;
 }
 
-/** Sums each batch of the run from the items assigned to it (voided sales count, but move no money). */
+/**
+ * Sums each batch of the run from the items assigned to it (voided sales count, but move no
+ * money). Its subsidy splits by where each item's checkout's subsidy is now (a refund by its
+ * sale's): a decision made later moves it (store/subsidy.ts), under the same lock as this run.
+ */
 export async function totalBatches(client: Queryable, runId: string): Promise<void> {
   await client.query(
     `WITH sales AS (
@@ -121,15 +142,21 @@ export async function totalBatches(client: Queryable, runId: string): Promise<vo
               coalesce(sum(gross_minor) FILTER (WHERE status <> 'voided'), 0) AS gross,
               coalesce(sum(merchant_funded_minor) FILTER (WHERE status <> 'voided'), 0) AS merchant_funded,
               coalesce(sum(union_funded_minor) FILTER (WHERE status <> 'voided'), 0) AS union_funded,
+              coalesce(sum(union_funded_minor) FILTER (WHERE status <> 'voided' AND subsidy_state = 'held'), 0) AS held,
+              coalesce(sum(union_funded_minor) FILTER (WHERE status <> 'voided' AND subsidy_state = 'cancelled'), 0)
+                AS cancelled,
               coalesce(sum(net_minor) FILTER (WHERE status <> 'voided'), 0) AS net
        FROM checkouts WHERE settlement_batch_id IN (SELECT batch_id FROM settlement_batches WHERE run_id = $1)
        GROUP BY settlement_batch_id),
      returns AS (
-       SELECT settlement_batch_id AS batch_id, count(*) AS refunds, sum(amount_minor) AS refunded,
-              sum(member_refund_minor) AS member, sum(union_reversed_minor) AS union_reversed,
-              sum(merchant_reversed_minor) AS merchant_reversed
-       FROM refunds WHERE settlement_batch_id IN (SELECT batch_id FROM settlement_batches WHERE run_id = $1)
-       GROUP BY settlement_batch_id)
+       SELECT r.settlement_batch_id AS batch_id, count(*) AS refunds, sum(r.amount_minor) AS refunded,
+              sum(r.member_refund_minor) AS member, sum(r.union_reversed_minor) AS union_reversed,
+              sum(r.merchant_reversed_minor) AS merchant_reversed,
+              coalesce(sum(r.union_reversed_minor) FILTER (WHERE c.subsidy_state = 'held'), 0) AS held,
+              coalesce(sum(r.union_reversed_minor) FILTER (WHERE c.subsidy_state = 'cancelled'), 0) AS cancelled
+       FROM refunds r JOIN checkouts c ON c.checkout_id = r.checkout_id
+       WHERE r.settlement_batch_id IN (SELECT batch_id FROM settlement_batches WHERE run_id = $1)
+       GROUP BY r.settlement_batch_id)
      UPDATE settlement_batches b SET
        capture_count = coalesce(s.captures, 0), void_count = coalesce(s.voids, 0), refund_count = coalesce(r.refunds, 0),
        gross_minor = coalesce(s.gross, 0), merchant_funded_minor = coalesce(s.merchant_funded, 0),
@@ -137,7 +164,8 @@ export async function totalBatches(client: Queryable, runId: string): Promise<vo
        refunds_minor = coalesce(r.refunded, 0), refund_member_minor = coalesce(r.member, 0),
        union_reversed_minor = coalesce(r.union_reversed, 0), merchant_reversed_minor = coalesce(r.merchant_reversed, 0),
        subsidy_owed_minor = coalesce(s.union_funded, 0) - coalesce(r.union_reversed, 0),
-       status = CASE WHEN coalesce(s.union_funded, 0) - coalesce(r.union_reversed, 0) > 0 THEN 'unpaid' ELSE 'nothing_owed' END
+       subsidy_held_minor = coalesce(s.held, 0) - coalesce(r.held, 0),
+       subsidy_cancelled_minor = coalesce(s.cancelled, 0) - coalesce(r.cancelled, 0)
      FROM settlement_batches b2 LEFT JOIN sales s ON s.batch_id = b2.batch_id LEFT JOIN returns r ON r.batch_id = b2.batch_id
      WHERE b.batch_id = b2.batch_id AND b.run_id = $1`,
     [runId],
@@ -192,15 +220,19 @@ export async function lockBatch(client: PoolClient, batchId: string): Promise<Se
   return rows[0] === undefined ? undefined : toBatch(rows[0]);
 }
 
-export async function markBatchPaid(
+/** Records one payout of a batch: the payout row, and the batch's paid total and latest reference. */
+export async function recordPayout(
   client: PoolClient,
-  batchId: string,
-  bankReference: string,
-  paidBy: string,
+  payout: { batch_id: string; amount_minor: number; bank_reference: string; paid_by: string },
 ): Promise<void> {
   await client.query(
-    "UPDATE settlement_batches SET status = 'paid', bank_reference = $2, paid_at = now(), paid_by = $3 WHERE batch_id = $1",
-    [batchId, bankReference, paidBy],
+    `WITH payout AS (
+       INSERT INTO settlement_payouts (batch_id, amount_minor, bank_reference, paid_by) VALUES ($1, $2, $3, $4)
+       RETURNING batch_id, amount_minor, bank_reference, paid_by, paid_at)
+     UPDATE settlement_batches b SET subsidy_paid_minor = b.subsidy_paid_minor + p.amount_minor,
+       bank_reference = p.bank_reference, paid_at = p.paid_at, paid_by = p.paid_by
+     FROM payout p WHERE b.batch_id = p.batch_id`,
+    [payout.batch_id, payout.amount_minor, payout.bank_reference, payout.paid_by],
   );
 }
 
