@@ -4,7 +4,6 @@
  * dated before the closure but still committing while finance closes the day, one that starts
  * while the closure waits, and one after. Each must land, and settle, on its own side.
  */
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { waitFor } from '@puhui/testing';
 import { SettlementHarness, percentOffRule } from './support';
@@ -29,18 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness.close();
 });
-
-const capture = (merchant: TestMerchant, card: TestCard, amountMinor: number) =>
-  harness.call('POST', '/v1/checkouts', {
-    token: merchant.secret,
-    idempotencyKey: randomUUID(),
-    body: {
-      card_number: card.card_number,
-      currency: 'CNY',
-      reference: `CUT-${randomUUID()}`,
-      lines: [{ category: 'general', amount_minor: amountMinor }],
-    },
-  });
 
 const nextDay = (date: string) =>
   new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
@@ -70,7 +57,7 @@ describe('closing a business day', () => {
     const current = await harness.call('GET', '/v1/business_days/current', { token: harness.finance });
     const day = current.body.business_date as string;
 
-    const before = await capture(early, earlyCard, 1_100);
+    const before = await harness.captureSale(early, earlyCard, 1_100);
     expect(before.status).toBe(201);
 
     // Hold the acquirer clearing account's row: a capture posts to it last, just before it
@@ -83,7 +70,7 @@ describe('closing a business day', () => {
     try {
       await holder.query('BEGIN');
       await holder.query("SELECT 1 FROM ledger_accounts WHERE account_code = 'acquirer:clearing' FOR UPDATE");
-      inFlight = tracked(capture(early, earlyCard, 1_200));
+      inFlight = tracked(harness.captureSale(early, earlyCard, 1_200));
       await waitFor(async () => (await waiting('transactionid', 'INSERT INTO ledger_transfers')) === 1, {
         description: 'the capture dated and waiting to post',
       });
@@ -97,7 +84,7 @@ describe('closing a business day', () => {
       expect(closing.done()).toBe(false);
 
       // A capture that starts now queues behind the closure and must see it.
-      during = tracked(capture(late, lateCard, 1_300));
+      during = tracked(harness.captureSale(late, lateCard, 1_300));
       await waitFor(async () => (await waiting('advisory', 'open_business_date')) === 1, {
         description: 'the later capture queued behind the closure',
       });
@@ -114,7 +101,7 @@ describe('closing a business day', () => {
     ]);
     expect([inFlightAnswer.status, closed.status, duringAnswer.status]).toEqual([201, 201, 201]);
     expect(closed.body).toMatchObject({ business_date: day, status: 'closed' });
-    const after = await capture(early, earlyCard, 1_400);
+    const after = await harness.captureSale(early, earlyCard, 1_400);
     expect(after.status).toBe(201);
 
     const run = await harness.call('POST', '/v1/settlement_runs', {

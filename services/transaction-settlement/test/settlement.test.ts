@@ -27,23 +27,6 @@ afterAll(async () => {
   await harness.close();
 });
 
-const capture = (merchant: TestMerchant, card: TestCard, amount: number) =>
-  harness.call('POST', '/v1/checkouts', {
-    token: merchant.secret,
-    idempotencyKey: randomUUID(),
-    body: {
-      card_number: card.card_number,
-      currency: 'CNY',
-      reference: `R-${randomUUID()}`,
-      lines: [{ category: 'general', amount_minor: amount }],
-    },
-  });
-const refund = (merchant: TestMerchant, checkoutId: string, amount: number) =>
-  harness.call('POST', `/v1/checkouts/${checkoutId}/refunds`, {
-    token: merchant.secret,
-    idempotencyKey: randomUUID(),
-    body: { amount_minor: amount },
-  });
 const voidCheckout = (merchant: TestMerchant, checkoutId: string) =>
   harness.call('POST', `/v1/checkouts/${checkoutId}/void`, {
     token: merchant.secret,
@@ -78,11 +61,11 @@ async function ledgerByKind(batchId: string): Promise<Record<string, number>> {
 
 describe('settling a business day', () => {
   it('settles captures, partial refunds and voids to totals that equal the ledger, once', async () => {
-    const first = await capture(shop, shopCard, 10_000);
-    const second = await capture(shop, shopCard, 4_990);
-    const voided = await capture(shop, shopCard, 2_000);
-    const medicine = await capture(pharmacy, pharmacyCard, 8_800);
-    expect((await refund(shop, first.body.id, 2_500)).status).toBe(201);
+    const first = await harness.captureSale(shop, shopCard, 10_000);
+    const second = await harness.captureSale(shop, shopCard, 4_990);
+    const voided = await harness.captureSale(shop, shopCard, 2_000);
+    const medicine = await harness.captureSale(pharmacy, pharmacyCard, 8_800);
+    expect((await harness.refundSale(shop, first.body.id, 2_500)).status).toBe(201);
     expect((await voidCheckout(shop, voided.body.id)).status).toBe(200);
     const day = await closeTheDay();
 
@@ -155,7 +138,7 @@ describe('settling a business day', () => {
     expect(batches[0]?.count).toBe(2);
 
     // A refund of an already-settled sale belongs to today, the next open day.
-    const late = await refund(shop, second.body.id, 1_000);
+    const late = await harness.refundSale(shop, second.body.id, 1_000);
     expect(late.status).toBe(201);
     const lateRow = await harness.query<{ settlement_batch_id: string | null; today: boolean }>(
       'SELECT settlement_batch_id, business_date > $2::date AS today FROM refunds WHERE refund_id = $1',

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SettlementHarness, percentOffRule } from './support';
-import type { ApiResponse, TestCard, TestMerchant } from './support';
+import type { ApiResponse, TestCard } from './support';
 import type { DiscountRule } from '@puhui/discount';
 
 const harness = new SettlementHarness();
@@ -49,25 +49,6 @@ async function programme(name: string): Promise<Programme> {
   serial += 1;
   return { budgetId, rules, card: await harness.addCard(serial, rules) };
 }
-
-const capture = (merchant: TestMerchant, card: TestCard, amountMinor: number) =>
-  harness.call('POST', '/v1/checkouts', {
-    token: merchant.secret,
-    idempotencyKey: randomUUID(),
-    body: {
-      card_number: card.card_number,
-      currency: 'CNY',
-      reference: `SR-${randomUUID()}`,
-      lines: [{ category: 'general', amount_minor: amountMinor }],
-    },
-  });
-
-const refund = (merchant: TestMerchant, checkoutId: string, amountMinor: number) =>
-  harness.call('POST', `/v1/checkouts/${checkoutId}/refunds`, {
-    token: merchant.secret,
-    idempotencyKey: randomUUID(),
-    body: { amount_minor: amountMinor },
-  });
 
 async function balance(code: string): Promise<number> {
   const account = await harness.call('GET', `/v1/ledger/accounts/${code}`, { token: harness.finance });
@@ -107,7 +88,7 @@ describe('the union part of a refunded or voided sale', () => {
     // A: round_half_up(12 345 × 10%) = round_half_up(1 234.5) = 1 235, union round_half_up(1 235 × 60%) = 741.
     // B: round_half_up((12 345 − 1 235) × 5%) = round_half_up(555.5) = 556, union round_half_up(556 × 25%) = 139.
     // Discount 1 235 + 556 = 1 791; union 741 + 139 = 880; merchant 1 791 − 880 = 911; net 12 345 − 1 791 = 10 554.
-    const sale = await capture(merchant, card, 12_345);
+    const sale = await harness.captureSale(merchant, card, 12_345);
     expectCreated(sale);
     expect(sale.body).toMatchObject({
       gross_minor: 12_345,
@@ -128,7 +109,7 @@ describe('the union part of a refunded or voided sale', () => {
     //   B discount   556 →  50.04 →  50;  B union 139 → 12.51 → 13.
     // Union back 67 + 13 = 80 (rounding the checkout's 880 once would give 79.20 → 79, and
     // rounding down 66 + 12 = 78); discount back 111 + 50 = 161; the card gets 1 111 − 161 = 950.
-    const partial = await refund(merchant, sale.body.id, 1_111);
+    const partial = await harness.refundSale(merchant, sale.body.id, 1_111);
     expectCreated(partial);
     expect(partial.body).toMatchObject({
       amount_minor: 1_111,
@@ -148,7 +129,7 @@ describe('the union part of a refunded or voided sale', () => {
     //   A discount 1 235 − 111 = 1 124, union 741 − 67 = 674;  B discount 556 − 50 = 506, union 139 − 13 = 126.
     // Union 674 + 126 = 800; discount 1 124 + 506 = 1 630; the card gets 11 234 − 1 630 = 9 604
     // (950 + 9 604 = 10 554, all it paid).
-    const rest = await refund(merchant, sale.body.id, 11_234);
+    const rest = await harness.refundSale(merchant, sale.body.id, 11_234);
     expectCreated(rest);
     expect(rest.body).toMatchObject({
       amount_minor: 11_234,
@@ -175,7 +156,7 @@ describe('the union part of a refunded or voided sale', () => {
     // A: 9 999 × 10% = 999.9 → 1 000, union 1 000 × 60% = 600.
     // B: (9 999 − 1 000) × 5% = 449.95 → 450, union 450 × 25% = 112.5 → 113 (half up).
     // Union 600 + 113 = 713; discount 1 450; net 9 999 − 1 450 = 8 549.
-    const sale = await capture(merchant, card, 9_999);
+    const sale = await harness.captureSale(merchant, card, 9_999);
     expectCreated(sale);
     expect(sale.body).toMatchObject({ discount_minor: 1_450, union_funded_minor: 713, net_minor: 8_549 });
     expect(await budgetBalance(budgetId)).toBe(100_000 - 713);
@@ -198,11 +179,11 @@ describe('a settled business day', () => {
     // The same sales as above (figures worked out there), plus one of 20 000:
     //   A 2 000 (union 1 200), B (20 000 − 2 000) × 5% = 900 (union 225);
     //   discount 2 900, union 1 425, merchant 1 475, net 17 100.
-    const refunded = await capture(merchant, card, 12_345);
-    const voided = await capture(merchant, card, 9_999);
-    const kept = await capture(merchant, card, 20_000);
+    const refunded = await harness.captureSale(merchant, card, 12_345);
+    const voided = await harness.captureSale(merchant, card, 9_999);
+    const kept = await harness.captureSale(merchant, card, 20_000);
     for (const sale of [refunded, voided, kept]) expectCreated(sale);
-    expectCreated(await refund(merchant, refunded.body.id, 1_111));
+    expectCreated(await harness.refundSale(merchant, refunded.body.id, 1_111));
     const voidAnswer = await harness.call('POST', `/v1/checkouts/${voided.body.id as string}/void`, {
       token: merchant.secret,
       idempotencyKey: randomUUID(),

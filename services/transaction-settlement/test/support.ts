@@ -286,6 +286,29 @@ export class SettlementHarness {
     return budgetId;
   }
 
+  /** A one-line sale of `amountMinor` fen, the card present, with a fresh key and reference. */
+  captureSale(merchant: TestMerchant, card: TestCard, amountMinor: number): Promise<ApiResponse> {
+    return this.call('POST', '/v1/checkouts', {
+      token: merchant.secret,
+      idempotencyKey: randomUUID(),
+      body: {
+        card_number: card.card_number,
+        currency: 'CNY',
+        reference: `R-${randomUUID()}`,
+        lines: [{ category: 'general', amount_minor: amountMinor }],
+      },
+    });
+  }
+
+  /** A refund of `amountMinor` fen of the merchant's checkout, with a fresh key. */
+  refundSale(merchant: TestMerchant, checkoutId: string, amountMinor: number): Promise<ApiResponse> {
+    return this.call('POST', `/v1/checkouts/${checkoutId}/refunds`, {
+      token: merchant.secret,
+      idempotencyKey: randomUUID(),
+      body: { amount_minor: amountMinor },
+    });
+  }
+
   async topUp(budgetId: string, amountMinor: number): Promise<ApiResponse> {
     return this.call('POST', `/v1/budgets/${budgetId}/top_ups`, {
       token: this.admin,
