@@ -19,8 +19,8 @@
  *   may call (403), and every operation on an object with another merchant's key (404: the
  *   services answer "not found" for other merchants' objects, decision 0003); lists with
  *   another merchant's key show none of the first merchant's objects; a capture with the card
- *   token instead of the card number (400 naming card_token) and a checkout-only key minting a
- *   key (403), issue 14.
+ *   token instead of the card number (400 naming card_token), a back-dated or oversized capture
+ *   (422), and a checkout-only key minting a key (403), issue 14.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
@@ -782,6 +782,45 @@ async function cardPresentAndKeyScopeIssues(): Promise<{ tried: number; failures
     failures.push(
       `POST /v1/checkouts with card_token instead of card_number: ${tokenIssues.join(', ')} ${byToken.text.slice(0, 160)}`,
     );
+
+  // Claims the server refuses (issue 14): a sale back-dated 40 days (a month's capped subsidy
+  // again), a gross beyond the merchant category's ceiling (the ¥10,000,000,000 capture).
+  const claims: Array<{ what: string; body: Json; code: string }> = [
+    {
+      what: 'occurred_at 40 days back',
+      body: {
+        ...checkoutBody(card, [{ category: 'general', amount_minor: 1000 }]),
+        occurred_at: new Date(Date.now() - 40 * 24 * 3600 * 1000).toISOString(),
+      },
+      code: 'occurred_at_out_of_window',
+    },
+    {
+      what: 'a gross of 10^12 fen',
+      body: checkoutBody(card, [{ category: 'general', amount_minor: 1_000_000_000_000 }]),
+      code: 'checkout_gross_exceeds_limit',
+    },
+  ];
+  for (const claim of claims) {
+    const answer = await send(
+      'transaction-settlement',
+      {
+        method: 'POST',
+        path: '/v1/checkouts',
+        headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        body: JSON.stringify(claim.body),
+      },
+      a.secret,
+    );
+    tried += 1;
+    const issues = [
+      ...problemIssues(answer, (status) => status === 422),
+      ...(answer.body.code === claim.code ? [] : [`code ${String(answer.body.code)}, not ${claim.code}`]),
+    ];
+    if (issues.length > 0)
+      failures.push(
+        `POST /v1/checkouts with ${claim.what}: ${issues.join(', ')} ${answer.text.slice(0, 160)}`,
+      );
+  }
 
   const keys = await system.call('merchant-onboarding', 'GET', `/v1/merchants/${a.merchant_id}/api_keys`, {
     token: system.admin,
