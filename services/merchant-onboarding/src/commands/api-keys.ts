@@ -3,6 +3,7 @@
  * transaction-settlement can check checkouts while this service is down.
  */
 import { apiKeyCreated, apiKeyRevoked, newId } from '@puhui/contracts';
+import { DAY_MS } from '@puhui/config';
 import type { MerchantKeyScope } from '@puhui/contracts';
 import { Conflict, DomainError, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
@@ -21,7 +22,6 @@ export const WORKING_KEYS_MAX = 10;
 export const ROTATION_OVERLAP_SECONDS_MAX = 7 * 24 * 3600;
 /** What a new key may do unless asked for more: take checkouts, not manage keys. */
 export const DEFAULT_KEY_SCOPES: readonly MerchantKeyScope[] = ['checkout'];
-const DAY_MS = 24 * 3600 * 1000;
 
 export function apiKeyView(key: ApiKeyRecord) {
   const now = Date.now();
@@ -113,7 +113,6 @@ export async function createApiKey(context: CommandContext, merchantId: string, 
       const old = await findApiKey(client, merchantId, options.rotates_key_id);
       if (old === undefined) throw new NotFound(`API key ${options.rotates_key_id}`);
       scopes = options.scopes ?? old.scopes;
-      refuseMoreScopesThanCaller(scopes, options.callerScopes);
       const expiresAt = new Date(Date.now() + options.overlap_seconds * 1000).toISOString();
       if (
         old.revoked_at !== null ||
@@ -122,6 +121,7 @@ export async function createApiKey(context: CommandContext, merchantId: string, 
         throw new Conflict('api_key_revoked', 'That key is already revoked.');
       }
     }
+    // After the rotation's revocation, inside the same transaction: a refusal rolls it back.
     refuseMoreScopesThanCaller(scopes, options.callerScopes);
     if ((await countWorkingApiKeys(client, merchantId)) >= WORKING_KEYS_MAX) {
       throw new Conflict(
