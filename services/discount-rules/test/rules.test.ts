@@ -151,6 +151,8 @@ describe('a rule from draft to retirement', () => {
       data: { rule: { rule_id: ruleId, version: 1, name: '超市会员日9.5折' } },
     });
     expect(Number(await harness.redis.get(RULESET_VERSION_KEY))).toBe(firstRuleset);
+    // The publish answers the ruleset version it made live, the one its event and Redis carry.
+    expect(published.body.ruleset_version).toBe(firstRuleset);
     expect((await harness.call('POST', `/v1/rules/${ruleId}/publish`)).body.code).toBe('nothing_to_publish');
 
     // Editing a published rule drafts its next version; the live one stays until that is published.
@@ -164,7 +166,12 @@ describe('a rule from draft to retirement', () => {
       pending_draft: { version: 2, benefit: { bps: 1000 }, benefit_description: '9折 · 10% off' },
     });
     const second = await harness.call('POST', `/v1/rules/${ruleId}/publish`);
-    expect(second.body).toMatchObject({ version: 2, benefit: { bps: 1000 }, pending_draft: null });
+    expect(second.body).toMatchObject({
+      version: 2,
+      benefit: { bps: 1000 },
+      pending_draft: null,
+      ruleset_version: firstRuleset + 1,
+    });
 
     const history = await harness.call('GET', `/v1/rules/${ruleId}`, { token: harness.finance });
     expect(history.body.versions.map((version: { version: number }) => version.version)).toEqual([1, 2]);
@@ -267,6 +274,7 @@ describe('a scheduled publish', () => {
     expect(scheduled.body).toMatchObject({
       status: 'draft',
       scheduled_publish_at: effectiveAt.toISOString(),
+      ruleset_version: null,
     });
     const live = await waitFor(async () => {
       const rule = await harness.call('GET', `/v1/rules/${ruleId}`);

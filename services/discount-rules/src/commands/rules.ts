@@ -136,7 +136,7 @@ export async function publishRule(
   context: CommandContext,
   ruleId: string,
   effectiveAt: Date | null,
-): Promise<RuleView> {
+): Promise<RuleView & { ruleset_version: number | null }> {
   const outcome = await withTransaction(context.pool, async (client) => {
     const before = await lockOrNotFound(client, ruleId);
     const draft = draftToPublish(before);
@@ -159,7 +159,7 @@ export async function publishRule(
     return { view: viewOfRule(after), rulesetVersion: null };
   });
   if (outcome.rulesetVersion !== null) await context.sheets.announceRulesetVersion(outcome.rulesetVersion);
-  return outcome.view;
+  return { ...outcome.view, ruleset_version: outcome.rulesetVersion };
 }
 
 /**

@@ -67,6 +67,15 @@ export const ruleSchema = shownRule
   })
   .meta({ id: 'Rule', description: 'The live version (or the draft of a never-published rule).' });
 
+export const publishedRuleSchema = ruleSchema
+  .extend({
+    ruleset_version: z.int().min(1).nullable().meta({
+      description:
+        'The ruleset version this publish made live (rate sheets and checkouts carry it as `ruleset_version`); null for a publish scheduled at `effective_at`, which gets its own when it goes live.',
+    }),
+  })
+  .meta({ id: 'PublishedRule' });
+
 export const ruleVersionSchema = z
   .strictObject({
     version: z.int().min(1),

@@ -18,7 +18,13 @@ import {
   ruleFieldsBody,
   rulePath,
 } from './schemas';
-import { previewSchema, ruleListSchema, ruleSchema, ruleWithVersionsSchema } from './responses';
+import {
+  previewSchema,
+  publishedRuleSchema,
+  ruleListSchema,
+  ruleSchema,
+  ruleWithVersionsSchema,
+} from './responses';
 
 const ruleResponse = { description: 'The rule.', schema: ruleSchema };
 
@@ -94,7 +100,9 @@ const publishRuleOperation = defineOperation({
   tags: ['rules'],
   callers: ['admin'],
   request: { path: rulePath, body: publishBody },
-  responses: { 200: ruleResponse },
+  responses: {
+    200: { description: 'The rule, with the ruleset version it made live.', schema: publishedRuleSchema },
+  },
   problems: [409],
 });
 
