@@ -174,6 +174,13 @@ describe('concurrency', () => {
     ).toBe(true);
     const budget = await harness.call('GET', `/v1/budgets/${budgetId}`, { token: harness.finance });
     expect(budget.body.balance_minor).toBe(0);
+    // The definition's fields carry the names discount-rules' GET /v1/budgets/{id} gives them.
+    expect(budget.body).toMatchObject({
+      budget_id: budgetId,
+      name: '劳模补贴',
+      union_id: 'union_sr_01',
+      currency: 'CNY',
+    });
     const trial = await harness.call('GET', '/v1/ledger/trial_balance', { token: harness.finance });
     expect(trial.body.balanced).toBe(true);
   });

@@ -105,14 +105,18 @@ export const topUpSchema = z
 
 export const budgetBalanceSchema = z
   .strictObject({
-    id: z.string(),
+    budget_id: z.string().meta({ description: 'The id discount-rules gave the budget (`bud_…`).' }),
     name: z.string(),
     union_id: z.string(),
     currency: cny,
     balance_minor: signedFen,
     account_code: z.string(),
   })
-  .meta({ id: 'BudgetBalance' });
+  .meta({
+    id: 'BudgetBalance',
+    description:
+      'A union budget with its balance: `budget_id`, `name`, `union_id` and `currency` as discount-rules’ `GET /v1/budgets/{id}` names them.',
+  });
 
 export const ledgerAccountSchema = z
   .strictObject({

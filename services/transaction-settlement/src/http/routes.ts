@@ -321,7 +321,7 @@ export function checkoutRoutes(
       const account = budget === undefined ? undefined : await findAccount(pool, budget.account_code);
       if (budget === undefined || account === undefined) throw new NotFound(`Budget ${path.id}`);
       respond(response, getBudgetOperation, 200, {
-        id: budget.budget_id,
+        budget_id: budget.budget_id,
         name: budget.name,
         union_id: budget.union_id,
         currency: 'CNY',
