@@ -1,6 +1,6 @@
-// `npm start`: brings up the infrastructure, builds, runs the three services as separate
-// processes with prefixed, readable logs, loads the demo programme once and prints what to
-// try. Ctrl-C stops them all cleanly.
+// `npm start`: brings up the infrastructure, builds, runs every service of the registry
+// (libs/config/src/services.json) as its own process with prefixed, readable logs, loads the
+// demo programme once and prints what to try. Ctrl-C stops them all cleanly.
 import { SERVICES, loadDemoData, serviceUrl, startSystem, waitUntilReady } from './system.mjs';
 
 let stopping = false;
@@ -18,9 +18,10 @@ function stop(reason) {
 process.on('SIGINT', () => stop('Ctrl-C'));
 process.on('SIGTERM', () => stop('SIGTERM'));
 
+const width = Math.max(...SERVICES.map((service) => service.name.length));
 console.log(`
 Puhui is starting:
-${SERVICES.map((service) => `  ${service.name.padEnd(22)}  ${serviceUrl(service)}  (/healthz, /readyz, /docs)`).join('\n')}
+${SERVICES.map((service) => `  ${service.name.padEnd(width)}  ${serviceUrl(service)}  (/healthz, /readyz, /docs)`).join('\n')}
 Press Ctrl-C to stop.
 `);
 

@@ -1,19 +1,20 @@
 // Brings up the infrastructure (Postgres and Redis as they run, Kafka through infra/), builds,
-// and runs the three services as separate processes. Used by `npm start` (logs on the
-// console, prefixed and readable) and `npm run demo` (logs to infra/.run/logs/ when it has to
-// start the services itself).
+// and runs every service of the registry (libs/config/src/services.json) as a separate
+// process. Used by `npm start` (logs on the console, prefixed and readable) and `npm run demo`
+// (logs to infra/.run/logs/ when it has to start the services itself).
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { ensureInstalled } from './ensure-installed.mjs';
 
 export const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
-export const SERVICES = [
-  { name: 'merchant-onboarding', port: 4101, colour: 36 },
-  { name: 'discount-rules', port: 4102, colour: 35 },
-  { name: 'transaction-settlement', port: 4103, colour: 33 },
-];
+/** ANSI colours of the services' log prefixes, in registry order. */
+const COLOURS = [36, 35, 33, 32, 34, 31];
+/** The registry of services (libs/config/src/services.json), each with its log colour. */
+export const SERVICES = Object.entries(
+  JSON.parse(readFileSync(path.join(root, 'libs', 'config', 'src', 'services.json'), 'utf8')),
+).map(([name, { port }], index) => ({ name, port, colour: COLOURS[index % COLOURS.length] }));
 const STOP_TIMEOUT_MS = 15_000;
 export const environment = { TURBO_TELEMETRY_DISABLED: '1', ...process.env };
 

@@ -1,8 +1,11 @@
 /**
  * Configuration: the environment parsed once with zod into a frozen object, with defaults
- * that work on a developer machine (Postgres, Redis and Kafka on 127.0.0.1).
+ * that work on a developer machine (Postgres, Redis and Kafka on 127.0.0.1), and the
+ * registry of services those defaults come from (services.ts).
  */
 import { z } from 'zod';
+
+export * from './services';
 
 export const SECOND_MS = 1000;
 export const MINUTE_MS = 60 * SECOND_MS;
@@ -38,7 +41,7 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
 
 /**
  * Settings every service shares. A service extends it with its own (`PORT` and the like):
- * `platformEnvironment.extend({ PORT: port.default(4101) })`.
+ * `platformEnvironment.extend({ PORT: port.default(defaultPort('discount-rules')) })`.
  */
 export const platformEnvironment = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),

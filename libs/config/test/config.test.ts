@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { ConfigError, MINUTE_MS, loadConfig, platformEnvironment, port } from '@puhui/config';
 
-const serviceEnvironment = platformEnvironment.extend({ PORT: port.default(4101) });
+const serviceEnvironment = platformEnvironment.extend({ PORT: port.default(8080) });
 
 describe('loadConfig', () => {
   it('gives defaults that work on a developer machine', () => {
     const config = loadConfig(serviceEnvironment, {});
-    expect(config.PORT).toBe(4101);
+    expect(config.PORT).toBe(8080);
     expect(config.POSTGRES_URL).toBe('postgres://postgres@127.0.0.1:5432');
     expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
     expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);

@@ -15,7 +15,7 @@ export interface ApiInfo {
   title: string;
   version: string;
   description: string;
-  /** Where the service answers, e.g. `http://127.0.0.1:4101`. */
+  /** Where the service answers, e.g. `http://127.0.0.1:8080`. */
   serverUrl: string;
   tags: ReadonlyArray<{ name: string; description: string }>;
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { SECOND_MS, loadConfig, positiveInteger } from '@puhui/config';
+import { SECOND_MS, defaultPort, loadConfig, positiveInteger } from '@puhui/config';
 import { serviceEnvironment } from '@puhui/service';
 
 export const discountRulesEnvironment = serviceEnvironment({
-  port: 4102,
+  port: defaultPort('discount-rules'),
   databaseName: 'puhui_discount_rules',
 }).extend({
   /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { loadConfig } from '@puhui/config';
+import { defaultPort, loadConfig } from '@puhui/config';
 import { serviceEnvironment } from '@puhui/service';
 
 export const merchantOnboardingEnvironment = serviceEnvironment({
-  port: 4101,
+  port: defaultPort('merchant-onboarding'),
   databaseName: 'puhui_merchant_onboarding',
 }).extend({
   /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig, positiveInteger } from '@puhui/config';
+import { defaultPort, defaultUrl, loadConfig, positiveInteger } from '@puhui/config';
 import { AMOUNT_MINOR_MAX } from '@puhui/money';
 import { serviceEnvironment } from '@puhui/service';
 import { compilesAsRegularExpression } from './crash-after-commit';
@@ -18,12 +18,12 @@ const fenByKey = z
   .pipe(z.record(z.string(), z.int().positive().max(AMOUNT_MINOR_MAX)));
 
 export const transactionSettlementEnvironment = serviceEnvironment({
-  port: 4103,
+  port: defaultPort('transaction-settlement'),
   databaseName: 'puhui_transaction_settlement',
 })
   .extend({
     /** discount-rules, for rate sheets Redis does not have. */
-    DISCOUNT_RULES_URL: z.url().default('http://127.0.0.1:4102'),
+    DISCOUNT_RULES_URL: z.url().default(defaultUrl('discount-rules')),
     /** A checkout waits this long for discount-rules before answering 503. */
     RATE_SHEET_TIMEOUT_MS: positiveInteger.default(300),
     /** When a business day closes, Asia/Shanghai (DESIGN §6). */

@@ -1,5 +1,5 @@
 /**
- * The three services as separate processes (`node services/<name>/dist/main.js`, what
+ * The services of the registry as separate processes (`node services/<name>/dist/main.js`, what
  * `npm start` runs), each on a fresh database, with a topic and Redis key prefix of their own
  * so that the run touches nothing else on the machine. Logs go to files under the run's folder.
  */
@@ -9,10 +9,13 @@ import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { SERVICE_NAMES, urlVariable } from '@puhui/config';
+import type { ServiceName } from '@puhui/config';
 import { dropDatabase } from '@puhui/postgres';
 
-export const SERVICE_NAMES = ['merchant-onboarding', 'discount-rules', 'transaction-settlement'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** The services of the registry (libs/config/src/services.json): the suite starts them all. */
+export { SERVICE_NAMES };
+export type { ServiceName };
 
 export const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
 const READY_TIMEOUT_MS = 120_000;
@@ -72,6 +75,10 @@ export async function startSystem(options: {
   const redisKeyPrefix = `bench:${options.suffix}:`;
   const ports = {} as Record<ServiceName, number>;
   for (const name of SERVICE_NAMES) ports[name] = await freePort();
+  // Each service is told where every other answers (settlement reads DISCOUNT_RULES_URL).
+  const serviceUrls = Object.fromEntries(
+    SERVICE_NAMES.map((name) => [urlVariable(name), `http://127.0.0.1:${ports[name]}`]),
+  );
   const services = {} as Record<ServiceName, RunningService>;
   for (const name of SERVICE_NAMES) {
     const database = `puhui_bench_${name.replace(/-/gu, '_')}_${options.suffix}`;
@@ -88,7 +95,7 @@ export async function startSystem(options: {
         POSTGRES_URL: options.postgresUrl,
         KAFKA_TOPIC_PREFIX: topicPrefix,
         REDIS_KEY_PREFIX: redisKeyPrefix,
-        DISCOUNT_RULES_URL: `http://127.0.0.1:${ports['discount-rules']}`,
+        ...serviceUrls,
         // Nothing settles by itself while the suite runs; it asks for each run.
         SETTLEMENT_CHECK_INTERVAL_MS: String(3_600_000),
         // The load reuses each card many times a minute; the per-card hourly limit would refuse it.

@@ -1,5 +1,5 @@
 /**
- * The end-to-end harness: the three services as separate OS processes (`node
+ * The end-to-end harness: the services of the registry as separate OS processes (`node
  * services/<name>/dist/main.js`, what `npm start` runs) on the real Postgres, Redis and Kafka,
  * isolated per run (own databases, topic prefix, Redis key prefix, ports), with their output
  * kept in memory for when a test fails. Reusable for chaos tests: start, stop, restart and
@@ -16,6 +16,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { createRedis } from '@puhui/cache';
+import { SERVICE_NAMES, urlVariable } from '@puhui/config';
+import type { ServiceName } from '@puhui/config';
 import { TOPICS } from '@puhui/contracts';
 import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import type { OperatorRole } from '@puhui/security';
@@ -32,8 +34,9 @@ import { expectDocumentedAnswer, expectDocumentedReadiness, learnDocument } from
 
 export { documentedFetch } from './conformance';
 
-export const SERVICE_NAMES = ['merchant-onboarding', 'discount-rules', 'transaction-settlement'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** The services of the registry (libs/config/src/services.json): every run starts them all. */
+export { SERVICE_NAMES };
+export type { ServiceName };
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
 const READY_TIMEOUT_MS = 60_000;
@@ -288,7 +291,7 @@ export function operatorToken(roles: OperatorRole[], subject = `e2e-${roles.join
 }
 
 /**
- * The three services of one isolated run. `start()` gives every service a fresh database, one
+ * The services of one isolated run. `start()` gives every service a fresh database, one
  * shared topic prefix and Redis key prefix, and its own free port (settlement knows discount-rules'
  * URL); `stop()` stops the processes and removes the databases, keys and topics again.
  */
@@ -316,7 +319,13 @@ export class PuhuiSystem {
       databases[name] = await createTestDatabase(`e2e_${name.replace(/-/gu, '_')}`);
     const ports = new Set<number>();
     while (ports.size < SERVICE_NAMES.length) ports.add(await freePort());
-    const [onboardingPort, rulesPort, settlementPort] = [...ports] as [number, number, number];
+    const portOf = Object.fromEntries(
+      SERVICE_NAMES.map((name, index) => [name, [...ports][index]]),
+    ) as Record<ServiceName, number>;
+    // Each service is told where every other answers (settlement reads DISCOUNT_RULES_URL).
+    const serviceUrls = Object.fromEntries(
+      SERVICE_NAMES.map((name) => [urlVariable(name), `http://127.0.0.1:${portOf[name]}`]),
+    );
     const shared: Record<string, string> = {
       ...(Object.fromEntries(
         Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
@@ -335,35 +344,19 @@ export class PuhuiSystem {
       UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX: '1000000',
       ...options.environment,
     };
-    const environmentOf = (name: ServiceName, port: number, extra: Record<string, string> = {}) => ({
+    const environmentOf = (name: ServiceName) => ({
       ...shared,
-      PORT: String(port),
+      PORT: String(portOf[name]),
       DATABASE_NAME: databases[name].name,
-      ...extra,
+      ...serviceUrls,
       ...options.services?.[name],
     });
-    const services: Record<ServiceName, ServiceProcess> = {
-      'merchant-onboarding': new ServiceProcess(
-        'merchant-onboarding',
-        onboardingPort,
-        environmentOf('merchant-onboarding', onboardingPort),
-        options.onOutput,
-      ),
-      'discount-rules': new ServiceProcess(
-        'discount-rules',
-        rulesPort,
-        environmentOf('discount-rules', rulesPort),
-        options.onOutput,
-      ),
-      'transaction-settlement': new ServiceProcess(
-        'transaction-settlement',
-        settlementPort,
-        environmentOf('transaction-settlement', settlementPort, {
-          DISCOUNT_RULES_URL: `http://127.0.0.1:${rulesPort}`,
-        }),
-        options.onOutput,
-      ),
-    };
+    const services = Object.fromEntries(
+      SERVICE_NAMES.map((name) => [
+        name,
+        new ServiceProcess(name, portOf[name], environmentOf(name), options.onOutput),
+      ]),
+    ) as Record<ServiceName, ServiceProcess>;
     const system = new PuhuiSystem(
       runId,
       topicPrefix,

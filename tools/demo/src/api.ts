@@ -3,33 +3,18 @@
  * tool or an admin script would call them. Nothing here reads a database or Kafka.
  */
 import { randomUUID } from 'node:crypto';
+import { SERVICE_NAMES, defaultUrl, urlVariable } from '@puhui/config';
+import type { ServiceName } from '@puhui/config';
 import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import type { OperatorRole } from '@puhui/security';
 
-export type ServiceName = 'merchant-onboarding' | 'discount-rules' | 'transaction-settlement';
+export type ServiceUrls = Readonly<Record<ServiceName, string>>;
 
-export interface ServiceUrls {
-  'merchant-onboarding': string;
-  'discount-rules': string;
-  'transaction-settlement': string;
-}
-
-export const DEFAULT_PORTS: Record<ServiceName, number> = {
-  'merchant-onboarding': 4101,
-  'discount-rules': 4102,
-  'transaction-settlement': 4103,
-};
-
-/** The services' URLs: `PUHUI_<SERVICE>_URL` if set, else 127.0.0.1 on the default ports. */
+/** The services' URLs: `PUHUI_<SERVICE>_URL` if set, else 127.0.0.1 on the registry's default ports. */
 export function serviceUrls(environment: Record<string, string | undefined> = process.env): ServiceUrls {
-  const url = (name: ServiceName) =>
-    environment[`PUHUI_${name.toUpperCase().replace(/-/gu, '_')}_URL`] ??
-    `http://127.0.0.1:${DEFAULT_PORTS[name]}`;
-  return {
-    'merchant-onboarding': url('merchant-onboarding'),
-    'discount-rules': url('discount-rules'),
-    'transaction-settlement': url('transaction-settlement'),
-  };
+  return Object.fromEntries(
+    SERVICE_NAMES.map((name) => [name, environment[`PUHUI_${urlVariable(name)}`] ?? defaultUrl(name)]),
+  ) as Record<ServiceName, string>;
 }
 
 /** A local operator token, signed like `npm run token` signs it. */

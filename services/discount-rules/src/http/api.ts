@@ -8,8 +8,6 @@ const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'packa
   version: string;
 };
 
-export const DEFAULT_SERVER_URL = 'http://127.0.0.1:4102';
-
 export const discountRulesApi: ServiceApi = {
   title: 'Puhui discount-rules',
   version: manifest.version,

@@ -11,8 +11,6 @@ const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'packa
   version: string;
 };
 
-export const DEFAULT_SERVER_URL = 'http://127.0.0.1:4103';
-
 export const transactionSettlementApi: ServiceApi = {
   title: 'Puhui transaction-settlement',
   version: manifest.version,

@@ -25,6 +25,7 @@ import { Client } from 'pg';
 import { TOPICS } from '@puhui/contracts';
 import { waitFor } from '@puhui/testing';
 import type { EventLog, KafkaRecord } from '../../../e2e/test/events';
+import { SERVICE_NAMES } from '../../../e2e/test/system';
 import type { PuhuiSystem, ServiceName } from '../../../e2e/test/system';
 import type { Figures } from './figures';
 
@@ -89,8 +90,6 @@ export const SUBSCRIPTIONS: ReadonlyArray<{
     ],
   },
 ];
-
-const SERVICES: readonly ServiceName[] = ['merchant-onboarding', 'discount-rules', 'transaction-settlement'];
 
 /**
  * What a scenario did that leaves rows and events behind. Each one names reads that cannot be
@@ -184,7 +183,7 @@ export class InvariantChecker {
   private async unsettled(): Promise<string[]> {
     const pending: string[] = [];
     const seen = this.eventIdsOnKafka();
-    for (const service of SERVICES) {
+    for (const service of SERVICE_NAMES) {
       const rows = await query<{ event_id: string; published: boolean }>(
         this.url(service),
         'SELECT event_id::text, published_at IS NOT NULL AS published FROM outbox_events',
@@ -486,7 +485,7 @@ export class InvariantChecker {
       else onKafka.set(id, [...(onKafka.get(id) ?? []), record.topic]);
     }
     const committed = new Set<string>();
-    for (const service of SERVICES) {
+    for (const service of SERVICE_NAMES) {
       const rows = await query<{ event_id: string; topic: string; published: boolean }>(
         this.url(service),
         'SELECT event_id::text, topic, published_at IS NOT NULL AS published FROM outbox_events',
