@@ -5,7 +5,7 @@ import { appendEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import { appendAudit } from '../store/audit';
 import { insertBudget } from '../store/budgets';
-import type { Budget } from '../store/budgets';
+import type { Budget } from '../domain/budget';
 import { EVENT_SOURCE } from './context';
 import type { CommandContext } from './context';
 

@@ -9,7 +9,7 @@ import { factsOf, sameRegistration } from '../domain/card';
 import type { ImportRow, RowProblem } from '../domain/import-row';
 import { appendImportedCardsAudit } from '../store/audit';
 import { addImportProgress } from '../store/card-imports';
-import type { ImportCounts } from '../store/card-imports';
+import type { ImportCounts } from '../domain/card-import';
 import { insertCardBatch } from '../store/cards';
 import type { BatchOutcome } from '../store/cards';
 import { EVENT_SOURCE } from './context';

@@ -17,7 +17,7 @@ import { DomainError } from '@puhui/errors';
 import { columnPositions, isRowProblem, readImportRow } from '../domain/import-row';
 import type { ColumnPositions } from '../domain/import-row';
 import { findImport, finishImport, insertImport } from '../store/card-imports';
-import type { CardImport } from '../store/card-imports';
+import type { CardImport } from '../domain/card-import';
 import { ImportBatches } from './card-import-batches';
 import type { ImportSettings } from './card-import-batches';
 import type { CommandContext } from './context';

@@ -17,7 +17,7 @@ import { registerCard, updateCard } from '../commands/cards';
 import type { RateSheets } from '../commands/rate-sheets';
 import { viewOfCard } from '../domain/card';
 import { findImport, listImports } from '../store/card-imports';
-import type { CardImport } from '../store/card-imports';
+import type { CardImport } from '../domain/card-import';
 import { findCard } from '../store/cards';
 import type { Access } from './access';
 import { cardImportListSchema, cardImportSchema, cardSchema, rateSheetResponseSchema } from './responses';

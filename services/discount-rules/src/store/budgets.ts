@@ -1,14 +1,6 @@
 /** Budget definitions. One SQL statement per function. */
+import type { Budget } from '../domain/budget';
 import type { Queryable } from './queryable';
-
-export interface Budget {
-  budget_id: string;
-  name: string;
-  union_id: string;
-  currency: 'CNY';
-  created_by: string;
-  created_at: string;
-}
 
 type BudgetRow = Omit<Budget, 'created_at'> & { created_at: Date };
 

@@ -1,27 +1,8 @@
 /** Card import runs and their progress. One SQL statement per function. */
+import type { CardImport, ImportCounts, ImportStatus } from '../domain/card-import';
 import type { RowProblem } from '../domain/import-row';
 import type { Queryable } from './queryable';
 import { isoOrNull } from './queryable';
-
-export type ImportStatus = 'running' | 'succeeded' | 'failed';
-
-export interface ImportCounts {
-  rows_total: number;
-  inserted: number;
-  unchanged: number;
-  rejected: number;
-}
-
-export interface CardImport extends ImportCounts {
-  import_id: string;
-  status: ImportStatus;
-  errors: RowProblem[];
-  failure_reason: string | null;
-  started_by: string;
-  started_at: string;
-  updated_at: string;
-  finished_at: string | null;
-}
 
 interface ImportRow extends Omit<CardImport, 'started_at' | 'updated_at' | 'finished_at'> {
   started_at: Date;

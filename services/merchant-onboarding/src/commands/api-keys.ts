@@ -12,7 +12,7 @@ import type { PoolClient } from '@puhui/postgres';
 import { generateApiKey } from '@puhui/security';
 import { appendAudit } from '../store/audit';
 import { countWorkingApiKeys, findApiKey, insertApiKey, listApiKeys, revokeApiKey } from '../store/api-keys';
-import type { ApiKeyRecord } from '../store/api-keys';
+import type { ApiKeyRecord } from '../domain/api-key';
 import { lockMerchant } from '../store/merchants';
 import { EVENT_SOURCE } from './context';
 import type { CommandContext } from './context';

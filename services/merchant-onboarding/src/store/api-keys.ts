@@ -1,20 +1,9 @@
 import type { PoolClient } from 'pg';
 import type { MerchantKeyScope } from '@puhui/contracts';
 import type { Pool } from '@puhui/postgres';
+import type { ApiKeyRecord } from '../domain/api-key';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
-
-export interface ApiKeyRecord {
-  key_id: string;
-  merchant_id: string;
-  prefix: string;
-  key_hash: string;
-  created_at: string;
-  created_by: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-  scopes: MerchantKeyScope[];
-}
 
 interface ApiKeyRow extends Omit<ApiKeyRecord, 'created_at' | 'expires_at' | 'revoked_at'> {
   created_at: Date;

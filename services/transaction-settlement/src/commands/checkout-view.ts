@@ -1,6 +1,6 @@
 /** What a checkout looks like to whoever asks (DESIGN §11's checkout response). */
 import { createHmac } from 'node:crypto';
-import type { Checkout } from '../store/checkouts';
+import type { Checkout } from '../domain/checkout';
 import type { SettlementContext } from './context';
 
 /**

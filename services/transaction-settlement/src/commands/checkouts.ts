@@ -22,10 +22,10 @@ import { checkoutView, merchantViewer } from './checkout-view';
 import { currentBusinessDate } from './business-days';
 import { accountCodes, planTransfers, subsidyAccount, unionByBudget } from '../domain/ledger';
 import { insertCheckoutAndUsage } from '../store/checkouts';
-import type { Checkout } from '../store/checkouts';
+import type { Checkout } from '../domain/checkout';
 import { lockAccounts, postTransfers, readAccounts } from '../store/ledger';
-import type { AccountBalance } from '../store/ledger';
-import type { MerchantReplica } from '../store/replicas';
+import type { AccountBalance } from '../domain/ledger';
+import type { MerchantReplica } from '../domain/merchant';
 import { countUnionFundedCaptures, lockUsage, readUsage } from '../store/usage';
 import type { UsageKey } from '../store/usage';
 import { EVENT_SOURCE } from './context';
@@ -69,7 +69,7 @@ async function prepare(
     throw new Unprocessable('unknown_card', 'This card is not registered in the programme.');
   }
   const rules = sheet.rules.filter((rule) =>
-    ruleMatchesMerchant(rule, { merchant_id: merchant.merchant_id, category: merchant.category as never }),
+    ruleMatchesMerchant(rule, { merchant_id: merchant.merchant_id, category: merchant.category }),
   );
   return { cardToken, sheet, rules, occurredAt: request.occurred_at ?? new Date().toISOString() };
 }
@@ -100,7 +100,7 @@ function evaluate(
     };
   }
   return evaluateCheckout(prepared.rules, {
-    merchant: { merchant_id: merchant.merchant_id, category: merchant.category as never },
+    merchant: { merchant_id: merchant.merchant_id, category: merchant.category },
     card: {
       tier: prepared.sheet.card.tier,
       union_id: prepared.sheet.card.union_id,

@@ -31,7 +31,7 @@ import {
   readStatementLine,
   statementHeaderProblem,
 } from '../domain/reconciliation';
-import type { LineProblem, StatementLine } from '../domain/reconciliation';
+import type { CategoryTotal, LineProblem, ReconciliationRun, StatementLine } from '../domain/reconciliation';
 import {
   analyzeStaging,
   createStagedLedger,
@@ -52,7 +52,6 @@ import {
   setRunLimits,
   stageLedgerItems,
 } from '../store/reconciliation';
-import type { CategoryTotal, ReconciliationRun } from '../store/reconciliation';
 import { appendAudit } from '../store/reconciliation-audit';
 import { confirmMatchedSubsidies } from './subsidy';
 

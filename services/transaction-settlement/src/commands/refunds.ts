@@ -20,7 +20,7 @@ import {
   recordRefundOnCheckout,
   refundsOf,
 } from '../store/checkouts';
-import type { Checkout, Refund } from '../store/checkouts';
+import type { Checkout, Refund } from '../domain/checkout';
 import { lockAccounts, postTransfers } from '../store/ledger';
 import { addUsage, lockUsage } from '../store/usage';
 import { checkoutView, merchantViewer } from './checkout-view';

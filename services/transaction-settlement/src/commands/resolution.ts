@@ -8,7 +8,7 @@ import { Conflict, NotFound } from '@puhui/errors';
 import { withTransaction } from '@puhui/postgres';
 import { findItem, resolveItem } from '../store/reconciliation';
 import { appendAudit } from '../store/reconciliation-audit';
-import type { ReconciliationItem } from '../store/reconciliation';
+import type { ReconciliationItem } from '../domain/reconciliation';
 import type { ReconciliationContext } from './reconciliation';
 import { decideItemSubsidy } from './subsidy';
 import type { DecidedSubsidy, ResolutionSubsidyChoice } from './subsidy';

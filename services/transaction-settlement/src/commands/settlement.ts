@@ -33,7 +33,7 @@ import {
   setRunBatchCount,
   totalBatches,
 } from '../store/settlement';
-import type { SettlementBatch } from '../store/settlement';
+import type { SettlementBatch } from '../domain/settlement';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
 import { currentBusinessDate, lastClosedBusinessDate } from './business-days';

@@ -14,8 +14,8 @@ import assert from 'node:assert/strict';
 import { DomainError } from '@puhui/errors';
 import type { PoolClient } from '@puhui/postgres';
 import { lockCheckout } from '../store/checkouts';
-import type { Checkout } from '../store/checkouts';
-import type { ReconciliationItem } from '../store/reconciliation';
+import type { Checkout } from '../domain/checkout';
+import type { ReconciliationItem } from '../domain/reconciliation';
 import {
   confirmMatchedCaptures,
   decideHeldSubsidy,

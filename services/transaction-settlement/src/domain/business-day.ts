@@ -41,3 +41,10 @@ export function cutoffInstant(date: string, cutoffMinutes: number): string {
     Date.parse(`${date}T00:00:00Z`) + cutoffMinutes * 60_000 - SHANGHAI_OFFSET_MS,
   ).toISOString();
 }
+
+export interface BusinessDayClosure {
+  business_date: string;
+  closed_by: string;
+  request_id: string | null;
+  closed_at: string;
+}

@@ -183,3 +183,28 @@ export function unionByBudget(
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([budget_id, amount_minor]) => ({ budget_id, amount_minor }));
 }
+
+export interface AccountBalance {
+  account_code: string;
+  name: string;
+  currency: string;
+  normal_side: 'debit' | 'credit';
+  debits_minor: number;
+  credits_minor: number;
+  /** On the normal side: debits − credits for debit-normal accounts, credits − debits otherwise. */
+  balance_minor: number;
+  normal_balance_min_minor: number | null;
+}
+
+export interface LedgerEntry {
+  transfer_id: string;
+  kind: string;
+  side: 'debit' | 'credit';
+  amount_minor: number;
+  counter_account: string;
+  checkout_id: string | null;
+  refund_id: string | null;
+  top_up_id: string | null;
+  occurred_at: string;
+  recorded_at: string;
+}

@@ -91,6 +91,57 @@ export interface ItemOutcome {
   duplicate_of_line: number | null;
 }
 
+/** A run as stored: one reconciled statement file. */
+export interface NewRun {
+  run_id: string;
+  file_sha256: string;
+  file_bytes: number;
+  settlement_date: string;
+  line_count: number;
+  time_tolerance_ms: number;
+  created_by: string;
+}
+
+export interface CategoryTotal {
+  category: ReconciliationCategory;
+  item_count: number;
+  line_amount_minor: number;
+  ledger_amount_minor: number;
+}
+
+export interface ReconciliationRun extends NewRun {
+  status: 'completed';
+  created_at: string;
+  totals: CategoryTotal[];
+  /** Exceptions (items not matched) finance has resolved so far. */
+  resolved_count: number;
+}
+
+export interface ReconciliationItem extends Omit<ItemOutcome, 'ledger_id'> {
+  item_id: string;
+  run_id: string;
+  line: {
+    line_number: number;
+    merchant_id: string;
+    card_last4: string;
+    transaction_time: string;
+    amount_minor: number;
+    reference: string;
+    auth_code: string;
+  } | null;
+  ledger: {
+    kind: 'capture' | 'refund';
+    ledger_id: string;
+    checkout_id: string;
+    merchant_id: string;
+    card_last4: string;
+    reference: string;
+    amount_minor: number;
+    occurred_at: string;
+  } | null;
+  resolution: { resolved_at: string; resolved_by: string; note: string } | null;
+}
+
 const SETTLEMENT_DATE = /^(\d{4})-(\d{2})-(\d{2})$/u;
 // RFC 3339 section 5.6: `T` and `Z` may be lower case; an offset is required.
 const TRANSACTION_TIME =

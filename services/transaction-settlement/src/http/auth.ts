@@ -9,7 +9,7 @@ import { requireMerchantScope } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
 import { findMerchant, findWorkingKeyWithMerchant } from '../store/replicas';
-import type { MerchantReplica } from '../store/replicas';
+import type { MerchantReplica } from '../domain/merchant';
 
 export interface SettlementAuth {
   principalOf: (request: Request) => Promise<Principal>;

@@ -32,7 +32,7 @@ import type { ReconciliationContext, ReconciliationSettings } from '../commands/
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
 import type { ReconciliationCategory } from '../domain/reconciliation';
 import { findRun, listItems } from '../store/reconciliation';
-import type { ReconciliationItem, ReconciliationRun } from '../store/reconciliation';
+import type { ReconciliationItem, ReconciliationRun } from '../domain/reconciliation';
 import { findWorkingKey } from '../store/replicas';
 import {
   reconciliationItemListSchema,

@@ -11,7 +11,7 @@ import {
   resultTotalsShape,
 } from '@puhui/discount';
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
-import { BATCH_STATUSES } from '../store/settlement';
+import { BATCH_STATUSES } from '../domain/settlement';
 
 const timestamp = z.iso.datetime({ offset: true });
 const date = z.iso.date();

@@ -18,7 +18,8 @@ import {
   statementCsv,
 } from '../commands/settlement';
 import { lastClosedBusinessDate } from '../commands/business-days';
-import { BATCH_STATUSES, findBatch, listBatches } from '../store/settlement';
+import { BATCH_STATUSES } from '../domain/settlement';
+import { findBatch, listBatches } from '../store/settlement';
 import { heldSubsidyItems } from '../store/subsidy';
 import { settlementAuth } from './auth';
 import {

@@ -6,17 +6,11 @@
 import type { PoolClient } from 'pg';
 import type { Pool } from '@puhui/postgres';
 import { withTransaction } from '@puhui/postgres';
+import type { BusinessDayClosure } from '../domain/business-day';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
 
 const LOCK = "hashtext('puhui:business_day')";
-
-export interface BusinessDayClosure {
-  business_date: string;
-  closed_by: string;
-  request_id: string | null;
-  closed_at: string;
-}
 
 /** The business day a movement made in this transaction belongs to. */
 export async function openBusinessDate(client: Queryable, byClock: string): Promise<string> {

@@ -1,7 +1,7 @@
 /** Ledger accounts and transfers. One statement per function; callers pass the transaction. */
 import type { PoolClient } from 'pg';
 import type { Pool } from '@puhui/postgres';
-import type { AccountSpec, PlannedTransfer } from '../domain/ledger';
+import type { AccountBalance, AccountSpec, LedgerEntry, PlannedTransfer } from '../domain/ledger';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
 
@@ -19,18 +19,6 @@ export async function ensureAccounts(client: Queryable, accounts: readonly Accou
       accounts.map((account) => account.normal_balance_min_minor),
     ],
   );
-}
-
-export interface AccountBalance {
-  account_code: string;
-  name: string;
-  currency: string;
-  normal_side: 'debit' | 'credit';
-  debits_minor: number;
-  credits_minor: number;
-  /** On the normal side: debits − credits for debit-normal accounts, credits − debits otherwise. */
-  balance_minor: number;
-  normal_balance_min_minor: number | null;
 }
 
 interface AccountRow {
@@ -147,19 +135,6 @@ export async function postTransfers(
       context.occurred_at,
     ],
   });
-}
-
-export interface LedgerEntry {
-  transfer_id: string;
-  kind: string;
-  side: 'debit' | 'credit';
-  amount_minor: number;
-  counter_account: string;
-  checkout_id: string | null;
-  refund_id: string | null;
-  top_up_id: string | null;
-  occurred_at: string;
-  recorded_at: string;
 }
 
 export async function accountEntries(

@@ -12,9 +12,12 @@
 import type { PoolClient } from 'pg';
 import type { Pool } from '@puhui/postgres';
 import type {
-  ItemOutcome,
+  CategoryTotal,
   MatchedBy,
+  NewRun,
   ReconciliationCategory,
+  ReconciliationItem,
+  ReconciliationRun,
   StatementLine,
   ToleranceEntry,
 } from '../domain/reconciliation';
@@ -224,16 +227,6 @@ export async function insertTolerancePairs(
   );
 }
 
-export interface NewRun {
-  run_id: string;
-  file_sha256: string;
-  file_bytes: number;
-  settlement_date: string;
-  line_count: number;
-  time_tolerance_ms: number;
-  created_by: string;
-}
-
 /** Fails with 23505 on `reconciliation_runs_file_sha256_key` when the file has a run already. */
 export async function insertRun(client: PoolClient, run: NewRun): Promise<void> {
   await client.query(
@@ -293,13 +286,6 @@ export async function insertItems(client: PoolClient, runId: string): Promise<nu
   return rowCount ?? 0;
 }
 
-export interface CategoryTotal {
-  category: ReconciliationCategory;
-  item_count: number;
-  line_amount_minor: number;
-  ledger_amount_minor: number;
-}
-
 type TotalRow = Omit<CategoryTotal, 'line_amount_minor' | 'ledger_amount_minor'> & {
   line_amount_minor: string;
   ledger_amount_minor: string;
@@ -329,14 +315,6 @@ export async function insertTotals(
     [runId, categories],
   );
   return rows.map(toTotal);
-}
-
-export interface ReconciliationRun extends NewRun {
-  status: 'completed';
-  created_at: string;
-  totals: CategoryTotal[];
-  /** Exceptions (items not matched) finance has resolved so far. */
-  resolved_count: number;
 }
 
 type RunRow = Omit<ReconciliationRun, 'file_bytes' | 'created_at' | 'totals' | 'resolved_count'> & {
@@ -381,31 +359,6 @@ export async function findRunByFile(
     [fileSha256],
   );
   return rows[0] === undefined ? undefined : toRun(rows[0]);
-}
-
-export interface ReconciliationItem extends Omit<ItemOutcome, 'ledger_id'> {
-  item_id: string;
-  run_id: string;
-  line: {
-    line_number: number;
-    merchant_id: string;
-    card_last4: string;
-    transaction_time: string;
-    amount_minor: number;
-    reference: string;
-    auth_code: string;
-  } | null;
-  ledger: {
-    kind: 'capture' | 'refund';
-    ledger_id: string;
-    checkout_id: string;
-    merchant_id: string;
-    card_last4: string;
-    reference: string;
-    amount_minor: number;
-    occurred_at: string;
-  } | null;
-  resolution: { resolved_at: string; resolved_by: string; note: string } | null;
 }
 
 interface ItemRow {

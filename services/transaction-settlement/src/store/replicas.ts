@@ -2,15 +2,9 @@
 import type { PoolClient } from 'pg';
 import type { Pool } from '@puhui/postgres';
 import type { MerchantKeyScope, MerchantSnapshot } from '@puhui/contracts';
+import type { MerchantReplica } from '../domain/merchant';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
-
-export interface MerchantReplica {
-  merchant_id: string;
-  status: 'active' | 'suspended' | 'terminated';
-  category: string;
-  display_name: string;
-}
 
 export async function upsertMerchant(client: Queryable, merchant: MerchantSnapshot): Promise<void> {
   await client.query(

@@ -11,11 +11,9 @@
  */
 import type { PoolClient } from 'pg';
 import type { Pool } from '@puhui/postgres';
+import type { HeldSubsidyItem, SubsidyDecision } from '../domain/subsidy';
 
 type Queryable = Pick<PoolClient, 'query'> | Pool;
-
-/** How a held subsidy was decided: a statement matched the sale, or finance released or cancelled it. */
-export type SubsidyDecision = 'confirmed' | 'released' | 'cancelled';
 
 /** The decisions of one transaction: a run's confirmations, or the resolution of one of its items. */
 export interface DecisionSet {
@@ -194,20 +192,6 @@ export async function postDecidedTransfers(client: PoolClient, set: DecisionSet)
     setValues(set),
   );
   return Number(rows[0]?.amount_minor ?? 0);
-}
-
-export interface HeldSubsidyItem {
-  kind: 'capture' | 'refund';
-  /** The checkout id of a capture, the refund id of a refund. */
-  id: string;
-  checkout_id: string;
-  reference: string;
-  card_last4: string;
-  occurred_at: string;
-  /** What the item holds: a capture its union part, a refund minus what it reversed. */
-  held_minor: number;
-  /** The newest open exception that holds the sale's subsidy, if a statement listed one. */
-  exception: { reconciliation_id: string; item_id: string; category: string } | null;
 }
 
 interface HeldRow {

@@ -1,0 +1,51 @@
+/** A captured sale (checkout) and its refunds, as the service holds them (DESIGN §4, §5). */
+import type { LineResult, NoDiscountReason, RuleGrant } from '@puhui/discount';
+import type { SubsidyState } from './ledger';
+
+export type CheckoutStatus = 'captured' | 'partially_refunded' | 'refunded' | 'voided';
+
+export interface Checkout {
+  checkout_id: string;
+  merchant_id: string;
+  card_token: string;
+  card_last4: string;
+  currency: 'CNY';
+  reference: string;
+  status: CheckoutStatus;
+  gross_minor: number;
+  discount_minor: number;
+  merchant_funded_minor: number;
+  union_funded_minor: number;
+  net_minor: number;
+  refunded_minor: number;
+  budget_exhausted: boolean;
+  no_discount_reason: NoDiscountReason | null;
+  ruleset_version: number;
+  lines: LineResult[];
+  grants: RuleGrant[];
+  /** What the POS said (information only, within OCCURRED_AT_WINDOW_MS of created_at). */
+  occurred_at: string;
+  business_date: string;
+  created_at: string;
+  /** The instant whose Asia/Shanghai day and month hold this capture's card usage. */
+  usage_at: string;
+  voided_at: string | null;
+  settlement_batch_id: string | null;
+  /** Where the union part is: held until reconciliation confirms the sale (DESIGN §6). */
+  subsidy_state: SubsidyState;
+}
+
+export interface Refund {
+  refund_id: string;
+  checkout_id: string;
+  merchant_id: string;
+  amount_minor: number;
+  discount_reversed_minor: number;
+  union_reversed_minor: number;
+  merchant_reversed_minor: number;
+  member_refund_minor: number;
+  reversals: unknown;
+  reason: string | null;
+  business_date: string;
+  created_at: string;
+}
