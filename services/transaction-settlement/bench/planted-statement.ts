@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { STATEMENT_COLUMNS } from '../src/domain/reconciliation';
+import { STATEMENT_COLUMNS } from '../src/domain/reconciliation-statement';
 
 /** What the statement needs of capture i, as the benchmark's generated day has it. */
 export interface StatementCapture {

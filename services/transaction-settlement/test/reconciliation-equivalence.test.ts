@@ -6,7 +6,8 @@
  */
 import { newId } from '@puhui/contracts';
 import { businessDate, parseCutoff } from '../src/domain/business-day';
-import { isLineProblem, readStatementLine, reconcileStatement } from '../src/domain/reconciliation';
+import { reconcileStatement } from '../src/domain/reconciliation';
+import { isLineProblem, readStatementLine } from '../src/domain/reconciliation-statement';
 import type { ItemOutcome, LedgerItem, MatchableLine } from '../src/domain/reconciliation';
 import { SettlementHarness } from './support';
 import { allItems, insertLedgerItems, statementCsv, uploadStatement } from './reconciliation-support';

@@ -1,14 +1,15 @@
 /** The pure reconciliation rules: reading statement lines and matching them with the ledger. */
 import fc from 'fast-check';
+import { reconcileStatement } from '../src/domain/reconciliation';
+import type { ItemOutcome, LedgerItem, MatchableLine } from '../src/domain/reconciliation';
 import {
-  ToleranceMatcher,
   isLineProblem,
   parseTransactionTime,
   readStatementLine,
-  reconcileStatement,
   statementHeaderProblem,
-} from '../src/domain/reconciliation';
-import type { ItemOutcome, LedgerItem, MatchableLine, ToleranceEntry } from '../src/domain/reconciliation';
+} from '../src/domain/reconciliation-statement';
+import { ToleranceMatcher } from '../src/domain/reconciliation-tolerance';
+import type { ToleranceEntry } from '../src/domain/reconciliation-tolerance';
 
 const MINUTE_MS = 60_000;
 const TOLERANCE_MS = 15 * MINUTE_MS;

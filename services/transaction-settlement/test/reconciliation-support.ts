@@ -1,7 +1,7 @@
 /** Statement files and uploads for the reconciliation tests and benchmark. */
 import { request } from 'node:http';
 import type { Readable } from 'node:stream';
-import { STATEMENT_COLUMNS } from '../src/domain/reconciliation';
+import { STATEMENT_COLUMNS } from '../src/domain/reconciliation-statement';
 import type { ApiResponse, SettlementHarness } from './support';
 import { expectDocumented } from './support';
 
