@@ -1,7 +1,7 @@
 /**
  * Quote and capture (DESIGN §4, §5). A capture locks, in this order, the card's usage rows
- * and the ledger accounts it touches (code order), evaluates the discount under those locks
- * so that budgets and per-card caps are exact under concurrency, then posts its transfers,
+ * and the ledger accounts it touches (commands/checkout-locks.ts), evaluates the discount under
+ * those locks so that budgets and per-card caps are exact under concurrency, then posts its transfers,
  * its checkout row and its outbox event in the same transaction.
  */
 import { checkoutCaptured, newId } from '@puhui/contracts';
@@ -23,11 +23,11 @@ import { currentBusinessDate } from './business-days';
 import { accountCodes, planTransfers, subsidyAccount, unionByBudget } from '../domain/ledger';
 import { insertCheckoutAndUsage } from '../store/checkouts';
 import type { Checkout } from '../domain/checkout';
-import { lockAccounts, postTransfers, readAccounts } from '../store/ledger';
+import { postTransfers, readAccounts } from '../store/ledger';
 import type { AccountBalance } from '../domain/ledger';
 import type { MerchantReplica } from '../domain/merchant';
-import { countUnionFundedCaptures, lockUsage, readUsage } from '../store/usage';
-import type { UsageKey } from '../store/usage';
+import { countUnionFundedCaptures, readUsage } from '../store/usage';
+import { lockCheckoutRows } from './checkout-locks';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
 import { runIdempotently } from './idempotent';
@@ -72,14 +72,6 @@ async function prepare(
     ruleMatchesMerchant(rule, { merchant_id: merchant.merchant_id, category: merchant.category }),
   );
   return { cardToken, sheet, rules, occurredAt: request.occurred_at ?? new Date().toISOString() };
-}
-
-function usageKeys(rules: readonly DiscountRule[], checkoutTime: Date): UsageKey[] {
-  const periods = usagePeriods(checkoutTime);
-  return rules.flatMap((rule) => [
-    { rule_id: rule.rule_id, period: periods.day },
-    { rule_id: rule.rule_id, period: periods.month },
-  ]);
 }
 
 /** The discount at `checkoutTime`: its schedules, and the card's usage in its day and month. */
@@ -145,7 +137,7 @@ export async function quoteCheckout(
   };
 }
 
-/** Locks budgets (as ledger accounts) and reads what each has left. */
+/** The budgets the rules draw their union part from. */
 function budgetIdsOf(rules: readonly DiscountRule[]): string[] {
   return [...new Set(rules.flatMap((rule) => (rule.budget_id === null ? [] : [rule.budget_id])))];
 }
@@ -161,16 +153,21 @@ function remainingByBudget(budgetIds: readonly string[], accounts: ReadonlyMap<s
   return budgets;
 }
 
-/** Locks the merchant's accounts and the budgets (as ledger accounts) and reads what each budget has left. */
-async function lockBudgets(client: PoolClient, merchantId: string, rules: readonly DiscountRule[]) {
-  const budgetIds = budgetIdsOf(rules);
-  const merchantCodes = [
-    accountCodes.cardReceivable(merchantId),
-    accountCodes.subsidyHeld(merchantId),
-    accountCodes.discountGiven(merchantId),
-  ];
-  const accounts = await lockAccounts(client, [...merchantCodes, ...budgetIds.map(accountCodes.budget)]);
-  return remainingByBudget(budgetIds, accounts);
+/**
+ * Locks what the capture reads and changes, and answers the card's usage and what each budget
+ * has left under those locks: per-card caps and budgets are exact under concurrency.
+ */
+async function lockForCapture(client: PoolClient, prepared: Prepared, merchantId: string, now: Date) {
+  const budgetIds = budgetIdsOf(prepared.rules);
+  const { usage, accounts } = await lockCheckoutRows(client, {
+    card_token: prepared.cardToken,
+    merchant_id: merchantId,
+    rule_ids: prepared.rules.map((rule) => rule.rule_id),
+    usage_at: now,
+    budget_ids: budgetIds,
+    movement: 'capture',
+  });
+  return { usage, budgets: remainingByBudget(budgetIds, accounts) };
 }
 
 export async function captureCheckout(
@@ -194,9 +191,7 @@ export async function captureCheckout(
       // however late it comes; only a first attempt must be near the clock.
       const now = new Date();
       requireOccurredAtNear(request.occurred_at, now);
-      const keys = usageKeys(prepared.rules, now);
-      const usage = await lockUsage(client, prepared.cardToken, keys);
-      const budgets = await lockBudgets(client, merchant.merchant_id, prepared.rules);
+      const { usage, budgets } = await lockForCapture(client, prepared, merchant.merchant_id, now);
       const result = evaluate(prepared, merchant, request, usage, budgets, now);
       await requireCardVelocity(context, client, prepared.cardToken, result, now);
       const checkout: Checkout = {

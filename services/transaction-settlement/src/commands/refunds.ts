@@ -1,7 +1,7 @@
 /**
  * Refunds and voids. The checkout row is locked first, so two refunds of one sale are
  * serialised and never together exceed it; then usage rows and accounts in the same order
- * a capture takes them. A refund reverses discount and subsidy in proportion (DESIGN §4.7)
+ * a capture takes them (commands/checkout-locks.ts). A refund reverses discount and subsidy in proportion (DESIGN §4.7)
  * with transfers that reference the sale; nothing posted before is ever changed.
  */
 import { checkoutRefunded, checkoutVoided, newId } from '@puhui/contracts';
@@ -10,9 +10,8 @@ import type { ReversedBefore } from '@puhui/discount';
 import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import type { PoolClient } from '@puhui/postgres';
-import { usagePeriods } from '../domain/business-day';
 import { currentBusinessDate } from './business-days';
-import { accountCodes, planTransfers, subsidyAccount, unionByBudget } from '../domain/ledger';
+import { planTransfers, subsidyAccount, unionByBudget } from '../domain/ledger';
 import {
   insertRefund,
   lockCheckout,
@@ -21,8 +20,9 @@ import {
   refundsOf,
 } from '../store/checkouts';
 import type { Checkout, Refund } from '../domain/checkout';
-import { lockAccounts, postTransfers } from '../store/ledger';
-import { addUsage, lockUsage } from '../store/usage';
+import { postTransfers } from '../store/ledger';
+import { addUsage } from '../store/usage';
+import { lockCheckoutRows } from './checkout-locks';
 import { checkoutView, merchantViewer } from './checkout-view';
 import { checkoutEventFacts, postCheckoutTransfers, usageDeltas } from './checkouts';
 import { EVENT_SOURCE } from './context';
@@ -46,23 +46,14 @@ async function lockOwnCheckout(
  * locked first, fixes where its subsidy is (a decision on it waits for this transaction).
  */
 async function lockForReversal(client: PoolClient, checkout: Checkout): Promise<void> {
-  const periods = usagePeriods(new Date(checkout.usage_at));
-  await lockUsage(
-    client,
-    checkout.card_token,
-    checkout.grants.flatMap((grant) => [
-      { rule_id: grant.rule_id, period: periods.day },
-      { rule_id: grant.rule_id, period: periods.month },
-    ]),
-  );
-  const budgetCodes = unionByBudget(checkout.grants).map((entry) => accountCodes.budget(entry.budget_id));
-  await lockAccounts(client, [
-    accountCodes.cardReceivable(checkout.merchant_id),
-    accountCodes.subsidyHeld(checkout.merchant_id),
-    accountCodes.subsidyPayable(checkout.merchant_id),
-    accountCodes.discountGiven(checkout.merchant_id),
-    ...budgetCodes,
-  ]);
+  await lockCheckoutRows(client, {
+    card_token: checkout.card_token,
+    merchant_id: checkout.merchant_id,
+    rule_ids: checkout.grants.map((grant) => grant.rule_id),
+    usage_at: new Date(checkout.usage_at),
+    budget_ids: unionByBudget(checkout.grants).map((entry) => entry.budget_id),
+    movement: 'reversal',
+  });
 }
 
 function reversedSoFar(refunds: readonly Refund[]): Record<string, ReversedBefore> {
