@@ -3,7 +3,7 @@ import { TOPICS } from '@puhui/contracts';
 import type { ServiceDefinition } from '@puhui/service';
 import type { MerchantOnboardingConfig } from './config';
 import { merchantOnboardingApi } from './http/api';
-import { merchantRoutes } from './http/routes';
+import { merchantOnboardingRoutes } from './http/routes';
 
 export const SERVICE_NAME = 'merchant-onboarding';
 
@@ -15,7 +15,7 @@ export function merchantOnboardingService(
     config,
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),
     publishes: [TOPICS.merchants],
-    routes: merchantRoutes,
+    routes: merchantOnboardingRoutes,
     api: merchantOnboardingApi,
   };
 }

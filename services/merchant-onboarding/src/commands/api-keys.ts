@@ -13,6 +13,7 @@ import { generateApiKey } from '@puhui/security';
 import { appendAudit } from '../store/audit';
 import { countWorkingApiKeys, findApiKey, insertApiKey, listApiKeys, revokeApiKey } from '../store/api-keys';
 import type { ApiKeyRecord } from '../domain/api-key';
+import { apiKeyView } from '../views/api-key';
 import { lockMerchant } from '../store/merchants';
 import { EVENT_SOURCE } from './context';
 import type { CommandContext } from './context';
@@ -22,22 +23,6 @@ export const WORKING_KEYS_MAX = 10;
 export const ROTATION_OVERLAP_SECONDS_MAX = 7 * 24 * 3600;
 /** What a new key may do unless asked for more: take checkouts, not manage keys. */
 export const DEFAULT_KEY_SCOPES: readonly MerchantKeyScope[] = ['checkout'];
-
-export function apiKeyView(key: ApiKeyRecord) {
-  const now = Date.now();
-  const working = key.expires_at === null || Date.parse(key.expires_at) > now;
-  const revokedStatus = working ? ('expiring' as const) : ('revoked' as const);
-  return {
-    id: key.key_id,
-    merchant_id: key.merchant_id,
-    prefix: key.prefix,
-    scopes: key.scopes,
-    status: key.revoked_at === null ? (working ? ('active' as const) : ('expired' as const)) : revokedStatus,
-    created_at: key.created_at,
-    revoked_at: key.revoked_at,
-    expires_at: key.expires_at,
-  };
-}
 
 async function revokeAndAnnounce(
   client: PoolClient,

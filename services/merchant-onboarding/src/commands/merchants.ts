@@ -2,6 +2,7 @@
  * Applications, changes and lifecycle decisions. Each command is one transaction: the
  * merchant row (locked), its audit entry and its outbox event commit together or not at all.
  */
+import assert from 'node:assert/strict';
 import {
   DEFAULT_MCC,
   merchantApproved,
@@ -11,7 +12,7 @@ import {
   merchantUpdated,
   newId,
 } from '@puhui/contracts';
-import type { MerchantCategory } from '@puhui/contracts';
+import type { MerchantCategory, MerchantSnapshot } from '@puhui/contracts';
 import { Conflict, NotFound, ValidationFailed } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import { keyedHash, maskBankAccount, maskResidentId } from '@puhui/kyc';
@@ -34,8 +35,8 @@ import type {
   Outlet,
   PendingChange,
 } from '../domain/merchant';
-import { snapshotOf, viewOf } from '../domain/view';
-import type { MerchantView } from '../domain/view';
+import { merchantView } from '../views/merchant';
+import type { MerchantView } from '../views/merchant';
 import { appendAudit } from '../store/audit';
 import { insertMerchant, lockMerchant, saveMerchant } from '../store/merchants';
 import { revokeAllApiKeys } from './api-keys';
@@ -116,8 +117,8 @@ async function audit(
     action,
     actor: context.actor,
     request_id: context.requestId,
-    before: before === null ? null : viewOf(before),
-    after: viewOf(after),
+    before: before === null ? null : merchantView(before),
+    after: merchantView(after),
   });
 }
 
@@ -153,7 +154,7 @@ export async function createApplication(
   return withTransaction(context.pool, async (client) => {
     await insertMerchant(client, merchant).catch(rethrowDuplicateCreditCode);
     await audit(client, context, 'application_created', null, merchant);
-    return viewOf(merchant);
+    return merchantView(merchant);
   });
 }
 
@@ -201,7 +202,7 @@ export async function updateMerchant(
         data: { merchant: snapshotOf(after), changed_fields: immediate, updated_at: after.updated_at },
       });
     }
-    return viewOf(after);
+    return merchantView(after);
   });
 }
 
@@ -256,7 +257,7 @@ export async function decide(
     );
     await announce(client, context, before, after, action);
     if (status === 'terminated') await revokeAllApiKeys(client, context, merchantId);
-    return viewOf(after);
+    return merchantView(after);
   });
 }
 
@@ -264,6 +265,33 @@ function decisionStamps(action: LifecycleAction, now: string, actor: string): Pa
   if (action === 'submit') return { submitted_at: now };
   if (action === 'approve' || action === 'reject') return { decided_at: now, decided_by: actor };
   return {};
+}
+
+/** The replicas' view of a merchant that has been approved (every field present). */
+function snapshotOf(merchant: Merchant): MerchantSnapshot {
+  const { settlement_account: account, category, mcc, region_code, display_name } = merchant;
+  assert.ok(
+    account !== null && category !== null && mcc !== null && region_code !== null && display_name !== null,
+  );
+  return {
+    merchant_id: merchant.merchant_id,
+    status: merchant.status,
+    legal_name: merchant.legal_name,
+    display_name,
+    category,
+    mcc,
+    region_code,
+    settlement_account: {
+      account_type: account.account_type,
+      account_name: account.account_name,
+      account_number_masked: account.account_number_masked,
+      account_number_last4: account.account_number_last4,
+      account_number_sealed: account.account_number_sealed,
+      bank_name: account.bank_name,
+      branch_code: account.branch_code,
+    },
+    outlets: merchant.outlets,
+  };
 }
 
 async function announce(

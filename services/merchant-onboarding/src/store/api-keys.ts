@@ -1,5 +1,4 @@
 import type { PoolClient } from 'pg';
-import type { MerchantKeyScope } from '@puhui/contracts';
 import type { Pool } from '@puhui/postgres';
 import type { ApiKeyRecord } from '../domain/api-key';
 

@@ -1,11 +1,9 @@
 /**
- * How a merchant is shown: to the API, to the audit trail and (as a snapshot) in events.
- * Secrets never appear: no ID number, no account number (masked only), no hashes.
+ * How a merchant is shown: to the API and to the audit trail. Secrets never appear: no ID
+ * number, no account number (masked only), no hashes.
  */
-import assert from 'node:assert/strict';
-import type { MerchantSnapshot } from '@puhui/contracts';
-import type { Merchant, PendingChange, SettlementAccount } from './merchant';
-import { requirementsOf } from './merchant';
+import type { Merchant, PendingChange, SettlementAccount } from '../domain/merchant';
+import { requirementsOf } from '../domain/merchant';
 
 function showAccount(account: SettlementAccount | null | undefined) {
   if (account === null || account === undefined) return account;
@@ -36,9 +34,9 @@ function showPendingChange(change: PendingChange | null) {
   };
 }
 
-export type MerchantView = ReturnType<typeof viewOf>;
+export type MerchantView = ReturnType<typeof merchantView>;
 
-export function viewOf(merchant: Merchant) {
+export function merchantView(merchant: Merchant) {
   return {
     id: merchant.merchant_id,
     status: merchant.status,
@@ -60,32 +58,5 @@ export function viewOf(merchant: Merchant) {
     updated_at: merchant.updated_at,
     submitted_at: merchant.submitted_at,
     decided_at: merchant.decided_at,
-  };
-}
-
-/** The replicas' view of a merchant that has been approved (every field present). */
-export function snapshotOf(merchant: Merchant): MerchantSnapshot {
-  const { settlement_account: account, category, mcc, region_code, display_name } = merchant;
-  assert.ok(
-    account !== null && category !== null && mcc !== null && region_code !== null && display_name !== null,
-  );
-  return {
-    merchant_id: merchant.merchant_id,
-    status: merchant.status,
-    legal_name: merchant.legal_name,
-    display_name,
-    category,
-    mcc,
-    region_code,
-    settlement_account: {
-      account_type: account.account_type,
-      account_name: account.account_name,
-      account_number_masked: account.account_number_masked,
-      account_number_last4: account.account_number_last4,
-      account_number_sealed: account.account_number_sealed,
-      bank_name: account.bank_name,
-      branch_code: account.branch_code,
-    },
-    outlets: merchant.outlets,
   };
 }
