@@ -1,256 +1,252 @@
 /**
  * Boots a Puhui service the same way every time: config → logger → its own database
- * (created on demand) and migrations → pools and clients → HTTP with health and readiness
- * → outbox relay and consumers. Kafka may be away at start-up: the service starts, reports
- * not-ready, and topic creation, relay and consumers catch up when it is back.
+ * (created on demand) and migrations → pools and the clients it declared → outbox relay and
+ * consumers (when it declared Kafka) → background jobs → HTTP with health and readiness.
+ * Shutdown drains HTTP, stops the jobs, the Kafka side and what the service registered, and
+ * closes the clients and pools last (decision 0010).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Router } from 'express';
 import { closeRedis, createRedis, pingRedis } from '@puhui/cache';
 import type { Redis } from '@puhui/cache';
-import { platformEnvironment, port } from '@puhui/config';
-import type { PlatformConfig } from '@puhui/config';
-import { z } from 'zod';
-import {
-  DEVELOPMENT_CARD_TOKEN_KEY,
-  DEVELOPMENT_FIELD_KEY,
-  DEVELOPMENT_IDENTITY_HASH_KEY,
-  DEVELOPMENT_TOKEN_SECRET,
-} from '@puhui/security';
-import {
-  EVENTS_MIGRATIONS_DIRECTORY,
-  EVENTS_MIGRATIONS_TABLE,
-  OutboxRelay,
-  createKafka,
-  ensureTopics,
-  kafkaReadiness,
-} from '@puhui/events';
-import type { EventConsumer, Kafka } from '@puhui/events';
 import { asyncApiDocument } from '@puhui/catalogue';
+import { EVENTS_MIGRATIONS_DIRECTORY, EVENTS_MIGRATIONS_TABLE, createKafka } from '@puhui/events';
+import type { EventConsumer, Kafka } from '@puhui/events';
 import { createApp, openApiDocument, startHttpServer } from '@puhui/http';
-import type { ApiInfo, Closer, Operation, RunningServer } from '@puhui/http';
+import type { ApiInfo, AppHandle, Closer, Operation } from '@puhui/http';
 import { createLogger } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
 import { createPool, databaseUrl, ensureDatabase, migrate, pingPostgres } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
+import { refuseDevelopmentSecrets } from './environment';
+import type { ServiceConfig } from './environment';
+import { startEvents } from './events';
+import type { RunningEvents } from './events';
+import { JobRunner } from './jobs';
+import type { Job } from './jobs';
 import { merchantKeyRateLimit } from './rate-limit';
-import { scheduleEventRetention } from './retention';
+import { eventRetentionJob } from './retention';
 
-export interface ServiceConfig extends PlatformConfig {
-  PORT: number;
-  DATABASE_NAME: string;
-  OPERATOR_TOKEN_SECRET: string;
-  FIELD_ENCRYPTION_KEY: string;
-  IDENTITY_HASH_KEY: string;
-  CARD_TOKEN_KEY: string;
-  MERCHANT_RATE_LIMIT_PER_SECOND: number;
+export { serviceEnvironment } from './environment';
+export type { SecretName, ServiceConfig } from './environment';
+export { JobRunner } from './jobs';
+export type { Job, JobRunnerSettings } from './jobs';
+
+/** The clients a service may declare besides its own Postgres database, which every service has. */
+export type ServiceClient = 'redis' | 'kafka';
+
+interface Clients {
+  redis: Redis;
+  kafka: Kafka;
 }
 
-/** The platform settings plus the two every service sets its own default for. */
-export function serviceEnvironment(defaults: { port: number; databaseName: string }) {
-  return platformEnvironment.extend({
-    PORT: port.default(defaults.port),
-    DATABASE_NAME: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]{0,62}$/u)
-      .default(defaults.databaseName),
-    /** HS256 secret of operator bearer tokens (`npm run token -- admin`). */
-    OPERATOR_TOKEN_SECRET: z.string().min(32).default(DEVELOPMENT_TOKEN_SECRET),
-    /** AES-256-GCM key (32 bytes, base64) sealing account numbers; shared with settlement. */
-    FIELD_ENCRYPTION_KEY: z.base64().default(DEVELOPMENT_FIELD_KEY),
-    /** HMAC key for matching hashes of ID and account numbers. */
-    IDENTITY_HASH_KEY: z.string().min(32).default(DEVELOPMENT_IDENTITY_HASH_KEY),
-    /** HMAC key turning card numbers into card tokens; discount-rules and settlement share it. */
-    CARD_TOKEN_KEY: z.string().min(32).default(DEVELOPMENT_CARD_TOKEN_KEY),
-    /** Requests per second each merchant secret key may make (then 429 with Retry-After). */
-    MERCHANT_RATE_LIMIT_PER_SECOND: z.coerce.number().int().positive().default(500),
-  });
-}
-
-/** Development defaults must never protect production data. */
-function refuseDevelopmentSecrets(config: ServiceConfig): void {
-  if (config.NODE_ENV !== 'production') return;
-  const defaulted = [
-    config.OPERATOR_TOKEN_SECRET === DEVELOPMENT_TOKEN_SECRET && 'OPERATOR_TOKEN_SECRET',
-    config.FIELD_ENCRYPTION_KEY === DEVELOPMENT_FIELD_KEY && 'FIELD_ENCRYPTION_KEY',
-    config.IDENTITY_HASH_KEY === DEVELOPMENT_IDENTITY_HASH_KEY && 'IDENTITY_HASH_KEY',
-    config.CARD_TOKEN_KEY === DEVELOPMENT_CARD_TOKEN_KEY && 'CARD_TOKEN_KEY',
-  ].filter(Boolean);
-  if (defaulted.length > 0)
-    throw new Error(`Set ${defaulted.join(', ')}: development defaults are refused in production.`);
-}
-
-export interface ServiceDependencies<Config extends ServiceConfig = ServiceConfig> {
+/** What routes, consumers and jobs are built from: only the clients the service declared. */
+export type ServiceDependencies<
+  Config extends ServiceConfig = ServiceConfig,
+  Uses extends ServiceClient = ServiceClient,
+> = {
   config: Config;
   logger: Logger;
   pool: Pool;
-  redis: Redis;
-  kafka: Kafka;
   /** Registers something to close at shutdown, after HTTP drained and before the pools. */
   closeOnShutdown: (closer: Closer) => void;
-}
+} & Pick<Clients, Uses>;
 
 /** What a service documents of its HTTP API: served as /openapi.json and /docs. */
 export interface ServiceApi extends Omit<ApiInfo, 'serverUrl'> {
   operations: readonly Operation[];
 }
 
-export interface ServiceDefinition<Config extends ServiceConfig = ServiceConfig> {
+export interface KafkaUse<Dependencies> {
+  /** Topics the service publishes to; created (with `.dlq` twins) when Kafka answers. */
+  publishes: readonly string[];
+  consumers?: (dependencies: Dependencies) => EventConsumer[];
+}
+
+interface DefinitionBase<Dependencies, Config> {
   /** e.g. `merchant-onboarding`; also the CloudEvents `source` and the Kafka client id. */
   name: string;
   config: Config;
   /** The service's own numbered SQL migrations. */
   migrationsDirectory: string;
-  /** Topics the service publishes to; created (with `.dlq` twins) when Kafka answers. */
-  publishes: readonly string[];
-  routes?: (router: Router, dependencies: ServiceDependencies<Config>) => void;
+  routes?: (router: Router, dependencies: Dependencies) => void;
   /** Every route `routes` mounts must be one of these operations (checked at start). */
   api?: ServiceApi;
-  consumers?: (dependencies: ServiceDependencies<Config>) => EventConsumer[];
+  /** Background work (jobs.ts): run from start to shutdown, each on its own interval. */
+  jobs?: (dependencies: Dependencies) => Job[];
 }
 
-export interface RunningService<Config extends ServiceConfig = ServiceConfig> {
+/**
+ * A service: its name, config and migrations, what it needs besides Postgres, and what it runs.
+ * `redis: true` gives it a Redis client, a readiness check and the merchant key rate limit;
+ * `kafka` its topics, the outbox relay, consumers and the pruning of the event tables. The
+ * type's second argument names them, so that code cannot reach a client the service did not
+ * declare: `ServiceDefinition<Config, 'redis'>` for Redis alone, `never` for neither.
+ */
+export type ServiceDefinition<
+  Config extends ServiceConfig = ServiceConfig,
+  Uses extends ServiceClient = ServiceClient,
+> = DefinitionBase<ServiceDependencies<Config, Uses>, Config> &
+  ('redis' extends Uses ? { redis: true } : { redis?: never }) &
+  ('kafka' extends Uses ? { kafka: KafkaUse<ServiceDependencies<Config, Uses>> } : { kafka?: never });
+
+/** The definition as startService reads it: whichever clients it declared. */
+type DeclaredDefinition<Config extends ServiceConfig> = DefinitionBase<
+  Partial<Dependencies<Config>>,
+  Config
+> & {
+  redis?: true;
+  kafka?: KafkaUse<Partial<Dependencies<Config>>>;
+};
+type Dependencies<Config extends ServiceConfig> = ServiceDependencies<Config, ServiceClient>;
+
+export interface RunningService<
+  Config extends ServiceConfig = ServiceConfig,
+  Uses extends ServiceClient = ServiceClient,
+> {
   url: string;
   port: number;
-  dependencies: ServiceDependencies<Config>;
-  relay: OutboxRelay;
-  server: RunningServer;
+  dependencies: ServiceDependencies<Config, Uses>;
   shutdown: (reason?: string) => Promise<void>;
 }
 
-const KAFKA_SETUP_BACKOFF_MS_MAX = 5000;
-
-/**
- * Retries `attempt` with capped backoff until it succeeds or `stopped()`; used for the
- * Kafka-side setup that must not block start-up.
- */
-async function keepTrying(
-  what: string,
-  attempt: () => Promise<void>,
-  stopped: () => boolean,
+/** Creates the service's database if needed and applies its migrations (and the event tables'). */
+async function prepareDatabase<Config extends ServiceConfig>(
+  definition: DeclaredDefinition<Config>,
   logger: Logger,
-): Promise<void> {
-  for (let failures = 0; !stopped(); failures += 1) {
-    try {
-      await attempt();
-      if (failures > 0) logger.info({ what, failures }, 'kafka setup recovered');
-      return;
-    } catch (error) {
-      if (failures === 0 || failures % 10 === 0)
-        logger.warn({ err: error, what }, 'kafka setup failed; retrying');
-      await sleep(Math.min(KAFKA_SETUP_BACKOFF_MS_MAX, 200 * 2 ** Math.min(failures, 5)));
-    }
-  }
-}
-
-export async function startService<Config extends ServiceConfig>(
-  definition: ServiceDefinition<Config>,
-  options: { handleSignals?: boolean; logger?: Logger } = {},
-): Promise<RunningService<Config>> {
-  const { config, name } = definition;
-  refuseDevelopmentSecrets(config);
-  const logger = options.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
+): Promise<string> {
+  const { config } = definition;
   await ensureDatabase(config.POSTGRES_URL, config.DATABASE_NAME, logger);
   const connectionString = databaseUrl(config.POSTGRES_URL, config.DATABASE_NAME);
-  await migrate({
-    connectionString,
-    directory: EVENTS_MIGRATIONS_DIRECTORY,
-    table: EVENTS_MIGRATIONS_TABLE,
-    logger,
-  });
+  if (definition.kafka !== undefined) {
+    await migrate({
+      connectionString,
+      directory: EVENTS_MIGRATIONS_DIRECTORY,
+      table: EVENTS_MIGRATIONS_TABLE,
+      logger,
+    });
+  }
   await migrate({
     connectionString,
     directory: definition.migrationsDirectory,
     table: 'pgmigrations',
     logger,
   });
+  return connectionString;
+}
 
+/** The request pool and the declared clients, with their readiness checks and closers (last first). */
+function createClients<Config extends ServiceConfig>(
+  definition: DeclaredDefinition<Config>,
+  connectionString: string,
+  logger: Logger,
+) {
+  const { config, name } = definition;
   const pool = createPool({
     connectionString,
     connectionsMax: config.POSTGRES_POOL_SIZE_MAX,
     applicationName: name,
     logger,
   });
-  const redis = createRedis({ url: config.REDIS_URL, logger, keyPrefix: config.REDIS_KEY_PREFIX });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: name, logger });
-  const extraClosers: Closer[] = [];
-  const dependencies: ServiceDependencies<Config> = {
+  const registered: Closer[] = [];
+  const dependencies: Partial<Dependencies<Config>> & Omit<Dependencies<Config>, ServiceClient> = {
     config,
     logger,
     pool,
-    redis,
-    kafka,
-    closeOnShutdown: (closer) => extraClosers.push(closer),
+    closeOnShutdown: (closer) => registered.push(closer),
   };
-  const topicPrefix = config.KAFKA_TOPIC_PREFIX;
+  const readinessChecks = [{ name: 'postgres', check: () => pingPostgres(pool) }];
+  const closers: Closer[] = [{ name: 'postgres pool', close: () => pool.end() }];
+  if (definition.redis === true) {
+    const redis = createRedis({ url: config.REDIS_URL, logger, keyPrefix: config.REDIS_KEY_PREFIX });
+    dependencies.redis = redis;
+    readinessChecks.push({ name: 'redis', check: () => pingRedis(redis) });
+    closers.unshift({ name: 'redis', close: () => closeRedis(redis) });
+  }
+  if (definition.kafka !== undefined) {
+    dependencies.kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: name, logger });
+  }
+  return { dependencies, readinessChecks, clientClosers: closers, registered };
+}
 
-  // The relay's own connection: under load it would otherwise queue for the request pool
-  // behind the very transactions whose events it is late to publish.
-  const relayPool = createPool({
+/** The jobs the service declared, and the pruning of the event tables when it has them. */
+function createJobs<Config extends ServiceConfig>(
+  definition: DeclaredDefinition<Config>,
+  dependencies: Partial<Dependencies<Config>> & Pick<Dependencies<Config>, 'pool' | 'logger'>,
+  connectionString: string,
+) {
+  const { config, name } = definition;
+  const jobs = definition.jobs?.(dependencies) ?? [];
+  if (definition.kafka !== undefined)
+    jobs.push(eventRetentionJob(dependencies.pool, config, dependencies.logger));
+  // Leader jobs hold a connection for their lock through each pass: their own pool, one each,
+  // so that a pass never waits for the request pool (or a request for a pass).
+  const lockPool = createPool({
     connectionString,
-    connectionsMax: 1,
-    applicationName: `${name}:outbox-relay`,
-    logger,
+    connectionsMax: Math.max(1, jobs.filter((job) => job.leader === true).length),
+    applicationName: `${name}:jobs`,
+    logger: dependencies.logger,
   });
-  const relay = new OutboxRelay({
-    pool: relayPool,
+  return { runner: new JobRunner({ jobs, lockPool, logger: dependencies.logger }), lockPool };
+}
+
+/** The Kafka side, when the service declared Kafka. */
+function startDeclaredEvents<Config extends ServiceConfig>(
+  definition: DeclaredDefinition<Config>,
+  dependencies: Partial<Dependencies<Config>>,
+  connectionString: string,
+): RunningEvents | undefined {
+  const { kafka: use, config, name } = definition;
+  const { kafka, logger } = dependencies;
+  if (use === undefined || kafka === undefined || logger === undefined) return undefined;
+  return startEvents({
+    name,
+    config,
+    connectionString,
     kafka,
     logger,
-    batchSizeMax: config.OUTBOX_BATCH_SIZE_MAX,
-    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-    topicPrefix,
+    publishes: use.publishes,
+    consumers: use.consumers?.(dependencies) ?? [],
   });
-  const consumers = definition.consumers?.(dependencies) ?? [];
-  const retention = scheduleEventRetention(pool, config, logger);
-  let stopping = false;
-  const kafkaSetup = (async () => {
-    await keepTrying(
-      'ensure topics',
-      () =>
-        // Consumed topics too: services may start in any order, and creation is idempotent.
-        ensureTopics(
-          kafka,
-          [
-            ...new Set([
-              ...definition.publishes,
-              ...consumers.flatMap((consumer) => consumer.subscribedTopics),
-            ]),
-          ],
-          {
-            partitions: config.KAFKA_TOPIC_PARTITIONS,
-            replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-            prefix: topicPrefix,
-          },
-        ),
-      () => stopping,
-      logger,
-    );
-    if (!stopping) relay.start();
-    for (const consumer of consumers) {
-      await keepTrying(
-        'start consumer',
-        () => consumer.start(),
-        () => stopping,
-        logger,
-      );
-    }
-  })();
+}
 
-  const kafkaCheck = kafkaReadiness(kafka);
-  const { api } = definition;
-  // The documents name the server's own address, known once it listens (tests use port 0).
-  let serverUrl = `http://${config.HOST}:${config.PORT}`;
-  const handle = createApp({
+/**
+ * Shutdown, after HTTP drained: jobs first (a pass under way may still use every client and
+ * write events the relay publishes), then the Kafka side, what the service registered, and the
+ * clients and pools last.
+ */
+function shutdownOrder(parts: {
+  jobs: ReturnType<typeof createJobs<ServiceConfig>>;
+  events: RunningEvents | undefined;
+  registered: readonly Closer[];
+  clientClosers: readonly Closer[];
+}): Closer[] {
+  const { jobs, events } = parts;
+  return [
+    { name: 'jobs', close: () => jobs.runner.stop() },
+    ...(events?.closers ?? []),
+    ...parts.registered,
+    ...(events === undefined ? [] : [events.readinessCloser]),
+    ...parts.clientClosers,
+    { name: 'jobs postgres pool', close: () => jobs.lockPool.end() },
+  ];
+}
+
+/** The Express app: readiness, the merchant key rate limit (with Redis), routes and their documents. */
+function createHttp<Config extends ServiceConfig>(
+  definition: DeclaredDefinition<Config>,
+  dependencies: Partial<Dependencies<Config>>,
+  readinessChecks: { name: string; check: () => Promise<void> }[],
+  serverUrl: () => string,
+): AppHandle {
+  const { api, config, name } = definition;
+  return createApp({
     service: name,
-    logger,
+    logger: dependencies.logger as Logger,
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-    readinessChecks: [
-      { name: 'postgres', check: () => pingPostgres(pool) },
-      { name: 'redis', check: () => pingRedis(redis) },
-      { name: 'kafka', check: () => kafkaCheck.check() },
-    ],
+    readinessChecks,
     routes: (router) => {
-      router.use(merchantKeyRateLimit(redis, config.MERCHANT_RATE_LIMIT_PER_SECOND));
+      const { redis } = dependencies;
+      if (redis !== undefined) router.use(merchantKeyRateLimit(redis, config.MERCHANT_RATE_LIMIT_PER_SECOND));
       definition.routes?.(router, dependencies);
     },
     ...(api === undefined
@@ -258,28 +254,35 @@ export async function startService<Config extends ServiceConfig>(
       : {
           docs: {
             operations: api.operations,
-            openapi: () => openApiDocument({ ...api, serverUrl }, api.operations),
+            openapi: () => openApiDocument({ ...api, serverUrl: serverUrl() }, api.operations),
             asyncapi: () => asyncApiDocument(),
           },
         }),
   });
-  const closers: Closer[] = [
-    {
-      name: 'kafka setup',
-      close: async () => {
-        stopping = true;
-        await kafkaSetup;
-      },
-    },
-    ...consumers.map((consumer, index) => ({ name: `consumer ${index + 1}`, close: () => consumer.stop() })),
-    { name: 'outbox relay', close: () => relay.stop() },
-    { name: 'event retention', close: () => retention.stop() },
-    ...extraClosers,
-    { name: 'kafka readiness', close: () => kafkaCheck.close() },
-    { name: 'redis', close: () => closeRedis(redis) },
-    { name: 'postgres pool', close: () => pool.end() },
-    { name: 'outbox relay postgres pool', close: () => relayPool.end() },
-  ];
+}
+
+export async function startService<Config extends ServiceConfig, Uses extends ServiceClient = ServiceClient>(
+  service: ServiceDefinition<Config, Uses>,
+  options: { handleSignals?: boolean; logger?: Logger } = {},
+): Promise<RunningService<Config, Uses>> {
+  // The declaration types what the service's own code may reach; from here on, it says what to create.
+  const definition = service as DeclaredDefinition<Config>;
+  const { config, name } = definition;
+  refuseDevelopmentSecrets(config);
+  const logger = options.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
+  const connectionString = await prepareDatabase(definition, logger);
+  const { dependencies, readinessChecks, clientClosers, registered } = createClients(
+    definition,
+    connectionString,
+    logger,
+  );
+  const events = startDeclaredEvents(definition, dependencies, connectionString);
+  if (events !== undefined) readinessChecks.push(events.readiness);
+  const jobs = createJobs(definition, dependencies, connectionString);
+  // The documents name the server's own address, known once it listens (tests use port 0).
+  let serverUrl = `http://${config.HOST}:${config.PORT}`;
+  const handle = createHttp(definition, dependencies, readinessChecks, () => serverUrl);
+  await jobs.runner.start();
   const server = await startHttpServer({
     handle,
     port: config.PORT,
@@ -287,9 +290,27 @@ export async function startService<Config extends ServiceConfig>(
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
-    closers,
+    closers: shutdownOrder({ jobs, events, registered, clientClosers }),
     handleSignals: options.handleSignals ?? false,
   });
   serverUrl = server.url;
-  return { url: server.url, port: server.port, dependencies, relay, server, shutdown: server.shutdown };
+  return {
+    url: server.url,
+    port: server.port,
+    dependencies: dependencies as ServiceDependencies<Config, Uses>,
+    shutdown: server.shutdown,
+  };
+}
+
+/**
+ * A service's main.ts: starts it with SIGTERM/SIGINT handling (drain, stop, close, exit 0), or
+ * prints why it could not start and exits 1.
+ */
+export function runService<Config extends ServiceConfig, Uses extends ServiceClient>(
+  definition: ServiceDefinition<Config, Uses>,
+): void {
+  startService(definition, { handleSignals: true }).catch((error: unknown) => {
+    process.stderr.write(`${definition.name} failed to start: ${String((error as Error).stack ?? error)}\n`);
+    process.exit(1);
+  });
 }

@@ -3,9 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { dropDatabase } from '@puhui/postgres';
-import { startService } from '@puhui/service';
+import { loadConfig } from '@puhui/config';
+import { serviceEnvironment, startService } from '@puhui/service';
 import { captureLogger, testPostgresUrl, uniqueSuffix } from '@puhui/testing';
-import { configOf, definition, limited, testConfig, testEnvironment } from './widget-service';
+import { configOf, definition, limited, postgresOnly, testConfig, testEnvironment } from './widget-service';
 
 describe('startService', () => {
   it('creates its database, migrates, and is ready on the real Postgres, Redis and Kafka', async () => {
@@ -51,6 +52,56 @@ describe('startService', () => {
       await service.shutdown('test over');
       await dropDatabase(testPostgresUrl(), config.DATABASE_NAME);
     }
+  });
+});
+
+describe('what a service declares', () => {
+  it('gets no Redis, no Kafka and no event tables when it declares Postgres alone', async () => {
+    const config = testConfig();
+    const { logger } = captureLogger('widget-service', 'warn');
+    const service = await startService(postgresOnly(config), { logger });
+    try {
+      expect(await waitForReady(service.url)).toEqual({
+        status: 'ready',
+        service: 'widget-service',
+        checks: { postgres: 'ok' },
+      });
+      expect(Object.keys(service.dependencies).sort()).toEqual([
+        'closeOnShutdown',
+        'config',
+        'logger',
+        'pool',
+      ]);
+      const tables = await service.dependencies.pool.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE '%box%'",
+      );
+      expect(tables.rows).toEqual([]);
+      expect((await fetch(`${service.url}/v1/ping`)).status).toBe(200);
+    } finally {
+      await service.shutdown('test over');
+      await dropDatabase(testPostgresUrl(), config.DATABASE_NAME);
+    }
+  });
+
+  it('parses only the secrets it declares, and refuses their development defaults in production', async () => {
+    const environment = serviceEnvironment({
+      port: 0,
+      databaseName: 'unused',
+      secrets: ['OPERATOR_TOKEN_SECRET', 'CARD_TOKEN_KEY'],
+    });
+    const production = loadConfig(environment, { NODE_ENV: 'production', CARD_TOKEN_KEY: 'k'.repeat(32) });
+    expect(
+      Object.keys(production)
+        .filter((key) => /SECRET|_KEY$/u.test(key))
+        .sort(),
+    ).toEqual(['CARD_TOKEN_KEY', 'OPERATOR_TOKEN_SECRET']);
+    await expect(startService(postgresOnly(production))).rejects.toThrow(
+      /^Set OPERATOR_TOKEN_SECRET: development defaults are refused in production\.$/u,
+    );
+    const bothDefaulted = loadConfig(environment, { NODE_ENV: 'production' });
+    await expect(startService(postgresOnly(bothDefaulted))).rejects.toThrow(
+      /^Set OPERATOR_TOKEN_SECRET, CARD_TOKEN_KEY: development/u,
+    );
   });
 });
 

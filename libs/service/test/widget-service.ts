@@ -5,9 +5,10 @@
  */
 import path from 'node:path';
 import { loadConfig } from '@puhui/config';
+import type { Router } from 'express';
 import { route } from '@puhui/http';
 import { serviceEnvironment } from '@puhui/service';
-import type { ServiceConfig } from '@puhui/service';
+import type { ServiceConfig, ServiceDefinition } from '@puhui/service';
 import { uniqueSuffix } from '@puhui/testing';
 
 /** The environment of one test's service: its own database and topic prefix unless overridden. */
@@ -30,16 +31,27 @@ export function testConfig(overrides: Record<string, string> = {}): ServiceConfi
   return configOf(testEnvironment(overrides));
 }
 
-export const definition = (config: ServiceConfig) => ({
+export const definition = (config: ServiceConfig): ServiceDefinition<ServiceConfig> => ({
   name: 'widget-service',
   config,
   migrationsDirectory: path.join(__dirname, 'migrations'),
-  publishes: ['puhui.widgets.v1'],
+  redis: true,
+  kafka: { publishes: ['puhui.widgets.v1'] },
 });
 
+const ping = (router: Router) =>
+  route(router, '/v1/ping', { get: (_request, response) => void response.json({ ok: true }) });
+
 /** The service with one route a merchant key calls, held back by the merchant key rate limit. */
-export const limited = (config: ServiceConfig) => ({
+export const limited = (config: ServiceConfig): ServiceDefinition<ServiceConfig> => ({
   ...definition(config),
-  routes: (router: Parameters<typeof route>[0]) =>
-    route(router, '/v1/ping', { get: (_request, response) => void response.json({ ok: true }) }),
+  routes: ping,
+});
+
+/** The widget service declaring Postgres alone: no Redis, no Kafka, no event tables. */
+export const postgresOnly = (config: ServiceConfig): ServiceDefinition<ServiceConfig, never> => ({
+  name: 'widget-service',
+  config,
+  migrationsDirectory: path.join(__dirname, 'migrations'),
+  routes: ping,
 });

@@ -18,8 +18,9 @@ import { createKafka } from '@puhui/events';
 import { createLogger } from '@puhui/logging';
 import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import { dropDatabase } from '@puhui/postgres';
+import { startService } from '@puhui/service';
 import { loadDiscountRulesConfig } from '../src/config';
-import { startDiscountRules } from '../src/service';
+import { discountRulesService } from '../src/service';
 
 const CARDS = Number(process.env.BENCH_CARDS ?? 263_000);
 /** The programme's member unions. */
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
   const config = loadDiscountRulesConfig(environment);
   await dropDatabase(config.POSTGRES_URL, config.DATABASE_NAME);
   const memory = new MemorySampler();
-  const running = await startDiscountRules(config);
+  const running = await startService(discountRulesService(config));
   const token = mintOperatorToken(
     { subject: 'bench', roles: ['admin'], ttlSeconds: 3600 },
     DEVELOPMENT_TOKEN_SECRET,

@@ -11,6 +11,7 @@ import { TOPICS, formatSequence, merchantApproved, merchantTerminated, newId } f
 import type { MerchantCategory } from '@puhui/contracts';
 import { createKafka, ensureTopics } from '@puhui/events';
 import { PLATFORM_OPERATIONS, assertDocumentedResponse } from '@puhui/http';
+import { startService } from '@puhui/service';
 import type { Logger } from '@puhui/logging';
 import { createLogger } from '@puhui/logging';
 import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
@@ -27,7 +28,7 @@ import type { TopicRecorder } from '@puhui/testing';
 import { loadDiscountRulesConfig } from '../src/config';
 import type { DiscountRulesConfig } from '../src/config';
 import { discountRulesApi } from '../src/http/api';
-import { startDiscountRules } from '../src/service';
+import { discountRulesService } from '../src/service';
 
 /** Every answer a test gets is checked against the OpenAPI document (see libs/http conformance). */
 const DOCUMENTED_OPERATIONS = [...PLATFORM_OPERATIONS, ...discountRulesApi.operations];
@@ -117,8 +118,8 @@ export async function startHarness(
   await ensureTopics(kafka, [TOPICS.merchants], { partitions: 1, replicationFactor: 1, prefix: topicPrefix });
   const running = await startTestService(
     (environment) =>
-      startDiscountRules(
-        loadDiscountRulesConfig(environment),
+      startService(
+        discountRulesService(loadDiscountRulesConfig(environment)),
         options.logger === undefined ? {} : { logger: options.logger },
       ),
     { KAFKA_TOPIC_PREFIX: topicPrefix, REDIS_KEY_PREFIX: redisPrefix, ...options.environment },

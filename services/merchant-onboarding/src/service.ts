@@ -14,7 +14,8 @@ export function merchantOnboardingService(
     name: SERVICE_NAME,
     config,
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),
-    publishes: [TOPICS.merchants],
+    redis: true,
+    kafka: { publishes: [TOPICS.merchants] },
     routes: merchantOnboardingRoutes,
     api: merchantOnboardingApi,
   };

@@ -10,7 +10,7 @@ import { businessDayRoutes } from './http/business-day-routes';
 import { checkoutRoutes } from './http/routes';
 import { settlementRoutes } from './http/settlement-routes';
 import { reconciliationRoutes } from './http/reconciliation-routes';
-import { scheduleAutomaticSettlement } from './commands/settlement';
+import { automaticSettlementJob } from './commands/settlement';
 import { RateSheets } from './rates/rate-sheets';
 import { crashAfterCommit } from './crash-after-commit';
 import { CHECKOUT_GROSS_MINOR_MAX_BY_CATEGORY, CHECKOUT_QUANTITY_TOTAL_MAX } from './domain/checkout-limits';
@@ -24,7 +24,8 @@ export function transactionSettlementService(
     name: SERVICE_NAME,
     config,
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),
-    publishes: [TOPICS.checkouts, TOPICS.settlements],
+    redis: true,
+    kafka: { publishes: [TOPICS.checkouts, TOPICS.settlements], consumers: replicaConsumers },
     routes: (router, dependencies) => {
       const rateSheets = new RateSheets({
         redis: dependencies.redis,
@@ -62,14 +63,14 @@ export function transactionSettlementService(
       settlementRoutes(router, dependencies, context);
       businessDayRoutes(router, dependencies, context);
       reconciliationRoutes(router, dependencies, context);
-      const scheduler = scheduleAutomaticSettlement(
-        context,
-        dependencies.logger,
-        config.SETTLEMENT_CHECK_INTERVAL_MS,
-      );
-      dependencies.closeOnShutdown({ name: 'settlement scheduler', close: () => scheduler.stop() });
     },
     api: transactionSettlementApi,
-    consumers: replicaConsumers,
+    jobs: ({ pool, logger }) => [
+      automaticSettlementJob(
+        { pool, businessDayCutoffMinutes: parseCutoff(config.BUSINESS_DAY_CUTOFF) },
+        logger,
+        config.SETTLEMENT_CHECK_INTERVAL_MS,
+      ),
+    ],
   };
 }

@@ -7,6 +7,7 @@ import type { Request, Response } from 'express';
 import { authenticate } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
+import type { DiscountRulesConfig } from '../config';
 import type { CommandContext } from '../commands/context';
 import type { RateSheets } from '../commands/rate-sheets';
 
@@ -15,7 +16,10 @@ export interface Access {
   asReader: (request: Request, response: Response) => Promise<CommandContext>;
 }
 
-export function accessFor(dependencies: ServiceDependencies, sheets: RateSheets): Access {
+export function accessFor(
+  dependencies: ServiceDependencies<DiscountRulesConfig>,
+  sheets: RateSheets,
+): Access {
   const { pool, logger, config } = dependencies;
   const settings = {
     operatorTokenSecret: config.OPERATOR_TOKEN_SECRET,

@@ -1,82 +1,69 @@
 /**
- * The service's background pass, every BACKGROUND_INTERVAL_MS (and once at start):
+ * The service's background jobs, every BACKGROUND_INTERVAL_MS, each failing on its own and
+ * retried on its next pass. Each runs once before the service answers (Redis holds the ruleset
+ * version, and what fell due while it was down is live, before the first checkout asks):
  * - Redis's ruleset version is brought up to Postgres's, healing a crash (or a Redis outage)
  *   between a publish's commit and its Redis write;
  * - scheduled publishes that are due go live;
  * - card changes whose rate sheet could not be dropped at the time are dropped now;
  * - imports left `running` by a process that died (no progress for CARD_IMPORT_ABANDONED_AFTER_MS)
  *   are marked failed, keeping the batches they committed.
- * Each step fails on its own and is retried on the next pass.
+ * The publishes and the sheet drops run on one instance at a time: two instances would queue on
+ * the same rules' row locks and drop the same sheets twice. The version sync and the import
+ * sweep are one idempotent statement each, and every instance runs them.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Job } from '@puhui/service';
 import type { CommandContext } from '../commands/context';
 import { publishIfDue } from '../commands/rules';
+import type { DiscountRulesConfig } from '../config';
 import { failAbandonedImports } from '../store/card-imports';
 import { dueScheduledRules } from '../store/rules';
 
 /** Scheduled publishes per pass: each is its own transaction; more wait for the next pass. */
 const DUE_RULES_PER_PASS_MAX = 100;
-/** While a step keeps failing, log its first failure and then one a minute (at 1 s passes). */
-const FAILURE_LOG_EVERY = 60;
+/**
+ * A pass is a few statements (100 publishes at most, 1,000 sheet drops); a pass still running after
+ * 30 s is stuck on a connection, and the next one starts afresh.
+ */
+const PASS_TIMEOUT_MS = 30_000;
 
-export class BackgroundJobs {
-  private readonly failures = new Map<string, number>();
-  private readonly stopping = new AbortController();
-  private loop: Promise<void> | undefined;
-
-  constructor(
-    private readonly context: CommandContext,
-    private readonly intervalMs: number,
-    private readonly importAbandonedAfterMs: number,
-  ) {}
-
-  start(): void {
-    this.loop ??= this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    await this.loop;
-  }
-
-  /** One pass over every step. */
-  async pass(): Promise<void> {
-    const { pool, sheets } = this.context;
-    await this.step('sync ruleset version', () => sheets.syncRulesetVersion());
-    await this.step('publish due rules', async () => {
-      for (const ruleId of await dueScheduledRules(pool, DUE_RULES_PER_PASS_MAX)) {
-        await publishIfDue(this.context, ruleId);
-      }
-    });
-    await this.step('retry rate sheet drops', () => sheets.retryInvalidations().then(() => undefined));
-    await this.step('fail abandoned imports', async () => {
-      const quietMs = this.importAbandonedAfterMs;
-      const reason = `interrupted: no progress for ${Math.round(quietMs / 1000)} s (the service stopped during the import); the rows of finished batches are kept, re-import the file`;
-      for (const importId of await failAbandonedImports(pool, quietMs, reason)) {
-        this.context.logger.warn({ import_id: importId }, 'abandoned card import marked failed');
-      }
-    });
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping.signal.aborted) {
-      await this.pass();
-      await sleep(this.intervalMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
-    }
-  }
-
-  private async step(name: string, work: () => Promise<void>): Promise<void> {
-    try {
-      await work();
-      if ((this.failures.get(name) ?? 0) > 0)
-        this.context.logger.info({ step: name }, 'background step recovered');
-      this.failures.set(name, 0);
-    } catch (error) {
-      const failures = (this.failures.get(name) ?? 0) + 1;
-      this.failures.set(name, failures);
-      if (failures === 1 || failures % FAILURE_LOG_EVERY === 0) {
-        this.context.logger.warn({ err: error, step: name, failures }, 'background step failed');
-      }
-    }
-  }
+export function backgroundJobs(
+  context: CommandContext,
+  config: Pick<DiscountRulesConfig, 'BACKGROUND_INTERVAL_MS' | 'CARD_IMPORT_ABANDONED_AFTER_MS'>,
+): Job[] {
+  const { pool, sheets, logger } = context;
+  const every = { intervalMs: config.BACKGROUND_INTERVAL_MS, timeoutMs: PASS_TIMEOUT_MS, beforeStart: true };
+  const quietMs = config.CARD_IMPORT_ABANDONED_AFTER_MS;
+  const reason = `interrupted: no progress for ${Math.round(quietMs / 1000)} s (the service stopped during the import); the rows of finished batches are kept, re-import the file`;
+  return [
+    { name: 'sync ruleset version', ...every, run: () => sheets.syncRulesetVersion() },
+    {
+      name: 'publish due rules',
+      ...every,
+      leader: true,
+      run: async (signal) => {
+        for (const ruleId of await dueScheduledRules(pool, DUE_RULES_PER_PASS_MAX)) {
+          if (signal.aborted) return;
+          await publishIfDue(context, ruleId);
+        }
+      },
+    },
+    {
+      name: 'retry rate sheet drops',
+      ...every,
+      leader: true,
+      run: async () => {
+        await sheets.retryInvalidations();
+      },
+    },
+    {
+      name: 'fail abandoned imports',
+      ...every,
+      run: async () => {
+        for (const importId of await failAbandonedImports(pool, quietMs, reason)) {
+          logger.warn({ import_id: importId }, 'abandoned card import marked failed');
+        }
+      },
+    },
+  ];
 }

@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { newId, settlementBatchCreated, settlementBatchPaid } from '@puhui/contracts';
 import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
+import { MINUTE_MS } from '@puhui/config';
 import type { Logger } from '@puhui/logging';
 import { withTransaction } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
+import type { Job } from '@puhui/service';
 import { openField } from '@puhui/security';
 import { awaitDatedMovements } from '../store/business-days';
 import { findPayee } from '../store/replicas';
@@ -223,38 +225,28 @@ export async function statementCsv(pool: Pool, batch: SettlementBatch): Promise<
 
 /**
  * Settles the last closed business day once its cut-off has passed or finance closed it, checking every
- * `intervalMs`. Several replicas may run this: the day's advisory lock and the batches'
- * uniqueness make extra runs harmless.
+ * `intervalMs`, on one instance at a time (the day's advisory lock and the batches' uniqueness
+ * would make a second run harmless; the job's leader lock spares the work). A day of a million
+ * captures takes minutes: a pass gets the run's ten-minute statement bound and five more.
  */
-export function scheduleAutomaticSettlement(
+export function automaticSettlementJob(
   context: Pick<SettlementContext, 'pool' | 'businessDayCutoffMinutes'>,
   logger: Logger,
   intervalMs: number,
-): { stop: () => Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
+): Job {
   let lastSettled: string | undefined;
-  const settleLastClosedDay = async () => {
-    let day: string | undefined;
-    try {
-      day = await lastClosedBusinessDate(context);
+  return {
+    name: 'automatic settlement',
+    intervalMs,
+    timeoutMs: 15 * MINUTE_MS,
+    leader: true,
+    run: async () => {
+      const day = await lastClosedBusinessDate(context);
       if (day === lastSettled) return;
       const run = await settleBusinessDay(context, day, 'scheduled', 'scheduler');
       lastSettled = day;
       if (run.batches_created > 0)
         logger.info({ business_date: day, batches: run.batches_created }, 'business day settled');
-    } catch (error) {
-      logger.warn({ err: error, business_date: day }, 'automatic settlement failed; will retry');
-    }
-  };
-  const tick = () => {
-    running = running.then(settleLastClosedDay);
-  };
-  const timer = setInterval(tick, intervalMs);
-  tick();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
     },
   };
 }

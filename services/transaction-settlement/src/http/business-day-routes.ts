@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
+import type { TransactionSettlementConfig } from '../config';
 import { closeBusinessDay, openBusinessDayView } from '../commands/business-days';
 import type { SettlementContext } from '../commands/context';
 import { settlementAuth } from './auth';
@@ -46,7 +47,7 @@ export const BUSINESS_DAY_OPERATIONS = [currentDayOperation, closeDayOperation];
 
 export function businessDayRoutes(
   router: Router,
-  dependencies: ServiceDependencies,
+  dependencies: ServiceDependencies<TransactionSettlementConfig>,
   context: SettlementContext,
 ): void {
   const { principalOf } = settlementAuth(dependencies.pool, dependencies.config.OPERATOR_TOKEN_SECRET);

@@ -10,6 +10,7 @@ import type { Operation, OperationRequest, OperationResponse } from '@puhui/http
 import { actorOf, requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
+import type { TransactionSettlementConfig } from '../config';
 import { checkoutView, merchantViewer } from '../commands/checkout-view';
 import { captureCheckout, quoteCheckout } from '../commands/checkouts';
 import { OCCURRED_AT_WINDOW_MS } from '../domain/checkout-limits';
@@ -221,7 +222,7 @@ export const CHECKOUT_OPERATIONS = [
 
 export function checkoutRoutes(
   router: Router,
-  dependencies: ServiceDependencies,
+  dependencies: ServiceDependencies<TransactionSettlementConfig>,
   context: SettlementContext,
 ): void {
   const { pool, config } = dependencies;

@@ -8,6 +8,7 @@ import { NotFound } from '@puhui/errors';
 import { defineOperation, documented, parseRequest, respond, route, safeText } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
+import type { TransactionSettlementConfig } from '../config';
 import type { SettlementContext } from '../commands/context';
 import { PAYMENT_FILE_COLUMNS, STATEMENT_COLUMNS, spreadsheetHeader } from '../commands/spreadsheet-csv';
 import {
@@ -178,7 +179,7 @@ export const SETTLEMENT_OPERATIONS = [
 
 export function settlementRoutes(
   router: Router,
-  dependencies: ServiceDependencies,
+  dependencies: ServiceDependencies<TransactionSettlementConfig>,
   context: SettlementContext,
 ): void {
   const { pool, config } = dependencies;

@@ -1,0 +1,147 @@
+/**
+ * A service's background jobs (DESIGN §9, decision 0010): each runs a pass at start and then
+ * `intervalMs` after the previous pass ended, bounded by `timeoutMs`. A `leader` job runs on one
+ * instance at a time: every pass first takes a Postgres advisory lock inside a transaction on a
+ * connection of its own, and an instance that does not get the lock skips that pass.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MINUTE_MS } from '@puhui/config';
+import type { Logger } from '@puhui/logging';
+import type { Pool } from '@puhui/postgres';
+
+export interface Job {
+  /** Unique within the service; names the leader lock and the job's log lines. */
+  name: string;
+  /** The wait between the end of one pass and the start of the next. */
+  intervalMs: number;
+  /**
+   * A pass still running after this long is abandoned: logged as a failure, its signal aborted,
+   * and the next pass scheduled. A leader job keeps its lock until the abandoned pass ends.
+   */
+  timeoutMs: number;
+  /** Runs on one instance at a time (work that must not run twice at once across instances). */
+  leader?: boolean;
+  /** The first pass runs, and is awaited, before the service answers HTTP. */
+  beforeStart?: boolean;
+  /** Aborted when the pass times out or the service stops; a pass that can, stops early. */
+  run: (signal: AbortSignal) => Promise<void>;
+}
+
+export interface JobRunnerSettings {
+  jobs: readonly Job[];
+  /** Where leader jobs take their locks: one connection per leader pass under way. */
+  lockPool: Pool;
+  logger: Logger;
+}
+
+/** While a job keeps failing: its first failure, then one a minute (one in 60 at 1 s passes). */
+const FAILURE_LOG_INTERVAL_MS = MINUTE_MS;
+/**
+ * The first key of the two-key advisory locks jobs take, so that they never meet the one-key
+ * locks the services take on their own (settlement's `settle:<day>`).
+ */
+const JOB_LOCK_NAMESPACE = 1_247_000_013;
+
+export class JobRunner {
+  private readonly stopping = new AbortController();
+  private readonly failures = new Map<string, number>();
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(private readonly settings: JobRunnerSettings) {
+    const names = settings.jobs.map((job) => job.name);
+    assert.equal(new Set(names).size, names.length, `job names must be unique: ${names.join(', ')}`);
+  }
+
+  /** Runs the first pass of the `beforeStart` jobs and then schedules every job. */
+  async start(): Promise<void> {
+    const { jobs } = this.settings;
+    await Promise.all(jobs.filter((job) => job.beforeStart === true).map((job) => this.pass(job)));
+    for (const job of jobs) this.loops.push(this.loop(job));
+  }
+
+  /** No further pass starts; resolves once the passes under way ended or were abandoned. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all(this.loops);
+  }
+
+  private async loop(job: Job): Promise<void> {
+    if (job.beforeStart === true) await this.pause(job);
+    while (!this.stopping.signal.aborted) {
+      await this.pass(job);
+      await this.pause(job);
+    }
+  }
+
+  private pause(job: Job): Promise<void> {
+    return sleep(job.intervalMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+  }
+
+  /** One pass: never throws; its failure or timeout is counted and logged. */
+  private async pass(job: Job): Promise<void> {
+    const abandon = new AbortController();
+    const signal = AbortSignal.any([abandon.signal, this.stopping.signal]);
+    const work = (async () => (job.leader === true ? this.asLeader(job, signal) : job.run(signal)))();
+    let timer: NodeJS.Timeout | undefined;
+    const abandoned = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        abandon.abort();
+        reject(new Error(`pass abandoned: still running after ${job.timeoutMs} ms`));
+      }, job.timeoutMs);
+    });
+    try {
+      if ((await Promise.race([work, abandoned])) !== 'skipped') this.succeeded(job);
+    } catch (error) {
+      this.failed(job, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Runs the pass if this instance gets the job's lock; the lock ends with the pass. */
+  private async asLeader(job: Job, signal: AbortSignal): Promise<'ran' | 'skipped'> {
+    const client = await this.settings.lockPool.connect();
+    let broken: Error | undefined;
+    // A checked-out client whose connection drops emits 'error'; unheard, it would crash the process.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ leader: boolean }>(
+        'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS leader',
+        [JOB_LOCK_NAMESPACE, job.name],
+      );
+      if (rows[0]?.leader !== true) {
+        this.settings.logger.debug({ job: job.name }, 'job pass skipped: another instance holds its lock');
+        return 'skipped';
+      }
+      await job.run(signal);
+      return 'ran';
+    } finally {
+      // The transaction took nothing but the lock; ending it releases the lock. A connection that
+      // cannot end it is discarded, which releases the lock too.
+      await client.query('ROLLBACK').catch((error: Error) => {
+        broken ??= error;
+      });
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  private succeeded(job: Job): void {
+    if ((this.failures.get(job.name) ?? 0) > 0) this.settings.logger.info({ job: job.name }, 'job recovered');
+    this.failures.set(job.name, 0);
+  }
+
+  private failed(job: Job, error: unknown): void {
+    const failures = (this.failures.get(job.name) ?? 0) + 1;
+    this.failures.set(job.name, failures);
+    const logEvery = Math.max(1, Math.round(FAILURE_LOG_INTERVAL_MS / job.intervalMs));
+    if (failures === 1 || failures % logEvery === 0) {
+      this.settings.logger.warn({ err: error, job: job.name, failures }, 'job failed; will retry');
+    }
+  }
+}
