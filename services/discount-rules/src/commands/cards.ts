@@ -7,8 +7,10 @@ import { cardRegistered, cardUpdated } from '@puhui/discount';
 import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
-import { changedCard, factsOf, sameRegistration, viewOfCard } from '../domain/card';
-import type { CardChange, CardRegistration, CardView } from '../domain/card';
+import { changedCard, factsOf, sameRegistration } from '../domain/card';
+import type { CardChange, CardRegistration } from '../domain/card';
+import { cardView } from '../views/card';
+import type { CardView } from '../views/card';
 import { appendAudit } from '../store/audit';
 import { findCard, insertCard, lockCard, saveCardChange } from '../store/cards';
 import { requestSheetInvalidation } from '../store/sheet-invalidations';
@@ -36,9 +38,9 @@ export async function registerCard(
           { card_token: existing.card_token },
         );
       }
-      return { created: false, card: viewOfCard(existing) };
+      return { created: false, card: cardView(existing) };
     }
-    const view = viewOfCard(card);
+    const view = cardView(card);
     await appendAudit(client, {
       card_token: card.card_token,
       action: 'card_registered',
@@ -66,7 +68,7 @@ export async function updateCard(
     const before = await lockCard(client, cardToken);
     if (before === undefined) throw new NotFound(`Card ${cardToken}`);
     const { after, changed_fields } = changedCard(before, change, new Date().toISOString());
-    if (changed_fields.length === 0) return { view: viewOfCard(before), invalidation: null };
+    if (changed_fields.length === 0) return { view: cardView(before), invalidation: null };
     await saveCardChange(client, after);
     const invalidation = await requestSheetInvalidation(client, cardToken);
     await appendAudit(client, {
@@ -74,15 +76,15 @@ export async function updateCard(
       action: 'card_updated',
       actor: context.actor,
       request_id: context.requestId,
-      before: viewOfCard(before),
-      after: viewOfCard(after),
+      before: cardView(before),
+      after: cardView(after),
     });
     await appendEvent(client, EVENT_SOURCE, {
       definition: cardUpdated,
       subject: cardToken,
       data: { card: factsOf(after), changed_fields, updated_at: after.updated_at },
     });
-    return { view: viewOfCard(after), invalidation };
+    return { view: cardView(after), invalidation };
   });
   // After the commit, so that a sheet computed meanwhile cannot outlive the change.
   if (outcome.invalidation !== null) await context.sheets.invalidate(outcome.invalidation);

@@ -11,8 +11,10 @@ import { NotFound, ValidationFailed } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import type { PoolClient } from '@puhui/postgres';
-import { assertRetirable, draftToPublish, editedDraft, ruleOf, viewOfRule } from '../domain/rule';
-import type { RuleFields, RuleRecord, RuleView } from '../domain/rule';
+import { assertRetirable, draftToPublish, editedDraft, ruleOf } from '../domain/rule';
+import type { RuleFields, RuleRecord } from '../domain/rule';
+import { ruleView } from '../views/rule';
+import type { RuleView } from '../views/rule';
 import { appendAudit } from '../store/audit';
 import { insertRuleVersion } from '../store/rule-versions';
 import { findRule, insertRule, lockRule, saveRule } from '../store/rules';
@@ -41,8 +43,8 @@ async function audit(
     action,
     actor: actor.actor,
     request_id: actor.requestId,
-    before: before === null ? null : viewOfRule(before),
-    after: viewOfRule(after),
+    before: before === null ? null : ruleView(before),
+    after: ruleView(after),
   });
 }
 
@@ -55,7 +57,7 @@ export async function createRule(context: CommandContext, fields: RuleFields): P
     const record = await findRule(client, ruleId);
     if (record === undefined) throw new Error(`rule ${ruleId} vanished`);
     await audit(client, context, 'rule_created', null, record);
-    return viewOfRule(record);
+    return ruleView(record);
   });
 }
 
@@ -82,7 +84,7 @@ export async function updateRule(
     };
     await saveRule(client, after);
     await audit(client, context, 'rule_updated', before, after);
-    return viewOfRule(after);
+    return ruleView(after);
   });
 }
 
@@ -125,7 +127,7 @@ async function goLive(
     subject: draft.rule_id,
     data: { rule: draft, ruleset_version: rulesetVersion, published_at: now },
   });
-  return { view: viewOfRule(after), rulesetVersion };
+  return { view: ruleView(after), rulesetVersion };
 }
 
 /**
@@ -156,7 +158,7 @@ export async function publishRule(
     };
     await saveRule(client, after);
     await audit(client, context, 'publish_scheduled', before, after);
-    return { view: viewOfRule(after), rulesetVersion: null };
+    return { view: ruleView(after), rulesetVersion: null };
   });
   if (outcome.rulesetVersion !== null) await context.sheets.announceRulesetVersion(outcome.rulesetVersion);
   return { ...outcome.view, ruleset_version: outcome.rulesetVersion };
@@ -182,7 +184,7 @@ export async function retireRule(context: CommandContext, ruleId: string): Promi
     };
     await saveRule(client, after);
     await audit(client, context, 'rule_retired', before, after);
-    if (before.live === null) return { view: viewOfRule(after), rulesetVersion: null };
+    if (before.live === null) return { view: ruleView(after), rulesetVersion: null };
     const rulesetVersion = await advanceRuleset(client, {
       rule_id: ruleId,
       rule_version: before.live.version,
@@ -194,7 +196,7 @@ export async function retireRule(context: CommandContext, ruleId: string): Promi
       subject: ruleId,
       data: { rule: before.live, ruleset_version: rulesetVersion, retired_at: now },
     });
-    return { view: viewOfRule(after), rulesetVersion };
+    return { view: ruleView(after), rulesetVersion };
   });
   if (outcome.rulesetVersion !== null) await context.sheets.announceRulesetVersion(outcome.rulesetVersion);
   return outcome.view;
@@ -214,8 +216,8 @@ async function unschedule(client: PoolClient, actor: Actor, before: RuleRecord, 
     action: 'scheduled_publish_failed',
     actor: actor.actor,
     request_id: null,
-    before: viewOfRule(before),
-    after: { ...viewOfRule(after), problems: failure.invalidParams },
+    before: ruleView(before),
+    after: { ...ruleView(after), problems: failure.invalidParams },
   });
 }
 

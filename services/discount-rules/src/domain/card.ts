@@ -42,12 +42,6 @@ export interface CardChange {
   status?: CardStatus;
 }
 
-export type CardView = ReturnType<typeof viewOfCard>;
-
-export function viewOfCard(card: Card) {
-  return { ...factsOf(card), created_at: card.created_at, updated_at: card.updated_at };
-}
-
 /** What events and rate sheets carry about a card (libs/discount `cardFacts`). */
 export function factsOf(card: CardFacts): CardFacts {
   return {

@@ -9,8 +9,7 @@
  * touch the live version: the edit is a new draft version that takes effect only when it is
  * published (now, or at `effective_at`). A retired rule never comes back.
  */
-import { BPS_WHOLE } from '@puhui/money';
-import { describeBenefit, validateRule } from '@puhui/discount';
+import { validateRule } from '@puhui/discount';
 import type { DiscountRule } from '@puhui/discount';
 import { Conflict } from '@puhui/errors';
 import type { InvalidParam } from '@puhui/errors';
@@ -120,40 +119,4 @@ export function draftToPublish(record: RuleRecord): DiscountRule {
 
 export function assertRetirable(record: RuleRecord): void {
   refuseRetired(record);
-}
-
-function shownFields(rule: DiscountRule) {
-  return {
-    ...rule,
-    merchant_share_bps: BPS_WHOLE - rule.union_share_bps,
-    benefit_description: describeBenefit(rule.benefit),
-  };
-}
-
-export type RuleView = ReturnType<typeof viewOfRule>;
-
-/** The live version (or the draft of a never-published rule), with its pending draft. */
-export function viewOfRule(record: RuleRecord) {
-  const shown = record.live ?? record.draft;
-  if (shown === null) throw new Error(`rule ${record.rule_id} has neither a draft nor a live version`);
-  return {
-    ...shownFields(shown),
-    status: record.status,
-    pending_draft: record.live !== null && record.draft !== null ? shownFields(record.draft) : null,
-    scheduled_publish_at: record.scheduled_publish_at,
-    created_at: record.created_at,
-    updated_at: record.updated_at,
-    published_at: record.published_at,
-    retired_at: record.retired_at,
-  };
-}
-
-export function viewOfVersion(version: RuleVersion) {
-  return {
-    version: version.rule.version,
-    ruleset_version: version.ruleset_version,
-    published_at: version.published_at,
-    published_by: version.published_by,
-    rule: version.rule,
-  };
 }

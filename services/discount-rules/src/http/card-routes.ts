@@ -15,10 +15,10 @@ import type { DiscountRulesConfig } from '../config';
 import { importCards } from '../commands/card-import';
 import { registerCard, updateCard } from '../commands/cards';
 import type { RateSheets } from '../commands/rate-sheets';
-import { viewOfCard } from '../domain/card';
 import { findImport, listImports } from '../store/card-imports';
-import type { CardImport } from '../domain/card-import';
 import { findCard } from '../store/cards';
+import { cardView } from '../views/card';
+import { cardImportView } from '../views/card-import';
 import type { Access } from './access';
 import { cardImportListSchema, cardImportSchema, cardSchema, rateSheetResponseSchema } from './responses';
 import { cardPath, importPath, listImportsQuery, registerCardBody, updateCardBody } from './schemas';
@@ -139,10 +139,6 @@ export const CARD_OPERATIONS = [
   getRateSheet,
 ];
 
-function viewOfImport(cardImport: CardImport) {
-  return { ...cardImport, errors_truncated: cardImport.rejected > cardImport.errors.length };
-}
-
 export function cardRoutes(
   router: Router,
   dependencies: ServiceDependencies<DiscountRulesConfig>,
@@ -176,7 +172,7 @@ export function cardRoutes(
       const { path } = parseRequest(request, getCard.request);
       const card = await findCard(pool, path.token);
       if (card === undefined) throw new NotFound(`Card ${path.token}`);
-      respond(response, getCard, 200, viewOfCard(card));
+      respond(response, getCard, 200, cardView(card));
     }),
     patch: documented(updateCardOperation, async (request, response) => {
       const context = await access.asAdmin(request, response);
@@ -221,14 +217,14 @@ function importRoutes(
         );
         const finished = await importCards(context, request, importSettings);
         response.location(`/v1/cards/imports/${finished.import_id}`);
-        respond(response, importCardsOperation, 201, viewOfImport(finished));
+        respond(response, importCardsOperation, 201, cardImportView(finished));
       }),
       get: documented(listCardImports, async (request, response) => {
         await access.asReader(request, response);
         const { query } = parseRequest(request, listCardImports.request);
         const page = await listImports(pool, query);
         respond(response, listCardImports, 200, {
-          data: page.slice(0, query.limit).map(viewOfImport),
+          data: page.slice(0, query.limit).map(cardImportView),
           has_more: page.length > query.limit,
         });
       }),
@@ -242,7 +238,7 @@ function importRoutes(
       const { path } = parseRequest(request, getCardImport.request);
       const cardImport = await findImport(pool, path.id);
       if (cardImport === undefined) throw new NotFound(`Import ${path.id}`);
-      respond(response, getCardImport, 200, viewOfImport(cardImport));
+      respond(response, getCardImport, 200, cardImportView(cardImport));
     }),
   });
 }

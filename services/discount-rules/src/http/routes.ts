@@ -1,122 +1,23 @@
 /**
- * discount-rules' HTTP API (DESIGN §11): cards and their imports and rate sheets, rules and
- * previews, budgets, and the audit trail. Operators only (see access.ts).
+ * discount-rules' HTTP API (DESIGN §11), one file per resource: cards and their imports and
+ * rate sheets, rules and previews, budgets, and the audit trail. Operators only (see access.ts).
  */
 import type { Router } from 'express';
-import { NotFound } from '@puhui/errors';
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
-import { createBudget } from '../commands/budgets';
 import type { RateSheets } from '../commands/rate-sheets';
-import { listAudit } from '../store/audit';
-import { findBudget, listBudgets } from '../store/budgets';
 import { accessFor } from './access';
-import type { Access } from './access';
+import { AUDIT_OPERATIONS, auditRoutes } from './audit-routes';
+import { BUDGET_OPERATIONS, budgetRoutes } from './budget-routes';
 import { CARD_OPERATIONS, cardRoutes } from './card-routes';
-import { auditEventListSchema, budgetListSchema, budgetSchema } from './responses';
 import { RULE_OPERATIONS, ruleRoutes } from './rule-routes';
-import { auditQuery, budgetPath, createBudgetBody, listBudgetsQuery } from './schemas';
-
-const createBudgetOperation = defineOperation({
-  method: 'post',
-  path: '/v1/budgets',
-  operationId: 'createBudget',
-  summary: 'Define a union budget',
-  description:
-    'Rules draw subsidies from it; transaction-settlement opens its ledger account and takes top-ups.',
-  tags: ['budgets'],
-  callers: ['admin'],
-  request: { body: createBudgetBody },
-  responses: { 201: { description: 'The new budget.', schema: budgetSchema } },
-});
-
-const listBudgetsOperation = defineOperation({
-  method: 'get',
-  path: '/v1/budgets',
-  operationId: 'listBudgets',
-  summary: 'List budgets',
-  tags: ['budgets'],
-  callers: ['admin', 'finance'],
-  request: { query: listBudgetsQuery },
-  responses: { 200: { description: 'A page of budgets.', schema: budgetListSchema } },
-});
-
-const getBudget = defineOperation({
-  method: 'get',
-  path: '/v1/budgets/:id',
-  operationId: 'getBudget',
-  summary: 'Get a budget’s definition',
-  tags: ['budgets'],
-  callers: ['admin', 'finance'],
-  request: { path: budgetPath },
-  responses: { 200: { description: 'The budget.', schema: budgetSchema } },
-});
-
-const listAuditEvents = defineOperation({
-  method: 'get',
-  path: '/v1/audit_events',
-  operationId: 'listAuditEvents',
-  summary: 'Who changed which rule, card or budget, when, before and after',
-  tags: ['audit'],
-  callers: ['admin'],
-  request: { query: auditQuery },
-  responses: {
-    200: { description: 'A page of the audit trail, oldest first.', schema: auditEventListSchema },
-  },
-});
 
 export const DISCOUNT_RULES_OPERATIONS = [
   ...CARD_OPERATIONS,
   ...RULE_OPERATIONS,
-  createBudgetOperation,
-  listBudgetsOperation,
-  getBudget,
-  listAuditEvents,
+  ...BUDGET_OPERATIONS,
+  ...AUDIT_OPERATIONS,
 ];
-
-function budgetRoutes(router: Router, dependencies: ServiceDependencies, access: Access): void {
-  const { pool } = dependencies;
-  route(router, '/v1/budgets', {
-    post: documented(createBudgetOperation, async (request, response) => {
-      const context = await access.asAdmin(request, response);
-      const { body } = parseRequest(request, createBudgetOperation.request);
-      respond(response, createBudgetOperation, 201, await createBudget(context, body));
-    }),
-    get: documented(listBudgetsOperation, async (request, response) => {
-      await access.asReader(request, response);
-      const { query } = parseRequest(request, listBudgetsOperation.request);
-      const page = await listBudgets(pool, query);
-      respond(response, listBudgetsOperation, 200, {
-        data: page.slice(0, query.limit),
-        has_more: page.length > query.limit,
-      });
-    }),
-  });
-  route(router, '/v1/budgets/:id', {
-    get: documented(getBudget, async (request, response) => {
-      await access.asReader(request, response);
-      const { path } = parseRequest(request, getBudget.request);
-      const budget = await findBudget(pool, path.id);
-      if (budget === undefined) throw new NotFound(`Budget ${path.id}`);
-      respond(response, getBudget, 200, budget);
-    }),
-  });
-}
-
-function auditRoutes(router: Router, dependencies: ServiceDependencies, access: Access): void {
-  route(router, '/v1/audit_events', {
-    get: documented(listAuditEvents, async (request, response) => {
-      await access.asAdmin(request, response);
-      const { query } = parseRequest(request, listAuditEvents.request);
-      const page = await listAudit(dependencies.pool, query);
-      respond(response, listAuditEvents, 200, {
-        data: page.slice(0, query.limit),
-        has_more: page.length > query.limit,
-      });
-    }),
-  });
-}
 
 export function discountRulesRoutes(
   sheetsFor: (dependencies: ServiceDependencies<DiscountRulesConfig>) => RateSheets,

@@ -6,7 +6,7 @@ import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
 import { previewRules } from '../commands/preview';
 import { createRule, publishRule, retireRule, updateRule } from '../commands/rules';
-import { viewOfRule, viewOfVersion } from '../domain/rule';
+import { ruleVersionView, ruleView } from '../views/rule';
 import { listRuleVersions } from '../store/rule-versions';
 import { findRule, listRules } from '../store/rules';
 import type { Access } from './access';
@@ -146,7 +146,7 @@ export function ruleRoutes(
       const { query } = parseRequest(request, listRulesOperation.request);
       const page = await listRules(pool, query);
       respond(response, listRulesOperation, 200, {
-        data: page.slice(0, query.limit).map(viewOfRule),
+        data: page.slice(0, query.limit).map(ruleView),
         has_more: page.length > query.limit,
       });
     }),
@@ -168,7 +168,7 @@ export function ruleRoutes(
       const record = await findRule(pool, path.id);
       if (record === undefined) throw new NotFound(`Rule ${path.id}`);
       const versions = await listRuleVersions(pool, path.id);
-      respond(response, getRule, 200, { ...viewOfRule(record), versions: versions.map(viewOfVersion) });
+      respond(response, getRule, 200, { ...ruleView(record), versions: versions.map(ruleVersionView) });
     }),
     patch: documented(updateRuleOperation, async (request, response) => {
       const context = await access.asAdmin(request, response);

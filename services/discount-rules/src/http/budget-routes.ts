@@ -1,0 +1,76 @@
+/** Union budgets: defined here, funded and drawn on in transaction-settlement (DESIGN §4). */
+import type { Router } from 'express';
+import { NotFound } from '@puhui/errors';
+import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import type { ServiceDependencies } from '@puhui/service';
+import { createBudget } from '../commands/budgets';
+import { findBudget, listBudgets } from '../store/budgets';
+import type { Access } from './access';
+import { budgetListSchema, budgetSchema } from './responses';
+import { budgetPath, createBudgetBody, listBudgetsQuery } from './schemas';
+
+const createBudgetOperation = defineOperation({
+  method: 'post',
+  path: '/v1/budgets',
+  operationId: 'createBudget',
+  summary: 'Define a union budget',
+  description:
+    'Rules draw subsidies from it; transaction-settlement opens its ledger account and takes top-ups.',
+  tags: ['budgets'],
+  callers: ['admin'],
+  request: { body: createBudgetBody },
+  responses: { 201: { description: 'The new budget.', schema: budgetSchema } },
+});
+
+const listBudgetsOperation = defineOperation({
+  method: 'get',
+  path: '/v1/budgets',
+  operationId: 'listBudgets',
+  summary: 'List budgets',
+  tags: ['budgets'],
+  callers: ['admin', 'finance'],
+  request: { query: listBudgetsQuery },
+  responses: { 200: { description: 'A page of budgets.', schema: budgetListSchema } },
+});
+
+const getBudget = defineOperation({
+  method: 'get',
+  path: '/v1/budgets/:id',
+  operationId: 'getBudget',
+  summary: 'Get a budget’s definition',
+  tags: ['budgets'],
+  callers: ['admin', 'finance'],
+  request: { path: budgetPath },
+  responses: { 200: { description: 'The budget.', schema: budgetSchema } },
+});
+
+export const BUDGET_OPERATIONS = [createBudgetOperation, listBudgetsOperation, getBudget];
+
+export function budgetRoutes(router: Router, dependencies: ServiceDependencies, access: Access): void {
+  const { pool } = dependencies;
+  route(router, '/v1/budgets', {
+    post: documented(createBudgetOperation, async (request, response) => {
+      const context = await access.asAdmin(request, response);
+      const { body } = parseRequest(request, createBudgetOperation.request);
+      respond(response, createBudgetOperation, 201, await createBudget(context, body));
+    }),
+    get: documented(listBudgetsOperation, async (request, response) => {
+      await access.asReader(request, response);
+      const { query } = parseRequest(request, listBudgetsOperation.request);
+      const page = await listBudgets(pool, query);
+      respond(response, listBudgetsOperation, 200, {
+        data: page.slice(0, query.limit),
+        has_more: page.length > query.limit,
+      });
+    }),
+  });
+  route(router, '/v1/budgets/:id', {
+    get: documented(getBudget, async (request, response) => {
+      await access.asReader(request, response);
+      const { path } = parseRequest(request, getBudget.request);
+      const budget = await findBudget(pool, path.id);
+      if (budget === undefined) throw new NotFound(`Budget ${path.id}`);
+      respond(response, getBudget, 200, budget);
+    }),
+  });
+}
