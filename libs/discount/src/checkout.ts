@@ -38,12 +38,21 @@ export interface CheckoutContext {
   budgets: Readonly<Record<string, { remaining_minor: number }>>;
 }
 
-export interface AppliedRule {
+/** What a rule grants and who pays for it, on a line or over the checkout. */
+export interface RuleFunding {
   rule_id: string;
   version: number;
   discount_minor: number;
   union_funded_minor: number;
   merchant_funded_minor: number;
+}
+
+/** A rule's part of one line, with the budget its union share was drawn from. */
+export interface AppliedRule extends RuleFunding {
+  /** Null for a rule without a union share. */
+  budget_id: string | null;
+  /** What the budget holds after this rule's draw in this checkout; null without a budget. */
+  budget_balance_after_minor: number | null;
 }
 
 export interface LineResult extends CheckoutLine {
@@ -52,7 +61,7 @@ export interface LineResult extends CheckoutLine {
   applied_rules: AppliedRule[];
 }
 
-export interface RuleGrant extends AppliedRule {
+export interface RuleGrant extends RuleFunding {
   budget_id: string | null;
   /** Union part the rule asked for that its budget could not fund (and was not granted). */
   budget_shortfall_minor: number;

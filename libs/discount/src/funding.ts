@@ -28,6 +28,8 @@ interface FundedRule {
   /** What the rule finally grants on each line (canonical positions) and the union's part of it. */
   line_discounts: number[];
   line_union: number[];
+  /** What the rule's budget holds after its draw; null for a rule that draws none. */
+  budget_balance_after_minor: number | null;
 }
 
 export interface Funding {
@@ -51,11 +53,13 @@ function fundRule(
   const unionWanted = applyBps(discount, rule.union_share_bps);
   const merchant = discount - unionWanted;
   let union = unionWanted;
+  let balanceAfter: number | null = null;
   if (unionWanted > 0) {
     assert.ok(rule.budget_id !== null, `rule ${rule.rule_id} has a union share but no budget`);
     const available = balances.get(rule.budget_id) ?? ownEntry(budgets, rule.budget_id)?.remaining_minor ?? 0;
     union = Math.min(unionWanted, available);
-    balances.set(rule.budget_id, available - union);
+    balanceAfter = available - union;
+    balances.set(rule.budget_id, balanceAfter);
   }
   const granted = merchant + union;
   // Each line keeps at most its capped discount (largest remainder never exceeds a ceil of a
@@ -74,6 +78,7 @@ function fundRule(
     },
     line_discounts: lineGranted,
     line_union: lineUnion,
+    budget_balance_after_minor: balanceAfter,
   };
 }
 
@@ -88,11 +93,12 @@ export function fundRules(applied: readonly RuleDiscount[], budgets: CheckoutCon
 }
 
 function appliedRulesAt(funding: Funding, position: number): AppliedRule[] {
-  return funding.applied.flatMap(({ grant, line_discounts: discounts, line_union: union }) => {
-    const discount = discounts[position] as number;
-    const unionPart = union[position] as number;
+  return funding.applied.flatMap((funded) => {
+    const discount = funded.line_discounts[position] as number;
+    const unionPart = funded.line_union[position] as number;
     if (discount === 0) return [];
-    const { rule_id, version } = grant;
+    const { rule_id, version } = funded.grant;
+    const drawn = funded.budget_balance_after_minor !== null;
     return [
       {
         rule_id,
@@ -100,6 +106,8 @@ function appliedRulesAt(funding: Funding, position: number): AppliedRule[] {
         discount_minor: discount,
         union_funded_minor: unionPart,
         merchant_funded_minor: discount - unionPart,
+        budget_id: drawn ? funded.grant.budget_id : null,
+        budget_balance_after_minor: funded.budget_balance_after_minor,
       },
     ];
   });

@@ -57,16 +57,12 @@ export {
   type CheckoutResult,
   type LineResult,
   type NoDiscountReason,
+  type RuleFunding,
   type RuleGrant,
   type RuleUsage,
 } from './checkout';
 export { evaluateCheckout } from './evaluate';
-export {
-  appliedRuleSchema,
-  fundedAppliedRuleSchema,
-  resultLineSchema,
-  resultTotalsShape,
-} from './result-schema';
+export { appliedRuleSchema, resultLineSchema, ruleFundingShape, resultTotalsShape } from './result-schema';
 export {
   RefundExceedsRemaining,
   computeRefund,

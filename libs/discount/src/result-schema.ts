@@ -6,26 +6,44 @@ import { z } from 'zod';
 
 const fen = z.int().min(0);
 
-/** DESIGN §11's `applied_rules` entry as a checkout keeps it. */
-export const appliedRuleSchema = z.strictObject({
+/** What a rule grants and who pays for it: the same fields on a line and over a checkout. */
+export const ruleFundingShape = {
   rule_id: z.string(),
   version: z.int(),
   discount_minor: fen,
-  union_funded_minor: fen,
+  union_funded_minor: fen.meta({ description: 'The union’s part, drawn from `budget_id`.' }),
+  merchant_funded_minor: fen.meta({
+    description: 'The merchant’s part: `discount_minor − union_funded_minor`.',
+  }),
+};
+
+/**
+ * DESIGN §11's `applied_rules` entry, the same on a quote, a checkout and a preview: the
+ * rule's part of the line, who pays for it, and the budget a union share was drawn from.
+ */
+export const appliedRuleSchema = z
+  .strictObject({
+    ...ruleFundingShape,
+    budget_id: z
+      .string()
+      .nullable()
+      .meta({
+        description: 'The union budget the rule’s union share was drawn from; null for a rule without one.',
+      }),
+    budget_balance_after_minor: z.int().nullable().meta({
+      description:
+        'What that budget held after the rule’s draw in this checkout (its whole draw, over every line it applies to; a quote’s as if it were captured now); null without a budget.',
+    }),
+  })
+  .meta({ id: 'AppliedRule' });
+
+export const resultLineSchema = z.strictObject({
+  category: z.string(),
+  amount_minor: fen,
+  quantity: z.int(),
+  discount_minor: fen,
+  applied_rules: z.array(appliedRuleSchema),
 });
-
-/** The engine's entry, with the merchant's part spelled out. */
-export const fundedAppliedRuleSchema = appliedRuleSchema.extend({ merchant_funded_minor: fen });
-
-export function resultLineSchema<Applied extends z.ZodType>(applied: Applied) {
-  return z.strictObject({
-    category: z.string(),
-    amount_minor: fen,
-    quantity: z.int(),
-    discount_minor: fen,
-    applied_rules: z.array(applied),
-  });
-}
 
 /** The totals every result carries (DESIGN §4.6): gross − discount = net. */
 export const resultTotalsShape = {

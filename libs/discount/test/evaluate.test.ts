@@ -337,6 +337,16 @@ describe('funding', () => {
     ]);
     expect(result.union_funded_minor).toBe(1_500);
     expect(result.budget_exhausted).toBe(true);
+    // Each line names the budget and what it held after that rule's whole draw: 1 500 − 1 000, then 0.
+    const afterByRule = new Map(
+      result.lines.flatMap((checkoutLine) =>
+        checkoutLine.applied_rules.map((applied) => [
+          applied.rule_id,
+          [applied.budget_id, applied.budget_balance_after_minor],
+        ]),
+      ),
+    );
+    expect(Object.fromEntries(afterByRule)).toEqual({ first: ['shared', 500], later: ['shared', 0] });
   });
 
   it('does not need a budget when the merchant funds everything', () => {

@@ -60,6 +60,8 @@ describe('the seed programme’s standing offers', () => {
           discount_minor: expected,
           union_funded_minor: 0,
           merchant_funded_minor: expected,
+          budget_id: null,
+          budget_balance_after_minor: null,
         },
       ]);
     },

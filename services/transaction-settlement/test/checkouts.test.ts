@@ -64,7 +64,16 @@ describe('the seed hospital scenario', () => {
       1200, 3600,
     ]);
     expect(captured.body.lines[1].applied_rules).toEqual([
-      { rule_id: hospitalRules[1]?.rule_id, version: 1, discount_minor: 3600, union_funded_minor: 0 },
+      {
+        rule_id: hospitalRules[1]?.rule_id,
+        version: 1,
+        discount_minor: 3600,
+        union_funded_minor: 0,
+        // The same fields as the quote's (issue 13); a merchant-funded rule draws no budget.
+        merchant_funded_minor: 3600,
+        budget_id: null,
+        budget_balance_after_minor: null,
+      },
     ]);
     expect(JSON.stringify(captured.body)).not.toContain(card.card_number);
 

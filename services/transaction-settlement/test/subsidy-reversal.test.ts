@@ -98,9 +98,30 @@ describe('the union part of a refunded or voided sale', () => {
       net_minor: 10_554,
       budget_exhausted: false,
     });
+    // Both draw on the one budget in processing order (equal priority: lower rule_id first); each
+    // names it and what it held after that rule's draw, the last one what the ledger now holds.
+    const [firstDrawn] = [ruleA, ruleB].sort((x, y) => (x.rule_id < y.rule_id ? -1 : 1));
+    const afterOf = (rule: DiscountRule, unionMinor: number) =>
+      rule === firstDrawn ? 100_000 - unionMinor : 100_000 - 880;
     expect(sale.body.lines[0].applied_rules).toEqual([
-      { rule_id: ruleA.rule_id, version: 1, discount_minor: 1_235, union_funded_minor: 741 },
-      { rule_id: ruleB.rule_id, version: 1, discount_minor: 556, union_funded_minor: 139 },
+      {
+        rule_id: ruleA.rule_id,
+        version: 1,
+        discount_minor: 1_235,
+        union_funded_minor: 741,
+        merchant_funded_minor: 494,
+        budget_id: budgetId,
+        budget_balance_after_minor: afterOf(ruleA, 741),
+      },
+      {
+        rule_id: ruleB.rule_id,
+        version: 1,
+        discount_minor: 556,
+        union_funded_minor: 139,
+        merchant_funded_minor: 417,
+        budget_id: budgetId,
+        budget_balance_after_minor: afterOf(ruleB, 139),
+      },
     ]);
     expect(await budgetBalance(budgetId)).toBe(100_000 - 880);
 

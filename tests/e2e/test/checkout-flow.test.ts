@@ -131,7 +131,17 @@ e2e('a published rule reaches checkout with exactly its discount, and a draft do
       category: 'general',
       amount_minor: 12_345,
       discount_minor: 617,
-      applied_rules: [{ rule_id: ruleId, version: 1, discount_minor: 617, union_funded_minor: 247 }],
+      applied_rules: [
+        {
+          rule_id: ruleId,
+          version: 1,
+          discount_minor: 617,
+          union_funded_minor: 247,
+          merchant_funded_minor: 370,
+          budget_id: budgetId,
+          budget_balance_after_minor: BUDGET_MINOR - 247,
+        },
+      ],
     }),
   ]);
   const stored = await system.call(
@@ -193,6 +203,8 @@ async function laterRuleSeenAtCheckout(): Promise<{ ruleset_version: number }> {
           discount_minor: LATER_RULE_DISCOUNT_MINOR,
           merchant_funded_minor: LATER_RULE_DISCOUNT_MINOR,
           union_funded_minor: 0,
+          budget_id: null,
+          budget_balance_after_minor: null,
         },
       ],
     }),

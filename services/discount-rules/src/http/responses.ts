@@ -6,10 +6,10 @@ import { z } from 'zod';
 import {
   cardFacts,
   discountRuleSchema,
-  fundedAppliedRuleSchema,
   rateSheetSchema,
   resultLineSchema,
   resultTotalsShape,
+  ruleFundingShape,
 } from '@puhui/discount';
 import { RULE_STATUSES } from '../domain/rule';
 
@@ -92,9 +92,9 @@ export const ruleWithVersionsSchema = ruleSchema
 
 const checkoutResultShape = {
   ...resultTotalsShape,
-  lines: z.array(resultLineSchema(fundedAppliedRuleSchema)),
+  lines: z.array(resultLineSchema),
   rule_grants: z.array(
-    fundedAppliedRuleSchema.extend({ budget_id: z.string().nullable(), budget_shortfall_minor: fen }),
+    z.strictObject({ ...ruleFundingShape, budget_id: z.string().nullable(), budget_shortfall_minor: fen }),
   ),
 };
 const previewedRules = z.array(z.strictObject({ rule_id: z.string(), version: z.int(), name: z.string() }));

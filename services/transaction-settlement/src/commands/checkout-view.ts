@@ -41,12 +41,8 @@ export function checkoutView(checkout: Checkout, viewer: CheckoutViewer) {
       amount_minor: line.amount_minor,
       quantity: line.quantity,
       discount_minor: line.discount_minor,
-      applied_rules: line.applied_rules.map((applied) => ({
-        rule_id: applied.rule_id,
-        version: applied.version,
-        discount_minor: applied.discount_minor,
-        union_funded_minor: applied.union_funded_minor,
-      })),
+      // As the engine gave them, the quote's fields (budget and balance after its draw included).
+      applied_rules: line.applied_rules,
     })),
     occurred_at: checkout.occurred_at,
     business_date: checkout.business_date,

@@ -4,12 +4,7 @@
  * Money is integer fen; refunds and reversals may make some totals negative.
  */
 import { z } from 'zod';
-import {
-  appliedRuleSchema,
-  fundedAppliedRuleSchema,
-  resultLineSchema,
-  resultTotalsShape,
-} from '@puhui/discount';
+import { resultLineSchema, resultTotalsShape } from '@puhui/discount';
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
 import { BATCH_STATUSES } from '../domain/settlement';
 
@@ -49,7 +44,7 @@ export const checkoutSchema = z
     ...resultTotalsShape,
     refunded_minor: fen,
     ruleset_version: z.int(),
-    lines: z.array(resultLineSchema(appliedRuleSchema)),
+    lines: z.array(resultLineSchema),
     occurred_at: timestamp,
     business_date: date,
     created_at: timestamp,
@@ -68,7 +63,7 @@ export const quoteSchema = z
     card_last4: z.string(),
     ruleset_version: z.int(),
     ...resultTotalsShape,
-    lines: z.array(resultLineSchema(fundedAppliedRuleSchema)),
+    lines: z.array(resultLineSchema),
   })
   .meta({ id: 'Quote', description: 'What the member would pay now; nothing is stored.' });
 
