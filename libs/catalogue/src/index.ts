@@ -16,6 +16,7 @@ import {
   cloudEventEnvelope,
   dlqTopicOf,
 } from '@puhui/contracts';
+import type { ServiceName } from '@puhui/config';
 import type { EventDefinition } from '@puhui/contracts';
 import { DISCOUNT_RULES_EVENTS } from '@puhui/discount';
 import { z } from 'zod';
@@ -49,7 +50,7 @@ const TOPIC_DESCRIPTIONS: Record<TopicKey, string> = {
 };
 
 export interface Consumer {
-  service: string;
+  service: ServiceName;
   /** The Kafka consumer group, without the test-only topic prefix. */
   groupId: string;
   /** Where the handlers are. */
@@ -58,7 +59,7 @@ export interface Consumer {
 }
 
 /** Publishers by topic: the service whose outbox relay writes it. */
-export const PUBLISHERS: Record<TopicKey, string> = {
+export const PUBLISHERS: Record<TopicKey, ServiceName> = {
   merchants: 'merchant-onboarding',
   cards: 'discount-rules',
   rules: 'discount-rules',
