@@ -5,109 +5,42 @@
  * Shutdown drains HTTP, stops the jobs, the Kafka side and what the service registered, and
  * closes the clients and pools last (decision 0010).
  */
-import type { Router } from 'express';
 import { closeRedis, createRedis, pingRedis } from '@puhui/cache';
-import type { Redis } from '@puhui/cache';
 import { asyncApiDocument } from '@puhui/catalogue';
 import { EVENTS_MIGRATIONS_DIRECTORY, EVENTS_MIGRATIONS_TABLE, createKafka } from '@puhui/events';
-import type { EventConsumer, Kafka } from '@puhui/events';
 import { createApp, openApiDocument, startHttpServer } from '@puhui/http';
-import type { ApiInfo, AppHandle, Closer, Operation } from '@puhui/http';
+import type { AppHandle, Closer } from '@puhui/http';
 import { createLogger } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
 import { createPool, databaseUrl, ensureDatabase, migrate, pingPostgres } from '@puhui/postgres';
-import type { Pool } from '@puhui/postgres';
+import type {
+  DeclaredDefinition,
+  DeclaredDependencies,
+  RunningService,
+  ServiceClient,
+  ServiceDefinition,
+  ServiceDependencies,
+} from './definition';
 import { refuseDevelopmentSecrets } from './environment';
 import type { ServiceConfig } from './environment';
 import { startEvents } from './events';
 import type { RunningEvents } from './events';
 import { JobRunner } from './jobs';
-import type { Job } from './jobs';
 import { merchantKeyRateLimit } from './rate-limit';
 import { eventRetentionJob } from './retention';
 
+export type {
+  KafkaUse,
+  RunningService,
+  ServiceApi,
+  ServiceClient,
+  ServiceDefinition,
+  ServiceDependencies,
+} from './definition';
 export { serviceEnvironment } from './environment';
 export type { SecretName, ServiceConfig } from './environment';
 export { JobRunner } from './jobs';
 export type { Job, JobRunnerSettings } from './jobs';
-
-/** The clients a service may declare besides its own Postgres database, which every service has. */
-export type ServiceClient = 'redis' | 'kafka';
-
-interface Clients {
-  redis: Redis;
-  kafka: Kafka;
-}
-
-/** What routes, consumers and jobs are built from: only the clients the service declared. */
-export type ServiceDependencies<
-  Config extends ServiceConfig = ServiceConfig,
-  Uses extends ServiceClient = ServiceClient,
-> = {
-  config: Config;
-  logger: Logger;
-  pool: Pool;
-  /** Registers something to close at shutdown, after HTTP drained and before the pools. */
-  closeOnShutdown: (closer: Closer) => void;
-} & Pick<Clients, Uses>;
-
-/** What a service documents of its HTTP API: served as /openapi.json and /docs. */
-export interface ServiceApi extends Omit<ApiInfo, 'serverUrl'> {
-  operations: readonly Operation[];
-}
-
-export interface KafkaUse<Dependencies> {
-  /** Topics the service publishes to; created (with `.dlq` twins) when Kafka answers. */
-  publishes: readonly string[];
-  consumers?: (dependencies: Dependencies) => EventConsumer[];
-}
-
-interface DefinitionBase<Dependencies, Config> {
-  /** e.g. `merchant-onboarding`; also the CloudEvents `source` and the Kafka client id. */
-  name: string;
-  config: Config;
-  /** The service's own numbered SQL migrations. */
-  migrationsDirectory: string;
-  routes?: (router: Router, dependencies: Dependencies) => void;
-  /** Every route `routes` mounts must be one of these operations (checked at start). */
-  api?: ServiceApi;
-  /** Background work (jobs.ts): run from start to shutdown, each on its own interval. */
-  jobs?: (dependencies: Dependencies) => Job[];
-}
-
-/**
- * A service: its name, config and migrations, what it needs besides Postgres, and what it runs.
- * `redis: true` gives it a Redis client, a readiness check and the merchant key rate limit;
- * `kafka` its topics, the outbox relay, consumers and the pruning of the event tables. The
- * type's second argument names them, so that code cannot reach a client the service did not
- * declare: `ServiceDefinition<Config, 'redis'>` for Redis alone, `never` for neither.
- */
-export type ServiceDefinition<
-  Config extends ServiceConfig = ServiceConfig,
-  Uses extends ServiceClient = ServiceClient,
-> = DefinitionBase<ServiceDependencies<Config, Uses>, Config> &
-  ('redis' extends Uses ? { redis: true } : { redis?: never }) &
-  ('kafka' extends Uses ? { kafka: KafkaUse<ServiceDependencies<Config, Uses>> } : { kafka?: never });
-
-/** The definition as startService reads it: whichever clients it declared. */
-type DeclaredDefinition<Config extends ServiceConfig> = DefinitionBase<
-  Partial<Dependencies<Config>>,
-  Config
-> & {
-  redis?: true;
-  kafka?: KafkaUse<Partial<Dependencies<Config>>>;
-};
-type Dependencies<Config extends ServiceConfig> = ServiceDependencies<Config, ServiceClient>;
-
-export interface RunningService<
-  Config extends ServiceConfig = ServiceConfig,
-  Uses extends ServiceClient = ServiceClient,
-> {
-  url: string;
-  port: number;
-  dependencies: ServiceDependencies<Config, Uses>;
-  shutdown: (reason?: string) => Promise<void>;
-}
 
 /** Creates the service's database if needed and applies its migrations (and the event tables'). */
 async function prepareDatabase<Config extends ServiceConfig>(
@@ -148,7 +81,7 @@ function createClients<Config extends ServiceConfig>(
     logger,
   });
   const registered: Closer[] = [];
-  const dependencies: Partial<Dependencies<Config>> & Omit<Dependencies<Config>, ServiceClient> = {
+  const dependencies: DeclaredDependencies<Config> = {
     config,
     logger,
     pool,
@@ -171,7 +104,7 @@ function createClients<Config extends ServiceConfig>(
 /** The jobs the service declared, and the pruning of the event tables when it has them. */
 function createJobs<Config extends ServiceConfig>(
   definition: DeclaredDefinition<Config>,
-  dependencies: Partial<Dependencies<Config>> & Pick<Dependencies<Config>, 'pool' | 'logger'>,
+  dependencies: DeclaredDependencies<Config>,
   connectionString: string,
 ) {
   const { config, name } = definition;
@@ -192,12 +125,12 @@ function createJobs<Config extends ServiceConfig>(
 /** The Kafka side, when the service declared Kafka. */
 function startDeclaredEvents<Config extends ServiceConfig>(
   definition: DeclaredDefinition<Config>,
-  dependencies: Partial<Dependencies<Config>>,
+  dependencies: DeclaredDependencies<Config>,
   connectionString: string,
 ): RunningEvents | undefined {
   const { kafka: use, config, name } = definition;
   const { kafka, logger } = dependencies;
-  if (use === undefined || kafka === undefined || logger === undefined) return undefined;
+  if (use === undefined || kafka === undefined) return undefined;
   return startEvents({
     name,
     config,
@@ -234,14 +167,14 @@ function shutdownOrder(parts: {
 /** The Express app: readiness, the merchant key rate limit (with Redis), routes and their documents. */
 function createHttp<Config extends ServiceConfig>(
   definition: DeclaredDefinition<Config>,
-  dependencies: Partial<Dependencies<Config>>,
+  dependencies: DeclaredDependencies<Config>,
   readinessChecks: { name: string; check: () => Promise<void> }[],
   serverUrl: () => string,
 ): AppHandle {
   const { api, config, name } = definition;
   return createApp({
     service: name,
-    logger: dependencies.logger as Logger,
+    logger: dependencies.logger,
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
     readinessChecks,
     routes: (router) => {

@@ -1,0 +1,93 @@
+/**
+ * What a service declares (decision 0010): its name, config and migrations, the clients it needs
+ * besides its Postgres database, its routes, API, consumers and background jobs.
+ */
+import type { Router } from 'express';
+import type { Redis } from '@puhui/cache';
+import type { EventConsumer, Kafka } from '@puhui/events';
+import type { ApiInfo, Closer, Operation } from '@puhui/http';
+import type { Logger } from '@puhui/logging';
+import type { Pool } from '@puhui/postgres';
+import type { ServiceConfig } from './environment';
+import type { Job } from './jobs';
+
+/** The clients a service may declare besides its own Postgres database, which every service has. */
+export type ServiceClient = 'redis' | 'kafka';
+
+interface Clients {
+  redis: Redis;
+  kafka: Kafka;
+}
+
+/** What routes, consumers and jobs are built from: only the clients the service declared. */
+export type ServiceDependencies<
+  Config extends ServiceConfig = ServiceConfig,
+  Uses extends ServiceClient = ServiceClient,
+> = {
+  config: Config;
+  logger: Logger;
+  pool: Pool;
+  /** Registers something to close at shutdown, after HTTP drained and before the pools. */
+  closeOnShutdown: (closer: Closer) => void;
+} & Pick<Clients, Uses>;
+
+/** What a service documents of its HTTP API: served as /openapi.json and /docs. */
+export interface ServiceApi extends Omit<ApiInfo, 'serverUrl'> {
+  operations: readonly Operation[];
+}
+
+export interface KafkaUse<Dependencies> {
+  /** Topics the service publishes to; created (with `.dlq` twins) when Kafka answers. */
+  publishes: readonly string[];
+  consumers?: (dependencies: Dependencies) => EventConsumer[];
+}
+
+interface DefinitionBase<Dependencies, Config> {
+  /** e.g. `merchant-onboarding`; also the CloudEvents `source` and the Kafka client id. */
+  name: string;
+  config: Config;
+  /** The service's own numbered SQL migrations. */
+  migrationsDirectory: string;
+  routes?: (router: Router, dependencies: Dependencies) => void;
+  /** Every route `routes` mounts must be one of these operations (checked at start). */
+  api?: ServiceApi;
+  /** Background work (jobs.ts): run from start to shutdown, each on its own interval. */
+  jobs?: (dependencies: Dependencies) => Job[];
+}
+
+/**
+ * A service: its name, config and migrations, what it needs besides Postgres, and what it runs.
+ * `redis: true` gives it a Redis client, a readiness check and the merchant key rate limit;
+ * `kafka` its topics, the outbox relay, consumers and the pruning of the event tables. The
+ * type's second argument names them, so that code cannot reach a client the service did not
+ * declare: `ServiceDefinition<Config, 'redis'>` for Redis alone, `never` for neither.
+ */
+export type ServiceDefinition<
+  Config extends ServiceConfig = ServiceConfig,
+  Uses extends ServiceClient = ServiceClient,
+> = DefinitionBase<ServiceDependencies<Config, Uses>, Config> &
+  ('redis' extends Uses ? { redis: true } : { redis?: never }) &
+  ('kafka' extends Uses ? { kafka: KafkaUse<ServiceDependencies<Config, Uses>> } : { kafka?: never });
+
+/** The dependencies as startService holds them: whichever clients the service declared. */
+export type DeclaredDependencies<Config extends ServiceConfig> = ServiceDependencies<Config, never> &
+  Partial<Clients>;
+
+/** The definition as startService reads it: whichever clients it declared. */
+export type DeclaredDefinition<Config extends ServiceConfig> = DefinitionBase<
+  DeclaredDependencies<Config>,
+  Config
+> & {
+  redis?: true;
+  kafka?: KafkaUse<DeclaredDependencies<Config>>;
+};
+
+export interface RunningService<
+  Config extends ServiceConfig = ServiceConfig,
+  Uses extends ServiceClient = ServiceClient,
+> {
+  url: string;
+  port: number;
+  dependencies: ServiceDependencies<Config, Uses>;
+  shutdown: (reason?: string) => Promise<void>;
+}
