@@ -2,7 +2,7 @@ import path from 'node:path';
 
 export { createKafka, ensureTopics, kafkaReadiness } from './kafka';
 export type { Kafka, KafkaSettings, TopicSettings } from './kafka';
-export { appendEvent } from './outbox';
+export { appendEvent, appendEvents } from './outbox';
 export type { NewEvent } from './outbox';
 export { CLOUDEVENTS_CONTENT_TYPE, OutboxRelay } from './relay';
 export type { RelaySettings } from './relay';

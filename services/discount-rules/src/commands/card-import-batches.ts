@@ -4,6 +4,7 @@
  * to the import's row with the batch, so progress is visible while the file streams in.
  */
 import { cardRegistered } from '@puhui/discount';
+import { appendEvents } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import { factsOf, sameRegistration } from '../domain/card';
 import type { ImportRow, RowProblem } from '../domain/import-row';
@@ -14,7 +15,6 @@ import { insertCardBatch } from '../store/cards';
 import type { BatchOutcome } from '../store/cards';
 import { EVENT_SOURCE } from './context';
 import type { CommandContext } from './context';
-import { appendEventBatch } from './outbox-batch';
 
 export interface ImportSettings {
   cardTokenKey: string;
@@ -107,11 +107,11 @@ export class ImportBatches {
     const listed = await withTransaction(this.context.pool, async (client) => {
       const outcomes = await insertCardBatch(client, cards, this.importId);
       const { registered, counts, problems } = classify(cards, outcomes, window, rows);
-      await appendEventBatch(
+      await appendEvents(
         client,
         EVENT_SOURCE,
-        cardRegistered,
         registered.map(({ card, registered_at }) => ({
+          definition: cardRegistered,
           subject: card.card_token,
           data: { card: factsOf({ ...card, status: 'active' }), registered_at: registered_at.toISOString() },
           time: registered_at,

@@ -6,7 +6,8 @@ import { apiKeyCreated, apiKeyRevoked, newId } from '@puhui/contracts';
 import { DAY_MS } from '@puhui/config';
 import type { MerchantKeyScope } from '@puhui/contracts';
 import { Conflict, DomainError, NotFound } from '@puhui/errors';
-import { appendEvent } from '@puhui/events';
+import { appendEvent, appendEvents } from '@puhui/events';
+import type { NewEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import type { PoolClient } from '@puhui/postgres';
 import { generateApiKey } from '@puhui/security';
@@ -24,27 +25,16 @@ export const ROTATION_OVERLAP_SECONDS_MAX = 7 * 24 * 3600;
 /** What a new key may do unless asked for more: take checkouts, not manage keys. */
 export const DEFAULT_KEY_SCOPES: readonly MerchantKeyScope[] = ['checkout'];
 
-async function revokeAndAnnounce(
+/** Revokes the key (it stops working at `expiresAt`) with its audit entry; undefined if it was revoked already. */
+async function revokeWithAudit(
   client: PoolClient,
   context: CommandContext,
   merchantId: string,
   keyId: string,
   expiresAt: string,
-): Promise<ApiKeyRecord | undefined> {
+): Promise<RevokedKey | undefined> {
   const revoked = await revokeApiKey(client, merchantId, keyId, expiresAt);
   if (revoked === undefined || revoked.revoked_at === null || revoked.expires_at === null) return undefined;
-  await appendEvent(client, EVENT_SOURCE, {
-    definition: apiKeyRevoked,
-    subject: merchantId,
-    data: {
-      merchant_id: merchantId,
-      key_id: keyId,
-      prefix: revoked.prefix,
-      key_hash: revoked.key_hash,
-      revoked_at: revoked.revoked_at,
-      effective_at: revoked.expires_at,
-    },
-  });
   await appendAudit(client, {
     merchant_id: merchantId,
     action: 'api_key_revoked',
@@ -53,6 +43,35 @@ async function revokeAndAnnounce(
     before: apiKeyView({ ...revoked, revoked_at: null, expires_at: null }),
     after: apiKeyView(revoked),
   });
+  return { ...revoked, revoked_at: revoked.revoked_at, expires_at: revoked.expires_at };
+}
+
+type RevokedKey = ApiKeyRecord & { revoked_at: string; expires_at: string };
+
+function revocationEvent(revoked: RevokedKey): NewEvent<typeof apiKeyRevoked> {
+  return {
+    definition: apiKeyRevoked,
+    subject: revoked.merchant_id,
+    data: {
+      merchant_id: revoked.merchant_id,
+      key_id: revoked.key_id,
+      prefix: revoked.prefix,
+      key_hash: revoked.key_hash,
+      revoked_at: revoked.revoked_at,
+      effective_at: revoked.expires_at,
+    },
+  };
+}
+
+async function revokeAndAnnounce(
+  client: PoolClient,
+  context: CommandContext,
+  merchantId: string,
+  keyId: string,
+  expiresAt: string,
+): Promise<ApiKeyRecord | undefined> {
+  const revoked = await revokeWithAudit(client, context, merchantId, keyId, expiresAt);
+  if (revoked !== undefined) await appendEvent(client, EVENT_SOURCE, revocationEvent(revoked));
   return revoked;
 }
 
@@ -169,9 +188,12 @@ export async function revokeAllApiKeys(
   merchantId: string,
 ): Promise<void> {
   const now = new Date().toISOString();
+  const revoked: RevokedKey[] = [];
   for (const key of await listApiKeys(client, merchantId)) {
-    await revokeAndAnnounce(client, context, merchantId, key.key_id, now);
+    const revokedKey = await revokeWithAudit(client, context, merchantId, key.key_id, now);
+    if (revokedKey !== undefined) revoked.push(revokedKey);
   }
+  await appendEvents(client, EVENT_SOURCE, revoked.map(revocationEvent));
 }
 
 export async function listKeys(context: Pick<CommandContext, 'pool'>, merchantId: string) {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { newId, settlementBatchCreated, settlementBatchPaid } from '@puhui/contracts';
 import { Conflict, NotFound } from '@puhui/errors';
-import { appendEvent } from '@puhui/events';
+import { appendEvent, appendEvents } from '@puhui/events';
 import { MINUTE_MS } from '@puhui/config';
 import type { Logger } from '@puhui/logging';
 import { withTransaction } from '@puhui/postgres';
@@ -75,8 +75,10 @@ export async function settleBusinessDay(
     await totalBatches(client, runId);
     await setRunBatchCount(client, runId, created.length);
     const batches = await batchesOfRun(client, runId);
-    for (const batch of batches) {
-      await appendEvent(client, EVENT_SOURCE, {
+    await appendEvents(
+      client,
+      EVENT_SOURCE,
+      batches.map((batch) => ({
         definition: settlementBatchCreated,
         subject: batch.batch_id,
         key: batch.merchant_id,
@@ -96,8 +98,8 @@ export async function settleBusinessDay(
           subsidy_owed_minor: batch.subsidy_owed_minor,
           created_at: batch.created_at,
         },
-      });
-    }
+      })),
+    );
     return {
       id: runId,
       object: 'settlement_run' as const,
