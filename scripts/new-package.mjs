@@ -71,9 +71,7 @@ async function writeJson(file, value) {
 }
 
 /** Adds the service on the port after the highest taken; returns that port. */
-async function register(name, packageName) {
-  const registry = JSON.parse(readFileSync(REGISTRY, 'utf8'));
-  if (registry[name] !== undefined) fail(`${name} is already in ${path.relative(root, REGISTRY)}`);
+async function register(registry, name, packageName) {
   const port = Math.max(...Object.values(registry).map((service) => service.port)) + 1;
   await writeJson(REGISTRY, { ...registry, [name]: { package: packageName, port } });
   return port;
@@ -99,6 +97,9 @@ if (!NAME.test(name) || name.length > NAME_LENGTH_MAX)
   fail(`${name}: lower-case words joined by hyphens, at most ${NAME_LENGTH_MAX} characters`);
 const target = path.join(root, group, name);
 if (existsSync(target)) fail(`${path.relative(root, target)} exists already`);
+const registry = JSON.parse(readFileSync(REGISTRY, 'utf8'));
+if (kind === 'service' && registry[name] !== undefined)
+  fail(`${name} is already in ${path.relative(root, REGISTRY)}`);
 
 const names = spellings(name);
 const packageName = `@puhui/${name}`;
@@ -115,7 +116,7 @@ for (const folder of ['src', 'test']) mkdirSync(path.join(target, folder), { rec
 console.log(`created ${group}/${name} (${packageName})`);
 
 if (kind === 'service') {
-  const port = await register(name, packageName);
+  const port = await register(registry, name, packageName);
   await addToWholeSystem(packageName);
   console.log(`registered ${name} on port ${port} (libs/config/src/services.json)`);
   console.log(`added ${packageName} to ${WHOLE_SYSTEM.map(([workspace]) => workspace).join(', ')}`);
