@@ -27,6 +27,7 @@ export {
   cardStatusSchema,
   cardTierSchema,
   discountRuleSchema,
+  checkoutItemCategoriesSchema,
   itemCategorySchema,
   merchantCategorySchema,
   scheduleSchema,

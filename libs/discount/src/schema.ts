@@ -5,7 +5,7 @@
 import type { InvalidParam } from '@puhui/errors';
 import { AMOUNT_MINOR_MAX, BPS_WHOLE } from '@puhui/money';
 import { z } from 'zod';
-import { merchantCategory as merchantCategorySchema } from '@puhui/contracts';
+import { itemCategory, merchantCategory as merchantCategorySchema } from '@puhui/contracts';
 
 // One list of merchant categories for the whole programme: the contracts own it.
 export { MERCHANT_CATEGORIES, merchantCategory as merchantCategorySchema } from '@puhui/contracts';
@@ -39,6 +39,16 @@ export const itemCategorySchema = z
   .regex(/^[a-z][a-z0-9_]*$/u, 'expected a lowercase snake_case name');
 
 const listOf = <T extends z.ZodType>(item: T) => z.array(item).max(LIST_LENGTH_MAX).nullable();
+
+/**
+ * What a new or edited rule may name in `item_categories`: only the line categories a checkout
+ * accepts (libs/contracts' ITEM_CATEGORIES), so that no rule is published that can never apply.
+ * Rules already stored and carried on rate sheets keep `itemCategorySchema`'s looser shape.
+ */
+export const checkoutItemCategoriesSchema = listOf(itemCategory).meta({
+  description:
+    'The checkout line categories the rule discounts (those a checkout line may name); null for any line.',
+});
 
 export const benefitSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('percent_off'), bps: z.int().min(1).max(BPS_WHOLE) }),

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ITEM_CATEGORIES } from '@puhui/contracts';
 import { RULESET_VERSION_KEY } from '@puhui/discount';
 import { waitFor } from '@puhui/testing';
 import { startHarness, supermarketRule } from './support';
@@ -45,6 +46,8 @@ describe('bad rules', () => {
       'scope.merchant_categories.0',
     ],
     ['an empty list', { scope: { merchant_categories: [] } }, 'scope.merchant_categories'],
+    // 'groceries' is no line category a checkout accepts: such a rule could never apply.
+    ['a line category no checkout accepts', { item_categories: ['groceries'] }, 'item_categories.0'],
     ['shares that do not add up', { union_share_bps: 3000, merchant_share_bps: 6000 }, 'merchant_share_bps'],
     ['a share above 10000', { union_share_bps: 10001 }, 'union_share_bps'],
     ['a percentage above 100%', { benefit: { type: 'percent_off', bps: 10001 } }, 'benefit.bps'],
@@ -101,6 +104,18 @@ describe('bad rules', () => {
       merchant_share_bps: 4000,
       budget_id: budgetId,
     });
+  });
+
+  it('takes every line category a checkout accepts, and refuses another in an edit too', async () => {
+    const created = await harness.call('POST', '/v1/rules', {
+      body: supermarketRule({ item_categories: [...ITEM_CATEGORIES] }),
+    });
+    expect(created.status).toBe(201);
+    const edited = await harness.call('PATCH', `/v1/rules/${created.body.rule_id}`, {
+      body: { item_categories: ['food', 'groceries'] },
+    });
+    expect(edited.status).toBe(400);
+    expect(edited.body.invalid_params).toEqual([expect.objectContaining({ name: 'item_categories.1' })]);
   });
 
   it('refuses a merchant that has been terminated', async () => {

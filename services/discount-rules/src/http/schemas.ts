@@ -6,6 +6,7 @@ import {
   CHECKOUT_LINES_MAX,
   cardStatusSchema,
   cardTierSchema,
+  checkoutItemCategoriesSchema,
   discountRuleSchema,
   itemCategorySchema,
   merchantCategorySchema,
@@ -105,7 +106,7 @@ export const ruleFieldsBody = z
   .strictObject({
     name: safeText(200),
     scope: scopeInput,
-    item_categories: rule.item_categories.default(null),
+    item_categories: checkoutItemCategoriesSchema.default(null),
     eligibility: eligibilityInput.default({ card_tiers: null, union_ids: null }),
     benefit: rule.benefit,
     caps: capsInput.default({
@@ -130,7 +131,7 @@ export const ruleChangesBody = z
   .strictObject({
     name: safeText(200).optional(),
     scope: scopeInput.optional(),
-    item_categories: rule.item_categories.optional(),
+    item_categories: checkoutItemCategoriesSchema.optional(),
     eligibility: eligibilityInput.optional(),
     benefit: rule.benefit.optional(),
     caps: capsInput.optional(),
