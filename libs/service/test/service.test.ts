@@ -5,15 +5,14 @@ import readline from 'node:readline';
 import { dropDatabase } from '@puhui/postgres';
 import { loadConfig } from '@puhui/config';
 import { serviceEnvironment, startService } from '@puhui/service';
+import type { RunningService, ServiceClient, ServiceConfig, ServiceDefinition } from '@puhui/service';
 import { captureLogger, testPostgresUrl, uniqueSuffix } from '@puhui/testing';
 import { configOf, definition, limited, postgresOnly, testConfig, testEnvironment } from './widget-service';
 
 describe('startService', () => {
   it('creates its database, migrates, and is ready on the real Postgres, Redis and Kafka', async () => {
     const config = testConfig();
-    const { logger } = captureLogger('widget-service', 'warn');
-    const service = await startService(definition(config), { logger });
-    try {
+    const stopped = await withService(definition(config), async (service) => {
       const health = await fetch(`${service.url}/healthz`);
       expect(health.status).toBe(200);
       const ready = await waitForReady(service.url);
@@ -28,18 +27,13 @@ describe('startService', () => {
       expect(tables.rows.map((row) => row.table_name)).toEqual(
         expect.arrayContaining(['widgets', 'outbox_events', 'outbox_sequences', 'inbox_events']),
       );
-    } finally {
-      await service.shutdown('test over');
-      await dropDatabase(testPostgresUrl(), config.DATABASE_NAME);
-    }
-    await expect(fetch(`${service.url}/healthz`)).rejects.toThrow();
+    });
+    await expect(fetch(`${stopped.url}/healthz`)).rejects.toThrow();
   });
 
   it('starts without Kafka and reports not ready, naming it', async () => {
     const config = testConfig({ KAFKA_BROKERS: '127.0.0.1:1' });
-    const { logger } = captureLogger('widget-service', 'warn');
-    const service = await startService(definition(config), { logger });
-    try {
+    await withService(definition(config), async (service) => {
       expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
       const ready = await fetch(`${service.url}/readyz`);
       expect(ready.status).toBe(503);
@@ -48,19 +42,14 @@ describe('startService', () => {
       expect(problem.code).toBe('not_ready');
       expect(problem.checks.postgres).toBe('ok');
       expect(problem.checks.kafka).toMatch(/failing/);
-    } finally {
-      await service.shutdown('test over');
-      await dropDatabase(testPostgresUrl(), config.DATABASE_NAME);
-    }
+    });
   });
 });
 
 describe('what a service declares', () => {
   it('gets no Redis, no Kafka and no event tables when it declares Postgres alone', async () => {
     const config = testConfig();
-    const { logger } = captureLogger('widget-service', 'warn');
-    const service = await startService(postgresOnly(config), { logger });
-    try {
+    await withService(postgresOnly(config), async (service) => {
       expect(await waitForReady(service.url)).toEqual({
         status: 'ready',
         service: 'widget-service',
@@ -77,10 +66,7 @@ describe('what a service declares', () => {
       );
       expect(tables.rows).toEqual([]);
       expect((await fetch(`${service.url}/v1/ping`)).status).toBe(200);
-    } finally {
-      await service.shutdown('test over');
-      await dropDatabase(testPostgresUrl(), config.DATABASE_NAME);
-    }
+    });
   });
 
   it('parses only the secrets it declares, and refuses their development defaults in production', async () => {
@@ -124,9 +110,7 @@ describe('merchant key rate limit', () => {
       REDIS_KEY_PREFIX: `test:${uniqueSuffix()}:`,
       ...overrides,
     });
-    const { logger } = captureLogger('widget-service', 'warn');
-    const service = await startService(limited(config), { logger });
-    try {
+    await withService(limited(config), async (service) => {
       // Counting moves to Redis once its connection is ready; until then the process counts.
       if (!('REDIS_URL' in overrides)) await waitForReady(service.url);
       const key = `sk_live_${uniqueSuffix()}`;
@@ -147,10 +131,7 @@ describe('merchant key rate limit', () => {
       // The next window lets the key in again.
       await new Promise((resolve) => setTimeout(resolve, 1100));
       expect((await statuses(service.url, key, 1))[0]?.status).toBe(200);
-    } finally {
-      await service.shutdown('test over');
-      await dropDatabase(testPostgresUrl(), config.DATABASE_NAME);
-    }
+    });
   });
 
   it('counts one limit for two instances in separate processes: together they let in the limit, not twice it', async () => {
@@ -235,4 +216,20 @@ async function waitForReady(url: string): Promise<unknown> {
     if (response.status === 200 || Date.now() > deadline) return response.json();
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Starts the service on its test database, runs `body`, then shuts it down and drops the database. */
+async function withService<Uses extends ServiceClient>(
+  service: ServiceDefinition<ServiceConfig, Uses>,
+  body: (running: RunningService<ServiceConfig, Uses>) => Promise<void>,
+): Promise<RunningService<ServiceConfig, Uses>> {
+  const { logger } = captureLogger('widget-service', 'warn');
+  const running = await startService(service, { logger });
+  try {
+    await body(running);
+  } finally {
+    await running.shutdown('test over');
+    await dropDatabase(testPostgresUrl(), service.config.DATABASE_NAME);
+  }
+  return running;
 }
