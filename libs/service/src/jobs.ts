@@ -80,13 +80,17 @@ export class JobRunner {
 
   /** One pass: never throws; its failure or timeout is counted and logged. */
   private async pass(job: Job): Promise<void> {
-    const abandon = new AbortController();
-    const signal = AbortSignal.any([abandon.signal, this.stopping.signal]);
+    // The pass's own signal, not AbortSignal.any: that would tie one signal per pass to the
+    // runner's for the life of the process.
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    this.stopping.signal.addEventListener('abort', abort, { once: true });
+    const { signal } = controller;
     const work = (async () => (job.leader === true ? this.asLeader(job, signal) : job.run(signal)))();
     let timer: NodeJS.Timeout | undefined;
     const abandoned = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        abandon.abort();
+        abort();
         reject(new Error(`pass abandoned: still running after ${job.timeoutMs} ms`));
       }, job.timeoutMs);
     });
@@ -96,6 +100,7 @@ export class JobRunner {
       this.failed(job, error);
     } finally {
       clearTimeout(timer);
+      this.stopping.signal.removeEventListener('abort', abort);
     }
   }
 
