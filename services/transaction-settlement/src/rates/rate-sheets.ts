@@ -4,6 +4,8 @@
  * breaker. When neither answers the checkout is refused with 503 and nothing is posted.
  */
 import CircuitBreaker from 'opossum';
+import { discountRulesClient } from '@puhui/api-clients';
+import type { DiscountRulesClient } from '@puhui/api-clients';
 import { RULESET_VERSION_KEY, rateSheetKey, rateSheetSchema } from '@puhui/discount';
 import type { RateSheet } from '@puhui/discount';
 import { ServiceUnavailable, Unprocessable } from '@puhui/errors';
@@ -37,10 +39,15 @@ const BREAKER = {
 export class RateSheets {
   private readonly settings: RateSheetSettings;
   private readonly breaker: CircuitBreaker<[string], RateSheet | undefined>;
+  private readonly discountRules: DiscountRulesClient;
   private token: { value: string; expiresAt: number } | undefined;
 
   constructor(settings: RateSheetSettings) {
     this.settings = settings;
+    this.discountRules = discountRulesClient(settings.discountRulesUrl, {
+      token: () => this.serviceToken(),
+      timeoutMs: settings.timeoutMs,
+    });
     this.breaker = new CircuitBreaker((cardToken: string) => this.fetchFromService(cardToken), {
       ...BREAKER,
       timeout: settings.timeoutMs,
@@ -92,16 +99,12 @@ export class RateSheets {
   }
 
   private async fetchFromService(cardToken: string): Promise<RateSheet | undefined> {
-    const response = await fetch(
-      `${this.settings.discountRulesUrl}/v1/cards/${encodeURIComponent(cardToken)}/rate_sheet`,
-      {
-        headers: { authorization: `Bearer ${this.serviceToken()}` },
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      },
-    );
+    const { data, response } = await this.discountRules.GET('/v1/cards/{token}/rate_sheet', {
+      params: { path: { token: cardToken } },
+    });
     if (response.status === 404) throw new UnknownCard();
     if (!response.ok) throw new Error(`discount-rules answered ${response.status}`);
-    return rateSheetSchema.parse(await response.json());
+    return rateSheetSchema.parse(data);
   }
 
   /** A finance token for calling discount-rules, renewed before it expires. */
