@@ -29,6 +29,15 @@ export { startHttpServer } from './server';
 export type { Closer, RunningServer, ServerOptions } from './server';
 export { parseRequest } from './validation';
 export { CSV_CONTENT_TYPE, requireUncompressedCsv } from './csv-body';
+export {
+  IDEMPOTENCY_KEY_DESCRIPTION,
+  IDEMPOTENCY_KEY_LENGTH_MAX,
+  IDEMPOTENCY_PROBLEMS,
+  IDEMPOTENT_REPLAY_HEADERS,
+  idempotencyKeyHeaders,
+  sendIdempotentOutcome,
+} from './idempotency';
+export type { IdempotentAnswer } from './idempotency';
 export { SAFE_TEXT_FORMULA_REASON, SAFE_TEXT_INVISIBLE_REASON, safeText, unsafeTextReason } from './text';
 export type { InvalidRequestParam, ParsedRequest, RequestPart } from './validation';
 export { authenticate } from './auth';

@@ -28,10 +28,10 @@ const PROBLEM_DESCRIPTIONS: Record<ProblemStatus, string> = {
   403: 'The caller is known but its role may not do this.',
   404: 'No such resource, or one the caller may not see (another merchant’s id answers 404).',
   405: 'The path exists but not with this method (see the Allow header).',
-  409: 'The resource is in a state that does not allow this (`current_status` says which), or the Idempotency-Key was used with a different request.',
+  409: 'The resource is in a state that does not allow this (`current_status` says which); where the operation takes an Idempotency-Key, also while the first request with that key is still being processed (`idempotency_key_in_flight`, retry later).',
   413: 'The body exceeds the size limit.',
   415: 'The body is not in a content type this operation reads.',
-  422: 'The request is well formed but cannot be carried out (see `code`).',
+  422: 'The request is well formed but cannot be carried out (see `code`); where the operation takes an Idempotency-Key, also that key used before with a different request (`idempotency_key_reused`).',
   429: 'Too many at once: retry after the Retry-After header’s seconds.',
   503: 'A dependency is not answering; retry later.',
 };

@@ -186,12 +186,16 @@ export async function dropDatabase(serverUrl: string, databaseName: string): Pro
   }
 }
 
-export interface MigrationSettings {
-  connectionString: string;
+/** A folder of migrations and the table that records which of them ran. */
+export interface MigrationSource {
   /** Folder of numbered SQL files (`0001_outbox.sql`), each with `-- Up Migration`. */
   directory: string;
   /** Separate tables let platform and service migrations number their files independently. */
   table: string;
+}
+
+export interface MigrationSettings extends MigrationSource {
+  connectionString: string;
   logger?: Logger;
 }
 

@@ -7,7 +7,7 @@ import type { Redis } from '@puhui/cache';
 import type { EventConsumer, Kafka } from '@puhui/events';
 import type { ApiInfo, Closer, Operation } from '@puhui/http';
 import type { Logger } from '@puhui/logging';
-import type { Pool } from '@puhui/postgres';
+import type { MigrationSource, Pool } from '@puhui/postgres';
 import type { ServiceConfig } from './environment';
 import type { Job } from './jobs';
 
@@ -48,6 +48,11 @@ interface DefinitionBase<Dependencies, Config> {
   config: Config;
   /** The service's own numbered SQL migrations. */
   migrationsDirectory: string;
+  /**
+   * Tables of libraries the service uses (e.g. @puhui/idempotency's IDEMPOTENCY_MIGRATIONS),
+   * applied after the service's own migrations, each recorded in its own table.
+   */
+  libraryMigrations?: readonly MigrationSource[];
   routes?: (router: Router, dependencies: Dependencies) => void;
   /** Every route `routes` mounts must be one of these operations (checked at start). */
   api?: ServiceApi;

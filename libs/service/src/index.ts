@@ -42,7 +42,7 @@ export type { SecretName, ServiceConfig } from './environment';
 export { JobRunner } from './jobs';
 export type { Job, JobRunnerSettings } from './jobs';
 
-/** Creates the service's database if needed and applies its migrations (and the event tables'). */
+/** Creates the service's database if needed and applies its migrations (and the event and library tables'). */
 async function prepareDatabase<Config extends ServiceConfig>(
   definition: DeclaredDefinition<Config>,
   logger: Logger,
@@ -64,6 +64,7 @@ async function prepareDatabase<Config extends ServiceConfig>(
     table: 'pgmigrations',
     logger,
   });
+  for (const library of definition.libraryMigrations ?? []) await migrate({ connectionString, ...library, logger });
   return connectionString;
 }
 

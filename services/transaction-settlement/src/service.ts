@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { TOPICS } from '@puhui/contracts';
+import { IDEMPOTENCY_MIGRATIONS } from '@puhui/idempotency';
 import type { ServiceDefinition } from '@puhui/service';
 import type { TransactionSettlementConfig } from './config';
 import { replicaConsumers } from './consumers/replicas';
@@ -21,6 +22,7 @@ export function transactionSettlementService(
   config: TransactionSettlementConfig,
 ): ServiceDefinition<TransactionSettlementConfig> {
   return {
+    libraryMigrations: [IDEMPOTENCY_MIGRATIONS],
     name: SERVICE_NAME,
     config,
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),

@@ -2,9 +2,11 @@
  * Every money-moving POST other than a capture (checkouts.test.ts covers captures), retried
  * with one Idempotency-Key: in sequence and five at once, it has one effect in the database
  * and the ledger, every answer is the first one (the repeats say `Idempotent-Replayed: true`),
- * and the same key with another request is refused with 422 `idempotency_key_reused`.
+ * and the same key with another request is refused with 422 `idempotency_key_reused`; while the
+ * first request with a key is still in flight, a retry answers 409 `idempotency_key_in_flight`.
  */
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { confirmCapturesOf } from './acquirer-confirmation';
 import { SettlementHarness, percentOffRule } from './support';
 import type { ApiResponse, TestCard, TestMerchant } from './support';
@@ -353,5 +355,47 @@ describe('marking a batch paid, retried with one Idempotency-Key', () => {
     expect(await payouts(unpaid)).toBe(1);
     expect(await payouts(paid)).toBe(1);
     expect(await balance('bank:union_funds')).toBe(unionFundsBefore);
+  });
+});
+
+describe('a retry while the first request with its key is still in flight', () => {
+  it('answers 409 idempotency_key_in_flight after waiting for it, and moves no money', async () => {
+    const merchant = await harness.addMerchant('supermarket');
+    const card = await unionFundedCard();
+    const key = randomUUID();
+    // The first request, held open: its transaction has claimed the key and not committed.
+    const first = new Client({ connectionString: harness.databaseUrl });
+    await first.connect();
+    try {
+      await first.query('BEGIN');
+      await first.query(
+        `INSERT INTO idempotency_keys (scope, idempotency_key, request_hash, response_status, response_body)
+         VALUES ($1, $2, 'in flight', 0, 'null')`,
+        [merchant.merchant_id, key],
+      );
+      const budgetBefore = await budgetBalance();
+      const retry = await harness.call('POST', '/v1/checkouts', {
+        token: merchant.secret,
+        idempotencyKey: key,
+        body: {
+          card_number: card.card_number,
+          currency: 'CNY',
+          reference: `IF-${randomUUID()}`,
+          lines: [{ category: 'general', amount_minor: 10_000 }],
+        },
+      });
+      expect(retry.status).toBe(409);
+      expect(retry.headers.get('content-type')).toMatch(/^application\/problem\+json/u);
+      expect(retry.body.code).toBe('idempotency_key_in_flight');
+      expect(await budgetBalance()).toBe(budgetBefore);
+    } finally {
+      await first.query('ROLLBACK');
+      await first.end();
+    }
+    expect(
+      await countOf('SELECT count(*)::integer AS count FROM checkouts WHERE merchant_id = $1', [
+        merchant.merchant_id,
+      ]),
+    ).toBe(0);
   });
 });

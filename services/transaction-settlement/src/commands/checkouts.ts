@@ -12,6 +12,7 @@ import { Conflict, Forbidden, Unprocessable } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import type { PoolClient } from '@puhui/postgres';
 import { HOUR_MS } from '@puhui/config';
+import { runIdempotently } from '@puhui/idempotency';
 import { usagePeriods } from '../domain/business-day';
 import {
   cardVelocityExceeded,
@@ -30,7 +31,6 @@ import { countUnionFundedCaptures, readUsage } from '../store/usage';
 import { lockCheckoutRows } from './checkout-locks';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
-import { runIdempotently } from './idempotent';
 
 export interface CheckoutRequest {
   card_number?: string;

@@ -10,6 +10,7 @@ import type { ReversedBefore } from '@puhui/discount';
 import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import type { PoolClient } from '@puhui/postgres';
+import { runIdempotently } from '@puhui/idempotency';
 import { currentBusinessDate } from './business-days';
 import { planTransfers, subsidyAccount, unionByBudget } from '../domain/ledger';
 import {
@@ -27,7 +28,6 @@ import { checkoutView, merchantViewer } from './checkout-view';
 import { checkoutEventFacts, postCheckoutTransfers, usageDeltas } from './checkouts';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
-import { runIdempotently } from './idempotent';
 
 async function lockOwnCheckout(
   client: PoolClient,

@@ -14,6 +14,7 @@ import { withTransaction } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
 import type { Job } from '@puhui/service';
 import { openField } from '@puhui/security';
+import { runIdempotently } from '@puhui/idempotency';
 import { awaitDatedMovements } from '../store/business-days';
 import { findPayee } from '../store/replicas';
 import { shanghaiTimestamp } from '../domain/business-day';
@@ -39,7 +40,6 @@ import type { SettlementBatch } from '../domain/settlement';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
 import { currentBusinessDate, lastClosedBusinessDate } from './business-days';
-import { runIdempotently } from './idempotent';
 
 export async function settleBusinessDay(
   context: Pick<SettlementContext, 'pool' | 'businessDayCutoffMinutes'>,

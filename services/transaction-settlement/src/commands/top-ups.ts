@@ -1,11 +1,11 @@
 /** Admin top-ups of a union budget: union funds → the budget's ledger account. */
 import { newId } from '@puhui/contracts';
 import { NotFound } from '@puhui/errors';
+import { runIdempotently } from '@puhui/idempotency';
 import { UNION_FUNDS } from '../domain/ledger';
 import { findAccount, lockAccounts, postTransfers } from '../store/ledger';
 import { findBudget } from '../store/replicas';
 import type { SettlementContext } from './context';
-import { runIdempotently } from './idempotent';
 
 export async function topUpBudget(
   context: SettlementContext,

@@ -15,7 +15,7 @@ import { checkoutView, merchantViewer } from '../commands/checkout-view';
 import { captureCheckout, quoteCheckout } from '../commands/checkouts';
 import { OCCURRED_AT_WINDOW_MS } from '../domain/checkout-limits';
 import type { SettlementContext } from '../commands/context';
-import type { IdempotentOutcome } from '../commands/idempotent';
+import type { IdempotentOutcome } from '@puhui/idempotency';
 import { refundCheckout, voidCheckout } from '../commands/refunds';
 import { topUpBudget } from '../commands/top-ups';
 import { findCheckout, listCheckouts } from '../store/checkouts';

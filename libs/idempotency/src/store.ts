@@ -1,5 +1,6 @@
-import type { PoolClient } from 'pg';
+/** The idempotency_keys table (migrations/0001_idempotency_keys.sql), one SQL operation a function. */
 import { escapeLiteral } from '@puhui/postgres';
+import type { PoolClient } from '@puhui/postgres';
 
 export interface StoredResponse {
   request_hash: string;
@@ -54,7 +55,7 @@ export async function saveIdempotentResponse(
   body: unknown,
 ): Promise<void> {
   await client.query({
-    name: 'settlement-save-idempotent-response',
+    name: 'idempotency-save-response',
     text: 'UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND idempotency_key = $2',
     values: [scope, key, status, JSON.stringify(body)],
   });

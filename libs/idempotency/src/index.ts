@@ -1,0 +1,16 @@
+import path from 'node:path';
+import type { MigrationSource } from '@puhui/postgres';
+
+export { IN_FLIGHT_WAIT_MS_DEFAULT, requestHash, runIdempotently } from './idempotent';
+export type {
+  IdempotencyContext,
+  IdempotentOptions,
+  IdempotentOutcome,
+  IdempotentRequest,
+} from './idempotent';
+
+/** The idempotency_keys table; a service that uses runIdempotently lists it in its definition. */
+export const IDEMPOTENCY_MIGRATIONS: MigrationSource = {
+  directory: path.join(__dirname, '..', 'migrations'),
+  table: 'pgmigrations_idempotency',
+};
