@@ -48,6 +48,12 @@ const REQUEST_ID_SHAPE = /^[\w.:-]{1,128}$/u;
 const READINESS_TIMEOUT_MS_DEFAULT = 2000;
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
+/** The id of the request `response` answers (X-Request-Id), for audit rows; null outside a request. */
+export function requestIdOf(response: Response): string | null {
+  const requestId: unknown = response.locals.requestId;
+  return typeof requestId === 'string' ? requestId : null;
+}
+
 function assignRequestId(request: Request, response: Response, next: NextFunction): void {
   const offered = request.header('x-request-id');
   const requestId = offered !== undefined && REQUEST_ID_SHAPE.test(offered) ? offered : randomUUID();

@@ -1,4 +1,4 @@
-export { createApp, route } from './app';
+export { createApp, requestIdOf, route } from './app';
 export type { AppHandle, AppOptions, MountedRoute, ReadinessCheck, RouteHandlers, RouteOptions } from './app';
 export {
   assertDocumentedResponse,

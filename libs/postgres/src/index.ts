@@ -10,6 +10,9 @@ import { runner } from 'node-pg-migrate';
 import type { Logger } from '@puhui/logging';
 
 export type { Pool, PoolClient, QueryResult } from 'pg';
+
+/** A pool for single statements, or the client of an open transaction: what a store function reads with. */
+export type Queryable = Pick<PoolClient, 'query'> | Pool;
 export { escapeLiteral };
 
 export interface PoolSettings {

@@ -5,8 +5,7 @@
  * kept in memory for when a test fails. Reusable for chaos tests: start, stop, restart and
  * kill -9 any service, then wait for it to be ready again on the same port and database.
  * Every answer a service gives the harness is checked against its OpenAPI document
- * (./conformance.ts): the typed `clients` (libs/api-clients, sending through
- * `documentedFetch`), the untyped `call` and `callService`, and the readiness probe.
+ * (./conformance.ts): `call`, `callService`, the readiness probe and `documentedFetch`.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -16,8 +15,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
-import { puhuiClients } from '@puhui/api-clients';
-import type { Answer, PuhuiClients } from '@puhui/api-clients';
 import { createRedis } from '@puhui/cache';
 import { SERVICE_NAMES, urlVariable } from '@puhui/config';
 import type { ServiceName } from '@puhui/config';
@@ -33,14 +30,9 @@ import {
   waitFor,
 } from '@puhui/testing';
 import type { TestDatabase } from '@puhui/testing';
-import {
-  documentedFetch,
-  expectDocumentedAnswer,
-  expectDocumentedReadiness,
-  learnDocument,
-} from './conformance';
+import { expectDocumentedAnswer, expectDocumentedReadiness, learnDocument } from './conformance';
 
-export { documentedFetch };
+export { documentedFetch } from './conformance';
 
 /** The services of the registry (libs/config/src/services.json): every run starts them all. */
 export { SERVICE_NAMES };
@@ -244,17 +236,6 @@ export interface ApiResponse {
   headers: Headers;
 }
 
-/** A typed client's answer in the loose shape the tests read (status, body, headers). */
-export function looseAnswer({ data, error, response }: Answer<unknown>): ApiResponse {
-  const body = data ?? error ?? {};
-  return {
-    status: response.status,
-    body: typeof body === 'object' && body !== null ? (body as Json) : { text: body },
-    contentType: response.headers.get('content-type'),
-    headers: response.headers,
-  };
-}
-
 export interface CallOptions {
   token?: string;
   body?: unknown;
@@ -263,9 +244,8 @@ export interface CallOptions {
 }
 
 /**
- * JSON over HTTP to one service, any method and path (the chaos suites' probes); network errors
- * (a killed process) reject, and so does an answer its OpenAPI document does not describe.
- * Tests that call an operation the way a client would use `PuhuiSystem.clients`.
+ * JSON over HTTP to one service; network errors (a killed process) reject, and so does an
+ * answer its OpenAPI document does not describe.
  */
 export async function callService(
   baseUrl: string,
@@ -407,16 +387,6 @@ export class PuhuiSystem {
 
   url(name: ServiceName): string {
     return this.services[name].url;
-  }
-
-  /** The services' typed clients sending `token`; every answer is checked against its document. */
-  clients(token?: string): PuhuiClients {
-    const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, this.url(name)]));
-    return puhuiClients(urls as Record<ServiceName, string>, {
-      token,
-      fetch: documentedFetch,
-      timeoutMs: REQUEST_TIMEOUT_MS,
-    });
   }
 
   call(

@@ -6,7 +6,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { csvBody, idempotencyKey, ok } from '@puhui/api-clients';
 import type { PuhuiApi } from './api';
 import { eventually } from './api';
 import { awaitCheckoutAccess, createApiKey, listAll, onboard, publishRule } from './flows';
@@ -58,10 +57,11 @@ function readSavedKey(stateFile: string): SavedKey | undefined {
 async function featuredKey(api: PuhuiApi, tokens: Tokens, merchantId: string, stateFile: string) {
   const saved = readSavedKey(stateFile);
   if (saved?.merchant_id === merchantId) {
-    const check = await api.as(saved.secret)['merchant-onboarding'].GET('/v1/merchants/{id}', {
-      params: { path: { id: merchantId } },
+    const check = await api.call('merchant-onboarding', 'GET', `/v1/merchants/${merchantId}`, {
+      token: saved.secret,
+      accept: [401, 403, 404],
     });
-    if (check.response.status === 200) return { secret: saved.secret, created: false };
+    if (check.status === 200) return { secret: saved.secret, created: false };
   }
   const secret = await createApiKey(api, tokens, merchantId);
   mkdirSync(path.dirname(stateFile), { recursive: true });
@@ -74,41 +74,42 @@ async function featuredKey(api: PuhuiApi, tokens: Tokens, merchantId: string, st
 async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
   const budgets: DemoData['budgets'] = [];
   const budgetIds: Record<string, string> = {};
-  const rules = api.as(tokens.admin)['discount-rules'];
-  const settlement = api.as(tokens.admin)['transaction-settlement'];
   for (const budget of BUDGETS) {
     const existing = await listAll(
-      (after) =>
-        ok(
-          rules.GET('/v1/budgets', {
-            params: { query: { union_id: budget.union_id, limit: 100, starting_after: after } },
-          }),
-        ),
-      (item) => item.budget_id,
+      api,
+      'discount-rules',
+      `/v1/budgets?union_id=${budget.union_id}`,
+      tokens.admin,
+      (item) => item.budget_id as string,
     );
     const found = existing.find((candidate) => candidate.name === budget.name);
     const created =
       found ??
-      (await ok(
-        rules.POST('/v1/budgets', {
+      (
+        await api.call('discount-rules', 'POST', '/v1/budgets', {
+          token: tokens.admin,
           body: { name: budget.name, union_id: budget.union_id, currency: 'CNY' },
-        }),
-      ));
-    const id = created.budget_id;
+        })
+      ).body;
+    const id = created.budget_id as string;
     budgetIds[budget.key] = id;
     // One top-up per budget, ever: the idempotency key makes a second load a replay.
-    await eventually(`budget ${id} known to transaction-settlement`, async () => {
-      const funded = await settlement.POST('/v1/budgets/{id}/top_ups', {
-        params: { path: { id }, header: idempotencyKey(`demo-seed-funding-${id}`) },
+    const funded = await eventually(`budget ${id} known to transaction-settlement`, async () => {
+      const response = await api.call('transaction-settlement', 'POST', `/v1/budgets/${id}/top_ups`, {
+        token: tokens.admin,
+        idempotencyKey: `demo-seed-funding-${id}`,
         body: { amount_minor: budget.amount_minor, reference: `DEMO-FUND-${budget.key}` },
+        accept: [404],
       });
-      return funded.response.status === 404 ? undefined : ok(funded);
+      return response.status === 404 ? undefined : response;
     });
-    const balance = await ok(settlement.GET('/v1/budgets/{id}', { params: { path: { id } } }));
+    const balance = await api.call('transaction-settlement', 'GET', `/v1/budgets/${id}`, {
+      token: tokens.admin,
+    });
     budgets.push({
       id,
       name: budget.name,
-      balance_minor: balance.balance_minor,
+      balance_minor: (balance.body.balance_minor ?? funded.body.balance_minor) as number,
       created: found === undefined,
     });
   }
@@ -116,15 +117,11 @@ async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
 }
 
 export async function loadDemoData(api: PuhuiApi, tokens: Tokens, stateFile: string): Promise<DemoData> {
-  const onboarding = api.as(tokens.admin)['merchant-onboarding'];
   const existingMerchants = await listAll(
-    (after) =>
-      ok(
-        onboarding.GET('/v1/merchants', {
-          params: { query: { region_code: REGION_CODE, limit: 100, starting_after: after } },
-        }),
-      ),
-    (merchant) => merchant.id,
+    api,
+    'merchant-onboarding',
+    `/v1/merchants?region_code=${REGION_CODE}`,
+    tokens.admin,
   );
   const merchants: DemoData['merchants'] = [];
   for (const [index, merchant] of MERCHANTS.entries()) {
@@ -136,28 +133,33 @@ export async function loadDemoData(api: PuhuiApi, tokens: Tokens, stateFile: str
       existingMerchants,
     );
     merchants.push({
-      id: onboarded.merchant.id,
+      id: onboarded.merchant.id as string,
       display_name: merchant.display_name,
       category: merchant.category,
-      status: onboarded.merchant.status,
+      status: onboarded.merchant.status as string,
       created: onboarded.created,
     });
   }
 
   const { budgets, budgetIds } = await fundedBudgets(api, tokens);
 
-  const rulesApi = api.as(tokens.admin)['discount-rules'];
   const existingRules = await listAll(
-    (after) => ok(rulesApi.GET('/v1/rules', { params: { query: { limit: 100, starting_after: after } } })),
+    api,
+    'discount-rules',
+    '/v1/rules',
+    tokens.admin,
     (rule) => rule.rule_id,
   );
   const rules: DemoData['rules'] = [];
   for (const body of [...standingOfferRules(PROGRAMME_START), ...subsidyRules(PROGRAMME_START, budgetIds)]) {
     const published = await publishRule(api, tokens, body, existingRules);
-    rules.push({ rule_id: published.rule_id, name: body.name, created: published.created });
+    rules.push({ rule_id: published.rule.rule_id as string, name: body.name, created: published.created });
   }
 
-  const imported = await ok(rulesApi.POST('/v1/cards/imports', csvBody(demoCardsCsv())));
+  const imported = await api.call('discount-rules', 'POST', '/v1/cards/imports', {
+    token: tokens.admin,
+    raw: { contentType: 'text/csv', text: demoCardsCsv() },
+  });
   const byTier: Record<string, number> = {};
   for (const line of demoCardsCsv().trim().split('\n').slice(1)) {
     const tier = line.split(',')[3] as string;
@@ -181,9 +183,9 @@ export async function loadDemoData(api: PuhuiApi, tokens: Tokens, stateFile: str
     rules,
     cards: {
       total: CARD_COUNT,
-      inserted: imported.inserted,
-      unchanged: imported.unchanged,
-      rejected: imported.rejected,
+      inserted: imported.body.inserted as number,
+      unchanged: imported.body.unchanged as number,
+      rejected: imported.body.rejected as number,
       by_tier: byTier,
     },
   };

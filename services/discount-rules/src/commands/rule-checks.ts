@@ -6,10 +6,10 @@
 import type { DiscountRule } from '@puhui/discount';
 import { ValidationFailed } from '@puhui/errors';
 import type { InvalidParam } from '@puhui/errors';
+import type { Queryable } from '@puhui/postgres';
 import { publishProblems, ruleProblems } from '../domain/rule';
 import { findBudget } from '../store/budgets';
 import { usableMerchantIds } from '../store/merchants';
-import type { Queryable } from '../store/queryable';
 
 async function referenceProblems(client: Queryable, rule: DiscountRule): Promise<InvalidParam[]> {
   const problems: InvalidParam[] = [];

@@ -4,7 +4,7 @@
  * service holds no merchant keys, so a merchant key is never recognised here.
  */
 import type { Request, Response } from 'express';
-import { authenticate } from '@puhui/http';
+import { authenticate, requestIdOf } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
@@ -35,7 +35,7 @@ export function accessFor(
         logger,
         sheets,
         actor: actorOf(principal),
-        requestId: (response.locals.requestId as string | undefined) ?? null,
+        requestId: requestIdOf(response),
       };
     };
   return { asAdmin: as('admin'), asReader: as('admin', 'finance') };

@@ -1,6 +1,6 @@
 /** The audit trail: append-only (a trigger refuses updates and deletes). */
 import type { PoolClient } from 'pg';
-import type { Queryable } from './queryable';
+import type { Queryable } from '@puhui/postgres';
 
 export interface AuditSubject {
   rule_id?: string;

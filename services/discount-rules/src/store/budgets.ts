@@ -1,6 +1,6 @@
 /** Budget definitions. One SQL statement per function. */
+import type { Queryable } from '@puhui/postgres';
 import type { Budget } from '../domain/budget';
-import type { Queryable } from './queryable';
 
 type BudgetRow = Omit<Budget, 'created_at'> & { created_at: Date };
 

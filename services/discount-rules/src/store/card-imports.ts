@@ -1,8 +1,8 @@
 /** Card import runs and their progress. One SQL statement per function. */
+import type { Queryable } from '@puhui/postgres';
 import type { CardImport, ImportCounts, ImportStatus } from '../domain/card-import';
 import type { RowProblem } from '../domain/import-row';
-import type { Queryable } from './queryable';
-import { isoOrNull } from './queryable';
+import { isoOrNull } from './timestamps';
 
 interface ImportRow extends Omit<CardImport, 'started_at' | 'updated_at' | 'finished_at'> {
   started_at: Date;

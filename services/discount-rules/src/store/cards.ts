@@ -4,8 +4,8 @@
  */
 import type { PoolClient } from 'pg';
 import type { CardStatus, CardTier } from '@puhui/discount';
+import type { Queryable } from '@puhui/postgres';
 import type { Card, CardRegistration } from '../domain/card';
-import type { Queryable } from './queryable';
 
 interface CardRow {
   card_token: string;

@@ -4,7 +4,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { MerchantSnapshot, MerchantStatus } from '@puhui/contracts';
-import type { Queryable } from './queryable';
+import type { Queryable } from '@puhui/postgres';
 
 export async function upsertMerchant(
   client: PoolClient,

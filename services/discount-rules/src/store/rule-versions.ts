@@ -1,8 +1,8 @@
 /** Published versions of rules: inserted once, never changed (a trigger refuses it). */
 import type { PoolClient } from 'pg';
 import { discountRuleSchema } from '@puhui/discount';
+import type { Queryable } from '@puhui/postgres';
 import type { RuleVersion } from '../domain/rule';
-import type { Queryable } from './queryable';
 
 export async function insertRuleVersion(client: PoolClient, version: RuleVersion): Promise<void> {
   await client.query(

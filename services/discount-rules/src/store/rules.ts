@@ -5,9 +5,9 @@
 import type { PoolClient } from 'pg';
 import { discountRuleSchema } from '@puhui/discount';
 import type { DiscountRule, MerchantCategory } from '@puhui/discount';
+import type { Queryable } from '@puhui/postgres';
 import type { RuleRecord, RuleStatus } from '../domain/rule';
-import type { Queryable } from './queryable';
-import { isoOrNull } from './queryable';
+import { isoOrNull } from './timestamps';
 
 interface RuleRow {
   rule_id: string;

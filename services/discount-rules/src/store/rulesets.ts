@@ -3,7 +3,7 @@
  * logged with what it changed.
  */
 import type { PoolClient } from 'pg';
-import type { Queryable } from './queryable';
+import type { Queryable } from '@puhui/postgres';
 
 export interface RulesetChange {
   rule_id: string;

@@ -2,7 +2,7 @@
  * Cards whose cached rate sheet must be dropped. The row is written with the card change and
  * deleted once the Redis key is gone, like an outbox for the cache.
  */
-import type { Queryable } from './queryable';
+import type { Queryable } from '@puhui/postgres';
 
 export async function requestSheetInvalidation(
   client: Queryable,

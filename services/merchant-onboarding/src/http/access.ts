@@ -5,7 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import { NotFound } from '@puhui/errors';
-import { authenticate } from '@puhui/http';
+import { authenticate, requestIdOf } from '@puhui/http';
 import { actorOf, requireMerchantScope, requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
@@ -42,7 +42,7 @@ export function accessFor(dependencies: ServiceDependencies<MerchantOnboardingCo
     pool,
     secrets,
     actor: actorOf(principal),
-    requestId: (response.locals.requestId as string | undefined) ?? null,
+    requestId: requestIdOf(response),
   });
 
   const adminOrOwner = async (request: Request, merchantId: string) => {

@@ -1,8 +1,5 @@
-import type { PoolClient } from 'pg';
-import type { Pool } from '@puhui/postgres';
+import type { Queryable } from '@puhui/postgres';
 import type { ApiKeyRecord } from '../domain/api-key';
-
-type Queryable = Pick<PoolClient, 'query'> | Pool;
 
 interface ApiKeyRow extends Omit<ApiKeyRecord, 'created_at' | 'expires_at' | 'revoked_at'> {
   created_at: Date;

@@ -1,7 +1,4 @@
-import type { PoolClient } from 'pg';
-import type { Pool } from '@puhui/postgres';
-
-type Queryable = Pick<PoolClient, 'query'> | Pool;
+import type { Queryable } from '@puhui/postgres';
 
 export interface AuditEntry {
   merchant_id: string;

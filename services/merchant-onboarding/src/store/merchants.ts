@@ -1,12 +1,9 @@
 /**
  * Merchant rows. One SQL statement per function; callers pass the transaction client.
  */
-import type { PoolClient } from 'pg';
-import type { Pool } from '@puhui/postgres';
+import type { PoolClient, Queryable } from '@puhui/postgres';
 import type { MerchantCategory, MerchantStatus } from '@puhui/contracts';
 import type { Merchant } from '../domain/merchant';
-
-type Queryable = Pick<PoolClient, 'query'> | Pool;
 
 /** The row as pg returns it: the domain merchant with Dates where it has ISO strings. */
 type MerchantRow = Omit<Merchant, 'created_at' | 'updated_at' | 'submitted_at' | 'decided_at'> & {

@@ -4,7 +4,7 @@
  */
 import type { Router } from 'express';
 import { z } from 'zod';
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { defineOperation, documented, parseRequest, requestIdOf, respond, route } from '@puhui/http';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
 import type { TransactionSettlementConfig } from '../config';
@@ -65,7 +65,7 @@ export function businessDayRoutes(
       const principal = await principalOf(request);
       requireOperator(principal, 'finance');
       const { path } = parseRequest(request, closeDayOperation.request);
-      const requestId = (response.locals.requestId as string | undefined) ?? null;
+      const requestId = requestIdOf(response);
       const closed = await closeBusinessDay(context, path.date, actorOf(principal), requestId);
       if (closed.created) context.logger.info({ business_date: path.date }, 'business day closed early');
       respond(response, closeDayOperation, closed.created ? 201 : 200, closed.view);

@@ -14,6 +14,7 @@ import {
   defineOperation,
   documented,
   parseRequest,
+  requestIdOf,
   requireUncompressedCsv,
   respond,
   route,
@@ -316,7 +317,7 @@ export function reconciliationRoutes(
       pool,
       logger: context.logger,
       actor: actorOf(principal),
-      requestId: typeof response.locals.requestId === 'string' ? response.locals.requestId : null,
+      requestId: requestIdOf(response),
     }),
   };
   uploadRoute(router, access, reconciliationSettings(config));

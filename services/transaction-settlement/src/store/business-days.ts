@@ -3,12 +3,9 @@
  * with `open_business_date()`, which holds the business-day lock shared; a closure holds it
  * exclusively, so the cut between two days is exact.
  */
-import type { PoolClient } from 'pg';
-import type { Pool } from '@puhui/postgres';
+import type { Pool, PoolClient, Queryable } from '@puhui/postgres';
 import { withTransaction } from '@puhui/postgres';
 import type { BusinessDayClosure } from '../domain/business-day';
-
-type Queryable = Pick<PoolClient, 'query'> | Pool;
 
 const LOCK = "hashtext('puhui:business_day')";
 

@@ -1,9 +1,6 @@
 /** Checkouts and refunds. One statement per function; callers pass the transaction. */
-import type { PoolClient } from 'pg';
-import type { Pool } from '@puhui/postgres';
+import type { PoolClient, Queryable } from '@puhui/postgres';
 import type { Checkout, CheckoutStatus, Refund } from '../domain/checkout';
-
-type Queryable = Pick<PoolClient, 'query'> | Pool;
 
 type MoneyColumn =
   | 'gross_minor'

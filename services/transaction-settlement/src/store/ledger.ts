@@ -1,9 +1,6 @@
 /** Ledger accounts and transfers. One statement per function; callers pass the transaction. */
-import type { PoolClient } from 'pg';
-import type { Pool } from '@puhui/postgres';
+import type { PoolClient, Queryable } from '@puhui/postgres';
 import type { AccountBalance, AccountSpec, LedgerEntry, PlannedTransfer } from '../domain/ledger';
-
-type Queryable = Pick<PoolClient, 'query'> | Pool;
 
 /** Creates the accounts that do not exist yet (idempotent). */
 export async function ensureAccounts(client: Queryable, accounts: readonly AccountSpec[]): Promise<void> {

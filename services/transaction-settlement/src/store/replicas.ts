@@ -1,10 +1,7 @@
 /** Local replicas of other services' facts, written only by event consumers. */
-import type { PoolClient } from 'pg';
-import type { Pool } from '@puhui/postgres';
+import type { Queryable } from '@puhui/postgres';
 import type { MerchantKeyScope, MerchantSnapshot } from '@puhui/contracts';
 import type { MerchantReplica } from '../domain/merchant';
-
-type Queryable = Pick<PoolClient, 'query'> | Pool;
 
 export async function upsertMerchant(client: Queryable, merchant: MerchantSnapshot): Promise<void> {
   await client.query(

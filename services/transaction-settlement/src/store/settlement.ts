@@ -1,9 +1,6 @@
 /** Settlement runs and batches. One statement per function; callers pass the transaction. */
-import type { PoolClient } from 'pg';
-import type { Pool } from '@puhui/postgres';
+import type { PoolClient, Queryable } from '@puhui/postgres';
 import type { SettlementBatch, StatementRow } from '../domain/settlement';
-
-type Queryable = Pick<PoolClient, 'query'> | Pool;
 
 const MONEY = [
   'gross_minor',

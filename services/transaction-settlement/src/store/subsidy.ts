@@ -9,11 +9,8 @@
  * each, so that a statement confirming a hundred thousand subsidised sales holds none of them
  * in memory. The account codes built in SQL here are those of domain/ledger.ts `accountCodes`.
  */
-import type { PoolClient } from 'pg';
-import type { Pool } from '@puhui/postgres';
+import type { PoolClient, Queryable } from '@puhui/postgres';
 import type { HeldSubsidyItem, SubsidyDecision } from '../domain/subsidy';
-
-type Queryable = Pick<PoolClient, 'query'> | Pool;
 
 /** The decisions of one transaction: a run's confirmations, or the resolution of one of its items. */
 export interface DecisionSet {
