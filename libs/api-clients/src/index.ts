@@ -8,11 +8,32 @@
 import { randomUUID } from 'node:crypto';
 import createClient from 'openapi-fetch';
 import type { Client } from 'openapi-fetch';
-import type { paths as DiscountRulesPaths } from '../generated/discount-rules';
-import type { paths as MerchantOnboardingPaths } from '../generated/merchant-onboarding';
-import type { paths as TransactionSettlementPaths } from '../generated/transaction-settlement';
+import type { components as DiscountRules, paths as DiscountRulesPaths } from '../generated/discount-rules';
+import type {
+  components as MerchantOnboarding,
+  paths as MerchantOnboardingPaths,
+} from '../generated/merchant-onboarding';
+import type {
+  components as TransactionSettlement,
+  paths as TransactionSettlementPaths,
+} from '../generated/transaction-settlement';
 
 export type { DiscountRulesPaths, MerchantOnboardingPaths, TransactionSettlementPaths };
+/** The documents' named schemas (`MerchantOnboardingSchemas['Merchant']`, …). */
+export type MerchantOnboardingSchemas = MerchantOnboarding['schemas'];
+export type DiscountRulesSchemas = DiscountRules['schemas'];
+export type TransactionSettlementSchemas = TransactionSettlement['schemas'];
+
+/** The JSON body an operation takes, e.g. `JsonBody<DiscountRulesPaths, '/v1/rules', 'post'>`. */
+export type JsonBody<
+  Paths,
+  Path extends keyof Paths,
+  Method extends keyof Paths[Path],
+> = Paths[Path][Method] extends {
+  requestBody?: { content: { 'application/json': infer Body } };
+}
+  ? Body
+  : never;
 export type MerchantOnboardingClient = Client<MerchantOnboardingPaths>;
 export type DiscountRulesClient = Client<DiscountRulesPaths>;
 export type TransactionSettlementClient = Client<TransactionSettlementPaths>;
@@ -115,10 +136,15 @@ function problemText(problem: unknown): string {
   return `${String(code ?? '')}: ${String(detail ?? title ?? '')}`;
 }
 
+/** What a client's call resolves to (openapi-fetch's FetchResponse): data on 2xx, else the problem as error. */
+export interface Answer<Data> {
+  data?: Data;
+  error?: unknown;
+  response: Response;
+}
+
 /** The data of a 2xx answer; any other status throws an ApiError naming the request and the problem. */
-export async function ok<Data>(
-  pending: Promise<{ data?: Data; error?: unknown; response: Response }>,
-): Promise<Data> {
+export async function ok<Data>(pending: Answer<Data> | Promise<Answer<Data>>): Promise<Data> {
   const { data, error, response } = await pending;
   if (!response.ok) {
     throw new ApiError(response.status, error, `${response.url} → ${response.status} ${problemText(error)}`);

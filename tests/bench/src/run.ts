@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { idempotencyKey, ok } from '@puhui/api-clients';
 import { createRedis } from '@puhui/cache';
 import { tokenizePan } from '@puhui/cards';
 import { TOPICS } from '@puhui/contracts';
@@ -32,7 +33,7 @@ import { generateDay, reconcileStatement, settleDay, writeStatement } from './mi
 import type { DayFacts } from './million';
 import { runPgbench } from './pgbench';
 import type { PgbenchResult } from './pgbench';
-import { Api, checkoutBody, eventually, inParallel, newKey, operatorTokens, seed } from './seed';
+import { Api, checkoutBody, eventually, inParallel, operatorTokens, seed } from './seed';
 import type { Json } from './seed';
 import { summarize } from './stats';
 import type { LatencySummary } from './stats';
@@ -186,43 +187,43 @@ async function main(): Promise<void> {
     const propagation: number[] = [];
     for (let sample = 0; sample < SETTINGS.propagationSamples; sample += 1) {
       const merchant = merchantAt(sample * 7);
-      const rule = await api.call('discount-rules', 'POST', '/v1/rules', {
-        token: tokens.admin,
-        body: {
-          name: `bench propagation ${sample}`,
-          scope: { merchant_categories: null, merchant_ids: [merchant.merchant_id] },
-          item_categories: null,
-          benefit: { type: 'percent_off', bps: 100 },
-          merchant_share_bps: 10_000,
-          schedule: {
-            valid_from: '2026-01-01T00:00:00+08:00',
-            valid_to: null,
-            days_of_week: null,
-            time_of_day: null,
+      const rules = api.as(tokens.admin)['discount-rules'];
+      const rule = await ok(
+        rules.POST('/v1/rules', {
+          body: {
+            name: `bench propagation ${sample}`,
+            scope: { merchant_categories: null, merchant_ids: [merchant.merchant_id] },
+            item_categories: null,
+            benefit: { type: 'percent_off', bps: 100 },
+            merchant_share_bps: 10_000,
+            schedule: {
+              valid_from: '2026-01-01T00:00:00+08:00',
+              valid_to: null,
+              days_of_week: null,
+              time_of_day: null,
+            },
+            priority: 20,
+            stacking: 'stackable',
           },
-          priority: 20,
-          stacking: 'stackable',
-        },
-      });
-      const ruleId = rule.body.rule_id as string;
+        }),
+      );
+      const ruleId = rule.rule_id;
       const t0 = process.hrtime.bigint();
-      await api.call('discount-rules', 'POST', `/v1/rules/${ruleId}/publish`, {
-        token: tokens.admin,
-        body: {},
-      });
+      await ok(rules.POST('/v1/rules/{id}/publish', { params: { path: { id: ruleId } }, body: {} }));
       let attempt = 0;
       await eventually(
         `rule ${ruleId} applied`,
         async () => {
           attempt += 1;
           const card = seeded.cardNumbers[(sample * 131 + attempt) % seeded.cardNumbers.length] as string;
-          const response = await api.call('transaction-settlement', 'POST', '/v1/checkouts', {
-            token: merchant.secret,
-            idempotencyKey: newKey(),
-            body: checkoutBody(card, `PROP-${sample}-${attempt}`, 10_000),
-          });
-          const applied = (response.body.lines as Json[]).some((line) =>
-            (line.applied_rules as Json[]).some((applied) => applied.rule_id === ruleId),
+          const captured = await ok(
+            api.as(merchant.secret)['transaction-settlement'].POST('/v1/checkouts', {
+              params: { header: idempotencyKey() },
+              body: checkoutBody(card, `PROP-${sample}-${attempt}`, 10_000),
+            }),
+          );
+          const applied = captured.lines.some((line) =>
+            line.applied_rules.some((applied) => applied.rule_id === ruleId),
           );
           return applied ? true : undefined;
         },
@@ -240,12 +241,13 @@ async function main(): Promise<void> {
     await inParallel(seeded.cardNumbers, 4, async (card, index) => {
       // A cold read-through can exceed settlement's 300 ms budget on a busy machine: 503, try again.
       for (let attempt = 1; ; attempt += 1) {
-        const response = await api.call('transaction-settlement', 'POST', '/v1/checkouts/quote', {
-          token: merchantAt(index).secret,
-          body: checkoutBody(card, `WARM-${index}`, 5_000),
-          accept: [503],
-        });
-        if (response.status !== 503 || attempt >= 10) return;
+        const quote = await api
+          .as(merchantAt(index).secret)
+          ['transaction-settlement'].POST('/v1/checkouts/quote', {
+            body: checkoutBody(card, `WARM-${index}`, 5_000),
+          });
+        if (quote.response.status !== 503) await ok(quote);
+        if (quote.response.status !== 503 || attempt >= 10) return;
         warmRetries += 1;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -410,10 +412,10 @@ async function main(): Promise<void> {
     log(`  ${pgbench.tps} tps; checkout ${maxSustained}/s → ratio ${results.checkout_vs_pgbench_ratio}`);
 
     if (SETTINGS.million > 0) {
-      const current = await api.call('transaction-settlement', 'GET', '/v1/business_days/current', {
-        token: tokens.finance,
-      });
-      const open = current.body.business_date as string;
+      const current = await ok(
+        api.as(tokens.finance)['transaction-settlement'].GET('/v1/business_days/current'),
+      );
+      const open = current.business_date;
       const date = new Date(Date.parse(`${open}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
       const day: DayFacts = {
         date,

@@ -4,13 +4,18 @@
  * funded budget, and 10,000+ member cards imported as one CSV. Then waits until settlement's
  * replicas (fed through Kafka) know every merchant key and the budget.
  */
-import { randomUUID } from 'node:crypto';
+import { csvBody, idempotencyKey, ok, puhuiClients } from '@puhui/api-clients';
+import type { DiscountRulesPaths, JsonBody, PuhuiClients } from '@puhui/api-clients';
 import { generateTestPan } from '@puhui/cards';
 import { DEFAULT_MCC } from '@puhui/contracts';
 import type { MerchantCategory } from '@puhui/contracts';
 import { makeCreditCode, makeResidentId } from '@puhui/kyc';
 import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
+import { SERVICE_NAMES } from './system';
 import type { ServiceName, System } from './system';
+
+/** A card import of tens of thousands of lines takes a while on a busy machine. */
+const REQUEST_TIMEOUT_MS = 120_000;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
@@ -29,6 +34,7 @@ export function operatorTokens(): Tokens {
   return { admin: mint('admin'), finance: mint('finance') };
 }
 
+/** The services' typed clients (libs/api-clients) for a credential, on the bench's system. */
 export class Api {
   constructor(private readonly system: System) {}
 
@@ -36,32 +42,9 @@ export class Api {
     return this.system.services[service].url;
   }
 
-  async call(
-    service: ServiceName,
-    method: string,
-    path: string,
-    options: { token: string; body?: unknown; csv?: string; idempotencyKey?: string; accept?: number[] },
-  ): Promise<{ status: number; body: Json }> {
-    const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
-    let body: string | undefined;
-    if (options.csv !== undefined) {
-      headers['content-type'] = 'text/csv';
-      body = options.csv;
-    } else if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.body);
-    }
-    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
-    const response = await fetch(`${this.url(service)}${path}`, { method, headers, body });
-    const text = await response.text();
-    const parsed = text.length > 0 && text.startsWith('{') ? (JSON.parse(text) as Json) : {};
-    if (
-      (response.status < 200 || response.status >= 300) &&
-      !(options.accept ?? []).includes(response.status)
-    ) {
-      throw new Error(`${method} ${service}${path} → ${response.status}: ${text.slice(0, 300)}`);
-    }
-    return { status: response.status, body: parsed };
+  as(token: string): PuhuiClients {
+    const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, this.url(name)]));
+    return puhuiClients(urls as Record<ServiceName, string>, { token, timeoutMs: REQUEST_TIMEOUT_MS });
   }
 }
 
@@ -193,27 +176,25 @@ const SCHEDULE = {
 
 export async function onboardMerchant(api: Api, tokens: Tokens, index: number): Promise<BenchMerchant> {
   const category = CATEGORIES[index % CATEGORIES.length] as MerchantCategory;
-  const created = await api.call('merchant-onboarding', 'POST', '/v1/merchants', {
-    token: tokens.admin,
-    body: application(index, category),
-  });
-  const id = created.body.id as string;
-  for (const action of ['submit', 'start_review', 'approve']) {
-    await api.call('merchant-onboarding', 'POST', `/v1/merchants/${id}/${action}`, { token: tokens.admin });
+  const onboarding = api.as(tokens.admin)['merchant-onboarding'];
+  const { id } = await ok(onboarding.POST('/v1/merchants', { body: application(index, category) }));
+  const merchant = { params: { path: { id } } };
+  for (const step of [
+    '/v1/merchants/{id}/submit',
+    '/v1/merchants/{id}/start_review',
+    '/v1/merchants/{id}/approve',
+  ] as const) {
+    await ok(onboarding.POST(step, merchant));
   }
-  const key = await api.call('merchant-onboarding', 'POST', `/v1/merchants/${id}/api_keys`, {
-    token: tokens.admin,
-    body: {},
-  });
-  return { merchant_id: id, category, secret: key.body.secret as string };
+  const key = await ok(onboarding.POST('/v1/merchants/{id}/api_keys', { ...merchant, body: {} }));
+  return { merchant_id: id, category, secret: key.secret };
 }
 
 export async function awaitCheckoutAccess(api: Api, merchant: BenchMerchant): Promise<void> {
   await eventually(`settlement knows ${merchant.merchant_id}'s key`, async () => {
-    const response = await api.call('transaction-settlement', 'GET', '/v1/checkouts?limit=1', {
-      token: merchant.secret,
-      accept: [401, 403, 404],
-    });
+    const { response } = await api
+      .as(merchant.secret)
+      ['transaction-settlement'].GET('/v1/checkouts', { params: { query: { limit: 1 } } });
     return response.status === 200 ? true : undefined;
   });
 }
@@ -231,36 +212,35 @@ export async function seed(
   );
   log(`  ${merchants.length} merchants approved with keys`);
 
-  const budget = await api.call('discount-rules', 'POST', '/v1/budgets', {
-    token: tokens.admin,
-    body: { name: 'bench model-worker subsidy', union_id: 'bench-federation', currency: 'CNY' },
-  });
-  const budgetId = budget.body.budget_id as string;
+  const admin = api.as(tokens.admin);
+  const rules = admin['discount-rules'];
+  const budget = await ok(
+    rules.POST('/v1/budgets', {
+      body: { name: 'bench model-worker subsidy', union_id: 'bench-federation', currency: 'CNY' },
+    }),
+  );
+  const budgetId = budget.budget_id;
   await eventually('settlement knows the budget', async () => {
-    const response = await api.call('transaction-settlement', 'POST', `/v1/budgets/${budgetId}/top_ups`, {
-      token: tokens.admin,
-      idempotencyKey: `bench-fund-${budgetId}`,
+    const funded = await admin['transaction-settlement'].POST('/v1/budgets/{id}/top_ups', {
+      params: { path: { id: budgetId }, header: idempotencyKey(`bench-fund-${budgetId}`) },
       body: { amount_minor: 100_000_000_000, reference: 'BENCH-FUND' },
-      accept: [404],
     });
-    return response.status === 404 ? undefined : true;
+    return funded.response.status === 404 ? undefined : ok(funded);
   });
 
   const ruleIds: string[] = [];
-  const publish = async (body: Json) => {
-    const rule = await api.call('discount-rules', 'POST', '/v1/rules', { token: tokens.admin, body });
-    await api.call('discount-rules', 'POST', `/v1/rules/${rule.body.rule_id as string}/publish`, {
-      token: tokens.admin,
-      body: {},
-    });
-    ruleIds.push(rule.body.rule_id as string);
+  const publish = async (body: RuleBody) => {
+    const rule = await ok(rules.POST('/v1/rules', { body }));
+    await ok(rules.POST('/v1/rules/{id}/publish', { params: { path: { id: rule.rule_id } }, body: {} }));
+    ruleIds.push(rule.rule_id);
   };
   for (const category of CATEGORIES) {
+    const bps = OFFER_BPS[category] as number;
     await publish({
-      name: `bench ${category} ${OFFER_BPS[category]} bps`,
+      name: `bench ${category} ${bps} bps`,
       scope: { merchant_categories: [category], merchant_ids: null },
       item_categories: null,
-      benefit: { type: 'percent_off', bps: OFFER_BPS[category] },
+      benefit: { type: 'percent_off', bps },
       merchant_share_bps: 10_000,
       schedule: SCHEDULE,
     });
@@ -280,13 +260,8 @@ export async function seed(
   });
   log(`  ${ruleIds.length} rules published, budget funded`);
 
-  const imported = await api.call('discount-rules', 'POST', '/v1/cards/imports', {
-    token: tokens.admin,
-    csv: cardsCsv(counts.cards),
-  });
-  log(
-    `  cards imported: ${JSON.stringify({ inserted: imported.body.inserted, rejected: imported.body.rejected })}`,
-  );
+  const imported = await ok(rules.POST('/v1/cards/imports', csvBody(cardsCsv(counts.cards))));
+  log(`  cards imported: ${JSON.stringify({ inserted: imported.inserted, rejected: imported.rejected })}`);
 
   await inParallel(merchants, 8, (merchant) => awaitCheckoutAccess(api, merchant));
   log('  settlement replicas know every merchant key');
@@ -294,15 +269,14 @@ export async function seed(
   return { merchants, cardNumbers, budgetId, ruleIds };
 }
 
+/** A rule body for POST /v1/rules. */
+export type RuleBody = JsonBody<DiscountRulesPaths, '/v1/rules', 'post'>;
+
 export function checkoutBody(card: string, reference: string, amountMinor: number) {
   return {
     card_number: card,
-    currency: 'CNY',
+    currency: 'CNY' as const,
     reference,
-    lines: [{ category: 'general', amount_minor: amountMinor, quantity: 1 }],
+    lines: [{ category: 'general' as const, amount_minor: amountMinor, quantity: 1 }],
   };
-}
-
-export function newKey(): string {
-  return randomUUID();
 }

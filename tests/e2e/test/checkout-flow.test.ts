@@ -19,7 +19,7 @@ import {
   registerCard,
   waitUntilSettlementAccepts,
 } from './puhui';
-import type { Card, Merchant } from './puhui';
+import type { Card, CheckoutLine, Merchant } from './puhui';
 import { PuhuiSystem } from './system';
 
 const WITHIN_SECONDS_MS = 10_000;
@@ -33,7 +33,7 @@ let ruleId: string;
 let budgetId: string;
 
 /** 9.5折 on a 123.45 yuan basket: 617.25 fen off rounds half up to 617; the union funds 40% of it. */
-const BASKET = [{ category: 'general', amount_minor: 12_345 }];
+const BASKET: CheckoutLine[] = [{ category: 'general', amount_minor: 12_345 }];
 const EXPECTED = {
   gross_minor: 12_345,
   discount_minor: 617,
@@ -47,7 +47,7 @@ const BUDGET_MINOR = 1_000_000;
  * proves the rule published after the draft reached checkout, and the baskets of the other
  * scenarios ('general' only) never meet that rule.
  */
-const LATER_RULE_LINE = { category: 'ticket', amount_minor: 10_000 };
+const LATER_RULE_LINE: CheckoutLine = { category: 'ticket', amount_minor: 10_000 };
 const LATER_RULE_DISCOUNT_MINOR = 1_000;
 
 function e2e(name: string, body: () => Promise<void>): void {

@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { idempotencyKey, ok } from '@puhui/api-clients';
 import {
   BUDGETS,
   CARD_COUNT,
@@ -81,7 +82,7 @@ describe('the demo programme', () => {
       expect(second.featured).toEqual({ ...first.featured, key_created: false });
 
       // The checkout `npm start` prints: 9.5折 from the merchant, a further 10 % from the union.
-      const basket = {
+      const basket: Parameters<typeof checkoutBody>[0] = {
         card_number: exampleCards().model_worker.card_number,
         reference: 'E2E-DEMO-1',
         lines: [
@@ -89,12 +90,13 @@ describe('the demo programme', () => {
           { category: 'general', amount_minor: 4_550 },
         ],
       };
-      const captured = await api.call('transaction-settlement', 'POST', '/v1/checkouts', {
-        token: first.featured.secret,
-        idempotencyKey: true,
-        body: checkoutBody(basket),
-      });
-      expect(captured.body).toMatchObject({
+      const captured = await ok(
+        api.as(first.featured.secret)['transaction-settlement'].POST('/v1/checkouts', {
+          params: { header: idempotencyKey() },
+          body: checkoutBody(basket),
+        }),
+      );
+      expect(captured).toMatchObject({
         gross_minor: 17_350,
         merchant_funded_minor: 868,
         union_funded_minor: 1_648,

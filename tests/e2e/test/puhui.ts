@@ -5,9 +5,13 @@
  * finance reads the ledger (transaction-settlement).
  */
 import { randomUUID } from 'node:crypto';
+import { idempotencyKey } from '@puhui/api-clients';
+import type { DiscountRulesPaths, JsonBody, TransactionSettlementPaths } from '@puhui/api-clients';
 import { generateTestPan } from '@puhui/cards';
+import type { MerchantCategory } from '@puhui/contracts';
 import { makeCreditCode, makeResidentId } from '@puhui/kyc';
 import { waitFor } from '@puhui/testing';
+import { looseAnswer } from './system';
 import type { ApiResponse, Json, PuhuiSystem } from './system';
 
 function expectStatus(response: ApiResponse, status: number, what: string): ApiResponse {
@@ -27,13 +31,13 @@ export function merchantApplication(category: string) {
     legal_name: legalName,
     display_name: `普惠测试 ${serial}`,
     credit_code: makeCreditCode(`91361100MA${serial}`),
-    category,
+    category: category as MerchantCategory,
     region_code: '361100',
     address: '江西省上饶市信州区中山路1号',
     contact: { name: '王芳', mobile: '13800138000', email: 'wang.fang@example.cn' },
     legal_representative: { name: '李强', id_number: makeResidentId('36110219800101123') },
     settlement_account: {
-      account_type: 'corporate',
+      account_type: 'corporate' as const,
       account_name: legalName,
       account_number: '6222021234567890123',
       bank_name: '中国工商银行上饶分行',
@@ -52,31 +56,36 @@ export interface Merchant {
 
 /** Application → submit → review → approve → API key, all at merchant-onboarding. */
 export async function onboardMerchant(system: PuhuiSystem, category = 'supermarket'): Promise<Merchant> {
-  const call = (method: string, path: string, body?: unknown) =>
-    system.call('merchant-onboarding', method, path, { token: system.admin, body });
+  const onboarding = system.clients(system.admin)['merchant-onboarding'];
   const created = expectStatus(
-    await call('POST', '/v1/merchants', merchantApplication(category)),
+    looseAnswer(await onboarding.POST('/v1/merchants', { body: merchantApplication(category) })),
     201,
     'application',
   );
   const merchantId = created.body.id as string;
-  for (const action of ['submit', 'start_review', 'approve']) {
-    expectStatus(await call('POST', `/v1/merchants/${merchantId}/${action}`), 200, action);
+  const id = { params: { path: { id: merchantId } } };
+  for (const step of [
+    '/v1/merchants/{id}/submit',
+    '/v1/merchants/{id}/start_review',
+    '/v1/merchants/{id}/approve',
+  ] as const) {
+    expectStatus(looseAnswer(await onboarding.POST(step, id)), 200, step);
   }
-  const key = expectStatus(await call('POST', `/v1/merchants/${merchantId}/api_keys`, {}), 201, 'API key');
+  const key = expectStatus(
+    looseAnswer(await onboarding.POST('/v1/merchants/{id}/api_keys', { ...id, body: {} })),
+    201,
+    'API key',
+  );
   return { merchant_id: merchantId, key_id: key.body.id as string, secret: key.body.secret as string };
 }
 
 /** Settlement knows a merchant and its key once its replica consumed them: its key then reads checkouts. */
 export async function waitUntilSettlementAccepts(system: PuhuiSystem, merchant: Merchant): Promise<number> {
   const startedAt = Date.now();
+  const settlement = system.clients(merchant.secret)['transaction-settlement'];
   await waitFor(
     async () =>
-      (
-        await system.call('transaction-settlement', 'GET', '/v1/checkouts?limit=1', {
-          token: merchant.secret,
-        })
-      ).status === 200,
+      (await settlement.GET('/v1/checkouts', { params: { query: { limit: 1 } } })).response.status === 200,
     { timeoutMs: 20_000, intervalMs: 100, description: `settlement knows merchant ${merchant.merchant_id}` },
   );
   return Date.now() - startedAt;
@@ -93,19 +102,20 @@ export interface Card {
 export async function registerCard(
   system: PuhuiSystem,
   serial: number,
-  holder: { tier?: string; union_id?: string } = {},
+  holder: { tier?: CardTier; union_id?: string } = {},
 ): Promise<Card> {
   const cardNumber = generateTestPan(serial, { length: 19 });
   const response = expectStatus(
-    await system.call('discount-rules', 'POST', '/v1/cards', {
-      token: system.admin,
-      body: {
-        card_number: cardNumber,
-        member_id: `e2e-member-${serial}`,
-        union_id: holder.union_id ?? 'union-e2e',
-        tier: holder.tier ?? 'standard',
-      },
-    }),
+    looseAnswer(
+      await system.clients(system.admin)['discount-rules'].POST('/v1/cards', {
+        body: {
+          card_number: cardNumber,
+          member_id: `e2e-member-${serial}`,
+          union_id: holder.union_id ?? 'union-e2e',
+          tier: holder.tier ?? 'standard',
+        },
+      }),
+    ),
     201,
     'card registration',
   );
@@ -119,29 +129,29 @@ export async function registerCard(
 /** A union budget defined at discount-rules and funded at settlement once settlement opened its account. */
 export async function fundedBudget(system: PuhuiSystem, amountMinor: number): Promise<string> {
   const created = expectStatus(
-    await system.call('discount-rules', 'POST', '/v1/budgets', {
-      token: system.admin,
-      body: { name: '端到端测试补贴预算', union_id: 'union-e2e', currency: 'CNY' },
-    }),
+    looseAnswer(
+      await system.clients(system.admin)['discount-rules'].POST('/v1/budgets', {
+        body: { name: '端到端测试补贴预算', union_id: 'union-e2e', currency: 'CNY' },
+      }),
+    ),
     201,
     'budget',
   );
   const budgetId = created.body.budget_id as string;
+  const budget = { params: { path: { id: budgetId } } };
   await waitFor(
     async () =>
-      (
-        await system.call('transaction-settlement', 'GET', `/v1/budgets/${budgetId}`, {
-          token: system.finance,
-        })
-      ).status === 200,
+      (await system.clients(system.finance)['transaction-settlement'].GET('/v1/budgets/{id}', budget))
+        .response.status === 200,
     { timeoutMs: 20_000, intervalMs: 100, description: `settlement opened budget ${budgetId}` },
   );
   expectStatus(
-    await system.call('transaction-settlement', 'POST', `/v1/budgets/${budgetId}/top_ups`, {
-      token: system.admin,
-      idempotencyKey: randomUUID(),
-      body: { amount_minor: amountMinor, reference: `e2e-top-up-${budgetId}` },
-    }),
+    looseAnswer(
+      await system.clients(system.admin)['transaction-settlement'].POST('/v1/budgets/{id}/top_ups', {
+        params: { ...budget.params, header: idempotencyKey() },
+        body: { amount_minor: amountMinor, reference: `e2e-top-up-${budgetId}` },
+      }),
+    ),
     201,
     'top-up',
   );
@@ -152,13 +162,11 @@ export async function fundedBudget(system: PuhuiSystem, amountMinor: number): Pr
  * A draft rule at discount-rules. Rules may name only merchants discount-rules has heard of
  * (merchant.approved on Kafka), so this retries while the merchant is still unknown.
  */
-export async function createRule(system: PuhuiSystem, body: Record<string, unknown>): Promise<ApiResponse> {
+export async function createRule(system: PuhuiSystem, body: RuleBody): Promise<ApiResponse> {
+  const rules = system.clients(system.admin)['discount-rules'];
   return waitFor(
     async () => {
-      const response = await system.call('discount-rules', 'POST', '/v1/rules', {
-        token: system.admin,
-        body,
-      });
+      const response = looseAnswer(await rules.POST('/v1/rules', { body }));
       if (response.status === 201) return response;
       const unknownMerchant = JSON.stringify(response.body).includes('scope.merchant_ids');
       if (!unknownMerchant)
@@ -171,51 +179,56 @@ export async function createRule(system: PuhuiSystem, body: Record<string, unkno
 
 export async function publishRule(system: PuhuiSystem, ruleId: string): Promise<ApiResponse> {
   return expectStatus(
-    await system.call('discount-rules', 'POST', `/v1/rules/${ruleId}/publish`, { token: system.admin }),
+    looseAnswer(
+      await system
+        .clients(system.admin)
+        ['discount-rules'].POST('/v1/rules/{id}/publish', { params: { path: { id: ruleId } } }),
+    ),
     200,
     'publish',
   );
 }
 
-export interface CheckoutLine {
-  category: string;
-  amount_minor: number;
-  quantity?: number;
-}
+export type CheckoutBody = JsonBody<TransactionSettlementPaths, '/v1/checkouts', 'post'>;
+export type CheckoutLine = Pick<CheckoutBody['lines'][number], 'category' | 'amount_minor' | 'quantity'>;
+/** A rule body for POST /v1/rules. */
+export type RuleBody = JsonBody<DiscountRulesPaths, '/v1/rules', 'post'>;
+type CardTier = JsonBody<DiscountRulesPaths, '/v1/cards', 'post'>['tier'];
 
 export function checkoutBody(card: Card, lines: CheckoutLine[], reference = `E2E-${randomUUID()}`) {
   return {
     card_number: card.card_number,
-    currency: 'CNY',
+    currency: 'CNY' as const,
     reference,
     lines: lines.map((line) => ({ quantity: 1, ...line })),
   };
 }
 
 /** A capture with the merchant's secret key; a new Idempotency-Key unless given. */
-export function capture(
+export async function capture(
   system: PuhuiSystem,
   merchant: Merchant,
   body: ReturnType<typeof checkoutBody>,
-  idempotencyKey: string = randomUUID(),
+  key: string = randomUUID(),
 ): Promise<ApiResponse> {
-  return system.call('transaction-settlement', 'POST', '/v1/checkouts', {
-    token: merchant.secret,
-    idempotencyKey,
-    body,
-  });
+  const settlement = system.clients(merchant.secret)['transaction-settlement'];
+  return looseAnswer(
+    await settlement.POST('/v1/checkouts', { params: { header: idempotencyKey(key) }, body }),
+  );
 }
 
 /** Every checkout the merchant can see, all pages. */
 export async function listCheckouts(system: PuhuiSystem, merchant: Merchant): Promise<Json[]> {
+  const settlement = system.clients(merchant.secret)['transaction-settlement'];
   const all: Array<Record<string, unknown>> = [];
   let startingAfter: string | undefined;
   for (;;) {
-    const query = `limit=100${startingAfter === undefined ? '' : `&starting_after=${startingAfter}`}`;
     const page = expectStatus(
-      await system.call('transaction-settlement', 'GET', `/v1/checkouts?${query}`, {
-        token: merchant.secret,
-      }),
+      looseAnswer(
+        await settlement.GET('/v1/checkouts', {
+          params: { query: { limit: 100, starting_after: startingAfter } },
+        }),
+      ),
       200,
       'list checkouts',
     );

@@ -5,7 +5,8 @@
  * kept in memory for when a test fails. Reusable for chaos tests: start, stop, restart and
  * kill -9 any service, then wait for it to be ready again on the same port and database.
  * Every answer a service gives the harness is checked against its OpenAPI document
- * (./conformance.ts): `call`, `callService`, the readiness probe and `documentedFetch`.
+ * (./conformance.ts): the typed `clients` (libs/api-clients, sending through
+ * `documentedFetch`), the untyped `call` and `callService`, and the readiness probe.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -15,6 +16,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
+import { puhuiClients } from '@puhui/api-clients';
+import type { Answer, PuhuiClients } from '@puhui/api-clients';
 import { createRedis } from '@puhui/cache';
 import { SERVICE_NAMES, urlVariable } from '@puhui/config';
 import type { ServiceName } from '@puhui/config';
@@ -30,9 +33,14 @@ import {
   waitFor,
 } from '@puhui/testing';
 import type { TestDatabase } from '@puhui/testing';
-import { expectDocumentedAnswer, expectDocumentedReadiness, learnDocument } from './conformance';
+import {
+  documentedFetch,
+  expectDocumentedAnswer,
+  expectDocumentedReadiness,
+  learnDocument,
+} from './conformance';
 
-export { documentedFetch } from './conformance';
+export { documentedFetch };
 
 /** The services of the registry (libs/config/src/services.json): every run starts them all. */
 export { SERVICE_NAMES };
@@ -236,6 +244,17 @@ export interface ApiResponse {
   headers: Headers;
 }
 
+/** A typed client's answer in the loose shape the tests read (status, body, headers). */
+export function looseAnswer({ data, error, response }: Answer<unknown>): ApiResponse {
+  const body = data ?? error ?? {};
+  return {
+    status: response.status,
+    body: typeof body === 'object' && body !== null ? (body as Json) : { text: body },
+    contentType: response.headers.get('content-type'),
+    headers: response.headers,
+  };
+}
+
 export interface CallOptions {
   token?: string;
   body?: unknown;
@@ -244,8 +263,9 @@ export interface CallOptions {
 }
 
 /**
- * JSON over HTTP to one service; network errors (a killed process) reject, and so does an
- * answer its OpenAPI document does not describe.
+ * JSON over HTTP to one service, any method and path (the chaos suites' probes); network errors
+ * (a killed process) reject, and so does an answer its OpenAPI document does not describe.
+ * Tests that call an operation the way a client would use `PuhuiSystem.clients`.
  */
 export async function callService(
   baseUrl: string,
@@ -387,6 +407,16 @@ export class PuhuiSystem {
 
   url(name: ServiceName): string {
     return this.services[name].url;
+  }
+
+  /** The services' typed clients sending `token`; every answer is checked against its document. */
+  clients(token?: string): PuhuiClients {
+    const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, this.url(name)]));
+    return puhuiClients(urls as Record<ServiceName, string>, {
+      token,
+      fetch: documentedFetch,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
   }
 
   call(

@@ -1,14 +1,19 @@
 /**
- * A small client for the three services' public HTTP APIs, as a merchant's POS, a finance
- * tool or an admin script would call them. Nothing here reads a database or Kafka.
+ * The services' public HTTP APIs through their typed clients (libs/api-clients), as a
+ * merchant's POS, a finance tool or an admin script would call them. Nothing here reads a
+ * database or Kafka.
  */
-import { randomUUID } from 'node:crypto';
+import { puhuiClients } from '@puhui/api-clients';
+import type { PuhuiClients } from '@puhui/api-clients';
 import { SERVICE_NAMES, defaultUrl, urlVariable } from '@puhui/config';
 import type { ServiceName } from '@puhui/config';
 import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import type { OperatorRole } from '@puhui/security';
 
 export type ServiceUrls = Readonly<Record<ServiceName, string>>;
+
+/** A reconciliation upload of a day's statement may take a while; nothing else comes near. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 /** The services' URLs: `PUHUI_<SERVICE>_URL` if set, else 127.0.0.1 on the registry's default ports. */
 export function serviceUrls(environment: Record<string, string | undefined> = process.env): ServiceUrls {
@@ -29,83 +34,26 @@ export function operatorToken(
   );
 }
 
-export interface CallOptions {
-  token: string;
-  body?: unknown;
-  /** A string body sent as is (e.g. CSV) with this content type. */
-  raw?: { contentType: string; text: string };
-  /** Money-moving POSTs carry one; `true` makes a fresh one. */
-  idempotencyKey?: string | true;
-  /** Statuses that are an answer, not a failure (default: 2xx). */
-  accept?: readonly number[];
-}
+/** Sends a request: the end-to-end tests pass one that checks every answer against the called service's document. */
+export type Transport = (request: Request) => Promise<Response>;
 
-export interface ApiResponse<Body = Record<string, unknown>> {
-  status: number;
-  body: Body;
-  text: string;
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly problem: Record<string, unknown> | undefined,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
+/** The services as a merchant's POS, a finance tool or an admin script calls them: typed clients per credential. */
 export class PuhuiApi {
   constructor(
     readonly urls: ServiceUrls = serviceUrls(),
-    /**
-     * Sends the requests; the end-to-end tests pass one that checks every answer against the
-     * called service's OpenAPI document.
-     */
-    private readonly transport: typeof fetch = fetch,
+    private readonly transport: Transport = (request) => fetch(request),
   ) {}
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async call<Body = Record<string, any>>(
-    service: ServiceName,
-    method: string,
-    path: string,
-    options: CallOptions,
-  ): Promise<ApiResponse<Body>> {
-    const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
-    let body: string | undefined;
-    if (options.raw !== undefined) {
-      headers['content-type'] = options.raw.contentType;
-      body = options.raw.text;
-    } else if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.body);
-    }
-    if (options.idempotencyKey !== undefined) {
-      headers['idempotency-key'] = options.idempotencyKey === true ? randomUUID() : options.idempotencyKey;
-    }
-    const response = await this.transport(`${this.urls[service]}${path}`, { method, headers, body });
-    const text = await response.text();
-    const parsed =
-      text.length > 0 && /json/u.test(response.headers.get('content-type') ?? '') ? JSON.parse(text) : {};
-    const accepted = options.accept ?? [];
-    if (!accepted.includes(response.status) && (response.status < 200 || response.status >= 300)) {
-      const problem = parsed as Record<string, unknown>;
-      throw new ApiError(
-        response.status,
-        problem,
-        `${method} ${service}${path} → ${response.status} ${String(problem.code ?? '')}: ${String(problem.detail ?? problem.title ?? text)}`,
-      );
-    }
-    return { status: response.status, body: parsed as Body, text };
+  /** The services' typed clients (libs/api-clients), sending `token` as the bearer credential. */
+  as(token: string): PuhuiClients {
+    return puhuiClients(this.urls, { token, fetch: this.transport, timeoutMs: REQUEST_TIMEOUT_MS });
   }
 
-  /** True when every service answers /readyz with 200. */
+  /** True when every registered service answers /readyz with 200. */
   async ready(): Promise<boolean> {
     const answers = await Promise.all(
       Object.values(this.urls).map((url) =>
-        this.transport(`${url}/readyz`).then(
+        this.transport(new Request(`${url}/readyz`)).then(
           (response) => response.status === 200,
           () => false,
         ),

@@ -1,4 +1,11 @@
 /** The steps both the demo data and the walk-through take, each through a public API. */
+import { idempotencyKey, ok } from '@puhui/api-clients';
+import type {
+  JsonBody,
+  MerchantOnboardingSchemas,
+  TransactionSettlementPaths,
+  TransactionSettlementSchemas,
+} from '@puhui/api-clients';
 import type { PuhuiApi } from './api';
 import { eventually } from './api';
 import { applicationOf } from './programme';
@@ -9,49 +16,40 @@ export interface Tokens {
   finance: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
+type Merchant = MerchantOnboardingSchemas['Merchant'];
 
-/** Every item of a cursor-paginated list (`{ data, has_more }`, `limit`, `starting_after`). */
-export async function listAll(
-  api: PuhuiApi,
-  service: Parameters<PuhuiApi['call']>[0],
-  path: string,
-  token: string,
-  idOf: (item: Json) => string = (item) => item.id as string,
-): Promise<Json[]> {
-  const items: Json[] = [];
+/** Every item of a cursor-paginated list (`{ data, has_more }`): `page` reads the one after a cursor. */
+export async function listAll<Item>(
+  page: (startingAfter: string | undefined) => Promise<{ data: Item[]; has_more: boolean }>,
+  idOf: (item: Item) => string,
+): Promise<Item[]> {
+  const items: Item[] = [];
   let after: string | undefined;
   for (;;) {
-    const separator = path.includes('?') ? '&' : '?';
-    const page = await api.call<{ data: Json[]; has_more: boolean }>(
-      service,
-      'GET',
-      `${path}${separator}limit=100${after === undefined ? '' : `&starting_after=${after}`}`,
-      { token },
-    );
-    items.push(...page.body.data);
-    if (!page.body.has_more || page.body.data.length === 0) return items;
-    after = idOf(page.body.data[page.body.data.length - 1] as Json);
+    const { data, has_more: hasMore } = await page(after);
+    items.push(...data);
+    const last = data[data.length - 1];
+    if (!hasMore || last === undefined) return items;
+    after = idOf(last);
   }
 }
 
-const LIFECYCLE: Record<string, string | undefined> = {
-  draft: 'submit',
-  submitted: 'start_review',
-  in_review: 'approve',
-};
+const LIFECYCLE = {
+  draft: '/v1/merchants/{id}/submit',
+  submitted: '/v1/merchants/{id}/start_review',
+  in_review: '/v1/merchants/{id}/approve',
+} as const;
+
+function nextStep(merchant: Merchant) {
+  return merchant.status in LIFECYCLE ? LIFECYCLE[merchant.status as keyof typeof LIFECYCLE] : undefined;
+}
 
 /** Takes a merchant from wherever its application stands to active; returns its view. */
-export async function approve(api: PuhuiApi, tokens: Tokens, merchant: Json): Promise<Json> {
+export async function approve(api: PuhuiApi, tokens: Tokens, merchant: Merchant): Promise<Merchant> {
+  const onboarding = api.as(tokens.admin)['merchant-onboarding'];
   let current = merchant;
-  for (let action = LIFECYCLE[current.status as string]; action !== undefined;) {
-    current = (
-      await api.call('merchant-onboarding', 'POST', `/v1/merchants/${current.id as string}/${action}`, {
-        token: tokens.admin,
-      })
-    ).body;
-    action = LIFECYCLE[current.status as string];
+  for (let step = nextStep(current); step !== undefined; step = nextStep(current)) {
+    current = await ok(onboarding.POST(step, { params: { path: { id: current.id } } }));
   }
   return current;
 }
@@ -62,36 +60,35 @@ export async function onboard(
   tokens: Tokens,
   merchant: DemoMerchant,
   serial: number,
-  existing: Json[],
-): Promise<{ merchant: Json; created: boolean }> {
+  existing: Merchant[],
+): Promise<{ merchant: Merchant; created: boolean }> {
   const found = existing.find((candidate) => candidate.legal_name === merchant.legal_name);
   const application =
     found ??
-    (
-      await api.call('merchant-onboarding', 'POST', '/v1/merchants', {
-        token: tokens.admin,
+    (await ok(
+      api.as(tokens.admin)['merchant-onboarding'].POST('/v1/merchants', {
         body: applicationOf(merchant, serial),
-      })
-    ).body;
+      }),
+    ));
   return { merchant: await approve(api, tokens, application), created: found === undefined };
 }
 
 /** A new secret key for a merchant (shown once). */
 export async function createApiKey(api: PuhuiApi, tokens: Tokens, merchantId: string): Promise<string> {
-  const key = await api.call('merchant-onboarding', 'POST', `/v1/merchants/${merchantId}/api_keys`, {
-    token: tokens.admin,
-    body: {},
-  });
-  return key.body.secret as string;
+  const key = await ok(
+    api.as(tokens.admin)['merchant-onboarding'].POST('/v1/merchants/{id}/api_keys', {
+      params: { path: { id: merchantId } },
+      body: {},
+    }),
+  );
+  return key.secret;
 }
 
 /** Waits until transaction-settlement knows the key (its replica is fed by merchant events). */
 export async function awaitCheckoutAccess(api: PuhuiApi, secret: string): Promise<void> {
+  const settlement = api.as(secret)['transaction-settlement'];
   await eventually('transaction-settlement accepts the merchant key', async () => {
-    const response = await api.call('transaction-settlement', 'GET', '/v1/checkouts?limit=1', {
-      token: secret,
-      accept: [401, 403, 404],
-    });
+    const { response } = await settlement.GET('/v1/checkouts', { params: { query: { limit: 1 } } });
     return response.status === 200 ? true : undefined;
   });
 }
@@ -101,45 +98,46 @@ export async function publishRule(
   api: PuhuiApi,
   tokens: Tokens,
   body: RuleBody,
-  existing: Json[],
-): Promise<{ rule: Json; created: boolean }> {
+  existing: Array<{ rule_id: string; name: string; status: string }>,
+): Promise<{ rule_id: string; created: boolean }> {
+  const rules = api.as(tokens.admin)['discount-rules'];
   const found = existing.find((rule) => rule.name === body.name && rule.status !== 'retired');
-  const rule =
-    found ?? (await api.call('discount-rules', 'POST', '/v1/rules', { token: tokens.admin, body })).body;
-  if (rule.status === 'published') return { rule, created: false };
-  const published = await api.call('discount-rules', 'POST', `/v1/rules/${rule.rule_id as string}/publish`, {
-    token: tokens.admin,
-    body: {},
-  });
-  return { rule: published.body, created: found === undefined };
+  const rule = found ?? (await ok(rules.POST('/v1/rules', { body })));
+  if (rule.status === 'published') return { rule_id: rule.rule_id, created: false };
+  await ok(rules.POST('/v1/rules/{id}/publish', { params: { path: { id: rule.rule_id } }, body: {} }));
+  return { rule_id: rule.rule_id, created: found === undefined };
 }
+
+type CheckoutLine = JsonBody<TransactionSettlementPaths, '/v1/checkouts', 'post'>['lines'][number];
 
 export interface CaptureRequest {
   card_number: string;
   reference: string;
-  lines: Array<{ category: string; amount_minor: number; description?: string }>;
+  lines: Array<Pick<CheckoutLine, 'category' | 'amount_minor' | 'description'>>;
 }
 
 export function checkoutBody(request: CaptureRequest) {
   return {
     card_number: request.card_number,
-    currency: 'CNY',
+    currency: 'CNY' as const,
     reference: request.reference,
     lines: request.lines,
   };
 }
 
-export function capture(
+/** A capture with the merchant's key: a fresh Idempotency-Key unless one is given (a POS retry). */
+export async function capture(
   api: PuhuiApi,
   secret: string,
   request: CaptureRequest,
-  idempotencyKey: string | true = true,
-) {
-  return api.call('transaction-settlement', 'POST', '/v1/checkouts', {
-    token: secret,
-    idempotencyKey,
-    body: checkoutBody(request),
-  });
+  key?: string,
+): Promise<TransactionSettlementSchemas['Checkout']> {
+  return ok(
+    api.as(secret)['transaction-settlement'].POST('/v1/checkouts', {
+      params: { header: idempotencyKey(key) },
+      body: checkoutBody(request),
+    }),
+  );
 }
 
 /** ¥12.34 from 1234 fen. */

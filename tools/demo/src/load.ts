@@ -3,8 +3,11 @@
  * prints what to try. Exit code 1 if the data could not be loaded.
  */
 import path from 'node:path';
+import { ok } from '@puhui/api-clients';
+import type { TransactionSettlementSchemas } from '@puhui/api-clients';
 import { PuhuiApi, eventually, operatorToken } from './api';
 import { checkoutBody, yuan } from './flows';
+import type { CaptureRequest } from './flows';
 import { exampleCards, offerLabel, SEED } from './programme';
 import { loadDemoData } from './seed';
 import type { DemoData } from './seed';
@@ -31,7 +34,7 @@ async function main(): Promise<void> {
   const data = await loadDemoData(api, tokens, STATE_FILE);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   const cards = exampleCards();
-  const basket = {
+  const basket: CaptureRequest = {
     card_number: cards.model_worker.card_number,
     reference: 'POS-0001',
     lines: [
@@ -40,20 +43,20 @@ async function main(): Promise<void> {
     ],
   };
   // What the pasted checkout will give, without capturing anything.
-  const quote = await api.call('transaction-settlement', 'POST', '/v1/checkouts/quote', {
-    token: data.featured.secret,
-    body: checkoutBody(basket),
-  });
-  print(api, data, tokens, basket, quote.body, seconds);
+  const quote = await ok(
+    api.as(data.featured.secret)['transaction-settlement'].POST('/v1/checkouts/quote', {
+      body: checkoutBody(basket),
+    }),
+  );
+  print(api, data, tokens, basket, quote, seconds);
 }
 
 function print(
   api: PuhuiApi,
   data: DemoData,
   tokens: { admin: string; finance: string },
-  basket: Parameters<typeof checkoutBody>[0],
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  quote: Record<string, any>,
+  basket: CaptureRequest,
+  quote: TransactionSettlementSchemas['Quote'],
   seconds: string,
 ): void {
   const urls = api.urls;
@@ -86,7 +89,7 @@ function print(
     `  curl -s ${urls['transaction-settlement']}/v1/checkouts \\`,
     '    -H "Authorization: Bearer $MERCHANT_KEY" -H "Idempotency-Key: $(date +%s%N)" \\',
     `    -H 'Content-Type: application/json' -d ${shellQuote(JSON.stringify({ ...checkoutBody(basket), reference: 'POS-@REF@' })).replace('@REF@', `'"$RANDOM$RANDOM"'`)}`,
-    `  → it would pay ${yuan(quote.net_minor as number)} for ${yuan(quote.gross_minor as number)}: ${yuan(quote.merchant_funded_minor as number)} off from the merchant (9.5折), ${yuan(quote.union_funded_minor as number)} from the model-worker budget`,
+    `  → it would pay ${yuan(quote.net_minor)} for ${yuan(quote.gross_minor)}: ${yuan(quote.merchant_funded_minor)} off from the merchant (9.5折), ${yuan(quote.union_funded_minor)} from the model-worker budget`,
     '  (a reference is unique per merchant: the command makes one from $RANDOM; reuse an Idempotency-Key to retry safely)',
     '',
     'More: cards to try',

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { DiscountRulesPaths, JsonBody } from '@puhui/api-clients';
 import { generateTestPan } from '@puhui/cards';
 import { DEFAULT_MCC } from '@puhui/contracts';
 import type { MerchantCategory } from '@puhui/contracts';
@@ -16,8 +17,8 @@ export interface SeedProgramme {
   currency: string;
   scale: { member_unions: number; members: number; cards_issued: number; partner_merchants: number };
   standing_offers: Array<{
-    merchant_category: string;
-    item_category: string;
+    merchant_category: MerchantCategory;
+    item_category: NonNullable<RuleBody['item_categories']>[number] | 'any';
     offer: string;
     discount_bps: number;
   }>;
@@ -270,8 +271,8 @@ export function offerLabel(bps: number): string {
   return `${zhe}折 · ${bps / 100}% off`;
 }
 
-/** A rule body for POST /v1/rules; `budgetIds` maps budget keys to created ids. */
-export type RuleBody = Record<string, unknown> & { name: string };
+/** A rule body for POST /v1/rules. */
+export type RuleBody = JsonBody<DiscountRulesPaths, '/v1/rules', 'post'>;
 
 export function standingOfferRules(validFrom: string): RuleBody[] {
   return SEED.standing_offers.map((offer) => {
@@ -282,7 +283,9 @@ export function standingOfferRules(validFrom: string): RuleBody[] {
       scope: { merchant_categories: [offer.merchant_category], merchant_ids: null },
       item_categories: item,
       benefit:
-        offer.discount_bps === 10_000 ? { type: 'waive' } : { type: 'percent_off', bps: offer.discount_bps },
+        offer.discount_bps === 10_000
+          ? { type: 'waive' as const }
+          : { type: 'percent_off' as const, bps: offer.discount_bps },
       merchant_share_bps: 10_000,
       schedule: { valid_from: validFrom, valid_to: null, days_of_week: null, time_of_day: null },
     };

@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { csvBody, idempotencyKey, ok } from '@puhui/api-clients';
 import type { PuhuiApi } from './api';
 import { eventually } from './api';
 import { awaitCheckoutAccess, createApiKey, listAll, onboard, publishRule } from './flows';
@@ -57,11 +58,10 @@ function readSavedKey(stateFile: string): SavedKey | undefined {
 async function featuredKey(api: PuhuiApi, tokens: Tokens, merchantId: string, stateFile: string) {
   const saved = readSavedKey(stateFile);
   if (saved?.merchant_id === merchantId) {
-    const check = await api.call('merchant-onboarding', 'GET', `/v1/merchants/${merchantId}`, {
-      token: saved.secret,
-      accept: [401, 403, 404],
+    const check = await api.as(saved.secret)['merchant-onboarding'].GET('/v1/merchants/{id}', {
+      params: { path: { id: merchantId } },
     });
-    if (check.status === 200) return { secret: saved.secret, created: false };
+    if (check.response.status === 200) return { secret: saved.secret, created: false };
   }
   const secret = await createApiKey(api, tokens, merchantId);
   mkdirSync(path.dirname(stateFile), { recursive: true });
@@ -74,42 +74,41 @@ async function featuredKey(api: PuhuiApi, tokens: Tokens, merchantId: string, st
 async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
   const budgets: DemoData['budgets'] = [];
   const budgetIds: Record<string, string> = {};
+  const rules = api.as(tokens.admin)['discount-rules'];
+  const settlement = api.as(tokens.admin)['transaction-settlement'];
   for (const budget of BUDGETS) {
     const existing = await listAll(
-      api,
-      'discount-rules',
-      `/v1/budgets?union_id=${budget.union_id}`,
-      tokens.admin,
-      (item) => item.budget_id as string,
+      (after) =>
+        ok(
+          rules.GET('/v1/budgets', {
+            params: { query: { union_id: budget.union_id, limit: 100, starting_after: after } },
+          }),
+        ),
+      (item) => item.budget_id,
     );
     const found = existing.find((candidate) => candidate.name === budget.name);
     const created =
       found ??
-      (
-        await api.call('discount-rules', 'POST', '/v1/budgets', {
-          token: tokens.admin,
+      (await ok(
+        rules.POST('/v1/budgets', {
           body: { name: budget.name, union_id: budget.union_id, currency: 'CNY' },
-        })
-      ).body;
-    const id = created.budget_id as string;
+        }),
+      ));
+    const id = created.budget_id;
     budgetIds[budget.key] = id;
     // One top-up per budget, ever: the idempotency key makes a second load a replay.
-    const funded = await eventually(`budget ${id} known to transaction-settlement`, async () => {
-      const response = await api.call('transaction-settlement', 'POST', `/v1/budgets/${id}/top_ups`, {
-        token: tokens.admin,
-        idempotencyKey: `demo-seed-funding-${id}`,
+    await eventually(`budget ${id} known to transaction-settlement`, async () => {
+      const funded = await settlement.POST('/v1/budgets/{id}/top_ups', {
+        params: { path: { id }, header: idempotencyKey(`demo-seed-funding-${id}`) },
         body: { amount_minor: budget.amount_minor, reference: `DEMO-FUND-${budget.key}` },
-        accept: [404],
       });
-      return response.status === 404 ? undefined : response;
+      return funded.response.status === 404 ? undefined : ok(funded);
     });
-    const balance = await api.call('transaction-settlement', 'GET', `/v1/budgets/${id}`, {
-      token: tokens.admin,
-    });
+    const balance = await ok(settlement.GET('/v1/budgets/{id}', { params: { path: { id } } }));
     budgets.push({
       id,
       name: budget.name,
-      balance_minor: (balance.body.balance_minor ?? funded.body.balance_minor) as number,
+      balance_minor: balance.balance_minor,
       created: found === undefined,
     });
   }
@@ -117,11 +116,15 @@ async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
 }
 
 export async function loadDemoData(api: PuhuiApi, tokens: Tokens, stateFile: string): Promise<DemoData> {
+  const onboarding = api.as(tokens.admin)['merchant-onboarding'];
   const existingMerchants = await listAll(
-    api,
-    'merchant-onboarding',
-    `/v1/merchants?region_code=${REGION_CODE}`,
-    tokens.admin,
+    (after) =>
+      ok(
+        onboarding.GET('/v1/merchants', {
+          params: { query: { region_code: REGION_CODE, limit: 100, starting_after: after } },
+        }),
+      ),
+    (merchant) => merchant.id,
   );
   const merchants: DemoData['merchants'] = [];
   for (const [index, merchant] of MERCHANTS.entries()) {
@@ -133,33 +136,28 @@ export async function loadDemoData(api: PuhuiApi, tokens: Tokens, stateFile: str
       existingMerchants,
     );
     merchants.push({
-      id: onboarded.merchant.id as string,
+      id: onboarded.merchant.id,
       display_name: merchant.display_name,
       category: merchant.category,
-      status: onboarded.merchant.status as string,
+      status: onboarded.merchant.status,
       created: onboarded.created,
     });
   }
 
   const { budgets, budgetIds } = await fundedBudgets(api, tokens);
 
+  const rulesApi = api.as(tokens.admin)['discount-rules'];
   const existingRules = await listAll(
-    api,
-    'discount-rules',
-    '/v1/rules',
-    tokens.admin,
+    (after) => ok(rulesApi.GET('/v1/rules', { params: { query: { limit: 100, starting_after: after } } })),
     (rule) => rule.rule_id,
   );
   const rules: DemoData['rules'] = [];
   for (const body of [...standingOfferRules(PROGRAMME_START), ...subsidyRules(PROGRAMME_START, budgetIds)]) {
     const published = await publishRule(api, tokens, body, existingRules);
-    rules.push({ rule_id: published.rule.rule_id as string, name: body.name, created: published.created });
+    rules.push({ rule_id: published.rule_id, name: body.name, created: published.created });
   }
 
-  const imported = await api.call('discount-rules', 'POST', '/v1/cards/imports', {
-    token: tokens.admin,
-    raw: { contentType: 'text/csv', text: demoCardsCsv() },
-  });
+  const imported = await ok(rulesApi.POST('/v1/cards/imports', csvBody(demoCardsCsv())));
   const byTier: Record<string, number> = {};
   for (const line of demoCardsCsv().trim().split('\n').slice(1)) {
     const tier = line.split(',')[3] as string;
@@ -183,9 +181,9 @@ export async function loadDemoData(api: PuhuiApi, tokens: Tokens, stateFile: str
     rules,
     cards: {
       total: CARD_COUNT,
-      inserted: imported.body.inserted as number,
-      unchanged: imported.body.unchanged as number,
-      rejected: imported.body.rejected as number,
+      inserted: imported.inserted,
+      unchanged: imported.unchanged,
+      rejected: imported.rejected,
       by_tier: byTier,
     },
   };

@@ -8,15 +8,18 @@
 import { createHash, randomInt } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { csvBody, idempotencyKey, ok } from '@puhui/api-clients';
+import type { TransactionSettlementSchemas } from '@puhui/api-clients';
 import type { PuhuiApi } from './api';
 import { eventually } from './api';
 import { approve, awaitCheckoutAccess, capture, checkoutBody, createApiKey, yuan } from './flows';
 import type { CaptureRequest, Tokens } from './flows';
 import { applicationOf, demoCard } from './programme';
-import type { DemoMerchant } from './programme';
+import type { DemoMerchant, RuleBody } from './programme';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
+type Checkout = TransactionSettlementSchemas['Checkout'];
 
 export interface Report {
   lines: string[];
@@ -77,21 +80,23 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
     bank_name: '中国工商银行上饶分行',
     branch_code: '102431000015',
   };
-  const draft = await api.call('merchant-onboarding', 'POST', '/v1/merchants', {
-    token: tokens.admin,
-    body: { legal_name: newcomer.legal_name },
-  });
-  say(
-    `draft ${draft.body.id as string}: still missing ${(draft.body.requirements as string[]).length} fields`,
+  const admin = api.as(tokens.admin);
+  const finance = api.as(tokens.finance)['transaction-settlement'];
+  const draft = await ok(
+    admin['merchant-onboarding'].POST('/v1/merchants', { body: { legal_name: newcomer.legal_name } }),
   );
+  say(`draft ${draft.id}: still missing ${draft.requirements.length} fields`);
   const { legal_name: _legalName, ...rest } = applicationOf(newcomer, run);
-  await api.call('merchant-onboarding', 'PATCH', `/v1/merchants/${draft.body.id as string}`, {
-    token: tokens.admin,
-    body: rest,
-  });
-  const merchant = await approve(api, tokens, { ...draft.body, status: 'draft' });
-  say(`${newcomer.display_name}: submitted → in_review → ${merchant.status as string}`);
-  const secret = await createApiKey(api, tokens, merchant.id as string);
+  await ok(
+    admin['merchant-onboarding'].PATCH('/v1/merchants/{id}', {
+      params: { path: { id: draft.id } },
+      body: rest,
+    }),
+  );
+  const merchant = await approve(api, tokens, { ...draft, status: 'draft' });
+  say(`${newcomer.display_name}: submitted → in_review → ${merchant.status}`);
+  const secret = await createApiKey(api, tokens, merchant.id);
+  const settlement = api.as(secret)['transaction-settlement'];
   const keyStarted = Date.now();
   await awaitCheckoutAccess(api, secret);
   say(
@@ -100,9 +105,9 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
 
   // 2. A rule ------------------------------------------------------------------------------
   step('2. Publish an opening offer for it (discount-rules)');
-  const ruleBody = {
+  const ruleBody: RuleBody = {
     name: `开业特惠 立减¥10 (${newcomer.display_name})`,
-    scope: { merchant_categories: null, merchant_ids: [merchant.id as string] },
+    scope: { merchant_categories: null, merchant_ids: [merchant.id] },
     item_categories: null,
     benefit: { type: 'amount_off', amount_minor: 1_000 },
     caps: { per_transaction_minor: null, per_card_day_minor: 1_000, per_card_month_minor: null },
@@ -118,12 +123,8 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
   };
   // discount-rules learns of the merchant from its events; until then the scope is refused.
   const rule = await eventually('discount-rules accepts a rule for the new merchant', async () => {
-    const created = await api.call('discount-rules', 'POST', '/v1/rules', {
-      token: tokens.admin,
-      body: ruleBody,
-      accept: [400, 422],
-    });
-    return created.status === 201 ? created.body : undefined;
+    const created = await admin['discount-rules'].POST('/v1/rules', { body: ruleBody });
+    return [400, 422].includes(created.response.status) ? undefined : ok(created);
   });
   // Other members each run, so that monthly caps used up by an earlier run do not hide the subsidy.
   const standard = demoCard(30 * randomInt(0, 199) + 2);
@@ -138,31 +139,28 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
     })),
   });
   const quoteOf = (request: CaptureRequest) =>
-    api.call('transaction-settlement', 'POST', '/v1/checkouts/quote', {
-      token: secret,
-      body: checkoutBody(request),
-    });
+    ok(settlement.POST('/v1/checkouts/quote', { body: checkoutBody(request) }));
   const sample = basket(standard, [10_000], 'QUOTE');
   const before = await quoteOf(sample);
-  const published = await api.call('discount-rules', 'POST', `/v1/rules/${rule.rule_id as string}/publish`, {
-    token: tokens.admin,
-    body: {},
-  });
+  const published = await ok(
+    admin['discount-rules'].POST('/v1/rules/{id}/publish', {
+      params: { path: { id: rule.rule_id } },
+      body: {},
+    }),
+  );
   const publishedAt = Date.now();
   const after = await eventually('the published rule reaches checkout', async () => {
     const quote = await quoteOf(sample);
-    return (quote.body.discount_minor as number) > (before.body.discount_minor as number)
-      ? quote.body
-      : undefined;
+    return quote.discount_minor > before.discount_minor ? quote : undefined;
   });
-  say(`rule ${rule.rule_id as string} v${published.body.version as number} "${ruleBody.name}" published`);
+  say(`rule ${rule.rule_id} v${published.version} "${ruleBody.name}" published`);
   say(
-    `quote for ${yuan(10_000)} with a standard card: ${yuan(before.body.discount_minor as number)} off before, ${yuan(after.discount_minor as number)} off ${Date.now() - publishedAt} ms after publishing`,
+    `quote for ${yuan(10_000)} with a standard card: ${yuan(before.discount_minor)} off before, ${yuan(after.discount_minor)} off ${Date.now() - publishedAt} ms after publishing`,
   );
 
   // 3. Captures ----------------------------------------------------------------------------
   step('3. Capture checkouts (transaction-settlement, with the merchant key)');
-  const captures: Json[] = [];
+  const captures: Checkout[] = [];
   const cases: Array<[string, CaptureRequest]> = [
     ['standard', basket(standard, [12_800, 3_560], `DEMO-${run}-1`)],
     ['model_worker', basket(modelWorker, [25_000, 8_990], `DEMO-${run}-2`)],
@@ -172,84 +170,68 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
   ];
   for (const [tier, request] of cases) {
     const key = `demo-${run}-${request.reference}`;
-    const captured = await capture(api, secret, request, key);
+    const body = await capture(api, secret, request, key);
     const retried = await capture(api, secret, request, key); // a POS retry: same key, same answer
-    if (retried.body.id !== captured.body.id) throw new Error('a retried capture made a second checkout');
-    captures.push(captured.body);
-    const body = captured.body;
+    if (retried.id !== body.id) throw new Error('a retried capture made a second checkout');
+    captures.push(body);
     say(
-      `${body.id as string} ${tier.padEnd(12)} ${yuan(body.gross_minor as number).padStart(9)} − merchant ${yuan(body.merchant_funded_minor as number)} − union ${yuan(body.union_funded_minor as number)} = card ${yuan(body.net_minor as number)}`,
+      `${body.id} ${tier.padEnd(12)} ${yuan(body.gross_minor).padStart(9)} − merchant ${yuan(body.merchant_funded_minor)} − union ${yuan(body.union_funded_minor)} = card ${yuan(body.net_minor)}`,
     );
   }
   say('each capture sent twice with one Idempotency-Key: one checkout each');
 
   // 4. Refund ------------------------------------------------------------------------------
   step('4. Refund part of one');
-  const refunded = captures[1] as Json;
-  const refund = await api.call(
-    'transaction-settlement',
-    'POST',
-    `/v1/checkouts/${refunded.id as string}/refunds`,
-    {
-      token: secret,
-      idempotencyKey: `demo-${run}-refund`,
+  const refunded = captures[1] as Checkout;
+  const refund = await ok(
+    settlement.POST('/v1/checkouts/{id}/refunds', {
+      params: { path: { id: refunded.id }, header: idempotencyKey(`demo-${run}-refund`) },
       body: { amount_minor: 8_990, reason: '退货 (returned goods)' },
-    },
+    }),
   );
   say(
-    `${refund.body.id as string}: ${yuan(8_990)} of ${refunded.id as string} returned → ${yuan(refund.body.member_refund_minor as number)} back to the card, ${yuan(refund.body.union_reversed_minor as number)} of union subsidy and ${yuan(refund.body.merchant_reversed_minor as number)} of merchant discount reversed`,
+    `${refund.id}: ${yuan(8_990)} of ${refunded.id} returned → ${yuan(refund.member_refund_minor)} back to the card, ${yuan(refund.union_reversed_minor)} of union subsidy and ${yuan(refund.merchant_reversed_minor)} of merchant discount reversed`,
   );
 
   // 5. Settlement --------------------------------------------------------------------------
   step('5. Close and settle the business day (finance)');
-  const day = (
-    await api.call('transaction-settlement', 'GET', '/v1/business_days/current', { token: tokens.finance })
-  ).body.business_date as string;
-  await api.call('transaction-settlement', 'POST', `/v1/business_days/${day}/close`, {
-    token: tokens.finance,
-  });
-  const settled = await api.call('transaction-settlement', 'POST', '/v1/settlement_runs', {
-    token: tokens.finance,
-    body: { business_date: day },
-  });
-  const batches = settled.body.batches as Json[];
+  const day = (await ok(finance.GET('/v1/business_days/current'))).business_date;
+  await ok(finance.POST('/v1/business_days/{date}/close', { params: { path: { date: day } } }));
+  const settled = await ok(finance.POST('/v1/settlement_runs', { body: { business_date: day } }));
+  const batches = settled.batches;
   say(
-    `business day ${day} closed early (later checkouts belong to the next day); run ${settled.body.id as string}: ${batches.length} batches`,
+    `business day ${day} closed early (later checkouts belong to the next day); run ${settled.id}: ${batches.length} batches`,
   );
-  const ours = batches.find((batch) => batch.merchant_id === merchant.id) as Json | undefined;
+  const ours = batches.find((batch) => batch.merchant_id === merchant.id);
   if (ours === undefined) throw new Error('the new merchant has no batch');
   say(
-    `our batch ${ours.id as string}: ${ours.capture_count as number} sales, ${ours.refund_count as number} refund; gross ${yuan(ours.gross_minor as number)}, net to card ${yuan(ours.net_minor as number)}, union subsidy owed ${yuan(ours.subsidy_owed_minor as number)} (${ours.status as string})`,
+    `our batch ${ours.id}: ${ours.capture_count} sales, ${ours.refund_count} refund; gross ${yuan(ours.gross_minor)}, net to card ${yuan(ours.net_minor)}, union subsidy owed ${yuan(ours.subsidy_owed_minor)} (${ours.status})`,
   );
-  const exported = await api.call(
-    'transaction-settlement',
-    'GET',
-    `/v1/settlement_batches/${ours.id as string}/export.csv`,
-    {
-      token: tokens.finance,
-    },
+  const exported = await ok(
+    finance.GET('/v1/settlement_batches/{id}/export.csv', {
+      params: { path: { id: ours.id } },
+      parseAs: 'text',
+    }),
   );
   say(
-    `payment file ${exported.text.trim().split('\n').length - 1} line(s); the union subsidy is held (${yuan(ours.subsidy_held_minor as number)}) until the acquirer's statement confirms the sales`,
+    `payment file ${exported.trim().split('\n').length - 1} line(s); the union subsidy is held (${yuan(ours.subsidy_held_minor)}) until the acquirer's statement confirms the sales`,
   );
 
   // 6. Statement ---------------------------------------------------------------------------
   step("6. Write the acquirer's statement of the day, with deliberate differences");
   const statement: StatementLine[] = [];
   for (const batch of batches) {
-    const csv = await api.call(
-      'transaction-settlement',
-      'GET',
-      `/v1/settlement_batches/${batch.id as string}/statement.csv`,
-      {
-        token: tokens.finance,
-      },
+    const csv = await ok(
+      finance.GET('/v1/settlement_batches/{id}/statement.csv', {
+        params: { path: { id: batch.id } },
+        parseAs: 'text',
+      }),
     );
-    for (const item of parseCsv(csv.text)) {
+    for (const item of parseCsv(csv)) {
       const amount = Number(item.card_amount_minor);
       if (item.kind === 'void' || amount === 0) continue;
       statement.push({
-        merchant_id: batch.merchant_id as string,
+        merchant_id: batch.merchant_id,
         card_last4: item.card_last4 as string,
         transaction_time: item.occurred_at as string,
         amount_minor: amount,
@@ -258,19 +240,19 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
       });
     }
   }
-  const lineOf = (checkout: Json) => {
-    const found = statement.find((line) => line.reference === checkout.reference && line.amount_minor > 0);
-    if (found === undefined) throw new Error(`no statement line for ${checkout.id as string}`);
+  const lineOf = (checkout: Checkout | undefined) => {
+    const found = statement.find((line) => line.reference === checkout?.reference && line.amount_minor > 0);
+    if (found === undefined) throw new Error(`no statement line for ${checkout?.id}`);
     return found;
   };
-  const dropped = lineOf(captures[3] as Json);
-  const mismatched = lineOf(captures[0] as Json);
-  const duplicated = lineOf(captures[4] as Json);
+  const dropped = lineOf(captures[3]);
+  const mismatched = lineOf(captures[0]);
+  const duplicated = lineOf(captures[4]);
   const planted = statement.filter((line) => line !== dropped);
   mismatched.amount_minor += 100;
   planted.push({ ...duplicated });
   planted.push({
-    merchant_id: merchant.id as string,
+    merchant_id: merchant.id,
     card_last4: '8888',
     transaction_time: new Date().toISOString(),
     amount_minor: 5_000,
@@ -290,14 +272,8 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
 
   // 7. Reconciliation ------------------------------------------------------------------------
   step('7. Reconcile it (finance uploads the file as text/csv)');
-  const reconciled = await api.call('transaction-settlement', 'POST', '/v1/reconciliations', {
-    token: tokens.finance,
-    raw: { contentType: 'text/csv', text: csvOf(day, planted) },
-  });
-  const categories = reconciled.body.categories as Record<
-    string,
-    { count: number; statement_amount_minor: number; ledger_amount_minor: number }
-  >;
+  const reconciled = await ok(finance.POST('/v1/reconciliations', csvBody(csvOf(day, planted))));
+  const categories = reconciled.categories;
   const found = Object.fromEntries(Object.entries(categories).map(([name, total]) => [name, total.count]));
   for (const [name, total] of Object.entries(categories)) {
     const wanted = expected[name as keyof typeof expected];
@@ -305,68 +281,51 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
       `${name.padEnd(21)} ${String(total.count).padStart(3)}  statement ${yuan(total.statement_amount_minor).padStart(11)}  ledger ${yuan(total.ledger_amount_minor).padStart(11)}  ${total.count === wanted ? '✓ as planted' : `✗ expected ${wanted}`}`,
     );
   }
-  const exceptions = await api.call(
-    'transaction-settlement',
-    'GET',
-    `/v1/reconciliations/${reconciled.body.id as string}/items?category=amount_mismatch`,
-    { token: tokens.finance },
+  const exceptions = await ok(
+    finance.GET('/v1/reconciliations/{id}/items', {
+      params: { path: { id: reconciled.id }, query: { category: 'amount_mismatch' } },
+    }),
   );
-  const mismatch = (exceptions.body.data as Json[])[0];
+  const mismatch = exceptions.data[0];
   if (mismatch !== undefined) {
-    const resolvePath = `/v1/reconciliations/${reconciled.body.id as string}/items/${mismatch.id as string}/resolve`;
+    const item = { params: { path: { id: reconciled.id, item_id: mismatch.id } } };
     const note = '收单行确认多记¥1.00，已更正 (acquirer confirmed its error)';
     // The sale's union subsidy is held until finance decides: the acquirer confirmed the sale, so release it.
-    let resolved = await api.call('transaction-settlement', 'POST', resolvePath, {
-      token: tokens.finance,
+    const releasing = await finance.POST('/v1/reconciliations/{id}/items/{item_id}/resolve', {
+      ...item,
       body: { note, subsidy: 'release' },
-      accept: [422],
     });
-    const released = resolved.status === 200;
-    if (resolved.status === 422 && resolved.body.code === 'no_held_subsidy') {
-      resolved = await api.call('transaction-settlement', 'POST', resolvePath, {
-        token: tokens.finance,
-        body: { note },
-      });
+    const released = releasing.response.status === 200;
+    if (!released && releasing.error?.code !== 'no_held_subsidy') await ok(releasing);
+    if (!released) {
+      await ok(finance.POST('/v1/reconciliations/{id}/items/{item_id}/resolve', { ...item, body: { note } }));
     }
-    if (resolved.status !== 200) throw new Error(`resolving the mismatch answered ${resolved.status}`);
     say(
-      `resolved the amount mismatch (${yuan(mismatch.difference_minor as number)}) with a note${released ? ', releasing its held subsidy' : ' (it held no subsidy)'}; the resolution is audited`,
+      `resolved the amount mismatch (${yuan(mismatch.difference_minor ?? 0)}) with a note${released ? ', releasing its held subsidy' : ' (it held no subsidy)'}; the resolution is audited`,
     );
   }
-  const confirmed = await api.call(
-    'transaction-settlement',
-    'GET',
-    `/v1/settlement_batches/${ours.id as string}`,
-    {
-      token: tokens.finance,
-    },
+  const confirmed = await ok(
+    finance.GET('/v1/settlement_batches/{id}', { params: { path: { id: ours.id } } }),
   );
-  if (confirmed.body.status === 'unpaid') {
-    const paid = await api.call(
-      'transaction-settlement',
-      'POST',
-      `/v1/settlement_batches/${ours.id as string}/mark_paid`,
-      {
-        token: tokens.finance,
-        idempotencyKey: `demo-${run}-paid`,
+  if (confirmed.status === 'unpaid') {
+    const paid = await ok(
+      finance.POST('/v1/settlement_batches/{id}/mark_paid', {
+        params: { path: { id: ours.id }, header: idempotencyKey(`demo-${run}-paid`) },
         body: { bank_reference: `ICBC-${run}` },
-      },
+      }),
     );
-    if (paid.status !== 200) throw new Error(`marking our batch paid answered ${paid.status}`);
     say(
-      `paid the subsidy the acquirer confirmed: ${yuan(confirmed.body.subsidy_payable_minor as number)} with bank reference ${paid.body.bank_reference as string} (still held: ${yuan(confirmed.body.subsidy_held_minor as number)})`,
+      `paid the subsidy the acquirer confirmed: ${yuan(confirmed.subsidy_payable_minor)} with bank reference ${paid.bank_reference} (still held: ${yuan(confirmed.subsidy_held_minor)})`,
     );
   }
 
   // 8. The books ---------------------------------------------------------------------------
   step('8. The books');
-  const trial = await api.call('transaction-settlement', 'GET', '/v1/ledger/trial_balance', {
-    token: tokens.finance,
-  });
+  const trial = await ok(finance.GET('/v1/ledger/trial_balance'));
   say(
-    `trial balance: debits ${yuan(trial.body.debits_minor as number)} = credits ${yuan(trial.body.credits_minor as number)} → ${trial.body.balanced === true ? 'balanced' : 'NOT BALANCED'}`,
+    `trial balance: debits ${yuan(trial.debits_minor)} = credits ${yuan(trial.credits_minor)} → ${trial.balanced ? 'balanced' : 'NOT BALANCED'}`,
   );
   lines.push('', `Done in ${((Date.now() - started) / 1000).toFixed(1)} s, through the public APIs only.`);
-  if (trial.body.balanced !== true) throw new Error('the trial balance is not balanced');
+  if (!trial.balanced) throw new Error('the trial balance is not balanced');
   return { lines, reconciliation: { expected, found } };
 }
