@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { HttpMethod } from './operations';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from './problem';
+import { PLATFORM_PROBLEM_CODES } from './problem-codes';
 
 export interface ObservedResponse {
   method: string;
@@ -39,6 +40,11 @@ export interface DocumentedAnswers {
   readonly responses: Readonly<Record<number, DocumentedResponse>>;
   /** Statuses answered as `application/problem+json` in the shared Problem shape. */
   readonly problems: readonly number[];
+  /**
+   * Problem codes the document gives one status wherever they are answered (a served
+   * document's `x-problem-codes`); absent, the platform's own (PLATFORM_PROBLEM_CODES).
+   */
+  readonly problemCodes?: Readonly<Record<string, number>>;
 }
 
 function pathPattern(expressPath: string): RegExp {
@@ -76,29 +82,53 @@ export function findOperation<Documented extends DocumentedAnswers>(
   )[0];
 }
 
-/** What is wrong with `observed` by its operation's documents; empty when it conforms. */
-export function responseIssues(operation: DocumentedAnswers, observed: ObservedResponse): string[] {
-  const where = `${observed.method} ${observed.path} → ${observed.status}`;
-  const mediaType = (observed.contentType ?? '').split(';')[0]?.trim() ?? '';
-  const documented = operation.responses[observed.status];
-  if (documented !== undefined) {
-    const expected = documented.contentType ?? 'application/json';
-    if (mediaType !== expected) return [`${where}: content type ${mediaType}, documented ${expected}`];
-    if (documented.schema === undefined) return [];
-    const result = documented.schema.safeParse(observed.body);
-    return result.success
-      ? []
-      : result.error.issues.map((issue) => `${where}: ${issue.path.join('.') || '(body)'}: ${issue.message}`);
-  }
-  if (!operation.problems.includes(observed.status)) {
-    return [`${where}: status not documented for ${operation.operationId}`];
-  }
-  if (mediaType !== PROBLEM_CONTENT_TYPE)
-    return [`${where}: content type ${mediaType}, documented ${PROBLEM_CONTENT_TYPE}`];
-  const result = problemSchema.safeParse(observed.body);
+/**
+ * What is wrong with a problem answer beyond its shape: its `status` member is not the HTTP
+ * status, or its `code` is one the document gives another status (an Idempotency-Key reused
+ * answered 422 on an operation that documents 422 for other reasons, while the documents said
+ * 409, passed a check of statuses alone).
+ */
+function problemCodeIssues(
+  operation: DocumentedAnswers,
+  observed: ObservedResponse,
+  where: string,
+): string[] {
+  const { code, status } = observed.body as { code: string; status: number };
+  if (status !== observed.status) return [`${where}: the problem says status ${status}`];
+  const fixed = (operation.problemCodes ?? PLATFORM_PROBLEM_CODES)[code];
+  return fixed === undefined || fixed === observed.status
+    ? []
+    : [`${where}: code ${code} is documented as status ${fixed}`];
+}
+
+function schemaIssues(schema: z.ZodType, body: unknown, where: string, prefix = ''): string[] {
+  const result = schema.safeParse(body);
   return result.success
     ? []
-    : result.error.issues.map((issue) => `${where}: problem ${issue.path.join('.')}: ${issue.message}`);
+    : result.error.issues.map(
+        (issue) => `${where}: ${prefix}${issue.path.join('.') || '(body)'}: ${issue.message}`,
+      );
+}
+
+/**
+ * What is wrong with `observed` by its operation's documents; empty when it conforms. A 500 is
+ * documented (a client must expect one) but never conforms: a suite that provokes one found a bug.
+ */
+export function responseIssues(operation: DocumentedAnswers, observed: ObservedResponse): string[] {
+  const where = `${observed.method} ${observed.path} → ${observed.status}`;
+  if (observed.status === 500) return [`${where}: an internal error is a bug, not a documented answer`];
+  const mediaType = (observed.contentType ?? '').split(';')[0]?.trim() ?? '';
+  const documented = operation.responses[observed.status];
+  const isProblem = documented === undefined || documented.contentType === PROBLEM_CONTENT_TYPE;
+  if (documented === undefined && !operation.problems.includes(observed.status)) {
+    return [`${where}: status not documented for ${operation.operationId}`];
+  }
+  const expected = documented?.contentType ?? (isProblem ? PROBLEM_CONTENT_TYPE : 'application/json');
+  if (mediaType !== expected) return [`${where}: content type ${mediaType}, documented ${expected}`];
+  const schema = documented === undefined ? problemSchema : documented.schema;
+  if (schema === undefined) return [];
+  const issues = schemaIssues(schema, observed.body, where, documented === undefined ? 'problem ' : '');
+  return issues.length > 0 || !isProblem ? issues : problemCodeIssues(operation, observed, where);
 }
 
 /**
@@ -152,6 +182,8 @@ const openApiSchema = z.looseObject({
     .looseObject({
       schemas: z.record(z.string(), z.unknown()).optional(),
       responses: z.record(z.string(), responseObjectSchema).optional(),
+      /** Each problem code answered with one status on every operation (openapi.ts). */
+      'x-problem-codes': z.record(z.string(), z.int()).optional(),
     })
     .optional(),
 });
@@ -208,6 +240,7 @@ export function operationsFromOpenApi(document: unknown): DocumentedAnswers[] {
     if (target === undefined) throw new Error(`${where}: cannot resolve ${response.$ref}`);
     return target;
   };
+  const problemCodes = parsed.components?.['x-problem-codes'] ?? {};
   const operations: DocumentedAnswers[] = [];
   for (const [documentPath, item] of Object.entries(parsed.paths)) {
     for (const method of DOCUMENTED_METHODS) {
@@ -231,6 +264,7 @@ export function operationsFromOpenApi(document: unknown): DocumentedAnswers[] {
         operationId: operation.operationId,
         responses,
         problems: [],
+        problemCodes,
       });
     }
   }

@@ -10,6 +10,7 @@ import type { Operation, OperationResponse, ProblemStatus } from './operations';
 import { openApiPath } from './operations';
 import { PLATFORM_OPERATIONS, PLATFORM_TAG } from './platform-operations';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from './problem';
+import { PLATFORM_PROBLEM_CODES, platformCodesOf } from './problem-codes';
 
 export interface ApiInfo {
   title: string;
@@ -33,6 +34,7 @@ const PROBLEM_DESCRIPTIONS: Record<ProblemStatus, string> = {
   415: 'The body is not in a content type this operation reads.',
   422: 'The request is well formed but cannot be carried out (see `code`); where the operation takes an Idempotency-Key, also that key used before with a different request (`idempotency_key_reused`).',
   429: 'Too many at once: retry after the Retry-After header’s seconds.',
+  500: 'An error on our side; quote `request_id` to support. Safe to retry with the same Idempotency-Key.',
   503: 'A dependency is not answering; retry later.',
 };
 
@@ -194,6 +196,16 @@ function operationObject(operation: Operation, collector: JsonSchemaCollector) {
   };
 }
 
+/** A shared problem response, naming the codes answered with its status on every operation. */
+function problemResponse(status: ProblemStatus, problem: JsonSchema) {
+  const codes = platformCodesOf(status);
+  const named = codes.map((code) => `\`${code}\``).join(', ');
+  return {
+    description: `${PROBLEM_DESCRIPTIONS[status]}${codes.length === 0 ? '' : ` Codes with this status on every operation: ${named}.`}`,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: problem } },
+  };
+}
+
 export function openApiDocument(info: ApiInfo, operations: readonly Operation[]): Record<string, unknown> {
   const collector = new JsonSchemaCollector({
     io: 'output',
@@ -237,14 +249,10 @@ export function openApiDocument(info: ApiInfo, operations: readonly Operation[])
       schemas: Object.fromEntries(
         Object.entries(collector.components).sort(([a], [b]) => a.localeCompare(b)),
       ),
+      // Read by the conformance check, which fails an answer giving one of these another status.
+      'x-problem-codes': PLATFORM_PROBLEM_CODES,
       responses: Object.fromEntries(
-        problemStatuses.map((status) => [
-          `Problem${status}`,
-          {
-            description: PROBLEM_DESCRIPTIONS[status],
-            content: { [PROBLEM_CONTENT_TYPE]: { schema: problem } },
-          },
-        ]),
+        problemStatuses.map((status) => [`Problem${status}`, problemResponse(status, problem)]),
       ),
     },
   };

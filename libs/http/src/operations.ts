@@ -38,7 +38,7 @@ export interface OperationResponse {
 }
 
 /** Statuses of `application/problem+json` answers (RFC 9457). */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
 
 export interface OperationSpec<
   Request extends OperationRequest = OperationRequest,
@@ -57,10 +57,16 @@ export interface OperationSpec<
   responses: Responses;
   /**
    * Problems particular to this operation (409, 422, 429, 503...). Those that follow from its
-   * shape are added: 400 for any request part, 401/403 for callers, 429 for merchant callers, 503 for callers,
-   * 404 for a path with an id, 400/413/415 for a body or a method that may carry one.
+   * shape are added: 400/413/415 for the body framing the app checks on every route, 401/403
+   * for callers, 429 for merchant callers, 503 for callers, 404 for a path with an id, and 500
+   * everywhere.
    */
   problems?: readonly ProblemStatus[];
+  /**
+   * Mounted ahead of the app's body parser (the platform's probes): no body is read or
+   * refused, so no 400/413/415 for one.
+   */
+  beforeBodyParser?: boolean;
 }
 
 export interface Operation<
@@ -78,11 +84,11 @@ function derivedProblems(spec: OperationSpec): ProblemStatus[] {
   if (request.path !== undefined || request.query !== undefined || request.headers !== undefined)
     statuses.add(400);
   // The app reads a JSON body before routing (app.ts) and refuses a body of another type on a
-  // route that reads none, so any method that carries a body can be refused for it, even where
-  // the operation takes none: malformed (400), over the limit (413), not JSON (415).
-  if (request.body !== undefined || spec.method !== 'get')
-    for (const status of [400, 413, 415] as const) statuses.add(status);
-  if (request.rawBody !== undefined) statuses.add(415);
+  // route that reads none, whatever the method (a GET may carry a body too), so every route
+  // behind the parser can be refused for one: malformed (400), over the limit (413), not JSON (415).
+  if (spec.beforeBodyParser !== true) for (const status of [400, 413, 415] as const) statuses.add(status);
+  // An error on our side can come from any handler; the suites fail on one (conformance.ts).
+  statuses.add(500);
   if (spec.callers.length > 0) statuses.add(401);
   // Merchant keys are rate limited per key (libs/service, MERCHANT_RATE_LIMIT_PER_SECOND).
   if (spec.callers.includes('merchant')) statuses.add(429);

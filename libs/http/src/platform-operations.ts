@@ -9,6 +9,7 @@ export const healthOperation = defineOperation({
   summary: 'Liveness: the process answers',
   tags: ['platform'],
   callers: [],
+  beforeBodyParser: true,
   responses: {
     200: {
       description: 'The process is up.',
@@ -25,6 +26,7 @@ export const readinessOperation = defineOperation({
   description: 'Answers 503 while a dependency is not answering or while the service shuts down.',
   tags: ['platform'],
   callers: [],
+  beforeBodyParser: true,
   responses: {
     200: {
       description: 'Every dependency answered.',

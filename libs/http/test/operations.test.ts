@@ -104,8 +104,10 @@ function mountAll(router: Router): void {
 
 describe('operations', () => {
   it('derive the problems that follow from their shape', () => {
-    expect(getWidget.problems).toEqual([400, 401, 403, 404, 429, 503]);
-    expect(createWidget.problems).toEqual([400, 401, 403, 409, 413, 415, 503]);
+    // Every route behind the body parser may refuse a body's framing (400/413/415), a GET's
+    // too, and every operation may fail on our side (500): the documents declare them (issue 13).
+    expect(getWidget.problems).toEqual([400, 401, 403, 404, 413, 415, 429, 500, 503]);
+    expect(createWidget.problems).toEqual([400, 401, 403, 409, 413, 415, 500, 503]);
     expect(openApiPath('/v1/merchants/:id/api_keys/:key_id')).toBe('/v1/merchants/{id}/api_keys/{key_id}');
   });
 
@@ -120,7 +122,7 @@ describe('operations', () => {
       request: { path: z.strictObject({ id: z.string() }) },
       responses: { 200: { description: 'Archived.', schema: widget } },
     });
-    expect(archiveWidget.problems).toEqual([400, 404, 413, 415]);
+    expect(archiveWidget.problems).toEqual([400, 404, 413, 415, 500]);
     const { app } = buildApp((router) =>
       route(router, '/v1/widgets/:id/archive', {
         post: documented(archiveWidget, (_request, response) =>
@@ -219,6 +221,65 @@ describe('operations', () => {
         body: { type: 'urn:puhui:problem:x', title: 'X', status: 409, code: 'x' },
       }),
     ).toThrow(/status not documented for getWidget/u);
+  });
+
+  it('document the framing refusals of a GET that carries a body, as it answers them', async () => {
+    const check = await checker(operations);
+    const { app } = buildApp(mountAll, docs);
+    const path = '/v1/widgets/export.csv';
+    const answers = [
+      await request(app).get(path).set('content-type', 'application/json').send('{"broken'),
+      await request(app)
+        .get(path)
+        .set('content-type', 'application/json')
+        .send(JSON.stringify({ padding: 'x'.repeat(2048) })),
+      await request(app).get(path).set('content-type', 'text/plain').send('a body'),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([400, 413, 415]);
+    for (const answer of answers) {
+      const observed = {
+        method: 'GET',
+        path,
+        status: answer.status,
+        contentType: answer.headers['content-type'] ?? null,
+        body: answer.body,
+      };
+      expect(() => assertDocumentedResponse(operations, observed)).not.toThrow();
+    }
+    expect(await check('get', path)).not.toThrow();
+  });
+
+  it('fail a problem whose code the documents give another status, and any 500', async () => {
+    const { app } = buildApp(mountAll, docs);
+    const served = operationsFromOpenApi((await request(app).get('/openapi.json').expect(200)).body);
+    const document = (await request(app).get('/openapi.json')).body;
+    expect(document.components['x-problem-codes']).toMatchObject({ idempotency_key_reused: 422 });
+    expect(document.components.responses.Problem500.description).toContain('`internal_error`');
+    const reused = {
+      type: 'urn:puhui:problem:idempotency_key_reused',
+      title: 'Reused',
+      code: 'idempotency_key_reused',
+    };
+    for (const documented of [operations, served]) {
+      const observe = (status: number, body: unknown) => () =>
+        assertDocumentedResponse(documented, {
+          method: 'POST',
+          path: '/v1/widgets',
+          status,
+          contentType: 'application/problem+json',
+          body,
+        });
+      // createWidget documents 409 (for its own conflicts): the status alone would pass.
+      expect(observe(409, { ...reused, status: 409 })).toThrow(
+        /code idempotency_key_reused is documented as status 422/u,
+      );
+      expect(observe(409, { ...reused, code: 'widget_conflict', status: 422 })).toThrow(
+        /the problem says status 422/u,
+      );
+      expect(observe(409, { ...reused, code: 'widget_conflict', status: 409 })).not.toThrow();
+      const internal = { ...reused, code: 'internal_error', status: 500 };
+      expect(observe(500, internal)).toThrow(/an internal error is a bug/u);
+    }
   });
 
   it('fail an answer that no documented operation gives: an unknown path or a wrong method', async () => {
