@@ -3,15 +3,17 @@
  * per-merchant sequence and is skipped when the row already reflects a later event.
  */
 import type { PoolClient } from 'pg';
-import type { MerchantSnapshot, MerchantStatus } from '@puhui/contracts';
+import type { MerchantSnapshot } from '@puhui/contracts';
+import type { ReplicatedMerchantStatus } from '@puhui/events';
 import type { Queryable } from '@puhui/postgres';
 
+/** False when nothing changed: the row reflects a later event. */
 export async function upsertMerchant(
   client: PoolClient,
   merchant: MerchantSnapshot,
   sequence: bigint,
-): Promise<void> {
-  await client.query(
+): Promise<boolean> {
+  const result = await client.query(
     `INSERT INTO merchants (merchant_id, display_name, category, status, last_sequence)
      VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (merchant_id) DO UPDATE
@@ -20,13 +22,14 @@ export async function upsertMerchant(
        WHERE merchants.last_sequence < EXCLUDED.last_sequence`,
     [merchant.merchant_id, merchant.display_name, merchant.category, merchant.status, sequence.toString()],
   );
+  return (result.rowCount ?? 0) > 0;
 }
 
 /** False when nothing changed: the merchant is unknown, or the row reflects a later event. */
 export async function setMerchantStatus(
   client: PoolClient,
   merchantId: string,
-  status: MerchantStatus,
+  status: ReplicatedMerchantStatus,
   sequence: bigint,
 ): Promise<boolean> {
   const result = await client.query(

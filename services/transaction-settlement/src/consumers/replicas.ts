@@ -1,18 +1,11 @@
 /**
- * Replicas of merchants, their API key hashes and union budgets, fed by events so that
- * checkouts keep working while merchant-onboarding or discount-rules is down.
+ * Replicas of merchants (libs/events' merchantReplicaConsumer, with its per-merchant sequence
+ * guard), their API key hashes and union budgets, fed by events so that checkouts keep working
+ * while merchant-onboarding or discount-rules is down.
  */
-import {
-  apiKeyCreated,
-  apiKeyRevoked,
-  merchantApproved,
-  merchantReinstated,
-  merchantSuspended,
-  merchantTerminated,
-  merchantUpdated,
-} from '@puhui/contracts';
+import { apiKeyCreated, apiKeyRevoked } from '@puhui/contracts';
 import { budgetCreated } from '@puhui/discount';
-import { EventConsumer, onEvent } from '@puhui/events';
+import { EventConsumer, merchantReplicaConsumer, onEvent } from '@puhui/events';
 import type { ServiceDependencies } from '@puhui/service';
 import { accountCodes, budgetAccount, merchantAccounts } from '../domain/ledger';
 import { ensureAccounts } from '../store/ledger';
@@ -21,27 +14,12 @@ import { insertBudget, setMerchantStatus, upsertApiKey, upsertMerchant } from '.
 export function replicaConsumers(dependencies: ServiceDependencies): EventConsumer[] {
   const { kafka, pool, logger, config } = dependencies;
   const common = { kafka, pool, logger, topicPrefix: config.KAFKA_TOPIC_PREFIX };
-  const merchants = new EventConsumer({
+  const merchants = merchantReplicaConsumer({
     ...common,
     groupId: 'transaction-settlement.merchants',
+    store: { upsertMerchant, setMerchantStatus },
+    afterSnapshot: (client, merchant) => ensureAccounts(client, merchantAccounts(merchant.merchant_id)),
     handlers: [
-      onEvent(merchantApproved, async (event, client) => {
-        await upsertMerchant(client, event.data.merchant);
-        await ensureAccounts(client, merchantAccounts(event.data.merchant.merchant_id));
-      }),
-      onEvent(merchantUpdated, async (event, client) => {
-        await upsertMerchant(client, event.data.merchant);
-        await ensureAccounts(client, merchantAccounts(event.data.merchant.merchant_id));
-      }),
-      onEvent(merchantSuspended, (event, client) =>
-        setMerchantStatus(client, event.data.merchant_id, 'suspended'),
-      ),
-      onEvent(merchantReinstated, (event, client) =>
-        setMerchantStatus(client, event.data.merchant_id, 'active'),
-      ),
-      onEvent(merchantTerminated, (event, client) =>
-        setMerchantStatus(client, event.data.merchant_id, 'terminated'),
-      ),
       onEvent(apiKeyCreated, (event, client) =>
         upsertApiKey(client, {
           key_hash: event.data.key_hash,

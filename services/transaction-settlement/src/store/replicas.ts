@@ -3,13 +3,19 @@ import type { Queryable } from '@puhui/postgres';
 import type { MerchantKeyScope, MerchantSnapshot } from '@puhui/contracts';
 import type { MerchantReplica } from '../domain/merchant';
 
-export async function upsertMerchant(client: Queryable, merchant: MerchantSnapshot): Promise<void> {
-  await client.query(
-    `INSERT INTO merchants (merchant_id, status, category, display_name, legal_name, settlement_account, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, now())
+/** The merchant as announced, unless the row reflects a later event; false when nothing changed. */
+export async function upsertMerchant(
+  client: Queryable,
+  merchant: MerchantSnapshot,
+  sequence: bigint,
+): Promise<boolean> {
+  const result = await client.query(
+    `INSERT INTO merchants (merchant_id, status, category, display_name, legal_name, settlement_account, last_sequence, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
      ON CONFLICT (merchant_id) DO UPDATE SET status = EXCLUDED.status, category = EXCLUDED.category,
        display_name = EXCLUDED.display_name, legal_name = EXCLUDED.legal_name,
-       settlement_account = EXCLUDED.settlement_account, updated_at = now()`,
+       settlement_account = EXCLUDED.settlement_account, last_sequence = EXCLUDED.last_sequence, updated_at = now()
+     WHERE merchants.last_sequence < EXCLUDED.last_sequence`,
     [
       merchant.merchant_id,
       merchant.status,
@@ -17,19 +23,25 @@ export async function upsertMerchant(client: Queryable, merchant: MerchantSnapsh
       merchant.display_name,
       merchant.legal_name,
       JSON.stringify(merchant.settlement_account),
+      sequence.toString(),
     ],
   );
+  return (result.rowCount ?? 0) > 0;
 }
 
+/** False when nothing changed: the merchant is unknown, or the row reflects a later event. */
 export async function setMerchantStatus(
   client: Queryable,
   merchantId: string,
   status: MerchantReplica['status'],
-): Promise<void> {
-  await client.query('UPDATE merchants SET status = $2, updated_at = now() WHERE merchant_id = $1', [
-    merchantId,
-    status,
-  ]);
+  sequence: bigint,
+): Promise<boolean> {
+  const result = await client.query(
+    `UPDATE merchants SET status = $2, last_sequence = $3, updated_at = now()
+     WHERE merchant_id = $1 AND last_sequence < $3`,
+    [merchantId, status, sequence.toString()],
+  );
+  return (result.rowCount ?? 0) > 0;
 }
 
 export async function findMerchant(
@@ -102,6 +114,15 @@ export async function findWorkingKeyWithMerchant(
   if (row === undefined) return undefined;
   const { key_id: keyId, scopes, ...merchant } = row;
   return { merchant_id: merchant.merchant_id, key_id: keyId, scopes, merchant };
+}
+
+/** Whether the replica holds the key and its merchant, working or not (revoked, expired). */
+export async function holdsKeyWithMerchant(client: Queryable, keyHash: string): Promise<boolean> {
+  const { rows } = await client.query<{ holds: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM merchant_api_keys k JOIN merchants m USING (merchant_id) WHERE k.key_hash = $1) AS holds`,
+    [keyHash],
+  );
+  return rows[0]?.holds === true;
 }
 
 export async function insertBudget(
