@@ -7,10 +7,7 @@ import { replicaConsumers } from './consumers/replicas';
 import { parseCutoff } from './domain/business-day';
 import type { SettlementContext } from './commands/context';
 import { transactionSettlementApi } from './http/api';
-import { businessDayRoutes } from './http/business-day-routes';
-import { checkoutRoutes } from './http/routes';
-import { settlementRoutes } from './http/settlement-routes';
-import { reconciliationRoutes } from './http/reconciliation-routes';
+import { transactionSettlementRoutes } from './http/routes';
 import { automaticSettlementJob } from './commands/settlement';
 import { RateSheets } from './rates/rate-sheets';
 import { crashAfterCommit } from './crash-after-commit';
@@ -61,10 +58,7 @@ export function transactionSettlementService(
         },
         afterCaptureCommitted: crashAfterCommit(SERVICE_NAME, config.PUHUI_TEST_CRASH_AFTER_COMMIT),
       };
-      checkoutRoutes(router, dependencies, context);
-      settlementRoutes(router, dependencies, context);
-      businessDayRoutes(router, dependencies, context);
-      reconciliationRoutes(router, dependencies, context);
+      transactionSettlementRoutes(router, dependencies, context);
     },
     api: transactionSettlementApi,
     jobs: ({ pool, logger }) => [

@@ -6,8 +6,9 @@
 import { Conflict } from '@puhui/errors';
 import { withTransaction } from '@puhui/postgres';
 import type { Pool, PoolClient } from '@puhui/postgres';
-import { addDays, businessDate, cutoffInstant } from '../domain/business-day';
+import { addDays, businessDate } from '../domain/business-day';
 import { findClosure, insertClosure, lockBusinessDays, openBusinessDate } from '../store/business-days';
+import { businessDayView } from '../views/business-day';
 import type { SettlementContext } from './context';
 
 type DayContext = Pick<SettlementContext, 'pool' | 'businessDayCutoffMinutes'>;
@@ -26,17 +27,14 @@ export async function lastClosedBusinessDate(context: DayContext, now = new Date
   return addDays(await currentBusinessDate(context, context.pool, now), -1);
 }
 
-export async function openBusinessDayView(context: DayContext) {
+/** The business day open now. */
+export async function openBusinessDay(context: DayContext) {
   const date = await currentBusinessDate(context, context.pool);
-  return {
-    object: 'business_day' as const,
+  return businessDayView({
     business_date: date,
-    status: 'open' as const,
-    closes_at: cutoffInstant(date, context.businessDayCutoffMinutes),
-    closed_at: null,
-    closed_by: null,
+    cutoff_minutes: context.businessDayCutoffMinutes,
     open_business_date: date,
-  };
+  });
 }
 
 /**
@@ -64,16 +62,12 @@ export async function closeBusinessDay(
         : await findClosure(client, date);
     return {
       created: date === open,
-      view: {
-        object: 'business_day' as const,
+      view: businessDayView({
         business_date: date,
-        status: 'closed' as const,
-        closes_at: cutoffInstant(date, context.businessDayCutoffMinutes),
-        // A day closed by the clock has no closure row: it closed at its cut-off.
-        closed_at: closure?.closed_at ?? cutoffInstant(date, context.businessDayCutoffMinutes),
-        closed_by: closure?.closed_by ?? 'clock',
+        cutoff_minutes: context.businessDayCutoffMinutes,
         open_business_date: date === open ? addDays(open, 1) : open,
-      },
+        closure: closure ?? null,
+      }),
     };
   });
 }

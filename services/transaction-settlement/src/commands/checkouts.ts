@@ -19,7 +19,6 @@ import {
   requireOccurredAtNear,
   requireWithinCheckoutLimits,
 } from '../domain/checkout-limits';
-import { checkoutView, merchantViewer } from './checkout-view';
 import { currentBusinessDate } from './business-days';
 import { accountCodes, planTransfers, subsidyAccount, unionByBudget } from '../domain/ledger';
 import { insertCheckoutAndUsage } from '../store/checkouts';
@@ -28,6 +27,7 @@ import { postTransfers, readAccounts } from '../store/ledger';
 import type { AccountBalance } from '../domain/ledger';
 import type { MerchantReplica } from '../domain/merchant';
 import { countUnionFundedCaptures, readUsage } from '../store/usage';
+import { checkoutView, merchantViewer } from '../views/checkout';
 import { lockCheckoutRows } from './checkout-locks';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
@@ -234,7 +234,7 @@ export async function captureCheckout(
         data: capturedEventData(checkout),
       });
       captured = checkout;
-      return checkoutView(checkout, merchantViewer(context));
+      return checkoutView(checkout, merchantViewer(context.cardTokenKey));
     },
     {
       // The transfers move the programme's shared accounts (acquirer clearing, the

@@ -6,7 +6,7 @@
  */
 import { checkoutRefunded, checkoutVoided, newId } from '@puhui/contracts';
 import { computeRefund } from '@puhui/discount';
-import type { ReversedBefore } from '@puhui/discount';
+import type { RefundResult, ReversedBefore } from '@puhui/discount';
 import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import type { PoolClient } from '@puhui/postgres';
@@ -23,8 +23,9 @@ import {
 import type { Checkout, Refund } from '../domain/checkout';
 import { postTransfers } from '../store/ledger';
 import { addUsage } from '../store/usage';
+import { merchantViewer, voidedCheckoutView } from '../views/checkout';
+import { refundView } from '../views/refund';
 import { lockCheckoutRows } from './checkout-locks';
-import { checkoutView, merchantViewer } from './checkout-view';
 import { checkoutEventFacts, postCheckoutTransfers, usageDeltas } from './checkouts';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
@@ -74,6 +75,37 @@ function reversedSoFar(refunds: readonly Refund[]): Record<string, ReversedBefor
   return totals;
 }
 
+/** The refund's transfers, opposite to the sale's and naming it; nothing posted before changes. */
+async function postRefundTransfers(
+  client: PoolClient,
+  checkout: Checkout,
+  refund: Refund,
+  result: RefundResult,
+): Promise<void> {
+  const transfers = planTransfers(
+    {
+      merchant_id: checkout.merchant_id,
+      net_minor: result.member_refund_minor,
+      merchant_funded_minor: result.merchant_reversed_minor,
+      union_by_budget: unionByBudget(
+        result.reversals.map((r) => ({
+          budget_id: r.budget_id,
+          union_funded_minor: r.union_reversed_minor,
+        })),
+      ),
+      // From held or payable, wherever the sale's subsidy is; a cancelled one is in its
+      // budgets already, so its union part moves nothing.
+      subsidy_account: subsidyAccount(checkout.merchant_id, checkout.subsidy_state),
+    },
+    true,
+  );
+  await postTransfers(client, transfers, {
+    checkout_id: checkout.checkout_id,
+    refund_id: refund.refund_id,
+    occurred_at: refund.created_at,
+  });
+}
+
 export async function refundCheckout(
   context: SettlementContext,
   merchantId: string,
@@ -118,28 +150,7 @@ export async function refundCheckout(
         created_at: now.toISOString(),
       };
       await insertRefund(client, refund);
-      const transfers = planTransfers(
-        {
-          merchant_id: merchantId,
-          net_minor: result.member_refund_minor,
-          merchant_funded_minor: result.merchant_reversed_minor,
-          union_by_budget: unionByBudget(
-            result.reversals.map((r) => ({
-              budget_id: r.budget_id,
-              union_funded_minor: r.union_reversed_minor,
-            })),
-          ),
-          // From held or payable, wherever the sale's subsidy is; a cancelled one is in its
-          // budgets already, so its union part moves nothing.
-          subsidy_account: subsidyAccount(merchantId, checkout.subsidy_state),
-        },
-        true,
-      );
-      await postTransfers(client, transfers, {
-        checkout_id: checkoutId,
-        refund_id: refund.refund_id,
-        occurred_at: refund.created_at,
-      });
+      await postRefundTransfers(client, checkout, refund, result);
       await addUsage(
         client,
         checkout.card_token,
@@ -167,21 +178,7 @@ export async function refundCheckout(
           refunded_at: refund.created_at,
         },
       });
-      return {
-        id: refund.refund_id,
-        object: 'refund' as const,
-        checkout_id: checkoutId,
-        currency: 'CNY' as const,
-        amount_minor: refund.amount_minor,
-        discount_reversed_minor: refund.discount_reversed_minor,
-        union_reversed_minor: refund.union_reversed_minor,
-        merchant_reversed_minor: refund.merchant_reversed_minor,
-        member_refund_minor: refund.member_refund_minor,
-        checkout_status: status,
-        refunded_total_minor: refundedTotal,
-        business_date: refund.business_date,
-        created_at: refund.created_at,
-      };
+      return refundView(refund, { status, refunded_total_minor: refundedTotal });
     },
   );
 }
@@ -233,11 +230,7 @@ export async function voidCheckout(
           voided_at: voidedAt,
         },
       });
-      return {
-        ...checkoutView(checkout, merchantViewer(context)),
-        status: 'voided' as const,
-        voided_at: voidedAt,
-      };
+      return voidedCheckoutView(checkout, merchantViewer(context.cardTokenKey), voidedAt);
     },
   );
 }

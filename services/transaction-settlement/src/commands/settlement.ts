@@ -37,6 +37,7 @@ import {
   totalBatches,
 } from '../store/settlement';
 import type { SettlementBatch } from '../domain/settlement';
+import { settlementBatchView } from '../views/settlement-batch';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
 import { currentBusinessDate, lastClosedBusinessDate } from './business-days';
@@ -175,14 +176,9 @@ export async function markBatchPaidWithReference(
           paid_at: paid.paid_at ?? new Date().toISOString(),
         },
       });
-      return batchView(paid);
+      return settlementBatchView(paid);
     },
   );
-}
-
-export function batchView(batch: SettlementBatch) {
-  const { batch_id: id, ...rest } = batch;
-  return { id, object: 'settlement_batch' as const, currency: 'CNY' as const, ...rest };
 }
 
 /**

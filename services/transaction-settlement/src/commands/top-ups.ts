@@ -5,6 +5,7 @@ import { runIdempotently } from '@puhui/idempotency';
 import { UNION_FUNDS } from '../domain/ledger';
 import { findAccount, lockAccounts, postTransfers } from '../store/ledger';
 import { findBudget } from '../store/replicas';
+import { topUpView } from '../views/top-up';
 import type { SettlementContext } from './context';
 
 export async function topUpBudget(
@@ -41,16 +42,16 @@ export async function topUpBudget(
         { top_up_id: topUpId, occurred_at: now },
       );
       const account = await findAccount(client, budget.account_code);
-      return {
-        id: topUpId,
-        object: 'top_up' as const,
-        budget_id: budgetId,
-        currency: 'CNY' as const,
-        amount_minor: request.amount_minor,
-        reference: request.reference,
-        balance_minor: account?.balance_minor ?? 0,
-        created_at: now,
-      };
+      return topUpView(
+        {
+          top_up_id: topUpId,
+          budget_id: budgetId,
+          amount_minor: request.amount_minor,
+          reference: request.reference,
+          created_at: now,
+        },
+        account?.balance_minor ?? 0,
+      );
     },
   );
 }

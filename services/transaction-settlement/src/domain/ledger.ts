@@ -208,3 +208,8 @@ export interface LedgerEntry {
   occurred_at: string;
   recorded_at: string;
 }
+
+/** A balance on the account's normal side: debits − credits for debit-normal accounts, credits − debits otherwise. */
+export function normalBalance(side: NormalSide, debitsMinor: number, creditsMinor: number): number {
+  return side === 'debit' ? debitsMinor - creditsMinor : creditsMinor - debitsMinor;
+}

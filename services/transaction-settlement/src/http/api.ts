@@ -2,10 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ServiceApi } from '@puhui/service';
-import { BUSINESS_DAY_OPERATIONS } from './business-day-routes';
-import { RECONCILIATION_OPERATIONS } from './reconciliation-routes';
-import { CHECKOUT_OPERATIONS } from './routes';
-import { SETTLEMENT_OPERATIONS } from './settlement-routes';
+import { TRANSACTION_SETTLEMENT_OPERATIONS } from './routes';
 
 const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
   version: string;
@@ -26,10 +23,5 @@ export const transactionSettlementApi: ServiceApi = {
     },
     { name: 'reconciliation', description: 'Acquirer statements matched against the ledger.' },
   ],
-  operations: [
-    ...CHECKOUT_OPERATIONS,
-    ...BUSINESS_DAY_OPERATIONS,
-    ...SETTLEMENT_OPERATIONS,
-    ...RECONCILIATION_OPERATIONS,
-  ],
+  operations: TRANSACTION_SETTLEMENT_OPERATIONS,
 };

@@ -8,7 +8,7 @@ import { defineOperation, documented, parseRequest, requestIdOf, respond, route 
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
 import type { TransactionSettlementConfig } from '../config';
-import { closeBusinessDay, openBusinessDayView } from '../commands/business-days';
+import { closeBusinessDay, openBusinessDay } from '../commands/business-days';
 import type { SettlementContext } from '../commands/context';
 import { settlementAuth } from './auth';
 import { businessDaySchema } from './responses';
@@ -56,7 +56,7 @@ export function businessDayRoutes(
     get: documented(currentDayOperation, async (request, response) => {
       const principal = await principalOf(request);
       if (principal.kind === 'operator') requireOperator(principal, 'finance', 'admin');
-      respond(response, currentDayOperation, 200, await openBusinessDayView(context));
+      respond(response, currentDayOperation, 200, await openBusinessDay(context));
     }),
   });
 

@@ -31,10 +31,9 @@ import { resolveReconciliationItem } from '../commands/resolution';
 import { RESOLUTION_SUBSIDY_CHOICES } from '../commands/subsidy';
 import type { ReconciliationContext, ReconciliationSettings } from '../commands/reconciliation';
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
-import type { ReconciliationCategory } from '../domain/reconciliation';
 import { findRun, listItems } from '../store/reconciliation';
-import type { ReconciliationItem, ReconciliationRun } from '../domain/reconciliation';
 import { findWorkingKey } from '../store/replicas';
+import { reconciliationItemView, reconciliationView } from '../views/reconciliation';
 import {
   reconciliationItemListSchema,
   reconciliationResolutionSchema,
@@ -150,75 +149,6 @@ export const RECONCILIATION_OPERATIONS = [
   resolveOperation,
 ];
 
-interface CategoryView {
-  count: number;
-  statement_amount_minor: number;
-  ledger_amount_minor: number;
-}
-
-export function runView(run: ReconciliationRun) {
-  const categories = Object.fromEntries(
-    RECONCILIATION_CATEGORIES.map((category) => {
-      const total = run.totals.find((candidate) => candidate.category === category);
-      return [
-        category,
-        {
-          count: total?.item_count ?? 0,
-          statement_amount_minor: total?.line_amount_minor ?? 0,
-          ledger_amount_minor: total?.ledger_amount_minor ?? 0,
-        },
-      ];
-    }),
-  ) as Record<ReconciliationCategory, CategoryView>;
-  const exceptions = run.totals
-    .filter((total) => total.category !== 'matched')
-    .reduce((sum, total) => sum + total.item_count, 0);
-  return {
-    id: run.run_id,
-    object: 'reconciliation' as const,
-    status: run.status,
-    settlement_date: run.settlement_date,
-    file_sha256: run.file_sha256,
-    file_bytes: run.file_bytes,
-    line_count: run.line_count,
-    time_tolerance_ms: run.time_tolerance_ms,
-    currency: 'CNY' as const,
-    categories,
-    exceptions_open: exceptions - run.resolved_count,
-    created_by: run.created_by,
-    created_at: run.created_at,
-  };
-}
-
-export function itemView(item: ReconciliationItem) {
-  return {
-    id: item.item_id,
-    object: 'reconciliation_item' as const,
-    reconciliation_id: item.run_id,
-    category: item.category,
-    matched_by: item.matched_by,
-    statement_line: item.line,
-    duplicate_of_line: item.duplicate_of_line,
-    ledger_item:
-      item.ledger === null
-        ? null
-        : {
-            kind: item.ledger.kind,
-            id: item.ledger.ledger_id,
-            checkout_id: item.ledger.checkout_id,
-            merchant_id: item.ledger.merchant_id,
-            card_last4: item.ledger.card_last4,
-            reference: item.ledger.reference,
-            amount_minor: item.ledger.amount_minor,
-            occurred_at: item.ledger.occurred_at,
-          },
-    // What the statement says minus what the ledger says, when both sides are there.
-    difference_minor:
-      item.line === null || item.ledger === null ? null : item.line.amount_minor - item.ledger.amount_minor,
-    resolution: item.resolution,
-  };
-}
-
 /** Who may call (finance only) and the context a command runs in for them. */
 interface FinanceAccess {
   asFinance: (request: Request) => Promise<Principal>;
@@ -246,8 +176,8 @@ function uploadRoute(router: Router, access: FinanceAccess, settings: Reconcilia
           );
           response.location(`/v1/reconciliations/${run.run_id}`);
           if (duplicate)
-            respond(response, uploadOperation, 200, { ...runView(run), duplicate_of: run.run_id });
-          else respond(response, uploadOperation, 201, runView(run));
+            respond(response, uploadOperation, 200, { ...reconciliationView(run), duplicate_of: run.run_id });
+          else respond(response, uploadOperation, 201, reconciliationView(run));
         } finally {
           uploadsInFlight -= 1;
         }
@@ -264,7 +194,7 @@ function readRoutes(router: Router, pool: Pool, access: FinanceAccess): void {
       const { path } = parseRequest(request, getRunOperation.request);
       const run = await findRun(pool, path.id);
       if (run === undefined) throw new NotFound(`Reconciliation ${path.id}`);
-      respond(response, getRunOperation, 200, runView(run));
+      respond(response, getRunOperation, 200, reconciliationView(run));
     }),
   });
 
@@ -275,7 +205,7 @@ function readRoutes(router: Router, pool: Pool, access: FinanceAccess): void {
       if ((await findRun(pool, path.id)) === undefined) throw new NotFound(`Reconciliation ${path.id}`);
       const page = await listItems(pool, path.id, query);
       respond(response, listItemsOperation, 200, {
-        data: page.slice(0, query.limit).map(itemView),
+        data: page.slice(0, query.limit).map(reconciliationItemView),
         has_more: page.length > query.limit,
       });
     }),
@@ -293,7 +223,7 @@ function resolveRoute(router: Router, access: FinanceAccess): void {
         path.item_id,
         body,
       );
-      respond(response, resolveOperation, 200, { ...itemView(item), subsidy });
+      respond(response, resolveOperation, 200, { ...reconciliationItemView(item), subsidy });
     }),
   });
 }

@@ -1,5 +1,6 @@
 /** Ledger accounts and transfers. One statement per function; callers pass the transaction. */
 import type { PoolClient, Queryable } from '@puhui/postgres';
+import { normalBalance } from '../domain/ledger';
 import type { AccountBalance, AccountSpec, LedgerEntry, PlannedTransfer } from '../domain/ledger';
 
 /** Creates the accounts that do not exist yet (idempotent). */
@@ -38,7 +39,7 @@ function toBalance(row: AccountRow): AccountBalance {
     normal_side: row.normal_side,
     debits_minor: debits,
     credits_minor: credits,
-    balance_minor: row.normal_side === 'debit' ? debits - credits : credits - debits,
+    balance_minor: normalBalance(row.normal_side, debits, credits),
     normal_balance_min_minor:
       row.normal_balance_min_minor === null ? null : Number(row.normal_balance_min_minor),
   };

@@ -1,7 +1,6 @@
 /** What a checkout looks like to whoever asks (DESIGN §11's checkout response). */
 import { createHmac } from 'node:crypto';
 import type { Checkout } from '../domain/checkout';
-import type { SettlementContext } from './context';
 
 /**
  * Who a checkout is shown to: finance and admins see the programme-wide card token; a merchant
@@ -50,7 +49,12 @@ export function checkoutView(checkout: Checkout, viewer: CheckoutViewer) {
   };
 }
 
-/** Merchant-facing answers (captures, refunds, voids are merchant calls). */
-export function merchantViewer(context: Pick<SettlementContext, 'cardTokenKey'>): CheckoutViewer {
-  return { kind: 'merchant', handleKey: context.cardTokenKey };
+/** Merchant-facing answers (captures, refunds, voids are merchant calls), handles keyed by `handleKey`. */
+export function merchantViewer(handleKey: string): CheckoutViewer {
+  return { kind: 'merchant', handleKey };
+}
+
+/** A void's answer: the checkout as the merchant sees it, now voided. */
+export function voidedCheckoutView(checkout: Checkout, viewer: CheckoutViewer, voidedAt: string) {
+  return { ...checkoutView(checkout, viewer), status: 'voided' as const, voided_at: voidedAt };
 }

@@ -1,41 +1,42 @@
 /**
- * Settlement (DESIGN §6, §11): finance runs business days, exports payment files and marks
- * batches paid; a merchant sees only its own batches and statements.
+ * Settlement batches (DESIGN §6, §11): finance lists them, exports payment files and marks them
+ * paid; a merchant sees only its own batches, their held subsidies and statements.
  */
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { NotFound } from '@puhui/errors';
-import { defineOperation, documented, parseRequest, respond, route, safeText } from '@puhui/http';
+import {
+  IDEMPOTENCY_KEY_DESCRIPTION,
+  IDEMPOTENT_REPLAY_HEADERS,
+  defineOperation,
+  documented,
+  idempotencyKeyHeaders,
+  parseRequest,
+  respond,
+  route,
+  safeText,
+  sendIdempotentOutcome,
+} from '@puhui/http';
+import type { Pool } from '@puhui/postgres';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
 import type { TransactionSettlementConfig } from '../config';
 import type { SettlementContext } from '../commands/context';
 import { PAYMENT_FILE_COLUMNS, STATEMENT_COLUMNS, spreadsheetHeader } from '../commands/spreadsheet-csv';
-import {
-  batchView,
-  exportBatchCsv,
-  markBatchPaidWithReference,
-  settleBusinessDay,
-  statementCsv,
-} from '../commands/settlement';
-import { lastClosedBusinessDate } from '../commands/business-days';
+import { exportBatchCsv, markBatchPaidWithReference, statementCsv } from '../commands/settlement';
 import { BATCH_STATUSES } from '../domain/settlement';
+import type { SettlementBatch } from '../domain/settlement';
 import { findBatch, listBatches } from '../store/settlement';
 import { heldSubsidyItems } from '../store/subsidy';
+import { heldSubsidyView } from '../views/held-subsidy';
+import { settlementBatchView } from '../views/settlement-batch';
 import { settlementAuth } from './auth';
-import {
-  heldSubsidyListSchema,
-  settlementBatchListSchema,
-  settlementBatchSchema,
-  settlementRunSchema,
-} from './responses';
-import { IDEMPOTENCY, sendOutcome } from './routes';
-import { idempotencyHeaders } from './schemas';
+import type { SettlementAuth } from './auth';
+import { heldSubsidyListSchema, settlementBatchListSchema, settlementBatchSchema } from './responses';
 
 const batchPath = z.strictObject({
   id: z.string().regex(/^stl_[0-9a-z]{25}$/u, 'not a settlement batch id'),
 });
-const runBody = z.strictObject({ business_date: z.iso.date().optional() }).optional();
 const markPaidBody = z.strictObject({ bank_reference: safeText(64) });
 const listQuery = z.strictObject({
   business_date: z.iso.date().optional(),
@@ -60,20 +61,6 @@ const SPREADSHEET_NOTE =
   'UTF-8 with a byte-order mark; each *_minor (fen) column is followed by its *_yuan twin (e.g. 12.34); text a spreadsheet would read as a formula (starting = + - @) is prefixed with a quote.';
 const PAYMENT_FILE_EXAMPLE = `${spreadsheetHeader(PAYMENT_FILE_COLUMNS).join(',')}\n`;
 const STATEMENT_EXAMPLE = `${spreadsheetHeader(STATEMENT_COLUMNS).join(',')}\n`;
-
-const runOperation = defineOperation({
-  method: 'post',
-  path: '/v1/settlement_runs',
-  operationId: 'runSettlement',
-  summary: 'Settle a closed business day',
-  description:
-    'One batch per merchant with movements that day (default: the last closed day). A re-run creates nothing; the service also runs by itself after the cut-off.',
-  tags: ['settlement'],
-  callers: ['finance'],
-  request: { body: runBody },
-  responses: { 201: { description: 'The run and its batches.', schema: settlementRunSchema } },
-  problems: [409],
-});
 
 const listBatchesOperation = defineOperation({
   method: 'get',
@@ -152,23 +139,22 @@ const markPaidOperation = defineOperation({
   path: '/v1/settlement_batches/:id/mark_paid',
   operationId: 'markSettlementBatchPaid',
   summary: 'Record the bank payment and post the payout',
-  description: `Pays what is payable and not yet paid (subsidy_payable_minor − subsidy_paid_minor), never held subsidy; a batch that is not \`unpaid\` answers 409 \`batch_not_payable\`. Subsidy released later makes the batch \`unpaid\` again, for another payment. ${IDEMPOTENCY}`,
+  description: `Pays what is payable and not yet paid (subsidy_payable_minor − subsidy_paid_minor), never held subsidy; a batch that is not \`unpaid\` answers 409 \`batch_not_payable\`. Subsidy released later makes the batch \`unpaid\` again, for another payment. ${IDEMPOTENCY_KEY_DESCRIPTION}`,
   tags: ['settlement'],
   callers: ['finance'],
-  request: { path: batchPath, body: markPaidBody, headers: idempotencyHeaders },
+  request: { path: batchPath, body: markPaidBody, headers: idempotencyKeyHeaders },
   responses: {
     200: {
       description: 'The paid batch.',
       schema: settlementBatchSchema,
-      headers: { 'Idempotent-Replayed': '`true` when the answer is the stored one for a repeated key.' },
+      headers: IDEMPOTENT_REPLAY_HEADERS,
     },
   },
   // 422: the Idempotency-Key was used for a different request.
   problems: [409, 422],
 });
 
-export const SETTLEMENT_OPERATIONS = [
-  runOperation,
+export const SETTLEMENT_BATCH_OPERATIONS = [
   listBatchesOperation,
   getBatchOperation,
   heldSubsidiesOperation,
@@ -177,38 +163,29 @@ export const SETTLEMENT_OPERATIONS = [
   markPaidOperation,
 ];
 
-export function settlementRoutes(
+/** The batch, if the caller may see it: finance, or the merchant it belongs to. */
+async function visibleBatch(
+  pool: Pool,
+  principalOf: SettlementAuth['principalOf'],
+  request: Request,
+  batchId: string,
+): Promise<SettlementBatch> {
+  const principal = await principalOf(request);
+  if (principal.kind === 'operator') requireOperator(principal, 'finance');
+  const batch = await findBatch(pool, batchId);
+  if (batch === undefined || (principal.kind === 'merchant' && batch.merchant_id !== principal.merchant_id)) {
+    throw new NotFound(`Settlement batch ${batchId}`);
+  }
+  return batch;
+}
+
+export function settlementBatchRoutes(
   router: Router,
   dependencies: ServiceDependencies<TransactionSettlementConfig>,
   context: SettlementContext,
 ): void {
   const { pool, config } = dependencies;
   const { principalOf } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
-
-  /** The batch, if the caller may see it: finance, or the merchant it belongs to. */
-  const visibleBatch = async (request: Parameters<typeof principalOf>[0], batchId: string) => {
-    const principal = await principalOf(request);
-    if (principal.kind === 'operator') requireOperator(principal, 'finance');
-    const batch = await findBatch(pool, batchId);
-    if (
-      batch === undefined ||
-      (principal.kind === 'merchant' && batch.merchant_id !== principal.merchant_id)
-    ) {
-      throw new NotFound(`Settlement batch ${batchId}`);
-    }
-    return batch;
-  };
-
-  route(router, '/v1/settlement_runs', {
-    post: documented(runOperation, async (request, response) => {
-      const principal = await principalOf(request);
-      requireOperator(principal, 'finance');
-      const { body } = parseRequest(request, { body: runBody });
-      const date = body?.business_date ?? (await lastClosedBusinessDate(context));
-      const run = await settleBusinessDay(context, date, 'manual', actorOf(principal));
-      respond(response, runOperation, 201, { ...run, batches: run.batches.map(batchView) });
-    }),
-  });
 
   route(router, '/v1/settlement_batches', {
     get: documented(listBatchesOperation, async (request, response) => {
@@ -218,7 +195,7 @@ export function settlementRoutes(
       const filter = principal.kind === 'merchant' ? { ...query, merchant_id: principal.merchant_id } : query;
       const page = await listBatches(pool, filter);
       respond(response, listBatchesOperation, 200, {
-        data: page.slice(0, query.limit).map(batchView),
+        data: page.slice(0, query.limit).map(settlementBatchView),
         has_more: page.length > query.limit,
       });
     }),
@@ -227,25 +204,56 @@ export function settlementRoutes(
   route(router, '/v1/settlement_batches/:id', {
     get: documented(getBatchOperation, async (request, response) => {
       const { path } = parseRequest(request, getBatchOperation.request);
-      respond(response, getBatchOperation, 200, batchView(await visibleBatch(request, path.id)));
+      respond(
+        response,
+        getBatchOperation,
+        200,
+        settlementBatchView(await visibleBatch(pool, principalOf, request, path.id)),
+      );
     }),
   });
 
   route(router, '/v1/settlement_batches/:id/held_subsidies', {
     get: documented(heldSubsidiesOperation, async (request, response) => {
       const { path, query } = parseRequest(request, heldSubsidiesOperation.request);
-      const batch = await visibleBatch(request, path.id);
+      const batch = await visibleBatch(pool, principalOf, request, path.id);
       const page = await heldSubsidyItems(pool, batch.batch_id, query);
       respond(response, heldSubsidiesOperation, 200, {
-        data: page.slice(0, query.limit).map((item) => ({
-          object: 'held_subsidy' as const,
-          ...item,
-          currency: 'CNY' as const,
-        })),
+        data: page.slice(0, query.limit).map(heldSubsidyView),
         has_more: page.length > query.limit,
       });
     }),
   });
+
+  route(router, '/v1/settlement_batches/:id/mark_paid', {
+    post: documented(markPaidOperation, async (request, response) => {
+      const principal = await principalOf(request);
+      requireOperator(principal, 'finance');
+      const { path, body, headers } = parseRequest(request, {
+        path: batchPath,
+        body: markPaidBody,
+        headers: idempotencyKeyHeaders,
+      });
+      const outcome = await markBatchPaidWithReference(
+        context,
+        actorOf(principal),
+        path.id,
+        body.bank_reference,
+        headers['idempotency-key'],
+      );
+      sendIdempotentOutcome(response, markPaidOperation, outcome);
+    }),
+  });
+  batchFileRoutes(router, dependencies, principalOf);
+}
+
+/** The batch's files: the bank's payment file (finance) and the merchant's statement (CSV). */
+function batchFileRoutes(
+  router: Router,
+  dependencies: ServiceDependencies<TransactionSettlementConfig>,
+  principalOf: SettlementAuth['principalOf'],
+): void {
+  const { pool, config } = dependencies;
 
   route(router, '/v1/settlement_batches/:id/export.csv', {
     get: documented(exportOperation, async (request, response) => {
@@ -262,7 +270,7 @@ export function settlementRoutes(
   route(router, '/v1/settlement_batches/:id/statement.csv', {
     get: documented(statementOperation, async (request, response) => {
       const { path } = parseRequest(request, { path: batchPath });
-      const batch = await visibleBatch(request, path.id);
+      const batch = await visibleBatch(pool, principalOf, request, path.id);
       response
         .type('text/csv')
         .setHeader(
@@ -270,26 +278,6 @@ export function settlementRoutes(
           `attachment; filename="statement-${batch.merchant_id}-${batch.business_date}.csv"`,
         )
         .send(await statementCsv(pool, batch));
-    }),
-  });
-
-  route(router, '/v1/settlement_batches/:id/mark_paid', {
-    post: documented(markPaidOperation, async (request, response) => {
-      const principal = await principalOf(request);
-      requireOperator(principal, 'finance');
-      const { path, body, headers } = parseRequest(request, {
-        path: batchPath,
-        body: markPaidBody,
-        headers: idempotencyHeaders,
-      });
-      const outcome = await markBatchPaidWithReference(
-        context,
-        actorOf(principal),
-        path.id,
-        body.bank_reference,
-        headers['idempotency-key'],
-      );
-      sendOutcome(response, markPaidOperation, outcome);
     }),
   });
 }

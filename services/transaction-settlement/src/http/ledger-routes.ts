@@ -1,0 +1,88 @@
+/** The ledger as finance reads it: an account (now or as of a time), its entries, the trial balance. */
+import type { Router } from 'express';
+import { NotFound } from '@puhui/errors';
+import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { requireOperator } from '@puhui/security';
+import type { ServiceDependencies } from '@puhui/service';
+import type { TransactionSettlementConfig } from '../config';
+import { accountEntries, balanceAsOf, findAccount, trialBalance } from '../store/ledger';
+import { ledgerAccountView, trialBalanceView } from '../views/ledger';
+import { settlementAuth } from './auth';
+import { ledgerAccountSchema, ledgerEntryListSchema, trialBalanceSchema } from './responses';
+import { accountPath, accountQuery, entriesQuery } from './schemas';
+
+const getLedgerAccount = defineOperation({
+  method: 'get',
+  path: '/v1/ledger/accounts/:code',
+  operationId: 'getLedgerAccount',
+  summary: 'A ledger account’s balance, now or `as_of` a point in time',
+  tags: ['ledger'],
+  callers: ['finance'],
+  request: { path: accountPath, query: accountQuery },
+  responses: { 200: { description: 'The account.', schema: ledgerAccountSchema } },
+});
+
+const listLedgerEntries = defineOperation({
+  method: 'get',
+  path: '/v1/ledger/accounts/:code/entries',
+  operationId: 'listLedgerEntries',
+  summary: 'An account’s entries',
+  tags: ['ledger'],
+  callers: ['finance'],
+  request: { path: accountPath, query: entriesQuery },
+  responses: { 200: { description: 'A page of entries, oldest first.', schema: ledgerEntryListSchema } },
+});
+
+const getTrialBalance = defineOperation({
+  method: 'get',
+  path: '/v1/ledger/trial_balance',
+  operationId: 'getTrialBalance',
+  summary: 'Every account; debits equal credits',
+  tags: ['ledger'],
+  callers: ['finance'],
+  responses: { 200: { description: 'The trial balance.', schema: trialBalanceSchema } },
+});
+
+export const LEDGER_OPERATIONS = [getLedgerAccount, listLedgerEntries, getTrialBalance];
+
+export function ledgerRoutes(
+  router: Router,
+  dependencies: ServiceDependencies<TransactionSettlementConfig>,
+): void {
+  const { pool, config } = dependencies;
+  const { principalOf } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
+
+  route(router, '/v1/ledger/accounts/:code', {
+    get: documented(getLedgerAccount, async (request, response) => {
+      requireOperator(await principalOf(request), 'finance');
+      const { path, query } = parseRequest(request, getLedgerAccount.request);
+      const account = await findAccount(pool, path.code);
+      if (account === undefined) throw new NotFound(`Account ${path.code}`);
+      const asOf =
+        query.as_of === undefined
+          ? undefined
+          : { as_of: query.as_of, ...(await balanceAsOf(pool, path.code, query.as_of)) };
+      respond(response, getLedgerAccount, 200, ledgerAccountView(account, asOf));
+    }),
+  });
+
+  route(router, '/v1/ledger/accounts/:code/entries', {
+    get: documented(listLedgerEntries, async (request, response) => {
+      requireOperator(await principalOf(request), 'finance');
+      const { path, query } = parseRequest(request, listLedgerEntries.request);
+      if ((await findAccount(pool, path.code)) === undefined) throw new NotFound(`Account ${path.code}`);
+      const page = await accountEntries(pool, path.code, query);
+      respond(response, listLedgerEntries, 200, {
+        data: page.slice(0, query.limit),
+        has_more: page.length > query.limit,
+      });
+    }),
+  });
+
+  route(router, '/v1/ledger/trial_balance', {
+    get: documented(getTrialBalance, async (request, response) => {
+      requireOperator(await principalOf(request), 'finance');
+      respond(response, getTrialBalance, 200, trialBalanceView(await trialBalance(pool)));
+    }),
+  });
+}

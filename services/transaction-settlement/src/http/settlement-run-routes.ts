@@ -1,0 +1,50 @@
+/** Settlement runs (DESIGN §6): finance settles a closed business day; the service also does by itself. */
+import type { Router } from 'express';
+import { z } from 'zod';
+import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { actorOf, requireOperator } from '@puhui/security';
+import type { ServiceDependencies } from '@puhui/service';
+import type { TransactionSettlementConfig } from '../config';
+import { lastClosedBusinessDate } from '../commands/business-days';
+import type { SettlementContext } from '../commands/context';
+import { settleBusinessDay } from '../commands/settlement';
+import { settlementRunView } from '../views/settlement-batch';
+import { settlementAuth } from './auth';
+import { settlementRunSchema } from './responses';
+
+const runBody = z.strictObject({ business_date: z.iso.date().optional() }).optional();
+
+const runOperation = defineOperation({
+  method: 'post',
+  path: '/v1/settlement_runs',
+  operationId: 'runSettlement',
+  summary: 'Settle a closed business day',
+  description:
+    'One batch per merchant with movements that day (default: the last closed day). A re-run creates nothing; the service also runs by itself after the cut-off.',
+  tags: ['settlement'],
+  callers: ['finance'],
+  request: { body: runBody },
+  responses: { 201: { description: 'The run and its batches.', schema: settlementRunSchema } },
+  problems: [409],
+});
+
+export const SETTLEMENT_RUN_OPERATIONS = [runOperation];
+
+export function settlementRunRoutes(
+  router: Router,
+  dependencies: ServiceDependencies<TransactionSettlementConfig>,
+  context: SettlementContext,
+): void {
+  const { principalOf } = settlementAuth(dependencies.pool, dependencies.config.OPERATOR_TOKEN_SECRET);
+
+  route(router, '/v1/settlement_runs', {
+    post: documented(runOperation, async (request, response) => {
+      const principal = await principalOf(request);
+      requireOperator(principal, 'finance');
+      const { body } = parseRequest(request, { body: runBody });
+      const date = body?.business_date ?? (await lastClosedBusinessDate(context));
+      const run = await settleBusinessDay(context, date, 'manual', actorOf(principal));
+      respond(response, runOperation, 201, settlementRunView(run));
+    }),
+  });
+}
