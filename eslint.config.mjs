@@ -40,5 +40,19 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: ['express', 'pg', 'kafkajs', 'ioredis'] }],
     },
   },
+  // A view turns domain data into a response body: it reads domain/ and libs only, so that
+  // commands (which store an idempotent answer) and routes can both use it.
+  {
+    files: ['services/*/src/views/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['express', 'pg', 'kafkajs', 'ioredis'],
+          patterns: ['../commands/*', '../store/*', '../http/*', '../consumers/*'],
+        },
+      ],
+    },
+  },
   prettier,
 );
