@@ -106,6 +106,19 @@ async function postRefundTransfers(
   });
 }
 
+function refundedEventData(checkout: Checkout, refund: Refund, refundedTotalMinor: number) {
+  return {
+    ...checkoutEventFacts(checkout, refund.business_date),
+    refund_id: refund.refund_id,
+    amount_minor: refund.amount_minor,
+    discount_reversed_minor: refund.discount_reversed_minor,
+    union_reversed_minor: refund.union_reversed_minor,
+    member_refund_minor: refund.member_refund_minor,
+    refunded_total_minor: refundedTotalMinor,
+    refunded_at: refund.created_at,
+  };
+}
+
 export async function refundCheckout(
   context: SettlementContext,
   merchantId: string,
@@ -167,16 +180,7 @@ export async function refundCheckout(
         definition: checkoutRefunded,
         subject: checkoutId,
         key: merchantId,
-        data: {
-          ...checkoutEventFacts(checkout, refund.business_date),
-          refund_id: refund.refund_id,
-          amount_minor: refund.amount_minor,
-          discount_reversed_minor: refund.discount_reversed_minor,
-          union_reversed_minor: refund.union_reversed_minor,
-          member_refund_minor: refund.member_refund_minor,
-          refunded_total_minor: refundedTotal,
-          refunded_at: refund.created_at,
-        },
+        data: refundedEventData(checkout, refund, refundedTotal),
       });
       return refundView(refund, { status, refunded_total_minor: refundedTotal });
     },
