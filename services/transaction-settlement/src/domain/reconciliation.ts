@@ -231,18 +231,17 @@ function ledgerEntry(item: LedgerItem): ToleranceEntry {
   };
 }
 
-/**
- * The whole reconciliation in memory: one outcome per line (in line order), then one per
- * ledger item no line accounts for (in time order). The reference for the service's
- * streamed, SQL-backed run, and what the tests compare it with.
- */
-export function reconcileStatement(
-  lines: readonly MatchableLine[],
+/** The pairs rules 2 and 3 make among the lines that are not duplicates, by line. */
+interface Pairing {
+  byLine: Map<number, ItemOutcome>;
+  pairedItems: Set<string>;
+}
+
+function pairLines(
+  candidates: readonly MatchableLine[],
   items: readonly LedgerItem[],
   toleranceMs: number,
-): ItemOutcome[] {
-  const duplicates = findDuplicateLines(lines);
-  const candidates = lines.filter((line) => !duplicates.has(line.line_number));
+): Pairing {
   const byLine = new Map<number, ItemOutcome>();
   const pairedItems = new Set<string>();
   for (const pair of matchByReference(candidates, items)) {
@@ -265,32 +264,56 @@ export function reconcileStatement(
     });
     pairedItems.add(pair.ledger_id);
   }
-  const none = { matched_by: null, ledger_id: null, duplicate_of_line: null };
+  return { byLine, pairedItems };
+}
+
+const UNPAIRED = { matched_by: null, ledger_id: null, duplicate_of_line: null };
+
+/** A line's outcome: a copy of an earlier line, its pair, or missing in the ledger. */
+function lineOutcome(
+  line: MatchableLine,
+  duplicates: ReadonlyMap<number, number>,
+  pairing: Pairing,
+): ItemOutcome {
+  const duplicateOf = duplicates.get(line.line_number);
+  if (duplicateOf !== undefined) {
+    return {
+      ...UNPAIRED,
+      category: 'duplicate_line',
+      line_number: line.line_number,
+      duplicate_of_line: duplicateOf,
+    };
+  }
+  return (
+    pairing.byLine.get(line.line_number) ?? {
+      ...UNPAIRED,
+      category: 'missing_in_ledger',
+      line_number: line.line_number,
+    }
+  );
+}
+
+/**
+ * The whole reconciliation in memory: one outcome per line (in line order), then one per
+ * ledger item no line accounts for (in time order). The reference for the service's
+ * streamed, SQL-backed run, and what the tests compare it with.
+ */
+export function reconcileStatement(
+  lines: readonly MatchableLine[],
+  items: readonly LedgerItem[],
+  toleranceMs: number,
+): ItemOutcome[] {
+  const duplicates = findDuplicateLines(lines);
+  const candidates = lines.filter((line) => !duplicates.has(line.line_number));
+  const pairing = pairLines(candidates, items, toleranceMs);
   const lineOutcomes = [...lines]
     .sort((a, b) => a.line_number - b.line_number)
-    .map((line): ItemOutcome => {
-      const duplicateOf = duplicates.get(line.line_number);
-      if (duplicateOf !== undefined) {
-        return {
-          ...none,
-          category: 'duplicate_line',
-          line_number: line.line_number,
-          duplicate_of_line: duplicateOf,
-        };
-      }
-      return (
-        byLine.get(line.line_number) ?? {
-          ...none,
-          category: 'missing_in_ledger',
-          line_number: line.line_number,
-        }
-      );
-    });
+    .map((line) => lineOutcome(line, duplicates, pairing));
   const unaccounted = items
-    .filter((item) => !pairedItems.has(item.ledger_id))
+    .filter((item) => !pairing.pairedItems.has(item.ledger_id))
     .sort(byItemTime)
     .map((item): ItemOutcome => ({
-      ...none,
+      ...UNPAIRED,
       category: 'missing_in_statement',
       line_number: null,
       ledger_id: item.ledger_id,
