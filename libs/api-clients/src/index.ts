@@ -1,50 +1,33 @@
 /**
  * Typed HTTP clients of the Puhui services: openapi-fetch over the `paths` types that `npm run
- * docs` generates with openapi-typescript from the committed docs/api/<service>.openapi.json
- * (libs/api-clients/generated/), so a call's path, parameters, body and answer are checked
- * against the documents at compile time. Each client sends its bearer credential and gives
- * every request a timeout.
+ * docs` generates with openapi-typescript from each registered service's OpenAPI document
+ * (docs/api/types/), so a call's path, parameters, body and answer are checked
+ * against the committed documents at compile time. Each client sends its bearer credential and
+ * gives every request a timeout. A service added to the registry gets its client from the
+ * generated index: nothing here names a service.
  */
 import { randomUUID } from 'node:crypto';
 import createClient from 'openapi-fetch';
 import type { Client } from 'openapi-fetch';
-import type { components as DiscountRules, paths as DiscountRulesPaths } from '../generated/discount-rules';
-import type {
-  components as MerchantOnboarding,
-  paths as MerchantOnboardingPaths,
-} from '../generated/merchant-onboarding';
-import type {
-  components as TransactionSettlement,
-  paths as TransactionSettlementPaths,
-} from '../generated/transaction-settlement';
+import type { ServiceComponents, ServicePaths } from '../../../docs/api/types';
 
-export type { DiscountRulesPaths, MerchantOnboardingPaths, TransactionSettlementPaths };
-/** The documents' named schemas (`MerchantOnboardingSchemas['Merchant']`, …). */
-export type MerchantOnboardingSchemas = MerchantOnboarding['schemas'];
-export type DiscountRulesSchemas = DiscountRules['schemas'];
-export type TransactionSettlementSchemas = TransactionSettlement['schemas'];
+export type PuhuiServiceName = keyof ServicePaths;
+/** A service's generated `paths` type, e.g. `Paths<'discount-rules'>`. */
+export type Paths<Name extends PuhuiServiceName> = ServicePaths[Name];
+/** A service's named schemas, e.g. `Schemas<'merchant-onboarding'>['Merchant']`. */
+export type Schemas<Name extends PuhuiServiceName> = ServiceComponents[Name]['schemas'];
+export type ServiceClient<Name extends PuhuiServiceName> = Client<ServicePaths[Name]>;
+/** One client per service, keyed by the service's name. */
+export type PuhuiClients = { [Name in PuhuiServiceName]: ServiceClient<Name> };
 
-/** The JSON body an operation takes, e.g. `JsonBody<DiscountRulesPaths, '/v1/rules', 'post'>`. */
+/** The JSON body an operation takes, e.g. `JsonBody<'discount-rules', '/v1/rules', 'post'>`. */
 export type JsonBody<
-  Paths,
-  Path extends keyof Paths,
-  Method extends keyof Paths[Path],
-> = Paths[Path][Method] extends {
-  requestBody?: { content: { 'application/json': infer Body } };
-}
+  Name extends PuhuiServiceName,
+  Path extends keyof Paths<Name>,
+  Method extends keyof Paths<Name>[Path],
+> = Paths<Name>[Path][Method] extends { requestBody?: { content: { 'application/json': infer Body } } }
   ? Body
   : never;
-export type MerchantOnboardingClient = Client<MerchantOnboardingPaths>;
-export type DiscountRulesClient = Client<DiscountRulesPaths>;
-export type TransactionSettlementClient = Client<TransactionSettlementPaths>;
-
-/** One client per service, keyed by the service's name. */
-export interface PuhuiClients {
-  'merchant-onboarding': MerchantOnboardingClient;
-  'discount-rules': DiscountRulesClient;
-  'transaction-settlement': TransactionSettlementClient;
-}
-export type PuhuiServiceName = keyof PuhuiClients;
 
 export interface ClientOptions {
   /** The bearer credential (an operator token or a merchant's secret key), or a function giving the current one. */
@@ -57,10 +40,14 @@ export interface ClientOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-function typedClient<Paths extends object>(baseUrl: string, options: ClientOptions): Client<Paths> {
+/** The typed client of the service `Name` at `baseUrl`, e.g. `serviceClient<'discount-rules'>(url, { token })`. */
+export function serviceClient<Name extends PuhuiServiceName>(
+  baseUrl: string,
+  options: ClientOptions = {},
+): ServiceClient<Name> {
   const send = options.fetch ?? ((request: Request) => fetch(request));
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const client = createClient<Paths>({
+  const client = createClient<ServicePaths[Name]>({
     baseUrl,
     fetch: (request) =>
       send(
@@ -79,34 +66,14 @@ function typedClient<Paths extends object>(baseUrl: string, options: ClientOptio
   return client;
 }
 
-export function merchantOnboardingClient(
-  baseUrl: string,
-  options: ClientOptions = {},
-): MerchantOnboardingClient {
-  return typedClient<MerchantOnboardingPaths>(baseUrl, options);
-}
-
-export function discountRulesClient(baseUrl: string, options: ClientOptions = {}): DiscountRulesClient {
-  return typedClient<DiscountRulesPaths>(baseUrl, options);
-}
-
-export function transactionSettlementClient(
-  baseUrl: string,
-  options: ClientOptions = {},
-): TransactionSettlementClient {
-  return typedClient<TransactionSettlementPaths>(baseUrl, options);
-}
-
-/** The three services' clients, one credential for all. */
+/** Every service's client, one credential for all. */
 export function puhuiClients(
-  urls: Record<PuhuiServiceName, string>,
+  urls: Readonly<Record<PuhuiServiceName, string>>,
   options: ClientOptions = {},
 ): PuhuiClients {
-  return {
-    'merchant-onboarding': merchantOnboardingClient(urls['merchant-onboarding'], options),
-    'discount-rules': discountRulesClient(urls['discount-rules'], options),
-    'transaction-settlement': transactionSettlementClient(urls['transaction-settlement'], options),
-  };
+  return Object.fromEntries(
+    Object.entries(urls).map(([name, url]) => [name, serviceClient(url, options)]),
+  ) as PuhuiClients;
 }
 
 /** The `Idempotency-Key` header a money-moving POST requires: a fresh key unless one is given. */

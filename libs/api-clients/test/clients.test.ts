@@ -1,14 +1,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  ApiError,
-  csvBody,
-  discountRulesClient,
-  idempotencyKey,
-  ok,
-  transactionSettlementClient,
-} from '../src';
+import { ApiError, csvBody, idempotencyKey, ok, serviceClient } from '../src';
 
 interface Seen {
   method: string;
@@ -51,7 +44,7 @@ describe('the typed clients', () => {
 
   it('sends the bearer credential, the path parameters and the Idempotency-Key a capture requires', async () => {
     let renewed = 0;
-    const client = transactionSettlementClient(url, { token: () => `token-${(renewed += 1)}` });
+    const client = serviceClient<'transaction-settlement'>(url, { token: () => `token-${(renewed += 1)}` });
     answer = { status: 201, body: { id: 'ref_1' } };
     const refund = await ok(
       client.POST('/v1/checkouts/{id}/refunds', {
@@ -70,7 +63,7 @@ describe('the typed clients', () => {
   });
 
   it('sends a CSV upload as it is, as text/csv', async () => {
-    const client = discountRulesClient(url, { token: 'admin' });
+    const client = serviceClient<'discount-rules'>(url, { token: 'admin' });
     answer = { status: 201, body: { id: 'imp_1' } };
     await ok(client.POST('/v1/cards/imports', csvBody('card_number,member_id\n')));
     expect(seen[0]?.headers['content-type']).toBe('text/csv');
@@ -78,7 +71,7 @@ describe('the typed clients', () => {
   });
 
   it('throws an ApiError naming the request and the problem for a status that is not 2xx', async () => {
-    const client = discountRulesClient(url);
+    const client = serviceClient<'discount-rules'>(url);
     answer = { status: 404, body: { code: 'not_found', detail: 'No such card.' } };
     const failure = await ok(
       client.GET('/v1/cards/{token}/rate_sheet', { params: { path: { token: 'ctk_1' } } }),
@@ -92,7 +85,7 @@ describe('the typed clients', () => {
   });
 
   it('aborts a request that takes longer than its timeout', async () => {
-    const client = discountRulesClient(url, { timeoutMs: 50 });
+    const client = serviceClient<'discount-rules'>(url, { timeoutMs: 50 });
     answer = { status: 200, body: {}, delayMs: 500 };
     await expect(client.GET('/v1/budgets/{id}', { params: { path: { id: 'bud_1' } } })).rejects.toThrow(
       /timeout|aborted/iu,

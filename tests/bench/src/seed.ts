@@ -5,7 +5,7 @@
  * replicas (fed through Kafka) know every merchant key and the budget.
  */
 import { csvBody, idempotencyKey, ok, puhuiClients } from '@puhui/api-clients';
-import type { DiscountRulesPaths, JsonBody, PuhuiClients } from '@puhui/api-clients';
+import type { JsonBody, PuhuiClients } from '@puhui/api-clients';
 import { generateTestPan } from '@puhui/cards';
 import { DEFAULT_MCC } from '@puhui/contracts';
 import type { MerchantCategory } from '@puhui/contracts';
@@ -225,7 +225,8 @@ export async function seed(
       params: { path: { id: budgetId }, header: idempotencyKey(`bench-fund-${budgetId}`) },
       body: { amount_minor: 100_000_000_000, reference: 'BENCH-FUND' },
     });
-    return funded.response.status === 404 ? undefined : ok(funded);
+    // 503 not_yet_available until the budget's event reaches settlement.
+    return funded.response.status === 503 ? undefined : ok(funded);
   });
 
   const ruleIds: string[] = [];
@@ -270,7 +271,7 @@ export async function seed(
 }
 
 /** A rule body for POST /v1/rules. */
-export type RuleBody = JsonBody<DiscountRulesPaths, '/v1/rules', 'post'>;
+export type RuleBody = JsonBody<'discount-rules', '/v1/rules', 'post'>;
 
 export function checkoutBody(card: string, reference: string, amountMinor: number) {
   return {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { idempotencyKey } from '@puhui/api-clients';
-import type { DiscountRulesPaths, JsonBody, TransactionSettlementPaths } from '@puhui/api-clients';
+import type { JsonBody } from '@puhui/api-clients';
 import { generateTestPan } from '@puhui/cards';
 import type { MerchantCategory } from '@puhui/contracts';
 import { makeCreditCode, makeResidentId } from '@puhui/kyc';
@@ -189,11 +189,11 @@ export async function publishRule(system: PuhuiSystem, ruleId: string): Promise<
   );
 }
 
-export type CheckoutBody = JsonBody<TransactionSettlementPaths, '/v1/checkouts', 'post'>;
+export type CheckoutBody = JsonBody<'transaction-settlement', '/v1/checkouts', 'post'>;
 export type CheckoutLine = Pick<CheckoutBody['lines'][number], 'category' | 'amount_minor' | 'quantity'>;
 /** A rule body for POST /v1/rules. */
-export type RuleBody = JsonBody<DiscountRulesPaths, '/v1/rules', 'post'>;
-type CardTier = JsonBody<DiscountRulesPaths, '/v1/cards', 'post'>['tier'];
+export type RuleBody = JsonBody<'discount-rules', '/v1/rules', 'post'>;
+type CardTier = JsonBody<'discount-rules', '/v1/cards', 'post'>['tier'];
 
 export function checkoutBody(card: Card, lines: CheckoutLine[], reference = `E2E-${randomUUID()}`) {
   return {
@@ -208,7 +208,7 @@ export function checkoutBody(card: Card, lines: CheckoutLine[], reference = `E2E
 export async function capture(
   system: PuhuiSystem,
   merchant: Merchant,
-  body: ReturnType<typeof checkoutBody>,
+  body: CheckoutBody,
   key: string = randomUUID(),
 ): Promise<ApiResponse> {
   const settlement = system.clients(merchant.secret)['transaction-settlement'];
@@ -246,7 +246,7 @@ export async function listCheckouts(system: PuhuiSystem, merchant: Merchant): Pr
 export async function captureUntil(
   system: PuhuiSystem,
   merchant: Merchant,
-  makeBody: () => ReturnType<typeof checkoutBody>,
+  makeBody: () => CheckoutBody,
   accept: (response: ApiResponse) => boolean,
   description: string,
   timeoutMs = 10_000,

@@ -1,11 +1,6 @@
 /** The steps both the demo data and the walk-through take, each through a public API. */
 import { idempotencyKey, ok } from '@puhui/api-clients';
-import type {
-  JsonBody,
-  MerchantOnboardingSchemas,
-  TransactionSettlementPaths,
-  TransactionSettlementSchemas,
-} from '@puhui/api-clients';
+import type { JsonBody, Schemas } from '@puhui/api-clients';
 import type { PuhuiApi } from './api';
 import { eventually } from './api';
 import { applicationOf } from './programme';
@@ -16,7 +11,7 @@ export interface Tokens {
   finance: string;
 }
 
-type Merchant = MerchantOnboardingSchemas['Merchant'];
+type Merchant = Schemas<'merchant-onboarding'>['Merchant'];
 
 /** Every item of a cursor-paginated list (`{ data, has_more }`): `page` reads the one after a cursor. */
 export async function listAll<Item>(
@@ -108,7 +103,7 @@ export async function publishRule(
   return { rule_id: rule.rule_id, created: found === undefined };
 }
 
-type CheckoutLine = JsonBody<TransactionSettlementPaths, '/v1/checkouts', 'post'>['lines'][number];
+type CheckoutLine = JsonBody<'transaction-settlement', '/v1/checkouts', 'post'>['lines'][number];
 
 export interface CaptureRequest {
   card_number: string;
@@ -131,7 +126,7 @@ export async function capture(
   secret: string,
   request: CaptureRequest,
   key?: string,
-): Promise<TransactionSettlementSchemas['Checkout']> {
+): Promise<Schemas<'transaction-settlement'>['Checkout']> {
   return ok(
     api.as(secret)['transaction-settlement'].POST('/v1/checkouts', {
       params: { header: idempotencyKey(key) },

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { ok } from '@puhui/api-clients';
-import type { TransactionSettlementSchemas } from '@puhui/api-clients';
+import type { Schemas } from '@puhui/api-clients';
 import { PuhuiApi, eventually, operatorToken } from './api';
 import { checkoutBody, yuan } from './flows';
 import type { CaptureRequest } from './flows';
@@ -56,7 +56,7 @@ function print(
   data: DemoData,
   tokens: { admin: string; finance: string },
   basket: CaptureRequest,
-  quote: TransactionSettlementSchemas['Quote'],
+  quote: Schemas<'transaction-settlement'>['Quote'],
   seconds: string,
 ): void {
   const urls = api.urls;

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { DiscountRulesPaths, JsonBody } from '@puhui/api-clients';
+import type { JsonBody } from '@puhui/api-clients';
 import { generateTestPan } from '@puhui/cards';
 import { DEFAULT_MCC } from '@puhui/contracts';
 import type { MerchantCategory } from '@puhui/contracts';
@@ -272,7 +272,7 @@ export function offerLabel(bps: number): string {
 }
 
 /** A rule body for POST /v1/rules. */
-export type RuleBody = JsonBody<DiscountRulesPaths, '/v1/rules', 'post'>;
+export type RuleBody = JsonBody<'discount-rules', '/v1/rules', 'post'>;
 
 export function standingOfferRules(validFrom: string): RuleBody[] {
   return SEED.standing_offers.map((offer) => {

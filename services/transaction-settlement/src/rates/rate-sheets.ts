@@ -4,8 +4,8 @@
  * breaker. When neither answers the checkout is refused with 503 and nothing is posted.
  */
 import CircuitBreaker from 'opossum';
-import { discountRulesClient } from '@puhui/api-clients';
-import type { DiscountRulesClient } from '@puhui/api-clients';
+import { serviceClient } from '@puhui/api-clients';
+import type { ServiceClient } from '@puhui/api-clients';
 import { RULESET_VERSION_KEY, rateSheetKey, rateSheetSchema } from '@puhui/discount';
 import type { RateSheet } from '@puhui/discount';
 import { ServiceUnavailable, Unprocessable } from '@puhui/errors';
@@ -39,12 +39,12 @@ const BREAKER = {
 export class RateSheets {
   private readonly settings: RateSheetSettings;
   private readonly breaker: CircuitBreaker<[string], RateSheet | undefined>;
-  private readonly discountRules: DiscountRulesClient;
+  private readonly discountRules: ServiceClient<'discount-rules'>;
   private token: { value: string; expiresAt: number } | undefined;
 
   constructor(settings: RateSheetSettings) {
     this.settings = settings;
-    this.discountRules = discountRulesClient(settings.discountRulesUrl, {
+    this.discountRules = serviceClient<'discount-rules'>(settings.discountRulesUrl, {
       token: () => this.serviceToken(),
       timeoutMs: settings.timeoutMs,
     });

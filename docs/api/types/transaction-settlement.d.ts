@@ -539,6 +539,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    AppliedRule: {
+      rule_id: string;
+      version: number;
+      discount_minor: number;
+      /** @description The union’s part, drawn from `budget_id`. */
+      union_funded_minor: number;
+      /** @description The merchant’s part: `discount_minor − union_funded_minor`. */
+      merchant_funded_minor: number;
+      /** @description The union budget the rule’s union share was drawn from; null for a rule without one. */
+      budget_id: string | null;
+      /** @description What that budget held after the rule’s draw in this checkout (its whole draw, over every line it applies to; a quote’s as if it were captured now); null without a budget. */
+      budget_balance_after_minor: number | null;
+    };
     /** @description A union budget with its balance: `budget_id`, `name`, `union_id` and `currency` as discount-rules’ `GET /v1/budgets/{id}` names them. */
     BudgetBalance: {
       /** @description The id discount-rules gave the budget (`bud_…`). */
@@ -596,12 +609,7 @@ export interface components {
         amount_minor: number;
         quantity: number;
         discount_minor: number;
-        applied_rules: {
-          rule_id: string;
-          version: number;
-          discount_minor: number;
-          union_funded_minor: number;
-        }[];
+        applied_rules: components['schemas']['AppliedRule'][];
       }[];
       /** Format: date-time */
       occurred_at: string;
@@ -728,13 +736,7 @@ export interface components {
         amount_minor: number;
         quantity: number;
         discount_minor: number;
-        applied_rules: {
-          rule_id: string;
-          version: number;
-          discount_minor: number;
-          union_funded_minor: number;
-          merchant_funded_minor: number;
-        }[];
+        applied_rules: components['schemas']['AppliedRule'][];
       }[];
     };
     Readiness: {
@@ -1017,12 +1019,7 @@ export interface components {
         amount_minor: number;
         quantity: number;
         discount_minor: number;
-        applied_rules: {
-          rule_id: string;
-          version: number;
-          discount_minor: number;
-          union_funded_minor: number;
-        }[];
+        applied_rules: components['schemas']['AppliedRule'][];
       }[];
       /** Format: date-time */
       occurred_at: string;
@@ -1035,7 +1032,7 @@ export interface components {
     };
   };
   responses: {
-    /** @description Malformed JSON, or fields that did not validate (each named in `invalid_params`). */
+    /** @description Malformed JSON, or fields that did not validate (each named in `invalid_params`). Codes with this status on every operation: `validation_failed`, `malformed_json`, `malformed_path`, `malformed_body_encoding`, `invalid_utf8`, `request_aborted`, `request_size_invalid`, `bad_request`. */
     Problem400: {
       headers: {
         [name: string]: unknown;
@@ -1044,7 +1041,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description No credentials, or credentials that are unknown, expired or revoked. */
+    /** @description No credentials, or credentials that are unknown, expired or revoked. Codes with this status on every operation: `unauthenticated`. */
     Problem401: {
       headers: {
         [name: string]: unknown;
@@ -1053,7 +1050,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The caller is known but its role may not do this. */
+    /** @description The caller is known but its role may not do this. Codes with this status on every operation: `forbidden`. */
     Problem403: {
       headers: {
         [name: string]: unknown;
@@ -1062,7 +1059,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description No such resource, or one the caller may not see (another merchant’s id answers 404). */
+    /** @description No such resource, or one the caller may not see (another merchant’s id answers 404). Codes with this status on every operation: `not_found`. */
     Problem404: {
       headers: {
         [name: string]: unknown;
@@ -1071,7 +1068,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The resource is in a state that does not allow this (`current_status` says which), or the Idempotency-Key was used with a different request. */
+    /** @description The resource is in a state that does not allow this (`current_status` says which); where the operation takes an Idempotency-Key, also while the first request with that key is still being processed (`idempotency_key_in_flight`, retry later). Codes with this status on every operation: `idempotency_key_in_flight`. */
     Problem409: {
       headers: {
         [name: string]: unknown;
@@ -1080,7 +1077,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The body exceeds the size limit. */
+    /** @description The body exceeds the size limit. Codes with this status on every operation: `payload_too_large`. */
     Problem413: {
       headers: {
         [name: string]: unknown;
@@ -1089,7 +1086,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The body is not in a content type this operation reads. */
+    /** @description The body is not in a content type this operation reads. Codes with this status on every operation: `unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`. */
     Problem415: {
       headers: {
         [name: string]: unknown;
@@ -1098,7 +1095,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The request is well formed but cannot be carried out (see `code`). */
+    /** @description The request is well formed but cannot be carried out (see `code`); where the operation takes an Idempotency-Key, also that key used before with a different request (`idempotency_key_reused`). Codes with this status on every operation: `idempotency_key_reused`. */
     Problem422: {
       headers: {
         [name: string]: unknown;
@@ -1107,7 +1104,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description Too many at once: retry after the Retry-After header’s seconds. */
+    /** @description Too many at once: retry after the Retry-After header’s seconds. Codes with this status on every operation: `rate_limited`. */
     Problem429: {
       headers: {
         [name: string]: unknown;
@@ -1116,7 +1113,16 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description A dependency is not answering; retry later. */
+    /** @description An error on our side; quote `request_id` to support. Safe to retry with the same Idempotency-Key. Codes with this status on every operation: `internal_error`. */
+    Problem500: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description A dependency is not answering; retry later. Codes with this status on every operation: `dependency_unavailable`, `not_ready`, `shutting_down`, `not_yet_available`. */
     Problem503: {
       headers: {
         [name: string]: unknown;
@@ -1151,6 +1157,7 @@ export interface operations {
           'application/json': components['schemas']['Health'];
         };
       };
+      500: components['responses']['Problem500'];
     };
   };
   getReadiness: {
@@ -1171,6 +1178,7 @@ export interface operations {
           'application/json': components['schemas']['Readiness'];
         };
       };
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1231,6 +1239,7 @@ export interface operations {
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1263,7 +1272,10 @@ export interface operations {
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1329,6 +1341,7 @@ export interface operations {
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1356,7 +1369,10 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1400,6 +1416,7 @@ export interface operations {
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1436,6 +1453,7 @@ export interface operations {
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1478,6 +1496,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1505,6 +1524,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1534,6 +1556,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1564,6 +1589,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1585,8 +1613,12 @@ export interface operations {
           'application/json': components['schemas']['TrialBalance'];
         };
       };
+      400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1608,9 +1640,13 @@ export interface operations {
           'application/json': components['schemas']['BusinessDay'];
         };
       };
+      400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1654,6 +1690,7 @@ export interface operations {
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1688,6 +1725,7 @@ export interface operations {
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1718,7 +1756,10 @@ export interface operations {
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1746,7 +1787,10 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1777,7 +1821,10 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1808,6 +1855,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1838,7 +1888,10 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1880,6 +1933,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1930,6 +1984,7 @@ export interface operations {
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1957,6 +2012,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1989,6 +2047,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -2032,6 +2093,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };

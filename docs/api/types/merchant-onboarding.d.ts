@@ -513,7 +513,7 @@ export interface components {
     };
   };
   responses: {
-    /** @description Malformed JSON, or fields that did not validate (each named in `invalid_params`). */
+    /** @description Malformed JSON, or fields that did not validate (each named in `invalid_params`). Codes with this status on every operation: `validation_failed`, `malformed_json`, `malformed_path`, `malformed_body_encoding`, `invalid_utf8`, `request_aborted`, `request_size_invalid`, `bad_request`. */
     Problem400: {
       headers: {
         [name: string]: unknown;
@@ -522,7 +522,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description No credentials, or credentials that are unknown, expired or revoked. */
+    /** @description No credentials, or credentials that are unknown, expired or revoked. Codes with this status on every operation: `unauthenticated`. */
     Problem401: {
       headers: {
         [name: string]: unknown;
@@ -531,7 +531,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The caller is known but its role may not do this. */
+    /** @description The caller is known but its role may not do this. Codes with this status on every operation: `forbidden`. */
     Problem403: {
       headers: {
         [name: string]: unknown;
@@ -540,7 +540,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description No such resource, or one the caller may not see (another merchant’s id answers 404). */
+    /** @description No such resource, or one the caller may not see (another merchant’s id answers 404). Codes with this status on every operation: `not_found`. */
     Problem404: {
       headers: {
         [name: string]: unknown;
@@ -549,7 +549,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The resource is in a state that does not allow this (`current_status` says which), or the Idempotency-Key was used with a different request. */
+    /** @description The resource is in a state that does not allow this (`current_status` says which); where the operation takes an Idempotency-Key, also while the first request with that key is still being processed (`idempotency_key_in_flight`, retry later). Codes with this status on every operation: `idempotency_key_in_flight`. */
     Problem409: {
       headers: {
         [name: string]: unknown;
@@ -558,7 +558,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The body exceeds the size limit. */
+    /** @description The body exceeds the size limit. Codes with this status on every operation: `payload_too_large`. */
     Problem413: {
       headers: {
         [name: string]: unknown;
@@ -567,7 +567,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The body is not in a content type this operation reads. */
+    /** @description The body is not in a content type this operation reads. Codes with this status on every operation: `unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`. */
     Problem415: {
       headers: {
         [name: string]: unknown;
@@ -576,7 +576,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The request is well formed but cannot be carried out (see `code`). */
+    /** @description The request is well formed but cannot be carried out (see `code`); where the operation takes an Idempotency-Key, also that key used before with a different request (`idempotency_key_reused`). Codes with this status on every operation: `idempotency_key_reused`. */
     Problem422: {
       headers: {
         [name: string]: unknown;
@@ -585,7 +585,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description Too many at once: retry after the Retry-After header’s seconds. */
+    /** @description Too many at once: retry after the Retry-After header’s seconds. Codes with this status on every operation: `rate_limited`. */
     Problem429: {
       headers: {
         [name: string]: unknown;
@@ -594,7 +594,16 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description A dependency is not answering; retry later. */
+    /** @description An error on our side; quote `request_id` to support. Safe to retry with the same Idempotency-Key. Codes with this status on every operation: `internal_error`. */
+    Problem500: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description A dependency is not answering; retry later. Codes with this status on every operation: `dependency_unavailable`, `not_ready`, `shutting_down`, `not_yet_available`. */
     Problem503: {
       headers: {
         [name: string]: unknown;
@@ -629,6 +638,7 @@ export interface operations {
           'application/json': components['schemas']['Health'];
         };
       };
+      500: components['responses']['Problem500'];
     };
   };
   getReadiness: {
@@ -649,6 +659,7 @@ export interface operations {
           'application/json': components['schemas']['Readiness'];
         };
       };
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -690,6 +701,9 @@ export interface operations {
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -765,6 +779,7 @@ export interface operations {
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -792,7 +807,10 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -871,6 +889,7 @@ export interface operations {
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -908,6 +927,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -945,6 +965,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -982,6 +1003,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1019,6 +1041,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1056,6 +1079,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1093,6 +1117,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1130,6 +1155,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1157,7 +1183,10 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1198,6 +1227,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1229,6 +1259,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1257,6 +1288,9 @@ export interface operations {
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };

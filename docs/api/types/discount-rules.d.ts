@@ -345,6 +345,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    AppliedRule: {
+      rule_id: string;
+      version: number;
+      discount_minor: number;
+      /** @description The union’s part, drawn from `budget_id`. */
+      union_funded_minor: number;
+      /** @description The merchant’s part: `discount_minor − union_funded_minor`. */
+      merchant_funded_minor: number;
+      /** @description The union budget the rule’s union share was drawn from; null for a rule without one. */
+      budget_id: string | null;
+      /** @description What that budget held after the rule’s draw in this checkout (its whole draw, over every line it applies to; a quote’s as if it were captured now); null without a budget. */
+      budget_balance_after_minor: number | null;
+    };
     AuditEvent: {
       audit_id: string;
       rule_id: string | null;
@@ -442,19 +455,15 @@ export interface components {
             amount_minor: number;
             quantity: number;
             discount_minor: number;
-            applied_rules: {
-              rule_id: string;
-              version: number;
-              discount_minor: number;
-              union_funded_minor: number;
-              merchant_funded_minor: number;
-            }[];
+            applied_rules: components['schemas']['AppliedRule'][];
           }[];
           rule_grants: {
             rule_id: string;
             version: number;
             discount_minor: number;
+            /** @description The union’s part, drawn from `budget_id`. */
             union_funded_minor: number;
+            /** @description The merchant’s part: `discount_minor − union_funded_minor`. */
             merchant_funded_minor: number;
             budget_id: string | null;
             budget_shortfall_minor: number;
@@ -486,19 +495,15 @@ export interface components {
               amount_minor: number;
               quantity: number;
               discount_minor: number;
-              applied_rules: {
-                rule_id: string;
-                version: number;
-                discount_minor: number;
-                union_funded_minor: number;
-                merchant_funded_minor: number;
-              }[];
+              applied_rules: components['schemas']['AppliedRule'][];
             }[];
             rule_grants: {
               rule_id: string;
               version: number;
               discount_minor: number;
+              /** @description The union’s part, drawn from `budget_id`. */
               union_funded_minor: number;
+              /** @description The merchant’s part: `discount_minor − union_funded_minor`. */
               merchant_funded_minor: number;
               budget_id: string | null;
               budget_shortfall_minor: number;
@@ -1163,7 +1168,7 @@ export interface components {
     };
   };
   responses: {
-    /** @description Malformed JSON, or fields that did not validate (each named in `invalid_params`). */
+    /** @description Malformed JSON, or fields that did not validate (each named in `invalid_params`). Codes with this status on every operation: `validation_failed`, `malformed_json`, `malformed_path`, `malformed_body_encoding`, `invalid_utf8`, `request_aborted`, `request_size_invalid`, `bad_request`. */
     Problem400: {
       headers: {
         [name: string]: unknown;
@@ -1172,7 +1177,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description No credentials, or credentials that are unknown, expired or revoked. */
+    /** @description No credentials, or credentials that are unknown, expired or revoked. Codes with this status on every operation: `unauthenticated`. */
     Problem401: {
       headers: {
         [name: string]: unknown;
@@ -1181,7 +1186,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The caller is known but its role may not do this. */
+    /** @description The caller is known but its role may not do this. Codes with this status on every operation: `forbidden`. */
     Problem403: {
       headers: {
         [name: string]: unknown;
@@ -1190,7 +1195,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description No such resource, or one the caller may not see (another merchant’s id answers 404). */
+    /** @description No such resource, or one the caller may not see (another merchant’s id answers 404). Codes with this status on every operation: `not_found`. */
     Problem404: {
       headers: {
         [name: string]: unknown;
@@ -1199,7 +1204,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The resource is in a state that does not allow this (`current_status` says which), or the Idempotency-Key was used with a different request. */
+    /** @description The resource is in a state that does not allow this (`current_status` says which); where the operation takes an Idempotency-Key, also while the first request with that key is still being processed (`idempotency_key_in_flight`, retry later). Codes with this status on every operation: `idempotency_key_in_flight`. */
     Problem409: {
       headers: {
         [name: string]: unknown;
@@ -1208,7 +1213,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The body exceeds the size limit. */
+    /** @description The body exceeds the size limit. Codes with this status on every operation: `payload_too_large`. */
     Problem413: {
       headers: {
         [name: string]: unknown;
@@ -1217,7 +1222,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The body is not in a content type this operation reads. */
+    /** @description The body is not in a content type this operation reads. Codes with this status on every operation: `unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`. */
     Problem415: {
       headers: {
         [name: string]: unknown;
@@ -1226,7 +1231,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description The request is well formed but cannot be carried out (see `code`). */
+    /** @description The request is well formed but cannot be carried out (see `code`); where the operation takes an Idempotency-Key, also that key used before with a different request (`idempotency_key_reused`). Codes with this status on every operation: `idempotency_key_reused`. */
     Problem422: {
       headers: {
         [name: string]: unknown;
@@ -1235,7 +1240,16 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description A dependency is not answering; retry later. */
+    /** @description An error on our side; quote `request_id` to support. Safe to retry with the same Idempotency-Key. Codes with this status on every operation: `internal_error`. */
+    Problem500: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description A dependency is not answering; retry later. Codes with this status on every operation: `dependency_unavailable`, `not_ready`, `shutting_down`, `not_yet_available`. */
     Problem503: {
       headers: {
         [name: string]: unknown;
@@ -1270,6 +1284,7 @@ export interface operations {
           'application/json': components['schemas']['Health'];
         };
       };
+      500: components['responses']['Problem500'];
     };
   };
   getReadiness: {
@@ -1290,6 +1305,7 @@ export interface operations {
           'application/json': components['schemas']['Readiness'];
         };
       };
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1336,6 +1352,7 @@ export interface operations {
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1364,6 +1381,9 @@ export interface operations {
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1401,6 +1421,7 @@ export interface operations {
       403: components['responses']['Problem403'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1428,6 +1449,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1455,6 +1479,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1494,6 +1521,7 @@ export interface operations {
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1521,6 +1549,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1560,6 +1591,9 @@ export interface operations {
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1593,8 +1627,25 @@ export interface operations {
             /** @default null */
             merchant_ids?: string[] | null;
           };
-          /** @default null */
-          item_categories?: string[] | null;
+          /**
+           * @description The checkout line categories the rule discounts (those a checkout line may name); null for any line.
+           * @default null
+           */
+          item_categories?:
+            | (
+                | 'general'
+                | 'ticket'
+                | 'registration_fee'
+                | 'examination_fee'
+                | 'medicine'
+                | 'room'
+                | 'food'
+                | 'beverage'
+                | 'fare'
+                | 'service'
+                | 'other'
+              )[]
+            | null;
           /**
            * @default {
            *       "card_tiers": null,
@@ -1684,6 +1735,7 @@ export interface operations {
       403: components['responses']['Problem403'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1719,8 +1771,25 @@ export interface operations {
               /** @default null */
               merchant_ids?: string[] | null;
             };
-            /** @default null */
-            item_categories?: string[] | null;
+            /**
+             * @description The checkout line categories the rule discounts (those a checkout line may name); null for any line.
+             * @default null
+             */
+            item_categories?:
+              | (
+                  | 'general'
+                  | 'ticket'
+                  | 'registration_fee'
+                  | 'examination_fee'
+                  | 'medicine'
+                  | 'room'
+                  | 'food'
+                  | 'beverage'
+                  | 'fare'
+                  | 'service'
+                  | 'other'
+                )[]
+              | null;
             /**
              * @default {
              *       "card_tiers": null,
@@ -1899,6 +1968,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1926,6 +1996,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -1961,7 +2034,22 @@ export interface operations {
             /** @default null */
             merchant_ids?: string[] | null;
           };
-          item_categories?: string[] | null;
+          /** @description The checkout line categories the rule discounts (those a checkout line may name); null for any line. */
+          item_categories?:
+            | (
+                | 'general'
+                | 'ticket'
+                | 'registration_fee'
+                | 'examination_fee'
+                | 'medicine'
+                | 'room'
+                | 'food'
+                | 'beverage'
+                | 'fare'
+                | 'service'
+                | 'other'
+              )[]
+            | null;
           eligibility?: {
             /** @default null */
             card_tiers?: ('standard' | 'model_worker' | 'hardship')[] | null;
@@ -2035,6 +2123,7 @@ export interface operations {
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -2072,6 +2161,7 @@ export interface operations {
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -2102,6 +2192,7 @@ export interface operations {
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -2130,6 +2221,9 @@ export interface operations {
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -2165,6 +2259,7 @@ export interface operations {
       403: components['responses']['Problem403'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -2192,6 +2287,9 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
@@ -2222,6 +2320,9 @@ export interface operations {
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };
   };
