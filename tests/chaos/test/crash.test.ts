@@ -18,6 +18,7 @@ import {
 } from '../../e2e/test/after-commit';
 import type { AfterCommitOutcome, CommittedCapture } from '../../e2e/test/after-commit';
 import { onboardMerchant } from '../../e2e/test/puhui';
+import type { CheckoutBody } from '../../e2e/test/puhui';
 import type { ServiceName } from '../../e2e/test/system';
 import { ChaosRun } from './lib/chaos';
 import type { World } from './lib/chaos';
@@ -263,7 +264,7 @@ it('kill -9 of each service in turn during concurrent retried checkouts loses an
         reference,
       };
       afterCommitClients.push(client);
-      const body = {
+      const body: CheckoutBody = {
         card_number: card.card_number,
         currency: 'CNY',
         reference,

@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { waitFor } from '@puhui/testing';
 import { CRASH_AFTER_COMMIT_MESSAGE } from '@puhui/transaction-settlement/src/crash-after-commit';
-import type { Merchant } from './puhui';
+import { capture } from './puhui';
+import type { CheckoutBody, Merchant } from './puhui';
 import type { ApiResponse, ExitStatus, PuhuiSystem } from './system';
 
 /** Captures whose reference starts with this are killed after commit, before the answer. */
@@ -77,7 +78,7 @@ export async function committedCapture(
 
 export interface CaptureRequest {
   merchant: Merchant;
-  body: { reference: string } & Record<string, unknown>;
+  body: CheckoutBody;
   idempotencyKey: string;
 }
 
@@ -159,12 +160,7 @@ export async function crashAfterCommit(
   const settlement = system.services['transaction-settlement'];
   const { merchant, body, idempotencyKey } = request;
   const generation = settlement.generation;
-  const call = () =>
-    system.call('transaction-settlement', 'POST', '/v1/checkouts', {
-      token: merchant.secret,
-      idempotencyKey,
-      body,
-    });
+  const call = () => capture(system, merchant, body, idempotencyKey);
   const first = await firstAttempt(call);
   if ('answered' in first) return { killed: false, answered: first.answered };
   const killedAt = Date.now();

@@ -20,7 +20,7 @@ import {
   waitUntilSettlementAccepts,
 } from './puhui';
 import type { Card, CheckoutLine, Merchant } from './puhui';
-import { PuhuiSystem } from './system';
+import { PuhuiSystem, looseAnswer } from './system';
 
 const WITHIN_SECONDS_MS = 10_000;
 const PROBLEM_JSON = /^application\/problem\+json/u;
@@ -144,18 +144,17 @@ e2e('a published rule reaches checkout with exactly its discount, and a draft do
       ],
     }),
   ]);
-  const stored = await system.call(
-    'transaction-settlement',
-    'GET',
-    `/v1/checkouts/${discounted.response.body.id}`,
-    {
-      token: merchant.secret,
-    },
+  const stored = looseAnswer(
+    await system.clients(merchant.secret)['transaction-settlement'].GET('/v1/checkouts/{id}', {
+      params: { path: { id: discounted.response.body.id } },
+    }),
   );
   expect(stored.body).toMatchObject({ id: discounted.response.body.id, ...EXPECTED });
-  const budget = await system.call('transaction-settlement', 'GET', `/v1/budgets/${budgetId}`, {
-    token: system.finance,
-  });
+  const budget = looseAnswer(
+    await system
+      .clients(system.finance)
+      ['transaction-settlement'].GET('/v1/budgets/{id}', { params: { path: { id: budgetId } } }),
+  );
   expect(budget.body.balance_minor).toBe(BUDGET_MINOR - 247);
 });
 
@@ -176,10 +175,11 @@ async function laterRuleSeenAtCheckout(): Promise<{ ruleset_version: number }> {
   await publishRule(system, laterRuleId);
   const quoted = await waitFor(
     async () => {
-      const response = await system.call('transaction-settlement', 'POST', '/v1/checkouts/quote', {
-        token: merchant.secret,
-        body: checkoutBody(card, [...BASKET, LATER_RULE_LINE]),
-      });
+      const response = looseAnswer(
+        await system.clients(merchant.secret)['transaction-settlement'].POST('/v1/checkouts/quote', {
+          body: checkoutBody(card, [...BASKET, LATER_RULE_LINE]),
+        }),
+      );
       if (response.status !== 200)
         throw new Error(`quote refused: ${response.status} ${JSON.stringify(response.body)}`);
       return response.body.lines[1]?.discount_minor > 0 ? response : undefined;
@@ -218,14 +218,13 @@ e2e(
     const before = await capture(system, merchant, checkoutBody(card, BASKET));
     expect(before.status).toBe(201);
 
-    const suspended = await system.call(
-      'merchant-onboarding',
-      'POST',
-      `/v1/merchants/${merchant.merchant_id}/suspend`,
-      {
-        token: system.admin,
+    const onboarding = system.clients(system.admin)['merchant-onboarding'];
+    const ofMerchant = { params: { path: { id: merchant.merchant_id } } };
+    const suspended = looseAnswer(
+      await onboarding.POST('/v1/merchants/{id}/suspend', {
+        ...ofMerchant,
         body: { reason: '端到端测试：资料复核' },
-      },
+      }),
     );
     expect(suspended.status).toBe(200);
     expect(suspended.body.status).toBe('suspended');
@@ -247,12 +246,7 @@ e2e(
     const stillRefused = await capture(system, merchant, checkoutBody(card, BASKET));
     expect(stillRefused.status).toBe(403);
 
-    const reinstated = await system.call(
-      'merchant-onboarding',
-      'POST',
-      `/v1/merchants/${merchant.merchant_id}/reinstate`,
-      { token: system.admin },
-    );
+    const reinstated = looseAnswer(await onboarding.POST('/v1/merchants/{id}/reinstate', ofMerchant));
     expect(reinstated.status).toBe(200);
     expect(reinstated.body.status).toBe('active');
     const accepted = await captureUntil(
@@ -269,10 +263,11 @@ e2e(
 );
 
 e2e('a frozen card gets no discount within seconds, and its discount back once unfrozen', async () => {
-  const frozen = await system.call('discount-rules', 'PATCH', `/v1/cards/${card.card_token}`, {
-    token: system.admin,
-    body: { status: 'frozen' },
-  });
+  const cards = system.clients(system.admin)['discount-rules'];
+  const ofCard = { params: { path: { token: card.card_token } } };
+  const frozen = looseAnswer(
+    await cards.PATCH('/v1/cards/{token}', { ...ofCard, body: { status: 'frozen' } }),
+  );
   expect(frozen.status).toBe(200);
   expect(frozen.body.status).toBe('frozen');
   const undiscounted = await captureUntil(
@@ -299,10 +294,9 @@ e2e('a frozen card gets no discount within seconds, and its discount back once u
     expect.objectContaining({ discount_minor: 0, applied_rules: [] }),
   ]);
 
-  const thawed = await system.call('discount-rules', 'PATCH', `/v1/cards/${card.card_token}`, {
-    token: system.admin,
-    body: { status: 'active' },
-  });
+  const thawed = looseAnswer(
+    await cards.PATCH('/v1/cards/{token}', { ...ofCard, body: { status: 'active' } }),
+  );
   expect(thawed.status).toBe(200);
   const discountedAgain = await captureUntil(
     system,

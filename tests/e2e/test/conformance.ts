@@ -6,8 +6,9 @@
  * equal to the committed docs/api/<service>.openapi.json).
  *
  * The documents are kept by origin (`http://127.0.0.1:<port>`) for the life of the test
- * process, so that every client of a service is checked, `callService` and the fetch handed to
- * other clients included, without each call site passing the document along.
+ * process, so that every client of a service is checked, the typed clients sending through
+ * `documentedFetch` and the chaos suites' raw `callService` included, without each call site
+ * passing the document along.
  */
 import { PLATFORM_OPERATIONS, assertDocumentedResponse, operationsFromOpenApi } from '@puhui/http';
 import type { DocumentedAnswers } from '@puhui/http';

@@ -23,8 +23,8 @@ import {
   registerCard,
   waitUntilSettlementAccepts,
 } from './puhui';
-import type { Card, Merchant } from './puhui';
-import { PuhuiSystem } from './system';
+import type { Card, CheckoutBody, Merchant } from './puhui';
+import { PuhuiSystem, looseAnswer } from './system';
 import type { ApiResponse, ServiceName } from './system';
 
 const BURST_SIZE = 120;
@@ -119,14 +119,13 @@ e2e(
   async () => {
     const other = await onboardMerchant(system, 'pharmacy');
     await waitUntilSettlementAccepts(system, other);
-    const suspended = await system.call(
-      'merchant-onboarding',
-      'POST',
-      `/v1/merchants/${other.merchant_id}/suspend`,
-      {
-        token: system.admin,
+    const onboarding = system.clients(system.admin)['merchant-onboarding'];
+    const ofOther = { params: { path: { id: other.merchant_id } } };
+    const suspended = looseAnswer(
+      await onboarding.POST('/v1/merchants/{id}/suspend', {
+        ...ofOther,
         body: { reason: '端到端测试：进程崩溃' },
-      },
+      }),
     );
     expect(suspended.status).toBe(200);
     await system.services['merchant-onboarding'].kill('SIGKILL');
@@ -144,9 +143,7 @@ e2e(
     console.log(
       `scenario 4 (onboarding): event ${pending === true ? 'still in the outbox' : 'already relayed'} at the kill; restarted in ${readyMs} ms; merchant.suspended on Kafka ${Number(announced?.seenAt) - killedAt} ms after the kill`,
     );
-    const stored = await system.call('merchant-onboarding', 'GET', `/v1/merchants/${other.merchant_id}`, {
-      token: system.admin,
-    });
+    const stored = looseAnswer(await onboarding.GET('/v1/merchants/{id}', ofOther));
     expect(stored.body.status).toBe('suspended');
     const refused = await waitFor(
       async () => {
@@ -166,10 +163,11 @@ e2e(
 e2e(
   'discount-rules killed right after acknowledging a card change still announces it after restart',
   async () => {
-    const changed = await system.call('discount-rules', 'PATCH', `/v1/cards/${card.card_token}`, {
-      token: system.admin,
-      body: { tier: 'model_worker' },
-    });
+    const cards = system.clients(system.admin)['discount-rules'];
+    const ofCard = { params: { path: { token: card.card_token } } };
+    const changed = looseAnswer(
+      await cards.PATCH('/v1/cards/{token}', { ...ofCard, body: { tier: 'model_worker' } }),
+    );
     expect(changed.status).toBe(200);
     await system.services['discount-rules'].kill('SIGKILL');
     const killedAt = Date.now();
@@ -194,9 +192,7 @@ e2e(
     console.log(
       `scenario 4 (rules): event ${pending === true ? 'still in the outbox' : 'already relayed'} at the kill; restarted in ${readyMs} ms; card.updated on Kafka ${Number(announced?.seenAt) - killedAt} ms after the kill`,
     );
-    const stored = await system.call('discount-rules', 'GET', `/v1/cards/${card.card_token}`, {
-      token: system.admin,
-    });
+    const stored = looseAnswer(await cards.GET('/v1/cards/{token}', ofCard));
     expect(stored.body.tier).toBe('model_worker');
   },
 );
@@ -204,7 +200,7 @@ e2e(
 interface BurstRequest {
   index: number;
   idempotencyKey: string;
-  body: ReturnType<typeof checkoutBody>;
+  body: CheckoutBody;
   acknowledged?: ApiResponse;
   /** What the client saw before the crash instead of a 201 (an error, or another status). */
   lostAnswer?: string;
@@ -283,13 +279,10 @@ e2e(
     }
     // Every capture acknowledged before the crash is still there, as acknowledged.
     for (const request of acknowledgedBeforeCrash) {
-      const stored = await system.call(
-        'transaction-settlement',
-        'GET',
-        `/v1/checkouts/${request.acknowledged?.body.id}`,
-        {
-          token: merchant.secret,
-        },
+      const stored = looseAnswer(
+        await system.clients(merchant.secret)['transaction-settlement'].GET('/v1/checkouts/{id}', {
+          params: { path: { id: request.acknowledged?.body.id } },
+        }),
       );
       expect(stored.status).toBe(200);
       const { gross_minor, discount_minor, net_minor, reference } = request.acknowledged?.body ?? {};
@@ -319,9 +312,9 @@ e2e(
       expect(request.acknowledged?.body.discount_minor).toBe(Math.round((1000 + request.index) / 10));
     }
     // The ledger still balances.
-    const trial = await system.call('transaction-settlement', 'GET', '/v1/ledger/trial_balance', {
-      token: system.finance,
-    });
+    const trial = looseAnswer(
+      await system.clients(system.finance)['transaction-settlement'].GET('/v1/ledger/trial_balance'),
+    );
     expect(trial.status).toBe(200);
     expect(trial.body).toMatchObject({ balanced: true, difference_minor: 0 });
     expect(trial.body.debits_minor).toBe(trial.body.credits_minor);
@@ -421,9 +414,11 @@ e2e(
         union_funded_minor: 0,
         net_minor: grossMinor - discountMinor,
       });
-      const fetched = await system.call('transaction-settlement', 'GET', `/v1/checkouts/${retry.body.id}`, {
-        token: merchant.secret,
-      });
+      const fetched = looseAnswer(
+        await system.clients(merchant.secret)['transaction-settlement'].GET('/v1/checkouts/{id}', {
+          params: { path: { id: retry.body.id } },
+        }),
+      );
       expect(fetched.status).toBe(200);
       expect(fetched.body).toStrictEqual(retry.body);
       // Still one checkout and one set of transfers, the ones written before the kill.
