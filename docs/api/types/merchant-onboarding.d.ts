@@ -603,7 +603,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description A dependency is not answering; retry later. Codes with this status on every operation: `dependency_unavailable`, `not_ready`, `shutting_down`, `not_yet_available`. */
+    /** @description A dependency is not answering, or what the request names was created a moment ago in another service and has not reached this one yet (`not_yet_available`: an id or key minted within the last 5 minutes; past that, the usual 400/401/404); retry after the Retry-After header’s seconds. Codes with this status on every operation: `dependency_unavailable`, `not_ready`, `shutting_down`, `not_yet_available`. */
     Problem503: {
       headers: {
         [name: string]: unknown;

@@ -16,3 +16,9 @@ export function newId(prefix: string, now: number = Date.now()): string {
 export function isId(value: string, prefix: string): boolean {
   return value.startsWith(`${prefix}_`) && ID_SHAPE.test(value);
 }
+
+/** When `value` was minted (its time part, in ms), or undefined for a string that is no such id. */
+export function idCreatedAt(value: string, prefix: string): number | undefined {
+  if (!isId(value, prefix)) return undefined;
+  return Number.parseInt(value.slice(prefix.length + 1, prefix.length + 10), 36);
+}

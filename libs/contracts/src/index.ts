@@ -1,5 +1,6 @@
 export * from './envelope';
 export * from './ids';
+export * from './replication';
 export * from './json-schema';
 export * from './merchants';
 export * from './checkouts';

@@ -102,6 +102,20 @@ export class RateLimited extends DomainError {
   }
 }
 
+/**
+ * Something another service created a moment ago that has not reached this one yet: retry
+ * after `retryAfterSeconds`. The detail says it may not exist, for the id that was simply wrong.
+ */
+export class NotYetAvailable extends DomainError {
+  constructor(what: string, retryAfterSeconds: number, invalidParams: InvalidParam[] = []) {
+    super('unavailable', 'not_yet_available', 'Not yet available', {
+      detail: `${what} is not known here yet. If it was created a moment ago it is on its way: retry after ${retryAfterSeconds} s. If this answer persists for minutes it does not exist.`,
+      extensions: { retry_after_seconds: retryAfterSeconds },
+      invalidParams,
+    });
+  }
+}
+
 export class ServiceUnavailable extends DomainError {
   constructor(code: string, detail: string, cause?: unknown) {
     super('unavailable', code, 'Service unavailable', { detail, cause });

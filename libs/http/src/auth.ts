@@ -3,9 +3,16 @@
  * Each service says how to find a merchant key (its own table, or a replica of it).
  */
 import type { Request } from 'express';
-import { Unauthenticated } from '@puhui/errors';
-import { bearerCredential, hashApiKey, looksLikeApiKey, verifyOperatorToken } from '@puhui/security';
+import { NOT_YET_AVAILABLE_RETRY_AFTER_SECONDS, mayBeReplicating } from '@puhui/contracts';
 import type { MerchantKeyScope } from '@puhui/contracts';
+import { NotYetAvailable, Unauthenticated } from '@puhui/errors';
+import {
+  apiKeyCreatedAt,
+  bearerCredential,
+  hashApiKey,
+  looksLikeApiKey,
+  verifyOperatorToken,
+} from '@puhui/security';
 import type { Principal } from '@puhui/security';
 
 export interface AuthenticationSettings {
@@ -14,6 +21,24 @@ export interface AuthenticationSettings {
   findMerchantKey: (
     keyHash: string,
   ) => Promise<{ merchant_id: string; key_id: string; scopes: readonly MerchantKeyScope[] } | undefined>;
+  /**
+   * For a service whose keys are a replica of merchant-onboarding's (settlement): whether the
+   * replica holds the key and its merchant at all, working or not. A key it does not hold, minted
+   * within REPLICATION_WINDOW_MS, may be on its way and answers `not_yet_available`, not 401.
+   */
+  replicaHoldsKey?: (keyHash: string) => Promise<boolean>;
+}
+
+/** 401, or `not_yet_available` for a key a replica may not have received yet. */
+async function unknownKeyError(credential: string, settings: AuthenticationSettings): Promise<Error> {
+  const holds = settings.replicaHoldsKey;
+  if (
+    holds !== undefined &&
+    mayBeReplicating(apiKeyCreatedAt(credential)) &&
+    !(await holds(hashApiKey(credential)))
+  )
+    return new NotYetAvailable('This API key', NOT_YET_AVAILABLE_RETRY_AFTER_SECONDS);
+  return new Unauthenticated('The API key is unknown, revoked or expired.');
 }
 
 export async function authenticate(request: Request, settings: AuthenticationSettings): Promise<Principal> {
@@ -21,6 +46,6 @@ export async function authenticate(request: Request, settings: AuthenticationSet
   if (credential === undefined) throw new Unauthenticated('Send Authorization: Bearer <token or API key>.');
   if (!looksLikeApiKey(credential)) return verifyOperatorToken(credential, settings.operatorTokenSecret);
   const key = await settings.findMerchantKey(hashApiKey(credential));
-  if (key === undefined) throw new Unauthenticated('The API key is unknown, revoked or expired.');
+  if (key === undefined) throw await unknownKeyError(credential, settings);
   return { kind: 'merchant', merchant_id: key.merchant_id, key_id: key.key_id, scopes: key.scopes };
 }

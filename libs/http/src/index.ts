@@ -28,6 +28,8 @@ export type { Problem } from './problem';
 export { startHttpServer } from './server';
 export type { Closer, RunningServer, ServerOptions } from './server';
 export { parseRequest } from './validation';
+export { unknownToReplica } from './replica';
+export type { UnknownReplicaId } from './replica';
 export { CSV_CONTENT_TYPE, requireUncompressedCsv } from './csv-body';
 export {
   IDEMPOTENCY_KEY_DESCRIPTION,

@@ -3,7 +3,7 @@
  * zod schemas its handlers parse with become parameters and request bodies, the documented
  * response schemas become responses, and every problem status refers to one Problem schema.
  */
-import { JsonSchemaCollector } from '@puhui/contracts';
+import { JsonSchemaCollector, REPLICATION_WINDOW_MS } from '@puhui/contracts';
 import type { JsonSchema } from '@puhui/contracts';
 import type { z } from 'zod';
 import type { Operation, OperationResponse, ProblemStatus } from './operations';
@@ -35,7 +35,7 @@ const PROBLEM_DESCRIPTIONS: Record<ProblemStatus, string> = {
   422: 'The request is well formed but cannot be carried out (see `code`); where the operation takes an Idempotency-Key, also that key used before with a different request (`idempotency_key_reused`).',
   429: 'Too many at once: retry after the Retry-After header’s seconds.',
   500: 'An error on our side; quote `request_id` to support. Safe to retry with the same Idempotency-Key.',
-  503: 'A dependency is not answering; retry later.',
+  503: `A dependency is not answering, or what the request names was created a moment ago in another service and has not reached this one yet (\`not_yet_available\`: an id or key minted within the last ${REPLICATION_WINDOW_MS / 60_000} minutes; past that, the usual 400/401/404); retry after the Retry-After header’s seconds.`,
 };
 
 const SECURITY_SCHEMES = {

@@ -78,6 +78,12 @@ export function actorOf(principal: Principal): string {
 
 export const API_KEY_PREFIX = 'sk_live_';
 const API_KEY_SECRET_BYTES = 32;
+/**
+ * The last bytes of a key's 32 carry the time it was minted (ms, 48 bits), so that a service
+ * holding a replica of the keys can tell a key created a moment ago from a wrong one; the first
+ * 26 (208 bits) are random, the visible prefix among them.
+ */
+const API_KEY_TIME_BYTES = 6;
 /** Characters of the key kept visible for support ("sk_live_Ab3dE6"). */
 const API_KEY_VISIBLE_LENGTH = API_KEY_PREFIX.length + 6;
 
@@ -86,17 +92,28 @@ export interface NewApiKey {
   secret: string;
   /** The first characters, stored and shown so support can tell keys apart. */
   prefix: string;
-  /** SHA-256 of the secret. A key has 256 random bits, so a fast hash is enough. */
+  /** SHA-256 of the secret. A key has 208 random bits, so a fast hash is enough. */
   hash: string;
 }
 
-export function generateApiKey(): NewApiKey {
-  const secret = `${API_KEY_PREFIX}${randomBytes(API_KEY_SECRET_BYTES).toString('base64url')}`;
+export function generateApiKey(now: number = Date.now()): NewApiKey {
+  const time = Buffer.alloc(API_KEY_TIME_BYTES);
+  time.writeUIntBE(now, 0, API_KEY_TIME_BYTES);
+  const bytes = Buffer.concat([randomBytes(API_KEY_SECRET_BYTES - API_KEY_TIME_BYTES), time]);
+  const secret = `${API_KEY_PREFIX}${bytes.toString('base64url')}`;
   return { secret, prefix: secret.slice(0, API_KEY_VISIBLE_LENGTH), hash: hashApiKey(secret) };
 }
 
 export function hashApiKey(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** When a key of generateApiKey's shape says it was minted (ms); undefined for another string. */
+export function apiKeyCreatedAt(secret: string): number | undefined {
+  const body = secret.slice(API_KEY_PREFIX.length);
+  if (!looksLikeApiKey(secret) || !/^[A-Za-z0-9_-]{43}$/u.test(body)) return undefined;
+  const bytes = Buffer.from(body, 'base64url');
+  return bytes.readUIntBE(API_KEY_SECRET_BYTES - API_KEY_TIME_BYTES, API_KEY_TIME_BYTES);
 }
 
 export function looksLikeApiKey(token: string): boolean {

@@ -1,8 +1,9 @@
 import jwt from 'jsonwebtoken';
 import {
-  DEVELOPMENT_FIELD_KEY,
   actorOf,
+  apiKeyCreatedAt,
   bearerCredential,
+  DEVELOPMENT_FIELD_KEY,
   generateApiKey,
   hashApiKey,
   looksLikeApiKey,
@@ -63,6 +64,17 @@ describe('merchant API keys', () => {
     expect(key.hash).not.toContain(key.secret.slice(8));
     expect(generateApiKey().secret).not.toBe(key.secret);
     expect(looksLikeApiKey(key.secret)).toBe(true);
+  });
+
+  it('carry the time they were minted, so a replica can tell a new key from a wrong one', () => {
+    const mintedAt = Date.UTC(2026, 11, 1, 6, 30);
+    expect(apiKeyCreatedAt(generateApiKey(mintedAt).secret)).toBe(mintedAt);
+    // Keys minted in the same millisecond still differ, in their visible prefix too.
+    const [first, second] = [generateApiKey(mintedAt), generateApiKey(mintedAt)];
+    expect(first.prefix).not.toBe(second?.prefix);
+    expect(apiKeyCreatedAt(`sk_live_${'A'.repeat(43)}`)).toBe(0);
+    expect(apiKeyCreatedAt('sk_live_short')).toBeUndefined();
+    expect(apiKeyCreatedAt('not a key')).toBeUndefined();
   });
 
   it('reads the bearer credential of an Authorization header', () => {

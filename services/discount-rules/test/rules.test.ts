@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ITEM_CATEGORIES } from '@puhui/contracts';
+import { ITEM_CATEGORIES, newId } from '@puhui/contracts';
 import { RULESET_VERSION_KEY } from '@puhui/discount';
 import { waitFor } from '@puhui/testing';
 import { startHarness, supermarketRule } from './support';
@@ -116,6 +116,36 @@ describe('bad rules', () => {
     });
     expect(edited.status).toBe(400);
     expect(edited.body.invalid_params).toEqual([expect.objectContaining({ name: 'item_categories.1' })]);
+  });
+
+  it('answers a merchant approved a moment ago and not yet replicated not_yet_available, an old unknown one 400', async () => {
+    const fresh = newId('mer');
+    const before = await ruleCount();
+    const pending = await harness.call('POST', '/v1/rules', {
+      body: supermarketRule({ scope: { merchant_categories: null, merchant_ids: [merchantId, fresh] } }),
+    });
+    expect(pending.status).toBe(503);
+    expect(pending.body).toMatchObject({
+      code: 'not_yet_available',
+      invalid_params: [expect.objectContaining({ name: 'scope.merchant_ids.1' })],
+    });
+    const old = newId('mer', Date.now() - 10 * 60_000);
+    const unknown = await harness.call('POST', '/v1/rules', {
+      body: supermarketRule({ scope: { merchant_categories: null, merchant_ids: [old] } }),
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.invalid_params).toEqual([
+      expect.objectContaining({ name: 'scope.merchant_ids.0', reason: 'is not a known, live merchant' }),
+    ]);
+    // Another problem beside the pending merchant is a 400: retrying would not help.
+    const broken = await harness.call('POST', '/v1/rules', {
+      body: supermarketRule({
+        scope: { merchant_categories: null, merchant_ids: [fresh] },
+        union_share_bps: 5000,
+      }),
+    });
+    expect(broken.status).toBe(400);
+    expect(await ruleCount()).toBe(before);
   });
 
   it('refuses a merchant that has been terminated', async () => {

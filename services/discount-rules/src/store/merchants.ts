@@ -40,14 +40,14 @@ export async function setMerchantStatus(
   return (result.rowCount ?? 0) > 0;
 }
 
-/** Of `merchantIds`, those known and not terminated: the ones a rule may name. */
-export async function usableMerchantIds(
+/** The status of each of `merchantIds` the replica holds; one it does not hold is absent. */
+export async function merchantStatuses(
   client: Queryable,
   merchantIds: readonly string[],
-): Promise<Set<string>> {
-  const { rows } = await client.query<{ merchant_id: string }>(
-    `SELECT merchant_id FROM merchants WHERE merchant_id = ANY($1::text[]) AND status <> 'terminated'`,
+): Promise<Map<string, string>> {
+  const { rows } = await client.query<{ merchant_id: string; status: string }>(
+    `SELECT merchant_id, status FROM merchants WHERE merchant_id = ANY($1::text[])`,
     [merchantIds],
   );
-  return new Set(rows.map((row) => row.merchant_id));
+  return new Map(rows.map((row) => [row.merchant_id, row.status]));
 }

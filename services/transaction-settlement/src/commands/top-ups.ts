@@ -1,12 +1,24 @@
 /** Admin top-ups of a union budget: union funds → the budget's ledger account. */
 import { newId } from '@puhui/contracts';
 import { NotFound } from '@puhui/errors';
+import { unknownToReplica } from '@puhui/http';
 import { runIdempotently } from '@puhui/idempotency';
 import { UNION_FUNDS } from '../domain/ledger';
 import { findAccount, lockAccounts, postTransfers } from '../store/ledger';
 import { findBudget } from '../store/replicas';
 import { topUpView } from '../views/top-up';
 import type { SettlementContext } from './context';
+
+/**
+ * A budget settlement does not hold: discount-rules defined it a moment ago and its event is
+ * on its way (`not_yet_available`), or there is none (404).
+ */
+export function budgetUnknown(budgetId: string) {
+  return unknownToReplica(
+    { what: `Budget ${budgetId}`, id: budgetId, prefix: 'bud' },
+    () => new NotFound(`Budget ${budgetId}`),
+  );
+}
 
 export async function topUpBudget(
   context: SettlementContext,
@@ -25,7 +37,7 @@ export async function topUpBudget(
     201,
     async (client) => {
       const budget = await findBudget(client, budgetId);
-      if (budget === undefined) throw new NotFound(`Budget ${budgetId}`);
+      if (budget === undefined) throw budgetUnknown(budgetId);
       await lockAccounts(client, [UNION_FUNDS, budget.account_code]);
       const topUpId = newId('top');
       const now = new Date().toISOString();

@@ -8,7 +8,7 @@ import { authenticate } from '@puhui/http';
 import { requireMerchantScope } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
-import { findMerchant, findWorkingKeyWithMerchant } from '../store/replicas';
+import { findMerchant, findWorkingKeyWithMerchant, holdsKeyWithMerchant } from '../store/replicas';
 import type { MerchantReplica } from '../domain/merchant';
 
 export interface SettlementAuth {
@@ -39,6 +39,7 @@ export function settlementAuth(pool: Pool, operatorTokenSecret: string): Settlem
         if (found !== undefined) merchantsByRequest.set(request, found.merchant);
         return found;
       },
+      replicaHoldsKey: (hash) => holdsKeyWithMerchant(pool, hash),
     });
     requireMerchantScope(principal, 'checkout');
     return principal;

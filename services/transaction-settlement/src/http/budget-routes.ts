@@ -1,6 +1,5 @@
 /** Union budgets' balances (their ledger accounts) and admins' top-ups. */
 import type { Router } from 'express';
-import { NotFound } from '@puhui/errors';
 import {
   IDEMPOTENCY_KEY_DESCRIPTION,
   IDEMPOTENT_REPLAY_HEADERS,
@@ -16,7 +15,7 @@ import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
 import type { TransactionSettlementConfig } from '../config';
 import type { SettlementContext } from '../commands/context';
-import { topUpBudget } from '../commands/top-ups';
+import { budgetUnknown, topUpBudget } from '../commands/top-ups';
 import { findAccount } from '../store/ledger';
 import { findBudget } from '../store/replicas';
 import { budgetView } from '../views/budget';
@@ -87,7 +86,7 @@ export function budgetRoutes(
       const { path } = parseRequest(request, getBudgetOperation.request);
       const budget = await findBudget(pool, path.id);
       const account = budget === undefined ? undefined : await findAccount(pool, budget.account_code);
-      if (budget === undefined || account === undefined) throw new NotFound(`Budget ${path.id}`);
+      if (budget === undefined || account === undefined) throw budgetUnknown(path.id);
       respond(response, getBudgetOperation, 200, budgetView(budget, account));
     }),
   });
