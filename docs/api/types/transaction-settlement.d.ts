@@ -610,6 +610,8 @@ export interface components {
         quantity: number;
         discount_minor: number;
         applied_rules: components['schemas']['AppliedRule'][];
+        /** @description The line’s description as the POS sent it (kept, and shown on the merchant’s statement); null when none was sent. */
+        description: string | null;
       }[];
       /** Format: date-time */
       occurred_at: string;
@@ -737,6 +739,8 @@ export interface components {
         quantity: number;
         discount_minor: number;
         applied_rules: components['schemas']['AppliedRule'][];
+        /** @description The line’s description as the POS sent it (kept, and shown on the merchant’s statement); null when none was sent. */
+        description: string | null;
       }[];
     };
     Readiness: {
@@ -1020,6 +1024,8 @@ export interface components {
         quantity: number;
         discount_minor: number;
         applied_rules: components['schemas']['AppliedRule'][];
+        /** @description The line’s description as the POS sent it (kept, and shown on the merchant’s statement); null when none was sent. */
+        description: string | null;
       }[];
       /** Format: date-time */
       occurred_at: string;
@@ -1122,7 +1128,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description A dependency is not answering; retry later. Codes with this status on every operation: `dependency_unavailable`, `not_ready`, `shutting_down`, `not_yet_available`. */
+    /** @description A dependency is not answering, or what the request names was created a moment ago in another service and has not reached this one yet (`not_yet_available`: an id or key minted within the last 5 minutes; past that, the usual 400/401/404); retry after the Retry-After header’s seconds. Codes with this status on every operation: `dependency_unavailable`, `not_ready`, `shutting_down`, `not_yet_available`. */
     Problem503: {
       headers: {
         [name: string]: unknown;
@@ -1872,7 +1878,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description CSV with a header line; cards as last 4 only; occurred_at in Asia/Shanghai with its offset. UTF-8 with a byte-order mark; each *_minor (fen) column is followed by its *_yuan twin (e.g. 12.34); text a spreadsheet would read as a formula (starting = + - @) is prefixed with a quote. */
+      /** @description CSV with a header line; cards as last 4 only; occurred_at in Asia/Shanghai with its offset; `line_descriptions` the checkout's line descriptions as the POS sent them, `; ` between them. UTF-8 with a byte-order mark; each *_minor (fen) column is followed by its *_yuan twin (e.g. 12.34); text a spreadsheet would read as a formula (starting = + - @) is prefixed with a quote. */
       200: {
         headers: {
           /** @description attachment; filename="statement-<merchant>-<date>.csv" */
@@ -1880,7 +1886,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          /** @example business_date,batch_id,kind,checkout_id,refund_id,reference,card_last4,occurred_at,gross_minor,gross_yuan,discount_minor,discount_yuan,merchant_funded_minor,merchant_funded_yuan,union_funded_minor,union_funded_yuan,card_amount_minor,card_amount_yuan */
+          /** @example business_date,batch_id,kind,checkout_id,refund_id,reference,card_last4,occurred_at,gross_minor,gross_yuan,discount_minor,discount_yuan,merchant_funded_minor,merchant_funded_yuan,union_funded_minor,union_funded_yuan,card_amount_minor,card_amount_yuan,line_descriptions */
           'text/csv': string;
         };
       };

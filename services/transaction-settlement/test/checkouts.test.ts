@@ -310,3 +310,48 @@ describe('the ledger', () => {
     ).rejects.toThrow(/check constraint/);
   });
 });
+
+describe('line descriptions', () => {
+  it('keeps each line’s description and shows it on the quote, the checkout and when read again', async () => {
+    const merchant = await harness.addMerchant('supermarket');
+    const card = await harness.addCard(5000, [percentOffRule({ category: 'supermarket', bps: 1000 })]);
+    const body = {
+      card_number: card.card_number,
+      currency: 'CNY',
+      reference: `DESC-${randomUUID()}`,
+      lines: [
+        { category: 'food', amount_minor: 3_000, description: '有机大米 5kg' },
+        { category: 'beverage', amount_minor: 1_000 },
+      ],
+    };
+    const quote = await harness.call('POST', '/v1/checkouts/quote', { token: merchant.secret, body });
+    expect(quote.body.lines.map((line: { description: string | null }) => line.description)).toEqual([
+      '有机大米 5kg',
+      null,
+    ]);
+    const captured = await capture(merchant, body);
+    expect(captured.status).toBe(201);
+    const described = captured.body.lines.map((line: { description: string | null }) => line.description);
+    expect(described).toEqual(['有机大米 5kg', null]);
+    const stored = await harness.call('GET', `/v1/checkouts/${captured.body.id}`, { token: merchant.secret });
+    expect(stored.body.lines.map((line: { description: string | null }) => line.description)).toEqual(
+      described,
+    );
+
+    const tooLong = await capture(merchant, {
+      ...body,
+      reference: `DESC-${randomUUID()}`,
+      lines: [{ category: 'food', amount_minor: 3_000, description: '米'.repeat(201) }],
+    });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.invalid_params).toEqual([expect.objectContaining({ name: 'lines.0.description' })]);
+    // The table holds the bound too, for any writer but this one.
+    await expect(
+      harness.query(
+        `UPDATE checkouts SET lines = jsonb_set(lines, '{0,description}', to_jsonb(repeat('米', 201)))
+         WHERE checkout_id = $1`,
+        [captured.body.id],
+      ),
+    ).rejects.toThrow(/checkouts_line_description_length/);
+  });
+});

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { confirmCapturesOf } from './acquirer-confirmation';
-import { SettlementHarness, percentOffRule } from './support';
+import { SALE_DESCRIPTION, SettlementHarness, percentOffRule } from './support';
 import type { TestCard, TestMerchant } from './support';
 
 const harness = new SettlementHarness();
@@ -202,6 +202,8 @@ describe('settling a business day', () => {
     const lines = parse(own.text, { bom: true, columns: true }) as Array<Record<string, string>>;
     expect(lines.map((line) => line.kind).sort()).toEqual(['capture', 'capture', 'refund', 'void']);
     expect(lines.every((line) => line.card_last4 === shopCard.card_last4)).toBe(true);
+    // Each sale's line description, on its capture, void and refund rows alike.
+    expect(lines.every((line) => line.line_descriptions === SALE_DESCRIPTION)).toBe(true);
     const foreign = await harness.call('GET', `/v1/settlement_batches/${batch.id}`, {
       token: pharmacy.secret,
     });

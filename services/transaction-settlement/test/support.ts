@@ -56,6 +56,9 @@ export function expectDocumented(
   });
 }
 
+/** What `captureSale` calls its one line. */
+export const SALE_DESCRIPTION = '会员日 牛奶 2 箱';
+
 export interface ApiResponse {
   status: number;
   /** The parsed JSON of a JSON answer; `{}` for an empty one or a file (read `text`). */
@@ -286,7 +289,7 @@ export class SettlementHarness {
     return budgetId;
   }
 
-  /** A one-line sale of `amountMinor` fen, the card present, with a fresh key and reference. */
+  /** A one-line sale of `amountMinor` fen (described as SALE_DESCRIPTION), the card present, with a fresh key and reference. */
   captureSale(merchant: TestMerchant, card: TestCard, amountMinor: number): Promise<ApiResponse> {
     return this.call('POST', '/v1/checkouts', {
       token: merchant.secret,
@@ -295,7 +298,7 @@ export class SettlementHarness {
         card_number: card.card_number,
         currency: 'CNY',
         reference: `R-${randomUUID()}`,
-        lines: [{ category: 'general', amount_minor: amountMinor }],
+        lines: [{ category: 'general', amount_minor: amountMinor, description: SALE_DESCRIPTION }],
       },
     });
   }

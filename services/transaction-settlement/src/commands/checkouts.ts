@@ -22,6 +22,7 @@ import {
 import { currentBusinessDate } from './business-days';
 import { accountCodes, planTransfers, subsidyAccount, unionByBudget } from '../domain/ledger';
 import { insertCheckoutAndUsage } from '../store/checkouts';
+import { describedLines } from '../domain/checkout';
 import type { Checkout } from '../domain/checkout';
 import { postTransfers, readAccounts } from '../store/ledger';
 import type { AccountBalance } from '../domain/ledger';
@@ -134,6 +135,7 @@ export async function quoteCheckout(
     card_last4: prepared.sheet.card.card_last4,
     ruleset_version: prepared.sheet.ruleset_version,
     ...quote,
+    lines: describedLines(result.lines, request.lines),
   };
 }
 
@@ -211,7 +213,7 @@ export async function captureCheckout(
         budget_exhausted: result.budget_exhausted,
         no_discount_reason: result.no_discount_reason,
         ruleset_version: prepared.sheet.ruleset_version,
-        lines: result.lines,
+        lines: describedLines(result.lines, request.lines),
         grants: result.rule_grants,
         occurred_at: new Date(prepared.occurredAt).toISOString(),
         business_date: await currentBusinessDate(context, client, now),

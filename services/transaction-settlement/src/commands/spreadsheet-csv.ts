@@ -37,6 +37,7 @@ export const STATEMENT_COLUMNS = [
   'merchant_funded_minor',
   'union_funded_minor',
   'card_amount_minor',
+  'line_descriptions',
 ] as const;
 
 const MINOR = /_minor$/u;

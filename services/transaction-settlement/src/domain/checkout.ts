@@ -2,6 +2,23 @@
 import type { LineResult, NoDiscountReason, RuleGrant } from '@puhui/discount';
 import type { SubsidyState } from './ledger';
 
+/** A line's description: long enough for a product name, short enough for a statement cell. */
+export const LINE_DESCRIPTION_LENGTH_MAX = 200;
+
+/** A checkout's line as kept: the engine's result and the POS's words for it. */
+export interface CheckoutLineRecord extends LineResult {
+  /** As the POS sent it (safe text, at most LINE_DESCRIPTION_LENGTH_MAX characters); null when it sent none. */
+  description: string | null;
+}
+
+/** The engine's lines (in the request's order) with the descriptions the request gave them. */
+export function describedLines(
+  lines: readonly LineResult[],
+  requested: ReadonlyArray<{ description?: string | undefined }>,
+): CheckoutLineRecord[] {
+  return lines.map((line, index) => ({ ...line, description: requested[index]?.description ?? null }));
+}
+
 export type CheckoutStatus = 'captured' | 'partially_refunded' | 'refunded' | 'voided';
 
 export interface Checkout {
@@ -21,7 +38,7 @@ export interface Checkout {
   budget_exhausted: boolean;
   no_discount_reason: NoDiscountReason | null;
   ruleset_version: number;
-  lines: LineResult[];
+  lines: CheckoutLineRecord[];
   grants: RuleGrant[];
   /** What the POS said (information only, within OCCURRED_AT_WINDOW_MS of created_at). */
   occurred_at: string;

@@ -48,4 +48,6 @@ export interface StatementRow {
   merchant_funded_minor: number;
   union_funded_minor: number;
   card_amount_minor: number;
+  /** The checkout's line descriptions, in line order, `; ` between them; empty when none were sent. */
+  line_descriptions: string;
 }

@@ -21,6 +21,14 @@ function listOf<T extends z.ZodType>(item: T, id: string) {
 
 export const CHECKOUT_STATUSES = ['captured', 'partially_refunded', 'refunded', 'voided'] as const;
 
+/** A line as a checkout and a quote show it: the engine's figures and the POS's description. */
+const checkoutLineSchema = resultLineSchema.extend({
+  description: z.string().nullable().meta({
+    description:
+      'The line’s description as the POS sent it (kept, and shown on the merchant’s statement); null when none was sent.',
+  }),
+});
+
 export const checkoutSchema = z
   .strictObject({
     id: z.string(),
@@ -44,7 +52,7 @@ export const checkoutSchema = z
     ...resultTotalsShape,
     refunded_minor: fen,
     ruleset_version: z.int(),
-    lines: z.array(resultLineSchema),
+    lines: z.array(checkoutLineSchema),
     occurred_at: timestamp,
     business_date: date,
     created_at: timestamp,
@@ -63,7 +71,7 @@ export const quoteSchema = z
     card_last4: z.string(),
     ruleset_version: z.int(),
     ...resultTotalsShape,
-    lines: z.array(resultLineSchema),
+    lines: z.array(checkoutLineSchema),
   })
   .meta({ id: 'Quote', description: 'What the member would pay now; nothing is stored.' });
 

@@ -4,6 +4,7 @@ import { cardNumberSchema, cardTokenSchema } from '@puhui/cards';
 import { itemCategory } from '@puhui/contracts';
 import { safeText } from '@puhui/http';
 import { AMOUNT_MINOR_MAX } from '@puhui/money';
+import { LINE_DESCRIPTION_LENGTH_MAX } from '../domain/checkout';
 
 export const LINES_MAX = 100;
 const amountMinor = z
@@ -24,7 +25,7 @@ export const checkoutBody = z
           category: itemCategory,
           amount_minor: amountMinor,
           quantity: z.int().min(1).max(10_000).default(1),
-          description: safeText(200, { min: 0 }).optional(),
+          description: safeText(LINE_DESCRIPTION_LENGTH_MAX, { min: 0 }).optional(),
         }),
       )
       .min(1)

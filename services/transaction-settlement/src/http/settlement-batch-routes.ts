@@ -126,7 +126,7 @@ const statementOperation = defineOperation({
   request: { path: batchPath },
   responses: {
     200: {
-      description: `CSV with a header line; cards as last 4 only; occurred_at in Asia/Shanghai with its offset. ${SPREADSHEET_NOTE}`,
+      description: `CSV with a header line; cards as last 4 only; occurred_at in Asia/Shanghai with its offset; \`line_descriptions\` the checkout's line descriptions as the POS sent them, \`; \` between them. ${SPREADSHEET_NOTE}`,
       contentType: 'text/csv',
       example: STATEMENT_EXAMPLE,
       headers: { 'Content-Disposition': 'attachment; filename="statement-<merchant>-<date>.csv"' },

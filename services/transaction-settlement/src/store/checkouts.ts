@@ -35,6 +35,8 @@ function toCheckout(row: CheckoutRow): Checkout {
     created_at: row.created_at.toISOString(),
     usage_at: row.usage_at.toISOString(),
     voided_at: row.voided_at?.toISOString() ?? null,
+    // A checkout captured before descriptions were kept (issue 13) has none on its lines.
+    lines: row.lines.map((line) => ({ ...line, description: line.description ?? null })),
   };
 }
 

@@ -199,14 +199,21 @@ export async function recordPayout(
 }
 
 /** A batch's items in time order: sales (net charged to the card) and refunds (back to the card, negative). */
+/** A checkout's line descriptions in line order, as one statement cell. */
+const LINE_DESCRIPTIONS = `(SELECT coalesce(string_agg(line.value ->> 'description', '; ' ORDER BY line.position), '')
+   FROM jsonb_array_elements(c.lines) WITH ORDINALITY AS line(value, position)
+   WHERE coalesce(line.value ->> 'description', '') <> '')`;
+
 export async function batchItems(client: Queryable, batchId: string): Promise<StatementRow[]> {
   const { rows } = await client.query<Record<string, unknown>>(
     `SELECT CASE WHEN status = 'voided' THEN 'void' ELSE 'capture' END AS kind, checkout_id, NULL AS refund_id, reference,
-            card_last4, occurred_at, gross_minor, discount_minor, merchant_funded_minor, union_funded_minor, net_minor AS card_amount
-     FROM checkouts WHERE settlement_batch_id = $1
+            card_last4, occurred_at, gross_minor, discount_minor, merchant_funded_minor, union_funded_minor, net_minor AS card_amount,
+            ${LINE_DESCRIPTIONS} AS line_descriptions
+     FROM checkouts c WHERE settlement_batch_id = $1
      UNION ALL
      SELECT 'refund', r.checkout_id, r.refund_id, c.reference, c.card_last4, r.created_at, -r.amount_minor,
-            -r.discount_reversed_minor, -r.merchant_reversed_minor, -r.union_reversed_minor, -r.member_refund_minor
+            -r.discount_reversed_minor, -r.merchant_reversed_minor, -r.union_reversed_minor, -r.member_refund_minor,
+            ${LINE_DESCRIPTIONS}
      FROM refunds r JOIN checkouts c USING (checkout_id) WHERE r.settlement_batch_id = $1
      ORDER BY occurred_at, checkout_id`,
     [batchId],
@@ -223,5 +230,6 @@ export async function batchItems(client: Queryable, batchId: string): Promise<St
     merchant_funded_minor: Number(row.merchant_funded_minor),
     union_funded_minor: Number(row.union_funded_minor),
     card_amount_minor: row.kind === 'void' ? 0 : Number(row.card_amount),
+    line_descriptions: row.line_descriptions as string,
   }));
 }

@@ -39,6 +39,7 @@ export function checkoutView(checkout: Checkout, viewer: CheckoutViewer) {
       category: line.category,
       amount_minor: line.amount_minor,
       quantity: line.quantity,
+      description: line.description,
       discount_minor: line.discount_minor,
       // As the engine gave them, the quote's fields (budget and balance after its draw included).
       applied_rules: line.applied_rules,
