@@ -30,7 +30,8 @@ export type { Closer, RunningServer, ServerOptions } from './server';
 export { parseRequest } from './validation';
 export { unknownToReplica } from './replica';
 export type { UnknownReplicaId } from './replica';
-export { CSV_CONTENT_TYPE, requireUncompressedCsv } from './csv-body';
+export { CSV_CONTENT_TYPE, CsvUpload, requireUncompressedCsv } from './csv-body';
+export type { CsvRecord, CsvUploadSettings, MalformedCsv } from './csv-body';
 export {
   IDEMPOTENCY_KEY_DESCRIPTION,
   IDEMPOTENCY_KEY_LENGTH_MAX,
