@@ -1,14 +1,13 @@
 /**
  * Step 1 of a statement upload (commands/reconciliation.ts): the body streams through the CSV
- * parser while its bytes are hashed; every line is checked and staged in batches, one batch
+ * parser (libs/http's CsvUpload) while its bytes are hashed; every line is checked and staged in batches, one batch
  * written while the next is parsed. A bad line stops the staging; up to `invalidLinesListedMax`
  * bad lines are listed and the caller's transaction rolls back, so a bad file leaves no run behind.
  */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
-import type { CsvError, Parser } from 'csv-parse';
 import { DomainError } from '@puhui/errors';
+import { CsvUpload } from '@puhui/http';
+import type { CsvRecord } from '@puhui/http';
 import type { PoolClient } from '@puhui/postgres';
 import { isLineProblem, readStatementLine, statementHeaderProblem } from '../domain/reconciliation-statement';
 import type { LineProblem, StatementLine } from '../domain/reconciliation-statement';
@@ -51,86 +50,17 @@ class StatementTooLarge extends DomainError {
   }
 }
 
-class UploadEndedEarly extends DomainError {
-  constructor() {
-    super('invalid', 'upload_incomplete', 'Upload incomplete', {
-      detail: 'The upload ended before the end of the file.',
-    });
-  }
-}
-
-/** Why a file cannot be parsed, in our words: the parser's own messages quote the data. */
-const MALFORMED_CSV: Partial<Record<string, string>> = {
-  CSV_MAX_RECORD_SIZE: `a line is longer than ${LINE_BYTES_MAX} bytes`,
-  CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed',
-  CSV_INVALID_CLOSING_QUOTE: 'a closing quote is followed by other characters',
-  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'a closing quote is followed by other characters',
-  INVALID_OPENING_QUOTE: 'a quote opens in the middle of a field',
-};
-
 /**
  * A parse failure as a problem of the line after the last record parsed: the parser itself
  * counts to where it gave up, which for a quote never closed is the end of the file.
  */
-function malformedCsv(error: unknown, line: number): LineProblem | undefined {
-  const code = (error as CsvError).code;
-  if (typeof code !== 'string' || !(code.startsWith('CSV_') || code === 'INVALID_OPENING_QUOTE'))
-    return undefined;
-  return { line, reason: `the file cannot be read from this line on: ${MALFORMED_CSV[code] ?? 'not CSV'}` };
-}
-
-/** A record's fields, and the line of the file it ends on. */
-type ParsedRecord = string[] & { line: number };
-
-/**
- * The body through the CSV parser, hashed as it passes. Piped, not `pipeline`d: after a bad
- * file the handler answers while the rest of the upload drains, which a destroyed request
- * would not allow. An upload that ends early fails the parse.
- */
-function csvRecords(body: Readable, fileBytesMax: number) {
-  const digest = createHash('sha256');
-  let fileBytes = 0;
-  let lastRecordLine = 0;
-  const parser = parse({
-    bom: true,
-    trim: true,
-    skip_empty_lines: true,
-    // A line of the wrong width is that line's problem, reported with its number.
-    relax_column_count: true,
-    record_delimiter: ['\r\n', '\n'],
-    max_record_size: LINE_BYTES_MAX,
-    // Called as records are parsed, before the iterator sees them: a parse error can overtake them.
-    // The record's line number is all we keep of its context (`info: true` would copy the whole
-    // context per record: 1.6 s of a million-line file).
-    on_record: (record, context) => {
-      lastRecordLine = context.lines;
-      (record as ParsedRecord).line = context.lines;
-      return record;
-    },
-  });
-  body.on('data', (chunk: Buffer) => {
-    digest.update(chunk);
-    fileBytes += chunk.length;
-    if (fileBytes > fileBytesMax) parser.destroy(new StatementTooLarge(`${fileBytesMax} bytes`));
-  });
-  body.on('error', (error) => parser.destroy(error));
-  body.on('close', () => {
-    if (!(body as Readable & { complete?: boolean }).complete) parser.destroy(new UploadEndedEarly());
-  });
-  body.pipe(parser);
+function malformedCsv(upload: CsvUpload, error: unknown): LineProblem | undefined {
+  const malformed = upload.malformed(error);
+  if (malformed === undefined) return undefined;
   return {
-    parser,
-    records: parser[Symbol.asyncIterator]() as AsyncIterator<ParsedRecord>,
-    /** Complete once the parser has ended, which it does after the body's last byte. */
-    file: () => ({ sha256: digest.digest('hex'), bytes: fileBytes }),
-    lastRecordLine: () => lastRecordLine,
+    line: upload.lastRecordLine() + 1,
+    reason: `the file cannot be read from this line on: ${malformed.reason}`,
   };
-}
-
-function stopReading(body: Readable, parser: Parser): void {
-  body.unpipe(parser);
-  body.resume();
-  parser.destroy();
 }
 
 /**
@@ -189,7 +119,7 @@ interface LinesRead {
   problems: LineProblem[];
 }
 
-async function readHeader(records: AsyncIterator<ParsedRecord>): Promise<void> {
+async function readHeader(records: AsyncIterator<CsvRecord>): Promise<void> {
   const first = await records.next();
   if (first.done === true) throw new EmptyStatement();
   const problem = statementHeaderProblem(first.value);
@@ -201,7 +131,7 @@ async function readHeader(records: AsyncIterator<ParsedRecord>): Promise<void> {
  * `read`, which the caller owns so that what was read survives a parse failure midway.
  */
 async function readLines(
-  records: AsyncIterator<ParsedRecord>,
+  records: AsyncIterator<CsvRecord>,
   staging: StagingBatches,
   settings: StatementLimits,
   read: LinesRead,
@@ -230,26 +160,31 @@ export async function stageStatement(
   body: Readable,
   settings: StatementLimits,
 ): Promise<StagedStatement> {
-  const { parser, records, file, lastRecordLine } = csvRecords(body, settings.fileBytesMax);
+  const upload = new CsvUpload(body, {
+    recordBytesMax: LINE_BYTES_MAX,
+    fileBytesMax: settings.fileBytesMax,
+    tooLarge: () => new StatementTooLarge(`${settings.fileBytesMax} bytes`),
+  });
+  const { records } = upload;
   const staging = new StagingBatches(client, settings.batchSize);
   const read: LinesRead = { lineCount: 0, settlementDate: undefined, problems: [] };
   try {
     await readHeader(records);
     await readLines(records, staging, settings, read);
   } catch (error) {
-    stopReading(body, parser);
+    upload.stop();
     await staging.abandon();
-    const malformed = malformedCsv(error, lastRecordLine() + 1);
+    const malformed = malformedCsv(upload, error);
     if (malformed === undefined) throw error;
     read.problems.push(malformed);
   }
   if (read.problems.length > 0) {
-    stopReading(body, parser);
+    upload.stop();
     await staging.abandon();
     throw new InvalidStatement(read.problems.slice(0, settings.invalidLinesListedMax));
   }
   if (read.settlementDate === undefined) throw new EmptyStatement();
-  const { sha256, bytes } = file();
+  const { sha256, bytes } = upload.file();
   return {
     fileSha256: sha256,
     fileBytes: bytes,
