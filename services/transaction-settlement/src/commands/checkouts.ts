@@ -29,6 +29,7 @@ import type { AccountBalance } from '../domain/ledger';
 import type { MerchantReplica } from '../domain/merchant';
 import { countUnionFundedCaptures, readUsage } from '../store/usage';
 import { checkoutView, merchantViewer } from '../views/checkout';
+import { quoteView } from '../views/quote';
 import { lockCheckoutRows } from './checkout-locks';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
@@ -128,15 +129,11 @@ export async function quoteCheckout(
   );
   const budgets = remainingByBudget(budgetIds, accounts);
   const result = evaluate(prepared, merchant, request, usage, budgets, now);
-  const { rule_grants: _grants, ...quote } = result;
-  return {
-    object: 'quote' as const,
-    currency: 'CNY' as const,
+  return quoteView(result, {
     card_last4: prepared.sheet.card.card_last4,
     ruleset_version: prepared.sheet.ruleset_version,
-    ...quote,
     lines: describedLines(result.lines, request.lines),
-  };
+  });
 }
 
 /** The budgets the rules draw their union part from. */
