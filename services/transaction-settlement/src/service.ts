@@ -19,10 +19,10 @@ export function transactionSettlementService(
   config: TransactionSettlementConfig,
 ): ServiceDefinition<TransactionSettlementConfig> {
   return {
-    libraryMigrations: [IDEMPOTENCY_MIGRATIONS],
     name: SERVICE_NAME,
     config,
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),
+    libraryMigrations: [IDEMPOTENCY_MIGRATIONS],
     redis: true,
     kafka: { publishes: [TOPICS.checkouts, TOPICS.settlements], consumers: replicaConsumers },
     routes: (router, dependencies) => {

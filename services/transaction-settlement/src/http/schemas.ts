@@ -57,10 +57,6 @@ export const topUpBody = z.strictObject({
   reference: safeText(64),
 });
 
-export const idempotencyHeaders = z.object({
-  'idempotency-key': z.string('Idempotency-Key is required on this request').min(1).max(255),
-});
-
 export const checkoutPath = z.strictObject({
   id: z.string().regex(/^chk_[0-9a-z]{25}$/u, 'not a checkout id'),
 });
