@@ -2,8 +2,7 @@
  * Reconciliation runs, their items and totals; a run's items are stored from the staging
  * (store/reconciliation-staging.ts). One statement per function; callers pass the transaction.
  */
-import type { PoolClient } from 'pg';
-import type { Pool } from '@puhui/postgres';
+import type { PoolClient, Queryable } from '@puhui/postgres';
 import type {
   CategoryTotal,
   MatchedBy,
@@ -12,8 +11,6 @@ import type {
   ReconciliationItem,
   ReconciliationRun,
 } from '../domain/reconciliation';
-
-type Queryable = Pick<PoolClient, 'query'> | Pool;
 
 /** Fails with 23505 on `reconciliation_runs_file_sha256_key` when the file has a run already. */
 export async function insertRun(client: PoolClient, run: NewRun): Promise<void> {
