@@ -545,6 +545,7 @@ export interface components {
       rule_id: string;
       version: number;
       name: string;
+      /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
       scope: {
         merchant_categories:
           | (
@@ -567,20 +568,24 @@ export interface components {
         card_tiers: ('standard' | 'model_worker' | 'hardship')[] | null;
         union_ids: string[] | null;
       };
+      /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
       benefit:
         | {
             /** @constant */
             type: 'percent_off';
+            /** @description Basis points off the line: 2200 is 22% off (7.8折). */
             bps: number;
           }
         | {
             /** @constant */
             type: 'amount_off';
+            /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
             amount_minor: number;
           }
         | {
             /** @constant */
             type: 'fixed_price';
+            /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
             amount_minor: number;
           }
         | {
@@ -598,7 +603,9 @@ export interface components {
         /** Format: date-time */
         valid_from: string;
         valid_to: string | null;
+        /** @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day. */
         days_of_week: number[] | null;
+        /** @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day. */
         time_of_day: {
           start: string;
           end: string;
@@ -617,6 +624,7 @@ export interface components {
         rule_id: string;
         version: number;
         name: string;
+        /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
         scope: {
           merchant_categories:
             | (
@@ -639,20 +647,24 @@ export interface components {
           card_tiers: ('standard' | 'model_worker' | 'hardship')[] | null;
           union_ids: string[] | null;
         };
+        /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
         benefit:
           | {
               /** @constant */
               type: 'percent_off';
+              /** @description Basis points off the line: 2200 is 22% off (7.8折). */
               bps: number;
             }
           | {
               /** @constant */
               type: 'amount_off';
+              /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
               amount_minor: number;
             }
           | {
               /** @constant */
               type: 'fixed_price';
+              /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
               amount_minor: number;
             }
           | {
@@ -670,7 +682,9 @@ export interface components {
           /** Format: date-time */
           valid_from: string;
           valid_to: string | null;
+          /** @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day. */
           days_of_week: number[] | null;
+          /** @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day. */
           time_of_day: {
             start: string;
             end: string;
@@ -712,6 +726,7 @@ export interface components {
         rule_id: string;
         version: number;
         name: string;
+        /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
         scope: {
           merchant_categories:
             | (
@@ -734,20 +749,24 @@ export interface components {
           card_tiers: ('standard' | 'model_worker' | 'hardship')[] | null;
           union_ids: string[] | null;
         };
+        /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
         benefit:
           | {
               /** @constant */
               type: 'percent_off';
+              /** @description Basis points off the line: 2200 is 22% off (7.8折). */
               bps: number;
             }
           | {
               /** @constant */
               type: 'amount_off';
+              /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
               amount_minor: number;
             }
           | {
               /** @constant */
               type: 'fixed_price';
+              /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
               amount_minor: number;
             }
           | {
@@ -765,7 +784,9 @@ export interface components {
           /** Format: date-time */
           valid_from: string;
           valid_to: string | null;
+          /** @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day. */
           days_of_week: number[] | null;
+          /** @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day. */
           time_of_day: {
             start: string;
             end: string;
@@ -790,6 +811,7 @@ export interface components {
       rule_id: string;
       version: number;
       name: string;
+      /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
       scope: {
         merchant_categories:
           | (
@@ -812,20 +834,24 @@ export interface components {
         card_tiers: ('standard' | 'model_worker' | 'hardship')[] | null;
         union_ids: string[] | null;
       };
+      /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
       benefit:
         | {
             /** @constant */
             type: 'percent_off';
+            /** @description Basis points off the line: 2200 is 22% off (7.8折). */
             bps: number;
           }
         | {
             /** @constant */
             type: 'amount_off';
+            /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
             amount_minor: number;
           }
         | {
             /** @constant */
             type: 'fixed_price';
+            /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
             amount_minor: number;
           }
         | {
@@ -843,7 +869,9 @@ export interface components {
         /** Format: date-time */
         valid_from: string;
         valid_to: string | null;
+        /** @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day. */
         days_of_week: number[] | null;
+        /** @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day. */
         time_of_day: {
           start: string;
           end: string;
@@ -862,6 +890,7 @@ export interface components {
         rule_id: string;
         version: number;
         name: string;
+        /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
         scope: {
           merchant_categories:
             | (
@@ -884,20 +913,24 @@ export interface components {
           card_tiers: ('standard' | 'model_worker' | 'hardship')[] | null;
           union_ids: string[] | null;
         };
+        /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
         benefit:
           | {
               /** @constant */
               type: 'percent_off';
+              /** @description Basis points off the line: 2200 is 22% off (7.8折). */
               bps: number;
             }
           | {
               /** @constant */
               type: 'amount_off';
+              /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
               amount_minor: number;
             }
           | {
               /** @constant */
               type: 'fixed_price';
+              /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
               amount_minor: number;
             }
           | {
@@ -915,7 +948,9 @@ export interface components {
           /** Format: date-time */
           valid_from: string;
           valid_to: string | null;
+          /** @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day. */
           days_of_week: number[] | null;
+          /** @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day. */
           time_of_day: {
             start: string;
             end: string;
@@ -951,6 +986,7 @@ export interface components {
         rule_id: string;
         version: number;
         name: string;
+        /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
         scope: {
           merchant_categories:
             | (
@@ -973,20 +1009,24 @@ export interface components {
           card_tiers: ('standard' | 'model_worker' | 'hardship')[] | null;
           union_ids: string[] | null;
         };
+        /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
         benefit:
           | {
               /** @constant */
               type: 'percent_off';
+              /** @description Basis points off the line: 2200 is 22% off (7.8折). */
               bps: number;
             }
           | {
               /** @constant */
               type: 'amount_off';
+              /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
               amount_minor: number;
             }
           | {
               /** @constant */
               type: 'fixed_price';
+              /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
               amount_minor: number;
             }
           | {
@@ -1004,7 +1044,9 @@ export interface components {
           /** Format: date-time */
           valid_from: string;
           valid_to: string | null;
+          /** @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day. */
           days_of_week: number[] | null;
+          /** @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day. */
           time_of_day: {
             start: string;
             end: string;
@@ -1019,6 +1061,7 @@ export interface components {
       rule_id: string;
       version: number;
       name: string;
+      /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
       scope: {
         merchant_categories:
           | (
@@ -1041,20 +1084,24 @@ export interface components {
         card_tiers: ('standard' | 'model_worker' | 'hardship')[] | null;
         union_ids: string[] | null;
       };
+      /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
       benefit:
         | {
             /** @constant */
             type: 'percent_off';
+            /** @description Basis points off the line: 2200 is 22% off (7.8折). */
             bps: number;
           }
         | {
             /** @constant */
             type: 'amount_off';
+            /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
             amount_minor: number;
           }
         | {
             /** @constant */
             type: 'fixed_price';
+            /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
             amount_minor: number;
           }
         | {
@@ -1072,7 +1119,9 @@ export interface components {
         /** Format: date-time */
         valid_from: string;
         valid_to: string | null;
+        /** @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day. */
         days_of_week: number[] | null;
+        /** @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day. */
         time_of_day: {
           start: string;
           end: string;
@@ -1091,6 +1140,7 @@ export interface components {
         rule_id: string;
         version: number;
         name: string;
+        /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
         scope: {
           merchant_categories:
             | (
@@ -1113,20 +1163,24 @@ export interface components {
           card_tiers: ('standard' | 'model_worker' | 'hardship')[] | null;
           union_ids: string[] | null;
         };
+        /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
         benefit:
           | {
               /** @constant */
               type: 'percent_off';
+              /** @description Basis points off the line: 2200 is 22% off (7.8折). */
               bps: number;
             }
           | {
               /** @constant */
               type: 'amount_off';
+              /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
               amount_minor: number;
             }
           | {
               /** @constant */
               type: 'fixed_price';
+              /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
               amount_minor: number;
             }
           | {
@@ -1144,7 +1198,9 @@ export interface components {
           /** Format: date-time */
           valid_from: string;
           valid_to: string | null;
+          /** @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day. */
           days_of_week: number[] | null;
+          /** @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day. */
           time_of_day: {
             start: string;
             end: string;
@@ -1608,6 +1664,7 @@ export interface operations {
       content: {
         'application/json': {
           name: string;
+          /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
           scope: {
             /** @default null */
             merchant_categories?:
@@ -1658,20 +1715,24 @@ export interface operations {
             /** @default null */
             union_ids?: string[] | null;
           };
+          /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
           benefit:
             | {
                 /** @constant */
                 type: 'percent_off';
+                /** @description Basis points off the line: 2200 is 22% off (7.8折). */
                 bps: number;
               }
             | {
                 /** @constant */
                 type: 'amount_off';
+                /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
                 amount_minor: number;
               }
             | {
                 /** @constant */
                 type: 'fixed_price';
+                /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
                 amount_minor: number;
               }
             | {
@@ -1702,9 +1763,15 @@ export interface operations {
             valid_from: string;
             /** @default null */
             valid_to?: string | null;
-            /** @default null */
+            /**
+             * @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day.
+             * @default null
+             */
             days_of_week?: number[] | null;
-            /** @default null */
+            /**
+             * @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day.
+             * @default null
+             */
             time_of_day?: {
               start: string;
               end: string;
@@ -1752,6 +1819,7 @@ export interface operations {
           rule_ids?: string[];
           rules?: {
             name: string;
+            /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
             scope: {
               /** @default null */
               merchant_categories?:
@@ -1802,20 +1870,24 @@ export interface operations {
               /** @default null */
               union_ids?: string[] | null;
             };
+            /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
             benefit:
               | {
                   /** @constant */
                   type: 'percent_off';
+                  /** @description Basis points off the line: 2200 is 22% off (7.8折). */
                   bps: number;
                 }
               | {
                   /** @constant */
                   type: 'amount_off';
+                  /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
                   amount_minor: number;
                 }
               | {
                   /** @constant */
                   type: 'fixed_price';
+                  /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
                   amount_minor: number;
                 }
               | {
@@ -1846,9 +1918,15 @@ export interface operations {
               valid_from: string;
               /** @default null */
               valid_to?: string | null;
-              /** @default null */
+              /**
+               * @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day.
+               * @default null
+               */
               days_of_week?: number[] | null;
-              /** @default null */
+              /**
+               * @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day.
+               * @default null
+               */
               time_of_day?: {
                 start: string;
                 end: string;
@@ -2015,6 +2093,7 @@ export interface operations {
       content: {
         'application/json': {
           name?: string;
+          /** @description Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant. */
           scope?: {
             /** @default null */
             merchant_categories?:
@@ -2056,20 +2135,24 @@ export interface operations {
             /** @default null */
             union_ids?: string[] | null;
           };
+          /** @description `percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line. */
           benefit?:
             | {
                 /** @constant */
                 type: 'percent_off';
+                /** @description Basis points off the line: 2200 is 22% off (7.8折). */
                 bps: number;
               }
             | {
                 /** @constant */
                 type: 'amount_off';
+                /** @description Fen off each unit: the line loses amount_minor × quantity, at most its amount. */
                 amount_minor: number;
               }
             | {
                 /** @constant */
                 type: 'fixed_price';
+                /** @description The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount. */
                 amount_minor: number;
               }
             | {
@@ -2092,9 +2175,15 @@ export interface operations {
             valid_from: string;
             /** @default null */
             valid_to?: string | null;
-            /** @default null */
+            /**
+             * @description ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day.
+             * @default null
+             */
             days_of_week?: number[] | null;
-            /** @default null */
+            /**
+             * @description Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day.
+             * @default null
+             */
             time_of_day?: {
               start: string;
               end: string;

@@ -409,6 +409,7 @@ export interface components {
       address: string | null;
       contact: {
         name: string;
+        /** @description Mainland China mobile number: 11 digits starting 1 and 3–9, optionally after +86, spaces and dashes allowed; kept as the 11 digits. */
         mobile: string;
         email: string;
       } | null;
@@ -423,6 +424,7 @@ export interface components {
         account_name: string;
         account_number_masked: string;
         bank_name: string;
+        /** @description The bank branch’s 12-digit CNAPS code (联行号). */
         branch_code: string;
       } | null;
       outlets: {
@@ -461,6 +463,7 @@ export interface components {
           account_name: string;
           account_number_masked: string;
           bank_name: string;
+          /** @description The bank branch’s 12-digit CNAPS code (联行号). */
           branch_code: string;
         } | null;
         /** Format: date-time */
@@ -719,6 +722,7 @@ export interface operations {
         'application/json': {
           legal_name: string;
           display_name?: string;
+          /** @description Unified social credit code (统一社会信用代码, GB 32100): 18 characters, digits and the letters A–Y except I, O, S, V and Z, positions 3–8 digits, the last a check character; case and surrounding spaces are ignored, kept uppercase. */
           credit_code?: string;
           /** @enum {string} */
           category?:
@@ -733,16 +737,19 @@ export interface operations {
             | 'leisure'
             | 'other';
           mcc?: string;
+          /** @description Administrative division code (GB/T 2260): 6 digits starting with a province-level code, e.g. 361102 (Shangrao, Jiangxi). */
           region_code?: string;
           address?: string;
           contact?: {
             name: string;
+            /** @description Mainland China mobile number: 11 digits starting 1 and 3–9, optionally after +86, spaces and dashes allowed; kept as the 11 digits. */
             mobile: string;
             /** Format: email */
             email: string;
           };
           legal_representative?: {
             name: string;
+            /** @description Resident identity number (居民身份证号码, GB 11643): 17 digits and a check digit or X, carrying a real birth date from 1900 up to today; never kept, shown masked. */
             id_number: string;
           };
           settlement_account?: {
@@ -751,9 +758,11 @@ export interface operations {
              * @enum {string}
              */
             account_type?: 'corporate' | 'personal';
+            /** @description Who the account is in the name of: for a corporate account exactly the merchant’s `legal_name` (else 400 on this field); for a personal one the holder’s name. */
             account_name: string;
             account_number: string;
             bank_name: string;
+            /** @description The bank branch’s 12-digit CNAPS code (联行号). */
             branch_code: string;
           };
           outlets?: {
@@ -828,6 +837,7 @@ export interface operations {
         'application/json': {
           legal_name?: string;
           display_name?: string;
+          /** @description Unified social credit code (统一社会信用代码, GB 32100): 18 characters, digits and the letters A–Y except I, O, S, V and Z, positions 3–8 digits, the last a check character; case and surrounding spaces are ignored, kept uppercase. */
           credit_code?: string;
           /** @enum {string} */
           category?:
@@ -842,16 +852,19 @@ export interface operations {
             | 'leisure'
             | 'other';
           mcc?: string;
+          /** @description Administrative division code (GB/T 2260): 6 digits starting with a province-level code, e.g. 361102 (Shangrao, Jiangxi). */
           region_code?: string;
           address?: string;
           contact?: {
             name: string;
+            /** @description Mainland China mobile number: 11 digits starting 1 and 3–9, optionally after +86, spaces and dashes allowed; kept as the 11 digits. */
             mobile: string;
             /** Format: email */
             email: string;
           };
           legal_representative?: {
             name: string;
+            /** @description Resident identity number (居民身份证号码, GB 11643): 17 digits and a check digit or X, carrying a real birth date from 1900 up to today; never kept, shown masked. */
             id_number: string;
           };
           settlement_account?: {
@@ -860,9 +873,11 @@ export interface operations {
              * @enum {string}
              */
             account_type?: 'corporate' | 'personal';
+            /** @description Who the account is in the name of: for a corporate account exactly the merchant’s `legal_name` (else 400 on this field); for a personal one the holder’s name. */
             account_name: string;
             account_number: string;
             bank_name: string;
+            /** @description The bank branch’s 12-digit CNAPS code (联行号). */
             branch_code: string;
           };
           outlets?: {

@@ -899,10 +899,12 @@ export interface components {
       checkout_id: string;
       /** @constant */
       currency: 'CNY';
+      /** @description Gross fen refunded, as asked: the card gets `member_refund_minor`. */
       amount_minor: number;
       discount_reversed_minor: number;
       union_reversed_minor: number;
       merchant_reversed_minor: number;
+      /** @description What goes back to the card: `amount_minor − discount_reversed_minor`. */
       member_refund_minor: number;
       /** @enum {string} */
       checkout_status: 'captured' | 'partially_refunded' | 'refunded' | 'voided';
@@ -1206,7 +1208,10 @@ export interface operations {
           /** Format: date-time */
           occurred_at?: string;
           lines: {
-            /** @enum {string} */
+            /**
+             * @description What the line is (rules’ `item_categories` name these); discount-rules accepts the same list.
+             * @enum {string}
+             */
             category:
               | 'general'
               | 'ticket'
@@ -1219,8 +1224,12 @@ export interface operations {
               | 'fare'
               | 'service'
               | 'other';
+            /** @description The line’s total in fen (all its units), before discount. */
             amount_minor: number;
-            /** @default 1 */
+            /**
+             * @description Units on the line: per-unit benefits (`amount_off`, `fixed_price`) count them.
+             * @default 1
+             */
             quantity?: number;
             description?: string;
           }[];
@@ -1305,7 +1314,10 @@ export interface operations {
           /** Format: date-time */
           occurred_at?: string;
           lines: {
-            /** @enum {string} */
+            /**
+             * @description What the line is (rules’ `item_categories` name these); discount-rules accepts the same list.
+             * @enum {string}
+             */
             category:
               | 'general'
               | 'ticket'
@@ -1318,8 +1330,12 @@ export interface operations {
               | 'fare'
               | 'service'
               | 'other';
+            /** @description The line’s total in fen (all its units), before discount. */
             amount_minor: number;
-            /** @default 1 */
+            /**
+             * @description Units on the line: per-unit benefits (`amount_off`, `fixed_price`) count them.
+             * @default 1
+             */
             quantity?: number;
             description?: string;
           }[];
@@ -1396,6 +1412,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** @description Gross fen being refunded: the part of the sale’s `gross_minor` the goods returned were worth, at most what is not yet refunded. The card gets it less the discount it carried (`member_refund_minor`). */
           amount_minor: number;
           reason?: string;
         };

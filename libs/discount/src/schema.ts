@@ -50,19 +50,48 @@ export const checkoutItemCategoriesSchema = listOf(itemCategory).meta({
     'The checkout line categories the rule discounts (those a checkout line may name); null for any line.',
 });
 
-export const benefitSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('percent_off'), bps: z.int().min(1).max(BPS_WHOLE) }),
-  z.strictObject({ type: z.literal('amount_off'), amount_minor: amountMinor }),
-  z.strictObject({ type: z.literal('fixed_price'), amount_minor: amountMinor }),
-  z.strictObject({ type: z.literal('waive') }),
-]);
+export const benefitSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('percent_off'),
+      bps: z
+        .int()
+        .min(1)
+        .max(BPS_WHOLE)
+        .meta({ description: 'Basis points off the line: 2200 is 22% off (7.8折).' }),
+    }),
+    z.strictObject({
+      type: z.literal('amount_off'),
+      amount_minor: amountMinor.meta({
+        description: 'Fen off each unit: the line loses amount_minor × quantity, at most its amount.',
+      }),
+    }),
+    z.strictObject({
+      type: z.literal('fixed_price'),
+      amount_minor: amountMinor.meta({
+        description:
+          'The price of each unit in fen: the line costs amount_minor × quantity when that is less than its amount.',
+      }),
+    }),
+    z.strictObject({ type: z.literal('waive') }),
+  ])
+  .meta({
+    description:
+      '`percent_off` of the line, `amount_off` and `fixed_price` per unit (the line’s `quantity`), or `waive` the line.',
+  });
 export type Benefit = z.infer<typeof benefitSchema>;
 
 export const scheduleSchema = z.strictObject({
   valid_from: timestamp,
   valid_to: timestamp.nullable(),
-  days_of_week: listOf(z.int().min(1).max(7)),
-  time_of_day: z.strictObject({ start: localTime, end: localTime }).nullable(),
+  days_of_week: listOf(z.int().min(1).max(7)).meta({
+    description:
+      'ISO 8601 weekdays in Asia/Shanghai: 1 = Monday … 7 = Sunday, each at most once; null for every day.',
+  }),
+  time_of_day: z.strictObject({ start: localTime, end: localTime }).nullable().meta({
+    description:
+      'Asia/Shanghai wall-clock HH:MM, from `start` up to (not including) `end`; an `end` before `start` runs past midnight; null for all day.',
+  }),
 });
 export type Schedule = z.infer<typeof scheduleSchema>;
 
@@ -70,10 +99,15 @@ export const discountRuleSchema = z.strictObject({
   rule_id: identifier,
   version: z.int().min(1),
   name: z.string().min(1).max(NAME_LENGTH_MAX),
-  scope: z.strictObject({
-    merchant_categories: listOf(merchantCategorySchema),
-    merchant_ids: listOf(identifier),
-  }),
+  scope: z
+    .strictObject({
+      merchant_categories: listOf(merchantCategorySchema),
+      merchant_ids: listOf(identifier),
+    })
+    .meta({
+      description:
+        'Which merchants: one whose category is in `merchant_categories` OR whose id is in `merchant_ids`; a null list adds none, both null means every merchant.',
+    }),
   item_categories: listOf(itemCategorySchema),
   eligibility: z.strictObject({
     card_tiers: listOf(cardTierSchema),

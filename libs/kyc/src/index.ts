@@ -36,8 +36,10 @@ export type { RegionCodeRejection } from './region';
 export { maskBankAccount, maskMobile, maskResidentId } from './masking';
 export { KEYED_HASH_KEY_BYTES_MIN, keyedHash, normalizeForHash } from './keyed-hash';
 export {
+  KYC_FIELD_RULES,
   branchCodeSchema,
   creditCodeSchema,
+  keptKycField,
   mobileSchema,
   regionCodeSchema,
   residentIdSchema,

@@ -31,6 +31,12 @@ function committed(relative: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, relative), 'utf8')) as Record<string, unknown>;
 }
 
+/** A service's committed OpenAPI document, to read what a generated client would show. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a document is read by path, as JSON
+export function committedDocument(service: string): any {
+  return committed(`docs/api/${service}.openapi.json`);
+}
+
 export async function expectDocsServed(url: string, service: string): Promise<void> {
   const openapi = (await (await fetchOk(`${url}/openapi.json`)).json()) as Record<string, unknown>;
   const { servers, ...served } = openapi;

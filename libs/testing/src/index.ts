@@ -10,4 +10,4 @@ export { expectServiceBootsAndStops, startTestService } from './service';
 export type { BootableService, TestService } from './service';
 export { recordTopic } from './kafka';
 export type { RecordedMessage, TopicRecorder } from './kafka';
-export { expectDocsServed } from './docs';
+export { committedDocument, expectDocsServed } from './docs';

@@ -1,4 +1,4 @@
-import { expectDocsServed, waitFor } from '@puhui/testing';
+import { committedDocument, expectDocsServed, waitFor } from '@puhui/testing';
 import { startHarness } from './support';
 import type { Harness } from './support';
 
@@ -19,4 +19,23 @@ it('answers health and readiness as documented', async () => {
   await waitFor(async () => (await harness.call('GET', '/readyz', { token: '' })).status === 200, {
     description: 'ready',
   });
+});
+
+it('writes the onboarding field checks into the document, so a generated client shows them', () => {
+  const document = committedDocument('merchant-onboarding');
+  const application = document.paths['/v1/merchants'].post.requestBody.content['application/json'].schema;
+  expect(application.properties.credit_code.description).toMatch(/18 characters.*check character/u);
+  expect(application.properties.legal_representative.properties.id_number.description).toMatch(/GB 11643/u);
+  expect(application.properties.contact.properties.mobile.description).toMatch(/\+86/u);
+  expect(application.properties.region_code.description).toMatch(/province-level/u);
+  expect(application.properties.settlement_account.properties.branch_code.description).toMatch(/12-digit/u);
+  expect(application.properties.settlement_account.properties.account_name.description).toMatch(
+    /legal_name/u,
+  );
+  // The answers carry the kept forms' patterns, which every test's answers are checked against.
+  const merchant = document.components.schemas.Merchant.properties;
+  expect(merchant.credit_code.anyOf[0].pattern).toBe(
+    '^[0-9A-HJ-NP-RT-UW-Y]{2}\\d{6}[0-9A-HJ-NP-RT-UW-Y]{10}$',
+  );
+  expect(merchant.contact.anyOf[0].properties.mobile.pattern).toBe('^1[3-9]\\d{9}$');
 });

@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { expectDocsServed } from '@puhui/testing';
+import { committedDocument, expectDocsServed } from '@puhui/testing';
 import { SettlementHarness, percentOffRule } from './support';
 
 const harness = new SettlementHarness();
@@ -54,4 +54,15 @@ it('answers health, readiness, the business day, the ledger and CSV files as doc
     expect(response.headers.get('content-type')).toMatch(/^text\/csv/u);
     expect(parse(response.text, { columns: true })).toHaveLength(1);
   }
+});
+
+it('says in the document that a refund’s amount_minor is gross and what the card gets', () => {
+  const document = committedDocument('transaction-settlement');
+  const refund = document.paths['/v1/checkouts/{id}/refunds'].post;
+  expect(refund.requestBody.content['application/json'].schema.properties.amount_minor.description).toMatch(
+    /^Gross fen/u,
+  );
+  expect(document.components.schemas.Refund.properties.member_refund_minor.description).toMatch(
+    /amount_minor − discount_reversed_minor/u,
+  );
 });

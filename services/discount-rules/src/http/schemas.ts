@@ -54,10 +54,12 @@ const capsShape = rule.caps.shape;
 const scheduleShape = scheduleSchema.shape;
 
 /** Nested objects: lists left out mean "any", caps left out mean "none". */
-const scopeInput = z.strictObject({
-  merchant_categories: scopeShape.merchant_categories.default(null),
-  merchant_ids: scopeShape.merchant_ids.default(null),
-});
+const scopeInput = z
+  .strictObject({
+    merchant_categories: scopeShape.merchant_categories.default(null),
+    merchant_ids: scopeShape.merchant_ids.default(null),
+  })
+  .meta({ description: rule.scope.description });
 const eligibilityInput = z.strictObject({
   card_tiers: eligibilityShape.card_tiers.default(null),
   union_ids: eligibilityShape.union_ids.default(null),

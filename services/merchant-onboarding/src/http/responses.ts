@@ -4,10 +4,11 @@
  */
 import { z } from 'zod';
 import { MERCHANT_KEY_SCOPES, MERCHANT_STATUSES, merchantCategory } from '@puhui/contracts';
+import { keptKycField } from '@puhui/kyc';
 
 const timestamp = z.iso.datetime({ offset: true });
 
-const contact = z.strictObject({ name: z.string(), mobile: z.string(), email: z.string() });
+const contact = z.strictObject({ name: z.string(), mobile: keptKycField('mobile'), email: z.string() });
 const legalRepresentative = z.strictObject({
   name: z.string(),
   id_number_masked: z.string().meta({ description: 'The ID number itself is never kept.' }),
@@ -17,14 +18,14 @@ const settlementAccount = z.strictObject({
   account_name: z.string(),
   account_number_masked: z.string(),
   bank_name: z.string(),
-  branch_code: z.string(),
+  branch_code: keptKycField('branch_code'),
 });
 const outlet = z.strictObject({ outlet_id: z.string(), name: z.string(), address: z.string() });
 
 const pendingChange = z
   .strictObject({
     legal_name: z.string().optional(),
-    credit_code: z.string().nullable().optional(),
+    credit_code: keptKycField('credit_code').nullable().optional(),
     legal_representative: legalRepresentative.nullable().optional(),
     category: merchantCategory.nullable().optional(),
     mcc: z.string().nullable().optional(),
@@ -42,10 +43,10 @@ export const merchantSchema = z
     status: z.enum(MERCHANT_STATUSES),
     legal_name: z.string(),
     display_name: z.string().nullable(),
-    credit_code: z.string().nullable(),
+    credit_code: keptKycField('credit_code').nullable(),
     category: merchantCategory.nullable(),
     mcc: z.string().nullable(),
-    region_code: z.string().nullable(),
+    region_code: keptKycField('region_code').nullable(),
     address: z.string().nullable(),
     contact: contact.nullable(),
     legal_representative: legalRepresentative.nullable(),

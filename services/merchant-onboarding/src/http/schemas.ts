@@ -31,7 +31,10 @@ function applicationShape(today: string) {
     legal_representative: z.strictObject({ name: text(100), id_number: residentIdSchema(today) }),
     settlement_account: z.strictObject({
       account_type: z.enum(['corporate', 'personal']).default('corporate'),
-      account_name: text(200),
+      account_name: text(200).meta({
+        description:
+          'Who the account is in the name of: for a corporate account exactly the merchant’s `legal_name` (else 400 on this field); for a personal one the holder’s name.',
+      }),
       account_number: z.string().regex(/^\d{8,30}$/u, 'must be 8 to 30 digits'),
       bank_name: text(100),
       branch_code: branchCodeSchema,

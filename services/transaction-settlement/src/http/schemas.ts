@@ -22,9 +22,16 @@ export const checkoutBody = z
     lines: z
       .array(
         z.strictObject({
-          category: itemCategory,
-          amount_minor: amountMinor,
-          quantity: z.int().min(1).max(10_000).default(1),
+          category: itemCategory.meta({
+            description: 'What the line is (rules’ `item_categories` name these); discount-rules accepts the same list.',
+          }),
+          amount_minor: amountMinor.meta({ description: 'The line’s total in fen (all its units), before discount.' }),
+          quantity: z
+            .int()
+            .min(1)
+            .max(10_000)
+            .default(1)
+            .meta({ description: 'Units on the line: per-unit benefits (`amount_off`, `fixed_price`) count them.' }),
           description: safeText(LINE_DESCRIPTION_LENGTH_MAX, { min: 0 }).optional(),
         }),
       )
@@ -49,7 +56,10 @@ export const checkoutBody = z
 // once the Idempotency-Key is claimed, so that a late retry of a stored capture still gets its answer.
 
 export const refundBody = z.strictObject({
-  amount_minor: amountMinor,
+  amount_minor: amountMinor.meta({
+    description:
+      'Gross fen being refunded: the part of the sale’s `gross_minor` the goods returned were worth, at most what is not yet refunded. The card gets it less the discount it carried (`member_refund_minor`).',
+  }),
   reason: safeText(200, { min: 0 }).optional(),
 });
 export const topUpBody = z.strictObject({
