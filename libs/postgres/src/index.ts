@@ -15,6 +15,33 @@ export type { Pool, PoolClient, QueryResult } from 'pg';
 export type Queryable = Pick<PoolClient, 'query'> | Pool;
 export { escapeLiteral };
 
+/** A cursor page's request (DESIGN §10): at most `limit` items, after the one `starting_after` names. */
+export interface PageRequest {
+  starting_after?: string;
+  limit: number;
+}
+
+/** One page of a list, as every list operation answers it. */
+export interface Page<T> {
+  data: T[];
+  has_more: boolean;
+}
+
+/** The LIMIT of a page's query: one row more than the page shows tells whether another follows. */
+export function pageRowsLimit(page: Pick<PageRequest, 'limit'>): number {
+  return page.limit + 1;
+}
+
+/** The page of `rows`, read with at most pageRowsLimit(page) of them. */
+export function pageOf<T>(rows: readonly T[], page: Pick<PageRequest, 'limit'>): Page<T> {
+  return { data: rows.slice(0, page.limit), has_more: rows.length > page.limit };
+}
+
+/** The page with each item turned into its view. */
+export function mapPage<T, View>(page: Page<T>, view: (item: T) => View): Page<View> {
+  return { data: page.data.map((item) => view(item)), has_more: page.has_more };
+}
+
 export interface PoolSettings {
   connectionString: string;
   connectionsMax: number;

@@ -1,5 +1,8 @@
 import path from 'node:path';
 import {
+  mapPage,
+  pageOf,
+  pageRowsLimit,
   createPool,
   dropDatabase,
   ensureDatabase,
@@ -191,5 +194,18 @@ describe('migrations', () => {
     } finally {
       await fresh.drop();
     }
+  });
+});
+
+describe('pages', () => {
+  it('shows limit rows of the limit + 1 read, and says whether more follow', () => {
+    expect(pageRowsLimit({ limit: 2 })).toBe(3);
+    expect(pageOf([1, 2, 3], { limit: 2 })).toEqual({ data: [1, 2], has_more: true });
+    expect(pageOf([1, 2], { limit: 2 })).toEqual({ data: [1, 2], has_more: false });
+    expect(pageOf([], { limit: 2 })).toEqual({ data: [], has_more: false });
+    expect(mapPage({ data: [1, 2], has_more: true }, (value) => `#${value}`)).toEqual({
+      data: ['#1', '#2'],
+      has_more: true,
+    });
   });
 });

@@ -28,10 +28,7 @@ export function auditRoutes(router: Router, dependencies: ServiceDependencies, a
       await access.asAdmin(request, response);
       const { query } = parseRequest(request, listAuditEvents.request);
       const page = await listAudit(dependencies.pool, query);
-      respond(response, listAuditEvents, 200, {
-        data: page.slice(0, query.limit),
-        has_more: page.length > query.limit,
-      });
+      respond(response, listAuditEvents, 200, page);
     }),
   });
 }

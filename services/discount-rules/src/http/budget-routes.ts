@@ -58,10 +58,7 @@ export function budgetRoutes(router: Router, dependencies: ServiceDependencies, 
       await access.asReader(request, response);
       const { query } = parseRequest(request, listBudgetsOperation.request);
       const page = await listBudgets(pool, query);
-      respond(response, listBudgetsOperation, 200, {
-        data: page.slice(0, query.limit),
-        has_more: page.length > query.limit,
-      });
+      respond(response, listBudgetsOperation, 200, page);
     }),
   });
   route(router, '/v1/budgets/:id', {

@@ -10,6 +10,7 @@ import {
   respond,
   route,
 } from '@puhui/http';
+import { mapPage } from '@puhui/postgres';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
 import { importCards } from '../commands/card-import';
@@ -223,10 +224,7 @@ function importRoutes(
         await access.asReader(request, response);
         const { query } = parseRequest(request, listCardImports.request);
         const page = await listImports(pool, query);
-        respond(response, listCardImports, 200, {
-          data: page.slice(0, query.limit).map(cardImportView),
-          has_more: page.length > query.limit,
-        });
+        respond(response, listCardImports, 200, mapPage(page, cardImportView));
       }),
     },
     { rawBodyTypes: [CSV] },

@@ -2,6 +2,7 @@
 import type { Router } from 'express';
 import { NotFound } from '@puhui/errors';
 import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { mapPage } from '@puhui/postgres';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
 import { previewRules } from '../commands/preview';
@@ -145,10 +146,7 @@ export function ruleRoutes(
       await access.asReader(request, response);
       const { query } = parseRequest(request, listRulesOperation.request);
       const page = await listRules(pool, query);
-      respond(response, listRulesOperation, 200, {
-        data: page.slice(0, query.limit).map(ruleView),
-        has_more: page.length > query.limit,
-      });
+      respond(response, listRulesOperation, 200, mapPage(page, ruleView));
     }),
   });
 

@@ -1,6 +1,7 @@
 /** The audit trail: append-only (a trigger refuses updates and deletes). */
 import type { PoolClient } from 'pg';
-import type { Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, Queryable } from '@puhui/postgres';
 
 export interface AuditSubject {
   rule_id?: string;
@@ -68,15 +69,13 @@ export async function appendImportedCardsAudit(
   );
 }
 
-export interface AuditFilter {
+export interface AuditFilter extends PageRequest {
   rule_id?: string;
   card_token?: string;
   budget_id?: string;
-  starting_after?: string;
-  limit: number;
 }
 
-export async function listAudit(client: Queryable, filter: AuditFilter): Promise<AuditRecord[]> {
+export async function listAudit(client: Queryable, filter: AuditFilter): Promise<Page<AuditRecord>> {
   const { rows } = await client.query<Omit<AuditRecord, 'occurred_at'> & { occurred_at: Date }>(
     `SELECT audit_id::text, rule_id, card_token, budget_id, import_id, action, actor, request_id, before, after,
             occurred_at
@@ -89,8 +88,11 @@ export async function listAudit(client: Queryable, filter: AuditFilter): Promise
       filter.card_token ?? null,
       filter.budget_id ?? null,
       filter.starting_after ?? null,
-      filter.limit + 1,
+      pageRowsLimit(filter),
     ],
   );
-  return rows.map((row) => ({ ...row, occurred_at: row.occurred_at.toISOString() }));
+  return pageOf(
+    rows.map((row) => ({ ...row, occurred_at: row.occurred_at.toISOString() })),
+    filter,
+  );
 }

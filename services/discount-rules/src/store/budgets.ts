@@ -1,5 +1,6 @@
 /** Budget definitions. One SQL statement per function. */
-import type { Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, Queryable } from '@puhui/postgres';
 import type { Budget } from '../domain/budget';
 
 type BudgetRow = Omit<Budget, 'created_at'> & { created_at: Date };
@@ -27,13 +28,13 @@ export async function findBudget(client: Queryable, budgetId: string): Promise<B
 
 export async function listBudgets(
   client: Queryable,
-  filter: { union_id?: string; starting_after?: string; limit: number },
-): Promise<Budget[]> {
+  filter: PageRequest & { union_id?: string },
+): Promise<Page<Budget>> {
   const { rows } = await client.query<BudgetRow>(
     `SELECT ${COLUMNS} FROM budgets
      WHERE ($1::text IS NULL OR union_id = $1) AND ($2::text IS NULL OR budget_id > $2)
      ORDER BY budget_id LIMIT $3`,
-    [filter.union_id ?? null, filter.starting_after ?? null, filter.limit + 1],
+    [filter.union_id ?? null, filter.starting_after ?? null, pageRowsLimit(filter)],
   );
-  return rows.map(toBudget);
+  return pageOf(rows.map(toBudget), filter);
 }

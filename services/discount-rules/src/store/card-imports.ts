@@ -1,5 +1,6 @@
 /** Card import runs and their progress. One SQL statement per function. */
-import type { Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, Queryable } from '@puhui/postgres';
 import type { CardImport, ImportCounts, ImportStatus } from '../domain/card-import';
 import type { RowProblem } from '../domain/import-row';
 import { isoOrNull } from './timestamps';
@@ -89,13 +90,13 @@ export async function findImport(client: Queryable, importId: string): Promise<C
 /** One page in id order (ids sort by start time); one extra row tells has_more. */
 export async function listImports(
   client: Queryable,
-  filter: { status?: ImportStatus; starting_after?: string; limit: number },
-): Promise<CardImport[]> {
+  filter: PageRequest & { status?: ImportStatus },
+): Promise<Page<CardImport>> {
   const { rows } = await client.query<ImportRow>(
     `SELECT ${COLUMNS} FROM card_imports
      WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR import_id > $2)
      ORDER BY import_id LIMIT $3`,
-    [filter.status ?? null, filter.starting_after ?? null, filter.limit + 1],
+    [filter.status ?? null, filter.starting_after ?? null, pageRowsLimit(filter)],
   );
-  return rows.map(toImport);
+  return pageOf(rows.map(toImport), filter);
 }

@@ -5,7 +5,8 @@
 import type { PoolClient } from 'pg';
 import { discountRuleSchema } from '@puhui/discount';
 import type { DiscountRule, MerchantCategory } from '@puhui/discount';
-import type { Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, Queryable } from '@puhui/postgres';
 import type { RuleRecord, RuleStatus } from '../domain/rule';
 import { isoOrNull } from './timestamps';
 
@@ -96,16 +97,14 @@ export async function saveRule(client: PoolClient, record: RuleRecord): Promise<
   );
 }
 
-export interface RuleFilter {
+export interface RuleFilter extends PageRequest {
   status?: RuleStatus;
   /** Rules whose scope lists the category, or reaches every merchant. */
   merchant_category?: MerchantCategory;
-  starting_after?: string;
-  limit: number;
 }
 
 /** One page in id order (ids sort by creation time); one extra row tells has_more. */
-export async function listRules(client: Queryable, filter: RuleFilter): Promise<RuleRecord[]> {
+export async function listRules(client: Queryable, filter: RuleFilter): Promise<Page<RuleRecord>> {
   const { rows } = await client.query<RuleRow>(
     `WITH shown AS (${SELECT_RULES})
      SELECT shown.* FROM shown
@@ -120,10 +119,10 @@ export async function listRules(client: Queryable, filter: RuleFilter): Promise<
       filter.status ?? null,
       filter.merchant_category ?? null,
       filter.starting_after ?? null,
-      filter.limit + 1,
+      pageRowsLimit(filter),
     ],
   );
-  return rows.map(toRecord);
+  return pageOf(rows.map(toRecord), filter);
 }
 
 /**

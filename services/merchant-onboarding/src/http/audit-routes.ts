@@ -28,10 +28,7 @@ export function auditRoutes(router: Router, pool: Pool, access: Access): void {
       await access.asAdmin(request, response);
       const { query } = parseRequest(request, listAuditEvents.request);
       const page = await listAudit(pool, query);
-      respond(response, listAuditEvents, 200, {
-        data: page.slice(0, query.limit),
-        has_more: page.length > query.limit,
-      });
+      respond(response, listAuditEvents, 200, page);
     }),
   });
 }

@@ -2,6 +2,7 @@
 import type { Router } from 'express';
 import { NotFound } from '@puhui/errors';
 import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { mapPage } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
 import { createApplication, decide, updateMerchant } from '../commands/merchants';
 import type { LifecycleAction } from '../domain/merchant';
@@ -121,10 +122,7 @@ export function merchantRoutes(router: Router, pool: Pool, access: Access): void
       const { query } = parseRequest(request, listMerchantsOperation.request);
       const { q, limit, ...filter } = query;
       const page = await listMerchants(pool, { ...filter, ...(q === undefined ? {} : { name: q }), limit });
-      respond(response, listMerchantsOperation, 200, {
-        data: page.slice(0, limit).map(merchantView),
-        has_more: page.length > limit,
-      });
+      respond(response, listMerchantsOperation, 200, mapPage(page, merchantView));
     }),
   });
 

@@ -1,4 +1,5 @@
-import type { Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, Queryable } from '@puhui/postgres';
 
 export interface AuditEntry {
   merchant_id: string;
@@ -31,14 +32,17 @@ export async function appendAudit(client: Queryable, entry: AuditEntry): Promise
 
 export async function listAudit(
   client: Queryable,
-  filter: { merchant_id?: string; starting_after?: string; limit: number },
-): Promise<AuditRecord[]> {
+  filter: PageRequest & { merchant_id?: string },
+): Promise<Page<AuditRecord>> {
   const { rows } = await client.query<AuditRecord & { occurred_at: Date }>(
     `SELECT audit_id::text, merchant_id, action, actor, request_id, before, after, occurred_at
      FROM audit_events
      WHERE ($1::text IS NULL OR merchant_id = $1) AND ($2::bigint IS NULL OR audit_id > $2)
      ORDER BY audit_id LIMIT $3`,
-    [filter.merchant_id ?? null, filter.starting_after ?? null, filter.limit + 1],
+    [filter.merchant_id ?? null, filter.starting_after ?? null, pageRowsLimit(filter)],
   );
-  return rows.map((row) => ({ ...row, occurred_at: row.occurred_at.toISOString() }));
+  return pageOf(
+    rows.map((row) => ({ ...row, occurred_at: row.occurred_at.toISOString() })),
+    filter,
+  );
 }

@@ -1,7 +1,8 @@
 /**
  * Merchant rows. One SQL statement per function; callers pass the transaction client.
  */
-import type { PoolClient, Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, PoolClient, Queryable } from '@puhui/postgres';
 import type { MerchantCategory, MerchantStatus } from '@puhui/contracts';
 import type { Merchant } from '../domain/merchant';
 
@@ -95,18 +96,16 @@ export async function lockMerchant(client: PoolClient, merchantId: string): Prom
   return rows[0] === undefined ? undefined : toMerchant(rows[0]);
 }
 
-export interface MerchantFilter {
+export interface MerchantFilter extends PageRequest {
   status?: MerchantStatus;
   category?: MerchantCategory;
   region_code?: string;
   /** Matches legal or display name, case-insensitively, anywhere. */
   name?: string;
-  starting_after?: string;
-  limit: number;
 }
 
 /** One page in id order (ids sort by creation time); fetches one extra row to tell has_more. */
-export async function listMerchants(client: Queryable, filter: MerchantFilter): Promise<Merchant[]> {
+export async function listMerchants(client: Queryable, filter: MerchantFilter): Promise<Page<Merchant>> {
   const pattern = filter.name === undefined ? null : `%${filter.name.replace(/[\\%_]/gu, (c) => `\\${c}`)}%`;
   const { rows } = await client.query<MerchantRow>(
     `SELECT ${COLUMNS} FROM merchants
@@ -123,8 +122,8 @@ export async function listMerchants(client: Queryable, filter: MerchantFilter): 
       filter.region_code ?? null,
       pattern,
       filter.starting_after ?? null,
-      filter.limit + 1,
+      pageRowsLimit(filter),
     ],
   );
-  return rows.map(toMerchant);
+  return pageOf(rows.map(toMerchant), filter);
 }

@@ -15,6 +15,7 @@ import {
   route,
   sendIdempotentOutcome,
 } from '@puhui/http';
+import { mapPage } from '@puhui/postgres';
 import { requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
@@ -119,10 +120,12 @@ export function checkoutRoutes(
       if (principal.kind === 'operator') requireOperator(principal, 'finance', 'admin');
       const filter = principal.kind === 'merchant' ? { ...query, merchant_id: principal.merchant_id } : query;
       const page = await listCheckouts(pool, filter);
-      respond(response, listCheckoutsOperation, 200, {
-        data: page.slice(0, query.limit).map((checkout) => checkoutView(checkout, viewerOf(principal))),
-        has_more: page.length > query.limit,
-      });
+      respond(
+        response,
+        listCheckoutsOperation,
+        200,
+        mapPage(page, (checkout) => checkoutView(checkout, viewerOf(principal))),
+      );
     }),
   });
 

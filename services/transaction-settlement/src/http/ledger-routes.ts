@@ -72,10 +72,7 @@ export function ledgerRoutes(
       const { path, query } = parseRequest(request, listLedgerEntries.request);
       if ((await findAccount(pool, path.code)) === undefined) throw new NotFound(`Account ${path.code}`);
       const page = await accountEntries(pool, path.code, query);
-      respond(response, listLedgerEntries, 200, {
-        data: page.slice(0, query.limit),
-        has_more: page.length > query.limit,
-      });
+      respond(response, listLedgerEntries, 200, page);
     }),
   });
 

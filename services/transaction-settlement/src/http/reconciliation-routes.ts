@@ -20,6 +20,7 @@ import {
   route,
   safeText,
 } from '@puhui/http';
+import { mapPage } from '@puhui/postgres';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
@@ -204,10 +205,7 @@ function readRoutes(router: Router, pool: Pool, access: FinanceAccess): void {
       const { path, query } = parseRequest(request, listItemsOperation.request);
       if ((await findRun(pool, path.id)) === undefined) throw new NotFound(`Reconciliation ${path.id}`);
       const page = await listItems(pool, path.id, query);
-      respond(response, listItemsOperation, 200, {
-        data: page.slice(0, query.limit).map(reconciliationItemView),
-        has_more: page.length > query.limit,
-      });
+      respond(response, listItemsOperation, 200, mapPage(page, reconciliationItemView));
     }),
   });
 }

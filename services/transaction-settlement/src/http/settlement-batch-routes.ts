@@ -17,6 +17,7 @@ import {
   safeText,
   sendIdempotentOutcome,
 } from '@puhui/http';
+import { mapPage } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { ServiceDependencies } from '@puhui/service';
@@ -194,10 +195,7 @@ export function settlementBatchRoutes(
       const { query } = parseRequest(request, { query: listQuery });
       const filter = principal.kind === 'merchant' ? { ...query, merchant_id: principal.merchant_id } : query;
       const page = await listBatches(pool, filter);
-      respond(response, listBatchesOperation, 200, {
-        data: page.slice(0, query.limit).map(settlementBatchView),
-        has_more: page.length > query.limit,
-      });
+      respond(response, listBatchesOperation, 200, mapPage(page, settlementBatchView));
     }),
   });
 
@@ -218,10 +216,7 @@ export function settlementBatchRoutes(
       const { path, query } = parseRequest(request, heldSubsidiesOperation.request);
       const batch = await visibleBatch(pool, principalOf, request, path.id);
       const page = await heldSubsidyItems(pool, batch.batch_id, query);
-      respond(response, heldSubsidiesOperation, 200, {
-        data: page.slice(0, query.limit).map(heldSubsidyView),
-        has_more: page.length > query.limit,
-      });
+      respond(response, heldSubsidiesOperation, 200, mapPage(page, heldSubsidyView));
     }),
   });
 

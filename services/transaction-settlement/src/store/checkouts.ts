@@ -1,6 +1,8 @@
 /** Checkouts and refunds. One statement per function; callers pass the transaction. */
-import type { PoolClient, Queryable } from '@puhui/postgres';
-import type { Checkout, CheckoutStatus, Refund } from '../domain/checkout';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, PoolClient, Queryable } from '@puhui/postgres';
+import { linesAsKept } from '../domain/checkout';
+import type { Checkout, CheckoutStatus, Refund, StoredLine } from '../domain/checkout';
 
 type MoneyColumn =
   | 'gross_minor'
@@ -14,8 +16,12 @@ const COLUMNS = `checkout_id, merchant_id, card_token, card_last4, currency, ref
   ruleset_version, lines, grants, occurred_at, to_char(business_date, 'YYYY-MM-DD') AS business_date, created_at,
   COALESCE(usage_at, occurred_at) AS usage_at, voided_at, settlement_batch_id, subsidy_state`;
 
-type CheckoutRow = Omit<Checkout, MoneyColumn | 'occurred_at' | 'created_at' | 'usage_at' | 'voided_at'> &
+type CheckoutRow = Omit<
+  Checkout,
+  MoneyColumn | 'lines' | 'occurred_at' | 'created_at' | 'usage_at' | 'voided_at'
+> &
   Record<MoneyColumn, string> & {
+    lines: StoredLine[];
     occurred_at: Date;
     created_at: Date;
     usage_at: Date;
@@ -35,8 +41,7 @@ function toCheckout(row: CheckoutRow): Checkout {
     created_at: row.created_at.toISOString(),
     usage_at: row.usage_at.toISOString(),
     voided_at: row.voided_at?.toISOString() ?? null,
-    // A checkout captured before descriptions were kept (issue 13) has none on its lines.
-    lines: row.lines.map((line) => ({ ...line, description: line.description ?? null })),
+    lines: linesAsKept(row.lines, row.grants),
   };
 }
 
@@ -127,17 +132,15 @@ export async function markVoided(client: PoolClient, checkoutId: string): Promis
   ]);
 }
 
-export interface CheckoutFilter {
+export interface CheckoutFilter extends PageRequest {
   merchant_id?: string;
   status?: CheckoutStatus;
   business_date_from?: string;
   business_date_to?: string;
   card_last4?: string;
-  starting_after?: string;
-  limit: number;
 }
 
-export async function listCheckouts(client: Queryable, filter: CheckoutFilter): Promise<Checkout[]> {
+export async function listCheckouts(client: Queryable, filter: CheckoutFilter): Promise<Page<Checkout>> {
   const { rows } = await client.query<CheckoutRow>(
     `SELECT ${COLUMNS} FROM checkouts
      WHERE ($1::text IS NULL OR merchant_id = $1) AND ($2::text IS NULL OR status = $2)
@@ -151,10 +154,10 @@ export async function listCheckouts(client: Queryable, filter: CheckoutFilter): 
       filter.business_date_to ?? null,
       filter.card_last4 ?? null,
       filter.starting_after ?? null,
-      filter.limit + 1,
+      pageRowsLimit(filter),
     ],
   );
-  return rows.map(toCheckout);
+  return pageOf(rows.map(toCheckout), filter);
 }
 
 export async function insertRefund(client: PoolClient, refund: Refund): Promise<void> {

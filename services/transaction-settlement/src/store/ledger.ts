@@ -1,5 +1,6 @@
 /** Ledger accounts and transfers. One statement per function; callers pass the transaction. */
-import type { PoolClient, Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, PoolClient, Queryable } from '@puhui/postgres';
 import { normalBalance } from '../domain/ledger';
 import type { AccountBalance, AccountSpec, LedgerEntry, PlannedTransfer } from '../domain/ledger';
 
@@ -138,8 +139,8 @@ export async function postTransfers(
 export async function accountEntries(
   client: Queryable,
   code: string,
-  page: { starting_after?: string; limit: number },
-): Promise<LedgerEntry[]> {
+  page: PageRequest,
+): Promise<Page<LedgerEntry>> {
   const { rows } = await client.query<
     Omit<LedgerEntry, 'amount_minor' | 'occurred_at' | 'recorded_at'> & {
       amount_minor: string;
@@ -155,14 +156,17 @@ export async function accountEntries(
      FROM ledger_transfers
      WHERE (debit_account = $1 OR credit_account = $1) AND ($2::bigint IS NULL OR transfer_id > $2)
      ORDER BY transfer_id LIMIT $3`,
-    [code, page.starting_after ?? null, page.limit + 1],
+    [code, page.starting_after ?? null, pageRowsLimit(page)],
   );
-  return rows.map((row) => ({
-    ...row,
-    amount_minor: Number(row.amount_minor),
-    occurred_at: row.occurred_at.toISOString(),
-    recorded_at: row.recorded_at.toISOString(),
-  }));
+  return pageOf(
+    rows.map((row) => ({
+      ...row,
+      amount_minor: Number(row.amount_minor),
+      occurred_at: row.occurred_at.toISOString(),
+      recorded_at: row.recorded_at.toISOString(),
+    })),
+    page,
+  );
 }
 
 /** Σ debits and Σ credits over every account: equal in a balanced ledger. */

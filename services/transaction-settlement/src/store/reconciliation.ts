@@ -2,7 +2,8 @@
  * Reconciliation runs, their items and totals; a run's items are stored from the staging
  * (store/reconciliation-staging.ts). One statement per function; callers pass the transaction.
  */
-import type { PoolClient, Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, PoolClient, Queryable } from '@puhui/postgres';
 import type {
   CategoryTotal,
   MatchedBy,
@@ -224,10 +225,8 @@ function toItem(row: ItemRow): ReconciliationItem {
   };
 }
 
-export interface ItemFilter {
+export interface ItemFilter extends PageRequest {
   category?: ReconciliationCategory;
-  starting_after?: string;
-  limit: number;
 }
 
 /** One page more than asked for, so the caller can tell whether there is more. */
@@ -235,14 +234,14 @@ export async function listItems(
   client: Queryable,
   runId: string,
   filter: ItemFilter,
-): Promise<ReconciliationItem[]> {
+): Promise<Page<ReconciliationItem>> {
   const { rows } = await client.query<ItemRow>(
     `SELECT ${ITEM_COLUMNS} FROM reconciliation_items
      WHERE run_id = $1 AND ($2::text IS NULL OR category = $2) AND ($3::bigint IS NULL OR item_id > $3)
      ORDER BY item_id LIMIT $4`,
-    [runId, filter.category ?? null, filter.starting_after ?? null, filter.limit + 1],
+    [runId, filter.category ?? null, filter.starting_after ?? null, pageRowsLimit(filter)],
   );
-  return rows.map(toItem);
+  return pageOf(rows.map(toItem), filter);
 }
 
 export async function findItem(

@@ -1,5 +1,6 @@
 /** Settlement runs and batches. One statement per function; callers pass the transaction. */
-import type { PoolClient, Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, PoolClient, Queryable } from '@puhui/postgres';
 import type { SettlementBatch, StatementRow } from '../domain/settlement';
 
 const MONEY = [
@@ -142,15 +143,13 @@ export async function batchesOfRun(client: Queryable, runId: string): Promise<Se
   return rows.map(toBatch);
 }
 
-export interface BatchFilter {
+export interface BatchFilter extends PageRequest {
   merchant_id?: string;
   business_date?: string;
   status?: string;
-  starting_after?: string;
-  limit: number;
 }
 
-export async function listBatches(client: Queryable, filter: BatchFilter): Promise<SettlementBatch[]> {
+export async function listBatches(client: Queryable, filter: BatchFilter): Promise<Page<SettlementBatch>> {
   const { rows } = await client.query(
     `SELECT ${COLUMNS} FROM settlement_batches
      WHERE ($1::text IS NULL OR merchant_id = $1) AND ($2::date IS NULL OR business_date = $2)
@@ -161,10 +160,10 @@ export async function listBatches(client: Queryable, filter: BatchFilter): Promi
       filter.business_date ?? null,
       filter.status ?? null,
       filter.starting_after ?? null,
-      filter.limit + 1,
+      pageRowsLimit(filter),
     ],
   );
-  return rows.map(toBatch);
+  return pageOf(rows.map(toBatch), filter);
 }
 
 export async function findBatch(client: Queryable, batchId: string): Promise<SettlementBatch | undefined> {

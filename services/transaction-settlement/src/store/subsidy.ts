@@ -9,7 +9,8 @@
  * each, so that a statement confirming a hundred thousand subsidised sales holds none of them
  * in memory. The account codes built in SQL here are those of domain/ledger.ts `accountCodes`.
  */
-import type { PoolClient, Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, PoolClient, Queryable } from '@puhui/postgres';
 import type { HeldSubsidyItem, SubsidyDecision } from '../domain/subsidy';
 
 /** The decisions of one transaction: a run's confirmations, or the resolution of one of its items. */
@@ -208,8 +209,8 @@ interface HeldRow {
 export async function heldSubsidyItems(
   client: Queryable,
   batchId: string,
-  page: { starting_after?: string; limit: number },
-): Promise<HeldSubsidyItem[]> {
+  page: PageRequest,
+): Promise<Page<HeldSubsidyItem>> {
   const { rows } = await client.query<HeldRow>(
     `SELECT h.*, e.run_id AS exception_run_id, e.item_id AS exception_item_id, e.category AS exception_category
      FROM (
@@ -229,23 +230,26 @@ export async function heldSubsidyItems(
        ORDER BY i.run_id COLLATE "C" DESC, i.item_id DESC LIMIT 1) AS e ON true
      WHERE $2::text IS NULL OR h.id > $2
      ORDER BY h.id LIMIT $3`,
-    [batchId, page.starting_after ?? null, page.limit + 1],
+    [batchId, page.starting_after ?? null, pageRowsLimit(page)],
   );
-  return rows.map((row) => ({
-    kind: row.kind,
-    id: row.id,
-    checkout_id: row.checkout_id,
-    reference: row.reference,
-    card_last4: row.card_last4,
-    occurred_at: row.occurred_at.toISOString(),
-    held_minor: Number(row.held_minor),
-    exception:
-      row.exception_run_id === null
-        ? null
-        : {
-            reconciliation_id: row.exception_run_id,
-            item_id: String(row.exception_item_id),
-            category: row.exception_category ?? '',
-          },
-  }));
+  return pageOf(
+    rows.map((row) => ({
+      kind: row.kind,
+      id: row.id,
+      checkout_id: row.checkout_id,
+      reference: row.reference,
+      card_last4: row.card_last4,
+      occurred_at: row.occurred_at.toISOString(),
+      held_minor: Number(row.held_minor),
+      exception:
+        row.exception_run_id === null
+          ? null
+          : {
+              reconciliation_id: row.exception_run_id,
+              item_id: String(row.exception_item_id),
+              category: row.exception_category ?? '',
+            },
+    })),
+    page,
+  );
 }
