@@ -355,3 +355,35 @@ describe('line descriptions', () => {
     ).rejects.toThrow(/checkouts_line_description_length/);
   });
 });
+
+describe('checkouts stored before descriptions and budgets were kept', () => {
+  it('read their lines with a null description and each rule’s budget from its grant', async () => {
+    const merchant = await harness.addMerchant('supermarket');
+    const budgetId = await harness.addBudget('旧数据预算');
+    expect((await harness.topUp(budgetId, 10_000)).status).toBe(201);
+    const rule = percentOffRule({
+      category: 'supermarket',
+      bps: 1000,
+      union_share_bps: 5000,
+      budget_id: budgetId,
+    });
+    const card = await harness.addCard(6000, [rule]);
+    const sale = await harness.captureSale(merchant, card, 2_000);
+    expect(sale.status).toBe(201);
+    // As a capture before issue 13 wrote its lines: no description, no budget fields per rule.
+    await harness.query(
+      `UPDATE checkouts SET lines = (
+         SELECT jsonb_agg((line - 'description') || jsonb_build_object('applied_rules',
+           (SELECT jsonb_agg(applied - 'budget_id' - 'budget_balance_after_minor')
+            FROM jsonb_array_elements(line -> 'applied_rules') AS applied)))
+         FROM jsonb_array_elements(lines) AS line)
+       WHERE checkout_id = $1`,
+      [sale.body.id],
+    );
+    const stored = await harness.call('GET', `/v1/checkouts/${sale.body.id}`, { token: merchant.secret });
+    expect(stored.body.lines[0]).toMatchObject({
+      description: null,
+      applied_rules: [{ rule_id: rule.rule_id, budget_id: budgetId, budget_balance_after_minor: null }],
+    });
+  });
+});

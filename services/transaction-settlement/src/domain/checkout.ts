@@ -1,5 +1,5 @@
 /** A captured sale (checkout) and its refunds, as the service holds them (DESIGN §4, §5). */
-import type { LineResult, NoDiscountReason, RuleGrant } from '@puhui/discount';
+import type { LineResult, NoDiscountReason, RuleFunding, RuleGrant } from '@puhui/discount';
 import type { SubsidyState } from './ledger';
 
 /** A line's description: long enough for a product name, short enough for a statement cell. */
@@ -17,6 +17,36 @@ export function describedLines(
   requested: ReadonlyArray<{ description?: string | undefined }>,
 ): CheckoutLineRecord[] {
   return lines.map((line, index) => ({ ...line, description: requested[index]?.description ?? null }));
+}
+
+/** A line as a checkout captured before issue 13 stored it: no description, no budget per rule. */
+export type StoredLine = Omit<CheckoutLineRecord, 'description' | 'applied_rules'> & {
+  description?: string | null;
+  applied_rules: Array<
+    RuleFunding & { budget_id?: string | null; budget_balance_after_minor?: number | null }
+  >;
+};
+
+/**
+ * A checkout's lines as read back, the same for one captured before descriptions and budgets
+ * were kept: its description null, each rule's budget the one its grant drew (its balance after
+ * unrecorded, null).
+ */
+export function linesAsKept(
+  lines: readonly StoredLine[],
+  grants: readonly RuleGrant[],
+): CheckoutLineRecord[] {
+  const budgetOf = (ruleId: string) =>
+    grants.find((grant) => grant.rule_id === ruleId && grant.union_funded_minor > 0)?.budget_id ?? null;
+  return lines.map((line) => ({
+    ...line,
+    description: line.description ?? null,
+    applied_rules: line.applied_rules.map((applied) => ({
+      ...applied,
+      budget_id: applied.budget_id === undefined ? budgetOf(applied.rule_id) : applied.budget_id,
+      budget_balance_after_minor: applied.budget_balance_after_minor ?? null,
+    })),
+  }));
 }
 
 export type CheckoutStatus = 'captured' | 'partially_refunded' | 'refunded' | 'voided';
