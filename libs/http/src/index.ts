@@ -22,6 +22,7 @@ export type {
   ProblemStatus,
   RawBody,
 } from './operations';
+export { pageSchema } from './page';
 export { PLATFORM_OPERATIONS } from './platform-operations';
 export { PROBLEM_CONTENT_TYPE, problemMapper, problemSchema, problemType, sendProblem } from './problem';
 export type { Problem } from './problem';

@@ -3,6 +3,7 @@
  * handlers' answers are typed by them, and the tests check every real answer against them.
  */
 import { z } from 'zod';
+import { pageSchema } from '@puhui/http';
 import {
   cardFacts,
   discountRuleSchema,
@@ -15,10 +16,6 @@ import { RULE_STATUSES } from '../domain/rule';
 
 const timestamp = z.iso.datetime({ offset: true });
 const fen = z.int().min(0);
-
-function listOf<T extends z.ZodType>(item: T, id: string) {
-  return z.strictObject({ data: z.array(item), has_more: z.boolean() }).meta({ id });
-}
 
 export const cardSchema = cardFacts
   .extend({ created_at: timestamp, updated_at: timestamp })
@@ -155,7 +152,7 @@ export const rateSheetResponseSchema = rateSheetSchema.meta({
   description: 'The published rules that can apply to the card, as stored in Redis.',
 });
 
-export const cardImportListSchema = listOf(cardImportSchema, 'CardImportList');
-export const ruleListSchema = listOf(ruleSchema, 'RuleList');
-export const budgetListSchema = listOf(budgetSchema, 'BudgetList');
-export const auditEventListSchema = listOf(auditEventSchema, 'AuditEventList');
+export const cardImportListSchema = pageSchema(cardImportSchema, 'CardImportList');
+export const ruleListSchema = pageSchema(ruleSchema, 'RuleList');
+export const budgetListSchema = pageSchema(budgetSchema, 'BudgetList');
+export const auditEventListSchema = pageSchema(auditEventSchema, 'AuditEventList');

@@ -3,6 +3,7 @@
  * views are typed by them, and the tests check every real answer against them.
  */
 import { z } from 'zod';
+import { pageSchema } from '@puhui/http';
 import { MERCHANT_KEY_SCOPES, MERCHANT_STATUSES, merchantCategory } from '@puhui/contracts';
 import { keptKycField } from '@puhui/kyc';
 
@@ -101,10 +102,6 @@ export const auditEventSchema = z
   })
   .meta({ id: 'AuditEvent' });
 
-function listOf<T extends z.ZodType>(item: T, id: string) {
-  return z.strictObject({ data: z.array(item), has_more: z.boolean() }).meta({ id });
-}
-
-export const merchantListSchema = listOf(merchantSchema, 'MerchantList');
-export const apiKeyListSchema = listOf(apiKeySchema, 'ApiKeyList');
-export const auditEventListSchema = listOf(auditEventSchema, 'AuditEventList');
+export const merchantListSchema = pageSchema(merchantSchema, 'MerchantList');
+export const apiKeyListSchema = pageSchema(apiKeySchema, 'ApiKeyList');
+export const auditEventListSchema = pageSchema(auditEventSchema, 'AuditEventList');

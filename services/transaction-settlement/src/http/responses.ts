@@ -4,6 +4,7 @@
  * Money is integer fen; refunds and reversals may make some totals negative.
  */
 import { z } from 'zod';
+import { pageSchema } from '@puhui/http';
 import { resultLineSchema, resultTotalsShape } from '@puhui/discount';
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
 import { BATCH_STATUSES } from '../domain/settlement';
@@ -14,10 +15,6 @@ const fen = z.int().min(0);
 /** A signed amount in fen (a balance, a net after refunds, a refund line). */
 const signedFen = z.int();
 const cny = z.literal('CNY');
-
-function listOf<T extends z.ZodType>(item: T, id: string) {
-  return z.strictObject({ data: z.array(item), has_more: z.boolean() }).meta({ id });
-}
 
 export const CHECKOUT_STATUSES = ['captured', 'partially_refunded', 'refunded', 'voided'] as const;
 
@@ -81,7 +78,9 @@ export const refundSchema = z
     object: z.literal('refund'),
     checkout_id: z.string(),
     currency: cny,
-    amount_minor: fen.meta({ description: 'Gross fen refunded, as asked: the card gets `member_refund_minor`.' }),
+    amount_minor: fen.meta({
+      description: 'Gross fen refunded, as asked: the card gets `member_refund_minor`.',
+    }),
     discount_reversed_minor: fen,
     union_reversed_minor: fen,
     merchant_reversed_minor: fen,
@@ -343,8 +342,8 @@ export const reconciliationResolutionSchema = reconciliationItemSchema
   })
   .meta({ id: 'ReconciliationResolution' });
 
-export const checkoutListSchema = listOf(checkoutSchema, 'CheckoutList');
-export const heldSubsidyListSchema = listOf(heldSubsidySchema, 'HeldSubsidyList');
-export const ledgerEntryListSchema = listOf(ledgerEntrySchema, 'LedgerEntryList');
-export const settlementBatchListSchema = listOf(settlementBatchSchema, 'SettlementBatchList');
-export const reconciliationItemListSchema = listOf(reconciliationItemSchema, 'ReconciliationItemList');
+export const checkoutListSchema = pageSchema(checkoutSchema, 'CheckoutList');
+export const heldSubsidyListSchema = pageSchema(heldSubsidySchema, 'HeldSubsidyList');
+export const ledgerEntryListSchema = pageSchema(ledgerEntrySchema, 'LedgerEntryList');
+export const settlementBatchListSchema = pageSchema(settlementBatchSchema, 'SettlementBatchList');
+export const reconciliationItemListSchema = pageSchema(reconciliationItemSchema, 'ReconciliationItemList');
