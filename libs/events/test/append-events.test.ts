@@ -2,11 +2,11 @@
  * appendEvents against the real outbox tables: a batch is stored as the same events appended
  * one by one would be (the reference), numbered per aggregate after what is already there.
  */
-import { OutboxRelay, appendEvent, appendEvents } from '@puhui/events';
+import { appendEvent, appendEvents } from '@puhui/events';
 import type { NewEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import { captureLogger } from '@puhui/testing';
-import { setUpEventsTest, thingCreated, thingFailed } from './support';
+import { setUpEventsTest, testRelay, thingCreated, thingFailed } from './support';
 import type { EventsTestContext } from './support';
 
 const { logger } = captureLogger('append-events-test', 'warn');
@@ -117,14 +117,7 @@ describe('appendEvents', () => {
     await withTransaction(context.pool, (client) =>
       appendEvents(client, 'events-test', batchAbout('relayed')),
     );
-    const relay = new OutboxRelay({
-      pool: context.pool,
-      kafka: context.kafka,
-      logger,
-      batchSizeMax: 100,
-      pollIntervalMs: 20,
-      topicPrefix: context.topicPrefix,
-    });
+    const relay = testRelay(context, logger);
     try {
       await relay.publishBatch();
       expect(await relay.backlog()).toBe(0);

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { dlqTopicOf } from '@puhui/contracts';
-import { EventConsumer, OutboxRelay, appendEvent, onEvent } from '@puhui/events';
+import type { OutboxRelay } from '@puhui/events';
+import { EventConsumer, appendEvent, onEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import { captureLogger, recordTopic, testKafkaBrokers, uniqueSuffix, waitFor } from '@puhui/testing';
 import {
@@ -10,6 +11,7 @@ import {
   TEST_TOPIC,
   messageCount,
   setUpEventsTest,
+  testRelay,
   thingCreated,
   thingFailed,
 } from './support';
@@ -21,14 +23,7 @@ let relay: OutboxRelay;
 let consumer: EventConsumer;
 
 function newRelay(): OutboxRelay {
-  return new OutboxRelay({
-    pool: context.pool,
-    kafka: context.kafka,
-    logger,
-    batchSizeMax: 100,
-    pollIntervalMs: 20,
-    topicPrefix: context.topicPrefix,
-  });
+  return testRelay(context, logger);
 }
 
 async function createThing(id: string, amountMinor: number): Promise<void> {

@@ -5,6 +5,7 @@ import { defineEvent } from '@puhui/contracts';
 import {
   EVENTS_MIGRATIONS_DIRECTORY,
   EVENTS_MIGRATIONS_TABLE,
+  OutboxRelay,
   createKafka,
   ensureTopics,
 } from '@puhui/events';
@@ -57,6 +58,18 @@ export async function setUpEventsTest(label: string, logger: Logger): Promise<Ev
       await database.drop();
     },
   };
+}
+
+/** A relay on the test's database and topics that polls every 20 ms, 100 events a batch. */
+export function testRelay(context: EventsTestContext, logger: Logger): OutboxRelay {
+  return new OutboxRelay({
+    pool: context.pool,
+    kafka: context.kafka,
+    logger,
+    batchSizeMax: 100,
+    pollIntervalMs: 20,
+    topicPrefix: context.topicPrefix,
+  });
 }
 
 /** Messages ever written to a topic: the sum over partitions of high minus low watermark. */

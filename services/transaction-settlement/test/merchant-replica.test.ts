@@ -2,8 +2,7 @@
  * Settlement's merchant replica keeps the newest it heard of each merchant: an older event that
  * arrives after a newer one (redelivered, or overtaken) does not overwrite it.
  */
-import { apiKeyCreated, merchantSuspended, merchantUpdated, newId } from '@puhui/contracts';
-import { generateApiKey } from '@puhui/security';
+import { merchantUpdated } from '@puhui/contracts';
 import { waitFor } from '@puhui/testing';
 import { SettlementHarness } from './support';
 
@@ -52,38 +51,11 @@ it('ignores a merchant event older than the one the replica reflects', async () 
   await waitFor(async () => (await replicaOf(merchant.merchant_id))?.display_name === '新名字', {
     description: 'the update replicated',
   });
-  // Older than the update: a suspension and an update overtaken on the way.
-  await harness.publish(
-    merchantSuspended,
-    merchant.merchant_id,
-    {
-      merchant_id: merchant.merchant_id,
-      status: 'suspended',
-      reason: 'test',
-      occurred_at: new Date().toISOString(),
-    },
-    3,
-  );
+  // Older than the update: a suspension (sequence 3) and an update overtaken on the way.
+  await harness.suspendMerchant(merchant.merchant_id);
   await harness.publish(merchantUpdated, merchant.merchant_id, await snapshotNamed('旧名字'), 2);
   // A later event of the same merchant, on the same partition: once it is in, so are the older ones.
-  const key = generateApiKey();
-  await harness.publish(
-    apiKeyCreated,
-    merchant.merchant_id,
-    {
-      merchant_id: merchant.merchant_id,
-      key_id: newId('key'),
-      prefix: key.prefix,
-      key_hash: key.hash,
-      created_at: new Date().toISOString(),
-      expires_at: null,
-    },
-    5,
-  );
-  await waitFor(
-    async () => (await harness.call('GET', '/v1/checkouts', { token: key.secret })).status === 200,
-    { description: 'the later key replicated' },
-  );
+  await harness.addKey(merchant.merchant_id, 5);
   expect(await replicaOf(merchant.merchant_id)).toEqual({
     display_name: '新名字',
     status: 'active',

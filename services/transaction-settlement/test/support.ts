@@ -216,7 +216,6 @@ export class SettlementHarness {
   /** An approved merchant with a working API key, once settlement's replica knows both. */
   async addMerchant(category: MerchantCategory): Promise<TestMerchant> {
     const merchantId = newId('mer');
-    const key = generateApiKey();
     await this.publish(merchantApproved, merchantId, {
       merchant: {
         merchant_id: merchantId,
@@ -240,6 +239,15 @@ export class SettlementHarness {
       approved_at: new Date().toISOString(),
       approved_by: 'operator:test',
     });
+    return { merchant_id: merchantId, secret: await this.addKey(merchantId, 2) };
+  }
+
+  /**
+   * A new API key of the merchant, announced with the merchant's event `sequence`, once
+   * settlement's replica knows it; answers its secret.
+   */
+  async addKey(merchantId: string, sequence: number): Promise<string> {
+    const key = generateApiKey();
     await this.publish(
       apiKeyCreated,
       merchantId,
@@ -251,15 +259,13 @@ export class SettlementHarness {
         created_at: new Date().toISOString(),
         expires_at: null,
       },
-      2,
+      sequence,
     );
     await waitFor(
       async () => (await this.call('GET', '/v1/checkouts', { token: key.secret })).status === 200,
-      {
-        description: `merchant ${merchantId} replicated`,
-      },
+      { description: `the key of merchant ${merchantId} replicated` },
     );
-    return { merchant_id: merchantId, secret: key.secret };
+    return key.secret;
   }
 
   async suspendMerchant(merchantId: string): Promise<void> {
