@@ -31,6 +31,23 @@ describe('startService', () => {
     await expect(fetch(`${stopped.url}/healthz`)).rejects.toThrow();
   });
 
+  it('applies the tables of the libraries it lists, each recorded in its own migrations table', async () => {
+    const withLibrary: ServiceDefinition<ServiceConfig, never> = {
+      ...postgresOnly(testConfig()),
+      libraryMigrations: [
+        { directory: path.join(__dirname, 'library-migrations'), table: 'pgmigrations_gadgets' },
+      ],
+    };
+    await withService(withLibrary, async (service) => {
+      const tables = await service.dependencies.pool.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+      );
+      expect(tables.rows.map((row) => row.table_name)).toEqual(
+        expect.arrayContaining(['widgets', 'gadgets', 'pgmigrations', 'pgmigrations_gadgets']),
+      );
+    });
+  });
+
   it('starts without Kafka and reports not ready, naming it', async () => {
     const config = testConfig({ KAFKA_BROKERS: '127.0.0.1:1' });
     await withService(definition(config), async (service) => {

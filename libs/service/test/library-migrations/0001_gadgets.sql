@@ -1,0 +1,5 @@
+-- Up Migration
+CREATE TABLE gadgets (gadget_id text PRIMARY KEY);
+
+-- Down Migration
+DROP TABLE gadgets;
