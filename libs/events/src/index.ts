@@ -10,7 +10,7 @@ export { CONSUMER_REJOIN_BOUND_MS, EventConsumer, onEvent } from './consumer';
 export { pruneEventTables } from './retention';
 export type { RetentionSettings } from './retention';
 export type { ConsumerSettings, EventHandler, MessageOutcome } from './consumer';
-export { merchantReplicaConsumer } from './merchant-replica';
+export { merchantReplicaConsumer, setReplicaMerchantStatus } from './merchant-replica';
 export type {
   MerchantReplicaSettings,
   MerchantReplicaStore,

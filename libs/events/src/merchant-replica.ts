@@ -21,17 +21,40 @@ import type { ConsumerSettings, EventHandler } from './consumer';
 /** The statuses a merchant's status events announce. */
 export type ReplicatedMerchantStatus = 'active' | 'suspended' | 'terminated';
 
-/** A service's merchants table, each write guarded by the merchant's last applied sequence. */
+/**
+ * A service's merchants table, each write guarded by the merchant's last applied sequence.
+ * Its columns are the service's own, so it writes the snapshot; a status event changes only
+ * `status`, which every replica keeps the same way (setReplicaMerchantStatus), unless it says otherwise.
+ */
 export interface MerchantReplicaStore {
   /** Writes the snapshot unless the row reflects `sequence` or later; true when written. */
   upsertMerchant(client: PoolClient, merchant: MerchantSnapshot, sequence: bigint): Promise<boolean>;
   /** Sets a known merchant's status unless the row reflects `sequence` or later; true when set. */
-  setMerchantStatus(
+  setMerchantStatus?(
     client: PoolClient,
     merchantId: string,
     status: ReplicatedMerchantStatus,
     sequence: bigint,
   ): Promise<boolean>;
+}
+
+/**
+ * The status write of a replica kept in a table `merchants (merchant_id, status, last_sequence,
+ * updated_at)`, as discount-rules' and settlement's are: false when nothing changed (the
+ * merchant is unknown, or its row reflects a later event).
+ */
+export async function setReplicaMerchantStatus(
+  client: PoolClient,
+  merchantId: string,
+  status: ReplicatedMerchantStatus,
+  sequence: bigint,
+): Promise<boolean> {
+  const result = await client.query(
+    `UPDATE merchants SET status = $2, last_sequence = $3, updated_at = now()
+     WHERE merchant_id = $1 AND last_sequence < $3`,
+    [merchantId, status, sequence.toString()],
+  );
+  return (result.rowCount ?? 0) > 0;
 }
 
 export interface MerchantReplicaSettings extends Omit<ConsumerSettings, 'handlers'> {
@@ -50,6 +73,7 @@ const STATUS_EVENTS = [
 
 export function merchantReplicaConsumer(settings: MerchantReplicaSettings): EventConsumer {
   const { store, afterSnapshot, handlers = [], ...consumer } = settings;
+  const setStatus = store.setMerchantStatus ?? setReplicaMerchantStatus;
   const skipped = (merchantId: string, event: CloudEvent<unknown>) =>
     consumer.logger.debug(
       { merchant_id: merchantId, event_type: event.type, sequence: event.sequence },
@@ -69,7 +93,7 @@ export function merchantReplicaConsumer(settings: MerchantReplicaSettings): Even
   const statusHandlers = STATUS_EVENTS.map(([definition, status]) =>
     onEvent(definition, async (event, client) => {
       const { merchant_id: merchantId } = event.data;
-      if (!(await store.setMerchantStatus(client, merchantId, status, parseSequence(event.sequence))))
+      if (!(await setStatus(client, merchantId, status, parseSequence(event.sequence))))
         skipped(merchantId, event);
     }),
   );

@@ -14,7 +14,7 @@ import {
 } from '@puhui/contracts';
 import type { EventDefinition, MerchantSnapshot } from '@puhui/contracts';
 import { ensureTopics, merchantReplicaConsumer } from '@puhui/events';
-import type { EventConsumer, MerchantReplicaStore, ReplicatedMerchantStatus } from '@puhui/events';
+import type { EventConsumer, MerchantReplicaStore } from '@puhui/events';
 import { captureLogger, uniqueSuffix, waitFor } from '@puhui/testing';
 import { setUpEventsTest } from './support';
 import type { EventsTestContext } from './support';
@@ -24,27 +24,18 @@ let context: EventsTestContext;
 let consumer: EventConsumer;
 const snapshotsAfter: string[] = [];
 
-/** The replica a service would keep: name and status, guarded by the last sequence applied. */
+/**
+ * The replica a service would keep: name and status, guarded by the last sequence applied; its
+ * status events go through the lib's own write (setReplicaMerchantStatus).
+ */
 const store: MerchantReplicaStore = {
   async upsertMerchant(client: PoolClient, merchant: MerchantSnapshot, sequence: bigint) {
     const result = await client.query(
-      `INSERT INTO merchant_replica (merchant_id, display_name, status, last_sequence) VALUES ($1, $2, $3, $4)
+      `INSERT INTO merchants (merchant_id, display_name, status, last_sequence) VALUES ($1, $2, $3, $4)
        ON CONFLICT (merchant_id) DO UPDATE SET display_name = EXCLUDED.display_name, status = EXCLUDED.status,
          last_sequence = EXCLUDED.last_sequence
-       WHERE merchant_replica.last_sequence < EXCLUDED.last_sequence`,
+       WHERE merchants.last_sequence < EXCLUDED.last_sequence`,
       [merchant.merchant_id, merchant.display_name, merchant.status, sequence.toString()],
-    );
-    return (result.rowCount ?? 0) > 0;
-  },
-  async setMerchantStatus(
-    client: PoolClient,
-    merchantId: string,
-    status: ReplicatedMerchantStatus,
-    sequence: bigint,
-  ) {
-    const result = await client.query(
-      `UPDATE merchant_replica SET status = $2, last_sequence = $3 WHERE merchant_id = $1 AND last_sequence < $3`,
-      [merchantId, status, sequence.toString()],
     );
     return (result.rowCount ?? 0) > 0;
   },
@@ -116,22 +107,22 @@ const updated = (merchantId: string, displayName: string) => ({
 
 async function replicaOf(merchantId: string) {
   const { rows } = await context.pool.query<{ display_name: string; status: string; last_sequence: string }>(
-    'SELECT display_name, status, last_sequence FROM merchant_replica WHERE merchant_id = $1',
+    'SELECT display_name, status, last_sequence FROM merchants WHERE merchant_id = $1',
     [merchantId],
   );
   return rows[0];
 }
 
 beforeAll(async () => {
-  context = await setUpEventsTest('events_merchant_replica', logger);
+  context = await setUpEventsTest('events_merchants', logger);
   await ensureTopics(context.kafka, [TOPICS.merchants], {
     partitions: 3,
     replicationFactor: 1,
     prefix: context.topicPrefix,
   });
   await context.pool.query(
-    `CREATE TABLE merchant_replica (merchant_id text PRIMARY KEY, display_name text NOT NULL, status text NOT NULL,
-       last_sequence bigint NOT NULL)`,
+    `CREATE TABLE merchants (merchant_id text PRIMARY KEY, display_name text NOT NULL, status text NOT NULL,
+       last_sequence bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
   );
   consumer = merchantReplicaConsumer({
     kafka: context.kafka,

@@ -5,7 +5,7 @@
 import { merchantReplicaConsumer } from '@puhui/events';
 import type { EventConsumer } from '@puhui/events';
 import type { ServiceDependencies } from '@puhui/service';
-import { setMerchantStatus, upsertMerchant } from '../store/merchants';
+import { upsertMerchant } from '../store/merchants';
 
 export const MERCHANTS_CONSUMER_GROUP = 'discount-rules.merchants';
 
@@ -17,6 +17,6 @@ export function merchantReplica({ kafka, pool, logger, config }: ServiceDependen
     // EventConsumer puts the topic prefix in front of the Kafka group, as it does for the topics.
     groupId: MERCHANTS_CONSUMER_GROUP,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
-    store: { upsertMerchant, setMerchantStatus },
+    store: { upsertMerchant },
   });
 }

@@ -4,7 +4,6 @@
  */
 import type { PoolClient } from 'pg';
 import type { MerchantSnapshot } from '@puhui/contracts';
-import type { ReplicatedMerchantStatus } from '@puhui/events';
 import type { Queryable } from '@puhui/postgres';
 
 /** False when nothing changed: the row reflects a later event. */
@@ -21,21 +20,6 @@ export async function upsertMerchant(
            last_sequence = EXCLUDED.last_sequence, updated_at = now()
        WHERE merchants.last_sequence < EXCLUDED.last_sequence`,
     [merchant.merchant_id, merchant.display_name, merchant.category, merchant.status, sequence.toString()],
-  );
-  return (result.rowCount ?? 0) > 0;
-}
-
-/** False when nothing changed: the merchant is unknown, or the row reflects a later event. */
-export async function setMerchantStatus(
-  client: PoolClient,
-  merchantId: string,
-  status: ReplicatedMerchantStatus,
-  sequence: bigint,
-): Promise<boolean> {
-  const result = await client.query(
-    `UPDATE merchants SET status = $2, last_sequence = $3, updated_at = now()
-     WHERE merchant_id = $1 AND last_sequence < $3`,
-    [merchantId, status, sequence.toString()],
   );
   return (result.rowCount ?? 0) > 0;
 }

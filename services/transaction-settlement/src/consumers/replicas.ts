@@ -9,7 +9,7 @@ import { EventConsumer, merchantReplicaConsumer, onEvent } from '@puhui/events';
 import type { ServiceDependencies } from '@puhui/service';
 import { accountCodes, budgetAccount, merchantAccounts } from '../domain/ledger';
 import { ensureAccounts } from '../store/ledger';
-import { insertBudget, setMerchantStatus, upsertApiKey, upsertMerchant } from '../store/replicas';
+import { insertBudget, upsertApiKey, upsertMerchant } from '../store/replicas';
 
 export function replicaConsumers(dependencies: ServiceDependencies): EventConsumer[] {
   const { kafka, pool, logger, config } = dependencies;
@@ -17,7 +17,7 @@ export function replicaConsumers(dependencies: ServiceDependencies): EventConsum
   const merchants = merchantReplicaConsumer({
     ...common,
     groupId: 'transaction-settlement.merchants',
-    store: { upsertMerchant, setMerchantStatus },
+    store: { upsertMerchant },
     afterSnapshot: (client, merchant) => ensureAccounts(client, merchantAccounts(merchant.merchant_id)),
     handlers: [
       onEvent(apiKeyCreated, (event, client) =>

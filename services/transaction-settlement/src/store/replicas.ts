@@ -29,21 +29,6 @@ export async function upsertMerchant(
   return (result.rowCount ?? 0) > 0;
 }
 
-/** False when nothing changed: the merchant is unknown, or the row reflects a later event. */
-export async function setMerchantStatus(
-  client: Queryable,
-  merchantId: string,
-  status: MerchantReplica['status'],
-  sequence: bigint,
-): Promise<boolean> {
-  const result = await client.query(
-    `UPDATE merchants SET status = $2, last_sequence = $3, updated_at = now()
-     WHERE merchant_id = $1 AND last_sequence < $3`,
-    [merchantId, status, sequence.toString()],
-  );
-  return (result.rowCount ?? 0) > 0;
-}
-
 export async function findMerchant(
   client: Queryable,
   merchantId: string,
