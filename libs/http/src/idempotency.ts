@@ -6,9 +6,10 @@
  */
 import type { Response } from 'express';
 import { z } from 'zod';
-import type { Operation, OperationRequest, OperationResponse, ProblemStatus } from './operations';
+import type { Operation, OperationRequest, OperationResponse } from './operations';
 
-export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
+/** The longest key taken (and the idempotency_keys table's CHECK). */
+const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
 
 export const idempotencyKeyHeaders = z.object({
   'idempotency-key': z
@@ -23,9 +24,6 @@ export const IDEMPOTENT_REPLAY_HEADERS = {
 
 export const IDEMPOTENCY_KEY_DESCRIPTION =
   'Send an `Idempotency-Key`: the same key with the same request answers the stored result (`Idempotent-Replayed: true`); with a different request, 422 `idempotency_key_reused`; while the first request with the key is still running, 409 `idempotency_key_in_flight`.';
-
-/** What every idempotent operation may answer besides its own problems: 409 in flight, 422 reused. */
-export const IDEMPOTENCY_PROBLEMS: readonly ProblemStatus[] = [409, 422];
 
 /** An idempotent command's outcome, as @puhui/idempotency's runIdempotently answers it. */
 export interface IdempotentAnswer<Body> {

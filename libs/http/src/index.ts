@@ -35,8 +35,6 @@ export { CSV_CONTENT_TYPE, CsvUpload, requireUncompressedCsv } from './csv-body'
 export type { CsvRecord, CsvUploadSettings, MalformedCsv } from './csv-body';
 export {
   IDEMPOTENCY_KEY_DESCRIPTION,
-  IDEMPOTENCY_KEY_LENGTH_MAX,
-  IDEMPOTENCY_PROBLEMS,
   IDEMPOTENT_REPLAY_HEADERS,
   idempotencyKeyHeaders,
   sendIdempotentOutcome,
