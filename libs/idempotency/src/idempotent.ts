@@ -13,7 +13,7 @@ import type { Pool, PoolClient } from '@puhui/postgres';
 import { claimStatements, claimedNow, saveIdempotentResponse, storedResponse } from './store';
 
 /** How long a retry waits for the first request with its key to finish, unless told otherwise. */
-export const IN_FLIGHT_WAIT_MS_DEFAULT = 5_000;
+const IN_FLIGHT_WAIT_MS_DEFAULT = 5_000;
 
 export interface IdempotencyContext {
   pool: Pool;

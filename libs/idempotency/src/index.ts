@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { MigrationSource } from '@puhui/postgres';
 
-export { IN_FLIGHT_WAIT_MS_DEFAULT, requestHash, runIdempotently } from './idempotent';
+export { requestHash, runIdempotently } from './idempotent';
 export type {
   IdempotencyContext,
   IdempotentOptions,
