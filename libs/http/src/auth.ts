@@ -15,12 +15,12 @@ import {
 } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 
+type MerchantKey = { merchant_id: string; key_id: string; scopes: readonly MerchantKeyScope[] };
+
 export interface AuthenticationSettings {
   operatorTokenSecret: string;
   /** The merchant owning a working key with this SHA-256 hash, or undefined. */
-  findMerchantKey: (
-    keyHash: string,
-  ) => Promise<{ merchant_id: string; key_id: string; scopes: readonly MerchantKeyScope[] } | undefined>;
+  findMerchantKey: (keyHash: string) => Promise<MerchantKey | undefined>;
   /**
    * For a service whose keys are a replica of merchant-onboarding's (settlement): whether the
    * replica holds the key and its merchant at all, working or not. A key it does not hold, minted
@@ -29,23 +29,26 @@ export interface AuthenticationSettings {
   replicaHoldsKey?: (keyHash: string) => Promise<boolean>;
 }
 
-/** 401, or `not_yet_available` for a key a replica may not have received yet. */
-async function unknownKeyError(credential: string, settings: AuthenticationSettings): Promise<Error> {
+/**
+ * A key not found working: `not_yet_available` while a replica may still be receiving it, else
+ * 401. One the replica received between the two reads is read again, not refused.
+ */
+async function keyNotFound(credential: string, hash: string, settings: AuthenticationSettings) {
   const holds = settings.replicaHoldsKey;
-  if (
-    holds !== undefined &&
-    mayBeReplicating(apiKeyCreatedAt(credential)) &&
-    !(await holds(hashApiKey(credential)))
-  )
-    return new NotYetAvailable('This API key', NOT_YET_AVAILABLE_RETRY_AFTER_SECONDS);
-  return new Unauthenticated('The API key is unknown, revoked or expired.');
+  if (holds !== undefined && mayBeReplicating(apiKeyCreatedAt(credential))) {
+    if (!(await holds(hash)))
+      throw new NotYetAvailable('This API key', NOT_YET_AVAILABLE_RETRY_AFTER_SECONDS);
+    const arrived = await settings.findMerchantKey(hash);
+    if (arrived !== undefined) return arrived;
+  }
+  throw new Unauthenticated('The API key is unknown, revoked or expired.');
 }
 
 export async function authenticate(request: Request, settings: AuthenticationSettings): Promise<Principal> {
   const credential = bearerCredential(request.header('authorization'));
   if (credential === undefined) throw new Unauthenticated('Send Authorization: Bearer <token or API key>.');
   if (!looksLikeApiKey(credential)) return verifyOperatorToken(credential, settings.operatorTokenSecret);
-  const key = await settings.findMerchantKey(hashApiKey(credential));
-  if (key === undefined) throw await unknownKeyError(credential, settings);
+  const hash = hashApiKey(credential);
+  const key = (await settings.findMerchantKey(hash)) ?? (await keyNotFound(credential, hash, settings));
   return { kind: 'merchant', merchant_id: key.merchant_id, key_id: key.key_id, scopes: key.scopes };
 }
