@@ -102,7 +102,8 @@ async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
         params: { path: { id }, header: idempotencyKey(`demo-seed-funding-${id}`) },
         body: { amount_minor: budget.amount_minor, reference: `DEMO-FUND-${budget.key}` },
       });
-      return funded.response.status === 404 ? undefined : ok(funded);
+      // 503 not_yet_available until the budget's event reaches settlement.
+      return funded.response.status === 503 ? undefined : ok(funded);
     });
     const balance = await ok(settlement.GET('/v1/budgets/{id}', { params: { path: { id } } }));
     budgets.push({
