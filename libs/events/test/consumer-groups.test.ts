@@ -4,10 +4,11 @@
  * partitions over the union of its members' topics, so a member of one run gets partitions of
  * the other run's topic, ignores them, and those events are never applied.
  */
-import { EventConsumer, OutboxRelay, appendEvent, onEvent } from '@puhui/events';
+import { EventConsumer, appendEvent } from '@puhui/events';
+import type { OutboxRelay } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import { captureLogger, uniqueSuffix, waitFor } from '@puhui/testing';
-import { setUpEventsTest, thingCreated } from './support';
+import { applyThingCreated, setUpEventsTest, testRelay, thingCreated } from './support';
 import type { EventsTestContext } from './support';
 
 const { logger } = captureLogger('events-test', 'warn');
@@ -23,29 +24,14 @@ const runs: Run[] = [];
 
 async function startRun(label: string, groupId: string): Promise<Run> {
   const context = await setUpEventsTest(label, logger);
-  const relay = new OutboxRelay({
-    pool: context.pool,
-    kafka: context.kafka,
-    logger,
-    batchSizeMax: 100,
-    pollIntervalMs: 20,
-    topicPrefix: context.topicPrefix,
-  });
+  const relay = testRelay(context, logger);
   const consumer = new EventConsumer({
     kafka: context.kafka,
     pool: context.pool,
     logger,
     groupId,
     topicPrefix: context.topicPrefix,
-    handlers: [
-      onEvent(thingCreated, async (event, client) => {
-        await client.query(
-          `INSERT INTO applied_things (id, applied_count) VALUES ($1, 1)
-           ON CONFLICT (id) DO UPDATE SET applied_count = applied_things.applied_count + 1`,
-          [event.data.thing_id],
-        );
-      }),
-    ],
+    handlers: [applyThingCreated],
   });
   const run = { context, relay, consumer };
   runs.push(run);

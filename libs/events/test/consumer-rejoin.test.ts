@@ -9,10 +9,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONSUMER_REJOIN_BOUND_MS, OutboxRelay, appendEvent } from '@puhui/events';
+import { CONSUMER_REJOIN_BOUND_MS, appendEvent } from '@puhui/events';
+import type { OutboxRelay } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import { captureLogger, testKafkaBrokers, uniqueSuffix, waitFor } from '@puhui/testing';
-import { FIXTURES_DIRECTORY, setUpEventsTest, thingCreated } from './support';
+import { fixtureArguments, setUpEventsTest, testRelay, thingCreated } from './support';
 import type { EventsTestContext } from './support';
 
 const { logger } = captureLogger('consumer-rejoin-test', 'warn');
@@ -33,14 +34,7 @@ beforeAll(async () => {
   await context.pool.query(
     'ALTER TABLE applied_things ADD COLUMN applied_at timestamptz NOT NULL DEFAULT clock_timestamp()',
   );
-  relay = new OutboxRelay({
-    pool: context.pool,
-    kafka: context.kafka,
-    logger,
-    batchSizeMax: 100,
-    pollIntervalMs: 20,
-    topicPrefix: context.topicPrefix,
-  });
+  relay = testRelay(context, logger);
   relay.start();
 });
 
@@ -53,15 +47,13 @@ afterAll(async () => {
 function startConsumerProcess(groupId: string): ChildProcess {
   const child = spawn(
     process.execPath,
-    [
-      '--require',
-      require.resolve('tsx/cjs'),
-      path.join(FIXTURES_DIRECTORY, 'consumer-process.ts'),
+    fixtureArguments(
+      'consumer-process.ts',
       context.database.url,
       testKafkaBrokers().join(','),
       context.topicPrefix,
       groupId,
-    ],
+    ),
     { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.add(child);

@@ -7,7 +7,8 @@ import { EventConsumer, appendEvent, onEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import { captureLogger, recordTopic, testKafkaBrokers, uniqueSuffix, waitFor } from '@puhui/testing';
 import {
-  FIXTURES_DIRECTORY,
+  applyThingCreated,
+  fixtureArguments,
   TEST_TOPIC,
   messageCount,
   setUpEventsTest,
@@ -59,13 +60,7 @@ beforeAll(async () => {
     attemptsMax: 3,
     retryBackoffMs: 10,
     handlers: [
-      onEvent(thingCreated, async (event, client) => {
-        await client.query(
-          `INSERT INTO applied_things (id, applied_count) VALUES ($1, 1)
-           ON CONFLICT (id) DO UPDATE SET applied_count = applied_things.applied_count + 1`,
-          [event.data.thing_id],
-        );
-      }),
+      applyThingCreated,
       onEvent(thingFailed, async () => {
         throw new Error('this handler always fails');
       }),
@@ -218,14 +213,12 @@ describe('transactional outbox', () => {
     const topicBefore = await messageCount(context.kafka, physicalTopic());
     const child = promisify(execFile)(
       process.execPath,
-      [
-        '--require',
-        require.resolve('tsx/cjs'),
-        path.join(FIXTURES_DIRECTORY, 'relay-killed-after-publish.ts'),
+      fixtureArguments(
+        'relay-killed-after-publish.ts',
         context.database.url,
         testKafkaBrokers().join(','),
         context.topicPrefix,
-      ],
+      ),
       { cwd: path.join(__dirname, '..') },
     );
     const exit = await child.then(

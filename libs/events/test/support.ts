@@ -8,6 +8,7 @@ import {
   OutboxRelay,
   createKafka,
   ensureTopics,
+  onEvent,
 } from '@puhui/events';
 import type { Logger } from '@puhui/logging';
 import { createPool, migrate } from '@puhui/postgres';
@@ -85,3 +86,17 @@ export async function messageCount(kafka: Kafka, topic: string): Promise<number>
 }
 
 export const FIXTURES_DIRECTORY = path.join(__dirname, 'fixtures');
+
+/** Node's arguments running a fixture script (TypeScript, through tsx) with its own arguments. */
+export function fixtureArguments(fixture: string, ...fixtureArgs: string[]): string[] {
+  return ['--require', require.resolve('tsx/cjs'), path.join(FIXTURES_DIRECTORY, fixture), ...fixtureArgs];
+}
+
+/** The handler every test consumer uses: counts each `thing.created` applied into `applied_things`. */
+export const applyThingCreated = onEvent(thingCreated, async (event, client) => {
+  await client.query(
+    `INSERT INTO applied_things (id, applied_count) VALUES ($1, 1)
+     ON CONFLICT (id) DO UPDATE SET applied_count = applied_things.applied_count + 1`,
+    [event.data.thing_id],
+  );
+});
