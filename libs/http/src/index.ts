@@ -8,9 +8,11 @@ export {
 } from './conformance';
 export type { DocumentedAnswers, DocumentedResponse, ObservedResponse } from './conformance';
 export type { ApiDocs } from './docs';
-export { openApiDocument } from './openapi';
+export { apiTitleAndVersion, openApiDocument } from './openapi';
 export type { ApiInfo } from './openapi';
 export { defineOperation, documented, openApiPath, respond } from './operations';
+export { answered, auditTrailRoutes } from './handlers';
+export type { ParsedBy } from './handlers';
 export type {
   Caller,
   DocumentedHandler,
@@ -21,6 +23,7 @@ export type {
   OperationSpec,
   ProblemStatus,
   RawBody,
+  ResponseBody,
 } from './operations';
 export { pageSchema } from './page';
 export { PLATFORM_OPERATIONS } from './platform-operations';

@@ -3,6 +3,8 @@
  * zod schemas its handlers parse with become parameters and request bodies, the documented
  * response schemas become responses, and every problem status refers to one Problem schema.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { JsonSchemaCollector, REPLICATION_WINDOW_MS } from '@puhui/contracts';
 import type { JsonSchema } from '@puhui/contracts';
 import type { z } from 'zod';
@@ -19,6 +21,17 @@ export interface ApiInfo {
   /** Where the service answers, e.g. `http://127.0.0.1:8080`. */
   serverUrl: string;
   tags: ReadonlyArray<{ name: string; description: string }>;
+}
+
+/** A service's title and version in its document: `Puhui <name>`, at its package.json's version. */
+export function apiTitleAndVersion(
+  name: string,
+  packageDirectory: string,
+): Pick<ApiInfo, 'title' | 'version'> {
+  const manifest = JSON.parse(readFileSync(path.join(packageDirectory, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return { title: `Puhui ${name}`, version: manifest.version };
 }
 
 const COMPONENTS = '#/components/schemas/';

@@ -128,7 +128,8 @@ export function documented(operation: Operation, handler: RequestHandler): Docum
   return { operation, handler };
 }
 
-type ResponseBody<Documented> = Documented extends { schema: infer Schema extends z.ZodType }
+/** What `respond` sends for a documented response: its schema's input, or text for a file. */
+export type ResponseBody<Documented> = Documented extends { schema: infer Schema extends z.ZodType }
   ? z.input<Schema>
   : string | Buffer;
 

@@ -1,16 +1,11 @@
 /** discount-rules' API as documented: served as /openapi.json and written by `npm run docs`. */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { apiTitleAndVersion } from '@puhui/http';
 import type { ServiceApi } from '@puhui/service';
 import { DISCOUNT_RULES_OPERATIONS } from './routes';
 
-const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-  version: string;
-};
-
 export const discountRulesApi: ServiceApi = {
-  title: 'Puhui discount-rules',
-  version: manifest.version,
+  ...apiTitleAndVersion('discount-rules', path.join(__dirname, '..', '..')),
   description:
     'Member cards (number in; token and last 4 out), streamed CSV card imports, versioned discount rules with preview, union budgets and each card’s rate sheet (DESIGN §4, §7, §11). Operators only: `admin` changes, `finance` reads. Errors are `application/problem+json` with a stable `code`.',
   tags: [

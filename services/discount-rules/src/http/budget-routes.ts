@@ -1,7 +1,7 @@
 /** Union budgets: defined here, funded and drawn on in transaction-settlement (DESIGN §4). */
 import type { Router } from 'express';
 import { NotFound } from '@puhui/errors';
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { answered, defineOperation, route } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import { createBudget } from '../commands/budgets';
 import { findBudget, listBudgets } from '../store/budgets';
@@ -49,25 +49,18 @@ export const BUDGET_OPERATIONS = [createBudgetOperation, listBudgetsOperation, g
 export function budgetRoutes(router: Router, dependencies: ServiceDependencies, access: Access): void {
   const { pool } = dependencies;
   route(router, '/v1/budgets', {
-    post: documented(createBudgetOperation, async (request, response) => {
-      const context = await access.asAdmin(request, response);
-      const { body } = parseRequest(request, createBudgetOperation.request);
-      respond(response, createBudgetOperation, 201, await createBudget(context, body));
-    }),
-    get: documented(listBudgetsOperation, async (request, response) => {
-      await access.asReader(request, response);
-      const { query } = parseRequest(request, listBudgetsOperation.request);
-      const page = await listBudgets(pool, query);
-      respond(response, listBudgetsOperation, 200, page);
-    }),
+    post: answered(createBudgetOperation, 201, access.asAdmin, (context, { body }) =>
+      createBudget(context, body),
+    ),
+    get: answered(listBudgetsOperation, 200, access.asReader, (_reader, { query }) =>
+      listBudgets(pool, query),
+    ),
   });
   route(router, '/v1/budgets/:id', {
-    get: documented(getBudget, async (request, response) => {
-      await access.asReader(request, response);
-      const { path } = parseRequest(request, getBudget.request);
+    get: answered(getBudget, 200, access.asReader, async (_reader, { path }) => {
       const budget = await findBudget(pool, path.id);
       if (budget === undefined) throw new NotFound(`Budget ${path.id}`);
-      respond(response, getBudget, 200, budget);
+      return budget;
     }),
   });
 }

@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { tokenizePan } from '@puhui/cards';
 import { NotFound } from '@puhui/errors';
 import {
+  answered,
   defineOperation,
   documented,
   parseRequest,
@@ -168,18 +169,14 @@ export function cardRoutes(
   importRoutes(router, dependencies, access);
 
   route(router, '/v1/cards/:token', {
-    get: documented(getCard, async (request, response) => {
-      await access.asReader(request, response);
-      const { path } = parseRequest(request, getCard.request);
+    get: answered(getCard, 200, access.asReader, async (_reader, { path }) => {
       const card = await findCard(pool, path.token);
       if (card === undefined) throw new NotFound(`Card ${path.token}`);
-      respond(response, getCard, 200, cardView(card));
+      return cardView(card);
     }),
-    patch: documented(updateCardOperation, async (request, response) => {
-      const context = await access.asAdmin(request, response);
-      const { path, body } = parseRequest(request, updateCardOperation.request);
-      respond(response, updateCardOperation, 200, await updateCard(context, path.token, body));
-    }),
+    patch: answered(updateCardOperation, 200, access.asAdmin, (context, { path, body }) =>
+      updateCard(context, path.token, body),
+    ),
   });
 
   route(router, '/v1/cards/:token/rate_sheet', {
@@ -220,23 +217,18 @@ function importRoutes(
         response.location(`/v1/cards/imports/${finished.import_id}`);
         respond(response, importCardsOperation, 201, cardImportView(finished));
       }),
-      get: documented(listCardImports, async (request, response) => {
-        await access.asReader(request, response);
-        const { query } = parseRequest(request, listCardImports.request);
-        const page = await listImports(pool, query);
-        respond(response, listCardImports, 200, mapPage(page, cardImportView));
-      }),
+      get: answered(listCardImports, 200, access.asReader, async (_reader, { query }) =>
+        mapPage(await listImports(pool, query), cardImportView),
+      ),
     },
     { rawBodyTypes: [CSV] },
   );
 
   route(router, '/v1/cards/imports/:id', {
-    get: documented(getCardImport, async (request, response) => {
-      await access.asReader(request, response);
-      const { path } = parseRequest(request, getCardImport.request);
+    get: answered(getCardImport, 200, access.asReader, async (_reader, { path }) => {
       const cardImport = await findImport(pool, path.id);
       if (cardImport === undefined) throw new NotFound(`Import ${path.id}`);
-      respond(response, getCardImport, 200, cardImportView(cardImport));
+      return cardImportView(cardImport);
     }),
   });
 }

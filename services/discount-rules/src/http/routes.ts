@@ -3,20 +3,30 @@
  * rate sheets, rules and previews, budgets, and the audit trail. Operators only (see access.ts).
  */
 import type { Router } from 'express';
+import { auditTrailRoutes } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
 import type { RateSheets } from '../commands/rate-sheets';
+import { listAudit } from '../store/audit';
 import { accessFor } from './access';
-import { AUDIT_OPERATIONS, auditRoutes } from './audit-routes';
 import { BUDGET_OPERATIONS, budgetRoutes } from './budget-routes';
 import { CARD_OPERATIONS, cardRoutes } from './card-routes';
+import { auditEventListSchema } from './responses';
 import { RULE_OPERATIONS, ruleRoutes } from './rule-routes';
+import { auditQuery } from './schemas';
+
+/** The append-only audit trail: who changed which rule, card or budget, when, before and after. */
+const auditTrail = auditTrailRoutes(
+  auditQuery,
+  auditEventListSchema,
+  'Who changed which rule, card or budget, when, before and after',
+);
 
 export const DISCOUNT_RULES_OPERATIONS = [
   ...CARD_OPERATIONS,
   ...RULE_OPERATIONS,
   ...BUDGET_OPERATIONS,
-  ...AUDIT_OPERATIONS,
+  ...auditTrail.operations,
 ];
 
 export function discountRulesRoutes(
@@ -28,6 +38,6 @@ export function discountRulesRoutes(
     cardRoutes(router, dependencies, access, sheets);
     ruleRoutes(router, dependencies, access);
     budgetRoutes(router, dependencies, access);
-    auditRoutes(router, dependencies, access);
+    auditTrail.mount(router, access.asAdmin, (query) => listAudit(dependencies.pool, query));
   };
 }

@@ -1,7 +1,7 @@
 /** Rules, their versions and previews. */
 import type { Router } from 'express';
 import { NotFound } from '@puhui/errors';
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { answered, defineOperation, route } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
@@ -137,57 +137,42 @@ export function ruleRoutes(
   const { pool } = dependencies;
 
   route(router, '/v1/rules', {
-    post: documented(createRuleOperation, async (request, response) => {
-      const context = await access.asAdmin(request, response);
-      const { body } = parseRequest(request, createRuleOperation.request);
-      respond(response, createRuleOperation, 201, await createRule(context, body));
-    }),
-    get: documented(listRulesOperation, async (request, response) => {
-      await access.asReader(request, response);
-      const { query } = parseRequest(request, listRulesOperation.request);
-      const page = await listRules(pool, query);
-      respond(response, listRulesOperation, 200, mapPage(page, ruleView));
-    }),
+    post: answered(createRuleOperation, 201, access.asAdmin, (context, { body }) =>
+      createRule(context, body),
+    ),
+    get: answered(listRulesOperation, 200, access.asReader, async (_reader, { query }) =>
+      mapPage(await listRules(pool, query), ruleView),
+    ),
   });
 
   // Before /v1/rules/:id, whose 405 would otherwise answer a POST to "preview".
   route(router, '/v1/rules/preview', {
-    post: documented(previewRulesOperation, async (request, response) => {
-      await access.asReader(request, response);
-      const { body } = parseRequest(request, previewRulesOperation.request);
-      respond(response, previewRulesOperation, 200, await previewRules(pool, body));
-    }),
+    post: answered(previewRulesOperation, 200, access.asReader, (_reader, { body }) =>
+      previewRules(pool, body),
+    ),
   });
 
   route(router, '/v1/rules/:id', {
-    get: documented(getRule, async (request, response) => {
-      await access.asReader(request, response);
-      const { path } = parseRequest(request, getRule.request);
+    get: answered(getRule, 200, access.asReader, async (_reader, { path }) => {
       const record = await findRule(pool, path.id);
       if (record === undefined) throw new NotFound(`Rule ${path.id}`);
       const versions = await listRuleVersions(pool, path.id);
-      respond(response, getRule, 200, { ...ruleView(record), versions: versions.map(ruleVersionView) });
+      return { ...ruleView(record), versions: versions.map(ruleVersionView) };
     }),
-    patch: documented(updateRuleOperation, async (request, response) => {
-      const context = await access.asAdmin(request, response);
-      const { path, body } = parseRequest(request, updateRuleOperation.request);
-      respond(response, updateRuleOperation, 200, await updateRule(context, path.id, body));
-    }),
+    patch: answered(updateRuleOperation, 200, access.asAdmin, (context, { path, body }) =>
+      updateRule(context, path.id, body),
+    ),
   });
 
   route(router, '/v1/rules/:id/publish', {
-    post: documented(publishRuleOperation, async (request, response) => {
-      const context = await access.asAdmin(request, response);
-      const { path, body } = parseRequest(request, publishRuleOperation.request);
-      respond(response, publishRuleOperation, 200, await publishRule(context, path.id, body));
-    }),
+    post: answered(publishRuleOperation, 200, access.asAdmin, (context, { path, body }) =>
+      publishRule(context, path.id, body),
+    ),
   });
 
   route(router, '/v1/rules/:id/retire', {
-    post: documented(retireRuleOperation, async (request, response) => {
-      const context = await access.asAdmin(request, response);
-      const { path } = parseRequest(request, retireRuleOperation.request);
-      respond(response, retireRuleOperation, 200, await retireRule(context, path.id));
-    }),
+    post: answered(retireRuleOperation, 200, access.asAdmin, (context, { path }) =>
+      retireRule(context, path.id),
+    ),
   });
 }

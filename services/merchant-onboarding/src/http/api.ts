@@ -1,16 +1,11 @@
 /** merchant-onboarding's API as documented: served as /openapi.json and written by `npm run docs`. */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { apiTitleAndVersion } from '@puhui/http';
 import type { ServiceApi } from '@puhui/service';
 import { MERCHANT_ONBOARDING_OPERATIONS } from './routes';
 
-const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-  version: string;
-};
-
 export const merchantOnboardingApi: ServiceApi = {
-  title: 'Puhui merchant-onboarding',
-  version: manifest.version,
+  ...apiTitleAndVersion('merchant-onboarding', path.join(__dirname, '..', '..')),
   description:
     'Merchant applications, review, lifecycle and API keys (DESIGN §2, §11). JSON with snake_case fields; errors are `application/problem+json` with a stable `code`. Operators send `Authorization: Bearer <token>` (role `admin`); a merchant sends its secret key and sees only its own record.',
   tags: [

@@ -1,7 +1,7 @@
 /** Merchants: applications, their corrections and changes, and lifecycle decisions (DESIGN §2). */
 import type { Router } from 'express';
 import { NotFound } from '@puhui/errors';
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { answered, defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
 import { createApplication, decide, updateMerchant } from '../commands/merchants';
@@ -117,12 +117,10 @@ export function merchantRoutes(router: Router, pool: Pool, access: Access): void
       const { body } = parseRequest(request, { body: createApplicationBody(shanghaiToday()) });
       respond(response, createMerchant, 201, await createApplication(context, body));
     }),
-    get: documented(listMerchantsOperation, async (request, response) => {
-      await access.asAdmin(request, response);
-      const { query } = parseRequest(request, listMerchantsOperation.request);
+    get: answered(listMerchantsOperation, 200, access.asAdmin, async (_admin, { query }) => {
       const { q, limit, ...filter } = query;
       const page = await listMerchants(pool, { ...filter, ...(q === undefined ? {} : { name: q }), limit });
-      respond(response, listMerchantsOperation, 200, mapPage(page, merchantView));
+      return mapPage(page, merchantView);
     }),
   });
 

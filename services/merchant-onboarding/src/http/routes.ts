@@ -4,17 +4,27 @@
  * (access.ts).
  */
 import type { Router } from 'express';
+import { auditTrailRoutes } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { MerchantOnboardingConfig } from '../config';
+import { listAudit } from '../store/audit';
 import { accessFor } from './access';
 import { API_KEY_OPERATIONS, apiKeyRoutes } from './api-key-routes';
-import { AUDIT_OPERATIONS, auditRoutes } from './audit-routes';
 import { MERCHANT_OPERATIONS, merchantRoutes } from './merchant-routes';
+import { auditEventListSchema } from './responses';
+import { auditQuery } from './schemas';
+
+/** The append-only audit trail: who changed what, when, before and after. */
+const auditTrail = auditTrailRoutes(
+  auditQuery,
+  auditEventListSchema,
+  'Who changed what, when, before and after',
+);
 
 export const MERCHANT_ONBOARDING_OPERATIONS = [
   ...MERCHANT_OPERATIONS,
   ...API_KEY_OPERATIONS,
-  ...AUDIT_OPERATIONS,
+  ...auditTrail.operations,
 ];
 
 export function merchantOnboardingRoutes(
@@ -24,5 +34,5 @@ export function merchantOnboardingRoutes(
   const access = accessFor(dependencies);
   merchantRoutes(router, dependencies.pool, access);
   apiKeyRoutes(router, dependencies, access);
-  auditRoutes(router, dependencies.pool, access);
+  auditTrail.mount(router, access.asAdmin, (query) => listAudit(dependencies.pool, query));
 }

@@ -1,16 +1,11 @@
 /** transaction-settlement's API as documented: served as /openapi.json and written by `npm run docs`. */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { apiTitleAndVersion } from '@puhui/http';
 import type { ServiceApi } from '@puhui/service';
 import { TRANSACTION_SETTLEMENT_OPERATIONS } from './routes';
 
-const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-  version: string;
-};
-
 export const transactionSettlementApi: ServiceApi = {
-  title: 'Puhui transaction-settlement',
-  version: manifest.version,
+  ...apiTitleAndVersion('transaction-settlement', path.join(__dirname, '..', '..')),
   description:
     'Checkouts on an append-only double-entry ledger, refunds and voids, union budgets’ balances, daily settlement with merchants and reconciliation of the acquirer’s statements (DESIGN §5, §6, §11). Merchants call with their secret key and see only their own data; finance and admin with operator tokens. Money is integer fen with `currency`; every POST that moves money takes an `Idempotency-Key`. Errors are `application/problem+json` with a stable `code`.',
   tags: [
