@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { waitFor } from './basics';
 
 const REPOSITORY_ROOT = path.join(__dirname, '..', '..', '..');
 
@@ -54,4 +55,44 @@ export async function expectDocsServed(url: string, service: string): Promise<vo
     const response = await fetchOk(`${url}${asset}`);
     if ((await response.arrayBuffer()).byteLength === 0) throw new Error(`${asset} is empty`);
   }
+}
+
+/** What a docs suite needs of the service it starts: where it answers, and how to stop it. */
+export interface RunningDocs {
+  url: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * The docs suite's frame: `start` runs before the file's tests and its harness closes after
+ * them, and the first test checks the documents it serves (`expectDocsServed`). Answers the
+ * running harness, for the suite's own tests.
+ */
+export function describeServedDocs<Harness extends RunningDocs>(
+  service: string,
+  start: () => Promise<Harness>,
+): () => Harness {
+  let harness: Harness | undefined;
+  const running = (): Harness => {
+    if (harness === undefined) throw new Error(`${service}'s harness has not started`);
+    return harness;
+  };
+  beforeAll(async () => {
+    harness = await start();
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+  it('serves its committed OpenAPI document with its own URL, the event catalogue and Swagger UI at /docs', async () => {
+    await expectDocsServed(running().url, service);
+  });
+  return running;
+}
+
+/** `/healthz` answers 200 at once and `/readyz` 200 once the service's dependencies answer. */
+export async function expectHealthyAndReady(
+  get: (path: string) => Promise<{ status: number }>,
+): Promise<void> {
+  expect((await get('/healthz')).status).toBe(200);
+  await waitFor(async () => (await get('/readyz')).status === 200, { description: 'ready' });
 }

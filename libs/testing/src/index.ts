@@ -10,4 +10,7 @@ export { expectServiceBootsAndStops, startTestService } from './service';
 export type { BootableService, TestService } from './service';
 export { recordTopic } from './kafka';
 export type { RecordedMessage, TopicRecorder } from './kafka';
-export { committedDocument, expectDocsServed } from './docs';
+export { auditTrail, readAnswer, sendJson } from './calls';
+export type { JsonAnswer } from './calls';
+export { committedDocument, describeServedDocs, expectDocsServed, expectHealthyAndReady } from './docs';
+export type { RunningDocs } from './docs';

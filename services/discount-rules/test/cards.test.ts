@@ -1,4 +1,5 @@
 import { generateTestPan, tokenizePan } from '@puhui/cards';
+import { auditTrail } from '@puhui/testing';
 import { startHarness } from './support';
 import type { Harness } from './support';
 
@@ -150,14 +151,9 @@ describe('changing a card', () => {
     expect(
       updates.map((message) => (message.value.data as { changed_fields: string[] }).changed_fields),
     ).toEqual([['tier'], ['status'], ['status']]);
-    const audit = await harness.call('GET', `/v1/audit_events?card_token=${token}`);
-    expect(audit.body.data.map((entry: { action: string }) => entry.action)).toEqual([
-      'card_registered',
-      'card_updated',
-      'card_updated',
-      'card_updated',
-    ]);
-    expect(audit.body.data[2]).toMatchObject({ before: { status: 'active' }, after: { status: 'frozen' } });
+    const audit = await auditTrail(harness, `card_token=${token}`);
+    expect(audit.actions).toEqual(['card_registered', 'card_updated', 'card_updated', 'card_updated']);
+    expect(audit.entries[2]).toMatchObject({ before: { status: 'active' }, after: { status: 'frozen' } });
   });
 
   it('refuses a database update that un-cancels a card', async () => {

@@ -1,24 +1,10 @@
-import { committedDocument, expectDocsServed, waitFor } from '@puhui/testing';
+import { committedDocument, describeServedDocs, expectHealthyAndReady } from '@puhui/testing';
 import { startHarness } from './support';
-import type { Harness } from './support';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => {
-  await harness.close();
-});
-
-it('serves its committed OpenAPI document with its own URL, the event catalogue and Swagger UI at /docs', async () => {
-  await expectDocsServed(harness.url, 'discount-rules');
-});
+const harness = describeServedDocs('discount-rules', startHarness);
 
 it('answers health and readiness as documented', async () => {
-  expect((await harness.call('GET', '/healthz', { token: '' })).status).toBe(200);
-  await waitFor(async () => (await harness.call('GET', '/readyz', { token: '' })).status === 200, {
-    description: 'ready',
-  });
+  await expectHealthyAndReady((path) => harness().call('GET', path, { token: '' }));
 });
 
 it('writes scope, weekday and per-unit semantics into the document, so a generated client shows them', () => {

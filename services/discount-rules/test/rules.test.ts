@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ITEM_CATEGORIES, newId } from '@puhui/contracts';
 import { RULESET_VERSION_KEY } from '@puhui/discount';
-import { waitFor } from '@puhui/testing';
+import { auditTrail, waitFor } from '@puhui/testing';
 import { startHarness, supermarketRule } from './support';
 import type { Harness } from './support';
 
@@ -248,8 +248,8 @@ describe('a rule from draft to retirement', () => {
     ]);
     expect(Number(await harness.redis.get(RULESET_VERSION_KEY))).toBe(firstRuleset + 2);
 
-    const audit = await harness.call('GET', `/v1/audit_events?rule_id=${ruleId}`);
-    expect(audit.body.data.map((entry: { action: string }) => entry.action)).toEqual([
+    const audit = await auditTrail(harness, `rule_id=${ruleId}`);
+    expect(audit.actions).toEqual([
       'rule_created',
       'rule_updated',
       'rule_published',
@@ -257,7 +257,7 @@ describe('a rule from draft to retirement', () => {
       'rule_published',
       'rule_retired',
     ]);
-    expect(audit.body.data[3]).toMatchObject({
+    expect(audit.entries[3]).toMatchObject({
       before: { pending_draft: null },
       after: { pending_draft: { version: 2 } },
     });
@@ -329,12 +329,8 @@ describe('a scheduled publish', () => {
     expect(publishedAt).toBeGreaterThanOrEqual(effectiveAt.getTime());
     expect(publishedAt).toBeLessThan(effectiveAt.getTime() + 2 * harness.config.BACKGROUND_INTERVAL_MS);
     expect(live).toMatchObject({ scheduled_publish_at: null, version: 1 });
-    const audit = await harness.call('GET', `/v1/audit_events?rule_id=${ruleId}`);
-    expect(audit.body.data.map((entry: { action: string }) => entry.action)).toEqual([
-      'rule_created',
-      'publish_scheduled',
-      'scheduled_publish',
-    ]);
+    const audit = await auditTrail(harness, `rule_id=${ruleId}`);
+    expect(audit.actions).toEqual(['rule_created', 'publish_scheduled', 'scheduled_publish']);
   });
 });
 

@@ -16,7 +16,9 @@ import type { Logger } from '@puhui/logging';
 import { createLogger } from '@puhui/logging';
 import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import {
+  readAnswer,
   recordTopic,
+  sendJson,
   startTestService,
   testKafkaBrokers,
   testPostgresUrl,
@@ -24,7 +26,7 @@ import {
   uniqueSuffix,
   waitFor,
 } from '@puhui/testing';
-import type { TopicRecorder } from '@puhui/testing';
+import type { JsonAnswer, TopicRecorder } from '@puhui/testing';
 import { loadDiscountRulesConfig } from '../src/config';
 import type { DiscountRulesConfig } from '../src/config';
 import { discountRulesApi } from '../src/http/api';
@@ -33,12 +35,7 @@ import { discountRulesService } from '../src/service';
 /** Every answer a test gets is checked against the OpenAPI document (see libs/http conformance). */
 const DOCUMENTED_OPERATIONS = [...PLATFORM_OPERATIONS, ...discountRulesApi.operations];
 
-export interface ApiResponse {
-  status: number;
-  body: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  contentType: string | null;
-  text: string;
-}
+export type ApiResponse = JsonAnswer;
 
 type Call = (
   method: string,
@@ -71,13 +68,7 @@ export interface Harness {
 }
 
 async function parseResponse(response: Response, method: string, path: string): Promise<ApiResponse> {
-  const text = await response.text();
-  const answer = {
-    status: response.status,
-    body: text === '' ? {} : JSON.parse(text),
-    contentType: response.headers.get('content-type'),
-    text,
-  };
+  const answer = await readAnswer(response);
   assertDocumentedResponse(DOCUMENTED_OPERATIONS, { method, path, ...answer });
   return answer;
 }
@@ -143,16 +134,8 @@ export async function startHarness(
   const finance = token('finance');
 
   const call: Call = async (method, path, callOptions = {}) => {
-    const bearer = callOptions.token ?? admin;
-    const response = await fetch(`${running.url}${path}`, {
-      method,
-      headers: {
-        ...(bearer === '' ? {} : { authorization: `Bearer ${bearer}` }),
-        ...(callOptions.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(callOptions.body === undefined ? {} : { body: JSON.stringify(callOptions.body) }),
-    });
-    return parseResponse(response, method, path);
+    const sent = { token: callOptions.token ?? admin, body: callOptions.body };
+    return parseResponse(await sendJson(`${running.url}${path}`, method, sent), method, path);
   };
 
   const upload: Harness['upload'] = async (body, uploadOptions = {}) => {

@@ -1,3 +1,4 @@
+import { auditTrail } from '@puhui/testing';
 import { completeApplication, approvedMerchant, startHarness } from './support';
 import type { Harness } from './support';
 
@@ -199,14 +200,9 @@ describe('an application from draft to approval', () => {
 
   it('keeps an audit trail of every change, queryable by merchant', async () => {
     const id = await approvedMerchant(harness);
-    const trail = await harness.call('GET', `/v1/audit_events?merchant_id=${id}`);
-    expect(trail.body.data.map((entry: { action: string }) => entry.action)).toEqual([
-      'application_created',
-      'submit',
-      'start_review',
-      'approve',
-    ]);
-    const approval = trail.body.data[3];
+    const trail = await auditTrail(harness, `merchant_id=${id}`);
+    expect(trail.actions).toEqual(['application_created', 'submit', 'start_review', 'approve']);
+    const approval = trail.entries[3];
     expect(approval).toMatchObject({
       actor: 'operator:admin.zhang',
       before: { status: 'in_review' },

@@ -3,7 +3,7 @@ import { PLATFORM_OPERATIONS, assertDocumentedResponse } from '@puhui/http';
 import { makeCreditCode, makeResidentId } from '@puhui/kyc';
 import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import { startService } from '@puhui/service';
-import { recordTopic, startTestService } from '@puhui/testing';
+import { readAnswer, recordTopic, sendJson, startTestService } from '@puhui/testing';
 import type { TopicRecorder } from '@puhui/testing';
 import { loadMerchantOnboardingConfig } from '../src/config';
 import { merchantOnboardingApi } from '../src/http/api';
@@ -38,20 +38,8 @@ export async function startHarness(): Promise<Harness> {
   );
   const call: Harness['call'] = async (method, path, options = {}) => {
     const token = options.token === undefined ? admin : options.token;
-    const response = await fetch(`${running.url}${path}`, {
-      method,
-      headers: {
-        ...(token === '' ? {} : { authorization: `Bearer ${token}` }),
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    });
-    const text = await response.text();
-    const answer = {
-      status: response.status,
-      body: text === '' ? {} : JSON.parse(text),
-      contentType: response.headers.get('content-type'),
-    };
+    const response = await sendJson(`${running.url}${path}`, method, { token, body: options.body });
+    const answer = await readAnswer(response);
     assertDocumentedResponse(DOCUMENTED_OPERATIONS, { method, path, ...answer });
     return answer;
   };
@@ -109,4 +97,18 @@ export async function approvedMerchant(
     if (response.status !== 200) throw new Error(`${action} failed: ${JSON.stringify(response.body)}`);
   }
   return id;
+}
+
+async function merchantCount(harness: Harness): Promise<number> {
+  const list = await harness.call('GET', '/v1/merchants?limit=100');
+  return list.body.data.length;
+}
+
+/** Posts `application`, expects a 400 and no merchant stored for it; answers the refusal. */
+export async function refusedApplication(harness: Harness, application: unknown): Promise<ApiResponse> {
+  const before = await merchantCount(harness);
+  const response = await harness.call('POST', '/v1/merchants', { body: application });
+  expect(response.status).toBe(400);
+  expect(await merchantCount(harness)).toBe(before);
+  return response;
 }

@@ -1,18 +1,12 @@
 import { parse } from 'csv-parse/sync';
-import { committedDocument, expectDocsServed } from '@puhui/testing';
+import { committedDocument, describeServedDocs } from '@puhui/testing';
 import { SettlementHarness, percentOffRule } from './support';
 
 const harness = new SettlementHarness();
 
-beforeAll(async () => {
+describeServedDocs('transaction-settlement', async () => {
   await harness.start();
-});
-afterAll(async () => {
-  await harness.close();
-});
-
-it('serves its committed OpenAPI document with its own URL, the event catalogue and Swagger UI at /docs', async () => {
-  await expectDocsServed(harness.url, 'transaction-settlement');
+  return harness;
 });
 
 it('answers health, readiness, the business day, the ledger and CSV files as documented', async () => {
