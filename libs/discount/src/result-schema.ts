@@ -24,12 +24,9 @@ export const ruleFundingShape = {
 export const appliedRuleSchema = z
   .strictObject({
     ...ruleFundingShape,
-    budget_id: z
-      .string()
-      .nullable()
-      .meta({
-        description: 'The union budget the rule’s union share was drawn from; null for a rule without one.',
-      }),
+    budget_id: z.string().nullable().meta({
+      description: 'The union budget the rule’s union share was drawn from; null for a rule without one.',
+    }),
     budget_balance_after_minor: z.int().nullable().meta({
       description:
         'What that budget held after the rule’s draw in this checkout (its whole draw, over every line it applies to; a quote’s as if it were captured now); null without a budget.',

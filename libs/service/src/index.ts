@@ -64,7 +64,8 @@ async function prepareDatabase<Config extends ServiceConfig>(
     table: 'pgmigrations',
     logger,
   });
-  for (const library of definition.libraryMigrations ?? []) await migrate({ connectionString, ...library, logger });
+  for (const library of definition.libraryMigrations ?? [])
+    await migrate({ connectionString, ...library, logger });
   return connectionString;
 }
 

@@ -23,15 +23,20 @@ export const checkoutBody = z
       .array(
         z.strictObject({
           category: itemCategory.meta({
-            description: 'What the line is (rules’ `item_categories` name these); discount-rules accepts the same list.',
+            description:
+              'What the line is (rules’ `item_categories` name these); discount-rules accepts the same list.',
           }),
-          amount_minor: amountMinor.meta({ description: 'The line’s total in fen (all its units), before discount.' }),
+          amount_minor: amountMinor.meta({
+            description: 'The line’s total in fen (all its units), before discount.',
+          }),
           quantity: z
             .int()
             .min(1)
             .max(10_000)
             .default(1)
-            .meta({ description: 'Units on the line: per-unit benefits (`amount_off`, `fixed_price`) count them.' }),
+            .meta({
+              description: 'Units on the line: per-unit benefits (`amount_off`, `fixed_price`) count them.',
+            }),
           description: safeText(LINE_DESCRIPTION_LENGTH_MAX, { min: 0 }).optional(),
         }),
       )
