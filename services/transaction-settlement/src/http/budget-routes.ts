@@ -1,44 +1,24 @@
 /** Union budgets' balances (their ledger accounts) and admins' top-ups. */
-import type { Router } from 'express';
-import {
-  IDEMPOTENCY_KEY_DESCRIPTION,
-  IDEMPOTENT_REPLAY_HEADERS,
-  defineOperation,
-  documented,
-  idempotencyKeyHeaders,
-  parseRequest,
-  respond,
-  route,
-  sendIdempotentOutcome,
-} from '@puhui/http';
-import { actorOf, requireOperator } from '@puhui/security';
-import type { ServiceDependencies } from '@puhui/service';
-import type { TransactionSettlementConfig } from '../config';
-import type { SettlementContext } from '../commands/context';
+import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { actorOf } from '@puhui/security';
 import { budgetUnknown, topUpBudget } from '../commands/top-ups';
 import { findAccount } from '../store/ledger';
 import { findBudget } from '../store/replicas';
 import { budgetView } from '../views/budget';
-import { settlementAuth } from './auth';
 import { budgetBalanceSchema, topUpSchema } from './responses';
+import { defineIdempotentOperation, idempotentPost, operatorWith } from './route-support';
+import type { SettlementRouting } from './route-support';
 import { budgetPath, topUpBody } from './schemas';
 
-const topUpOperation = defineOperation({
+const topUpOperation = defineIdempotentOperation({
   method: 'post',
   path: '/v1/budgets/:id/top_ups',
   operationId: 'topUpBudget',
   summary: 'Fund a union budget',
-  description: IDEMPOTENCY_KEY_DESCRIPTION,
   tags: ['budgets'],
   callers: ['admin'],
-  request: { path: budgetPath, body: topUpBody, headers: idempotencyKeyHeaders },
-  responses: {
-    201: {
-      description: 'The top-up and the new balance.',
-      schema: topUpSchema,
-      headers: IDEMPOTENT_REPLAY_HEADERS,
-    },
-  },
+  request: { path: budgetPath, body: topUpBody },
+  responses: { 201: { description: 'The top-up and the new balance.', schema: topUpSchema } },
   // 422: the Idempotency-Key was used for a different request.
   problems: [409, 422],
 });
@@ -56,33 +36,18 @@ const getBudgetOperation = defineOperation({
 
 export const BUDGET_OPERATIONS = [topUpOperation, getBudgetOperation];
 
-export function budgetRoutes(
-  router: Router,
-  dependencies: ServiceDependencies<TransactionSettlementConfig>,
-  context: SettlementContext,
-): void {
-  const { pool, config } = dependencies;
-  const { principalOf } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
+export function budgetRoutes({ router, pool, context, auth }: SettlementRouting): void {
+  const asReader = operatorWith(auth, 'finance', 'admin');
 
   route(router, '/v1/budgets/:id/top_ups', {
-    post: documented(topUpOperation, async (request, response) => {
-      const principal = await principalOf(request);
-      requireOperator(principal, 'admin');
-      const { path, body, headers } = parseRequest(request, topUpOperation.request);
-      const outcome = await topUpBudget(
-        context,
-        actorOf(principal),
-        path.id,
-        body,
-        headers['idempotency-key'],
-      );
-      sendIdempotentOutcome(response, topUpOperation, outcome);
-    }),
+    post: idempotentPost(topUpOperation, operatorWith(auth, 'admin'), (principal, { path, body }, key) =>
+      topUpBudget(context, actorOf(principal), path.id, body, key),
+    ),
   });
 
   route(router, '/v1/budgets/:id', {
     get: documented(getBudgetOperation, async (request, response) => {
-      requireOperator(await principalOf(request), 'finance', 'admin');
+      await asReader(request);
       const { path } = parseRequest(request, getBudgetOperation.request);
       const budget = await findBudget(pool, path.id);
       const account = budget === undefined ? undefined : await findAccount(pool, budget.account_code);

@@ -2,16 +2,13 @@
  * Business days (DESIGN §6): anyone signed in may ask which day is open; finance may close it
  * before its cut-off (a manual day-end) and then settle it at once with a settlement run.
  */
-import type { Router } from 'express';
 import { z } from 'zod';
 import { defineOperation, documented, parseRequest, requestIdOf, respond, route } from '@puhui/http';
-import { actorOf, requireOperator } from '@puhui/security';
-import type { ServiceDependencies } from '@puhui/service';
-import type { TransactionSettlementConfig } from '../config';
+import { actorOf } from '@puhui/security';
 import { closeBusinessDay, openBusinessDay } from '../commands/business-days';
-import type { SettlementContext } from '../commands/context';
-import { settlementAuth } from './auth';
 import { businessDaySchema } from './responses';
+import { merchantOrOperatorWith, operatorWith } from './route-support';
+import type { SettlementRouting } from './route-support';
 
 const closePath = z.strictObject({ date: z.iso.date() });
 const closeBody = z.strictObject({}).optional();
@@ -45,25 +42,20 @@ const closeDayOperation = defineOperation({
 
 export const BUSINESS_DAY_OPERATIONS = [currentDayOperation, closeDayOperation];
 
-export function businessDayRoutes(
-  router: Router,
-  dependencies: ServiceDependencies<TransactionSettlementConfig>,
-  context: SettlementContext,
-): void {
-  const { principalOf } = settlementAuth(dependencies.pool, dependencies.config.OPERATOR_TOKEN_SECRET);
+export function businessDayRoutes({ router, context, auth }: SettlementRouting): void {
+  const asAnyCaller = merchantOrOperatorWith(auth, 'finance', 'admin');
+  const asFinance = operatorWith(auth, 'finance');
 
   route(router, '/v1/business_days/current', {
     get: documented(currentDayOperation, async (request, response) => {
-      const principal = await principalOf(request);
-      if (principal.kind === 'operator') requireOperator(principal, 'finance', 'admin');
+      await asAnyCaller(request);
       respond(response, currentDayOperation, 200, await openBusinessDay(context));
     }),
   });
 
   route(router, '/v1/business_days/:date/close', {
     post: documented(closeDayOperation, async (request, response) => {
-      const principal = await principalOf(request);
-      requireOperator(principal, 'finance');
+      const principal = await asFinance(request);
       const { path } = parseRequest(request, closeDayOperation.request);
       const requestId = requestIdOf(response);
       const closed = await closeBusinessDay(context, path.date, actorOf(principal), requestId);

@@ -2,31 +2,18 @@
  * Checkouts (DESIGN §4, §5, §11): merchants (secret API keys, checked against the replica)
  * quote and capture; finance and admins read across merchants, a merchant only its own.
  */
-import type { Router } from 'express';
 import { NotFound } from '@puhui/errors';
-import {
-  IDEMPOTENCY_KEY_DESCRIPTION,
-  IDEMPOTENT_REPLAY_HEADERS,
-  defineOperation,
-  documented,
-  idempotencyKeyHeaders,
-  parseRequest,
-  respond,
-  route,
-  sendIdempotentOutcome,
-} from '@puhui/http';
+import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import { requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
-import type { ServiceDependencies } from '@puhui/service';
-import type { TransactionSettlementConfig } from '../config';
 import { captureCheckout, quoteCheckout } from '../commands/checkouts';
-import type { SettlementContext } from '../commands/context';
 import { OCCURRED_AT_WINDOW_MS } from '../domain/checkout-limits';
 import { findCheckout, listCheckouts } from '../store/checkouts';
 import { checkoutView, merchantViewer } from '../views/checkout';
-import { settlementAuth } from './auth';
 import { checkoutListSchema, checkoutSchema, quoteSchema } from './responses';
+import { defineIdempotentOperation, idempotentPost } from './route-support';
+import type { SettlementRouting } from './route-support';
 import { checkoutBody, checkoutPath, listCheckoutsQuery } from './schemas';
 
 const quoteOperation = defineOperation({
@@ -43,22 +30,16 @@ const quoteOperation = defineOperation({
   problems: [403, 404, 422, 503],
 });
 
-const captureOperation = defineOperation({
+const captureOperation = defineIdempotentOperation({
   method: 'post',
   path: '/v1/checkouts',
   operationId: 'captureCheckout',
   summary: 'Capture a discounted sale',
-  description: `Send \`card_number\`, read from the card (turned into a token on arrival and forgotten); a \`card_token\` is refused (the card must be present). The answer names the card by last 4 and a \`card_handle\` scoped to this merchant. The discount, its funding and the ledger postings are written in one transaction. Schedules, caps and the card's day/month usage are evaluated at the time the capture is recorded (Asia/Shanghai); \`occurred_at\` is kept as information and must lie within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (else 422 \`occurred_at_out_of_window\`). One checkout may claim at most its merchant's gross ceiling and 1,000 units, one card at most UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX union-funded checkouts an hour (422 \`checkout_gross_exceeds_limit\`, \`checkout_quantity_exceeds_limit\`, \`card_velocity_exceeded\`). ${IDEMPOTENCY_KEY_DESCRIPTION}`,
+  description: `Send \`card_number\`, read from the card (turned into a token on arrival and forgotten); a \`card_token\` is refused (the card must be present). The answer names the card by last 4 and a \`card_handle\` scoped to this merchant. The discount, its funding and the ledger postings are written in one transaction. Schedules, caps and the card's day/month usage are evaluated at the time the capture is recorded (Asia/Shanghai); \`occurred_at\` is kept as information and must lie within ${OCCURRED_AT_WINDOW_MS / 60_000} minutes of now (else 422 \`occurred_at_out_of_window\`). One checkout may claim at most its merchant's gross ceiling and 1,000 units, one card at most UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX union-funded checkouts an hour (422 \`checkout_gross_exceeds_limit\`, \`checkout_quantity_exceeds_limit\`, \`card_velocity_exceeded\`).`,
   tags: ['checkouts'],
   callers: ['merchant'],
-  request: { body: checkoutBody, headers: idempotencyKeyHeaders },
-  responses: {
-    201: {
-      description: 'The captured checkout.',
-      schema: checkoutSchema,
-      headers: IDEMPOTENT_REPLAY_HEADERS,
-    },
-  },
+  request: { body: checkoutBody },
+  responses: { 201: { description: 'The captured checkout.', schema: checkoutSchema } },
   // 404: an operator token on this merchant-only route.
   problems: [403, 404, 409, 422, 503],
 });
@@ -89,13 +70,8 @@ const getCheckout = defineOperation({
 
 export const CHECKOUT_OPERATIONS = [quoteOperation, captureOperation, listCheckoutsOperation, getCheckout];
 
-export function checkoutRoutes(
-  router: Router,
-  dependencies: ServiceDependencies<TransactionSettlementConfig>,
-  context: SettlementContext,
-): void {
-  const { pool, config } = dependencies;
-  const { principalOf, asMerchant } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
+export function checkoutRoutes({ router, pool, context, auth }: SettlementRouting): void {
+  const { principalOf, asMerchant } = auth;
   const viewerOf = (principal: Principal) =>
     principal.kind === 'merchant' ? merchantViewer(context.cardTokenKey) : ({ kind: 'operator' } as const);
 
@@ -108,12 +84,9 @@ export function checkoutRoutes(
   });
 
   route(router, '/v1/checkouts', {
-    post: documented(captureOperation, async (request, response) => {
-      const merchant = await asMerchant(request);
-      const { body, headers } = parseRequest(request, captureOperation.request);
-      const outcome = await captureCheckout(context, merchant, body, headers['idempotency-key']);
-      sendIdempotentOutcome(response, captureOperation, outcome);
-    }),
+    post: idempotentPost(captureOperation, asMerchant, (merchant, { body }, key) =>
+      captureCheckout(context, merchant, body, key),
+    ),
     get: documented(listCheckoutsOperation, async (request, response) => {
       const principal = await principalOf(request);
       const { query } = parseRequest(request, listCheckoutsOperation.request);

@@ -1,14 +1,11 @@
 /** The ledger as finance reads it: an account (now or as of a time), its entries, the trial balance. */
-import type { Router } from 'express';
 import { NotFound } from '@puhui/errors';
 import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
-import { requireOperator } from '@puhui/security';
-import type { ServiceDependencies } from '@puhui/service';
-import type { TransactionSettlementConfig } from '../config';
 import { accountEntries, balanceAsOf, findAccount, trialBalance } from '../store/ledger';
 import { ledgerAccountView, trialBalanceView } from '../views/ledger';
-import { settlementAuth } from './auth';
 import { ledgerAccountSchema, ledgerEntryListSchema, trialBalanceSchema } from './responses';
+import { operatorWith } from './route-support';
+import type { SettlementRouting } from './route-support';
 import { accountPath, accountQuery, entriesQuery } from './schemas';
 
 const getLedgerAccount = defineOperation({
@@ -45,16 +42,12 @@ const getTrialBalance = defineOperation({
 
 export const LEDGER_OPERATIONS = [getLedgerAccount, listLedgerEntries, getTrialBalance];
 
-export function ledgerRoutes(
-  router: Router,
-  dependencies: ServiceDependencies<TransactionSettlementConfig>,
-): void {
-  const { pool, config } = dependencies;
-  const { principalOf } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
+export function ledgerRoutes({ router, pool, auth }: SettlementRouting): void {
+  const asFinance = operatorWith(auth, 'finance');
 
   route(router, '/v1/ledger/accounts/:code', {
     get: documented(getLedgerAccount, async (request, response) => {
-      requireOperator(await principalOf(request), 'finance');
+      await asFinance(request);
       const { path, query } = parseRequest(request, getLedgerAccount.request);
       const account = await findAccount(pool, path.code);
       if (account === undefined) throw new NotFound(`Account ${path.code}`);
@@ -68,7 +61,7 @@ export function ledgerRoutes(
 
   route(router, '/v1/ledger/accounts/:code/entries', {
     get: documented(listLedgerEntries, async (request, response) => {
-      requireOperator(await principalOf(request), 'finance');
+      await asFinance(request);
       const { path, query } = parseRequest(request, listLedgerEntries.request);
       if ((await findAccount(pool, path.code)) === undefined) throw new NotFound(`Account ${path.code}`);
       const page = await accountEntries(pool, path.code, query);
@@ -78,7 +71,7 @@ export function ledgerRoutes(
 
   route(router, '/v1/ledger/trial_balance', {
     get: documented(getTrialBalance, async (request, response) => {
-      requireOperator(await principalOf(request), 'finance');
+      await asFinance(request);
       respond(response, getTrialBalance, 200, trialBalanceView(await trialBalance(pool)));
     }),
   });

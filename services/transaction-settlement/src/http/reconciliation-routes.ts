@@ -24,9 +24,6 @@ import { mapPage } from '@puhui/postgres';
 import { actorOf, requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
-import type { ServiceDependencies } from '@puhui/service';
-import type { TransactionSettlementConfig } from '../config';
-import type { SettlementContext } from '../commands/context';
 import { reconcileUpload, reconciliationSettings } from '../commands/reconciliation';
 import { resolveReconciliationItem } from '../commands/resolution';
 import { RESOLUTION_SUBSIDY_CHOICES } from '../commands/subsidy';
@@ -40,6 +37,7 @@ import {
   reconciliationResolutionSchema,
   reconciliationSchema,
 } from './responses';
+import type { SettlementRouting } from './route-support';
 
 const CSV = 'text/csv';
 /**
@@ -226,12 +224,7 @@ function resolveRoute(router: Router, access: FinanceAccess): void {
   });
 }
 
-export function reconciliationRoutes(
-  router: Router,
-  dependencies: ServiceDependencies<TransactionSettlementConfig>,
-  context: SettlementContext,
-): void {
-  const { pool, config } = dependencies;
+export function reconciliationRoutes({ router, pool, config, context }: SettlementRouting): void {
   const access: FinanceAccess = {
     asFinance: async (request) => {
       const principal = await authenticate(request, {

@@ -7,12 +7,14 @@ import type { Router } from 'express';
 import type { ServiceDependencies } from '@puhui/service';
 import type { TransactionSettlementConfig } from '../config';
 import type { SettlementContext } from '../commands/context';
+import { settlementAuth } from './auth';
 import { BUDGET_OPERATIONS, budgetRoutes } from './budget-routes';
 import { BUSINESS_DAY_OPERATIONS, businessDayRoutes } from './business-day-routes';
 import { CHECKOUT_OPERATIONS, checkoutRoutes } from './checkout-routes';
 import { LEDGER_OPERATIONS, ledgerRoutes } from './ledger-routes';
 import { RECONCILIATION_OPERATIONS, reconciliationRoutes } from './reconciliation-routes';
 import { REFUND_OPERATIONS, refundRoutes } from './refund-routes';
+import type { SettlementRouting } from './route-support';
 import { SETTLEMENT_BATCH_OPERATIONS, settlementBatchRoutes } from './settlement-batch-routes';
 import { SETTLEMENT_RUN_OPERATIONS, settlementRunRoutes } from './settlement-run-routes';
 
@@ -33,12 +35,23 @@ export function transactionSettlementRoutes(
   dependencies: ServiceDependencies<TransactionSettlementConfig>,
   context: SettlementContext,
 ): void {
-  checkoutRoutes(router, dependencies, context);
-  refundRoutes(router, dependencies, context);
-  budgetRoutes(router, dependencies, context);
-  ledgerRoutes(router, dependencies);
-  settlementRunRoutes(router, dependencies, context);
-  settlementBatchRoutes(router, dependencies, context);
-  businessDayRoutes(router, dependencies, context);
-  reconciliationRoutes(router, dependencies, context);
+  const { pool, config } = dependencies;
+  const routing: SettlementRouting = {
+    router,
+    pool,
+    config,
+    context,
+    auth: settlementAuth(pool, config.OPERATOR_TOKEN_SECRET),
+  };
+  for (const mount of [
+    checkoutRoutes,
+    refundRoutes,
+    budgetRoutes,
+    ledgerRoutes,
+    settlementRunRoutes,
+    settlementBatchRoutes,
+    businessDayRoutes,
+    reconciliationRoutes,
+  ])
+    mount(routing);
 }

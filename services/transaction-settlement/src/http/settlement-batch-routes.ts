@@ -2,27 +2,13 @@
  * Settlement batches (DESIGN §6, §11): finance lists them, exports payment files and marks them
  * paid; a merchant sees only its own batches, their held subsidies and statements.
  */
-import type { Request, Router } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { NotFound } from '@puhui/errors';
-import {
-  IDEMPOTENCY_KEY_DESCRIPTION,
-  IDEMPOTENT_REPLAY_HEADERS,
-  defineOperation,
-  documented,
-  idempotencyKeyHeaders,
-  parseRequest,
-  respond,
-  route,
-  safeText,
-  sendIdempotentOutcome,
-} from '@puhui/http';
+import { defineOperation, documented, parseRequest, respond, route, safeText } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
-import { actorOf, requireOperator } from '@puhui/security';
-import type { ServiceDependencies } from '@puhui/service';
-import type { TransactionSettlementConfig } from '../config';
-import type { SettlementContext } from '../commands/context';
+import { actorOf } from '@puhui/security';
 import { PAYMENT_FILE_COLUMNS, STATEMENT_COLUMNS, spreadsheetHeader } from '../commands/spreadsheet-csv';
 import { exportBatchCsv, markBatchPaidWithReference, statementCsv } from '../commands/settlement';
 import { BATCH_STATUSES } from '../domain/settlement';
@@ -31,9 +17,15 @@ import { findBatch, listBatches } from '../store/settlement';
 import { heldSubsidyItems } from '../store/subsidy';
 import { heldSubsidyView } from '../views/held-subsidy';
 import { settlementBatchView } from '../views/settlement-batch';
-import { settlementAuth } from './auth';
 import type { SettlementAuth } from './auth';
 import { heldSubsidyListSchema, settlementBatchListSchema, settlementBatchSchema } from './responses';
+import {
+  defineIdempotentOperation,
+  idempotentPost,
+  merchantOrOperatorWith,
+  operatorWith,
+} from './route-support';
+import type { SettlementRouting } from './route-support';
 
 const batchPath = z.strictObject({
   id: z.string().regex(/^stl_[0-9a-z]{25}$/u, 'not a settlement batch id'),
@@ -135,22 +127,16 @@ const statementOperation = defineOperation({
   },
 });
 
-const markPaidOperation = defineOperation({
+const markPaidOperation = defineIdempotentOperation({
   method: 'post',
   path: '/v1/settlement_batches/:id/mark_paid',
   operationId: 'markSettlementBatchPaid',
   summary: 'Record the bank payment and post the payout',
-  description: `Pays what is payable and not yet paid (subsidy_payable_minor − subsidy_paid_minor), never held subsidy; a batch that is not \`unpaid\` answers 409 \`batch_not_payable\`. Subsidy released later makes the batch \`unpaid\` again, for another payment. ${IDEMPOTENCY_KEY_DESCRIPTION}`,
+  description: `Pays what is payable and not yet paid (subsidy_payable_minor − subsidy_paid_minor), never held subsidy; a batch that is not \`unpaid\` answers 409 \`batch_not_payable\`. Subsidy released later makes the batch \`unpaid\` again, for another payment.`,
   tags: ['settlement'],
   callers: ['finance'],
-  request: { path: batchPath, body: markPaidBody, headers: idempotencyKeyHeaders },
-  responses: {
-    200: {
-      description: 'The paid batch.',
-      schema: settlementBatchSchema,
-      headers: IDEMPOTENT_REPLAY_HEADERS,
-    },
-  },
+  request: { path: batchPath, body: markPaidBody },
+  responses: { 200: { description: 'The paid batch.', schema: settlementBatchSchema } },
   // 422: the Idempotency-Key was used for a different request.
   problems: [409, 422],
 });
@@ -167,12 +153,11 @@ export const SETTLEMENT_BATCH_OPERATIONS = [
 /** The batch, if the caller may see it: finance, or the merchant it belongs to. */
 async function visibleBatch(
   pool: Pool,
-  principalOf: SettlementAuth['principalOf'],
+  auth: SettlementAuth,
   request: Request,
   batchId: string,
 ): Promise<SettlementBatch> {
-  const principal = await principalOf(request);
-  if (principal.kind === 'operator') requireOperator(principal, 'finance');
+  const principal = await merchantOrOperatorWith(auth, 'finance')(request);
   const batch = await findBatch(pool, batchId);
   if (batch === undefined || (principal.kind === 'merchant' && batch.merchant_id !== principal.merchant_id)) {
     throw new NotFound(`Settlement batch ${batchId}`);
@@ -180,18 +165,12 @@ async function visibleBatch(
   return batch;
 }
 
-export function settlementBatchRoutes(
-  router: Router,
-  dependencies: ServiceDependencies<TransactionSettlementConfig>,
-  context: SettlementContext,
-): void {
-  const { pool, config } = dependencies;
-  const { principalOf } = settlementAuth(pool, config.OPERATOR_TOKEN_SECRET);
+export function settlementBatchRoutes(routing: SettlementRouting): void {
+  const { router, pool, context, auth } = routing;
 
   route(router, '/v1/settlement_batches', {
     get: documented(listBatchesOperation, async (request, response) => {
-      const principal = await principalOf(request);
-      if (principal.kind === 'operator') requireOperator(principal, 'finance');
+      const principal = await merchantOrOperatorWith(auth, 'finance')(request);
       const { query } = parseRequest(request, { query: listQuery });
       const filter = principal.kind === 'merchant' ? { ...query, merchant_id: principal.merchant_id } : query;
       const page = await listBatches(pool, filter);
@@ -206,7 +185,7 @@ export function settlementBatchRoutes(
         response,
         getBatchOperation,
         200,
-        settlementBatchView(await visibleBatch(pool, principalOf, request, path.id)),
+        settlementBatchView(await visibleBatch(pool, auth, request, path.id)),
       );
     }),
   });
@@ -214,45 +193,25 @@ export function settlementBatchRoutes(
   route(router, '/v1/settlement_batches/:id/held_subsidies', {
     get: documented(heldSubsidiesOperation, async (request, response) => {
       const { path, query } = parseRequest(request, heldSubsidiesOperation.request);
-      const batch = await visibleBatch(pool, principalOf, request, path.id);
+      const batch = await visibleBatch(pool, auth, request, path.id);
       const page = await heldSubsidyItems(pool, batch.batch_id, query);
       respond(response, heldSubsidiesOperation, 200, mapPage(page, heldSubsidyView));
     }),
   });
 
   route(router, '/v1/settlement_batches/:id/mark_paid', {
-    post: documented(markPaidOperation, async (request, response) => {
-      const principal = await principalOf(request);
-      requireOperator(principal, 'finance');
-      const { path, body, headers } = parseRequest(request, {
-        path: batchPath,
-        body: markPaidBody,
-        headers: idempotencyKeyHeaders,
-      });
-      const outcome = await markBatchPaidWithReference(
-        context,
-        actorOf(principal),
-        path.id,
-        body.bank_reference,
-        headers['idempotency-key'],
-      );
-      sendIdempotentOutcome(response, markPaidOperation, outcome);
-    }),
+    post: idempotentPost(markPaidOperation, operatorWith(auth, 'finance'), (principal, { path, body }, key) =>
+      markBatchPaidWithReference(context, actorOf(principal), path.id, body.bank_reference, key),
+    ),
   });
-  batchFileRoutes(router, dependencies, principalOf);
+  batchFileRoutes(routing);
 }
 
 /** The batch's files: the bank's payment file (finance) and the merchant's statement (CSV). */
-function batchFileRoutes(
-  router: Router,
-  dependencies: ServiceDependencies<TransactionSettlementConfig>,
-  principalOf: SettlementAuth['principalOf'],
-): void {
-  const { pool, config } = dependencies;
-
+function batchFileRoutes({ router, pool, config, auth }: SettlementRouting): void {
   route(router, '/v1/settlement_batches/:id/export.csv', {
     get: documented(exportOperation, async (request, response) => {
-      requireOperator(await principalOf(request), 'finance');
+      await operatorWith(auth, 'finance')(request);
       const { path } = parseRequest(request, { path: batchPath });
       const csv = await exportBatchCsv(pool, config.FIELD_ENCRYPTION_KEY, path.id);
       response
@@ -265,7 +224,7 @@ function batchFileRoutes(
   route(router, '/v1/settlement_batches/:id/statement.csv', {
     get: documented(statementOperation, async (request, response) => {
       const { path } = parseRequest(request, { path: batchPath });
-      const batch = await visibleBatch(pool, principalOf, request, path.id);
+      const batch = await visibleBatch(pool, auth, request, path.id);
       response
         .type('text/csv')
         .setHeader(

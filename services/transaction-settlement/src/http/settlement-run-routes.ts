@@ -1,16 +1,13 @@
 /** Settlement runs (DESIGN §6): finance settles a closed business day; the service also does by itself. */
-import type { Router } from 'express';
 import { z } from 'zod';
 import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
-import { actorOf, requireOperator } from '@puhui/security';
-import type { ServiceDependencies } from '@puhui/service';
-import type { TransactionSettlementConfig } from '../config';
+import { actorOf } from '@puhui/security';
 import { lastClosedBusinessDate } from '../commands/business-days';
-import type { SettlementContext } from '../commands/context';
 import { settleBusinessDay } from '../commands/settlement';
 import { settlementRunView } from '../views/settlement-batch';
-import { settlementAuth } from './auth';
 import { settlementRunSchema } from './responses';
+import { operatorWith } from './route-support';
+import type { SettlementRouting } from './route-support';
 
 const runBody = z.strictObject({ business_date: z.iso.date().optional() }).optional();
 
@@ -30,17 +27,12 @@ const runOperation = defineOperation({
 
 export const SETTLEMENT_RUN_OPERATIONS = [runOperation];
 
-export function settlementRunRoutes(
-  router: Router,
-  dependencies: ServiceDependencies<TransactionSettlementConfig>,
-  context: SettlementContext,
-): void {
-  const { principalOf } = settlementAuth(dependencies.pool, dependencies.config.OPERATOR_TOKEN_SECRET);
+export function settlementRunRoutes({ router, context, auth }: SettlementRouting): void {
+  const asFinance = operatorWith(auth, 'finance');
 
   route(router, '/v1/settlement_runs', {
     post: documented(runOperation, async (request, response) => {
-      const principal = await principalOf(request);
-      requireOperator(principal, 'finance');
+      const principal = await asFinance(request);
       const { body } = parseRequest(request, { body: runBody });
       const date = body?.business_date ?? (await lastClosedBusinessDate(context));
       const run = await settleBusinessDay(context, date, 'manual', actorOf(principal));
