@@ -23,8 +23,7 @@ import { PAYMENT_FILE_COLUMNS, STATEMENT_COLUMNS, spreadsheetCsv } from './sprea
 import { lockAccounts, postTransfers } from '../store/ledger';
 import { lockSubsidyDecisions } from '../store/subsidy';
 import {
-  assignCheckouts,
-  assignRefunds,
+  assignToBatches,
   batchItems,
   batchesOfRun,
   createBatches,
@@ -71,8 +70,8 @@ export async function settleBusinessDay(
       date,
       merchants.map((merchantId) => ({ batch_id: newId('stl'), merchant_id: merchantId })),
     );
-    await assignCheckouts(client, runId, date);
-    await assignRefunds(client, runId, date);
+    await assignToBatches(client, 'checkouts', runId, date);
+    await assignToBatches(client, 'refunds', runId, date);
     await totalBatches(client, runId);
     await setRunBatchCount(client, runId, created.length);
     const batches = await batchesOfRun(client, runId);

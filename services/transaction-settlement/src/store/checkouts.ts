@@ -1,8 +1,9 @@
 /** Checkouts and refunds. One statement per function; callers pass the transaction. */
-import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import { pageOf } from '@puhui/postgres';
 import type { Page, PageRequest, PoolClient, Queryable } from '@puhui/postgres';
 import { linesAsKept } from '../domain/checkout';
 import type { Checkout, CheckoutStatus, Refund, StoredLine } from '../domain/checkout';
+import { listParams } from './list-query';
 
 type MoneyColumn =
   | 'gross_minor'
@@ -147,15 +148,14 @@ export async function listCheckouts(client: Queryable, filter: CheckoutFilter): 
        AND ($3::date IS NULL OR business_date >= $3) AND ($4::date IS NULL OR business_date <= $4)
        AND ($5::text IS NULL OR card_last4 = $5) AND ($6::text IS NULL OR checkout_id > $6)
      ORDER BY checkout_id LIMIT $7`,
-    [
-      filter.merchant_id ?? null,
-      filter.status ?? null,
-      filter.business_date_from ?? null,
-      filter.business_date_to ?? null,
-      filter.card_last4 ?? null,
-      filter.starting_after ?? null,
-      pageRowsLimit(filter),
-    ],
+    listParams(filter, [
+      'merchant_id',
+      'status',
+      'business_date_from',
+      'business_date_to',
+      'card_last4',
+      'starting_after',
+    ]),
   );
   return pageOf(rows.map(toCheckout), filter);
 }

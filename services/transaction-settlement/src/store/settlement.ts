@@ -1,7 +1,8 @@
 /** Settlement runs and batches. One statement per function; callers pass the transaction. */
-import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import { pageOf } from '@puhui/postgres';
 import type { Page, PageRequest, PoolClient, Queryable } from '@puhui/postgres';
 import type { SettlementBatch, StatementRow } from '../domain/settlement';
+import { listParams } from './list-query';
 
 const MONEY = [
   'gross_minor',
@@ -73,20 +74,16 @@ export async function createBatches(
   return rows;
 }
 
-/** Puts every unassigned capture of `date` or earlier into its merchant's batch of this run. */
-export async function assignCheckouts(client: Queryable, runId: string, date: string): Promise<number> {
+/** Puts every unassigned capture (or refund) of `date` or earlier into its merchant's batch of this run. */
+export async function assignToBatches(
+  client: Queryable,
+  items: 'checkouts' | 'refunds',
+  runId: string,
+  date: string,
+): Promise<number> {
   const result = await client.query(
-    `UPDATE checkouts c SET settlement_batch_id = b.batch_id FROM settlement_batches b
-     WHERE b.run_id = $1 AND c.merchant_id = b.merchant_id AND c.settlement_batch_id IS NULL AND c.business_date <= $2`,
-    [runId, date],
-  );
-  return result.rowCount ?? 0;
-}
-
-export async function assignRefunds(client: Queryable, runId: string, date: string): Promise<number> {
-  const result = await client.query(
-    `UPDATE refunds r SET settlement_batch_id = b.batch_id FROM settlement_batches b
-     WHERE b.run_id = $1 AND r.merchant_id = b.merchant_id AND r.settlement_batch_id IS NULL AND r.business_date <= $2`,
+    `UPDATE ${items} i SET settlement_batch_id = b.batch_id FROM settlement_batches b
+     WHERE b.run_id = $1 AND i.merchant_id = b.merchant_id AND i.settlement_batch_id IS NULL AND i.business_date <= $2`,
     [runId, date],
   );
   return result.rowCount ?? 0;
@@ -155,13 +152,7 @@ export async function listBatches(client: Queryable, filter: BatchFilter): Promi
      WHERE ($1::text IS NULL OR merchant_id = $1) AND ($2::date IS NULL OR business_date = $2)
        AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR batch_id > $4)
      ORDER BY batch_id LIMIT $5`,
-    [
-      filter.merchant_id ?? null,
-      filter.business_date ?? null,
-      filter.status ?? null,
-      filter.starting_after ?? null,
-      pageRowsLimit(filter),
-    ],
+    listParams(filter, ['merchant_id', 'business_date', 'status', 'starting_after']),
   );
   return pageOf(rows.map(toBatch), filter);
 }
