@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, percentOffRule, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 
 const harness = new SettlementHarness();
@@ -7,14 +7,9 @@ let merchant: TestMerchant;
 let card: TestCard;
 const rule = percentOffRule({ category: 'supermarket', bps: 500 });
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   merchant = await harness.addMerchant('supermarket');
   card = await harness.addCard(10, [rule]);
-});
-
-afterAll(async () => {
-  await harness.close();
 });
 
 const body = (overrides: Record<string, unknown> = {}) => ({

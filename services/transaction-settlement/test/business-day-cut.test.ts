@@ -6,7 +6,7 @@
  */
 import { Client } from 'pg';
 import { waitFor } from '@puhui/testing';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, percentOffRule, useHarness } from './support';
 import type { ApiResponse, TestCard, TestMerchant } from './support';
 
 const harness = new SettlementHarness();
@@ -15,18 +15,13 @@ let late: TestMerchant;
 let earlyCard: TestCard;
 let lateCard: TestCard;
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   // Two merchants: a capture locks its merchant's accounts before it dates itself, so the
   // capture that starts during the closure must not queue behind the held one on those.
   early = await harness.addMerchant('supermarket');
   late = await harness.addMerchant('supermarket');
   earlyCard = await harness.addCard(400, [percentOffRule({ category: 'supermarket', bps: 500 })]);
   lateCard = await harness.addCard(401, [percentOffRule({ category: 'supermarket', bps: 500 })]);
-});
-
-afterAll(async () => {
-  await harness.close();
 });
 
 const nextDay = (date: string) =>

@@ -1,32 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, percentOffRule, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 
 const harness = new SettlementHarness();
 let shop: TestMerchant;
 let card: TestCard;
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   shop = await harness.addMerchant('supermarket');
   card = await harness.addCard(300, [percentOffRule({ category: 'supermarket', bps: 500 })]);
 });
 
-afterAll(async () => {
-  await harness.close();
-});
-
 const capture = (amount: number) =>
-  harness.call('POST', '/v1/checkouts', {
-    token: shop.secret,
-    idempotencyKey: randomUUID(),
-    body: {
-      card_number: card.card_number,
-      currency: 'CNY',
-      reference: `R-${randomUUID()}`,
-      lines: [{ category: 'general', amount_minor: amount }],
-    },
-  });
+  harness.captureLines(shop.secret, card.card_number, [{ category: 'general', amount_minor: amount }]);
 const close = (date: string, token = harness.finance) =>
   harness.call('POST', `/v1/business_days/${date}/close`, { token });
 const openDay = async (): Promise<string> =>

@@ -4,7 +4,7 @@
  * subsidy with no card present. Merchants now send the card number and never see the token.
  */
 import { randomUUID } from 'node:crypto';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, percentOffRule, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 
 const harness = new SettlementHarness();
@@ -12,15 +12,10 @@ let shop: TestMerchant;
 let pharmacy: TestMerchant;
 let card: TestCard;
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   shop = await harness.addMerchant('supermarket');
   pharmacy = await harness.addMerchant('pharmacy');
   card = await harness.addCard(41, [percentOffRule({ category: 'supermarket', bps: 500 })]);
-});
-
-afterAll(async () => {
-  await harness.close();
 });
 
 const sale = (card: Record<string, string>) => ({

@@ -7,7 +7,7 @@ import {
   CHECKOUT_GROSS_MINOR_MAX_BY_CATEGORY,
   CHECKOUT_QUANTITY_TOTAL_MAX,
 } from '../src/domain/checkout-limits';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, percentOffRule, unionFundedRule, useHarness } from './support';
 import type { TestMerchant } from './support';
 
 const harness = new SettlementHarness();
@@ -15,21 +15,12 @@ let merchant: TestMerchant;
 /** The service's default, UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX. */
 const VELOCITY_MAX = 10;
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   merchant = await harness.addMerchant('supermarket');
 });
 
-afterAll(async () => {
-  await harness.close();
-});
-
 const capture = (cardNumber: string, lines: unknown[]) =>
-  harness.call('POST', '/v1/checkouts', {
-    token: merchant.secret,
-    idempotencyKey: randomUUID(),
-    body: { card_number: cardNumber, currency: 'CNY', reference: `R-${randomUUID()}`, lines },
-  });
+  harness.captureLines(merchant.secret, cardNumber, lines);
 
 async function postedCount(): Promise<number> {
   const rows = await harness.query<{ count: number }>('SELECT count(*)::int AS count FROM ledger_transfers');
@@ -76,15 +67,8 @@ it('refuses more units in one checkout than the bound', async () => {
 });
 
 it('grants one card at most N union-funded checkouts an hour, exactly, even when they race', async () => {
-  const budgetId = await harness.addBudget('velocity');
-  expect((await harness.topUp(budgetId, 10_000_000)).status).toBe(201);
-  const subsidy = percentOffRule({
-    category: 'supermarket',
-    bps: 1000,
-    union_share_bps: 10_000,
-    budget_id: budgetId,
-  });
-  const card = await harness.addCard(33, [subsidy]);
+  const budgetId = await harness.fundedBudget('velocity', 10_000_000);
+  const card = await harness.addCard(33, [unionFundedRule(budgetId, 1000, 10_000)]);
   const lines = [{ category: 'general', amount_minor: 10_000 }];
   const answers = await Promise.all(
     Array.from({ length: VELOCITY_MAX + 5 }, () => capture(card.card_number, lines)),

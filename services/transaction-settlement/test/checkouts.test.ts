@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { recordTopic } from '@puhui/testing';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, percentOffRule, unionFundedRule, useHarness } from './support';
 import type { TestMerchant } from './support';
 
 const harness = new SettlementHarness();
@@ -10,13 +10,8 @@ const hospitalRules = [
   percentOffRule({ category: 'hospital', items: ['examination_fee'], bps: 2000 }),
 ];
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   hospital = await harness.addMerchant('hospital');
-});
-
-afterAll(async () => {
-  await harness.close();
 });
 
 const capture = (
@@ -149,15 +144,9 @@ describe('the seed hospital scenario', () => {
 describe('concurrency', () => {
   it('funds exactly 37 of 200 concurrent captures from a budget that holds 37 subsidies, and never below zero', async () => {
     const merchant = await harness.addMerchant('supermarket');
-    const budgetId = await harness.addBudget('劳模补贴');
-    expect((await harness.topUp(budgetId, 37 * 100)).status).toBe(201);
+    const budgetId = await harness.fundedBudget('劳模补贴', 37 * 100);
     // 10% off 1000 fen, paid entirely by the union: each capture wants a 100-fen subsidy.
-    const rule = percentOffRule({
-      category: 'supermarket',
-      bps: 1000,
-      union_share_bps: 10000,
-      budget_id: budgetId,
-    });
+    const rule = unionFundedRule(budgetId, 1000, 10000);
     const cards = await Promise.all(
       Array.from({ length: 20 }, (_, index) => harness.addCard(1000 + index, [rule])),
     );
@@ -359,14 +348,8 @@ describe('line descriptions', () => {
 describe('checkouts stored before descriptions and budgets were kept', () => {
   it('read their lines with a null description and each rule’s budget from its grant', async () => {
     const merchant = await harness.addMerchant('supermarket');
-    const budgetId = await harness.addBudget('旧数据预算');
-    expect((await harness.topUp(budgetId, 10_000)).status).toBe(201);
-    const rule = percentOffRule({
-      category: 'supermarket',
-      bps: 1000,
-      union_share_bps: 5000,
-      budget_id: budgetId,
-    });
+    const budgetId = await harness.fundedBudget('旧数据预算', 10_000);
+    const rule = unionFundedRule(budgetId, 1000, 5000);
     const card = await harness.addCard(6000, [rule]);
     const sale = await harness.captureSale(merchant, card, 2_000);
     expect(sale.status).toBe(201);

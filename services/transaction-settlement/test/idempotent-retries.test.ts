@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { confirmCapturesOf } from './acquirer-confirmation';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, unionFundedRule, useHarness } from './support';
 import type { ApiResponse, TestCard, TestMerchant } from './support';
 
 const harness = new SettlementHarness();
@@ -18,37 +18,25 @@ let serial = 5000;
 /** Five at once: enough for four requests to wait on the first one's claim of the key. */
 const CONCURRENT_RETRIES = 5;
 
-beforeAll(async () => {
-  await harness.start();
-  budgetId = await harness.addBudget('职工互助补贴');
-  expect((await harness.topUp(budgetId, 1_000_000)).status).toBe(201);
-});
-
-afterAll(async () => {
-  await harness.close();
+useHarness(harness, async () => {
+  budgetId = await harness.fundedBudget('职工互助补贴', 1_000_000);
 });
 
 /** A card whose supermarket purchases get 10% off, half of it paid by the union from the budget. */
 async function unionFundedCard(): Promise<TestCard> {
   serial += 1;
-  return harness.addCard(serial, [
-    percentOffRule({ category: 'supermarket', bps: 1000, union_share_bps: 5000, budget_id: budgetId }),
-  ]);
+  return harness.addCard(serial, [unionFundedRule(budgetId, 1000, 5000)]);
 }
 
 /** A 10 000-fen sale: 1 000 off, 500 of it from the union budget, 9 000 charged to the card. */
 async function captureSale(merchant: TestMerchant): Promise<string> {
   const card = await unionFundedCard();
-  const captured = await harness.call('POST', '/v1/checkouts', {
-    token: merchant.secret,
-    idempotencyKey: randomUUID(),
-    body: {
-      card_number: card.card_number,
-      currency: 'CNY',
-      reference: `IR-${randomUUID()}`,
-      lines: [{ category: 'general', amount_minor: 10_000 }],
-    },
-  });
+  const captured = await harness.captureLines(
+    merchant.secret,
+    card.card_number,
+    [{ category: 'general', amount_minor: 10_000 }],
+    { reference: `IR-${randomUUID()}` },
+  );
   expect(captured.status).toBe(201);
   expect(captured.body).toMatchObject({ discount_minor: 1_000, union_funded_minor: 500, net_minor: 9_000 });
   return captured.body.id as string;

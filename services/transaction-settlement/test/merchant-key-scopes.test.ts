@@ -6,34 +6,20 @@ import { randomUUID } from 'node:crypto';
 import { apiKeyCreated, newId } from '@puhui/contracts';
 import { generateApiKey } from '@puhui/security';
 import { waitFor } from '@puhui/testing';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, percentOffRule, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 
 const harness = new SettlementHarness();
 let merchant: TestMerchant;
 let card: TestCard;
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   merchant = await harness.addMerchant('supermarket');
   card = await harness.addCard(12, [percentOffRule({ category: 'supermarket', bps: 500 })]);
 });
 
-afterAll(async () => {
-  await harness.close();
-});
-
 const capture = (token: string) =>
-  harness.call('POST', '/v1/checkouts', {
-    token,
-    idempotencyKey: randomUUID(),
-    body: {
-      card_number: card.card_number,
-      currency: 'CNY',
-      reference: `R-${randomUUID()}`,
-      lines: [{ category: 'general', amount_minor: 10_000 }],
-    },
-  });
+  harness.captureLines(token, card.card_number, [{ category: 'general', amount_minor: 10_000 }]);
 
 it('refuses a key without the checkout scope on every merchant route, once the replica knows it', async () => {
   const keysOnly = generateApiKey();

@@ -4,17 +4,11 @@
  */
 import { merchantUpdated } from '@puhui/contracts';
 import { waitFor } from '@puhui/testing';
-import { SettlementHarness } from './support';
+import { SettlementHarness, useHarness } from './support';
 
 const harness = new SettlementHarness();
 
-beforeAll(async () => {
-  await harness.start();
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+useHarness(harness);
 
 async function replicaOf(merchantId: string) {
   const rows = await harness.query<{ display_name: string; status: string; last_sequence: string }>(

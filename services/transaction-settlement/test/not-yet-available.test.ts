@@ -6,19 +6,13 @@
  */
 import { newId } from '@puhui/contracts';
 import { generateApiKey } from '@puhui/security';
-import { SettlementHarness } from './support';
+import { SettlementHarness, useHarness } from './support';
 import type { ApiResponse } from './support';
 
 const harness = new SettlementHarness();
 const MINUTE_MS = 60_000;
 
-beforeAll(async () => {
-  await harness.start();
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+useHarness(harness);
 
 function expectNotYetAvailable(answer: ApiResponse): void {
   expect(answer.status).toBe(503);

@@ -9,7 +9,7 @@ import { businessDate, parseCutoff } from '../src/domain/business-day';
 import { reconcileStatement } from '../src/domain/reconciliation';
 import { isLineProblem, readStatementLine } from '../src/domain/reconciliation-statement';
 import type { ItemOutcome, LedgerItem, MatchableLine } from '../src/domain/reconciliation';
-import { SettlementHarness } from './support';
+import { SettlementHarness, useHarness } from './support';
 import { allItems, insertLedgerItems, statementCsv, uploadStatement } from './reconciliation-support';
 import type { JsonObject, LedgerCapture, LedgerRefund, StatementRow } from './reconciliation-support';
 
@@ -19,16 +19,11 @@ const TOLERANCE_MS = 15 * MINUTE_MS;
 const CAPTURES = 300;
 let merchants: string[] = [];
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   merchants = [
     (await harness.addMerchant('supermarket')).merchant_id,
     (await harness.addMerchant('pharmacy')).merchant_id,
   ];
-});
-
-afterAll(async () => {
-  await harness.close();
 });
 
 /** mulberry32: a seeded generator, so that a failing statement can be made again. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, percentOffRule, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 import {
   STATEMENT_HEADER,
@@ -18,17 +18,12 @@ let merchant: TestMerchant;
 let card1: TestCard;
 let card2: TestCard;
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   merchant = await harness.addMerchant('supermarket');
   // 5% off: a sale of 10000 fen charges the card 9500.
   const rules = [percentOffRule({ category: 'supermarket', bps: 500 })];
   card1 = await harness.addCard(101, rules);
   card2 = await harness.addCard(102, rules);
-});
-
-afterAll(async () => {
-  await harness.close();
 });
 
 /**
@@ -37,16 +32,12 @@ afterAll(async () => {
  * tolerance, so each is captured now and its occurred_at then set as if it had been rung up then.
  */
 async function capture(reference: string, amountMinor: number, card: TestCard, occurredAtMs: number) {
-  const response = await harness.call('POST', '/v1/checkouts', {
-    token: merchant.secret,
-    idempotencyKey: randomUUID(),
-    body: {
-      card_number: card.card_number,
-      currency: 'CNY',
-      reference,
-      lines: [{ category: 'general', amount_minor: amountMinor }],
-    },
-  });
+  const response = await harness.captureLines(
+    merchant.secret,
+    card.card_number,
+    [{ category: 'general', amount_minor: amountMinor }],
+    { reference },
+  );
   expect(response.status).toBe(201);
   const occurredAt = new Date(occurredAtMs).toISOString();
   await harness.query('UPDATE checkouts SET occurred_at = $2 WHERE checkout_id = $1', [

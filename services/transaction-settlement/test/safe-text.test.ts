@@ -2,22 +2,16 @@
  * Issue 14: a checkout's reference, a refund's reason and a bank reference reach statements and
  * payment files: they are safe text (no formula start, no invisible characters), refused at input.
  */
-import { randomUUID } from 'node:crypto';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, percentOffRule, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 
 const harness = new SettlementHarness();
 let merchant: TestMerchant;
 let card: TestCard;
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   merchant = await harness.addMerchant('supermarket');
   card = await harness.addCard(11, [percentOffRule({ category: 'supermarket', bps: 500 })]);
-});
-
-afterAll(async () => {
-  await harness.close();
 });
 
 async function checkoutCount(): Promise<number> {
@@ -36,17 +30,12 @@ it.each([
   ],
 ])('refuses %s with a 400 naming the field, and captures nothing', async (_what, overrides, field) => {
   const before = await checkoutCount();
-  const response = await harness.call('POST', '/v1/checkouts', {
-    token: merchant.secret,
-    idempotencyKey: randomUUID(),
-    body: {
-      card_number: card.card_number,
-      currency: 'CNY',
-      reference: `R-${randomUUID()}`,
-      lines: [{ category: 'general', amount_minor: 3555 }],
-      ...overrides,
-    },
-  });
+  const response = await harness.captureLines(
+    merchant.secret,
+    card.card_number,
+    [{ category: 'general', amount_minor: 3555 }],
+    overrides,
+  );
   expect(response.status).toBe(400);
   expect(response.body.invalid_params.map((param: { name: string }) => param.name)).toEqual([field]);
   expect(await checkoutCount()).toBe(before);

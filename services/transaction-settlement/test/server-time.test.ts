@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { OCCURRED_AT_WINDOW_MS } from '../src/domain/checkout-limits';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, percentOffRule, useHarness } from './support';
 import type { TestMerchant } from './support';
 
 const harness = new SettlementHarness();
@@ -14,13 +14,8 @@ let merchant: TestMerchant;
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   merchant = await harness.addMerchant('supermarket');
-});
-
-afterAll(async () => {
-  await harness.close();
 });
 
 const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { confirmCapturesOf } from './acquirer-confirmation';
-import { SALE_DESCRIPTION, SettlementHarness, percentOffRule } from './support';
+import { SALE_DESCRIPTION, SettlementHarness, percentOffRule, unionFundedRule, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 
 const harness = new SettlementHarness();
@@ -11,20 +11,13 @@ let shopCard: TestCard;
 let pharmacyCard: TestCard;
 let budgetId: string;
 
-beforeAll(async () => {
-  await harness.start();
+useHarness(harness, async () => {
   shop = await harness.addMerchant('supermarket');
   pharmacy = await harness.addMerchant('pharmacy');
   budgetId = await harness.addBudget('困难职工补贴');
   await harness.topUp(budgetId, 1_000_000);
-  shopCard = await harness.addCard(100, [
-    percentOffRule({ category: 'supermarket', bps: 1000, union_share_bps: 5000, budget_id: budgetId }),
-  ]);
+  shopCard = await harness.addCard(100, [unionFundedRule(budgetId, 1000, 5000)]);
   pharmacyCard = await harness.addCard(101, [percentOffRule({ category: 'pharmacy', bps: 1500 })]);
-});
-
-afterAll(async () => {
-  await harness.close();
 });
 
 const voidCheckout = (merchant: TestMerchant, checkoutId: string) =>

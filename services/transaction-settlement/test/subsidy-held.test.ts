@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { parse } from 'csv-parse/sync';
 import { testPostgresUrl } from '@puhui/testing';
-import { SettlementHarness, percentOffRule } from './support';
+import { SettlementHarness, unionFundedRule, useHarness } from './support';
 import type { ApiResponse, TestCard, TestMerchant } from './support';
 import { allItems, statementCsv, uploadStatement } from './reconciliation-support';
 import type { JsonObject, StatementRow } from './reconciliation-support';
@@ -22,30 +22,18 @@ const BUDGET_FUNDED_MINOR = 100_000;
 let budgetId: string;
 let card: TestCard;
 
-beforeAll(async () => {
-  await harness.start();
-  budgetId = await harness.addBudget('困难职工帮扶');
-  expect((await harness.topUp(budgetId, BUDGET_FUNDED_MINOR)).status).toBe(201);
-  card = await harness.addCard(8100, [
-    percentOffRule({ category: 'supermarket', bps: 1000, union_share_bps: 6000, budget_id: budgetId }),
-  ]);
-});
-
-afterAll(async () => {
-  await harness.close();
+useHarness(harness, async () => {
+  budgetId = await harness.fundedBudget('困难职工帮扶', BUDGET_FUNDED_MINOR);
+  card = await harness.addCard(8100, [unionFundedRule(budgetId, 1000, 6000)]);
 });
 
 async function capture(merchant: TestMerchant, amountMinor: number): Promise<JsonObject> {
-  const answer = await harness.call('POST', '/v1/checkouts', {
-    token: merchant.secret,
-    idempotencyKey: randomUUID(),
-    body: {
-      card_number: card.card_number,
-      currency: 'CNY',
-      reference: `SH-${randomUUID()}`,
-      lines: [{ category: 'general', amount_minor: amountMinor }],
-    },
-  });
+  const answer = await harness.captureLines(
+    merchant.secret,
+    card.card_number,
+    [{ category: 'general', amount_minor: amountMinor }],
+    { reference: `SH-${randomUUID()}` },
+  );
   expect(answer.status).toBe(201);
   return answer.body;
 }
@@ -155,6 +143,33 @@ const resolve = (runId: string, itemId: string, body: JsonObject) =>
     token: harness.finance,
     body,
   });
+
+/**
+ * Resolves an exception deciding its sale's held subsidy; expects the decision answered and the
+ * transfer it posted, from the merchant's held subsidy to `creditAccount`.
+ */
+async function expectSubsidyDecided(
+  merchant: TestMerchant,
+  runId: string,
+  itemId: string,
+  body: { note: string; subsidy: 'release' | 'cancel' },
+  decided: { checkoutId: string; amountMinor: number; creditAccount: string },
+): Promise<void> {
+  const answer = await resolve(runId, itemId, body);
+  const decision = body.subsidy === 'release' ? 'released' : 'cancelled';
+  expect(answer.status).toBe(200);
+  expect(answer.body.subsidy).toEqual({
+    checkout_id: decided.checkoutId,
+    decision,
+    amount_minor: decided.amountMinor,
+  });
+  expect((await subsidyTransfers(decided.checkoutId)).at(-1)).toEqual({
+    kind: `subsidy_${decision}`,
+    debit_account: `merchant:${merchant.merchant_id}:subsidy_held`,
+    credit_account: decided.creditAccount,
+    amount_minor: String(decided.amountMinor),
+  });
+}
 
 async function heldItems(batchId: string): Promise<JsonObject[]> {
   const answer = await harness.call('GET', `/v1/settlement_batches/${batchId}/held_subsidies?limit=100`, {
@@ -407,22 +422,17 @@ describe('a day settled before its statement arrives', () => {
       'not_an_exception',
     );
 
-    const released = await resolve(runId, missingB.id as string, {
-      note: '收单行补报，已确认',
-      subsidy: 'release',
-    });
-    expect(released.status).toBe(200);
-    expect(released.body.subsidy).toEqual({
-      checkout_id: sales.b.id,
-      decision: 'released',
-      amount_minor: 1_200,
-    });
-    expect((await subsidyTransfers(sales.b.id as string)).at(-1)).toEqual({
-      kind: 'subsidy_released',
-      debit_account: `merchant:${shop.merchant_id}:subsidy_held`,
-      credit_account: `merchant:${shop.merchant_id}:subsidy_payable`,
-      amount_minor: '1200',
-    });
+    await expectSubsidyDecided(
+      shop,
+      runId,
+      missingB.id as string,
+      { note: '收单行补报，已确认', subsidy: 'release' },
+      {
+        checkoutId: sales.b.id as string,
+        amountMinor: 1_200,
+        creditAccount: `merchant:${shop.merchant_id}:subsidy_payable`,
+      },
+    );
     // Held 1 440 − 1 200 = 240; payable 1 080 + 1 200 = 2 280, 1 080 of it paid: unpaid again.
     expect(await batchOf(batchId)).toMatchObject({
       status: 'unpaid',
@@ -432,22 +442,13 @@ describe('a day settled before its statement arrives', () => {
     });
 
     // C still holds 300 − 60 = 240: cancelled, it goes back to the budget.
-    const cancelled = await resolve(runId, mismatchC.id as string, {
-      note: '金额不符，不予补贴',
-      subsidy: 'cancel',
-    });
-    expect(cancelled.status).toBe(200);
-    expect(cancelled.body.subsidy).toEqual({
-      checkout_id: sales.c.id,
-      decision: 'cancelled',
-      amount_minor: 240,
-    });
-    expect((await subsidyTransfers(sales.c.id as string)).at(-1)).toEqual({
-      kind: 'subsidy_cancelled',
-      debit_account: `merchant:${shop.merchant_id}:subsidy_held`,
-      credit_account: `budget:${budgetId}`,
-      amount_minor: '240',
-    });
+    await expectSubsidyDecided(
+      shop,
+      runId,
+      mismatchC.id as string,
+      { note: '金额不符，不予补贴', subsidy: 'cancel' },
+      { checkoutId: sales.c.id as string, amountMinor: 240, creditAccount: `budget:${budgetId}` },
+    );
     // Owed 2 520 = held 0 + cancelled (300 − 60 = 240) + payable 2 280.
     expect(await batchOf(batchId)).toMatchObject({
       status: 'unpaid',

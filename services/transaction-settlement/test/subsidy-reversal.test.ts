@@ -10,21 +10,15 @@
  *   B: stackable, 5% off (500 bps) what A left, 25% of it from the union.
  */
 import { randomUUID } from 'node:crypto';
-import { SettlementHarness, percentOffRule } from './support';
-import type { ApiResponse, TestCard } from './support';
+import { SettlementHarness, percentOffRule, unionFundedRule, useHarness } from './support';
+import type { ApiResponse, TestCard, TestMerchant } from './support';
 import type { DiscountRule } from '@puhui/discount';
 
 const harness = new SettlementHarness();
 const BUDGET_FUNDED_MINOR = 100_000;
 let serial = 7000;
 
-beforeAll(async () => {
-  await harness.start();
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+useHarness(harness);
 
 interface Programme {
   budgetId: string;
@@ -34,10 +28,9 @@ interface Programme {
 
 /** A budget funded with 100 000 fen and a card whose two rules draw on it. */
 async function programme(name: string): Promise<Programme> {
-  const budgetId = await harness.addBudget(name);
-  expect((await harness.topUp(budgetId, BUDGET_FUNDED_MINOR)).status).toBe(201);
+  const budgetId = await harness.fundedBudget(name, BUDGET_FUNDED_MINOR);
   const rules: [DiscountRule, DiscountRule] = [
-    percentOffRule({ category: 'supermarket', bps: 1000, union_share_bps: 6000, budget_id: budgetId }),
+    unionFundedRule(budgetId, 1000, 6000),
     percentOffRule({
       category: 'supermarket',
       bps: 500,
@@ -77,6 +70,20 @@ async function reversalsOf(refundId: string) {
 
 function expectCreated(answer: ApiResponse): void {
   expect(answer.status).toBe(201);
+}
+
+/** Refunds `amountMinor` of a checkout: created, answering `refund`, and reversing `reversals` rule by rule. */
+async function expectRefund(
+  merchant: TestMerchant,
+  checkoutId: string,
+  amountMinor: number,
+  refund: Record<string, unknown>,
+  reversals: Array<Record<string, unknown>>,
+): Promise<void> {
+  const answer = await harness.refundSale(merchant, checkoutId, amountMinor);
+  expectCreated(answer);
+  expect(answer.body).toMatchObject(refund);
+  expect(await reversalsOf(answer.body.id)).toEqual(reversals);
 }
 
 describe('the union part of a refunded or voided sale', () => {
@@ -130,41 +137,47 @@ describe('the union part of a refunded or voided sale', () => {
     //   B discount   556 →  50.04 →  50;  B union 139 → 12.51 → 13.
     // Union back 67 + 13 = 80 (rounding the checkout's 880 once would give 79.20 → 79, and
     // rounding down 66 + 12 = 78); discount back 111 + 50 = 161; the card gets 1 111 − 161 = 950.
-    const partial = await harness.refundSale(merchant, sale.body.id, 1_111);
-    expectCreated(partial);
-    expect(partial.body).toMatchObject({
-      amount_minor: 1_111,
-      discount_reversed_minor: 161,
-      union_reversed_minor: 80,
-      merchant_reversed_minor: 81,
-      member_refund_minor: 950,
-      checkout_status: 'partially_refunded',
-    });
-    expect(await reversalsOf(partial.body.id)).toEqual([
-      { rule_id: ruleA.rule_id, discount_reversed_minor: 111, union_reversed_minor: 67 },
-      { rule_id: ruleB.rule_id, discount_reversed_minor: 50, union_reversed_minor: 13 },
-    ]);
+    await expectRefund(
+      merchant,
+      sale.body.id,
+      1_111,
+      {
+        amount_minor: 1_111,
+        discount_reversed_minor: 161,
+        union_reversed_minor: 80,
+        merchant_reversed_minor: 81,
+        member_refund_minor: 950,
+        checkout_status: 'partially_refunded',
+      },
+      [
+        { rule_id: ruleA.rule_id, discount_reversed_minor: 111, union_reversed_minor: 67 },
+        { rule_id: ruleB.rule_id, discount_reversed_minor: 50, union_reversed_minor: 13 },
+      ],
+    );
     expect(await budgetBalance(budgetId)).toBe(100_000 - 880 + 80);
 
     // The rest, 12 345 − 1 111 = 11 234, reverses exactly what is left of each grant:
     //   A discount 1 235 − 111 = 1 124, union 741 − 67 = 674;  B discount 556 − 50 = 506, union 139 − 13 = 126.
     // Union 674 + 126 = 800; discount 1 124 + 506 = 1 630; the card gets 11 234 − 1 630 = 9 604
     // (950 + 9 604 = 10 554, all it paid).
-    const rest = await harness.refundSale(merchant, sale.body.id, 11_234);
-    expectCreated(rest);
-    expect(rest.body).toMatchObject({
-      amount_minor: 11_234,
-      discount_reversed_minor: 1_630,
-      union_reversed_minor: 800,
-      merchant_reversed_minor: 830,
-      member_refund_minor: 9_604,
-      checkout_status: 'refunded',
-      refunded_total_minor: 12_345,
-    });
-    expect(await reversalsOf(rest.body.id)).toEqual([
-      { rule_id: ruleA.rule_id, discount_reversed_minor: 1_124, union_reversed_minor: 674 },
-      { rule_id: ruleB.rule_id, discount_reversed_minor: 506, union_reversed_minor: 126 },
-    ]);
+    await expectRefund(
+      merchant,
+      sale.body.id,
+      11_234,
+      {
+        amount_minor: 11_234,
+        discount_reversed_minor: 1_630,
+        union_reversed_minor: 800,
+        merchant_reversed_minor: 830,
+        member_refund_minor: 9_604,
+        checkout_status: 'refunded',
+        refunded_total_minor: 12_345,
+      },
+      [
+        { rule_id: ruleA.rule_id, discount_reversed_minor: 1_124, union_reversed_minor: 674 },
+        { rule_id: ruleB.rule_id, discount_reversed_minor: 506, union_reversed_minor: 126 },
+      ],
+    );
     expect(await budgetBalance(budgetId)).toBe(100_000);
     expect(await balance(`merchant:${merchant.merchant_id}:subsidy_held`)).toBe(0);
     expect(await balance(`merchant:${merchant.merchant_id}:card_receivable`)).toBe(0);

@@ -111,6 +111,17 @@ export interface TestCard extends CardFacts {
   card_number: string;
 }
 
+/** Starts `harness` before the file's tests, then runs `setup` (their merchants, cards, budgets); closes it after them. */
+export function useHarness(harness: SettlementHarness, setup?: () => Promise<void>): void {
+  beforeAll(async () => {
+    await harness.start();
+    await setup?.();
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+}
+
 export class SettlementHarness {
   url = '';
   databaseUrl = '';
@@ -295,18 +306,35 @@ export class SettlementHarness {
     return budgetId;
   }
 
+  /** A budget, replicated, and funded with `amountMinor` fen by an admin's top-up. */
+  async fundedBudget(name: string, amountMinor: number): Promise<string> {
+    const budgetId = await this.addBudget(name);
+    expect((await this.topUp(budgetId, amountMinor)).status).toBe(201);
+    return budgetId;
+  }
+
+  /**
+   * A capture of `lines` in CNY by the caller with `token`, the card present, with a fresh key and
+   * reference; `overrides` replace fields of the body.
+   */
+  captureLines(
+    token: string,
+    cardNumber: string,
+    lines: unknown[],
+    overrides: Record<string, unknown> = {},
+  ): Promise<ApiResponse> {
+    return this.call('POST', '/v1/checkouts', {
+      token,
+      idempotencyKey: randomUUID(),
+      body: { card_number: cardNumber, currency: 'CNY', reference: `R-${randomUUID()}`, lines, ...overrides },
+    });
+  }
+
   /** A one-line sale of `amountMinor` fen (described as SALE_DESCRIPTION), the card present, with a fresh key and reference. */
   captureSale(merchant: TestMerchant, card: TestCard, amountMinor: number): Promise<ApiResponse> {
-    return this.call('POST', '/v1/checkouts', {
-      token: merchant.secret,
-      idempotencyKey: randomUUID(),
-      body: {
-        card_number: card.card_number,
-        currency: 'CNY',
-        reference: `R-${randomUUID()}`,
-        lines: [{ category: 'general', amount_minor: amountMinor, description: SALE_DESCRIPTION }],
-      },
-    });
+    return this.captureLines(merchant.secret, card.card_number, [
+      { category: 'general', amount_minor: amountMinor, description: SALE_DESCRIPTION },
+    ]);
   }
 
   /** A refund of `amountMinor` fen of the merchant's checkout, with a fresh key. */
@@ -372,6 +400,16 @@ export class SettlementHarness {
 
 let ruleSerial = 0;
 /** A published percent-off rule as discount-rules would put it on a rate sheet. */
+/** `bps` off supermarket purchases, `unionShareBps` of the discount paid by the union from `budgetId`. */
+export function unionFundedRule(budgetId: string, bps: number, unionShareBps: number): DiscountRule {
+  return percentOffRule({
+    category: 'supermarket',
+    bps,
+    union_share_bps: unionShareBps,
+    budget_id: budgetId,
+  });
+}
+
 export function percentOffRule(
   overrides: Partial<DiscountRule> & { bps: number; category: MerchantCategory; items?: string[] | null },
 ): DiscountRule {
