@@ -1,5 +1,5 @@
 /** Union budgets' balances (their ledger accounts) and admins' top-ups. */
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { answered, defineOperation, route } from '@puhui/http';
 import { actorOf } from '@puhui/security';
 import { budgetUnknown, topUpBudget } from '../commands/top-ups';
 import { findAccount } from '../store/ledger';
@@ -46,13 +46,11 @@ export function budgetRoutes({ router, pool, context, auth }: SettlementRouting)
   });
 
   route(router, '/v1/budgets/:id', {
-    get: documented(getBudgetOperation, async (request, response) => {
-      await asReader(request);
-      const { path } = parseRequest(request, getBudgetOperation.request);
+    get: answered(getBudgetOperation, 200, asReader, async (_reader, { path }) => {
       const budget = await findBudget(pool, path.id);
       const account = budget === undefined ? undefined : await findAccount(pool, budget.account_code);
       if (budget === undefined || account === undefined) throw budgetUnknown(path.id);
-      respond(response, getBudgetOperation, 200, budgetView(budget, account));
+      return budgetView(budget, account);
     }),
   });
 }

@@ -3,7 +3,15 @@
  * before its cut-off (a manual day-end) and then settle it at once with a settlement run.
  */
 import { z } from 'zod';
-import { defineOperation, documented, parseRequest, requestIdOf, respond, route } from '@puhui/http';
+import {
+  answered,
+  defineOperation,
+  documented,
+  parseRequest,
+  requestIdOf,
+  respond,
+  route,
+} from '@puhui/http';
 import { actorOf } from '@puhui/security';
 import { closeBusinessDay, openBusinessDay } from '../commands/business-days';
 import { businessDaySchema } from './responses';
@@ -47,10 +55,7 @@ export function businessDayRoutes({ router, context, auth }: SettlementRouting):
   const asFinance = operatorWith(auth, 'finance');
 
   route(router, '/v1/business_days/current', {
-    get: documented(currentDayOperation, async (request, response) => {
-      await asAnyCaller(request);
-      respond(response, currentDayOperation, 200, await openBusinessDay(context));
-    }),
+    get: answered(currentDayOperation, 200, asAnyCaller, () => openBusinessDay(context)),
   });
 
   route(router, '/v1/business_days/:date/close', {

@@ -3,7 +3,7 @@
  * quote and capture; finance and admins read across merchants, a merchant only its own.
  */
 import { NotFound } from '@puhui/errors';
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { answered, defineOperation, route } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import { requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
@@ -76,36 +76,25 @@ export function checkoutRoutes({ router, pool, context, auth }: SettlementRoutin
     principal.kind === 'merchant' ? merchantViewer(context.cardTokenKey) : ({ kind: 'operator' } as const);
 
   route(router, '/v1/checkouts/quote', {
-    post: documented(quoteOperation, async (request, response) => {
-      const merchant = await asMerchant(request);
-      const { body } = parseRequest(request, quoteOperation.request);
-      respond(response, quoteOperation, 200, await quoteCheckout(context, merchant, body));
-    }),
+    post: answered(quoteOperation, 200, asMerchant, (merchant, { body }) =>
+      quoteCheckout(context, merchant, body),
+    ),
   });
 
   route(router, '/v1/checkouts', {
     post: idempotentPost(captureOperation, asMerchant, (merchant, { body }, key) =>
       captureCheckout(context, merchant, body, key),
     ),
-    get: documented(listCheckoutsOperation, async (request, response) => {
-      const principal = await principalOf(request);
-      const { query } = parseRequest(request, listCheckoutsOperation.request);
+    get: answered(listCheckoutsOperation, 200, principalOf, async (principal, { query }) => {
       if (principal.kind === 'operator') requireOperator(principal, 'finance', 'admin');
       const filter = principal.kind === 'merchant' ? { ...query, merchant_id: principal.merchant_id } : query;
       const page = await listCheckouts(pool, filter);
-      respond(
-        response,
-        listCheckoutsOperation,
-        200,
-        mapPage(page, (checkout) => checkoutView(checkout, viewerOf(principal))),
-      );
+      return mapPage(page, (checkout) => checkoutView(checkout, viewerOf(principal)));
     }),
   });
 
   route(router, '/v1/checkouts/:id', {
-    get: documented(getCheckout, async (request, response) => {
-      const principal = await principalOf(request);
-      const { path } = parseRequest(request, getCheckout.request);
+    get: answered(getCheckout, 200, principalOf, async (principal, { path }) => {
       if (principal.kind === 'operator') requireOperator(principal, 'finance', 'admin');
       const checkout = await findCheckout(pool, path.id);
       if (
@@ -114,7 +103,7 @@ export function checkoutRoutes({ router, pool, context, auth }: SettlementRoutin
       ) {
         throw new NotFound(`Checkout ${path.id}`);
       }
-      respond(response, getCheckout, 200, checkoutView(checkout, viewerOf(principal)));
+      return checkoutView(checkout, viewerOf(principal));
     }),
   });
 }

@@ -1,6 +1,6 @@
 /** The ledger as finance reads it: an account (now or as of a time), its entries, the trial balance. */
 import { NotFound } from '@puhui/errors';
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { answered, defineOperation, route } from '@puhui/http';
 import { accountEntries, balanceAsOf, findAccount, trialBalance } from '../store/ledger';
 import { ledgerAccountView, trialBalanceView } from '../views/ledger';
 import { ledgerAccountSchema, ledgerEntryListSchema, trialBalanceSchema } from './responses';
@@ -46,33 +46,25 @@ export function ledgerRoutes({ router, pool, auth }: SettlementRouting): void {
   const asFinance = operatorWith(auth, 'finance');
 
   route(router, '/v1/ledger/accounts/:code', {
-    get: documented(getLedgerAccount, async (request, response) => {
-      await asFinance(request);
-      const { path, query } = parseRequest(request, getLedgerAccount.request);
+    get: answered(getLedgerAccount, 200, asFinance, async (_finance, { path, query }) => {
       const account = await findAccount(pool, path.code);
       if (account === undefined) throw new NotFound(`Account ${path.code}`);
       const asOf =
         query.as_of === undefined
           ? undefined
           : { as_of: query.as_of, ...(await balanceAsOf(pool, path.code, query.as_of)) };
-      respond(response, getLedgerAccount, 200, ledgerAccountView(account, asOf));
+      return ledgerAccountView(account, asOf);
     }),
   });
 
   route(router, '/v1/ledger/accounts/:code/entries', {
-    get: documented(listLedgerEntries, async (request, response) => {
-      await asFinance(request);
-      const { path, query } = parseRequest(request, listLedgerEntries.request);
+    get: answered(listLedgerEntries, 200, asFinance, async (_finance, { path, query }) => {
       if ((await findAccount(pool, path.code)) === undefined) throw new NotFound(`Account ${path.code}`);
-      const page = await accountEntries(pool, path.code, query);
-      respond(response, listLedgerEntries, 200, page);
+      return accountEntries(pool, path.code, query);
     }),
   });
 
   route(router, '/v1/ledger/trial_balance', {
-    get: documented(getTrialBalance, async (request, response) => {
-      await asFinance(request);
-      respond(response, getTrialBalance, 200, trialBalanceView(await trialBalance(pool)));
-    }),
+    get: answered(getTrialBalance, 200, asFinance, async () => trialBalanceView(await trialBalance(pool))),
   });
 }

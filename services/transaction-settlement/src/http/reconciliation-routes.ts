@@ -10,6 +10,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { NotFound, RateLimited } from '@puhui/errors';
 import {
+  answered,
   authenticate,
   defineOperation,
   documented,
@@ -188,22 +189,17 @@ function uploadRoute(router: Router, access: FinanceAccess, settings: Reconcilia
 
 function readRoutes(router: Router, pool: Pool, access: FinanceAccess): void {
   route(router, '/v1/reconciliations/:id', {
-    get: documented(getRunOperation, async (request, response) => {
-      await access.asFinance(request);
-      const { path } = parseRequest(request, getRunOperation.request);
+    get: answered(getRunOperation, 200, access.asFinance, async (_finance, { path }) => {
       const run = await findRun(pool, path.id);
       if (run === undefined) throw new NotFound(`Reconciliation ${path.id}`);
-      respond(response, getRunOperation, 200, reconciliationView(run));
+      return reconciliationView(run);
     }),
   });
 
   route(router, '/v1/reconciliations/:id/items', {
-    get: documented(listItemsOperation, async (request, response) => {
-      await access.asFinance(request);
-      const { path, query } = parseRequest(request, listItemsOperation.request);
+    get: answered(listItemsOperation, 200, access.asFinance, async (_finance, { path, query }) => {
       if ((await findRun(pool, path.id)) === undefined) throw new NotFound(`Reconciliation ${path.id}`);
-      const page = await listItems(pool, path.id, query);
-      respond(response, listItemsOperation, 200, mapPage(page, reconciliationItemView));
+      return mapPage(await listItems(pool, path.id, query), reconciliationItemView);
     }),
   });
 }

@@ -19,7 +19,7 @@ import type {
   OperationRequest,
   OperationResponse,
   OperationSpec,
-  ParsedRequest,
+  ParsedBy,
 } from '@puhui/http';
 import type { Pool } from '@puhui/postgres';
 import { requireOperator } from '@puhui/security';
@@ -60,16 +60,6 @@ export function merchantOrOperatorWith(auth: SettlementAuth, ...roles: OperatorR
     if (principal.kind === 'operator') requireOperator(principal, ...roles);
   });
 }
-
-type Part<Schemas, Name extends string> = Schemas extends Record<Name, infer Schema> ? Schema : undefined;
-
-/** The request as `parseRequest` answers it for an operation's schemas. */
-type ParsedBy<Schemas> = ParsedRequest<
-  Part<Schemas, 'path'>,
-  Part<Schemas, 'query'>,
-  Part<Schemas, 'body'>,
-  Part<Schemas, 'headers'>
->;
 
 /** An operation's request schemas with the `Idempotency-Key` header. */
 type Keyed<Schemas> = Schemas & { headers: typeof idempotencyKeyHeaders };

@@ -1,6 +1,6 @@
 /** Settlement runs (DESIGN §6): finance settles a closed business day; the service also does by itself. */
 import { z } from 'zod';
-import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
+import { answered, defineOperation, route } from '@puhui/http';
 import { actorOf } from '@puhui/security';
 import { lastClosedBusinessDate } from '../commands/business-days';
 import { settleBusinessDay } from '../commands/settlement';
@@ -31,12 +31,9 @@ export function settlementRunRoutes({ router, context, auth }: SettlementRouting
   const asFinance = operatorWith(auth, 'finance');
 
   route(router, '/v1/settlement_runs', {
-    post: documented(runOperation, async (request, response) => {
-      const principal = await asFinance(request);
-      const { body } = parseRequest(request, { body: runBody });
+    post: answered(runOperation, 201, asFinance, async (principal, { body }) => {
       const date = body?.business_date ?? (await lastClosedBusinessDate(context));
-      const run = await settleBusinessDay(context, date, 'manual', actorOf(principal));
-      respond(response, runOperation, 201, settlementRunView(run));
+      return settlementRunView(await settleBusinessDay(context, date, 'manual', actorOf(principal)));
     }),
   });
 }
