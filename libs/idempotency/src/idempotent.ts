@@ -38,13 +38,14 @@ export interface IdempotentOutcome<Body> {
   replayed: boolean;
 }
 
-export interface IdempotentOptions {
+/** What an effect may ask of the transaction it runs in. */
+export interface IdempotentEffectTools {
   /**
-   * Runs last, after the response is stored, just before commit: where a command posts to
-   * rows every such command updates (the programme's shared ledger accounts), so that their
-   * row locks are held for as short a time as possible.
+   * Registers a step to run last, after the response is stored, just before commit: where a
+   * command posts to rows every such command updates (the programme's shared ledger accounts),
+   * so that their row locks are held for as short a time as possible.
    */
-  beforeCommit?: (client: PoolClient) => Promise<void>;
+  beforeCommit: (step: (client: PoolClient) => Promise<void>) => void;
 }
 
 /** The request's HMAC-SHA-256 over its JSON with keys sorted, so that `{a,b}` and `{b,a}` hash alike. */
@@ -56,8 +57,7 @@ export async function runIdempotently<Body>(
   context: IdempotencyContext,
   request: IdempotentRequest,
   status: number,
-  effect: (client: PoolClient) => Promise<Body>,
-  options: IdempotentOptions = {},
+  effect: (client: PoolClient, tools: IdempotentEffectTools) => Promise<Body>,
 ): Promise<IdempotentOutcome<Body>> {
   const hash = requestHash(context.requestHashKey, request.fingerprint);
   try {
@@ -76,9 +76,10 @@ export async function runIdempotently<Body>(
           }
           return { status: stored.response_status, body: stored.response_body as Body, replayed: true };
         }
-        const body = await effect(client);
+        const lastSteps: Array<(client: PoolClient) => Promise<void>> = [];
+        const body = await effect(client, { beforeCommit: (step) => lastSteps.push(step) });
         await saveIdempotentResponse(client, request.scope, request.key, status, body);
-        await options.beforeCommit?.(client);
+        for (const step of lastSteps) await step(client);
         return { status, body, replayed: false };
       },
       // The key is claimed in the round trip that begins the transaction.

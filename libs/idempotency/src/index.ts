@@ -4,7 +4,7 @@ import type { MigrationSource } from '@puhui/postgres';
 export { requestHash, runIdempotently } from './idempotent';
 export type {
   IdempotencyContext,
-  IdempotentOptions,
+  IdempotentEffectTools,
   IdempotentOutcome,
   IdempotentRequest,
 } from './idempotent';

@@ -176,7 +176,6 @@ export async function captureCheckout(
   idempotencyKey: string,
 ) {
   const prepared = await prepare(context, merchant, request);
-  let captured: Checkout | undefined;
   const outcome = await runIdempotently(
     context,
     {
@@ -185,7 +184,7 @@ export async function captureCheckout(
       fingerprint: { path: 'POST /v1/checkouts', request },
     },
     201,
-    async (client) => {
+    async (client, { beforeCommit }) => {
       // Checked here, not before the key is claimed: a retry of a stored capture is answered
       // however late it comes; only a first attempt must be near the clock.
       const now = new Date();
@@ -193,34 +192,8 @@ export async function captureCheckout(
       const { usage, budgets } = await lockForCapture(client, prepared, merchant.merchant_id, now);
       const result = evaluate(prepared, merchant, request, usage, budgets, now);
       await requireCardVelocity(context, client, prepared.cardToken, result, now);
-      const checkout: Checkout = {
-        checkout_id: newId('chk'),
-        merchant_id: merchant.merchant_id,
-        card_token: prepared.cardToken,
-        card_last4: prepared.sheet.card.card_last4,
-        currency: 'CNY',
-        reference: request.reference,
-        status: 'captured',
-        gross_minor: result.gross_minor,
-        discount_minor: result.discount_minor,
-        merchant_funded_minor: result.merchant_funded_minor,
-        union_funded_minor: result.union_funded_minor,
-        net_minor: result.net_minor,
-        refunded_minor: 0,
-        budget_exhausted: result.budget_exhausted,
-        no_discount_reason: result.no_discount_reason,
-        ruleset_version: prepared.sheet.ruleset_version,
-        lines: describedLines(result.lines, request.lines),
-        grants: result.rule_grants,
-        occurred_at: new Date(prepared.occurredAt).toISOString(),
-        business_date: await currentBusinessDate(context, client, now),
-        created_at: now.toISOString(),
-        usage_at: now.toISOString(),
-        voided_at: null,
-        settlement_batch_id: null,
-        // Payable only once the acquirer's statement confirms the sale (DESIGN §6).
-        subsidy_state: 'held',
-      };
+      const businessDate = await currentBusinessDate(context, client, now);
+      const checkout = capturedCheckout(prepared, merchant, request, result, now, businessDate);
       await insertCheckoutAndUsage(
         client,
         checkout,
@@ -232,23 +205,57 @@ export async function captureCheckout(
         key: checkout.merchant_id,
         data: capturedEventData(checkout),
       });
-      captured = checkout;
-      return checkoutView(checkout, merchantViewer(context.cardTokenKey));
-    },
-    {
       // The transfers move the programme's shared accounts (acquirer clearing, the
       // merchant-funded memo), which every capture updates: posted last, just before commit,
       // their row locks are held for one statement and the commit instead of the whole capture.
       // Same transaction, so the checkout, its transfers, its event and its key stay atomic.
-      beforeCommit: async (client) => {
-        if (captured !== undefined) await postCheckoutTransfers(client, captured, false);
-      },
+      beforeCommit((last) => postCheckoutTransfers(last, checkout, false));
+      return checkoutView(checkout, merchantViewer(context.cardTokenKey));
     },
   );
   // Committed, not yet answered: where the crash tests' hook kills the process. A replay is
   // left alone, so that the retry after the kill gets its answer.
   if (!outcome.replayed) context.afterCaptureCommitted?.(request.reference);
   return outcome;
+}
+
+/** The checkout a capture records: the evaluation's figures, captured now, its subsidy held. */
+function capturedCheckout(
+  prepared: Prepared,
+  merchant: MerchantReplica,
+  request: CheckoutRequest,
+  result: CheckoutResult,
+  now: Date,
+  businessDate: string,
+): Checkout {
+  return {
+    checkout_id: newId('chk'),
+    merchant_id: merchant.merchant_id,
+    card_token: prepared.cardToken,
+    card_last4: prepared.sheet.card.card_last4,
+    currency: 'CNY',
+    reference: request.reference,
+    status: 'captured',
+    gross_minor: result.gross_minor,
+    discount_minor: result.discount_minor,
+    merchant_funded_minor: result.merchant_funded_minor,
+    union_funded_minor: result.union_funded_minor,
+    net_minor: result.net_minor,
+    refunded_minor: 0,
+    budget_exhausted: result.budget_exhausted,
+    no_discount_reason: result.no_discount_reason,
+    ruleset_version: prepared.sheet.ruleset_version,
+    lines: describedLines(result.lines, request.lines),
+    grants: result.rule_grants,
+    occurred_at: new Date(prepared.occurredAt).toISOString(),
+    business_date: businessDate,
+    created_at: now.toISOString(),
+    usage_at: now.toISOString(),
+    voided_at: null,
+    settlement_batch_id: null,
+    // Payable only once the acquirer's statement confirms the sale (DESIGN §6).
+    subsidy_state: 'held',
+  };
 }
 
 /** At most N union-funded captures per card in any hour; only a capture that would be funded counts. */

@@ -29,14 +29,9 @@ export const checkoutBody = z
           amount_minor: amountMinor.meta({
             description: 'The line’s total in fen (all its units), before discount.',
           }),
-          quantity: z
-            .int()
-            .min(1)
-            .max(10_000)
-            .default(1)
-            .meta({
-              description: 'Units on the line: per-unit benefits (`amount_off`, `fixed_price`) count them.',
-            }),
+          quantity: z.int().min(1).max(10_000).default(1).meta({
+            description: 'Units on the line: per-unit benefits (`amount_off`, `fixed_price`) count them.',
+          }),
           description: safeText(LINE_DESCRIPTION_LENGTH_MAX, { min: 0 }).optional(),
         }),
       )
