@@ -232,7 +232,15 @@ export function problemMapper(logger: Logger): ErrorRequestHandler {
     const retryAfter = domainError.extensions.retry_after_seconds;
     if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     const problem = problemFromDomainError(domainError, request.originalUrl, requestId);
-    if (problem.status >= 500) logger.warn({ err: error, code: problem.code }, 'request failed');
+    if (problem.status >= 500) {
+      // A refusal the service decided on its own (`not_yet_available`) says all in its code and
+      // detail; a stack is logged where a failure underneath caused the answer.
+      const decided = error === domainError && domainError.cause === undefined;
+      logger.warn(
+        decided ? { code: problem.code, detail: problem.detail } : { err: error, code: problem.code },
+        'request failed',
+      );
+    }
     sendProblem(response, problem);
   };
 }

@@ -9,6 +9,7 @@ import {
   DomainError,
   Forbidden,
   NotFound,
+  NotYetAvailable,
   RateLimited,
   ServiceUnavailable,
   Unauthenticated,
@@ -77,6 +78,9 @@ function buildApp(readinessChecks = [{ name: 'postgres', check: async () => 'ok'
             unprocessable: () => new Unprocessable('refund_exceeds_remaining', 'Too much.'),
             rate_limited: () => new RateLimited(7),
             unavailable: () => new ServiceUnavailable('rate_sheet_unavailable', 'No rate sheet.'),
+            unavailable_caused: () =>
+              new ServiceUnavailable('rate_sheet_unavailable', 'No rate sheet.', new Error('socket hang up')),
+            not_yet_available: () => new NotYetAvailable('Budget bud_1', 1),
             crash: () => new TypeError('secret internal detail'),
             // What node-postgres throws while the database restarts or a network cut lasts.
             database_refused: () =>
@@ -363,6 +367,22 @@ describe('bad input is a 4xx problem+json, never a 500 or a stack trace', () => 
       expect(response.body).toMatchObject({ status: 503, code: 'dependency_unavailable' });
       expect(JSON.stringify(response.body)).not.toMatch(/5432|ECONNREFUSED|administrator/);
     }
+  });
+
+  it('logs a 503 the service decided without a stack, and one caused by a failure underneath with it', async () => {
+    const { app, lines } = buildApp();
+    for (const kind of ['not_yet_available', 'unavailable', 'unavailable_caused', 'database_refused']) {
+      expect((await request(app).get(`/errors/${kind}`)).status).toBe(503);
+    }
+    const failed = lines.filter((line) => line.message === 'request failed');
+    expect(failed.map((line) => [line.code, line.err === undefined])).toEqual([
+      ['not_yet_available', true],
+      ['rate_sheet_unavailable', true],
+      ['rate_sheet_unavailable', false],
+      ['dependency_unavailable', false],
+    ]);
+    expect(failed[0]).toMatchObject({ detail: expect.stringContaining('Budget bud_1') });
+    expect(JSON.stringify(failed[2])).toContain('socket hang up');
   });
 
   it('keeps DomainError usable for kinds without a helper class', () => {
