@@ -36,12 +36,7 @@ export { unknownToReplica } from './replica';
 export type { UnknownReplicaId } from './replica';
 export { CSV_CONTENT_TYPE, CsvUpload, requireUncompressedCsv } from './csv-body';
 export type { CsvRecord, CsvUploadSettings, MalformedCsv } from './csv-body';
-export {
-  IDEMPOTENCY_KEY_DESCRIPTION,
-  IDEMPOTENT_REPLAY_HEADERS,
-  idempotencyKeyHeaders,
-  sendIdempotentOutcome,
-} from './idempotency';
+export { defineIdempotentOperation, idempotentPost } from './idempotency';
 export type { IdempotentAnswer } from './idempotency';
 export { SAFE_TEXT_FORMULA_REASON, SAFE_TEXT_INVISIBLE_REASON, safeText, unsafeTextReason } from './text';
 export type { InvalidRequestParam, ParsedRequest, RequestPart } from './validation';

@@ -1,12 +1,12 @@
 /** Union budgets' balances (their ledger accounts) and admins' top-ups. */
-import { answered, defineOperation, route } from '@puhui/http';
+import { answered, defineIdempotentOperation, defineOperation, idempotentPost, route } from '@puhui/http';
 import { actorOf } from '@puhui/security';
 import { budgetUnknown, topUpBudget } from '../commands/top-ups';
 import { findAccount } from '../store/ledger';
 import { findBudget } from '../store/replicas';
 import { budgetView } from '../views/budget';
 import { budgetBalanceSchema, topUpSchema } from './responses';
-import { defineIdempotentOperation, idempotentPost, operatorWith } from './route-support';
+import { operatorWith } from './route-support';
 import type { SettlementRouting } from './route-support';
 import { budgetPath, topUpBody } from './schemas';
 

@@ -3,7 +3,7 @@
  * quote and capture; finance and admins read across merchants, a merchant only its own.
  */
 import { NotFound } from '@puhui/errors';
-import { answered, defineOperation, route } from '@puhui/http';
+import { answered, defineIdempotentOperation, defineOperation, idempotentPost, route } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import { requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
@@ -12,7 +12,6 @@ import { OCCURRED_AT_WINDOW_MS } from '../domain/checkout-limits';
 import { findCheckout, listCheckouts } from '../store/checkouts';
 import { checkoutView, merchantViewer } from '../views/checkout';
 import { checkoutListSchema, checkoutSchema, quoteSchema } from './responses';
-import { defineIdempotentOperation, idempotentPost } from './route-support';
 import type { SettlementRouting } from './route-support';
 import { checkoutBody, checkoutPath, listCheckoutsQuery } from './schemas';
 

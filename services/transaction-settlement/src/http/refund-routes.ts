@@ -1,8 +1,7 @@
 /** Refunds and voids of a checkout (DESIGN §4.7): merchant calls, idempotent, for an active merchant only. */
-import { route } from '@puhui/http';
+import { defineIdempotentOperation, idempotentPost, route } from '@puhui/http';
 import { refundCheckout, voidCheckout } from '../commands/refunds';
 import { refundSchema, voidedCheckoutSchema } from './responses';
-import { defineIdempotentOperation, idempotentPost } from './route-support';
 import type { SettlementRouting } from './route-support';
 import { checkoutPath, refundBody } from './schemas';
 

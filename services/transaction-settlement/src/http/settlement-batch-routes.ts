@@ -5,7 +5,16 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { NotFound } from '@puhui/errors';
-import { defineOperation, documented, parseRequest, respond, route, safeText } from '@puhui/http';
+import {
+  defineIdempotentOperation,
+  defineOperation,
+  documented,
+  idempotentPost,
+  parseRequest,
+  respond,
+  route,
+  safeText,
+} from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
 import { actorOf } from '@puhui/security';
@@ -19,12 +28,7 @@ import { heldSubsidyView } from '../views/held-subsidy';
 import { settlementBatchView } from '../views/settlement-batch';
 import type { SettlementAuth } from './auth';
 import { heldSubsidyListSchema, settlementBatchListSchema, settlementBatchSchema } from './responses';
-import {
-  defineIdempotentOperation,
-  idempotentPost,
-  merchantOrOperatorWith,
-  operatorWith,
-} from './route-support';
+import { merchantOrOperatorWith, operatorWith } from './route-support';
 import type { SettlementRouting } from './route-support';
 
 const batchPath = z.strictObject({
