@@ -10,12 +10,8 @@ export { CONSUMER_REJOIN_BOUND_MS, EventConsumer, onEvent } from './consumer';
 export { pruneEventTables } from './retention';
 export type { RetentionSettings } from './retention';
 export type { ConsumerSettings, EventHandler, MessageOutcome } from './consumer';
-export { merchantReplicaConsumer, setReplicaMerchantStatus } from './merchant-replica';
-export type {
-  MerchantReplicaSettings,
-  MerchantReplicaStore,
-  ReplicatedMerchantStatus,
-} from './merchant-replica';
+export { merchantReplicaConsumer } from './merchant-replica';
+export type { MerchantReplicaSettings, MerchantReplicaStore } from './merchant-replica';
 
 /** SQL migrations for the outbox and inbox tables; run them with their own migrations table. */
 export const EVENTS_MIGRATIONS_DIRECTORY = path.join(__dirname, '..', 'migrations');

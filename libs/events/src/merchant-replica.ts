@@ -19,23 +19,16 @@ import { EventConsumer, onEvent } from './consumer';
 import type { ConsumerSettings, EventHandler } from './consumer';
 
 /** The statuses a merchant's status events announce. */
-export type ReplicatedMerchantStatus = 'active' | 'suspended' | 'terminated';
+type ReplicatedMerchantStatus = 'active' | 'suspended' | 'terminated';
 
 /**
  * A service's merchants table, each write guarded by the merchant's last applied sequence.
  * Its columns are the service's own, so it writes the snapshot; a status event changes only
- * `status`, which every replica keeps the same way (setReplicaMerchantStatus), unless it says otherwise.
+ * `status`, which every replica keeps the same way (`setReplicaMerchantStatus`).
  */
 export interface MerchantReplicaStore {
   /** Writes the snapshot unless the row reflects `sequence` or later; true when written. */
   upsertMerchant(client: PoolClient, merchant: MerchantSnapshot, sequence: bigint): Promise<boolean>;
-  /** Sets a known merchant's status unless the row reflects `sequence` or later; true when set. */
-  setMerchantStatus?(
-    client: PoolClient,
-    merchantId: string,
-    status: ReplicatedMerchantStatus,
-    sequence: bigint,
-  ): Promise<boolean>;
 }
 
 /**
@@ -43,7 +36,7 @@ export interface MerchantReplicaStore {
  * updated_at)`, as discount-rules' and settlement's are: false when nothing changed (the
  * merchant is unknown, or its row reflects a later event).
  */
-export async function setReplicaMerchantStatus(
+async function setReplicaMerchantStatus(
   client: PoolClient,
   merchantId: string,
   status: ReplicatedMerchantStatus,
@@ -73,7 +66,6 @@ const STATUS_EVENTS = [
 
 export function merchantReplicaConsumer(settings: MerchantReplicaSettings): EventConsumer {
   const { store, afterSnapshot, handlers = [], ...consumer } = settings;
-  const setStatus = store.setMerchantStatus ?? setReplicaMerchantStatus;
   const skipped = (merchantId: string, event: CloudEvent<unknown>) =>
     consumer.logger.debug(
       { merchant_id: merchantId, event_type: event.type, sequence: event.sequence },
@@ -93,7 +85,7 @@ export function merchantReplicaConsumer(settings: MerchantReplicaSettings): Even
   const statusHandlers = STATUS_EVENTS.map(([definition, status]) =>
     onEvent(definition, async (event, client) => {
       const { merchant_id: merchantId } = event.data;
-      if (!(await setStatus(client, merchantId, status, parseSequence(event.sequence))))
+      if (!(await setReplicaMerchantStatus(client, merchantId, status, parseSequence(event.sequence))))
         skipped(merchantId, event);
     }),
   );
