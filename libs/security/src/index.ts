@@ -10,8 +10,10 @@ import { z } from 'zod';
 import type { MerchantKeyScope } from '@puhui/contracts';
 import { Forbidden, Unauthenticated } from '@puhui/errors';
 
-export const OPERATOR_ROLES = ['admin', 'finance'] as const;
-export type OperatorRole = (typeof OPERATOR_ROLES)[number];
+import { OPERATOR_ROLES } from './operator-tokens';
+import type { OperatorRole } from './operator-tokens';
+
+export * from './operator-tokens';
 
 export type Principal =
   | { kind: 'operator'; subject: string; roles: readonly OperatorRole[] }
