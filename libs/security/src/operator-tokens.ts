@@ -7,9 +7,10 @@
  * `exp` — at most OPERATOR_TOKEN_MAX_SECONDS apart. jose 5 (not 6): 6 is ESM-only and every
  * workspace here compiles to CommonJS, under Jest too.
  */
-import { randomUUID } from 'node:crypto';
-import { SignJWT, createLocalJWKSet, createRemoteJWKSet, errors, importJWK, jwtVerify } from 'jose';
-import type { JSONWebKeySet, JWK, JWTVerifyGetKey, KeyLike } from 'jose';
+import { createPrivateKey, randomUUID, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { ServiceUnavailable, Unauthenticated } from '@puhui/errors';
 
@@ -66,35 +67,45 @@ export interface OperatorTokenClaims {
   ttlSeconds?: number;
 }
 
-const importedKeys = new Map<string, Promise<KeyLike | Uint8Array>>();
+const privateKeys = new Map<string, KeyObject>();
 
-function signingKey(jwk: SigningJwk): Promise<KeyLike | Uint8Array> {
+function privateKey(jwk: SigningJwk): KeyObject {
   const cacheKey = `${jwk.kid}:${jwk.x}`;
-  let key = importedKeys.get(cacheKey);
+  let key = privateKeys.get(cacheKey);
   if (key === undefined) {
-    key = importJWK(jwk, ALGORITHM);
-    importedKeys.set(cacheKey, key);
+    key = createPrivateKey({ key: { ...jwk }, format: 'jwk' });
+    privateKeys.set(cacheKey, key);
   }
   return key;
 }
 
-export async function signOperatorToken(claims: OperatorTokenClaims, key: SigningJwk): Promise<string> {
+const base64url = (value: object): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+
+/**
+ * Signs a compact JWS. Synchronous (node:crypto, ECDSA P-256 with the raw r‖s signature JWS
+ * wants), so that tests and tools mint tokens inline; verifying is jose's, below.
+ */
+export function signOperatorToken(claims: OperatorTokenClaims, key: SigningJwk): string {
   const ttl = claims.ttlSeconds ?? OPERATOR_TOKEN_MAX_SECONDS;
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > OPERATOR_TOKEN_MAX_SECONDS)
     throw new RangeError(`an operator token lives 1 to ${OPERATOR_TOKEN_MAX_SECONDS} seconds, not ${ttl}`);
   const issuedAt = Math.floor(Date.now() / 1000);
-  return new SignJWT({
+  const payload = {
+    iss: OPERATOR_TOKEN_ISSUER,
+    sub: claims.subject,
+    aud: typeof claims.audience === 'string' ? claims.audience : [...claims.audience],
+    iat: issuedAt,
+    exp: issuedAt + ttl,
+    jti: randomUUID(),
     roles: [...claims.roles],
     ...(claims.merchantId === undefined ? {} : { merchant_id: claims.merchantId }),
-  })
-    .setProtectedHeader({ alg: ALGORITHM, kid: key.kid, typ: 'JWT' })
-    .setIssuer(OPERATOR_TOKEN_ISSUER)
-    .setSubject(claims.subject)
-    .setAudience(typeof claims.audience === 'string' ? claims.audience : [...claims.audience])
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + ttl)
-    .setJti(randomUUID())
-    .sign(await signingKey(key));
+  };
+  const signingInput = `${base64url({ alg: ALGORITHM, kid: key.kid, typ: 'JWT' })}.${base64url(payload)}`;
+  const signature = sign('sha256', Buffer.from(signingInput, 'ascii'), {
+    key: privateKey(key),
+    dsaEncoding: 'ieee-p1363',
+  });
+  return `${signingInput}.${signature.toString('base64url')}`;
 }
 
 /** Who an operator token speaks for, once verified. */
