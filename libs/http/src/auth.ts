@@ -7,10 +7,12 @@ import { NOT_YET_AVAILABLE_RETRY_AFTER_SECONDS, mayBeReplicating } from '@puhui/
 import type { MerchantKeyScope } from '@puhui/contracts';
 import { NotYetAvailable, Unauthenticated } from '@puhui/errors';
 import {
+  DEVELOPMENT_OPERATOR_JWKS,
   apiKeyCreatedAt,
   bearerCredential,
   hashApiKey,
   looksLikeApiKey,
+  operatorTokenVerifier,
   verifyOperatorToken,
 } from '@puhui/security';
 import type { Principal } from '@puhui/security';
@@ -44,10 +46,38 @@ async function keyNotFound(credential: string, hash: string, settings: Authentic
   throw new Unauthenticated('The API key is unknown, revoked or expired.');
 }
 
+/** TRANSITIONAL (issue 16, until every service verifies against the console's JWKS only). */
+const developmentVerifier = operatorTokenVerifier({ jwks: DEVELOPMENT_OPERATOR_JWKS }, [
+  'merchant-onboarding',
+  'discount-rules',
+  'transaction-settlement',
+]);
+
+function isEs256(token: string): boolean {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null && (header as { alg?: unknown }).alg === 'ES256';
+  } catch {
+    return false;
+  }
+}
+
+async function verifyOperator(credential: string, settings: AuthenticationSettings): Promise<Principal> {
+  if (!isEs256(credential)) return verifyOperatorToken(credential, settings.operatorTokenSecret);
+  const operator = await developmentVerifier(credential);
+  if (operator.roles.includes('merchant_staff'))
+    throw new Unauthenticated('Merchant staff tokens are not accepted yet.');
+  return {
+    kind: 'operator',
+    subject: operator.subject,
+    roles: operator.roles.filter((role) => role === 'admin' || role === 'finance'),
+  };
+}
+
 export async function authenticate(request: Request, settings: AuthenticationSettings): Promise<Principal> {
   const credential = bearerCredential(request.header('authorization'));
   if (credential === undefined) throw new Unauthenticated('Send Authorization: Bearer <token or API key>.');
-  if (!looksLikeApiKey(credential)) return verifyOperatorToken(credential, settings.operatorTokenSecret);
+  if (!looksLikeApiKey(credential)) return verifyOperator(credential, settings);
   const hash = hashApiKey(credential);
   const key = (await settings.findMerchantKey(hash)) ?? (await keyNotFound(credential, hash, settings));
   return { kind: 'merchant', merchant_id: key.merchant_id, key_id: key.key_id, scopes: key.scopes };

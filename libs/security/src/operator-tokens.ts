@@ -172,7 +172,10 @@ function keysUnavailable(error: unknown): boolean {
  * the console, with `exp`, `iat`, `sub` and `jti`, living at most OPERATOR_TOKEN_MAX_SECONDS.
  * Anything else (an HS256 token of the old shared secret, no `exp`, `exp` in 2126) is 401.
  */
-export function operatorTokenVerifier(source: OperatorKeySource, audience: string): OperatorTokenVerifier {
+export function operatorTokenVerifier(
+  source: OperatorKeySource,
+  audience: string | readonly string[],
+): OperatorTokenVerifier {
   const keys = keySet(source);
   return async (token) => {
     let payload: unknown;
@@ -180,7 +183,7 @@ export function operatorTokenVerifier(source: OperatorKeySource, audience: strin
       ({ payload } = await jwtVerify(token, keys, {
         algorithms: [ALGORITHM],
         issuer: OPERATOR_TOKEN_ISSUER,
-        audience,
+        audience: typeof audience === 'string' ? audience : [...audience],
         requiredClaims: ['exp', 'iat', 'sub', 'jti'],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       }));

@@ -14,3 +14,5 @@ export { auditTrail, readAnswer, sendJson } from './calls';
 export type { JsonAnswer } from './calls';
 export { committedDocument, describeServedDocs, expectDocsServed, expectHealthyAndReady } from './docs';
 export type { RunningDocs } from './docs';
+export { operatorToken, testSubject } from './tokens';
+export type { TestTokenOptions } from './tokens';
