@@ -32,6 +32,12 @@ export interface AppOptions {
   /** Mounts the service's routes; use `route()` so that wrong methods answer 405. */
   routes?: (router: Router) => void;
   /**
+   * Routes mounted ahead of the JSON body parser (and the 415 check), which read or forward
+   * the request stream themselves: the console's proxy to the services, whose bodies (CSV
+   * uploads) must stream through untouched. Not checked against `docs`.
+   */
+  beforeBodyParser?: (router: Router) => void;
+  /**
    * Serves /openapi.json, /docs and /asyncapi.json, and refuses to start when a mounted
    * route has no operation or an operation is not mounted.
    */
@@ -176,6 +182,11 @@ export function createApp(options: AppOptions): AppHandle {
   });
 
   if (options.docs !== undefined) mountDocs(app, options.docs);
+  if (options.beforeBodyParser !== undefined) {
+    const streaming = express.Router({ strict: false, caseSensitive: true });
+    options.beforeBodyParser(streaming);
+    app.use(streaming);
+  }
 
   app.use(noteNonJsonBody);
   app.use(

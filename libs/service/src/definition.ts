@@ -54,6 +54,8 @@ interface DefinitionBase<Dependencies, Config> {
    */
   libraryMigrations?: readonly MigrationSource[];
   routes?: (router: Router, dependencies: Dependencies) => void;
+  /** Routes ahead of the JSON body parser that read or forward the body stream themselves (app.ts). */
+  streamingRoutes?: (router: Router, dependencies: Dependencies) => void;
   /** Every route `routes` mounts must be one of these operations (checked at start). */
   api?: ServiceApi;
   /** Background work (jobs.ts): run from start to shutdown, each on its own interval. */

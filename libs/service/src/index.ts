@@ -179,6 +179,9 @@ function createHttp<Config extends ServiceConfig>(
     logger: dependencies.logger,
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
     readinessChecks,
+    ...(definition.streamingRoutes === undefined
+      ? {}
+      : { beforeBodyParser: (router) => definition.streamingRoutes?.(router, dependencies) }),
     routes: (router) => {
       const { redis } = dependencies;
       if (redis !== undefined) router.use(merchantKeyRateLimit(redis, config.MERCHANT_RATE_LIMIT_PER_SECOND));
