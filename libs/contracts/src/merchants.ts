@@ -70,6 +70,12 @@ export const merchantSnapshot = z.strictObject({
   mcc: z.string().regex(/^\d{4}$/u),
   region_code: z.string().regex(/^\d{6}$/u),
   settlement_account: settlementAccountSnapshot,
+  /**
+   * When a change of `settlement_account` was last approved on the live merchant; null while it
+   * is the account approved with the application (and in events written before this field).
+   * Settlement holds a changed account out of payment files for a cooling-off period after it.
+   */
+  settlement_account_changed_at: timestamp.nullable().default(null),
   outlets: z.array(z.strictObject({ outlet_id: z.string(), name: z.string(), address: z.string() })),
 });
 export type MerchantSnapshot = z.infer<typeof merchantSnapshot>;
@@ -100,6 +106,34 @@ const statusChange = z.strictObject({
 export const merchantSuspended = defineEvent('puhui.merchant.suspended.v1', TOPICS.merchants, statusChange);
 export const merchantReinstated = defineEvent('puhui.merchant.reinstated.v1', TOPICS.merchants, statusChange);
 export const merchantTerminated = defineEvent('puhui.merchant.terminated.v1', TOPICS.merchants, statusChange);
+
+/** A settlement account as people may see it: the number masked, nothing sealed. */
+export const maskedSettlementAccount = z.strictObject({
+  account_type: z.enum(['corporate', 'personal']),
+  account_name: z.string(),
+  account_number_masked: z.string(),
+  bank_name: z.string(),
+  branch_code: z.string().regex(/^\d{12}$/u),
+});
+
+/**
+ * A live merchant's settlement account was changed (requested by one person, approved by
+ * another): whoever pays or watches the merchant can act on it, and the merchant's existing
+ * contact (`notify`, mobile masked) is told, so a redirected payout does not go unnoticed.
+ */
+export const merchantSettlementAccountChanged = defineEvent(
+  'puhui.merchant.settlement_account_changed.v1',
+  TOPICS.merchants,
+  z.strictObject({
+    merchant_id: z.string(),
+    before: maskedSettlementAccount,
+    after: maskedSettlementAccount,
+    changed_at: timestamp,
+    requested_by: z.string(),
+    approved_by: z.string(),
+    notify: z.strictObject({ name: z.string(), mobile_masked: z.string() }),
+  }),
+);
 
 /**
  * What a merchant key may do (DESIGN §8): `checkout` — quote, capture, refund, void and read
@@ -146,6 +180,7 @@ export const MERCHANT_EVENTS = [
   merchantSuspended,
   merchantReinstated,
   merchantTerminated,
+  merchantSettlementAccountChanged,
   apiKeyCreated,
   apiKeyRevoked,
 ] as const;

@@ -59,6 +59,7 @@ function snapshot(merchantId: string, displayName: string): MerchantSnapshot {
       bank_name: '中国工商银行',
       branch_code: '102431000015',
     },
+    settlement_account_changed_at: null,
     outlets: [],
   };
 }

@@ -91,6 +91,7 @@ function merchantSnapshot(merchantId: string, category: MerchantCategory) {
       bank_name: '中国工商银行上饶分行',
       branch_code: '102431000015',
     },
+    settlement_account_changed_at: null,
     outlets: [],
   };
 }

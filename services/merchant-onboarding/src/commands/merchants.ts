@@ -149,6 +149,7 @@ export async function createApplication(
     submitted_at: null,
     decided_at: null,
     decided_by: null,
+    settlement_account_changed_at: null,
   };
   assertAccountName(merchant);
   return withTransaction(context.pool, async (client) => {
@@ -290,6 +291,7 @@ function snapshotOf(merchant: Merchant): MerchantSnapshot {
       bank_name: account.bank_name,
       branch_code: account.branch_code,
     },
+    settlement_account_changed_at: merchant.settlement_account_changed_at,
     outlets: merchant.outlets,
   };
 }

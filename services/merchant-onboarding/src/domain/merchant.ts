@@ -82,6 +82,8 @@ export interface Merchant extends ApplicationFields {
   submitted_at: string | null;
   decided_at: string | null;
   decided_by: string | null;
+  /** When an approved change last altered the settlement account (null: the one approved with the application). */
+  settlement_account_changed_at: string | null;
 }
 
 /** What an application still lacks before it can be submitted, in form order. */

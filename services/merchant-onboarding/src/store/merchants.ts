@@ -7,11 +7,15 @@ import type { MerchantCategory, MerchantStatus } from '@puhui/contracts';
 import type { Merchant } from '../domain/merchant';
 
 /** The row as pg returns it: the domain merchant with Dates where it has ISO strings. */
-type MerchantRow = Omit<Merchant, 'created_at' | 'updated_at' | 'submitted_at' | 'decided_at'> & {
+type MerchantRow = Omit<
+  Merchant,
+  'created_at' | 'updated_at' | 'submitted_at' | 'decided_at' | 'settlement_account_changed_at'
+> & {
   created_at: Date;
   updated_at: Date;
   submitted_at: Date | null;
   decided_at: Date | null;
+  settlement_account_changed_at: Date | null;
 };
 
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
@@ -23,12 +27,13 @@ function toMerchant(row: MerchantRow): Merchant {
     updated_at: row.updated_at.toISOString(),
     submitted_at: iso(row.submitted_at),
     decided_at: iso(row.decided_at),
+    settlement_account_changed_at: iso(row.settlement_account_changed_at),
   };
 }
 
 const COLUMNS = `merchant_id, status, legal_name, display_name, credit_code, category, mcc, region_code, address,
   contact, legal_representative, settlement_account, outlets, pending_change, status_reason,
-  created_at, updated_at, submitted_at, decided_at, decided_by`;
+  created_at, updated_at, submitted_at, decided_at, decided_by, settlement_account_changed_at`;
 
 function values(merchant: Merchant): unknown[] {
   const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
@@ -53,13 +58,14 @@ function values(merchant: Merchant): unknown[] {
     merchant.submitted_at,
     merchant.decided_at,
     merchant.decided_by,
+    merchant.settlement_account_changed_at,
   ];
 }
 
 export async function insertMerchant(client: Queryable, merchant: Merchant): Promise<void> {
   await client.query(
     `INSERT INTO merchants (${COLUMNS})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
     values(merchant),
   );
 }
@@ -70,7 +76,8 @@ export async function saveMerchant(client: Queryable, merchant: Merchant): Promi
     `UPDATE merchants SET status = $2, legal_name = $3, display_name = $4, credit_code = $5, category = $6,
        mcc = $7, region_code = $8, address = $9, contact = $10, legal_representative = $11,
        settlement_account = $12, outlets = $13, pending_change = $14, status_reason = $15,
-       created_at = $16, updated_at = $17, submitted_at = $18, decided_at = $19, decided_by = $20
+       created_at = $16, updated_at = $17, submitted_at = $18, decided_at = $19, decided_by = $20,
+       settlement_account_changed_at = $21
      WHERE merchant_id = $1`,
     values(merchant),
   );
