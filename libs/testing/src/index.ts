@@ -11,6 +11,7 @@ export type { BootableService, TestService } from './service';
 export { recordTopic } from './kafka';
 export type { RecordedMessage, TopicRecorder } from './kafka';
 export { auditTrail, readAnswer, sendJson } from './calls';
+export { approveAs, rejectAs } from './approvals';
 export type { JsonAnswer } from './calls';
 export { committedDocument, describeServedDocs, expectDocsServed, expectHealthyAndReady } from './docs';
 export type { RunningDocs } from './docs';
