@@ -1,26 +1,28 @@
 /**
- * Who is calling: an operator with a bearer token, or a merchant with a secret API key.
- * Each service says how to find a merchant key (its own table, or a replica of it).
+ * Who is calling: a person with an operator token the console signed (verified against its
+ * JWKS), a merchant with a secret API key, or another service with a service credential.
+ * Each service says how to find a merchant key (its own table, or a replica of it) and, when
+ * it admits services, a service credential.
  */
 import type { Request } from 'express';
 import { NOT_YET_AVAILABLE_RETRY_AFTER_SECONDS, mayBeReplicating } from '@puhui/contracts';
 import type { MerchantKeyScope } from '@puhui/contracts';
-import { NotYetAvailable, Unauthenticated } from '@puhui/errors';
+import { DomainError, NotYetAvailable, Unauthenticated } from '@puhui/errors';
 import {
-  DEVELOPMENT_OPERATOR_JWKS,
   apiKeyCreatedAt,
   bearerCredential,
   hashApiKey,
+  hashServiceCredential,
   looksLikeApiKey,
-  operatorTokenVerifier,
-  verifyOperatorToken,
+  looksLikeServiceCredential,
 } from '@puhui/security';
-import type { Principal } from '@puhui/security';
+import type { OperatorTokenVerifier, Principal, ServiceRole } from '@puhui/security';
 
 type MerchantKey = { merchant_id: string; key_id: string; scopes: readonly MerchantKeyScope[] };
 
 export interface AuthenticationSettings {
-  operatorTokenSecret: string;
+  /** Verifies operator tokens meant for this service; built once per service (operatorTokenVerifierFor). */
+  verifyOperatorToken: OperatorTokenVerifier;
   /** The merchant owning a working key with this SHA-256 hash, or undefined. */
   findMerchantKey: (keyHash: string) => Promise<MerchantKey | undefined>;
   /**
@@ -29,6 +31,13 @@ export interface AuthenticationSettings {
    * within REPLICATION_WINDOW_MS, may be on its way and answers `not_yet_available`, not 401.
    */
   replicaHoldsKey?: (keyHash: string) => Promise<boolean>;
+  /**
+   * For a service other services call (discount-rules): the service holding a credential with
+   * this SHA-256 hash, and its roles. Without it every `svc_` credential is 401.
+   */
+  findServiceCredential?: (
+    credentialHash: string,
+  ) => Promise<{ service: string; roles: readonly ServiceRole[] } | undefined>;
 }
 
 /**
@@ -46,38 +55,46 @@ async function keyNotFound(credential: string, hash: string, settings: Authentic
   throw new Unauthenticated('The API key is unknown, revoked or expired.');
 }
 
-/** TRANSITIONAL (issue 16, until every service verifies against the console's JWKS only). */
-const developmentVerifier = operatorTokenVerifier({ jwks: DEVELOPMENT_OPERATOR_JWKS }, [
-  'merchant-onboarding',
-  'discount-rules',
-  'transaction-settlement',
-]);
-
-function isEs256(token: string): boolean {
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
-    return typeof header === 'object' && header !== null && (header as { alg?: unknown }).alg === 'ES256';
-  } catch {
-    return false;
+/** An auditor reads everything and changes nothing: GET and HEAD only. */
+class ReadOnlyRole extends DomainError {
+  constructor() {
+    super('forbidden', 'read_only_role', 'Forbidden', {
+      detail: 'The auditor role reads and never changes anything.',
+    });
   }
 }
 
-async function verifyOperator(credential: string, settings: AuthenticationSettings): Promise<Principal> {
-  if (!isEs256(credential)) return verifyOperatorToken(credential, settings.operatorTokenSecret);
-  const operator = await developmentVerifier(credential);
-  if (operator.roles.includes('merchant_staff'))
-    throw new Unauthenticated('Merchant staff tokens are not accepted yet.');
-  return {
-    kind: 'operator',
-    subject: operator.subject,
-    roles: operator.roles.filter((role) => role === 'admin' || role === 'finance'),
-  };
+const READING_METHODS = new Set(['GET', 'HEAD']);
+
+async function verifyOperator(
+  request: Request,
+  token: string,
+  settings: AuthenticationSettings,
+): Promise<Principal> {
+  const operator = await settings.verifyOperatorToken(token);
+  // Merchant staff see their merchant's data as the merchant, with no key scope: they move no money.
+  if (operator.roles.includes('merchant_staff') && operator.merchantId !== undefined)
+    return {
+      kind: 'merchant',
+      merchant_id: operator.merchantId,
+      key_id: `staff:${operator.subject}`,
+      scopes: [],
+    };
+  if (operator.roles.includes('auditor') && !READING_METHODS.has(request.method)) throw new ReadOnlyRole();
+  return { kind: 'operator', subject: operator.subject, roles: operator.roles };
+}
+
+async function verifyService(credential: string, settings: AuthenticationSettings): Promise<Principal> {
+  const found = await settings.findServiceCredential?.(hashServiceCredential(credential));
+  if (found === undefined) throw new Unauthenticated('The service credential is unknown.');
+  return { kind: 'service', subject: found.service, roles: found.roles };
 }
 
 export async function authenticate(request: Request, settings: AuthenticationSettings): Promise<Principal> {
   const credential = bearerCredential(request.header('authorization'));
   if (credential === undefined) throw new Unauthenticated('Send Authorization: Bearer <token or API key>.');
-  if (!looksLikeApiKey(credential)) return verifyOperator(credential, settings);
+  if (looksLikeServiceCredential(credential)) return verifyService(credential, settings);
+  if (!looksLikeApiKey(credential)) return verifyOperator(request, credential, settings);
   const hash = hashApiKey(credential);
   const key = (await settings.findMerchantKey(hash)) ?? (await keyNotFound(credential, hash, settings));
   return { kind: 'merchant', merchant_id: key.merchant_id, key_id: key.key_id, scopes: key.scopes };

@@ -1,67 +1,48 @@
 /**
  * Who is calling and what they may see (DESIGN §8):
- * - operators (admin, finance) carry HS256 bearer tokens with roles;
+ * - people carry short-lived ES256 operator tokens the console signs (./operator-tokens);
  * - merchants carry secret API keys, shown once and stored as SHA-256 hashes;
+ * - services carry a service credential with one narrow role (settlement reading rate sheets);
  * - sensitive fields (settlement account numbers) are sealed with AES-256-GCM.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import jwt from 'jsonwebtoken';
-import { z } from 'zod';
 import type { MerchantKeyScope } from '@puhui/contracts';
-import { Forbidden, Unauthenticated } from '@puhui/errors';
+import { Forbidden } from '@puhui/errors';
 
-import { OPERATOR_ROLES } from './operator-tokens';
 import type { OperatorRole } from './operator-tokens';
 
 export * from './operator-tokens';
 
+/** The narrow roles a service credential may hold: one per service-to-service call. */
+export const SERVICE_ROLES = ['rate_sheet_reader'] as const;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
+
+/**
+ * An operator is a person with admin, finance or auditor; merchant staff are a `merchant`
+ * (key id `staff:<account id>`, no key scope); a `service` is another Puhui service.
+ */
 export type Principal =
   | { kind: 'operator'; subject: string; roles: readonly OperatorRole[] }
-  | { kind: 'merchant'; merchant_id: string; key_id: string; scopes: readonly MerchantKeyScope[] };
+  | { kind: 'merchant'; merchant_id: string; key_id: string; scopes: readonly MerchantKeyScope[] }
+  | { kind: 'service'; subject: string; roles: readonly ServiceRole[] };
 
-const TOKEN_ISSUER = 'puhui';
-const TOKEN_AUDIENCE = 'puhui-api';
-const tokenClaims = z.object({
-  sub: z.string().min(1),
-  roles: z.array(z.enum(OPERATOR_ROLES)).min(1),
-});
-
-/** A development token secret; services refuse it when NODE_ENV=production. */
-export const DEVELOPMENT_TOKEN_SECRET = 'puhui-development-token-secret-change-me-in-production';
-
-export function mintOperatorToken(
-  settings: { subject: string; roles: readonly OperatorRole[]; ttlSeconds: number },
-  secret: string,
-): string {
-  return jwt.sign({ roles: settings.roles }, secret, {
-    algorithm: 'HS256',
-    subject: settings.subject,
-    issuer: TOKEN_ISSUER,
-    audience: TOKEN_AUDIENCE,
-    expiresIn: settings.ttlSeconds,
-  });
-}
-
-export function verifyOperatorToken(token: string, secret: string): Principal {
-  let payload: unknown;
-  try {
-    payload = jwt.verify(token, secret, {
-      algorithms: ['HS256'],
-      issuer: TOKEN_ISSUER,
-      audience: TOKEN_AUDIENCE,
-    });
-  } catch {
-    throw new Unauthenticated('The bearer token is invalid or expired.');
-  }
-  const claims = tokenClaims.safeParse(payload);
-  if (!claims.success) throw new Unauthenticated('The bearer token carries no operator roles.');
-  return { kind: 'operator', subject: claims.data.sub, roles: claims.data.roles };
-}
-
+/**
+ * An operator holding one of `roles`. An auditor passes every role check: authenticate
+ * (libs/http) admits an auditor on GET and HEAD only, so what it passes here is a read.
+ */
 export function requireOperator(principal: Principal, ...roles: OperatorRole[]): void {
-  if (principal.kind !== 'operator' || !roles.some((role) => principal.roles.includes(role))) {
+  if (
+    principal.kind !== 'operator' ||
+    !(principal.roles.includes('auditor') || roles.some((role) => principal.roles.includes(role)))
+  ) {
     throw new Forbidden(`This needs the ${roles.join(' or ')} role.`);
   }
+}
+
+/** A service credential holding `role`; nothing else passes. */
+export function requireService(principal: Principal, role: ServiceRole): void {
+  if (principal.kind !== 'service' || !principal.roles.includes(role))
+    throw new Forbidden(`This needs a service credential with the ${role} role.`);
 }
 
 /** A merchant key must hold `scope` (operators are checked by role, not here). */
@@ -71,11 +52,65 @@ export function requireMerchantScope(principal: Principal, scope: MerchantKeySco
   }
 }
 
-/** Who did it, for audit trails: `operator:<subject>` or `merchant:<id>/<key id>`. */
+/** Who did it, for audit trails: `operator:<account id>`, `merchant:<id>/<key id>` or `service:<name>`. */
 export function actorOf(principal: Principal): string {
-  return principal.kind === 'operator'
-    ? `operator:${principal.subject}`
-    : `merchant:${principal.merchant_id}/${principal.key_id}`;
+  switch (principal.kind) {
+    case 'operator':
+      return `operator:${principal.subject}`;
+    case 'merchant':
+      return `merchant:${principal.merchant_id}/${principal.key_id}`;
+    case 'service':
+      return `service:${principal.subject}`;
+  }
+}
+
+/** Service credentials: `svc_` and at least 32 more characters, stored by the callee as SHA-256. */
+export const SERVICE_CREDENTIAL_PREFIX = 'svc_';
+export const SERVICE_CREDENTIAL_PATTERN = /^svc_[A-Za-z0-9_-]{32,}$/u;
+
+export function looksLikeServiceCredential(token: string): boolean {
+  return token.startsWith(SERVICE_CREDENTIAL_PREFIX);
+}
+
+/** SHA-256 hex of a service credential (the same hash as an API key's). */
+export function hashServiceCredential(credential: string): string {
+  return createHash('sha256').update(credential, 'utf8').digest('hex');
+}
+
+/**
+ * Settlement's development credential for reading rate sheets; discount-rules' development
+ * SERVICE_CREDENTIALS holds its hash. Both are refused when NODE_ENV=production.
+ */
+export const DEVELOPMENT_SERVICE_CREDENTIAL = 'svc_puhui-development-rate-sheet-reader-0001';
+export const DEVELOPMENT_SERVICE_CREDENTIALS = `transaction-settlement:rate_sheet_reader:${hashServiceCredential(DEVELOPMENT_SERVICE_CREDENTIAL)}`;
+
+/** A service credential the callee knows: whose it is, its role, and its hash. */
+export interface KnownServiceCredential {
+  service: string;
+  role: ServiceRole;
+  hash: string;
+}
+
+const KNOWN_CREDENTIAL = /^([a-z][a-z0-9-]*):([a-z_]+):([0-9a-f]{64})$/u;
+
+/**
+ * `SERVICE_CREDENTIALS`: a comma list of `<service>:<role>:<sha256 hex>`. Throws on an entry of
+ * another shape or an unknown role, naming the entry's position (never its hash).
+ */
+export function parseServiceCredentials(text: string): KnownServiceCredential[] {
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry, index) => {
+      const match = KNOWN_CREDENTIAL.exec(entry);
+      const role = match?.[2];
+      if (match === null || !(SERVICE_ROLES as readonly string[]).includes(role ?? ''))
+        throw new Error(
+          `entry ${index + 1} is not <service>:<role>:<sha256 hex> with a role of ${SERVICE_ROLES.join(', ')}`,
+        );
+      return { service: match[1] ?? '', role: role as ServiceRole, hash: match[3] ?? '' };
+    });
 }
 
 export const API_KEY_PREFIX = 'sk_live_';

@@ -162,9 +162,18 @@ function keySet(source: OperatorKeySource): JWTVerifyGetKey {
   });
 }
 
-/** A fetch of the console's keys that failed says nothing about the token: 503, not 401. */
+/**
+ * A fetch of the console's keys that failed says nothing about the token: 503, not 401 —
+ * unreachable or timed out, an answer other than 200 or not JSON (jose's generic JOSEError), or
+ * not a key set.
+ */
 function keysUnavailable(error: unknown): boolean {
-  return error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError);
+  if (!(error instanceof errors.JOSEError)) return true;
+  return (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    error.code === errors.JOSEError.code
+  );
 }
 
 /**

@@ -1,58 +1,18 @@
-import jwt from 'jsonwebtoken';
 import {
-  actorOf,
+  DEVELOPMENT_SERVICE_CREDENTIAL,
+  DEVELOPMENT_SERVICE_CREDENTIALS,
+  SERVICE_CREDENTIAL_PATTERN,
   apiKeyCreatedAt,
   bearerCredential,
   DEVELOPMENT_FIELD_KEY,
   generateApiKey,
   hashApiKey,
+  hashServiceCredential,
   looksLikeApiKey,
-  mintOperatorToken,
   openField,
-  requireOperator,
+  parseServiceCredentials,
   sealField,
-  verifyOperatorToken,
 } from '@puhui/security';
-
-const SECRET = 'test-secret-test-secret-test-secret';
-
-describe('operator tokens', () => {
-  it('round-trips subject and roles', () => {
-    const token = mintOperatorToken({ subject: 'li.na', roles: ['admin'], ttlSeconds: 60 }, SECRET);
-    expect(verifyOperatorToken(token, SECRET)).toEqual({
-      kind: 'operator',
-      subject: 'li.na',
-      roles: ['admin'],
-    });
-  });
-
-  it('rejects a token signed with another secret, an expired one, and one without roles', () => {
-    const other = mintOperatorToken({ subject: 'x', roles: ['admin'], ttlSeconds: 60 }, 'another-secret');
-    expect(() => verifyOperatorToken(other, SECRET)).toThrow(/invalid or expired/);
-    const expired = mintOperatorToken({ subject: 'x', roles: ['admin'], ttlSeconds: -10 }, SECRET);
-    expect(() => verifyOperatorToken(expired, SECRET)).toThrow(/invalid or expired/);
-    const roleless = jwt.sign({}, SECRET, { subject: 'x', issuer: 'puhui', audience: 'puhui-api' });
-    expect(() => verifyOperatorToken(roleless, SECRET)).toThrow(/no operator roles/);
-    const unsigned = jwt.sign({ roles: ['admin'] }, '', { algorithm: 'none' } as jwt.SignOptions);
-    expect(() => verifyOperatorToken(unsigned, SECRET)).toThrow();
-  });
-
-  it('lets the right role through and forbids the others', () => {
-    const finance = verifyOperatorToken(
-      mintOperatorToken({ subject: 'f', roles: ['finance'], ttlSeconds: 60 }, SECRET),
-      SECRET,
-    );
-    expect(() => requireOperator(finance, 'finance')).not.toThrow();
-    expect(() => requireOperator(finance, 'admin')).toThrow(/admin role/);
-    expect(() =>
-      requireOperator(
-        { kind: 'merchant', merchant_id: 'mer_1', key_id: 'key_1', scopes: ['checkout'] },
-        'admin',
-      ),
-    ).toThrow();
-    expect(actorOf(finance)).toBe('operator:f');
-  });
-});
 
 describe('merchant API keys', () => {
   it('are long random secrets with a visible prefix, stored only as a hash', () => {
@@ -82,6 +42,29 @@ describe('merchant API keys', () => {
     expect(bearerCredential('bearer   sk_live_x ')).toBe('sk_live_x');
     expect(bearerCredential('Basic abc')).toBeUndefined();
     expect(bearerCredential(undefined)).toBeUndefined();
+  });
+});
+
+describe('service credentials', () => {
+  it('are known to the callee by service, role and hash', () => {
+    expect(DEVELOPMENT_SERVICE_CREDENTIAL).toMatch(SERVICE_CREDENTIAL_PATTERN);
+    expect(parseServiceCredentials(DEVELOPMENT_SERVICE_CREDENTIALS)).toEqual([
+      {
+        service: 'transaction-settlement',
+        role: 'rate_sheet_reader',
+        hash: hashServiceCredential(DEVELOPMENT_SERVICE_CREDENTIAL),
+      },
+    ]);
+    const other = `svc_${'x'.repeat(40)}`;
+    expect(
+      parseServiceCredentials(
+        `${DEVELOPMENT_SERVICE_CREDENTIALS}, bench:rate_sheet_reader:${hashServiceCredential(other)}`,
+      ),
+    ).toHaveLength(2);
+    expect(() => parseServiceCredentials('transaction-settlement:admin:' + 'a'.repeat(64))).toThrow(
+      /entry 1/u,
+    );
+    expect(() => parseServiceCredentials('transaction-settlement:rate_sheet_reader:xyz')).toThrow(/entry 1/u);
   });
 });
 

@@ -40,6 +40,7 @@ export type {
 export { serviceEnvironment } from './environment';
 export type { SecretName, ServiceConfig } from './environment';
 export { JobRunner } from './jobs';
+export { operatorTokenVerifierFor } from './operator-tokens';
 export type { Job, JobRunnerSettings } from './jobs';
 
 /** Creates the service's database if needed and applies its migrations (and the event and library tables'). */

@@ -4,7 +4,9 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { dropDatabase } from '@puhui/postgres';
 import { loadConfig } from '@puhui/config';
-import { serviceEnvironment, startService } from '@puhui/service';
+import { route } from '@puhui/http';
+import { operatorTokenVerifierFor, serviceEnvironment, startService } from '@puhui/service';
+import { DEVELOPMENT_OPERATOR_SIGNING_KEY, hashServiceCredential, signOperatorToken } from '@puhui/security';
 import type { RunningService, ServiceClient, ServiceConfig, ServiceDefinition } from '@puhui/service';
 import { captureLogger, testPostgresUrl, uniqueSuffix } from '@puhui/testing';
 import { configOf, definition, limited, postgresOnly, testConfig, testEnvironment } from './widget-service';
@@ -90,21 +92,101 @@ describe('what a service declares', () => {
     const environment = serviceEnvironment({
       port: 0,
       databaseName: 'unused',
-      secrets: ['OPERATOR_TOKEN_SECRET', 'CARD_TOKEN_KEY'],
+      secrets: ['SERVICE_CREDENTIAL', 'CARD_TOKEN_KEY'],
     });
     const production = loadConfig(environment, { NODE_ENV: 'production', CARD_TOKEN_KEY: 'k'.repeat(32) });
     expect(
       Object.keys(production)
-        .filter((key) => /SECRET|_KEY$/u.test(key))
+        .filter((key) => /SECRET|_KEY$|CREDENTIAL/u.test(key))
         .sort(),
-    ).toEqual(['CARD_TOKEN_KEY', 'OPERATOR_TOKEN_SECRET']);
+    ).toEqual(['CARD_TOKEN_KEY', 'SERVICE_CREDENTIAL']);
     await expect(startService(postgresOnly(production))).rejects.toThrow(
-      /^Set OPERATOR_TOKEN_SECRET: development defaults are refused in production\.$/u,
+      /^Set SERVICE_CREDENTIAL: development defaults are refused in production\.$/u,
     );
     const bothDefaulted = loadConfig(environment, { NODE_ENV: 'production' });
     await expect(startService(postgresOnly(bothDefaulted))).rejects.toThrow(
-      /^Set OPERATOR_TOKEN_SECRET, CARD_TOKEN_KEY: development/u,
+      /^Set CARD_TOKEN_KEY, SERVICE_CREDENTIAL: development/u,
     );
+  });
+
+  it('takes service credentials of their shape only, and refuses the development list in production', async () => {
+    const environment = serviceEnvironment({
+      port: 0,
+      databaseName: 'unused',
+      secrets: ['SERVICE_CREDENTIALS'],
+    });
+    expect(() =>
+      loadConfig(environment, { SERVICE_CREDENTIALS: 'transaction-settlement:admin:abc' }),
+    ).toThrow(/SERVICE_CREDENTIALS/u);
+    const credential = 'svc_' + 'c'.repeat(40);
+    expect(() =>
+      loadConfig(serviceEnvironment({ port: 0, databaseName: 'unused', secrets: ['SERVICE_CREDENTIAL'] }), {
+        SERVICE_CREDENTIAL: 'svc_short',
+      }),
+    ).toThrow(/SERVICE_CREDENTIAL/u);
+    const own = `transaction-settlement:rate_sheet_reader:${hashServiceCredential(credential)}`;
+    expect(loadConfig(environment, { SERVICE_CREDENTIALS: own }).SERVICE_CREDENTIALS).toBe(own);
+    await expect(
+      startService(postgresOnly(loadConfig(environment, { NODE_ENV: 'production' }))),
+    ).rejects.toThrow(/^Set SERVICE_CREDENTIALS: development defaults are refused in production\.$/u);
+  });
+});
+
+describe('operator tokens', () => {
+  const environment = serviceEnvironment({ port: 0, databaseName: 'unused' });
+  const verifying = (config: ServiceConfig): ServiceDefinition<ServiceConfig, never> => ({
+    ...postgresOnly(config),
+    routes: (router, { config: own }) => {
+      const verify = operatorTokenVerifierFor(own, 'widget-service');
+      route(router, '/v1/whoami', {
+        get: async (request, response) => {
+          const token = (request.header('authorization') ?? '').replace(/^Bearer /u, '');
+          response.json(await verify(token));
+        },
+      });
+    },
+  });
+
+  it('are verified against the development key when OPERATOR_JWKS_URL is unset, for this service only', async () => {
+    expect(() => loadConfig(environment, { OPERATOR_JWKS_URL: 'not a url' })).toThrow(/OPERATOR_JWKS_URL/u);
+    await withService(verifying(testConfig()), async (service) => {
+      const sign = (audience: string) =>
+        signOperatorToken({ subject: 'a1', roles: ['admin'], audience }, DEVELOPMENT_OPERATOR_SIGNING_KEY);
+      const mine = await fetch(`${service.url}/v1/whoami`, {
+        headers: { authorization: `Bearer ${sign('widget-service')}` },
+      });
+      expect(mine.status).toBe(200);
+      expect(await mine.json()).toMatchObject({ subject: 'a1', roles: ['admin'] });
+      const another = await fetch(`${service.url}/v1/whoami`, {
+        headers: { authorization: `Bearer ${sign('discount-rules')}` },
+      });
+      expect(another.status).toBe(401);
+    });
+  });
+
+  it("answers 503 when the console's keys cannot be fetched, and refuses production without OPERATOR_JWKS_URL", async () => {
+    const unreachable = testConfig({ OPERATOR_JWKS_URL: 'http://127.0.0.1:1/.well-known/jwks.json' });
+    await withService(verifying(unreachable), async (service) => {
+      const token = signOperatorToken(
+        { subject: 'a1', roles: ['admin'], audience: 'widget-service' },
+        DEVELOPMENT_OPERATOR_SIGNING_KEY,
+      );
+      const answer = await fetch(`${service.url}/v1/whoami`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(answer.status).toBe(503);
+      expect(((await answer.json()) as { code: string }).code).toBe('operator_keys_unavailable');
+    });
+    // Built while the routes are mounted, so the service does not start.
+    expect(() => operatorTokenVerifierFor({ NODE_ENV: 'production' }, 'widget-service')).toThrow(
+      /^Set OPERATOR_JWKS_URL/u,
+    );
+    expect(
+      operatorTokenVerifierFor(
+        { NODE_ENV: 'production', OPERATOR_JWKS_URL: 'https://console.example/.well-known/jwks.json' },
+        'widget-service',
+      ),
+    ).toEqual(expect.any(Function));
   });
 });
 
