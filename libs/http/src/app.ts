@@ -81,6 +81,8 @@ function logRequests(logger: Logger): RequestHandler {
           path: request.originalUrl.split('?')[0],
           status: response.statusCode,
           duration_ms: Math.round(durationMs * 10) / 10,
+          // Who called, when the service named it (`response.locals.principal`, e.g. the console's `person:<id>`).
+          ...(typeof response.locals.principal === 'string' ? { principal: response.locals.principal } : {}),
         },
         'request finished',
       );
