@@ -25,6 +25,11 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  // The console's web app runs in the browser.
+  {
+    files: ['services/console/web/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
   {
     files: ['**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

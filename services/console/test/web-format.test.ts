@@ -1,0 +1,115 @@
+// The web app's pure helpers (services/console/web/src): money, 折, Beijing time, before/after rows and
+// which pages a role may use. Plain functions, so the console's jest runs them without a browser.
+import { mayUse, pagesFor } from '../web/src/access';
+import { changeRows } from '../web/src/changes';
+import { formatShanghaiTime, formatYuan, formatZhe, minutesToWait } from '../web/src/format';
+
+describe('formatYuan', () => {
+  it.each([
+    [123456, '¥1,234.56'],
+    [0, '¥0.00'],
+    [5, '¥0.05'],
+    [100, '¥1.00'],
+    [99, '¥0.99'],
+    [-5, '-¥0.05'],
+    [-123456789, '-¥1,234,567.89'],
+    [100000000, '¥1,000,000.00'],
+    [Number.MAX_SAFE_INTEGER, '¥90,071,992,547,409.91'],
+  ])('shows %d fen as %s', (fen, shown) => {
+    expect(formatYuan(fen)).toBe(shown);
+  });
+
+  it('keeps every fen where floating point would not (0.29 * 100 is 28.999…)', () => {
+    for (const fen of [29, 57, 1005, 4_503_599_627_370_497]) {
+      const shown = formatYuan(fen).replace(/[¥,.]/g, '');
+      expect(BigInt(shown)).toBe(BigInt(fen));
+    }
+  });
+
+  it('refuses an amount that is not an integer number of fen', () => {
+    expect(() => formatYuan(12.5)).toThrow(RangeError);
+    expect(() => formatYuan(Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('formatZhe', () => {
+  it.each([
+    [2200, '7.8折 · 22% off'],
+    [2250, '7.75折 · 22.5% off'],
+    [1000, '9折 · 10% off'],
+    [5, '9.995折 · 0.05% off'],
+    [0, '10折 · 0% off'],
+    [10000, '0折 · 100% off'],
+  ])('shows %d basis points off as %s', (basisPoints, shown) => {
+    expect(formatZhe(basisPoints)).toBe(shown);
+  });
+
+  it('refuses a discount outside 0–10000 basis points', () => {
+    expect(() => formatZhe(-1)).toThrow(RangeError);
+    expect(() => formatZhe(10001)).toThrow(RangeError);
+    expect(() => formatZhe(22.5)).toThrow(RangeError);
+  });
+});
+
+describe('formatShanghaiTime', () => {
+  it('shows an instant on Beijing time (UTC+8), across midnight', () => {
+    expect(formatShanghaiTime('2026-12-01T16:09:36Z')).toBe('2026-12-02 00:09:36');
+    expect(formatShanghaiTime('2026-06-30T23:59:59.999Z')).toBe('2026-07-01 07:59:59');
+    expect(formatShanghaiTime(new Date(Date.UTC(2026, 0, 1, 0, 0, 0)))).toBe('2026-01-01 08:00:00');
+  });
+
+  it('shows a missing or unreadable time as a dash', () => {
+    expect(formatShanghaiTime(null)).toBe('—');
+    expect(formatShanghaiTime(undefined)).toBe('—');
+    expect(formatShanghaiTime('not a time')).toBe('—');
+  });
+});
+
+describe('minutesToWait', () => {
+  it('rounds a Retry-After up to whole minutes, at least one', () => {
+    expect(minutesToWait(900)).toBe(15);
+    expect(minutesToWait(61)).toBe(2);
+    expect(minutesToWait(1)).toBe(1);
+    expect(minutesToWait(0)).toBe(1);
+  });
+});
+
+describe('changeRows', () => {
+  it('flattens before and after into fields, marks the changed ones and shows fen as yuan', () => {
+    const rows = changeRows(
+      { settlement_account: { account_name: '甲', account_number_masked: '****1234' }, amount_minor: 500 },
+      { settlement_account: { account_name: '乙', account_number_masked: '****1234' }, amount_minor: 150000 },
+    );
+    expect(rows).toEqual([
+      { field: 'settlement_account.account_name', before: '甲', after: '乙', changed: true },
+      {
+        field: 'settlement_account.account_number_masked',
+        before: '****1234',
+        after: '****1234',
+        changed: false,
+      },
+      { field: 'amount_minor', before: '¥5.00', after: '¥1,500.00', changed: true },
+    ]);
+  });
+
+  it('shows a field that only one side has as a dash on the other', () => {
+    expect(changeRows(null, { status: 'active' })).toEqual([
+      { field: 'status', before: '—', after: 'active', changed: true },
+    ]);
+  });
+});
+
+describe('pages by role', () => {
+  it('shows each role only what it may use', () => {
+    expect(pagesFor(['admin'])).toEqual(['home', 'inbox', 'merchants', 'people', 'sessions']);
+    expect(pagesFor(['finance'])).toEqual(['home', 'inbox', 'settlement', 'sessions']);
+    expect(pagesFor(['auditor'])).toEqual(['home', 'merchants', 'settlement', 'people', 'sessions']);
+    expect(pagesFor(['merchant_staff'])).toEqual(['home', 'sessions']);
+  });
+
+  it('keeps finance out of the merchant list and admins out of settlement', () => {
+    expect(mayUse(['finance'], 'merchants')).toBe(false);
+    expect(mayUse(['admin'], 'settlement')).toBe(false);
+    expect(mayUse(['auditor'], 'inbox')).toBe(false);
+  });
+});

@@ -1,0 +1,183 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, Modal, Space, Table, Tag } from 'antd';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { consoleApi, type ApprovalRequest } from '../api/console';
+import { servicesApi } from '../api/services';
+import { changeRows, type ChangeRow } from '../changes';
+import { PageTitle } from '../components/PageTitle';
+import { formatShanghaiTime } from '../format';
+import { problemMessage } from '../problems';
+
+export const INBOX_KEY = ['inbox'] as const;
+
+export function useInbox() {
+  return useQuery({ queryKey: INBOX_KEY, queryFn: consoleApi.inbox });
+}
+
+type Decision = 'approve' | 'reject';
+
+function Changes({ request }: { request: ApprovalRequest }) {
+  const { t } = useTranslation();
+  const rows = changeRows(request.before, request.after);
+  if (rows.length === 0) return <span>{t('inbox.noChanges')}</span>;
+  return (
+    <Table<ChangeRow>
+      size="small"
+      pagination={false}
+      rowKey="field"
+      dataSource={rows}
+      columns={[
+        { title: t('inbox.field'), dataIndex: 'field' },
+        { title: t('inbox.before'), dataIndex: 'before' },
+        {
+          title: t('inbox.after'),
+          dataIndex: 'after',
+          render: (value: string, row) => (row.changed ? <strong>{value}</strong> : value),
+        },
+      ]}
+    />
+  );
+}
+
+function DecisionDialog({
+  request,
+  decision,
+  onClose,
+}: {
+  request: ApprovalRequest;
+  decision: Decision;
+  onClose: () => void;
+}) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const queryClient = useQueryClient();
+  const [form] = Form.useForm<{ reason?: string }>();
+  const decide = useMutation({
+    mutationFn: (reason: string | undefined) =>
+      servicesApi.decide(request.service, request.id, decision, reason),
+    onSuccess: () => {
+      void message.success(decision === 'approve' ? t('inbox.approved') : t('inbox.rejected'));
+      void queryClient.invalidateQueries({ queryKey: INBOX_KEY });
+      onClose();
+    },
+  });
+  return (
+    <Modal
+      open
+      title={decision === 'approve' ? t('inbox.approveTitle') : t('inbox.rejectTitle')}
+      okText={decision === 'approve' ? t('inbox.approve') : t('inbox.reject')}
+      okButtonProps={{ danger: decision === 'reject', loading: decide.isPending }}
+      cancelText={t('common.cancel')}
+      onCancel={onClose}
+      onOk={() => void form.validateFields().then((values) => decide.mutate(values.reason?.trim()))}
+      destroyOnHidden
+    >
+      <p>{request.summary}</p>
+      {decide.isError && (
+        <Alert
+          role="alert"
+          style={{ marginBottom: 16 }}
+          type="error"
+          showIcon
+          title={problemMessage(t, decide.error)}
+        />
+      )}
+      <Form form={form} layout="vertical" requiredMark={decision === 'reject'}>
+        <Form.Item
+          label={decision === 'approve' ? t('inbox.reasonOptional') : t('inbox.reason')}
+          name="reason"
+          rules={
+            decision === 'reject'
+              ? [{ required: true, whitespace: true, message: t('inbox.reasonRequired') }]
+              : []
+          }
+        >
+          <Input.TextArea rows={3} maxLength={500} />
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
+}
+
+function InboxItem({
+  request,
+  onDecide,
+}: {
+  request: ApprovalRequest;
+  onDecide: (decision: Decision) => void;
+}) {
+  const { t } = useTranslation();
+  const who = request.requested_by_display_name ?? request.requested_by;
+  return (
+    <Card
+      data-testid="inbox-item"
+      title={request.summary}
+      style={{ marginBottom: 16 }}
+      extra={
+        <Space>
+          <Button type="primary" onClick={() => onDecide('approve')}>
+            {t('inbox.approve')}
+          </Button>
+          <Button danger onClick={() => onDecide('reject')}>
+            {t('inbox.reject')}
+          </Button>
+        </Space>
+      }
+    >
+      <Descriptions size="small" column={{ xs: 1, md: 2 }} style={{ marginBottom: 12 }}>
+        <Descriptions.Item label={t('inbox.requestedBy')}>{who}</Descriptions.Item>
+        <Descriptions.Item label={t('inbox.requestedAt')}>
+          {formatShanghaiTime(request.requested_at)}
+        </Descriptions.Item>
+        <Descriptions.Item label={t('inbox.service')}>
+          {t(`services.${request.service}`, { defaultValue: request.service })}
+        </Descriptions.Item>
+        <Descriptions.Item label={t('inbox.action')}>
+          <Tag>{request.action}</Tag>
+        </Descriptions.Item>
+        <Descriptions.Item label={t('inbox.target')}>
+          {request.target_type} {request.target_id}
+        </Descriptions.Item>
+        <Descriptions.Item label={t('inbox.requiredRole')}>
+          {t(`roles.${request.required_role}`, { defaultValue: request.required_role })}
+        </Descriptions.Item>
+      </Descriptions>
+      <Changes request={request} />
+    </Card>
+  );
+}
+
+export function InboxPage() {
+  const { t } = useTranslation();
+  const inbox = useInbox();
+  const [deciding, setDeciding] = useState<{ request: ApprovalRequest; decision: Decision } | null>(null);
+  return (
+    <>
+      <PageTitle>{t('inbox.title')}</PageTitle>
+      {inbox.isError && (
+        <Alert
+          type="error"
+          showIcon
+          title={t('common.loadFailed', { message: problemMessage(t, inbox.error) })}
+        />
+      )}
+      {inbox.isPending && <Card loading />}
+      {inbox.data?.data.length === 0 && <Empty description={t('inbox.empty')} />}
+      {inbox.data?.data.map((request) => (
+        <InboxItem
+          key={`${request.service}:${request.id}`}
+          request={request}
+          onDecide={(decision) => setDeciding({ request, decision })}
+        />
+      ))}
+      {deciding !== null && (
+        <DecisionDialog
+          request={deciding.request}
+          decision={deciding.decision}
+          onClose={() => setDeciding(null)}
+        />
+      )}
+    </>
+  );
+}

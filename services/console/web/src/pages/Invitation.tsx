@@ -1,0 +1,80 @@
+import { useMutation } from '@tanstack/react-query';
+import { Alert, Button, Form, Input, Result, Typography } from 'antd';
+import { useTranslation } from 'react-i18next';
+import { Link, useSearchParams } from 'react-router';
+import { consoleApi } from '../api/console';
+import { CentredCard } from '../components/CentredCard';
+import { problemMessage } from '../problems';
+
+const PASSWORD_LENGTH_MIN = 12;
+
+export function InvitationPage() {
+  const { t } = useTranslation();
+  const [search] = useSearchParams();
+  const token = search.get('token') ?? '';
+  const accept = useMutation({
+    mutationFn: (values: { password: string }) => consoleApi.acceptInvitation(token, values.password),
+  });
+
+  if (accept.isSuccess) {
+    return (
+      <CentredCard title={t('invitation.done')}>
+        <Result
+          status="success"
+          subTitle={t('invitation.doneDetail')}
+          extra={<Link to="/sign-in">{t('invitation.goSignIn')}</Link>}
+        />
+      </CentredCard>
+    );
+  }
+  return (
+    <CentredCard title={t('invitation.title')}>
+      {token === '' ? (
+        <Alert type="error" showIcon title={t('invitation.missingToken')} />
+      ) : (
+        <>
+          <Typography.Paragraph>{t('invitation.intro')}</Typography.Paragraph>
+          {accept.isError && (
+            <Alert
+              role="alert"
+              style={{ marginBottom: 16 }}
+              type="error"
+              showIcon
+              title={problemMessage(t, accept.error)}
+            />
+          )}
+          <Form layout="vertical" requiredMark={false} onFinish={(values) => accept.mutate(values)}>
+            <Form.Item
+              label={t('invitation.password')}
+              name="password"
+              rules={[
+                { required: true, min: PASSWORD_LENGTH_MIN, message: t('invitation.passwordRequired') },
+              ]}
+            >
+              <Input.Password autoComplete="new-password" />
+            </Form.Item>
+            <Form.Item
+              label={t('invitation.confirmPassword')}
+              name="confirm"
+              dependencies={['password']}
+              rules={[
+                { required: true, message: t('invitation.passwordRequired') },
+                ({ getFieldValue }) => ({
+                  validator: async (_, value) => {
+                    if (value && value !== getFieldValue('password'))
+                      throw new Error(t('invitation.mismatch'));
+                  },
+                }),
+              ]}
+            >
+              <Input.Password autoComplete="new-password" />
+            </Form.Item>
+            <Button type="primary" htmlType="submit" block loading={accept.isPending}>
+              {t('invitation.submit')}
+            </Button>
+          </Form>
+        </>
+      )}
+    </CentredCard>
+  );
+}
