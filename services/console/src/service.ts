@@ -1,0 +1,38 @@
+import path from 'node:path';
+import type { Job } from '@puhui/service';
+import type { ServiceDefinition } from '@puhui/service';
+import type { ConsoleConfig } from './config';
+import { refuseDevelopmentSigningKey } from './config';
+import { consoleApi } from './http/api';
+import { consoleRoutes, consoleStreamingRoutes } from './http/routes';
+import { pruneSignInGuards } from './store/sign-in-guards';
+
+export const SERVICE_NAME = 'console';
+
+/** Rate-limit windows and failures older than an hour are forgotten every 10 minutes. */
+const PRUNE_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * The console to libs/service: Postgres only (no Redis, no Kafka). Its sign-in guards live in
+ * Postgres too, so several instances share one lockout and one rate limit.
+ */
+export function consoleService(config: ConsoleConfig): ServiceDefinition<ConsoleConfig, never> {
+  refuseDevelopmentSigningKey(config);
+  return {
+    name: SERVICE_NAME,
+    config,
+    migrationsDirectory: path.join(__dirname, '..', 'migrations'),
+    streamingRoutes: consoleStreamingRoutes,
+    routes: consoleRoutes,
+    api: consoleApi,
+    jobs: ({ pool }): Job[] => [
+      {
+        name: 'prune sign-in guards',
+        intervalMs: PRUNE_INTERVAL_MS,
+        timeoutMs: 30_000,
+        leader: true,
+        run: () => pruneSignInGuards(pool),
+      },
+    ],
+  };
+}
