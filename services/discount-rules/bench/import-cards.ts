@@ -16,9 +16,9 @@ import { generateTestPan } from '@puhui/cards';
 import { TOPICS, dlqTopicOf } from '@puhui/contracts';
 import { createKafka } from '@puhui/events';
 import { createLogger } from '@puhui/logging';
-import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import { dropDatabase } from '@puhui/postgres';
 import { startService } from '@puhui/service';
+import { operatorToken, testSubject } from '@puhui/testing';
 import { loadDiscountRulesConfig } from '../src/config';
 import { discountRulesService } from '../src/service';
 
@@ -129,14 +129,12 @@ async function main(): Promise<void> {
   await dropDatabase(config.POSTGRES_URL, config.DATABASE_NAME);
   const memory = new MemorySampler();
   const running = await startService(discountRulesService(config));
-  const token = mintOperatorToken(
-    { subject: 'bench', roles: ['admin'], ttlSeconds: 3600 },
-    DEVELOPMENT_TOKEN_SECRET,
-  );
+  // A fresh 5-minute token for each import: a large one runs for minutes.
+  const token = () => operatorToken(['admin'], { subject: testSubject('bench') });
   try {
     console.log(`RSS at start ${(memory.sample() / MIB).toFixed(0)} MiB`);
-    await importOnce('first import', running.url, token, memory);
-    await importOnce('second import (same file)', running.url, token, memory);
+    await importOnce('first import', running.url, token(), memory);
+    await importOnce('second import (same file)', running.url, token(), memory);
     const { pool } = running.dependencies;
     const pending = async () =>
       Number(

@@ -1,6 +1,6 @@
 import { generateTestPan, tokenizePan } from '@puhui/cards';
 import { auditTrail } from '@puhui/testing';
-import { startHarness } from './support';
+import { ADMIN, startHarness } from './support';
 import type { Harness } from './support';
 
 let harness: Harness;
@@ -62,7 +62,7 @@ describe('registering a card', () => {
     expect(audit.body.data).toEqual([
       expect.objectContaining({
         action: 'card_registered',
-        actor: 'operator:admin.zhang',
+        actor: `operator:${ADMIN}`,
         card_token: token,
       }),
     ]);

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { generateTestPan, tokenizePan } from '@puhui/cards';
 import { RULESET_VERSION_KEY, rateSheetKey, rateSheetSchema } from '@puhui/discount';
 import type { RateSheet } from '@puhui/discount';
-import { waitFor } from '@puhui/testing';
+import { DEVELOPMENT_SERVICE_CREDENTIAL } from '@puhui/security';
+import { operatorToken, waitFor } from '@puhui/testing';
 import { cardsCsv, startHarness, supermarketRule } from './support';
 import type { Harness } from './support';
 
@@ -146,6 +147,27 @@ describe('rate sheets', () => {
     const unknown = tokenizePan(pan(999_999), harness.config.CARD_TOKEN_KEY);
     expect((await harness.call('GET', `/v1/cards/${unknown}/rate_sheet`)).status).toBe(404);
     await sleep(10);
+  });
+
+  it("serves settlement's service credential and auditors, and the credential nothing else", async () => {
+    const token = tokens[1] as string;
+    expect((await sheetOf(token, DEVELOPMENT_SERVICE_CREDENTIAL)).card.card_token).toBe(token);
+    expect((await sheetOf(token, operatorToken(['auditor']))).card.card_token).toBe(token);
+    const asService = { token: DEVELOPMENT_SERVICE_CREDENTIAL };
+    expect((await harness.call('GET', '/v1/rules', asService)).status).toBe(403);
+    expect((await harness.call('GET', `/v1/cards/${token}`, asService)).status).toBe(403);
+    const created = await harness.call('POST', '/v1/rules', { ...asService, body: supermarketRule() });
+    expect(created.status).toBe(403);
+    const auditor = operatorToken(['auditor']);
+    expect((await harness.call('GET', '/v1/rules', { token: auditor })).status).toBe(200);
+    const audited = await harness.call('POST', '/v1/rules', { token: auditor, body: supermarketRule() });
+    expect(audited.body.code).toBe('read_only_role');
+    const wrong = await harness.call('GET', `/v1/cards/${token}/rate_sheet`, {
+      token: `svc_${'w'.repeat(43)}`,
+    });
+    expect(wrong.status).toBe(401);
+    const staff = operatorToken(['merchant_staff'], { merchantId: 'mer_01JDRK9V6A5Z3X1W2Q4R6T8Y0B' });
+    expect((await harness.call('GET', `/v1/cards/${token}/rate_sheet`, { token: staff })).status).toBe(403);
   });
 });
 

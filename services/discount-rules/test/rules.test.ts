@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ITEM_CATEGORIES, newId } from '@puhui/contracts';
 import { RULESET_VERSION_KEY } from '@puhui/discount';
 import { auditTrail, waitFor } from '@puhui/testing';
-import { startHarness, supermarketRule } from './support';
+import { ADMIN, startHarness, supermarketRule } from './support';
 import type { Harness } from './support';
 
 let harness: Harness;
@@ -222,7 +222,7 @@ describe('a rule from draft to retirement', () => {
     expect(history.body.versions.map((version: { version: number }) => version.version)).toEqual([1, 2]);
     expect(history.body.versions[0]).toMatchObject({
       ruleset_version: firstRuleset,
-      published_by: 'operator:admin.zhang',
+      published_by: `operator:${ADMIN}`,
       rule: { benefit: { bps: 500 } },
     });
     expect(history.body.versions[1].ruleset_version).toBe(firstRuleset + 1);

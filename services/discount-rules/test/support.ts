@@ -14,8 +14,8 @@ import { PLATFORM_OPERATIONS, assertDocumentedResponse } from '@puhui/http';
 import { startService } from '@puhui/service';
 import type { Logger } from '@puhui/logging';
 import { createLogger } from '@puhui/logging';
-import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import {
+  operatorToken,
   readAnswer,
   recordTopic,
   sendJson,
@@ -23,10 +23,15 @@ import {
   testKafkaBrokers,
   testPostgresUrl,
   testRedisUrl,
+  testSubject,
   uniqueSuffix,
   waitFor,
 } from '@puhui/testing';
 import type { JsonAnswer, TopicRecorder } from '@puhui/testing';
+
+/** The harness's people: audit trails name `operator:<ADMIN>`. */
+export const ADMIN = testSubject('admin.zhang');
+export const FINANCE = testSubject('finance.zhang');
 import { loadDiscountRulesConfig } from '../src/config';
 import type { DiscountRulesConfig } from '../src/config';
 import { discountRulesApi } from '../src/http/api';
@@ -50,8 +55,9 @@ export interface Harness {
   redisPrefix: string;
   rules: TopicRecorder;
   cards: TopicRecorder;
-  admin: string;
-  finance: string;
+  /** Fresh tokens each time they are read (tokens live 5 minutes). */
+  readonly admin: string;
+  readonly finance: string;
   call: Call;
   /** Posts a CSV body, streamed when given an iterable. */
   upload: (
@@ -126,16 +132,12 @@ export async function startHarness(
   const db = new Client({ connectionString: `${testPostgresUrl()}/${config.DATABASE_NAME}` });
   await db.connect();
   const redis = await readyRedis(redisPrefix);
-  const token = (role: 'admin' | 'finance') =>
-    mintOperatorToken(
-      { subject: `${role}.zhang`, roles: [role], ttlSeconds: 3600 },
-      DEVELOPMENT_TOKEN_SECRET,
-    );
-  const admin = token('admin');
-  const finance = token('finance');
+  // Fresh tokens for each request: they live 5 minutes.
+  const admin = () => operatorToken(['admin'], { subject: ADMIN });
+  const finance = () => operatorToken(['finance'], { subject: FINANCE });
 
   const call: Call = async (method, path, callOptions = {}) => {
-    const sent = { token: callOptions.token ?? admin, body: callOptions.body };
+    const sent = { token: callOptions.token ?? admin(), body: callOptions.body };
     return parseResponse(await sendJson(`${running.url}${path}`, method, sent), method, path);
   };
 
@@ -143,7 +145,7 @@ export async function startHarness(
     const response = await fetch(`${running.url}/v1/cards/imports`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${uploadOptions.token ?? admin}`,
+        authorization: `Bearer ${uploadOptions.token ?? admin()}`,
         'content-type': uploadOptions.contentType ?? 'text/csv',
         ...(uploadOptions.contentEncoding === undefined
           ? {}
@@ -187,8 +189,12 @@ export async function startHarness(
     redisPrefix,
     rules,
     cards,
-    admin,
-    finance,
+    get admin() {
+      return admin();
+    },
+    get finance() {
+      return finance();
+    },
     call,
     upload,
     db,

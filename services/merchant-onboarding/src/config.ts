@@ -5,7 +5,7 @@ import { serviceEnvironment } from '@puhui/service';
 export const merchantOnboardingEnvironment = serviceEnvironment({
   port: defaultPort('merchant-onboarding'),
   databaseName: 'puhui_merchant_onboarding',
-  secrets: ['OPERATOR_TOKEN_SECRET', 'FIELD_ENCRYPTION_KEY', 'IDENTITY_HASH_KEY'],
+  secrets: ['FIELD_ENCRYPTION_KEY', 'IDENTITY_HASH_KEY'],
 }).extend({
   /**
    * How long a new merchant key works (issue 14): a key copied off a POS stops working by

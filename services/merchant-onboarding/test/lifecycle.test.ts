@@ -1,5 +1,5 @@
 import { auditTrail } from '@puhui/testing';
-import { completeApplication, approvedMerchant, startHarness } from './support';
+import { ADMIN, approvedMerchant, completeApplication, startHarness } from './support';
 import type { Harness } from './support';
 
 let harness: Harness;
@@ -64,7 +64,7 @@ describe('an application from draft to approval', () => {
       subject: id,
       sequence: '00000000000000000001',
       data: {
-        approved_by: 'operator:admin.zhang',
+        approved_by: `operator:${ADMIN}`,
         merchant: {
           merchant_id: id,
           status: 'active',
@@ -204,7 +204,7 @@ describe('an application from draft to approval', () => {
     expect(trail.actions).toEqual(['application_created', 'submit', 'start_review', 'approve']);
     const approval = trail.entries[3];
     expect(approval).toMatchObject({
-      actor: 'operator:admin.zhang',
+      actor: `operator:${ADMIN}`,
       before: { status: 'in_review' },
       after: { status: 'active' },
     });

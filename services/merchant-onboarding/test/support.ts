@@ -1,9 +1,15 @@
 import { TOPICS } from '@puhui/contracts';
 import { PLATFORM_OPERATIONS, assertDocumentedResponse } from '@puhui/http';
 import { makeCreditCode, makeResidentId } from '@puhui/kyc';
-import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import { startService } from '@puhui/service';
-import { readAnswer, recordTopic, sendJson, startTestService } from '@puhui/testing';
+import {
+  operatorToken,
+  readAnswer,
+  recordTopic,
+  sendJson,
+  startTestService,
+  testSubject,
+} from '@puhui/testing';
 import type { TopicRecorder } from '@puhui/testing';
 import { loadMerchantOnboardingConfig } from '../src/config';
 import { merchantOnboardingApi } from '../src/http/api';
@@ -12,11 +18,15 @@ import { merchantOnboardingService } from '../src/service';
 /** Every answer a test gets is checked against the OpenAPI document (see libs/http conformance). */
 const DOCUMENTED_OPERATIONS = [...PLATFORM_OPERATIONS, ...merchantOnboardingApi.operations];
 
+/** The account id of the harness's admin: audit trails name `operator:<ADMIN>`. */
+export const ADMIN = testSubject('admin.zhang');
+
 export interface Harness {
   url: string;
   databaseUrl: string;
   events: TopicRecorder;
-  admin: string;
+  /** A fresh admin token each time it is read (tokens live 5 minutes). */
+  readonly admin: string;
   call: (method: string, path: string, options?: { token?: string; body?: unknown }) => Promise<ApiResponse>;
   close: () => Promise<void>;
 }
@@ -32,12 +42,9 @@ export async function startHarness(): Promise<Harness> {
     startService(merchantOnboardingService(loadMerchantOnboardingConfig(environment))),
   );
   const events = await recordTopic(`${running.topicPrefix}${TOPICS.merchants}`);
-  const admin = mintOperatorToken(
-    { subject: 'admin.zhang', roles: ['admin'], ttlSeconds: 3600 },
-    DEVELOPMENT_TOKEN_SECRET,
-  );
+  const admin = () => operatorToken(['admin'], { subject: ADMIN });
   const call: Harness['call'] = async (method, path, options = {}) => {
-    const token = options.token === undefined ? admin : options.token;
+    const token = options.token === undefined ? admin() : options.token;
     const response = await sendJson(`${running.url}${path}`, method, { token, body: options.body });
     const answer = await readAnswer(response);
     assertDocumentedResponse(DOCUMENTED_OPERATIONS, { method, path, ...answer });
@@ -49,7 +56,9 @@ export async function startHarness(): Promise<Harness> {
     url: running.url,
     databaseUrl: databaseUrl.toString(),
     events,
-    admin,
+    get admin() {
+      return admin();
+    },
     call,
     close: async () => {
       await events.stop();

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
+import { operatorToken, testSubject } from '@puhui/testing';
 import { approvedMerchant, completeApplication, refusedApplication, startHarness } from './support';
 import type { Harness } from './support';
 
@@ -73,10 +73,7 @@ describe('access', () => {
     expect(anonymous.status).toBe(401);
     const garbage = await harness.call('GET', '/v1/merchants', { token: 'not-a-token' });
     expect(garbage.status).toBe(401);
-    const finance = mintOperatorToken(
-      { subject: 'finance.li', roles: ['finance'], ttlSeconds: 60 },
-      DEVELOPMENT_TOKEN_SECRET,
-    );
+    const finance = operatorToken(['finance'], { subject: testSubject('finance.li'), ttlSeconds: 60 });
     const forbidden = await harness.call('GET', '/v1/merchants', { token: finance });
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.code).toBe('forbidden');

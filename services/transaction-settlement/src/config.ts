@@ -20,7 +20,7 @@ const fenByKey = z
 export const transactionSettlementEnvironment = serviceEnvironment({
   port: defaultPort('transaction-settlement'),
   databaseName: 'puhui_transaction_settlement',
-  secrets: ['OPERATOR_TOKEN_SECRET', 'FIELD_ENCRYPTION_KEY', 'IDENTITY_HASH_KEY', 'CARD_TOKEN_KEY'],
+  secrets: ['FIELD_ENCRYPTION_KEY', 'IDENTITY_HASH_KEY', 'CARD_TOKEN_KEY', 'SERVICE_CREDENTIAL'],
 })
   .extend({
     /** discount-rules, for rate sheets Redis does not have. */

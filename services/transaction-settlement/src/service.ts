@@ -31,7 +31,7 @@ export function transactionSettlementService(
         logger: dependencies.logger,
         discountRulesUrl: config.DISCOUNT_RULES_URL,
         timeoutMs: config.RATE_SHEET_TIMEOUT_MS,
-        operatorTokenSecret: config.OPERATOR_TOKEN_SECRET,
+        serviceCredential: config.SERVICE_CREDENTIAL,
       });
       dependencies.closeOnShutdown({ name: 'rate sheet breaker', close: async () => rateSheets.shutdown() });
       if (config.PUHUI_TEST_CRASH_AFTER_COMMIT !== undefined) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DEVELOPMENT_SERVICE_CREDENTIAL } from '@puhui/security';
 import { SettlementHarness, percentOffRule, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 
@@ -163,6 +164,8 @@ describe('merchants and availability', () => {
     expect(served.status).toBe(201);
     expect(served.body.discount_minor).toBe(178);
     expect(harness.rules.calls).toBe(callsBefore + 1);
+    // With its own service credential, not a person's token it could mint.
+    expect(harness.rules.lastAuthorization).toBe(`Bearer ${DEVELOPMENT_SERVICE_CREDENTIAL}`);
 
     const another = await harness.addCard(14, [rule], {}, false);
     harness.rules.mode = 'down';

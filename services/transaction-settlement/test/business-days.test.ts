@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SettlementHarness, percentOffRule, useHarness } from './support';
+import { FINANCE, percentOffRule, SettlementHarness, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 
 const harness = new SettlementHarness();
@@ -49,7 +49,7 @@ describe('closing a business day early', () => {
     expect(closed.body).toMatchObject({
       business_date: day,
       status: 'closed',
-      closed_by: 'operator:finance.chen',
+      closed_by: `operator:${FINANCE}`,
       open_business_date: nextDay(day),
     });
     const again = await close(day);

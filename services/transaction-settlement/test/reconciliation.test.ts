@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SettlementHarness, percentOffRule, useHarness } from './support';
+import { FINANCE, percentOffRule, SettlementHarness, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 import {
   STATEMENT_HEADER,
@@ -129,7 +129,7 @@ describe('a statement with every kind of exception', () => {
       time_tolerance_ms: 15 * MINUTE_MS,
       currency: 'CNY',
       exceptions_open: 6,
-      created_by: 'operator:finance.chen',
+      created_by: `operator:${FINANCE}`,
     });
     expect(response.body.file_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(response.body.categories).toEqual({
@@ -224,7 +224,7 @@ describe('a statement with every kind of exception', () => {
     });
     expect(resolved.status).toBe(200);
     expect(resolved.body.resolution).toEqual({
-      resolved_by: 'operator:finance.chen',
+      resolved_by: `operator:${FINANCE}`,
       resolved_at: expect.any(String),
       note: '收单行少记100分，已与收单行确认',
     });
@@ -233,7 +233,7 @@ describe('a statement with every kind of exception', () => {
       [mismatch?.id],
     );
     expect(audit).toEqual([
-      { action: 'item_resolved', actor: 'operator:finance.chen', note: '收单行少记100分，已与收单行确认' },
+      { action: 'item_resolved', actor: `operator:${FINANCE}`, note: '收单行少记100分，已与收单行确认' },
     ]);
     const twice = await harness.call('POST', path, { token: harness.finance, body: { note: 'again' } });
     expect(twice.status).toBe(409);

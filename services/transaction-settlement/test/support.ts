@@ -27,14 +27,20 @@ import type { CardFacts, DiscountRule, RateSheet } from '@puhui/discount';
 import {
   DEVELOPMENT_CARD_TOKEN_KEY,
   DEVELOPMENT_FIELD_KEY,
-  DEVELOPMENT_TOKEN_SECRET,
   generateApiKey,
-  mintOperatorToken,
   sealField,
 } from '@puhui/security';
 import { tokenizePan, lastFour, generateTestPan } from '@puhui/cards';
 import { startService } from '@puhui/service';
-import { startTestService, testKafkaBrokers, testPostgresUrl, testRedisUrl, waitFor } from '@puhui/testing';
+import {
+  operatorToken,
+  startTestService,
+  testKafkaBrokers,
+  testPostgresUrl,
+  testRedisUrl,
+  testSubject,
+  waitFor,
+} from '@puhui/testing';
 import { loadTransactionSettlementConfig } from '../src/config';
 import { transactionSettlementApi } from '../src/http/api';
 import { transactionSettlementService } from '../src/service';
@@ -55,6 +61,10 @@ export function expectDocumented(
     body: answer.body,
   });
 }
+
+/** The harness's people: audit trails name `operator:<FINANCE>`. */
+export const FINANCE = testSubject('finance.chen');
+export const ADMIN = testSubject('admin.zhang');
 
 /** What `captureSale` calls its one line. */
 export const SALE_DESCRIPTION = '会员日 牛奶 2 箱';
@@ -78,12 +88,15 @@ class FakeDiscountRules {
   readonly sheets = new Map<string, RateSheet>();
   mode: 'up' | 'down' = 'up';
   calls = 0;
+  /** The Authorization header of the last call (settlement's service credential). */
+  lastAuthorization: string | undefined;
   private server: Server | undefined;
   url = '';
 
   async start(): Promise<void> {
     this.server = createServer((request, response) => {
       this.calls += 1;
+      this.lastAuthorization = request.headers.authorization;
       const token = /\/v1\/cards\/([^/]+)\/rate_sheet$/u.exec(request.url ?? '')?.[1];
       if (this.mode === 'down') {
         response.writeHead(503).end();
@@ -125,14 +138,13 @@ export function useHarness(harness: SettlementHarness, setup?: () => Promise<voi
 export class SettlementHarness {
   url = '';
   databaseUrl = '';
-  readonly finance = mintOperatorToken(
-    { subject: 'finance.chen', roles: ['finance'], ttlSeconds: 3600 },
-    DEVELOPMENT_TOKEN_SECRET,
-  );
-  readonly admin = mintOperatorToken(
-    { subject: 'admin.zhang', roles: ['admin'], ttlSeconds: 3600 },
-    DEVELOPMENT_TOKEN_SECRET,
-  );
+  /** A fresh finance token each time it is read (tokens live 5 minutes). */
+  get finance(): string {
+    return operatorToken(['finance'], { subject: FINANCE });
+  }
+  get admin(): string {
+    return operatorToken(['admin'], { subject: ADMIN });
+  }
   readonly rules = new FakeDiscountRules();
   private topicPrefix = '';
   private redisPrefix = '';

@@ -1,11 +1,14 @@
 /**
- * Who may call what. Operators only: admins change cards, rules and budgets; finance (and
- * transaction-settlement, with a finance token) may read them and the rate sheets. This
- * service holds no merchant keys, so a merchant key is never recognised here.
+ * Who may call what. Operators only: admins change cards, rules and budgets; finance and auditors
+ * may read them. A rate sheet is also read by transaction-settlement with its service credential
+ * (role rate_sheet_reader), which no other route admits. This service holds no merchant keys, so
+ * a merchant key (or merchant staff) is never recognised here.
  */
 import type { Request, Response } from 'express';
 import { authenticate, requestIdOf } from '@puhui/http';
-import { actorOf, requireOperator } from '@puhui/security';
+import { actorOf, parseServiceCredentials, requireOperator, requireService } from '@puhui/security';
+import type { Principal, ServiceRole } from '@puhui/security';
+import { operatorTokenVerifierFor } from '@puhui/service';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
 import type { CommandContext } from '../commands/context';
@@ -14,6 +17,19 @@ import type { RateSheets } from '../commands/rate-sheets';
 export interface Access {
   asAdmin: (request: Request, response: Response) => Promise<CommandContext>;
   asReader: (request: Request, response: Response) => Promise<CommandContext>;
+  /** The rate sheet: readers, or a service holding rate_sheet_reader. */
+  asRateSheetReader: (request: Request, response: Response) => Promise<CommandContext>;
+}
+
+/** SERVICE_CREDENTIALS by hash: who holds each, with which roles. */
+function serviceCredentialsOf(config: DiscountRulesConfig) {
+  const byHash = new Map<string, { service: string; roles: ServiceRole[] }>();
+  for (const { service, role, hash } of parseServiceCredentials(config.SERVICE_CREDENTIALS)) {
+    const known = byHash.get(hash);
+    if (known === undefined) byHash.set(hash, { service, roles: [role] });
+    else known.roles.push(role);
+  }
+  return byHash;
 }
 
 export function accessFor(
@@ -21,22 +37,34 @@ export function accessFor(
   sheets: RateSheets,
 ): Access {
   const { pool, logger, config } = dependencies;
+  const services = serviceCredentialsOf(config);
   const settings = {
-    operatorTokenSecret: config.OPERATOR_TOKEN_SECRET,
+    verifyOperatorToken: operatorTokenVerifierFor(config, 'discount-rules'),
     findMerchantKey: async () => undefined,
+    findServiceCredential: async (hash: string) => services.get(hash),
   };
+  const contextOf = (principal: Principal, response: Response): CommandContext => ({
+    pool,
+    logger,
+    sheets,
+    actor: actorOf(principal),
+    requestId: requestIdOf(response),
+  });
   const as =
     (...roles: Array<'admin' | 'finance'>) =>
     async (request: Request, response: Response): Promise<CommandContext> => {
       const principal = await authenticate(request, settings);
       requireOperator(principal, ...roles);
-      return {
-        pool,
-        logger,
-        sheets,
-        actor: actorOf(principal),
-        requestId: requestIdOf(response),
-      };
+      return contextOf(principal, response);
     };
-  return { asAdmin: as('admin'), asReader: as('admin', 'finance') };
+  return {
+    asAdmin: as('admin'),
+    asReader: as('admin', 'finance'),
+    asRateSheetReader: async (request, response) => {
+      const principal = await authenticate(request, settings);
+      if (principal.kind === 'service') requireService(principal, 'rate_sheet_reader');
+      else requireOperator(principal, 'admin', 'finance');
+      return contextOf(principal, response);
+    },
+  };
 }

@@ -181,7 +181,7 @@ export function cardRoutes(
 
   route(router, '/v1/cards/:token/rate_sheet', {
     get: documented(getRateSheet, async (request, response) => {
-      await access.asReader(request, response);
+      await access.asRateSheetReader(request, response);
       const { path } = parseRequest(request, getRateSheet.request);
       // Served as stored: the text settlement reads from Redis is the text this answers.
       response.type('application/json').send(await sheets.forCard(path.token));

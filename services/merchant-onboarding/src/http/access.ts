@@ -8,6 +8,7 @@ import { NotFound } from '@puhui/errors';
 import { authenticate, requestIdOf } from '@puhui/http';
 import { actorOf, requireMerchantScope, requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
+import { operatorTokenVerifierFor } from '@puhui/service';
 import type { ServiceDependencies } from '@puhui/service';
 import type { MerchantOnboardingConfig } from '../config';
 import type { CommandContext } from '../commands/context';
@@ -29,9 +30,10 @@ export function accessFor(dependencies: ServiceDependencies<MerchantOnboardingCo
   const { pool, config } = dependencies;
   const secrets = { fieldKey: config.FIELD_ENCRYPTION_KEY, identityHashKey: config.IDENTITY_HASH_KEY };
 
+  const verifyOperatorToken = operatorTokenVerifierFor(config, 'merchant-onboarding');
   const principalOf = (request: Request) =>
     authenticate(request, {
-      operatorTokenSecret: config.OPERATOR_TOKEN_SECRET,
+      verifyOperatorToken,
       findMerchantKey: async (keyHash) => {
         const key = await findWorkingApiKeyByHash(pool, keyHash);
         return key === undefined || key.merchant_status === 'terminated' ? undefined : key;
@@ -49,7 +51,7 @@ export function accessFor(dependencies: ServiceDependencies<MerchantOnboardingCo
     const principal = await principalOf(request);
     if (principal.kind === 'merchant' && principal.merchant_id !== merchantId)
       throw new NotFound(`Merchant ${merchantId}`);
-    if (principal.kind === 'operator') requireOperator(principal, 'admin');
+    if (principal.kind !== 'merchant') requireOperator(principal, 'admin');
     return principal;
   };
 

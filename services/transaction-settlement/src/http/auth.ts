@@ -1,17 +1,21 @@
 /**
  * Who calls settlement: merchants by API key (checked against the replica), operators by token.
- * Every merchant route here is the key's `checkout` scope: a `keys`-only key is refused.
+ * Every merchant route here is the key's `checkout` scope: a `keys`-only key is refused. Merchant
+ * staff (a person of the merchant, no key scope) read their merchant's checkouts and batches and
+ * move no money: GET and HEAD only.
  */
 import type { Request } from 'express';
 import { DomainError, NotFound } from '@puhui/errors';
 import { authenticate } from '@puhui/http';
 import { requireMerchantScope } from '@puhui/security';
-import type { Principal } from '@puhui/security';
+import type { OperatorTokenVerifier, Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
 import { findMerchant, findWorkingKeyWithMerchant, holdsKeyWithMerchant } from '../store/replicas';
 import type { MerchantReplica } from '../domain/merchant';
 
 export interface SettlementAuth {
+  /** The service's one operator token verifier (the console's JWKS). */
+  verifyOperatorToken: OperatorTokenVerifier;
   principalOf: (request: Request) => Promise<Principal>;
   /** The calling merchant; an operator on a merchant-only route gets 404. */
   asMerchant: (request: Request) => Promise<MerchantReplica>;
@@ -28,12 +32,16 @@ export function requireActiveMerchant(merchant: MerchantReplica): void {
   }
 }
 
-export function settlementAuth(pool: Pool, operatorTokenSecret: string): SettlementAuth {
+const isStaff = (principal: Principal) =>
+  principal.kind === 'merchant' && principal.key_id.startsWith('staff:');
+const READING_METHODS = new Set(['GET', 'HEAD']);
+
+export function settlementAuth(pool: Pool, verifyOperatorToken: OperatorTokenVerifier): SettlementAuth {
   // The merchant read with the key, per request: asMerchant needs no second query.
   const merchantsByRequest = new WeakMap<Request, MerchantReplica>();
   const principalOf = async (request: Request): Promise<Principal> => {
     const principal = await authenticate(request, {
-      operatorTokenSecret,
+      verifyOperatorToken,
       findMerchantKey: async (hash) => {
         const found = await findWorkingKeyWithMerchant(pool, hash);
         if (found !== undefined) merchantsByRequest.set(request, found.merchant);
@@ -41,7 +49,8 @@ export function settlementAuth(pool: Pool, operatorTokenSecret: string): Settlem
       },
       replicaHoldsKey: (hash) => holdsKeyWithMerchant(pool, hash),
     });
-    requireMerchantScope(principal, 'checkout');
+    if (!(isStaff(principal) && READING_METHODS.has(request.method)))
+      requireMerchantScope(principal, 'checkout');
     return principal;
   };
   const asMerchant = async (request: Request): Promise<MerchantReplica> => {
@@ -52,6 +61,7 @@ export function settlementAuth(pool: Pool, operatorTokenSecret: string): Settlem
     return merchant;
   };
   return {
+    verifyOperatorToken,
     principalOf,
     asMerchant,
     asActiveMerchant: async (request) => {

@@ -85,7 +85,7 @@ export function checkoutRoutes({ router, pool, context, auth }: SettlementRoutin
       captureCheckout(context, merchant, body, key),
     ),
     get: answered(listCheckoutsOperation, 200, principalOf, async (principal, { query }) => {
-      if (principal.kind === 'operator') requireOperator(principal, 'finance', 'admin');
+      if (principal.kind !== 'merchant') requireOperator(principal, 'finance', 'admin');
       const filter = principal.kind === 'merchant' ? { ...query, merchant_id: principal.merchant_id } : query;
       const page = await listCheckouts(pool, filter);
       return mapPage(page, (checkout) => checkoutView(checkout, viewerOf(principal)));
@@ -94,7 +94,7 @@ export function checkoutRoutes({ router, pool, context, auth }: SettlementRoutin
 
   route(router, '/v1/checkouts/:id', {
     get: answered(getCheckout, 200, principalOf, async (principal, { path }) => {
-      if (principal.kind === 'operator') requireOperator(principal, 'finance', 'admin');
+      if (principal.kind !== 'merchant') requireOperator(principal, 'finance', 'admin');
       const checkout = await findCheckout(pool, path.id);
       if (
         checkout === undefined ||

@@ -220,11 +220,11 @@ function resolveRoute(router: Router, access: FinanceAccess): void {
   });
 }
 
-export function reconciliationRoutes({ router, pool, config, context }: SettlementRouting): void {
+export function reconciliationRoutes({ router, pool, config, context, auth }: SettlementRouting): void {
   const access: FinanceAccess = {
     asFinance: async (request) => {
       const principal = await authenticate(request, {
-        operatorTokenSecret: config.OPERATOR_TOKEN_SECRET,
+        verifyOperatorToken: auth.verifyOperatorToken,
         findMerchantKey: (hash) => findWorkingKey(pool, hash),
       });
       requireOperator(principal, 'finance');

@@ -39,6 +39,6 @@ export function operatorWith(auth: SettlementAuth, ...roles: OperatorRole[]) {
 /** The caller: a merchant (which sees only its own), or an operator with one of `roles`. */
 export function merchantOrOperatorWith(auth: SettlementAuth, ...roles: OperatorRole[]) {
   return callerChecked(auth, (principal) => {
-    if (principal.kind === 'operator') requireOperator(principal, ...roles);
+    if (principal.kind !== 'merchant') requireOperator(principal, ...roles);
   });
 }

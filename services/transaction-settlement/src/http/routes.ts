@@ -4,6 +4,7 @@
  * and batches; finance reads across merchants, the ledger and reconciliation; admins fund budgets.
  */
 import type { Router } from 'express';
+import { operatorTokenVerifierFor } from '@puhui/service';
 import type { ServiceDependencies } from '@puhui/service';
 import type { TransactionSettlementConfig } from '../config';
 import type { SettlementContext } from '../commands/context';
@@ -41,7 +42,7 @@ export function transactionSettlementRoutes(
     pool,
     config,
     context,
-    auth: settlementAuth(pool, config.OPERATOR_TOKEN_SECRET),
+    auth: settlementAuth(pool, operatorTokenVerifierFor(config, 'transaction-settlement')),
   };
   for (const mount of [
     checkoutRoutes,

@@ -11,14 +11,14 @@ import type { RateSheet } from '@puhui/discount';
 import { ServiceUnavailable, Unprocessable } from '@puhui/errors';
 import type { Redis } from '@puhui/cache';
 import type { Logger } from '@puhui/logging';
-import { mintOperatorToken } from '@puhui/security';
 
 export interface RateSheetSettings {
   redis: Redis;
   logger: Logger;
   discountRulesUrl: string;
   timeoutMs: number;
-  operatorTokenSecret: string;
+  /** SERVICE_CREDENTIAL: discount-rules admits it for rate sheets only (role rate_sheet_reader). */
+  serviceCredential: string;
 }
 
 class UnknownCard extends Unprocessable {
@@ -27,7 +27,6 @@ class UnknownCard extends Unprocessable {
   }
 }
 
-const TOKEN_TTL_SECONDS = 3600;
 /** Open the circuit after half of at least 5 calls in the window failed; try again after 5 s. */
 const BREAKER = {
   errorThresholdPercentage: 50,
@@ -40,12 +39,11 @@ export class RateSheets {
   private readonly settings: RateSheetSettings;
   private readonly breaker: CircuitBreaker<[string], RateSheet | undefined>;
   private readonly discountRules: ServiceClient<'discount-rules'>;
-  private token: { value: string; expiresAt: number } | undefined;
 
   constructor(settings: RateSheetSettings) {
     this.settings = settings;
     this.discountRules = serviceClient<'discount-rules'>(settings.discountRulesUrl, {
-      token: () => this.serviceToken(),
+      token: settings.serviceCredential,
       timeoutMs: settings.timeoutMs,
     });
     this.breaker = new CircuitBreaker((cardToken: string) => this.fetchFromService(cardToken), {
@@ -105,18 +103,5 @@ export class RateSheets {
     if (response.status === 404) throw new UnknownCard();
     if (!response.ok) throw new Error(`discount-rules answered ${response.status}`);
     return rateSheetSchema.parse(data);
-  }
-
-  /** A finance token for calling discount-rules, renewed before it expires. */
-  private serviceToken(): string {
-    const now = Date.now();
-    if (this.token === undefined || this.token.expiresAt - now < 60_000) {
-      const value = mintOperatorToken(
-        { subject: 'transaction-settlement', roles: ['finance'], ttlSeconds: TOKEN_TTL_SECONDS },
-        this.settings.operatorTokenSecret,
-      );
-      this.token = { value, expiresAt: now + TOKEN_TTL_SECONDS * 1000 };
-    }
-    return this.token.value;
   }
 }
