@@ -1,7 +1,7 @@
 // `npm start`: brings up the infrastructure, builds, runs every service of the registry
 // (libs/config/src/services.json) as its own process with prefixed, readable logs, loads the
 // demo programme once and prints what to try. Ctrl-C stops them all cleanly.
-import { SERVICES, loadDemoData, serviceUrl, startSystem, waitUntilReady } from './system.mjs';
+import { SERVICES, loadDemoData, runScript, serviceUrl, startSystem, waitUntilReady } from './system.mjs';
 
 let stopping = false;
 const system = startSystem({ onExit: (reason) => stop(reason) });
@@ -35,4 +35,7 @@ if (!stopping) {
   const code = await loadDemoData();
   if (code !== 0 && !stopping)
     console.error('the demo data did not load (see above); the services keep running');
+  // The console's demo people (and where to sign in), with the featured demo merchant's staff.
+  if (!stopping && (await runScript('services', 'console', 'dist', 'people', 'demo-main.js')) !== 0)
+    console.error('the demo people were not created (see above)');
 }
