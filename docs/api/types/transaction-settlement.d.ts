@@ -169,8 +169,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Fund a union budget
-     * @description Send an `Idempotency-Key`: the same key with the same request answers the stored result (`Idempotent-Replayed: true`); with a different request, 422 `idempotency_key_reused`; while the first request with the key is still running, 409 `idempotency_key_in_flight`.
+     * Ask to fund a union budget (a second admin approves)
+     * @description Records an approval request (`budget_top_up`): the transfer from union funds posts when another admin approves it (`POST /v1/approval_requests/{id}/approve`), whose outcome is the TopUp with the new balance. Send an `Idempotency-Key`: the same key with the same request answers the stored result (`Idempotent-Replayed: true`); with a different request, 422 `idempotency_key_reused`; while the first request with the key is still running, 409 `idempotency_key_in_flight`.
      *
      *     Who may call: operator role `admin`.
      */
@@ -398,7 +398,9 @@ export interface paths {
     };
     /**
      * The union bank’s payment file for a batch
-     * @description Who may call: operator role `finance`.
+     * @description Records who downloaded it and when (the batch’s `exported_by`, `exported_at`): nobody who exported it may approve its payout. A merchant whose settlement account changed less than SETTLEMENT_ACCOUNT_COOLING_OFF_HOURS (24 by default) ago is refused with 409 `settlement_account_cooling_off` and `available_at`, when the file is available.
+     *
+     *     Who may call: operator role `finance`.
      */
     get: operations['exportPaymentFile'];
     put?: never;
@@ -439,8 +441,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Record the bank payment and post the payout
-     * @description Pays what is payable and not yet paid (subsidy_payable_minor − subsidy_paid_minor), never held subsidy; a batch that is not `unpaid` answers 409 `batch_not_payable`. Subsidy released later makes the batch `unpaid` again, for another payment. Send an `Idempotency-Key`: the same key with the same request answers the stored result (`Idempotent-Replayed: true`); with a different request, 422 `idempotency_key_reused`; while the first request with the key is still running, 409 `idempotency_key_in_flight`.
+     * Record the bank payment; the payout posts when a second finance person approves
+     * @description Records an approval request (`settlement_batch_payout`) for what is payable and not yet paid (subsidy_payable_minor − subsidy_paid_minor), never held subsidy; the batch shows it as `payment_approval_request_id`. The payout posts when another finance person approves it (`POST /v1/approval_requests/{id}/approve`), who is neither the requester nor anyone who exported the batch’s payment file (403 `second_person_required`); its outcome is the paid batch. A batch that is not `unpaid` answers 409 `batch_not_payable`; one whose payment waits for approval already, 409 `payment_approval_pending`. Subsidy released later makes the batch `unpaid` again, for another payment. Send an `Idempotency-Key`: the same key with the same request answers the stored result (`Idempotent-Replayed: true`); with a different request, 422 `idempotency_key_reused`; while the first request with the key is still running, 409 `idempotency_key_in_flight`.
      *
      *     Who may call: operator role `finance`.
      */
@@ -535,6 +537,92 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/approval_requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List approval requests (maker–checker)
+     * @description Oldest first: the order they wait in. `status=pending` is the inbox.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    get: operations['listApprovalRequests'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/approval_requests/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get one approval request
+     * @description Who may call: operator role `admin`, operator role `finance`.
+     */
+    get: operations['getApprovalRequest'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/approval_requests/{id}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve a request: its action runs now, with the decision
+     * @description The action (a ledger transfer, a payout, a change of account) commits in the same transaction as the approval, or neither does; an action the target no longer allows answers its own problem and leaves the request pending. The checker must not be the requester (403 `self_approval_refused`), must hold the request’s `required_role` (403 `forbidden`), and must not be someone the action excludes, e.g. whoever exported a batch’s payment file (403 `second_person_required`); a request decided already answers 409 `approval_already_decided`.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    post: operations['approveApprovalRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/approval_requests/{id}/reject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reject a request (its requester withdraws it)
+     * @description Another holder of the required role rejects it; the requester may withdraw their own (status `cancelled`). Nothing is done. A request decided already answers 409 `approval_already_decided`.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    post: operations['rejectApprovalRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -551,6 +639,53 @@ export interface components {
       budget_id: string | null;
       /** @description What that budget held after the rule’s draw in this checkout (its whole draw, over every line it applies to; a quote’s as if it were captured now); null without a budget. */
       budget_balance_after_minor: number | null;
+    };
+    /** @description An action that moves or redirects money, waiting for (or decided by) a second person: maker–checker. */
+    ApprovalRequest: {
+      /** Format: uuid */
+      id: string;
+      /** @description The service that holds the request and runs the action. */
+      service: string;
+      /** @description What is asked, e.g. `budget_top_up`, `settlement_batch_payout`. */
+      action: string;
+      target_type: string;
+      target_id: string;
+      /** @description One line for the checker: what happens if approved. */
+      summary: string;
+      /** @description The target before the change (personal fields masked). */
+      before: {
+        [key: string]: unknown;
+      } | null;
+      /** @description What it is asked to become (personal fields masked). */
+      after: {
+        [key: string]: unknown;
+      } | null;
+      /** @description The role a checker must hold. */
+      required_role: string;
+      /** @description The requester’s account id; they cannot decide it. */
+      requested_by: string;
+      /** Format: date-time */
+      requested_at: string;
+      /**
+       * @description `pending` until a second person decides; `approved` (the action ran with the decision), `rejected`, or `cancelled` (withdrawn by its requester).
+       * @enum {string}
+       */
+      status: 'pending' | 'approved' | 'rejected' | 'cancelled';
+      decided_by: string | null;
+      decided_at: string | null;
+      reason: string | null;
+      /** @description What the approved action answered (e.g. the paid batch). */
+      outcome: {
+        [key: string]: unknown;
+      } | null;
+    };
+    /** @description The action waits for a second person: it runs when someone else with the required role approves the request (`POST /v1/approval_requests/{id}/approve`). */
+    ApprovalRequestAccepted: {
+      approval_request: components['schemas']['ApprovalRequest'];
+    };
+    ApprovalRequestList: {
+      data: components['schemas']['ApprovalRequest'][];
+      has_more: boolean;
     };
     /** @description A union budget with its balance: `budget_id`, `name`, `union_id` and `currency` as discount-rules’ `GET /v1/budgets/{id}` names them. */
     BudgetBalance: {
@@ -949,12 +1084,17 @@ export interface components {
       subsidy_cancelled_minor: number;
       /** @description Of subsidy_owed_minor, payable: sales the acquirer confirmed (matched) or finance released. */
       subsidy_payable_minor: number;
-      /** @description Paid so far. mark_paid pays subsidy_payable_minor − subsidy_paid_minor, never held subsidy; released later, it is paid by another mark_paid. */
+      /** @description Paid so far. A payout approved after mark_paid pays subsidy_payable_minor − subsidy_paid_minor, never held subsidy; released later, it is paid by another mark_paid. */
       subsidy_paid_minor: number;
       /** @description The latest payout’s. */
       bank_reference: string | null;
       /** @description The latest payout’s. */
       paid_at: string | null;
+      /** @description Who last downloaded the payment file (account id); nobody who exported it may approve its payout. */
+      exported_by: string | null;
+      exported_at: string | null;
+      /** @description The payout waiting for a second finance person (an approval request), if any; another mark_paid answers 409 `payment_approval_pending` meanwhile. */
+      payment_approval_request_id: string | null;
       /** Format: date-time */
       created_at: string;
     };
@@ -973,19 +1113,6 @@ export interface components {
       /** @description Zero on a re-run: nothing is settled twice. */
       batches_created: number;
       batches: components['schemas']['SettlementBatch'][];
-    };
-    TopUp: {
-      id: string;
-      /** @constant */
-      object: 'top_up';
-      budget_id: string;
-      /** @constant */
-      currency: 'CNY';
-      amount_minor: number;
-      reference: string;
-      balance_minor: number;
-      /** Format: date-time */
-      created_at: string;
     };
     TrialBalance: {
       accounts: components['schemas']['LedgerAccount'][];
@@ -1500,15 +1627,15 @@ export interface operations {
       };
     };
     responses: {
-      /** @description The top-up and the new balance. */
-      201: {
+      /** @description The top-up’s approval request, pending. */
+      202: {
         headers: {
           /** @description `true` when the answer is the stored one for a repeated key. */
           'Idempotent-Replayed'?: string;
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TopUp'];
+          'application/json': components['schemas']['ApprovalRequestAccepted'];
         };
       };
       400: components['responses']['Problem400'];
@@ -1878,6 +2005,7 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
@@ -1937,15 +2065,15 @@ export interface operations {
       };
     };
     responses: {
-      /** @description The paid batch. */
-      200: {
+      /** @description The payment’s approval request, pending. */
+      202: {
         headers: {
           /** @description `true` when the answer is the stored one for a repeated key. */
           'Idempotent-Replayed'?: string;
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['SettlementBatch'];
+          'application/json': components['schemas']['ApprovalRequestAccepted'];
         };
       };
       400: components['responses']['Problem400'];
@@ -2116,6 +2244,145 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  listApprovalRequests: {
+    parameters: {
+      query?: {
+        status?: 'pending' | 'approved' | 'rejected' | 'cancelled';
+        action?: string;
+        target_type?: string;
+        target_id?: string;
+        limit?: number;
+        starting_after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of requests. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequestList'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  getApprovalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The request. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequest'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  approveApprovalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The approved request with its outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequest'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  rejectApprovalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The rejected (or cancelled) request. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequest'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };

@@ -45,6 +45,15 @@ export const transactionSettlementEnvironment = serviceEnvironment({
     /** Union-funded captures one card may make in any hour (DESIGN §8: bounds on what a POS can claim). */
     UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX: positiveInteger.default(10),
     /**
+     * A merchant's payment file is refused for this long after its settlement account changed
+     * (issue 16): a day for the merchant to hear of a change it did not make before money goes there.
+     */
+    SETTLEMENT_ACCOUNT_COOLING_OFF_HOURS: z.coerce
+      .number()
+      .min(0)
+      .max(24 * 30)
+      .default(24),
+    /**
      * Test only: a regular expression over capture references. A capture whose reference matches
      * kills the process with SIGKILL after its transaction committed and before its answer is
      * written (see crash-after-commit.ts), so that crash tests can force the case idempotency

@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { TOPICS } from '@puhui/contracts';
+import { DUAL_CONTROL_MIGRATIONS } from '@puhui/dual-control';
 import { IDEMPOTENCY_MIGRATIONS } from '@puhui/idempotency';
 import type { ServiceDefinition } from '@puhui/service';
 import type { TransactionSettlementConfig } from './config';
 import { replicaConsumers } from './consumers/replicas';
 import { parseCutoff } from './domain/business-day';
 import type { SettlementContext } from './commands/context';
+import { settlementApprovals } from './commands/approvals';
 import { transactionSettlementApi } from './http/api';
 import { transactionSettlementRoutes } from './http/routes';
 import { automaticSettlementJob } from './commands/settlement';
@@ -22,7 +24,7 @@ export function transactionSettlementService(
     name: SERVICE_NAME,
     config,
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),
-    libraryMigrations: [IDEMPOTENCY_MIGRATIONS],
+    libraryMigrations: [IDEMPOTENCY_MIGRATIONS, DUAL_CONTROL_MIGRATIONS],
     redis: true,
     kafka: { publishes: [TOPICS.checkouts, TOPICS.settlements], consumers: replicaConsumers },
     routes: (router, dependencies) => {
@@ -57,6 +59,7 @@ export function transactionSettlementService(
           unionFundedCapturesPerCardHourMax: config.UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX,
         },
         afterCaptureCommitted: crashAfterCommit(SERVICE_NAME, config.PUHUI_TEST_CRASH_AFTER_COMMIT),
+        approvals: settlementApprovals(),
       };
       transactionSettlementRoutes(router, dependencies, context);
     },

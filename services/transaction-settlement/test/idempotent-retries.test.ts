@@ -222,25 +222,46 @@ describe('a budget top-up retried with one Idempotency-Key', () => {
       body: { amount_minor: amountMinor, reference },
     });
 
+  const pendingTopUps = () =>
+    countOf(
+      "SELECT count(*)::int AS count FROM approval_requests WHERE target_id = $1 AND status = 'pending'",
+      [budgetId],
+    );
+
   it.each([
     ['in sequence', 2],
     ['at once', CONCURRENT_RETRIES],
   ] as const)(
-    'funds the budget once when sent %s (%i times), answering every retry with the stored top-up',
+    'asks once when sent %s (%i times), answering every retry with the stored request; approved, it funds the budget once',
     async (mode, times) => {
       const budgetBefore = await budgetBalance();
       const unionFundsBefore = await balance('bank:union_funds');
+      const pendingBefore = await pendingTopUps();
       const key = randomUUID();
       const answers = await retried(() => topUp(key, 50_000), times, mode);
-      const first = expectOneAnswer(answers, 201);
-      expect(first.body).toMatchObject({
+      const first = expectOneAnswer(answers, 202);
+      expect(first.body.approval_request).toMatchObject({
+        action: 'budget_top_up',
+        target_id: budgetId,
+        status: 'pending',
+      });
+      expect(await pendingTopUps()).toBe(pendingBefore + 1);
+      // Nothing moves until a second admin approves.
+      expect(await budgetBalance()).toBe(budgetBefore);
+      const approved = await harness.decide(first.body.approval_request.id as string, harness.adminChecker);
+      expect(approved.status).toBe(200);
+      expect(approved.body.outcome).toMatchObject({
         budget_id: budgetId,
         amount_minor: 50_000,
         balance_minor: budgetBefore + 50_000,
       });
+      // A retry after the approval still answers the stored request, and funds nothing more.
+      const late = await topUp(key, 50_000);
+      expect(late.status).toBe(202);
+      expect(late.body).toEqual(first.body);
       expect(
         await countOf('SELECT count(*)::int AS count FROM ledger_transfers WHERE top_up_id = $1', [
-          first.body.id,
+          approved.body.outcome.id,
         ]),
       ).toBe(1);
       expect(await budgetBalance()).toBe(budgetBefore + 50_000);
@@ -248,14 +269,16 @@ describe('a budget top-up retried with one Idempotency-Key', () => {
     },
   );
 
-  it('refuses the same key with another amount or reference and funds nothing more', async () => {
+  it('refuses the same key with another amount or reference and asks for nothing more', async () => {
     const key = randomUUID();
-    expect((await topUp(key, 20_000)).status).toBe(201);
+    expect((await topUp(key, 20_000)).status).toBe(202);
     const budgetBefore = await budgetBalance();
+    const pendingBefore = await pendingTopUps();
 
     expectKeyReused(await topUp(key, 20_001));
     expectKeyReused(await topUp(key, 20_000, 'TU-2026-11-0002'));
 
+    expect(await pendingTopUps()).toBe(pendingBefore);
     expect(await budgetBalance()).toBe(budgetBefore);
   });
 });
@@ -308,15 +331,23 @@ describe('marking a batch paid, retried with one Idempotency-Key', () => {
     ['in sequence', 2, 0],
     ['at once', CONCURRENT_RETRIES, 1],
   ] as const)(
-    'posts one payout when sent %s (%i times), answering every retry with the paid batch',
+    'asks once when sent %s (%i times), answering every retry with the stored request; approved, it posts one payout',
     async (mode, times, payee) => {
       const merchant = payees[payee] as TestMerchant;
       const batchId = batchOf.get(merchant.merchant_id) as string;
       const unionFundsBefore = await balance('bank:union_funds');
       const key = randomUUID();
       const answers = await retried(() => markPaid(batchId, key, `ICBC-${key}`), times, mode);
-      const first = expectOneAnswer(answers, 200);
-      expect(first.body).toMatchObject({
+      const first = expectOneAnswer(answers, 202);
+      expect(first.body.approval_request).toMatchObject({
+        action: 'settlement_batch_payout',
+        target_id: batchId,
+        status: 'pending',
+      });
+      expect(await payouts(merchant)).toBe(0);
+      const approved = await harness.decide(first.body.approval_request.id as string, harness.financeChecker);
+      expect(approved.status).toBe(200);
+      expect(approved.body.outcome).toMatchObject({
         id: batchId,
         status: 'paid',
         bank_reference: `ICBC-${key}`,
@@ -334,7 +365,11 @@ describe('marking a batch paid, retried with one Idempotency-Key', () => {
     const key = randomUUID();
     // payees[0] was paid above with a key of its own; this key pays payees[2] first.
     const unpaidBatch = batchOf.get(unpaid.merchant_id) as string;
-    expect((await markPaid(unpaidBatch, key, 'ICBC-20261121-0007')).status).toBe(200);
+    const requested = await markPaid(unpaidBatch, key, 'ICBC-20261121-0007');
+    expect(requested.status).toBe(202);
+    expect(
+      (await harness.decide(requested.body.approval_request.id as string, harness.financeChecker)).status,
+    ).toBe(200);
     const unionFundsBefore = await balance('bank:union_funds');
 
     expectKeyReused(await markPaid(unpaidBatch, key, 'ICBC-20261121-0008'));

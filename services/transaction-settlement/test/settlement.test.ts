@@ -168,11 +168,8 @@ describe('settling a business day', () => {
       `/v1/ledger/accounts/merchant:${shop.merchant_id}:subsidy_payable`,
       { token: harness.finance },
     );
-    const paid = await harness.call('POST', `/v1/settlement_batches/${batch.id}/mark_paid`, {
-      token: harness.finance,
-      idempotencyKey: randomUUID(),
-      body: { bank_reference: 'ICBC-20261121-0001' },
-    });
+    // Finance exported the file and asks; a second finance person approves (dual control).
+    const paid = await harness.markPaid(batch.id, 'ICBC-20261121-0001');
     expect(paid.status).toBe(200);
     expect(paid.body).toMatchObject({ status: 'paid', bank_reference: 'ICBC-20261121-0001' });
     const payableAfter = await harness.call(

@@ -86,12 +86,8 @@ async function batchOf(batchId: string): Promise<JsonObject> {
   return answer.body;
 }
 
-const markPaid = (batchId: string, bankReference: string) =>
-  harness.call('POST', `/v1/settlement_batches/${batchId}/mark_paid`, {
-    token: harness.finance,
-    idempotencyKey: randomUUID(),
-    body: { bank_reference: bankReference },
-  });
+/** A payment asked for by finance and approved by a second finance person: the paid batch, or the refusal. */
+const markPaid = (batchId: string, bankReference: string) => harness.markPaid(batchId, bankReference);
 
 /** The acquirer's line for a sale (its net) or a refund (the member's part, negative). */
 function line(

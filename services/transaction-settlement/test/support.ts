@@ -65,6 +65,9 @@ export function expectDocumented(
 /** The harness's people: audit trails name `operator:<FINANCE>`. */
 export const FINANCE = testSubject('finance.chen');
 export const ADMIN = testSubject('admin.zhang');
+/** The second people who approve what the harness's admin and finance ask for (dual control). */
+export const ADMIN_CHECKER = testSubject('admin.li');
+export const FINANCE_CHECKER = testSubject('finance.wang');
 
 /** What `captureSale` calls its one line. */
 export const SALE_DESCRIPTION = '会员日 牛奶 2 箱';
@@ -144,6 +147,12 @@ export class SettlementHarness {
   }
   get admin(): string {
     return operatorToken(['admin'], { subject: ADMIN });
+  }
+  get adminChecker(): string {
+    return operatorToken(['admin'], { subject: ADMIN_CHECKER });
+  }
+  get financeChecker(): string {
+    return operatorToken(['finance'], { subject: FINANCE_CHECKER });
   }
   readonly rules = new FakeDiscountRules();
   private topicPrefix = '';
@@ -321,7 +330,7 @@ export class SettlementHarness {
   /** A budget, replicated, and funded with `amountMinor` fen by an admin's top-up. */
   async fundedBudget(name: string, amountMinor: number): Promise<string> {
     const budgetId = await this.addBudget(name);
-    expect((await this.topUp(budgetId, amountMinor)).status).toBe(201);
+    expect((await this.topUp(budgetId, amountMinor)).status).toBe(200);
     return budgetId;
   }
 
@@ -358,12 +367,44 @@ export class SettlementHarness {
     });
   }
 
+  /** Decides an approval request as `token`'s person: `approve`, or `reject` with a reason. */
+  decide(
+    approvalRequestId: string,
+    token: string,
+    decision: 'approve' | 'reject' = 'approve',
+    body: Record<string, unknown> = decision === 'reject' ? { reason: 'not this one' } : {},
+  ): Promise<ApiResponse> {
+    return this.call('POST', `/v1/approval_requests/${approvalRequestId}/${decision}`, { token, body });
+  }
+
+  /**
+   * Asks with `requested` (202, an approval request) and has `checker` approve it: answers the
+   * approval's status (200) with its outcome as the body, or the refusal of either step.
+   */
+  private async approved(requested: ApiResponse, checker: string): Promise<ApiResponse> {
+    if (requested.status !== 202) return requested;
+    const approval = await this.decide(requested.body.approval_request.id, checker);
+    return approval.status === 200 ? { ...approval, body: approval.body.outcome } : approval;
+  }
+
+  /** A top-up asked for by the admin and approved by a second admin: 200 and the top-up. */
   async topUp(budgetId: string, amountMinor: number): Promise<ApiResponse> {
-    return this.call('POST', `/v1/budgets/${budgetId}/top_ups`, {
+    const requested = await this.call('POST', `/v1/budgets/${budgetId}/top_ups`, {
       token: this.admin,
       idempotencyKey: randomUUID(),
       body: { amount_minor: amountMinor, reference: `top-up-${randomUUID()}` },
     });
+    return this.approved(requested, this.adminChecker);
+  }
+
+  /** A payment of the batch asked for by finance and approved by a second finance person: 200 and the paid batch. */
+  async markPaid(batchId: string, bankReference: string): Promise<ApiResponse> {
+    const requested = await this.call('POST', `/v1/settlement_batches/${batchId}/mark_paid`, {
+      token: this.finance,
+      idempotencyKey: randomUUID(),
+      body: { bank_reference: bankReference },
+    });
+    return this.approved(requested, this.financeChecker);
   }
 
   /** A registered card: its rate sheet in Redis (as discount-rules writes it) and at the fake service. */

@@ -1,3 +1,4 @@
+import type { DualControl } from '@puhui/dual-control';
 import type { Logger } from '@puhui/logging';
 import type { Pool } from '@puhui/postgres';
 import type { AfterCaptureCommitted } from '../crash-after-commit';
@@ -15,6 +16,8 @@ export interface SettlementContext {
   requestHashKey: string;
   businessDayCutoffMinutes: number;
   checkoutLimits: CheckoutLimits;
+  /** Top-ups and payouts wait for a second person (commands/approvals.ts). */
+  approvals: DualControl;
   /** Test only (PUHUI_TEST_CRASH_AFTER_COMMIT): runs after a capture committed, before its answer. */
   afterCaptureCommitted?: AfterCaptureCommitted;
 }

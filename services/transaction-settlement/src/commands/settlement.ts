@@ -10,8 +10,11 @@ import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent, appendEvents } from '@puhui/events';
 import { MINUTE_MS } from '@puhui/config';
 import type { Logger } from '@puhui/logging';
+import { defineApprovalAction } from '@puhui/dual-control';
+import type { ApprovalRequestRecord, ApprovalRequestView } from '@puhui/dual-control';
+import { formatYuan } from '@puhui/money';
 import { withTransaction } from '@puhui/postgres';
-import type { Pool } from '@puhui/postgres';
+import type { Pool, PoolClient } from '@puhui/postgres';
 import type { Job } from '@puhui/service';
 import { openField } from '@puhui/security';
 import { runIdempotently } from '@puhui/idempotency';
@@ -31,7 +34,10 @@ import {
   insertRun,
   lockBatch,
   merchantsWithUnsettledItems,
+  paymentFileExporters,
+  recordPaymentFileExport,
   recordPayout,
+  setPaymentApprovalRequest,
   setRunBatchCount,
   totalBatches,
 } from '../store/settlement';
@@ -39,6 +45,7 @@ import type { SettlementBatch } from '../domain/settlement';
 import { settlementBatchView } from '../views/settlement-batch';
 import { EVENT_SOURCE } from './context';
 import type { SettlementContext } from './context';
+import type { Requester } from './requester';
 import { currentBusinessDate, lastClosedBusinessDate } from './business-days';
 
 export async function settleBusinessDay(
@@ -116,14 +123,32 @@ export function amountDue(batch: SettlementBatch): number {
   return Math.max(0, batch.subsidy_payable_minor - batch.subsidy_paid_minor);
 }
 
+export const SETTLEMENT_BATCH_PAYOUT = 'settlement_batch_payout';
+
+interface PayoutRequest {
+  bank_reference: string;
+  /** What was due when it was asked: the checker approves that amount, or nothing. */
+  amount_minor: number;
+  /** The requester's actor (`operator:<subject>`), the payout's `paid_by`. */
+  paid_by: string;
+}
+
+function refuseUnpayable(batch: SettlementBatch): void {
+  if (batch.status !== 'unpaid') {
+    throw new Conflict('batch_not_payable', `A batch that is ${batch.status} cannot be paid.`, {
+      current_status: batch.status,
+      subsidy_held_minor: batch.subsidy_held_minor,
+    });
+  }
+}
+
 /**
- * Records the union's bank transfer to the merchant and posts it: subsidy payable → union funds,
- * for what is payable and not yet paid. Subsidy still held is not paid; once released it is
- * payable again, and the batch is paid the rest with another reference.
+ * Records the union's bank transfer to the merchant as a payout request (202): it posts when a
+ * second finance person approves (`settlementBatchPayoutAction`). One request waits at a time.
  */
-export async function markBatchPaidWithReference(
+export async function requestBatchPayment(
   context: SettlementContext,
-  actor: string,
+  requester: Requester,
   batchId: string,
   bankReference: string,
   idempotencyKey: string,
@@ -131,79 +156,176 @@ export async function markBatchPaidWithReference(
   return runIdempotently(
     context,
     {
-      scope: actor,
+      scope: requester.actor,
       key: idempotencyKey,
       fingerprint: { path: `POST /v1/settlement_batches/${batchId}/mark_paid`, bankReference },
     },
-    200,
-    async (client) => {
+    202,
+    async (client): Promise<{ approval_request: ApprovalRequestView }> => {
       const batch = await lockBatch(client, batchId);
       if (batch === undefined) throw new NotFound(`Settlement batch ${batchId}`);
-      if (batch.status !== 'unpaid') {
-        throw new Conflict('batch_not_payable', `A batch that is ${batch.status} cannot be paid.`, {
-          current_status: batch.status,
-          subsidy_held_minor: batch.subsidy_held_minor,
-        });
+      refuseUnpayable(batch);
+      if (batch.payment_approval_request_id !== null) {
+        throw new Conflict(
+          'payment_approval_pending',
+          'A payment of this batch is waiting for approval already.',
+          {
+            approval_request_id: batch.payment_approval_request_id,
+          },
+        );
       }
       const amount = amountDue(batch);
-      // The status says so (it is generated from the same amounts); checked again before money moves.
-      assert.ok(amount > 0, 'an unpaid batch has confirmed subsidy to pay');
-      const payable = accountCodes.subsidyPayable(batch.merchant_id);
-      await lockAccounts(client, [payable, UNION_FUNDS]);
-      await postTransfers(
-        client,
-        [{ debit_account: payable, credit_account: UNION_FUNDS, amount_minor: amount, kind: 'payout' }],
-        { occurred_at: new Date().toISOString() },
-      );
-      await recordPayout(client, {
-        batch_id: batchId,
-        amount_minor: amount,
+      const payload: PayoutRequest = {
         bank_reference: bankReference,
-        paid_by: actor,
-      });
-      const paid = (await findBatch(client, batchId)) as SettlementBatch;
-      await appendEvent(client, EVENT_SOURCE, {
-        definition: settlementBatchPaid,
-        subject: batchId,
-        key: batch.merchant_id,
-        data: {
-          batch_id: batchId,
-          merchant_id: batch.merchant_id,
-          business_date: batch.business_date,
-          amount_minor: amount,
-          bank_reference: bankReference,
-          paid_at: paid.paid_at ?? new Date().toISOString(),
+        amount_minor: amount,
+        paid_by: requester.actor,
+      };
+      const approval = await context.approvals.requestApproval(client, {
+        action: SETTLEMENT_BATCH_PAYOUT,
+        target_type: 'settlement_batch',
+        target_id: batchId,
+        summary: `Pay ${formatYuan(amount)} to merchant ${batch.merchant_id} for ${batch.business_date} (bank reference ${bankReference})`,
+        payload,
+        before: {
+          status: batch.status,
+          subsidy_paid_minor: batch.subsidy_paid_minor,
+          bank_reference: batch.bank_reference,
         },
+        after: {
+          status: 'paid',
+          subsidy_paid_minor: batch.subsidy_paid_minor + amount,
+          bank_reference: bankReference,
+        },
+        requested_by: requester.subject,
       });
-      return settlementBatchView(paid);
+      await setPaymentApprovalRequest(client, batchId, approval.id);
+      return { approval_request: approval };
     },
   );
 }
 
 /**
- * The union bank's payment file for one batch: who to pay, where, and how much is due now (fen
- * and yuan): confirmed subsidy not paid yet, never held subsidy.
+ * Posts the approved payout: subsidy payable → union funds, for what was due when it was asked
+ * (an amount that changed since refuses, 409 `payment_amount_changed`: the checker approves what
+ * they saw). Subsidy still held is not paid; once released it is payable again, for another payment.
  */
-export async function exportBatchCsv(pool: Pool, fieldKey: string, batchId: string): Promise<string> {
-  const batch = await findBatch(pool, batchId);
+async function postPayout(
+  client: PoolClient,
+  request: ApprovalRequestRecord<PayoutRequest>,
+  approvedBy: string,
+) {
+  const batchId = request.target_id;
+  const batch = await lockBatch(client, batchId);
   if (batch === undefined) throw new NotFound(`Settlement batch ${batchId}`);
-  const payee = await findPayee(pool, batch.merchant_id);
-  const account = payee?.settlement_account ?? {};
-  const row = {
-    batch_id: batch.batch_id,
-    business_date: batch.business_date,
-    merchant_id: batch.merchant_id,
-    legal_name: payee?.legal_name ?? '',
-    account_name: account.account_name ?? '',
-    account_number:
-      account.account_number_sealed === undefined ? '' : openField(account.account_number_sealed, fieldKey),
-    bank_name: account.bank_name ?? '',
-    branch_code: account.branch_code ?? '',
-    amount_minor: amountDue(batch),
-    currency: 'CNY',
-    reference: `PUHUI-${batch.batch_id}`,
-  };
-  return spreadsheetCsv([row], PAYMENT_FILE_COLUMNS);
+  refuseUnpayable(batch);
+  const amount = amountDue(batch);
+  if (amount !== request.payload.amount_minor) {
+    throw new Conflict(
+      'payment_amount_changed',
+      'What the batch owes changed since the payment was asked for: reject it and ask again.',
+      {
+        requested_minor: request.payload.amount_minor,
+        due_minor: amount,
+      },
+    );
+  }
+  // The status says so (it is generated from the same amounts); checked again before money moves.
+  assert.ok(amount > 0, 'an unpaid batch has confirmed subsidy to pay');
+  const payable = accountCodes.subsidyPayable(batch.merchant_id);
+  await lockAccounts(client, [payable, UNION_FUNDS]);
+  await postTransfers(
+    client,
+    [{ debit_account: payable, credit_account: UNION_FUNDS, amount_minor: amount, kind: 'payout' }],
+    { occurred_at: new Date().toISOString() },
+  );
+  await recordPayout(client, {
+    batch_id: batchId,
+    amount_minor: amount,
+    bank_reference: request.payload.bank_reference,
+    paid_by: request.payload.paid_by,
+    approved_by: approvedBy,
+    approval_request_id: request.id,
+  });
+  const paid = (await findBatch(client, batchId)) as SettlementBatch;
+  await appendEvent(client, EVENT_SOURCE, {
+    definition: settlementBatchPaid,
+    subject: batchId,
+    key: batch.merchant_id,
+    data: {
+      batch_id: batchId,
+      merchant_id: batch.merchant_id,
+      business_date: batch.business_date,
+      amount_minor: amount,
+      bank_reference: request.payload.bank_reference,
+      paid_at: paid.paid_at ?? new Date().toISOString(),
+    },
+  });
+  return settlementBatchView(paid);
+}
+
+/** A payout needs a second finance person who exported none of the batch's payment files. */
+export const settlementBatchPayoutAction = defineApprovalAction<PayoutRequest>({
+  name: SETTLEMENT_BATCH_PAYOUT,
+  requiredRole: 'finance',
+  excludedCheckers: async (client, request) =>
+    (await paymentFileExporters(client, request.target_id)).map((subject) => ({
+      subject,
+      because: 'exported this batch’s payment file',
+    })),
+  execute: (client, request, checker) => postPayout(client, request, `operator:${checker.subject}`),
+  released: (client, request) => setPaymentApprovalRequest(client, request.target_id, null),
+});
+
+/** A merchant whose settlement account changed a moment ago is not paid until this much later. */
+function coolingOffEnds(changedAt: Date | null, coolingOffMs: number): Date | undefined {
+  return changedAt === null ? undefined : new Date(changedAt.getTime() + coolingOffMs);
+}
+
+/**
+ * The union bank's payment file for one batch: who to pay, where, and how much is due now (fen
+ * and yuan): confirmed subsidy not paid yet, never held subsidy. Who downloaded it is recorded
+ * (they may not approve the payout); a merchant whose settlement account changed within
+ * `coolingOffMs` is refused (409 `settlement_account_cooling_off`), so that an account
+ * redirected by someone who took over a merchant's login is not paid before the merchant hears of it.
+ */
+export async function exportBatchCsv(
+  pool: Pool,
+  settings: { fieldKey: string; coolingOffMs: number },
+  batchId: string,
+  exporter: Requester,
+): Promise<string> {
+  return withTransaction(pool, async (client) => {
+    const batch = await findBatch(client, batchId);
+    if (batch === undefined) throw new NotFound(`Settlement batch ${batchId}`);
+    const payee = await findPayee(client, batch.merchant_id);
+    const availableAt = coolingOffEnds(payee?.settlement_account_changed_at ?? null, settings.coolingOffMs);
+    if (availableAt !== undefined && availableAt.getTime() > Date.now()) {
+      throw new Conflict(
+        'settlement_account_cooling_off',
+        `The merchant's settlement account changed recently: its payment file is available from ${availableAt.toISOString()}.`,
+        { available_at: availableAt.toISOString(), merchant_id: batch.merchant_id },
+      );
+    }
+    await recordPaymentFileExport(client, batchId, exporter.subject);
+    const account = payee?.settlement_account ?? {};
+    const row = {
+      batch_id: batch.batch_id,
+      business_date: batch.business_date,
+      merchant_id: batch.merchant_id,
+      legal_name: payee?.legal_name ?? '',
+      account_name: account.account_name ?? '',
+      account_number:
+        account.account_number_sealed === undefined
+          ? ''
+          : openField(account.account_number_sealed, settings.fieldKey),
+      bank_name: account.bank_name ?? '',
+      branch_code: account.branch_code ?? '',
+      amount_minor: amountDue(batch),
+      currency: 'CNY',
+      reference: `PUHUI-${batch.batch_id}`,
+    };
+    return spreadsheetCsv([row], PAYMENT_FILE_COLUMNS);
+  });
 }
 
 /** A merchant's daily statement: every sale, void and refund of the batch, times in Asia/Shanghai. */

@@ -33,6 +33,11 @@ export interface SettlementBatch {
   subsidy_paid_minor: number;
   bank_reference: string | null;
   paid_at: string | null;
+  /** Who last downloaded the payment file (a token subject), and when; they may not approve its payout. */
+  exported_by: string | null;
+  exported_at: string | null;
+  /** The payout waiting for a second person's approval, if any (one at a time). */
+  payment_approval_request_id: string | null;
   created_at: string;
 }
 

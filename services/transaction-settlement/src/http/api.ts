@@ -17,6 +17,10 @@ export const transactionSettlementApi: ServiceApi = {
       description: 'Business days, settlement runs, batches, payment files and statements.',
     },
     { name: 'reconciliation', description: 'Acquirer statements matched against the ledger.' },
+    {
+      name: 'approvals',
+      description: 'Maker–checker: top-ups and payouts waiting for a second person, and their decisions.',
+    },
   ],
   operations: TRANSACTION_SETTLEMENT_OPERATIONS,
 };

@@ -1,12 +1,12 @@
 /** Union budgets' balances (their ledger accounts) and admins' top-ups. */
 import { answered, defineIdempotentOperation, defineOperation, idempotentPost, route } from '@puhui/http';
-import { actorOf } from '@puhui/security';
-import { budgetUnknown, topUpBudget } from '../commands/top-ups';
+import { approvalRequestAcceptedSchema } from '@puhui/dual-control';
+import { budgetUnknown, requestTopUp } from '../commands/top-ups';
 import { findAccount } from '../store/ledger';
 import { findBudget } from '../store/replicas';
 import { budgetView } from '../views/budget';
-import { budgetBalanceSchema, topUpSchema } from './responses';
-import { operatorWith } from './route-support';
+import { budgetBalanceSchema } from './responses';
+import { operatorWith, requesterOf } from './route-support';
 import type { SettlementRouting } from './route-support';
 import { budgetPath, topUpBody } from './schemas';
 
@@ -14,11 +14,18 @@ const topUpOperation = defineIdempotentOperation({
   method: 'post',
   path: '/v1/budgets/:id/top_ups',
   operationId: 'topUpBudget',
-  summary: 'Fund a union budget',
+  summary: 'Ask to fund a union budget (a second admin approves)',
+  description:
+    'Records an approval request (`budget_top_up`): the transfer from union funds posts when another admin approves it (`POST /v1/approval_requests/{id}/approve`), whose outcome is the TopUp with the new balance.',
   tags: ['budgets'],
   callers: ['admin'],
   request: { path: budgetPath, body: topUpBody },
-  responses: { 201: { description: 'The top-up and the new balance.', schema: topUpSchema } },
+  responses: {
+    202: {
+      description: 'The top-up’s approval request, pending.',
+      schema: approvalRequestAcceptedSchema,
+    },
+  },
   // 422: the Idempotency-Key was used for a different request.
   problems: [409, 422],
 });
@@ -41,7 +48,7 @@ export function budgetRoutes({ router, pool, context, auth }: SettlementRouting)
 
   route(router, '/v1/budgets/:id/top_ups', {
     post: idempotentPost(topUpOperation, operatorWith(auth, 'admin'), (principal, { path, body }, key) =>
-      topUpBudget(context, actorOf(principal), path.id, body, key),
+      requestTopUp(context, requesterOf(principal), path.id, body, key),
     ),
   });
 

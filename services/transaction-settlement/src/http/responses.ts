@@ -94,19 +94,6 @@ export const refundSchema = z
   })
   .meta({ id: 'Refund' });
 
-export const topUpSchema = z
-  .strictObject({
-    id: z.string(),
-    object: z.literal('top_up'),
-    budget_id: z.string(),
-    currency: cny,
-    amount_minor: fen,
-    reference: z.string(),
-    balance_minor: signedFen,
-    created_at: timestamp,
-  })
-  .meta({ id: 'TopUp' });
-
 export const budgetBalanceSchema = z
   .strictObject({
     budget_id: z.string().meta({ description: 'The id discount-rules gave the budget (`bud_…`).' }),
@@ -201,10 +188,19 @@ export const settlementBatchSchema = z
     }),
     subsidy_paid_minor: fen.meta({
       description:
-        'Paid so far. mark_paid pays subsidy_payable_minor − subsidy_paid_minor, never held subsidy; released later, it is paid by another mark_paid.',
+        'Paid so far. A payout approved after mark_paid pays subsidy_payable_minor − subsidy_paid_minor, never held subsidy; released later, it is paid by another mark_paid.',
     }),
     bank_reference: z.string().nullable().meta({ description: 'The latest payout’s.' }),
     paid_at: timestamp.nullable().meta({ description: 'The latest payout’s.' }),
+    exported_by: z.string().nullable().meta({
+      description:
+        'Who last downloaded the payment file (account id); nobody who exported it may approve its payout.',
+    }),
+    exported_at: timestamp.nullable(),
+    payment_approval_request_id: z.uuid().nullable().meta({
+      description:
+        'The payout waiting for a second finance person (an approval request), if any; another mark_paid answers 409 `payment_approval_pending` meanwhile.',
+    }),
     created_at: timestamp,
   })
   .meta({ id: 'SettlementBatch', description: 'One merchant’s business day, settled.' });

@@ -4,10 +4,11 @@
  */
 import type { Request, Router } from 'express';
 import type { Pool } from '@puhui/postgres';
-import { requireOperator } from '@puhui/security';
+import { actorOf, requireOperator } from '@puhui/security';
 import type { OperatorRole, Principal } from '@puhui/security';
 import type { TransactionSettlementConfig } from '../config';
 import type { SettlementContext } from '../commands/context';
+import type { Requester } from '../commands/requester';
 import type { SettlementAuth } from './auth';
 
 export interface SettlementRouting {
@@ -41,4 +42,10 @@ export function merchantOrOperatorWith(auth: SettlementAuth, ...roles: OperatorR
   return callerChecked(auth, (principal) => {
     if (principal.kind !== 'merchant') requireOperator(principal, ...roles);
   });
+}
+
+/** The operator asking for something a second person approves. */
+export function requesterOf(principal: Principal): Requester {
+  if (principal.kind !== 'operator') throw new Error('a requester is an operator (checked before)');
+  return { subject: principal.subject, actor: actorOf(principal) };
 }

@@ -4,6 +4,8 @@
  * and batches; finance reads across merchants, the ledger and reconciliation; admins fund budgets.
  */
 import type { Router } from 'express';
+import { APPROVAL_OPERATIONS, approvalRoutes, checkerOf } from '@puhui/dual-control';
+import { requireOperator } from '@puhui/security';
 import { operatorTokenVerifierFor } from '@puhui/service';
 import type { ServiceDependencies } from '@puhui/service';
 import type { TransactionSettlementConfig } from '../config';
@@ -29,6 +31,7 @@ export const TRANSACTION_SETTLEMENT_OPERATIONS = [
   ...SETTLEMENT_RUN_OPERATIONS,
   ...SETTLEMENT_BATCH_OPERATIONS,
   ...RECONCILIATION_OPERATIONS,
+  ...APPROVAL_OPERATIONS,
 ];
 
 export function transactionSettlementRoutes(
@@ -55,4 +58,15 @@ export function transactionSettlementRoutes(
     reconciliationRoutes,
   ])
     mount(routing);
+  // Top-ups (admin) and payouts (finance) wait here for a second person.
+  approvalRoutes({
+    router,
+    pool,
+    dualControl: context.approvals,
+    checkerOf: async (request) => {
+      const principal = await routing.auth.principalOf(request);
+      requireOperator(principal, 'admin', 'finance');
+      return checkerOf(principal);
+    },
+  });
 }

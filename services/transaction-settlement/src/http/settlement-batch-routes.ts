@@ -4,6 +4,8 @@
  */
 import type { Request } from 'express';
 import { z } from 'zod';
+import { HOUR_MS } from '@puhui/config';
+import { approvalRequestAcceptedSchema } from '@puhui/dual-control';
 import { NotFound } from '@puhui/errors';
 import {
   defineIdempotentOperation,
@@ -17,9 +19,8 @@ import {
 } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
-import { actorOf } from '@puhui/security';
 import { PAYMENT_FILE_COLUMNS, STATEMENT_COLUMNS, spreadsheetHeader } from '../commands/spreadsheet-csv';
-import { exportBatchCsv, markBatchPaidWithReference, statementCsv } from '../commands/settlement';
+import { exportBatchCsv, requestBatchPayment, statementCsv } from '../commands/settlement';
 import { BATCH_STATUSES } from '../domain/settlement';
 import type { SettlementBatch } from '../domain/settlement';
 import { findBatch, listBatches } from '../store/settlement';
@@ -28,7 +29,7 @@ import { heldSubsidyView } from '../views/held-subsidy';
 import { settlementBatchView } from '../views/settlement-batch';
 import type { SettlementAuth } from './auth';
 import { heldSubsidyListSchema, settlementBatchListSchema, settlementBatchSchema } from './responses';
-import { merchantOrOperatorWith, operatorWith } from './route-support';
+import { merchantOrOperatorWith, operatorWith, requesterOf } from './route-support';
 import type { SettlementRouting } from './route-support';
 
 const batchPath = z.strictObject({
@@ -100,6 +101,8 @@ const exportOperation = defineOperation({
   path: '/v1/settlement_batches/:id/export.csv',
   operationId: 'exportPaymentFile',
   summary: 'The union bank’s payment file for a batch',
+  description:
+    'Records who downloaded it and when (the batch’s `exported_by`, `exported_at`): nobody who exported it may approve its payout. A merchant whose settlement account changed less than SETTLEMENT_ACCOUNT_COOLING_OFF_HOURS (24 by default) ago is refused with 409 `settlement_account_cooling_off` and `available_at`, when the file is available.',
   tags: ['settlement'],
   callers: ['finance'],
   request: { path: batchPath },
@@ -111,6 +114,7 @@ const exportOperation = defineOperation({
       headers: { 'Content-Disposition': 'attachment; filename="<batch id>.csv"' },
     },
   },
+  problems: [409],
 });
 
 const statementOperation = defineOperation({
@@ -135,12 +139,14 @@ const markPaidOperation = defineIdempotentOperation({
   method: 'post',
   path: '/v1/settlement_batches/:id/mark_paid',
   operationId: 'markSettlementBatchPaid',
-  summary: 'Record the bank payment and post the payout',
-  description: `Pays what is payable and not yet paid (subsidy_payable_minor − subsidy_paid_minor), never held subsidy; a batch that is not \`unpaid\` answers 409 \`batch_not_payable\`. Subsidy released later makes the batch \`unpaid\` again, for another payment.`,
+  summary: 'Record the bank payment; the payout posts when a second finance person approves',
+  description: `Records an approval request (\`settlement_batch_payout\`) for what is payable and not yet paid (subsidy_payable_minor − subsidy_paid_minor), never held subsidy; the batch shows it as \`payment_approval_request_id\`. The payout posts when another finance person approves it (\`POST /v1/approval_requests/{id}/approve\`), who is neither the requester nor anyone who exported the batch’s payment file (403 \`second_person_required\`); its outcome is the paid batch. A batch that is not \`unpaid\` answers 409 \`batch_not_payable\`; one whose payment waits for approval already, 409 \`payment_approval_pending\`. Subsidy released later makes the batch \`unpaid\` again, for another payment.`,
   tags: ['settlement'],
   callers: ['finance'],
   request: { path: batchPath, body: markPaidBody },
-  responses: { 200: { description: 'The paid batch.', schema: settlementBatchSchema } },
+  responses: {
+    202: { description: 'The payment’s approval request, pending.', schema: approvalRequestAcceptedSchema },
+  },
   // 422: the Idempotency-Key was used for a different request.
   problems: [409, 422],
 });
@@ -205,7 +211,7 @@ export function settlementBatchRoutes(routing: SettlementRouting): void {
 
   route(router, '/v1/settlement_batches/:id/mark_paid', {
     post: idempotentPost(markPaidOperation, operatorWith(auth, 'finance'), (principal, { path, body }, key) =>
-      markBatchPaidWithReference(context, actorOf(principal), path.id, body.bank_reference, key),
+      requestBatchPayment(context, requesterOf(principal), path.id, body.bank_reference, key),
     ),
   });
   batchFileRoutes(routing);
@@ -215,9 +221,17 @@ export function settlementBatchRoutes(routing: SettlementRouting): void {
 function batchFileRoutes({ router, pool, config, auth }: SettlementRouting): void {
   route(router, '/v1/settlement_batches/:id/export.csv', {
     get: documented(exportOperation, async (request, response) => {
-      await operatorWith(auth, 'finance')(request);
+      const exporter = requesterOf(await operatorWith(auth, 'finance')(request));
       const { path } = parseRequest(request, { path: batchPath });
-      const csv = await exportBatchCsv(pool, config.FIELD_ENCRYPTION_KEY, path.id);
+      const csv = await exportBatchCsv(
+        pool,
+        {
+          fieldKey: config.FIELD_ENCRYPTION_KEY,
+          coolingOffMs: config.SETTLEMENT_ACCOUNT_COOLING_OFF_HOURS * HOUR_MS,
+        },
+        path.id,
+        exporter,
+      );
       response
         .type('text/csv')
         .setHeader('Content-Disposition', `attachment; filename="${path.id}.csv"`)

@@ -10,11 +10,14 @@ export async function upsertMerchant(
   sequence: bigint,
 ): Promise<boolean> {
   const result = await client.query(
-    `INSERT INTO merchants (merchant_id, status, category, display_name, legal_name, settlement_account, last_sequence, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+    `INSERT INTO merchants (merchant_id, status, category, display_name, legal_name, settlement_account,
+       settlement_account_changed_at, last_sequence, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
      ON CONFLICT (merchant_id) DO UPDATE SET status = EXCLUDED.status, category = EXCLUDED.category,
        display_name = EXCLUDED.display_name, legal_name = EXCLUDED.legal_name,
-       settlement_account = EXCLUDED.settlement_account, last_sequence = EXCLUDED.last_sequence, updated_at = now()
+       settlement_account = EXCLUDED.settlement_account,
+       settlement_account_changed_at = EXCLUDED.settlement_account_changed_at,
+       last_sequence = EXCLUDED.last_sequence, updated_at = now()
      WHERE merchants.last_sequence < EXCLUDED.last_sequence`,
     [
       merchant.merchant_id,
@@ -23,6 +26,7 @@ export async function upsertMerchant(
       merchant.display_name,
       merchant.legal_name,
       JSON.stringify(merchant.settlement_account),
+      merchant.settlement_account_changed_at ?? null,
       sequence.toString(),
     ],
   );
@@ -134,13 +138,19 @@ export async function findBudget(
   return rows[0];
 }
 
-/** Who a merchant's payouts go to: its legal name and (sealed) settlement account. */
-export async function findPayee(
-  client: Queryable,
-  merchantId: string,
-): Promise<{ legal_name: string; settlement_account: Record<string, string> } | undefined> {
-  const { rows } = await client.query<{ legal_name: string; settlement_account: Record<string, string> }>(
-    'SELECT legal_name, settlement_account FROM merchants WHERE merchant_id = $1',
+/**
+ * Who a merchant's payouts go to: its legal name and (sealed) settlement account, and when that
+ * account last changed (the payment file's cooling-off starts then).
+ */
+export interface Payee {
+  legal_name: string;
+  settlement_account: Record<string, string>;
+  settlement_account_changed_at: Date | null;
+}
+
+export async function findPayee(client: Queryable, merchantId: string): Promise<Payee | undefined> {
+  const { rows } = await client.query<Payee>(
+    'SELECT legal_name, settlement_account, settlement_account_changed_at FROM merchants WHERE merchant_id = $1',
     [merchantId],
   );
   return rows[0];

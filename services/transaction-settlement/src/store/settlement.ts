@@ -21,12 +21,14 @@ const MONEY = [
 ] as const;
 
 const COLUMNS = `batch_id, merchant_id, to_char(business_date, 'YYYY-MM-DD') AS business_date, run_id, status,
-  capture_count, refund_count, void_count, ${MONEY.join(', ')}, bank_reference, paid_at, created_at`;
+  capture_count, refund_count, void_count, ${MONEY.join(', ')}, bank_reference, paid_at, exported_by, exported_at,
+  payment_approval_request_id::text, created_at`;
 
 function toBatch(row: Record<string, unknown>): SettlementBatch {
   const batch = { ...row } as Record<string, unknown>;
   for (const column of MONEY) batch[column] = Number(row[column]);
   batch.paid_at = row.paid_at === null ? null : (row.paid_at as Date).toISOString();
+  batch.exported_at = row.exported_at === null ? null : (row.exported_at as Date).toISOString();
   batch.created_at = (row.created_at as Date).toISOString();
   return batch as unknown as SettlementBatch;
 }
@@ -172,20 +174,75 @@ export async function lockBatch(client: PoolClient, batchId: string): Promise<Se
   return rows[0] === undefined ? undefined : toBatch(rows[0]);
 }
 
-/** Records one payout of a batch: the payout row, and the batch's paid total and latest reference. */
+/**
+ * Records one payout of a batch: the payout row (who asked, who approved, under which request),
+ * and the batch's paid total and latest reference; the payment no longer waits.
+ */
 export async function recordPayout(
   client: PoolClient,
-  payout: { batch_id: string; amount_minor: number; bank_reference: string; paid_by: string },
+  payout: {
+    batch_id: string;
+    amount_minor: number;
+    bank_reference: string;
+    paid_by: string;
+    approved_by: string;
+    approval_request_id: string;
+  },
 ): Promise<void> {
   await client.query(
     `WITH payout AS (
-       INSERT INTO settlement_payouts (batch_id, amount_minor, bank_reference, paid_by) VALUES ($1, $2, $3, $4)
+       INSERT INTO settlement_payouts (batch_id, amount_minor, bank_reference, paid_by, approved_by, approval_request_id)
+       VALUES ($1, $2, $3, $4, $5, $6)
        RETURNING batch_id, amount_minor, bank_reference, paid_by, paid_at)
      UPDATE settlement_batches b SET subsidy_paid_minor = b.subsidy_paid_minor + p.amount_minor,
-       bank_reference = p.bank_reference, paid_at = p.paid_at, paid_by = p.paid_by
+       bank_reference = p.bank_reference, paid_at = p.paid_at, paid_by = p.paid_by, payment_approval_request_id = NULL
      FROM payout p WHERE b.batch_id = p.batch_id`,
-    [payout.batch_id, payout.amount_minor, payout.bank_reference, payout.paid_by],
+    [
+      payout.batch_id,
+      payout.amount_minor,
+      payout.bank_reference,
+      payout.paid_by,
+      payout.approved_by,
+      payout.approval_request_id,
+    ],
   );
+}
+
+/** Marks the batch's payment as waiting for approval (`requestId`), or no longer waiting (null). */
+export async function setPaymentApprovalRequest(
+  client: PoolClient,
+  batchId: string,
+  requestId: string | null,
+): Promise<void> {
+  await client.query('UPDATE settlement_batches SET payment_approval_request_id = $2 WHERE batch_id = $1', [
+    batchId,
+    requestId,
+  ]);
+}
+
+/** Records who downloaded the batch's payment file: the export row, and the batch's latest. */
+export async function recordPaymentFileExport(
+  client: PoolClient,
+  batchId: string,
+  exportedBy: string,
+): Promise<void> {
+  await client.query(
+    `WITH export AS (
+       INSERT INTO settlement_payment_file_exports (batch_id, exported_by) VALUES ($1, $2)
+       RETURNING batch_id, exported_by, exported_at)
+     UPDATE settlement_batches b SET exported_by = e.exported_by, exported_at = e.exported_at
+     FROM export e WHERE b.batch_id = e.batch_id`,
+    [batchId, exportedBy],
+  );
+}
+
+/** Everyone who ever downloaded the batch's payment file (token subjects). */
+export async function paymentFileExporters(client: Queryable, batchId: string): Promise<string[]> {
+  const { rows } = await client.query<{ exported_by: string }>(
+    'SELECT DISTINCT exported_by FROM settlement_payment_file_exports WHERE batch_id = $1 ORDER BY exported_by',
+    [batchId],
+  );
+  return rows.map((row) => row.exported_by);
 }
 
 /** A batch's items in time order: sales (net charged to the card) and refunds (back to the card, negative). */
