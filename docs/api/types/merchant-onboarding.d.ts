@@ -92,7 +92,7 @@ export interface paths {
     head?: never;
     /**
      * Correct an application, or request a change
-     * @description A draft or rejected application changes at once. On an approved merchant, account, identity and category changes wait for review as `pending_change`.
+     * @description A draft or rejected application changes at once. On an approved merchant, account, identity and category changes wait as `pending_change` for a second admin (`pending_approval` names the request; another such change meanwhile answers 409 `approval_pending`).
      *
      *     Who may call: operator role `admin`.
      */
@@ -143,28 +143,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/merchants/{id}/approve': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Approve an application or a pending change
-     * @description An illegal step answers 409 with `current_status`.
-     *
-     *     Who may call: operator role `admin`.
-     */
-    post: operations['approveMerchant'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/v1/merchants/{id}/reject': {
     parameters: {
       query?: never;
@@ -176,7 +154,7 @@ export interface paths {
     put?: never;
     /**
      * Reject an application or a pending change
-     * @description Needs `{ "reason" }`. An illegal step answers 409 with `current_status`.
+     * @description A pending change is rejected here as through its approval request (by its requester: withdrawn). Needs `{ "reason" }`. An illegal step answers 409 with `current_status`.
      *
      *     Who may call: operator role `admin`.
      */
@@ -253,6 +231,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/merchants/{id}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Ask for an application’s approval, or approve a pending change
+     * @description An application is not approved at once: the answer is 202 with the approval request, the merchant stays `in_review` (its `pending_approval` names the request) and goes live when a second admin approves the request (`POST /v1/approval_requests/{id}/approve`); asking again meanwhile answers 409 `approval_pending`. A pending change is approved here (200) by an admin other than the one who asked for it (else 403 `self_approval_refused`), as through its approval request. An illegal step answers 409 with `current_status`.
+     *
+     *     Who may call: operator role `admin`.
+     */
+    post: operations['approveMerchant'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/merchants/{id}/api_keys': {
     parameters: {
       query?: never;
@@ -299,6 +299,92 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/approval_requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List approval requests (maker–checker)
+     * @description Oldest first: the order they wait in. `status=pending` is the inbox.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    get: operations['listApprovalRequests'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/approval_requests/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get one approval request
+     * @description Who may call: operator role `admin`, operator role `finance`.
+     */
+    get: operations['getApprovalRequest'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/approval_requests/{id}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve a request: its action runs now, with the decision
+     * @description The action (a ledger transfer, a payout, a change of account) commits in the same transaction as the approval, or neither does; an action the target no longer allows answers its own problem and leaves the request pending. The checker must not be the requester (403 `self_approval_refused`), must hold the request’s `required_role` (403 `forbidden`), and must not be someone the action excludes, e.g. whoever exported a batch’s payment file (403 `second_person_required`); a request decided already answers 409 `approval_already_decided`.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    post: operations['approveApprovalRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/approval_requests/{id}/reject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reject a request (its requester withdraws it)
+     * @description Another holder of the required role rejects it; the requester may withdraw their own (status `cancelled`). Nothing is done. A request decided already answers 409 `approval_already_decided`.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    post: operations['rejectApprovalRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/audit_events': {
     parameters: {
       query?: never;
@@ -340,6 +426,53 @@ export interface components {
     };
     ApiKeyList: {
       data: components['schemas']['ApiKey'][];
+      has_more: boolean;
+    };
+    /** @description An action that moves or redirects money, waiting for (or decided by) a second person: maker–checker. */
+    ApprovalRequest: {
+      /** Format: uuid */
+      id: string;
+      /** @description The service that holds the request and runs the action. */
+      service: string;
+      /** @description What is asked, e.g. `budget_top_up`, `settlement_batch_payout`. */
+      action: string;
+      target_type: string;
+      target_id: string;
+      /** @description One line for the checker: what happens if approved. */
+      summary: string;
+      /** @description The target before the change (personal fields masked). */
+      before: {
+        [key: string]: unknown;
+      } | null;
+      /** @description What it is asked to become (personal fields masked). */
+      after: {
+        [key: string]: unknown;
+      } | null;
+      /** @description The role a checker must hold. */
+      required_role: string;
+      /** @description The requester’s account id; they cannot decide it. */
+      requested_by: string;
+      /** Format: date-time */
+      requested_at: string;
+      /**
+       * @description `pending` until a second person decides; `approved` (the action ran with the decision), `rejected`, or `cancelled` (withdrawn by its requester).
+       * @enum {string}
+       */
+      status: 'pending' | 'approved' | 'rejected' | 'cancelled';
+      decided_by: string | null;
+      decided_at: string | null;
+      reason: string | null;
+      /** @description What the approved action answered (e.g. the paid batch). */
+      outcome: {
+        [key: string]: unknown;
+      } | null;
+    };
+    /** @description The action waits for a second person: it runs when someone else with the required role approves the request (`POST /v1/approval_requests/{id}/approve`). */
+    ApprovalRequestAccepted: {
+      approval_request: components['schemas']['ApprovalRequest'];
+    };
+    ApprovalRequestList: {
+      data: components['schemas']['ApprovalRequest'][];
       has_more: boolean;
     };
     AuditEvent: {
@@ -470,6 +603,21 @@ export interface components {
         requested_at: string;
         requested_by: string;
       } | null;
+      pending_approval: {
+        /** Format: uuid */
+        approval_request_id: string;
+        /**
+         * @description `merchant_approval`: the application’s approval; `merchant_change`: the `pending_change` (its settlement account, identity or category).
+         * @enum {string}
+         */
+        action: 'merchant_approval' | 'merchant_change';
+        /** @description The requester’s account id; someone else must approve. */
+        requested_by: string;
+        /** Format: date-time */
+        requested_at: string;
+      } | null;
+      /** @description When an approved change last altered the settlement account; null while it is the one approved with the application. Payouts to a changed account wait for a cooling-off period. */
+      settlement_account_changed_at: string | null;
       status_reason: string | null;
       /** Format: date-time */
       created_at: string;
@@ -984,44 +1132,6 @@ export interface operations {
       503: components['responses']['Problem503'];
     };
   };
-  approveMerchant: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: {
-      content: {
-        'application/json': {
-          reason?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description The merchant. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Merchant'];
-        };
-      };
-      400: components['responses']['Problem400'];
-      401: components['responses']['Problem401'];
-      403: components['responses']['Problem403'];
-      404: components['responses']['Problem404'];
-      409: components['responses']['Problem409'];
-      413: components['responses']['Problem413'];
-      415: components['responses']['Problem415'];
-      422: components['responses']['Problem422'];
-      500: components['responses']['Problem500'];
-      503: components['responses']['Problem503'];
-    };
-  };
   rejectMerchant: {
     parameters: {
       query?: never;
@@ -1174,6 +1284,53 @@ export interface operations {
       503: components['responses']['Problem503'];
     };
   };
+  approveMerchant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The merchant. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Merchant'];
+        };
+      };
+      /** @description The application waits for a second admin: the approval request. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequestAccepted'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
   listApiKeys: {
     parameters: {
       query?: never;
@@ -1274,6 +1431,145 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  listApprovalRequests: {
+    parameters: {
+      query?: {
+        status?: 'pending' | 'approved' | 'rejected' | 'cancelled';
+        action?: string;
+        target_type?: string;
+        target_id?: string;
+        limit?: number;
+        starting_after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of requests. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequestList'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  getApprovalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The request. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequest'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  approveApprovalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The approved request with its outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequest'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  rejectApprovalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The rejected (or cancelled) request. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequest'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };

@@ -1,5 +1,5 @@
-import { auditTrail } from '@puhui/testing';
-import { ADMIN, approvedMerchant, completeApplication, startHarness } from './support';
+import { auditTrail, operatorToken } from '@puhui/testing';
+import { ADMIN, CHECKER, approvedMerchant, completeApplication, startHarness } from './support';
 import type { Harness } from './support';
 
 let harness: Harness;
@@ -51,7 +51,20 @@ describe('an application from draft to approval', () => {
 
     expect((await harness.call('POST', `/v1/merchants/${id}/submit`)).body.status).toBe('submitted');
     expect((await harness.call('POST', `/v1/merchants/${id}/start_review`)).body.status).toBe('in_review');
-    const approved = await harness.call('POST', `/v1/merchants/${id}/approve`);
+    // One admin asks, a second approves (dual control): only then is it live and announced.
+    const asked = await harness.call('POST', `/v1/merchants/${id}/approve`);
+    expect(asked.status).toBe(202);
+    expect((await harness.call('GET', `/v1/merchants/${id}`)).body.status).toBe('in_review');
+    const decided = await harness.call(
+      'POST',
+      `/v1/approval_requests/${asked.body.approval_request.id}/approve`,
+      {
+        token: operatorToken(['admin'], { subject: CHECKER }),
+        body: {},
+      },
+    );
+    expect(decided.status).toBe(200);
+    const approved = await harness.call('GET', `/v1/merchants/${id}`);
     expect(approved.body).toMatchObject({ status: 'active', decided_at: expect.any(String) });
 
     const [event] = await harness.events.waitForCount(1, (message) => message.value.subject === id);
@@ -64,7 +77,7 @@ describe('an application from draft to approval', () => {
       subject: id,
       sequence: '00000000000000000001',
       data: {
-        approved_by: `operator:${ADMIN}`,
+        approved_by: `operator:${CHECKER}`,
         merchant: {
           merchant_id: id,
           status: 'active',
@@ -163,7 +176,10 @@ describe('an application from draft to approval', () => {
     expect(changed.body.settlement_account.bank_name).toBe('中国工商银行上饶分行');
     expect(changed.body.pending_change.settlement_account).toMatchObject({ bank_name: '中国银行' });
 
-    const approved = await harness.call('POST', `/v1/merchants/${id}/approve`);
+    // Approved by a second admin: the one who asked may not (dual-control.test.ts).
+    const approved = await harness.call('POST', `/v1/merchants/${id}/approve`, {
+      token: operatorToken(['admin'], { subject: CHECKER }),
+    });
     expect(approved.body).toMatchObject({ status: 'active', pending_change: null });
     expect(approved.body.settlement_account.bank_name).toBe('中国银行');
     const updates = await harness.events.waitForCount(
@@ -201,10 +217,18 @@ describe('an application from draft to approval', () => {
   it('keeps an audit trail of every change, queryable by merchant', async () => {
     const id = await approvedMerchant(harness);
     const trail = await auditTrail(harness, `merchant_id=${id}`);
-    expect(trail.actions).toEqual(['application_created', 'submit', 'start_review', 'approve']);
-    const approval = trail.entries[3];
+    expect(trail.actions).toEqual([
+      'application_created',
+      'submit',
+      'start_review',
+      'approval_requested',
+      'approve',
+      'approval_approved',
+    ]);
+    expect(trail.entries[3]).toMatchObject({ actor: `operator:${ADMIN}` });
+    const approval = trail.entries[4];
     expect(approval).toMatchObject({
-      actor: `operator:${ADMIN}`,
+      actor: `operator:${CHECKER}`,
       before: { status: 'in_review' },
       after: { status: 'active' },
     });

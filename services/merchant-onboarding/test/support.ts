@@ -20,6 +20,8 @@ const DOCUMENTED_OPERATIONS = [...PLATFORM_OPERATIONS, ...merchantOnboardingApi.
 
 /** The account id of the harness's admin: audit trails name `operator:<ADMIN>`. */
 export const ADMIN = testSubject('admin.zhang');
+/** A second admin, who approves what ADMIN asked for (dual control). */
+export const CHECKER = testSubject('admin-checker');
 
 export interface Harness {
   url: string;
@@ -93,7 +95,7 @@ export function completeApplication(overrides: Record<string, unknown> = {}) {
   };
 }
 
-/** Takes an application through submit, review and approval; returns its id. */
+/** Takes an application through submit, review and approval (by a second admin); returns its id. */
 export async function approvedMerchant(
   harness: Harness,
   overrides: Record<string, unknown> = {},
@@ -101,10 +103,22 @@ export async function approvedMerchant(
   const created = await harness.call('POST', '/v1/merchants', { body: completeApplication(overrides) });
   if (created.status !== 201) throw new Error(`create failed: ${JSON.stringify(created.body)}`);
   const id = created.body.id as string;
-  for (const action of ['submit', 'start_review', 'approve']) {
+  for (const action of ['submit', 'start_review']) {
     const response = await harness.call('POST', `/v1/merchants/${id}/${action}`);
     if (response.status !== 200) throw new Error(`${action} failed: ${JSON.stringify(response.body)}`);
   }
+  // The approval needs a second admin (dual control): the harness's admin asks, CHECKER approves.
+  const asked = await harness.call('POST', `/v1/merchants/${id}/approve`);
+  if (asked.status !== 202) throw new Error(`approve failed: ${JSON.stringify(asked.body)}`);
+  const approved = await harness.call(
+    'POST',
+    `/v1/approval_requests/${asked.body.approval_request.id}/approve`,
+    {
+      token: operatorToken(['admin'], { subject: CHECKER }),
+      body: {},
+    },
+  );
+  if (approved.status !== 200) throw new Error(`approval failed: ${JSON.stringify(approved.body)}`);
   return id;
 }
 

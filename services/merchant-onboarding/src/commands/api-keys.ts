@@ -17,7 +17,7 @@ import type { ApiKeyRecord } from '../domain/api-key';
 import { apiKeyView } from '../views/api-key';
 import { lockMerchant } from '../store/merchants';
 import { EVENT_SOURCE } from './context';
-import type { CommandContext } from './context';
+import type { Actor, CommandContext } from './context';
 
 /** More than this many working keys is a sign of keys being created instead of rotated. */
 export const WORKING_KEYS_MAX = 10;
@@ -28,7 +28,7 @@ export const DEFAULT_KEY_SCOPES: readonly MerchantKeyScope[] = ['checkout'];
 /** Revokes the key (it stops working at `expiresAt`) with its audit entry; undefined if it was revoked already. */
 async function revokeWithAudit(
   client: PoolClient,
-  context: CommandContext,
+  context: Actor,
   merchantId: string,
   keyId: string,
   expiresAt: string,
@@ -184,7 +184,7 @@ export async function revokeKey(context: CommandContext, merchantId: string, key
 /** Termination ends every key at once. */
 export async function revokeAllApiKeys(
   client: PoolClient,
-  context: CommandContext,
+  context: Actor,
   merchantId: string,
 ): Promise<void> {
   const now = new Date().toISOString();

@@ -7,24 +7,29 @@ import {
   DEFAULT_MCC,
   merchantApproved,
   merchantReinstated,
+  merchantSettlementAccountChanged,
   merchantSuspended,
   merchantTerminated,
   merchantUpdated,
   newId,
 } from '@puhui/contracts';
 import type { MerchantCategory, MerchantSnapshot } from '@puhui/contracts';
-import { Conflict, NotFound, ValidationFailed } from '@puhui/errors';
+import type { ApprovalRequestView } from '@puhui/dual-control';
+import { Conflict, Forbidden, NotFound, ValidationFailed } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
-import { keyedHash, maskBankAccount, maskResidentId } from '@puhui/kyc';
+import { keyedHash, maskBankAccount, maskMobile, maskResidentId } from '@puhui/kyc';
 import { withTransaction } from '@puhui/postgres';
 import type { PoolClient } from '@puhui/postgres';
 import { sealField } from '@puhui/security';
 import {
+  APPROVAL_ACTIONS,
+  ApprovalPending,
+  IllegalTransition,
   REVIEWED_FIELDS,
   accountNameProblem,
-  decidesPendingChange,
   isLive,
   nextStatus,
+  settlementAccountAltered,
   withPendingChangeApplied,
 } from '../domain/merchant';
 import type {
@@ -33,15 +38,17 @@ import type {
   LifecycleAction,
   Merchant,
   Outlet,
+  PendingApproval,
   PendingChange,
+  SettlementAccount,
 } from '../domain/merchant';
 import { merchantView } from '../views/merchant';
 import type { MerchantView } from '../views/merchant';
 import { appendAudit } from '../store/audit';
-import { insertMerchant, lockMerchant, saveMerchant } from '../store/merchants';
+import { findMerchant, insertMerchant, lockMerchant, saveMerchant } from '../store/merchants';
 import { revokeAllApiKeys } from './api-keys';
 import { EVENT_SOURCE } from './context';
-import type { CommandContext, Secrets } from './context';
+import type { Actor, CommandContext, Secrets } from './context';
 
 /** What the API accepts for an application (already validated field by field). */
 export interface ApplicationInput {
@@ -107,7 +114,7 @@ async function lockOrNotFound(client: PoolClient, merchantId: string): Promise<M
 
 async function audit(
   client: PoolClient,
-  context: CommandContext,
+  actor: Actor,
   action: string,
   before: Merchant | null,
   after: Merchant,
@@ -115,8 +122,8 @@ async function audit(
   await appendAudit(client, {
     merchant_id: after.merchant_id,
     action,
-    actor: context.actor,
-    request_id: context.requestId,
+    actor: actor.actor,
+    request_id: actor.requestId,
     before: before === null ? null : merchantView(before),
     after: merchantView(after),
   });
@@ -150,6 +157,7 @@ export async function createApplication(
     decided_at: null,
     decided_by: null,
     settlement_account_changed_at: null,
+    pending_approval: null,
   };
   assertAccountName(merchant);
   return withTransaction(context.pool, async (client) => {
@@ -166,10 +174,68 @@ function rethrowDuplicateCreditCode(error: unknown): never {
   throw error;
 }
 
+/** The person acting; a merchant key never records or decides a request. */
+function operatorOf(context: CommandContext) {
+  if (context.operator === null) throw new Forbidden('Only an admin asks for this.');
+  return context.operator;
+}
+
+/** What the checker is shown of a merchant: the API's view, the contact's mobile masked too. */
+function shownToChecker(merchant: Merchant): Record<string, unknown> {
+  const { requirements: _requirements, pending_approval: _pending, ...view } = merchantView(merchant);
+  return {
+    ...view,
+    contact: view.contact === null ? null : { ...view.contact, mobile: maskMobile(view.contact.mobile) },
+  };
+}
+
+function pendingApprovalOf(request: ApprovalRequestView, action: PendingApproval['action']): PendingApproval {
+  return {
+    approval_request_id: request.id,
+    action,
+    requested_by: request.requested_by,
+    requested_at: request.requested_at,
+  };
+}
+
+/** The reviewed fields a pending change touches, in the order REVIEWED_FIELDS lists them. */
+function changedFields(change: PendingChange): string[] {
+  return REVIEWED_FIELDS.filter((field) => change[field] !== undefined);
+}
+
+/**
+ * A new pending change waits for a second admin: the request shows the fields before and as
+ * asked (masked) and names who asked, so that they cannot approve it themselves.
+ */
+async function requestChangeApproval(
+  client: PoolClient,
+  context: CommandContext,
+  before: Merchant,
+  after: Merchant,
+): Promise<PendingApproval> {
+  const change = after.pending_change;
+  assert.ok(change !== null);
+  const fields = changedFields(change);
+  const pick = (shown: Record<string, unknown>) =>
+    Object.fromEntries(fields.map((field) => [field, shown[field] ?? null]));
+  const request = await context.dualControl.requestApproval(client, {
+    action: APPROVAL_ACTIONS.change,
+    target_type: 'merchant',
+    target_id: after.merchant_id,
+    summary: `Change ${fields.join(', ')} of ${after.legal_name}`,
+    payload: { merchant_id: after.merchant_id, requested_at: change.requested_at },
+    before: pick(shownToChecker(before)),
+    after: pick(shownToChecker(withPendingChangeApplied(after))),
+    requested_by: operatorOf(context).subject,
+  });
+  return pendingApprovalOf(request, APPROVAL_ACTIONS.change);
+}
+
 /**
  * Drafts and rejected applications change in place. On an approved merchant, reviewed
- * fields (who is paid, who it is, what it sells) wait in `pending_change`; the rest apply
- * at once and are announced.
+ * fields (who is paid, who it is, what it sells) wait in `pending_change` for a second admin
+ * (an approval request); the rest apply at once and are announced. While a change waits,
+ * another change of reviewed fields is refused: what the checker approves is what was asked.
  */
 export async function updateMerchant(
   context: CommandContext,
@@ -189,9 +255,15 @@ export async function updateMerchant(
         current_status: before.status,
       });
     }
+    const changeRequested = after.pending_change !== before.pending_change;
+    if (changeRequested && before.pending_approval !== null)
+      throw new ApprovalPending(before.pending_approval);
     assertAccountName(withPendingChangeApplied(after));
     after = { ...after, updated_at: new Date().toISOString() };
     await saveMerchant(client, after).catch(rethrowDuplicateCreditCode);
+    if (changeRequested) {
+      after = { ...after, pending_approval: await requestChangeApproval(client, context, before, after) };
+    }
     await audit(client, context, 'merchant_updated', before, after);
     const immediate = Object.keys(changes).filter(
       (field) => !(REVIEWED_FIELDS as readonly string[]).includes(field),
@@ -230,36 +302,205 @@ function withReviewedFieldsPending(
   return { ...merchant, ...immediate, pending_change: pending };
 }
 
-/** submit, start_review, approve, reject, suspend, reinstate, terminate. */
+/** What a lifecycle step answers: the merchant, or (approving an application) the request it waits in. */
+export type DecisionAnswer =
+  { status: 200; merchant: MerchantView } | { status: 202; approval_request: ApprovalRequestView };
+
+/**
+ * submit, start_review, approve, reject, suspend, reinstate, terminate. Approving an
+ * application records a request for a second admin (202); approving or rejecting a pending
+ * change decides its request, as `POST /v1/approval_requests/{id}/approve|reject` does.
+ */
 export async function decide(
   context: CommandContext,
   merchantId: string,
   action: LifecycleAction,
   reason: string | null,
-): Promise<MerchantView> {
-  return withTransaction(context.pool, async (client) => {
-    const before = await lockOrNotFound(client, merchantId);
-    const now = new Date().toISOString();
-    const status = nextStatus(before, action);
-    let after: Merchant = { ...before, status, updated_at: now };
-    if (decidesPendingChange(before, action)) {
-      after = action === 'approve' ? withPendingChangeApplied(after) : { ...after, pending_change: null };
-    } else {
-      after = { ...after, status_reason: reason, ...decisionStamps(action, now, context.actor) };
+): Promise<DecisionAnswer> {
+  if (action === 'approve' || action === 'reject') {
+    const merchant = await findMerchant(context.pool, merchantId);
+    if (merchant === undefined) throw new NotFound(`Merchant ${merchantId}`);
+    if (merchant.pending_change !== null) {
+      return { status: 200, merchant: await decidePendingChange(context, merchant, action, reason) };
     }
-    if (status === 'terminated') after = { ...after, pending_change: null };
-    await saveMerchant(client, after);
-    await audit(
-      client,
-      context,
-      decidesPendingChange(before, action) ? `change_${action}d` : action,
-      before,
-      after,
-    );
-    await announce(client, context, before, after, action);
-    if (status === 'terminated') await revokeAllApiKeys(client, context, merchantId);
-    return merchantView(after);
+    if (action === 'approve') {
+      return { status: 202, approval_request: await requestApplicationApproval(context, merchantId, reason) };
+    }
+  }
+  const merchant = await withTransaction(context.pool, async (client) =>
+    decideLocked(client, context, await lockOrNotFound(client, merchantId), action, reason),
+  );
+  return { status: 200, merchant };
+}
+
+/** Approving or rejecting a pending change is deciding its approval request (one path for both routes). */
+async function decidePendingChange(
+  context: CommandContext,
+  merchant: Merchant,
+  action: 'approve' | 'reject',
+  reason: string | null,
+): Promise<MerchantView> {
+  const checker = { ...operatorOf(context), requestId: context.requestId };
+  const requestId = merchant.pending_approval?.approval_request_id;
+  if (requestId === undefined)
+    throw new Error(`merchant ${merchant.merchant_id}: a pending change without its request`);
+  if (action === 'approve')
+    await context.dualControl.approve(context.pool, requestId, checker, reason ?? undefined);
+  else await context.dualControl.reject(context.pool, requestId, checker, reason ?? 'rejected');
+  const decided = await findMerchant(context.pool, merchant.merchant_id);
+  assert.ok(decided !== undefined);
+  return merchantView(decided);
+}
+
+/** Admin A asks for an application's approval; it goes live once admin B approves (approveApplication). */
+async function requestApplicationApproval(
+  context: CommandContext,
+  merchantId: string,
+  reason: string | null,
+): Promise<ApprovalRequestView> {
+  const operator = operatorOf(context);
+  return withTransaction(context.pool, async (client) => {
+    const merchant = await lockOrNotFound(client, merchantId);
+    nextStatus(merchant, 'approve');
+    if (merchant.pending_approval !== null) throw new ApprovalPending(merchant.pending_approval);
+    const shown = shownToChecker(merchant);
+    return context.dualControl.requestApproval(client, {
+      action: APPROVAL_ACTIONS.application,
+      target_type: 'merchant',
+      target_id: merchantId,
+      summary: `Approve ${merchant.legal_name}: it goes live for checkouts and payouts to its settlement account`,
+      payload: { merchant_id: merchantId, reason },
+      before: shown,
+      after: { ...shown, status: 'active' },
+      requested_by: operator.subject,
+    });
   });
+}
+
+/**
+ * The lifecycle step on a locked merchant: the status, stamps, audit entry and event. A pending
+ * change is never decided here (decidePendingChange, applyPendingChange), nor is a merchant
+ * approved other than by its request's checker (approveApplication).
+ */
+async function decideLocked(
+  client: PoolClient,
+  actor: Actor,
+  before: Merchant,
+  action: LifecycleAction,
+  reason: string | null,
+): Promise<MerchantView> {
+  if ((action === 'approve' || action === 'reject') && before.pending_change !== null) {
+    throw new IllegalTransition(action, before.status);
+  }
+  const now = new Date().toISOString();
+  const status = nextStatus(before, action);
+  let after: Merchant = {
+    ...before,
+    status,
+    updated_at: now,
+    status_reason: reason,
+    ...decisionStamps(action, now, actor.actor),
+  };
+  if (status === 'terminated') after = { ...after, pending_change: null };
+  await saveMerchant(client, after);
+  await audit(client, actor, action, before, after);
+  await announce(client, actor, before, after, action);
+  if (status === 'terminated') await revokeAllApiKeys(client, actor, before.merchant_id);
+  return merchantView(after);
+}
+
+/** The application's approval request, approved by a second admin: the merchant goes live. */
+export async function approveApplication(
+  client: PoolClient,
+  actor: Actor,
+  merchantId: string,
+  reason: string | null,
+): Promise<MerchantView> {
+  const merchant = await lockOrNotFound(client, merchantId);
+  return decideLocked(client, actor, { ...merchant, pending_approval: null }, 'approve', reason);
+}
+
+/** The change the request was recorded for, or a 409 when it is gone (the merchant was terminated). */
+async function lockPendingChange(client: PoolClient, merchantId: string, requestedAt: string) {
+  const merchant = await lockOrNotFound(client, merchantId);
+  if (merchant.pending_change?.requested_at !== requestedAt) {
+    throw new Conflict('change_gone', 'The change this request was for is no longer pending.', {
+      current_status: merchant.status,
+    });
+  }
+  return { ...merchant, pending_approval: null };
+}
+
+/**
+ * A pending change approved by a second admin: applied and announced. A change of settlement
+ * account is also announced on its own (the contact to tell, masked), and its time travels in
+ * every later snapshot, so settlement pays the new account only after a cooling-off period.
+ */
+export async function applyPendingChange(
+  client: PoolClient,
+  actor: Actor,
+  merchantId: string,
+  requestedAt: string,
+): Promise<MerchantView> {
+  const before = await lockPendingChange(client, merchantId, requestedAt);
+  const change = before.pending_change;
+  assert.ok(change !== null);
+  const now = new Date().toISOString();
+  let after: Merchant = { ...withPendingChangeApplied(before), updated_at: now };
+  const accountChanged = settlementAccountAltered(before.settlement_account, after.settlement_account);
+  if (accountChanged) after = { ...after, settlement_account_changed_at: now };
+  await saveMerchant(client, after).catch(rethrowDuplicateCreditCode);
+  await audit(client, actor, 'change_approved', before, after);
+  const subject = merchantId;
+  await appendEvent(client, EVENT_SOURCE, {
+    definition: merchantUpdated,
+    subject,
+    data: { merchant: snapshotOf(after), changed_fields: changedFields(change), updated_at: now },
+  });
+  if (accountChanged) {
+    const contact = after.contact;
+    assert.ok(contact !== null, 'a live merchant has a contact');
+    await appendEvent(client, EVENT_SOURCE, {
+      definition: merchantSettlementAccountChanged,
+      subject,
+      data: {
+        merchant_id: merchantId,
+        before: maskedAccount(before.settlement_account),
+        after: maskedAccount(after.settlement_account),
+        changed_at: now,
+        requested_by: change.requested_by,
+        approved_by: actor.actor,
+        notify: { name: contact.name, mobile_masked: maskMobile(contact.mobile) },
+      },
+    });
+  }
+  return merchantView(after);
+}
+
+/** A pending change whose request was rejected (or withdrawn by its requester) is dropped. */
+export async function dropPendingChange(
+  client: PoolClient,
+  actor: Actor,
+  merchantId: string,
+  requestedAt: string,
+): Promise<void> {
+  const merchant = await lockOrNotFound(client, merchantId);
+  if (merchant.pending_change?.requested_at !== requestedAt) return;
+  const before = { ...merchant, pending_approval: null };
+  const after: Merchant = { ...before, pending_change: null, updated_at: new Date().toISOString() };
+  await saveMerchant(client, after);
+  await audit(client, actor, 'change_rejected', before, after);
+}
+
+function maskedAccount(account: SettlementAccount | null) {
+  assert.ok(account !== null, 'a live merchant has a settlement account');
+  return {
+    account_type: account.account_type,
+    account_name: account.account_name,
+    account_number_masked: account.account_number_masked,
+    bank_name: account.bank_name,
+    branch_code: account.branch_code,
+  };
 }
 
 function decisionStamps(action: LifecycleAction, now: string, actor: string): Partial<Merchant> {
@@ -298,7 +539,7 @@ function snapshotOf(merchant: Merchant): MerchantSnapshot {
 
 async function announce(
   client: PoolClient,
-  context: CommandContext,
+  actor: Actor,
   before: Merchant,
   after: Merchant,
   action: LifecycleAction,
@@ -310,20 +551,11 @@ async function announce(
     reason: after.status_reason,
     occurred_at: after.updated_at,
   };
-  if (action === 'approve' && !decidesPendingChange(before, action)) {
+  if (action === 'approve') {
     await appendEvent(client, EVENT_SOURCE, {
       definition: merchantApproved,
       subject,
-      data: { merchant: snapshotOf(after), approved_at: after.updated_at, approved_by: context.actor },
-    });
-  } else if (action === 'approve') {
-    const changed = Object.keys(before.pending_change ?? {}).filter(
-      (key) => key !== 'requested_at' && key !== 'requested_by',
-    );
-    await appendEvent(client, EVENT_SOURCE, {
-      definition: merchantUpdated,
-      subject,
-      data: { merchant: snapshotOf(after), changed_fields: changed, updated_at: after.updated_at },
+      data: { merchant: snapshotOf(after), approved_at: after.updated_at, approved_by: actor.actor },
     });
   } else if (action === 'suspend') {
     await appendEvent(client, EVENT_SOURCE, { definition: merchantSuspended, subject, data: statusChange });

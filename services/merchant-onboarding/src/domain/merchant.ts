@@ -72,6 +72,24 @@ export type PendingChange = Partial<Pick<ApplicationFields, ReviewedField>> & {
   requested_by: string;
 };
 
+/** Names of this service's maker–checker actions (libs/dual-control). */
+export const APPROVAL_ACTIONS = {
+  /** Approving an application: the merchant goes live and is announced. */
+  application: 'merchant_approval',
+  /** Approving a pending change of a live merchant's reviewed fields (its settlement account…). */
+  change: 'merchant_change',
+} as const;
+export type MerchantApprovalAction = (typeof APPROVAL_ACTIONS)[keyof typeof APPROVAL_ACTIONS];
+
+/** An approval request waiting for a second person, as the merchant shows it. */
+export interface PendingApproval {
+  approval_request_id: string;
+  action: MerchantApprovalAction;
+  /** The requester's account id (token subject): they cannot approve it. */
+  requested_by: string;
+  requested_at: string;
+}
+
 export interface Merchant extends ApplicationFields {
   merchant_id: string;
   status: MerchantStatus;
@@ -84,6 +102,8 @@ export interface Merchant extends ApplicationFields {
   decided_by: string | null;
   /** When an approved change last altered the settlement account (null: the one approved with the application). */
   settlement_account_changed_at: string | null;
+  /** Read with the merchant from the approval requests, never written with it. */
+  pending_approval: PendingApproval | null;
 }
 
 /** What an application still lacks before it can be submitted, in form order. */
@@ -146,6 +166,37 @@ export class RequirementsMissing extends Unprocessable {
       requirements,
     });
   }
+}
+
+/** Asked while a request on the same merchant waits for its second person. */
+export class ApprovalPending extends Conflict {
+  constructor(pending: PendingApproval) {
+    super(
+      'approval_pending',
+      'A request on this merchant is waiting for a second person: approve or reject it first.',
+      { approval_request_id: pending.approval_request_id, pending_action: pending.action },
+    );
+  }
+}
+
+/**
+ * Whether an approved change redirects payouts: another account number, holder, type, bank or
+ * branch (the sealed number differs on every sealing, so its hash is compared instead).
+ */
+export function settlementAccountAltered(
+  before: SettlementAccount | null,
+  after: SettlementAccount | null,
+): boolean {
+  if (before === null || after === null) return before !== after;
+  const identity = (account: SettlementAccount) =>
+    [
+      account.account_type,
+      account.account_name,
+      account.account_number_hash,
+      account.bank_name,
+      account.branch_code,
+    ].join('\u0000');
+  return identity(before) !== identity(after);
 }
 
 /** Whether approve/reject act on a pending change rather than on an application. */

@@ -11,11 +11,15 @@ import type { Principal } from '@puhui/security';
 import { operatorTokenVerifierFor } from '@puhui/service';
 import type { ServiceDependencies } from '@puhui/service';
 import type { MerchantOnboardingConfig } from '../config';
-import type { CommandContext } from '../commands/context';
+import type { CheckerInRequest, CommandContext } from '../commands/context';
+import { checkerOf } from '@puhui/dual-control';
+import type { DualControl } from '@puhui/dual-control';
 import { findWorkingApiKeyByHash } from '../store/api-keys';
 
 export interface Access {
   asAdmin: (request: Request, response: Response) => Promise<CommandContext>;
+  /** An admin deciding (or reading) approval requests. */
+  asChecker: (request: Request) => Promise<CheckerInRequest>;
   /** Admins, or the merchant itself; another merchant's id is "not found", not "forbidden". */
   asAdminOrOwner: (request: Request, response: Response, merchantId: string) => Promise<CommandContext>;
   /** Key management: admins, or the merchant with a key holding the `keys` scope. */
@@ -26,7 +30,10 @@ export interface Access {
   ) => Promise<{ principal: Principal; context: CommandContext }>;
 }
 
-export function accessFor(dependencies: ServiceDependencies<MerchantOnboardingConfig>): Access {
+export function accessFor(
+  dependencies: ServiceDependencies<MerchantOnboardingConfig>,
+  dualControl: DualControl,
+): Access {
   const { pool, config } = dependencies;
   const secrets = { fieldKey: config.FIELD_ENCRYPTION_KEY, identityHashKey: config.IDENTITY_HASH_KEY };
 
@@ -45,6 +52,8 @@ export function accessFor(dependencies: ServiceDependencies<MerchantOnboardingCo
     secrets,
     actor: actorOf(principal),
     requestId: requestIdOf(response),
+    operator: principal.kind === 'operator' ? checkerOf(principal) : null,
+    dualControl,
   });
 
   const adminOrOwner = async (request: Request, merchantId: string) => {
@@ -60,6 +69,14 @@ export function accessFor(dependencies: ServiceDependencies<MerchantOnboardingCo
       const principal = await principalOf(request);
       requireOperator(principal, 'admin');
       return contextOf(principal, response);
+    },
+    asChecker: async (request) => {
+      const principal = await principalOf(request);
+      requireOperator(principal, 'admin');
+      return {
+        ...checkerOf(principal),
+        requestId: request.res === undefined ? null : requestIdOf(request.res),
+      };
     },
     asAdminOrOwner: async (request, response, merchantId) =>
       contextOf(await adminOrOwner(request, merchantId), response),

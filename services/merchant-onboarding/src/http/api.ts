@@ -18,6 +18,11 @@ export const merchantOnboardingApi: ServiceApi = {
       name: 'api keys',
       description: 'Secret keys merchants call checkouts with; shown once, stored hashed.',
     },
+    {
+      name: 'approvals',
+      description:
+        'Maker–checker: approving an application and a live merchant’s change of settlement account, identity or category each need a second admin.',
+    },
     { name: 'audit', description: 'The append-only audit trail.' },
   ],
   operations: MERCHANT_ONBOARDING_OPERATIONS,

@@ -1,6 +1,7 @@
 /** Merchants: applications, their corrections and changes, and lifecycle decisions (DESIGN §2). */
 import type { Router } from 'express';
 import { NotFound } from '@puhui/errors';
+import { approvalRequestAcceptedSchema } from '@puhui/dual-control';
 import { answered, defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
@@ -66,7 +67,7 @@ const updateMerchantOperation = defineOperation({
   operationId: 'updateMerchant',
   summary: 'Correct an application, or request a change',
   description:
-    'A draft or rejected application changes at once. On an approved merchant, account, identity and category changes wait for review as `pending_change`.',
+    'A draft or rejected application changes at once. On an approved merchant, account, identity and category changes wait as `pending_change` for a second admin (`pending_approval` names the request; another such change meanwhile answers 409 `approval_pending`).',
   tags: ['merchants'],
   callers: ['admin'],
   request: { path: merchantPath, body: updateMerchantBody(shanghaiToday()) },
@@ -78,29 +79,56 @@ const updateMerchantOperation = defineOperation({
 const ACTIONS: Array<[LifecycleAction, boolean, string]> = [
   ['submit', false, 'Submit an application for review'],
   ['start_review', false, 'Start reviewing a submitted application'],
-  ['approve', false, 'Approve an application or a pending change'],
   ['reject', true, 'Reject an application or a pending change'],
   ['suspend', true, 'Suspend an active merchant'],
   ['reinstate', false, 'Reinstate a suspended merchant'],
   ['terminate', true, 'Terminate a merchant for good'],
 ];
 
-const lifecycleOperations = ACTIONS.map(([action, needsReason, summary]) => ({
-  action,
-  needsReason,
-  operation: defineOperation({
+/** What approving and rejecting mean under dual control (issue 16). */
+const DUAL_CONTROL_NOTES: Partial<Record<LifecycleAction, string>> = {
+  approve:
+    'An application is not approved at once: the answer is 202 with the approval request, the merchant stays `in_review` (its `pending_approval` names the request) and goes live when a second admin approves the request (`POST /v1/approval_requests/{id}/approve`); asking again meanwhile answers 409 `approval_pending`. A pending change is approved here (200) by an admin other than the one who asked for it (else 403 `self_approval_refused`), as through its approval request. ',
+  reject: 'A pending change is rejected here as through its approval request (by its requester: withdrawn). ',
+};
+
+function lifecycleSpec(action: LifecycleAction, needsReason: boolean, summary: string) {
+  return {
     method: 'post',
     path: `/v1/merchants/:id/${action}`,
     operationId: `${action.replace(/_([a-z])/gu, (_, letter: string) => letter.toUpperCase())}Merchant`,
     summary,
-    description: `${needsReason ? 'Needs `{ "reason" }`. ' : ''}An illegal step answers 409 with \`current_status\`.`,
+    description: `${DUAL_CONTROL_NOTES[action] ?? ''}${needsReason ? 'Needs `{ "reason" }`. ' : ''}An illegal step answers 409 with \`current_status\`.`,
     tags: ['merchant lifecycle'],
     callers: ['admin'],
     request: { path: merchantPath, body: needsReason ? reasonBody : optionalReasonBody },
-    responses: { 200: merchantResponse },
     problems: [409, 422],
+  } as const;
+}
+
+const lifecycleOperations = ACTIONS.filter(([action]) => action !== 'approve').map(
+  ([action, needsReason, summary]) => ({
+    action,
+    needsReason,
+    operation: defineOperation({
+      ...lifecycleSpec(action, needsReason, summary),
+      responses: { 200: merchantResponse },
+    }),
   }),
-}));
+);
+
+/** Approving answers the merchant (a pending change decided) or the request it waits in (202). */
+const approveOperation = defineOperation({
+  ...lifecycleSpec('approve', false, 'Ask for an application’s approval, or approve a pending change'),
+  request: { path: merchantPath, body: optionalReasonBody },
+  responses: {
+    200: merchantResponse,
+    202: {
+      description: 'The application waits for a second admin: the approval request.',
+      schema: approvalRequestAcceptedSchema,
+    },
+  },
+});
 
 export const MERCHANT_OPERATIONS = [
   createMerchant,
@@ -108,6 +136,7 @@ export const MERCHANT_OPERATIONS = [
   getMerchant,
   updateMerchantOperation,
   ...lifecycleOperations.map(({ operation }) => operation),
+  approveOperation,
 ];
 
 export function merchantRoutes(router: Router, pool: Pool, access: Access): void {
@@ -150,8 +179,23 @@ export function merchantRoutes(router: Router, pool: Pool, access: Access): void
           path: merchantPath,
           body: needsReason ? reasonBody : optionalReasonBody,
         });
-        respond(response, operation, 200, await decide(context, path.id, action, body?.reason ?? null));
+        const answer = await decide(context, path.id, action, body?.reason ?? null);
+        if (answer.status !== 200) throw new Error(`${action} answered ${answer.status}`);
+        respond(response, operation, 200, answer.merchant);
       }),
     });
   }
+
+  route(router, approveOperation.path, {
+    post: documented(approveOperation, async (request, response) => {
+      const context = await access.asAdmin(request, response);
+      const { path, body } = parseRequest(request, approveOperation.request);
+      const answer = await decide(context, path.id, 'approve', body?.reason ?? null);
+      if (answer.status === 202) {
+        respond(response, approveOperation, 202, { approval_request: answer.approval_request });
+      } else {
+        respond(response, approveOperation, 200, answer.merchant);
+      }
+    }),
+  });
 }

@@ -38,6 +38,21 @@ const pendingChange = z
     description: 'Changes to an approved merchant’s identity, category or account, waiting for review.',
   });
 
+const pendingApproval = z
+  .strictObject({
+    approval_request_id: z.uuid(),
+    action: z.enum(['merchant_approval', 'merchant_change']).meta({
+      description:
+        '`merchant_approval`: the application’s approval; `merchant_change`: the `pending_change` (its settlement account, identity or category).',
+    }),
+    requested_by: z.string().meta({ description: 'The requester’s account id; someone else must approve.' }),
+    requested_at: timestamp,
+  })
+  .meta({
+    description:
+      'A request on this merchant waiting for a second admin (`POST /v1/approval_requests/{id}/approve`); the merchant stays as it is until then.',
+  });
+
 export const merchantSchema = z
   .strictObject({
     id: z.string().meta({ examples: ['mer_0abcdefghijklmnopqrstuvwx'] }),
@@ -57,6 +72,11 @@ export const merchantSchema = z
       .array(z.string())
       .meta({ description: 'What the application still lacks, in form order.' }),
     pending_change: pendingChange.nullable(),
+    pending_approval: pendingApproval.nullable(),
+    settlement_account_changed_at: timestamp.nullable().meta({
+      description:
+        'When an approved change last altered the settlement account; null while it is the one approved with the application. Payouts to a changed account wait for a cooling-off period.',
+    }),
     status_reason: z.string().nullable(),
     created_at: timestamp,
     updated_at: timestamp,

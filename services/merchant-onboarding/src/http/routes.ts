@@ -4,9 +4,11 @@
  * (access.ts).
  */
 import type { Router } from 'express';
+import { APPROVAL_OPERATIONS, approvalRoutes } from '@puhui/dual-control';
 import { auditTrailRoutes } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { MerchantOnboardingConfig } from '../config';
+import { merchantDualControl } from '../commands/approvals';
 import { listAudit } from '../store/audit';
 import { accessFor } from './access';
 import { API_KEY_OPERATIONS, apiKeyRoutes } from './api-key-routes';
@@ -24,6 +26,7 @@ const auditTrail = auditTrailRoutes(
 export const MERCHANT_ONBOARDING_OPERATIONS = [
   ...MERCHANT_OPERATIONS,
   ...API_KEY_OPERATIONS,
+  ...APPROVAL_OPERATIONS,
   ...auditTrail.operations,
 ];
 
@@ -31,8 +34,10 @@ export function merchantOnboardingRoutes(
   router: Router,
   dependencies: ServiceDependencies<MerchantOnboardingConfig>,
 ): void {
-  const access = accessFor(dependencies);
+  const dualControl = merchantDualControl();
+  const access = accessFor(dependencies, dualControl);
   merchantRoutes(router, dependencies.pool, access);
   apiKeyRoutes(router, dependencies, access);
+  approvalRoutes({ router, pool: dependencies.pool, dualControl, checkerOf: access.asChecker });
   auditTrail.mount(router, access.asAdmin, (query) => listAudit(dependencies.pool, query));
 }

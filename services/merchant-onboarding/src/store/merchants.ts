@@ -4,13 +4,14 @@
 import { pageOf, pageRowsLimit } from '@puhui/postgres';
 import type { Page, PageRequest, PoolClient, Queryable } from '@puhui/postgres';
 import type { MerchantCategory, MerchantStatus } from '@puhui/contracts';
-import type { Merchant } from '../domain/merchant';
+import type { Merchant, PendingApproval } from '../domain/merchant';
 
 /** The row as pg returns it: the domain merchant with Dates where it has ISO strings. */
 type MerchantRow = Omit<
   Merchant,
   'created_at' | 'updated_at' | 'submitted_at' | 'decided_at' | 'settlement_account_changed_at'
 > & {
+  pending_approval: PendingApproval | null;
   created_at: Date;
   updated_at: Date;
   submitted_at: Date | null;
@@ -28,12 +29,30 @@ function toMerchant(row: MerchantRow): Merchant {
     submitted_at: iso(row.submitted_at),
     decided_at: iso(row.decided_at),
     settlement_account_changed_at: iso(row.settlement_account_changed_at),
+    pending_approval:
+      row.pending_approval === null
+        ? null
+        : {
+            ...row.pending_approval,
+            requested_at: new Date(row.pending_approval.requested_at).toISOString(),
+          },
   };
 }
 
 const COLUMNS = `merchant_id, status, legal_name, display_name, credit_code, category, mcc, region_code, address,
   contact, legal_representative, settlement_account, outlets, pending_change, status_reason,
   created_at, updated_at, submitted_at, decided_at, decided_by, settlement_account_changed_at`;
+
+/**
+ * The request on the merchant still waiting for a second person (libs/dual-control's table, in
+ * this database), read with every merchant so that no write can forget it. At most one waits:
+ * the commands that record one refuse a second under the merchant's row lock.
+ */
+const PENDING_APPROVAL = `(SELECT jsonb_build_object('approval_request_id', a.id, 'action', a.action,
+    'requested_by', a.requested_by, 'requested_at', a.requested_at)
+  FROM approval_requests a
+  WHERE a.target_type = 'merchant' AND a.target_id = merchants.merchant_id AND a.status = 'pending'
+  ORDER BY a.sequence LIMIT 1) AS pending_approval`;
 
 function values(merchant: Merchant): unknown[] {
   const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
@@ -85,7 +104,7 @@ export async function saveMerchant(client: Queryable, merchant: Merchant): Promi
 
 export async function findMerchant(client: Queryable, merchantId: string): Promise<Merchant | undefined> {
   const { rows } = await client.query<MerchantRow>(
-    `SELECT ${COLUMNS} FROM merchants WHERE merchant_id = $1`,
+    `SELECT ${COLUMNS}, ${PENDING_APPROVAL} FROM merchants WHERE merchant_id = $1`,
     [merchantId],
   );
   return rows[0] === undefined ? undefined : toMerchant(rows[0]);
@@ -97,7 +116,7 @@ export async function findMerchant(client: Queryable, merchantId: string): Promi
  */
 export async function lockMerchant(client: PoolClient, merchantId: string): Promise<Merchant | undefined> {
   const { rows } = await client.query<MerchantRow>(
-    `SELECT ${COLUMNS} FROM merchants WHERE merchant_id = $1 FOR UPDATE`,
+    `SELECT ${COLUMNS}, ${PENDING_APPROVAL} FROM merchants WHERE merchant_id = $1 FOR UPDATE OF merchants`,
     [merchantId],
   );
   return rows[0] === undefined ? undefined : toMerchant(rows[0]);
@@ -115,7 +134,7 @@ export interface MerchantFilter extends PageRequest {
 export async function listMerchants(client: Queryable, filter: MerchantFilter): Promise<Page<Merchant>> {
   const pattern = filter.name === undefined ? null : `%${filter.name.replace(/[\\%_]/gu, (c) => `\\${c}`)}%`;
   const { rows } = await client.query<MerchantRow>(
-    `SELECT ${COLUMNS} FROM merchants
+    `SELECT ${COLUMNS}, ${PENDING_APPROVAL} FROM merchants
      WHERE ($1::text IS NULL OR status = $1)
        AND ($2::text IS NULL OR category = $2)
        AND ($3::text IS NULL OR region_code = $3)

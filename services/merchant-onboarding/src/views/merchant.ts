@@ -53,6 +53,8 @@ export function merchantView(merchant: Merchant) {
     outlets: merchant.outlets,
     requirements: requirementsOf(merchant),
     pending_change: showPendingChange(merchant.pending_change),
+    pending_approval: merchant.pending_approval,
+    settlement_account_changed_at: merchant.settlement_account_changed_at,
     status_reason: merchant.status_reason,
     created_at: merchant.created_at,
     updated_at: merchant.updated_at,
