@@ -70,6 +70,7 @@ export function Shell() {
         <nav aria-label={t('nav.label')}>
           <Menu
             mode="inline"
+            style={{ borderInlineEnd: 'none' }}
             selectedKeys={selectedPage(location.pathname, pages)}
             onClick={({ key }) => void navigate(PAGE_PATHS[key as PageKey])}
             items={pages.map((page) => ({ key: page, icon: ICONS[page], label: t(`nav.${page}`) }))}

@@ -70,7 +70,12 @@ function DecisionDialog({
       okButtonProps={{ danger: decision === 'reject', loading: decide.isPending }}
       cancelText={t('common.cancel')}
       onCancel={onClose}
-      onOk={() => void form.validateFields().then((values) => decide.mutate(values.reason?.trim()))}
+      onOk={() =>
+        form.validateFields().then(
+          (values) => decide.mutate(values.reason?.trim()),
+          () => undefined, // the form shows what is missing
+        )
+      }
       destroyOnHidden
     >
       <p>{request.summary}</p>

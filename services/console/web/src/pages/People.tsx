@@ -7,10 +7,14 @@ import { ALL_ROLES, managesPeople } from '../access';
 import { consoleApi, type Account, type Invitation } from '../api/console';
 import { useSignedIn } from '../components/guards';
 import { PageTitle } from '../components/PageTitle';
+import { StatusTag, type Tone } from '../components/StatusTag';
 import { formatShanghaiTime } from '../format';
 import { problemMessage } from '../problems';
 
 const ACCOUNTS_KEY = ['accounts'] as const;
+
+/** validateFields rejects when a field is wrong; the form already shows why. */
+const ignoreInvalid = () => undefined;
 
 type Dialog =
   | { kind: 'invite' }
@@ -30,9 +34,15 @@ function useRolesRule() {
   };
 }
 
-function RoleChoices() {
+/** Form.Item hands its control value and onChange: passed on to the checkbox group. */
+function RoleChoices(props: { value?: string[]; onChange?: (roles: string[]) => void; id?: string }) {
   const { t } = useTranslation();
-  return <Checkbox.Group options={ALL_ROLES.map((role) => ({ value: role, label: t(`roles.${role}`) }))} />;
+  return (
+    <Checkbox.Group
+      {...props}
+      options={ALL_ROLES.map((role) => ({ value: role, label: t(`roles.${role}`) }))}
+    />
+  );
 }
 
 function useAccountMutation<V>(call: (values: V) => Promise<unknown>, onDone: (answer: unknown) => void) {
@@ -76,7 +86,7 @@ function FormDialog<V extends object>({
       cancelText={t('common.cancel')}
       okButtonProps={{ danger, loading: mutation.isPending }}
       onCancel={onClose}
-      onOk={() => void form.validateFields().then((values) => mutation.mutate(values))}
+      onOk={() => form.validateFields().then((values) => mutation.mutate(values), ignoreInvalid)}
       destroyOnHidden
     >
       {mutation.isError && (
@@ -192,9 +202,19 @@ function InvitedDialog({
   );
 }
 
+const ACCOUNT_STATUS_TONES: Record<string, Tone> = {
+  active: 'good',
+  invited: 'info',
+  disabled: 'bad',
+  locked: 'waiting',
+};
+
 function statusTag(t: TFunction, status: string) {
-  const colour = status === 'active' ? 'green' : status === 'disabled' ? 'red' : 'default';
-  return <Tag color={colour}>{t(`people.statuses.${status}`, { defaultValue: status })}</Tag>;
+  return (
+    <StatusTag tone={ACCOUNT_STATUS_TONES[status] ?? 'neutral'}>
+      {t(`people.statuses.${status}`, { defaultValue: status })}
+    </StatusTag>
+  );
 }
 
 export function PeoplePage() {

@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Popconfirm, Table, Tag } from 'antd';
+import { Alert, App, Button, Popconfirm, Table } from 'antd';
 import type { HTMLAttributes } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { consoleApi, type SessionRow } from '../api/console';
 import { PageTitle } from '../components/PageTitle';
+import { StatusTag } from '../components/StatusTag';
 import { formatShanghaiTime } from '../format';
 import { problemMessage } from '../problems';
 import { forgetSession } from '../session';
@@ -80,7 +81,8 @@ export function SessionsPage() {
           {
             title: t('common.status'),
             key: 'current',
-            render: (_, row) => (row.current ? <Tag color="blue">{t('sessions.current')}</Tag> : null),
+            render: (_, row) =>
+              row.current ? <StatusTag tone="info">{t('sessions.current')}</StatusTag> : null,
           },
           {
             title: t('common.actions'),
