@@ -2,13 +2,16 @@
 import type * as merchantOnboarding from './merchant-onboarding';
 import type * as discountRules from './discount-rules';
 import type * as transactionSettlement from './transaction-settlement';
+import type * as console from './console';
 export interface ServicePaths {
   'merchant-onboarding': merchantOnboarding.paths;
   'discount-rules': discountRules.paths;
   'transaction-settlement': transactionSettlement.paths;
+  console: console.paths;
 }
 export interface ServiceComponents {
   'merchant-onboarding': merchantOnboarding.components;
   'discount-rules': discountRules.components;
   'transaction-settlement': transactionSettlement.components;
+  console: console.components;
 }
