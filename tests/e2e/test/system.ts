@@ -22,13 +22,14 @@ import { createRedis } from '@puhui/cache';
 import { SERVICE_NAMES, urlVariable } from '@puhui/config';
 import type { ServiceName } from '@puhui/config';
 import { TOPICS } from '@puhui/contracts';
-import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
 import type { OperatorRole } from '@puhui/security';
 import {
   createTestDatabase,
+  operatorToken as signedOperatorToken,
   testKafkaBrokers,
   testPostgresUrl,
   testRedisUrl,
+  testSubject,
   uniqueSuffix,
   waitFor,
 } from '@puhui/testing';
@@ -304,10 +305,15 @@ export interface SystemOptions {
   onOutput?: (name: ServiceName, line: string) => void;
 }
 
-/** Operator bearer token as `npm run token` mints it (same secret as the services). */
-export function operatorToken(roles: OperatorRole[], subject = `e2e-${roles.join('-')}`): string {
-  const secret = process.env.OPERATOR_TOKEN_SECRET ?? DEVELOPMENT_TOKEN_SECRET;
-  return mintOperatorToken({ subject, roles, ttlSeconds: 3600 }, secret);
+/**
+ * A fresh operator bearer token (5 minutes), signed with the development key the console publishes
+ * in its JWKS, as `npm run token` signs it; `subject` is the person's account id (a uuid).
+ */
+export function operatorToken(
+  roles: OperatorRole[],
+  subject = testSubject(`e2e-${roles.join('-')}`),
+): string {
+  return signedOperatorToken(roles, { subject });
 }
 
 /**
@@ -316,8 +322,15 @@ export function operatorToken(roles: OperatorRole[], subject = `e2e-${roles.join
  * URL); `stop()` stops the processes and removes the databases, keys and topics again.
  */
 export class PuhuiSystem {
-  readonly admin = operatorToken(['admin'], 'e2e-admin');
-  readonly finance = operatorToken(['finance'], 'e2e-finance');
+  /** A fresh token on every read: one lasts 5 minutes, a run may last longer. */
+  get admin(): string {
+    return operatorToken(['admin'], testSubject('e2e-admin'));
+  }
+
+  get finance(): string {
+    return operatorToken(['finance'], testSubject('e2e-finance'));
+  }
+
   private stopped = false;
 
   private constructor(
@@ -364,11 +377,17 @@ export class PuhuiSystem {
       UNION_FUNDED_CAPTURES_PER_CARD_HOUR_MAX: '1000000',
       ...options.environment,
     };
+    // The console issues operator tokens: the services fetch its JWKS (the real path, as under
+    // `npm start`), and the console knows the origin a browser sees it at (its CSRF check).
+    const consoleUrl = `http://127.0.0.1:${portOf.console}`;
     const environmentOf = (name: ServiceName) => ({
       ...shared,
       PORT: String(portOf[name]),
       DATABASE_NAME: databases[name].name,
       ...serviceUrls,
+      ...(name === 'console'
+        ? { CONSOLE_PUBLIC_ORIGIN: consoleUrl }
+        : { OPERATOR_JWKS_URL: `${consoleUrl}/.well-known/jwks.json` }),
       ...options.services?.[name],
     });
     const services = Object.fromEntries(
