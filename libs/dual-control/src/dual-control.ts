@@ -16,6 +16,7 @@ import {
   insertApprovalRequest,
   listApprovalRequests,
   lockApprovalRequest,
+  lockPendingOnTarget,
   recordDecision,
 } from './store';
 import type { ApprovalRequestFilter, ApprovalRequestRow, Decision } from './store';
@@ -67,8 +68,16 @@ export interface ApprovalAction<Payload = unknown> {
     request: ApprovalRequestRecord<Payload>,
     checker: Checker,
   ) => Promise<unknown>;
-  /** Undoes what recording the request held (e.g. a batch's pending payment) when it is rejected or cancelled. */
-  released?: (client: PoolClient, request: ApprovalRequestRecord<Payload>) => Promise<void>;
+  /**
+   * Undoes what recording the request held (e.g. a batch's pending payment) when it is rejected
+   * or cancelled, in that transaction; `decider` is who rejected or withdrew it, null when the
+   * service cancelled it (`cancelPending`) without naming a person.
+   */
+  released?: (
+    client: PoolClient,
+    request: ApprovalRequestRecord<Payload>,
+    decider: Checker | null,
+  ) => Promise<void>;
 }
 
 /** Typed at the definition; the registry holds actions of any payload. */
@@ -118,6 +127,17 @@ export interface DualControl {
   approve: (pool: Pool, id: string, checker: Checker, reason?: string) => Promise<ApprovalRequestView>;
   /** By another holder of the role: rejected; by the requester: cancelled (withdrawn). */
   reject: (pool: Pool, id: string, checker: Checker, reason: string) => Promise<ApprovalRequestView>;
+  /**
+   * In the caller's transaction, cancels the pending requests on a target that can no longer run
+   * (a merchant terminated, a rule retired): status `cancelled`, `decided_by` = `by` (null when
+   * the service decides), each action's `released` run and an `approval_cancelled` audit entry
+   * (subject `by`, or `system`). Answers the cancelled requests.
+   */
+  cancelPending: (
+    client: PoolClient,
+    target: { target_type: string; target_id: string; action?: string },
+    decision: { reason: string; by?: string },
+  ) => Promise<ApprovalRequestView[]>;
   find: (db: Queryable, id: string) => Promise<ApprovalRequestView | undefined>;
   list: (
     db: Queryable,
@@ -246,7 +266,7 @@ export function dualControl(settings: DualControlSettings): DualControl {
       deciding(pool, id, async (client, row, action) => {
         const withdrawn = checker.subject === row.requested_by;
         if (!withdrawn) requireRole(row, checker);
-        await action.released?.(client, row);
+        await action.released?.(client, row, checker);
         return decided(
           client,
           row,
@@ -259,6 +279,20 @@ export function dualControl(settings: DualControlSettings): DualControl {
           checker.subject,
         );
       }),
+    cancelPending: async (client, target, decision) => {
+      const cancelled: ApprovalRequestView[] = [];
+      for (const row of await lockPendingOnTarget(client, target)) {
+        await actionOf(row.action).released?.(client, row, null);
+        const decided = await recordDecision(client, row.id, {
+          status: 'cancelled',
+          decided_by: decision.by ?? null,
+          reason: decision.reason,
+          outcome: null,
+        });
+        cancelled.push(await audit(client, 'approval_cancelled', decision.by ?? 'system', decided));
+      }
+      return cancelled;
+    },
     find: async (db, id) => {
       const row = await findApprovalRequest(db, id);
       return row === undefined ? undefined : view(row);

@@ -91,6 +91,20 @@ export async function lockApprovalRequest(
   return rows[0];
 }
 
+/** The pending requests on a target (of one action, if given), locked until the transaction ends, oldest first. */
+export async function lockPendingOnTarget(
+  client: PoolClient,
+  target: { target_type: string; target_id: string; action?: string },
+): Promise<ApprovalRequestRow[]> {
+  const { rows } = await client.query<ApprovalRequestRow>(
+    `SELECT ${COLUMNS} FROM approval_requests
+     WHERE status = 'pending' AND target_type = $1 AND target_id = $2 AND ($3::text IS NULL OR action = $3)
+     ORDER BY sequence FOR UPDATE`,
+    [target.target_type, target.target_id, target.action ?? null],
+  );
+  return rows;
+}
+
 export interface Decision {
   status: Exclude<ApprovalStatus, 'pending'>;
   decided_by: string | null;

@@ -46,8 +46,11 @@ const payout = defineApprovalAction<{ amount_minor: number }>({
       throw new Conflict('too_much', 'The target refuses it now.');
     return { payout_id: rows[0]?.payout_id, amount_minor: approval.payload.amount_minor };
   },
-  released: async (client, approval) => {
-    await client.query('INSERT INTO releases (target_id) VALUES ($1)', [approval.target_id]);
+  released: async (client, approval, decider) => {
+    await client.query('INSERT INTO releases (target_id, decided_by) VALUES ($1, $2)', [
+      approval.target_id,
+      decider?.subject ?? null,
+    ]);
   },
 });
 
@@ -61,7 +64,7 @@ beforeAll(async () => {
   });
   await pool.query(`CREATE TABLE payouts (payout_id serial PRIMARY KEY, target_id text NOT NULL,
     amount_minor bigint NOT NULL, approved_by text NOT NULL)`);
-  await pool.query('CREATE TABLE releases (target_id text NOT NULL)');
+  await pool.query('CREATE TABLE releases (target_id text NOT NULL, decided_by text)');
   control = dualControl({
     service: 'test-service',
     actions: [payout],
@@ -241,8 +244,8 @@ describe('reject', () => {
       reason: 'wrong amount',
     });
     expect(audited.at(-1)).toMatchObject({ event: 'approval_rejected', subject: checker.subject });
-    const { rows } = await pool.query('SELECT 1 FROM releases WHERE target_id = $1', [target]);
-    expect(rows).toHaveLength(1);
+    const { rows } = await pool.query('SELECT decided_by FROM releases WHERE target_id = $1', [target]);
+    expect(rows).toEqual([{ decided_by: checker.subject }]);
     expect(await payoutsOf(target)).toBe(0);
   });
 
@@ -255,6 +258,44 @@ describe('reject', () => {
     const withdrawn = await control.reject(pool, approval.id, maker, 'typed the wrong batch');
     expect(withdrawn).toMatchObject({ status: 'cancelled', decided_by: maker.subject });
     expect(audited.at(-1)).toMatchObject({ event: 'approval_cancelled' });
+  });
+});
+
+describe('cancelPending', () => {
+  it('cancels a target’s pending requests in the caller’s transaction, releasing them; they can no longer be approved', async () => {
+    const { approval, target } = await requested();
+    const cancelled = await withTransaction(pool, (client) =>
+      control.cancelPending(
+        client,
+        { target_type: 'settlement_batch', target_id: target },
+        { reason: 'merchant terminated' },
+      ),
+    );
+    expect(cancelled).toEqual([
+      expect.objectContaining({
+        id: approval.id,
+        status: 'cancelled',
+        decided_by: null,
+        reason: 'merchant terminated',
+      }),
+    ]);
+    expect(audited.at(-1)).toMatchObject({ event: 'approval_cancelled', subject: 'system' });
+    const { rows } = await pool.query('SELECT decided_by FROM releases WHERE target_id = $1', [target]);
+    expect(rows).toEqual([{ decided_by: null }]);
+    expect(await refusal(control.approve(pool, approval.id, checker))).toEqual({
+      kind: 'conflict',
+      code: 'approval_already_decided',
+    });
+    expect(await payoutsOf(target)).toBe(0);
+    // Nothing pending is left: a second call cancels nothing.
+    const again = await withTransaction(pool, (client) =>
+      control.cancelPending(
+        client,
+        { target_type: 'settlement_batch', target_id: target },
+        { reason: 'again' },
+      ),
+    );
+    expect(again).toEqual([]);
   });
 });
 
