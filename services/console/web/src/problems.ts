@@ -15,11 +15,13 @@ const KNOWN_CODES = new Set([
   'second_person_required',
   'approval_already_decided',
   'conflicting_roles',
-  'invitation_invalid',
-  'password_too_weak',
+  'weak_password',
+  'merchant_staff_role',
+  'wrong_stage',
+  'dependency_unavailable',
   'username_taken',
   'not_found',
-  'cannot_change_self',
+  'self_change_refused',
   'settlement_account_cooling_off',
 ]);
 

@@ -85,5 +85,5 @@ export const consoleApi = {
     post<Account>(`/console/v1/accounts/${encodeURIComponent(id)}/disable`, { reason }),
   acceptInvitation: (token: string, password: string) =>
     post<unknown>('/console/v1/invitations/accept', { token, password }, { signedOutIsExpected: true }),
-  inbox: () => get<{ data: ApprovalRequest[] }>('/console/v1/inbox'),
+  inbox: () => get<{ data: ApprovalRequest[]; unavailable?: ServiceName[] }>('/console/v1/inbox'),
 };

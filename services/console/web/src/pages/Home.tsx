@@ -9,7 +9,7 @@ import { BarChart } from '../components/BarChart';
 import { useSignedIn } from '../components/guards';
 import { PageTitle } from '../components/PageTitle';
 import { problemMessage } from '../problems';
-import { useInbox } from './Inbox';
+import { UnavailableServices, useInbox } from './Inbox';
 
 /** Counts come from one page of a list: up to this many, then "100+" (the services page at 100). */
 const COUNT_PAGE = 100;
@@ -62,6 +62,7 @@ function PendingForMe() {
   );
   return (
     <Card title={t('home.pendingByService')} loading={inbox.isPending}>
+      <UnavailableServices services={inbox.data?.unavailable} />
       <Statistic title={t('home.pendingForMe')} value={requests.length} style={{ marginBottom: 8 }} />
       {requests.length === 0 ? (
         <Typography.Text type="secondary">{t('home.noPending')}</Typography.Text>

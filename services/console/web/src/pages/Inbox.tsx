@@ -2,9 +2,11 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, Modal, Space, Table, Tag } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { consoleApi, type ApprovalRequest } from '../api/console';
+import { mayUse } from '../access';
+import { consoleApi, type ApprovalRequest, type ServiceName } from '../api/console';
 import { servicesApi } from '../api/services';
 import { changeRows, type ChangeRow } from '../changes';
+import { useSignedIn } from '../components/guards';
 import { PageTitle } from '../components/PageTitle';
 import { formatShanghaiTime } from '../format';
 import { problemMessage } from '../problems';
@@ -13,6 +15,40 @@ export const INBOX_KEY = ['inbox'] as const;
 
 export function useInbox() {
   return useQuery({ queryKey: INBOX_KEY, queryFn: consoleApi.inbox });
+}
+
+/** Services the inbox could not ask: their requests are missing from the list, and the page says so. */
+export function UnavailableServices({ services }: { services: ServiceName[] | undefined }) {
+  const { t } = useTranslation();
+  if (services === undefined || services.length === 0) return null;
+  const names = services.map((service) => t(`services.${service}`, { defaultValue: service })).join('、');
+  return (
+    <Alert
+      style={{ marginBottom: 16 }}
+      type="warning"
+      showIcon
+      title={t('inbox.unavailable', { services: names })}
+    />
+  );
+}
+
+/**
+ * The services know the requester by account id (a token's subject). Whoever may read the people
+ * list sees the name; others see the id.
+ */
+function useRequesterName(): (request: ApprovalRequest) => string {
+  const { account } = useSignedIn();
+  const people = useQuery({
+    queryKey: ['accounts'],
+    queryFn: consoleApi.accounts,
+    enabled: mayUse(account.roles, 'people'),
+  });
+  return (request) => {
+    if (request.requested_by_display_name) return request.requested_by_display_name;
+    const id = request.requested_by.replace(/^operator:/, '');
+    const person = people.data?.data.find((candidate) => candidate.id === id);
+    return person === undefined ? id : `${person.display_name}（${person.username}）`;
+  };
 }
 
 type Decision = 'approve' | 'reject';
@@ -107,13 +143,14 @@ function DecisionDialog({
 
 function InboxItem({
   request,
+  who,
   onDecide,
 }: {
   request: ApprovalRequest;
+  who: string;
   onDecide: (decision: Decision) => void;
 }) {
   const { t } = useTranslation();
-  const who = request.requested_by_display_name ?? request.requested_by;
   return (
     <Card
       data-testid="inbox-item"
@@ -156,6 +193,7 @@ function InboxItem({
 export function InboxPage() {
   const { t } = useTranslation();
   const inbox = useInbox();
+  const requesterName = useRequesterName();
   const [deciding, setDeciding] = useState<{ request: ApprovalRequest; decision: Decision } | null>(null);
   return (
     <>
@@ -167,12 +205,14 @@ export function InboxPage() {
           title={t('common.loadFailed', { message: problemMessage(t, inbox.error) })}
         />
       )}
+      <UnavailableServices services={inbox.data?.unavailable} />
       {inbox.isPending && <Card loading />}
       {inbox.data?.data.length === 0 && <Empty description={t('inbox.empty')} />}
       {inbox.data?.data.map((request) => (
         <InboxItem
           key={`${request.service}:${request.id}`}
           request={request}
+          who={requesterName(request)}
           onDecide={(decision) => setDeciding({ request, decision })}
         />
       ))}

@@ -1,17 +1,28 @@
 import { useMutation } from '@tanstack/react-query';
 import { Alert, Button, Form, Input, Result, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link, useLocation } from 'react-router';
+import { ApiProblem } from '../api/http';
 import { consoleApi } from '../api/console';
 import { CentredCard } from '../components/CentredCard';
 import { problemMessage } from '../problems';
 
 const PASSWORD_LENGTH_MIN = 12;
 
+/**
+ * The console puts the token in the link's fragment (/invitation#token=…), so it never reaches a
+ * server log or a Referer; ?token=… is read too.
+ */
+function invitationToken(hash: string, search: string): string {
+  return (
+    new URLSearchParams(hash.replace(/^#/, '')).get('token') ?? new URLSearchParams(search).get('token') ?? ''
+  );
+}
+
 export function InvitationPage() {
   const { t } = useTranslation();
-  const [search] = useSearchParams();
-  const token = search.get('token') ?? '';
+  const location = useLocation();
+  const token = invitationToken(location.hash, location.search);
   const accept = useMutation({
     mutationFn: (values: { password: string }) => consoleApi.acceptInvitation(token, values.password),
   });
@@ -40,7 +51,11 @@ export function InvitationPage() {
               style={{ marginBottom: 16 }}
               type="error"
               showIcon
-              title={problemMessage(t, accept.error)}
+              title={
+                accept.error instanceof ApiProblem && accept.error.status === 404
+                  ? t('invitation.invalidLink')
+                  : problemMessage(t, accept.error)
+              }
             />
           )}
           <Form layout="vertical" requiredMark={false} onFinish={(values) => accept.mutate(values)}>
