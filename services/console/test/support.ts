@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { Response } from 'supertest';
+import { PLATFORM_OPERATIONS, assertDocumentedResponse } from '@puhui/http';
 import { startService } from '@puhui/service';
 import type { RunningService } from '@puhui/service';
 import { startTestService } from '@puhui/testing';
@@ -11,10 +12,15 @@ import { loadConsoleConfig } from '../src/config';
 import type { OperatorRole } from '../src/domain/account';
 import { hashPassword } from '../src/domain/passwords';
 import { totpCode } from '../src/domain/totp';
+import { consoleApi } from '../src/http/api';
 import { consoleService } from '../src/service';
 import { insertAccount } from '../src/store/accounts';
 
 export const ORIGIN = 'http://localhost:4104';
+
+const DOCUMENTED_OPERATIONS = [...PLATFORM_OPERATIONS, ...consoleApi.operations];
+/** The console's own API, whose every answer a test gets is held against its document. */
+const DOCUMENTED_PATH = /^\/(console\/v1|\.well-known)\//u;
 
 export type RunningConsole = TestService<RunningService<ConsoleConfig, never>>;
 
@@ -52,6 +58,17 @@ export class Person {
     if (this.cookie !== undefined) call = call.set('Cookie', this.cookie);
     for (const [name, value] of Object.entries(options.headers ?? {})) call = call.set(name, value);
     const response = body === undefined ? await call : await call.send(body as object);
+    // A 204 has no body, hence no content type, which the conformance check would ask for.
+    if (DOCUMENTED_PATH.test(path) && !(response.status === 204 && response.text === '')) {
+      const contentType = (response.headers['content-type'] as string | undefined) ?? null;
+      assertDocumentedResponse(DOCUMENTED_OPERATIONS, {
+        method,
+        path,
+        status: response.status,
+        contentType,
+        body: contentType === null ? response.text : response.body,
+      });
+    }
     this.remember(response);
     return response;
   }
