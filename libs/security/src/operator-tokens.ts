@@ -214,3 +214,23 @@ export function operatorTokenVerifier(
     return { subject: sub, roles, tokenId: jti, ...(merchantId === undefined ? {} : { merchantId }) };
   };
 }
+
+/**
+ * The key development tools (`npm run token`, the demo, benches) sign with: the first of
+ * CONSOLE_SIGNING_KEYS when set — the console's own, so the services trust it through its JWKS —
+ * else the development key. Never for production: people get tokens from the console.
+ */
+export function toolSigningKey(environment: Record<string, string | undefined> = process.env): {
+  key: SigningJwk;
+  source: 'CONSOLE_SIGNING_KEYS' | 'development key';
+} {
+  const configured = environment.CONSOLE_SIGNING_KEYS;
+  if (configured === undefined || configured.trim() === '')
+    return { key: DEVELOPMENT_OPERATOR_SIGNING_KEY, source: 'development key' };
+  const keys = JSON.parse(configured) as unknown;
+  const first: unknown = Array.isArray(keys) ? keys[0] : undefined;
+  const key = first as Partial<SigningJwk> | undefined;
+  if (key?.kty !== 'EC' || key.crv !== 'P-256' || typeof key.d !== 'string' || typeof key.kid !== 'string')
+    throw new Error('CONSOLE_SIGNING_KEYS must be a JSON array of private ES256 JWKs with kid');
+  return { key: key as SigningJwk, source: 'CONSOLE_SIGNING_KEYS' };
+}

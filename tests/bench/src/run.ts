@@ -25,7 +25,7 @@ import { tokenizePan } from '@puhui/cards';
 import { TOPICS } from '@puhui/contracts';
 import { rateSheetKey, RULESET_VERSION_KEY } from '@puhui/discount';
 import { createLogger } from '@puhui/logging';
-import { DEVELOPMENT_CARD_TOKEN_KEY, DEVELOPMENT_TOKEN_SECRET } from '@puhui/security';
+import { DEVELOPMENT_CARD_TOKEN_KEY, DEVELOPMENT_SERVICE_CREDENTIAL } from '@puhui/security';
 import { RateSheets } from '@puhui/transaction-settlement/src/rates/rate-sheets';
 import type { LoadJob, LoadResult } from './loadgen';
 import { loadAverage, machineInfo, rssMib, sampleRss } from './machine';
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     const propagation: number[] = [];
     for (let sample = 0; sample < SETTINGS.propagationSamples; sample += 1) {
       const merchant = merchantAt(sample * 7);
-      const rules = api.as(tokens.admin)['discount-rules'];
+      const rules = api.as(() => tokens.admin)['discount-rules'];
       const rule = await ok(
         rules.POST('/v1/rules', {
           body: {
@@ -264,7 +264,7 @@ async function main(): Promise<void> {
       logger: createLogger({ service: 'bench', level: 'warn' }),
       discountRulesUrl: system.services['discount-rules'].url,
       timeoutMs: 300,
-      operatorTokenSecret: DEVELOPMENT_TOKEN_SECRET,
+      serviceCredential: process.env.SERVICE_CREDENTIAL ?? DEVELOPMENT_SERVICE_CREDENTIAL,
     });
     const tokenOf = (card: string) => tokenizePan(card, DEVELOPMENT_CARD_TOKEN_KEY);
     const warm: number[] = [];

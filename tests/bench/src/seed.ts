@@ -10,7 +10,7 @@ import { generateTestPan } from '@puhui/cards';
 import { DEFAULT_MCC } from '@puhui/contracts';
 import type { MerchantCategory } from '@puhui/contracts';
 import { makeCreditCode, makeResidentId } from '@puhui/kyc';
-import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
+import { signOperatorToken, toolSigningKey } from '@puhui/security';
 import { SERVICE_NAMES } from './system';
 import type { ServiceName, System } from './system';
 
@@ -20,18 +20,31 @@ const REQUEST_TIMEOUT_MS = 120_000;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
 
+/** The bench's operator tokens: each read signs a fresh one (one lasts 5 minutes, a run an hour). */
 export interface Tokens {
-  admin: string;
-  finance: string;
+  readonly admin: string;
+  readonly finance: string;
 }
 
+/** The bench's people (account ids), as the audit trails name them. */
+const BENCH_SUBJECTS = {
+  admin: '00000000-0000-4000-8000-00000000be01',
+  finance: '00000000-0000-4000-8000-00000000be02',
+} as const;
+
 export function operatorTokens(): Tokens {
+  const { key } = toolSigningKey();
+  const audience = SERVICE_NAMES.filter((name) => (name as string) !== 'console');
   const mint = (role: 'admin' | 'finance') =>
-    mintOperatorToken(
-      { subject: `bench-${role}`, roles: [role], ttlSeconds: 12 * 3600 },
-      DEVELOPMENT_TOKEN_SECRET,
-    );
-  return { admin: mint('admin'), finance: mint('finance') };
+    signOperatorToken({ subject: BENCH_SUBJECTS[role], roles: [role], audience }, key);
+  return {
+    get admin() {
+      return mint('admin');
+    },
+    get finance() {
+      return mint('finance');
+    },
+  };
 }
 
 /** The services' typed clients (libs/api-clients) for a credential, on the bench's system. */
@@ -42,7 +55,8 @@ export class Api {
     return this.system.services[service].url;
   }
 
-  as(token: string): PuhuiClients {
+  /** `token`: a credential, or a provider of a fresh one for each request (`() => tokens.admin`). */
+  as(token: string | (() => string)): PuhuiClients {
     const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, this.url(name)]));
     return puhuiClients(urls as Record<ServiceName, string>, { token, timeoutMs: REQUEST_TIMEOUT_MS });
   }
@@ -176,7 +190,7 @@ const SCHEDULE = {
 
 export async function onboardMerchant(api: Api, tokens: Tokens, index: number): Promise<BenchMerchant> {
   const category = CATEGORIES[index % CATEGORIES.length] as MerchantCategory;
-  const onboarding = api.as(tokens.admin)['merchant-onboarding'];
+  const onboarding = api.as(() => tokens.admin)['merchant-onboarding'];
   const { id } = await ok(onboarding.POST('/v1/merchants', { body: application(index, category) }));
   const merchant = { params: { path: { id } } };
   for (const step of [
@@ -212,7 +226,7 @@ export async function seed(
   );
   log(`  ${merchants.length} merchants approved with keys`);
 
-  const admin = api.as(tokens.admin);
+  const admin = api.as(() => tokens.admin);
   const rules = admin['discount-rules'];
   const budget = await ok(
     rules.POST('/v1/budgets', {

@@ -22,12 +22,13 @@
  *   token instead of the card number (400 naming card_token), a back-dated or oversized capture
  *   (422), and a checkout-only key minting a key (403), issue 14.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { generateTestPan } from '@puhui/cards';
-import { mintOperatorToken, DEVELOPMENT_TOKEN_SECRET } from '@puhui/security';
+import { DEVELOPMENT_OPERATOR_SIGNING_KEY, signOperatorToken } from '@puhui/security';
+import type { SigningJwk } from '@puhui/security';
 import { capture, checkoutBody, merchantApplication } from '../../e2e/test/puhui';
 import type { Card, Merchant } from '../../e2e/test/puhui';
 import { SERVICE_NAMES } from '../../e2e/test/system';
@@ -871,15 +872,30 @@ it('access: no token, an expired or foreign token, the wrong role, another merch
           `${operation.method} ${operation.path} ${what}: ${issues.join(', ')} ${response.text.slice(0, 160)}`,
         );
     };
+    const now = Math.floor(Date.now() / 1000);
+    const claims = (role: 'admin' | 'finance') => ({
+      iss: 'puhui-console',
+      aud: ['merchant-onboarding', 'discount-rules', 'transaction-settlement'],
+      sub: '00000000-0000-4000-8000-00000000c4a0',
+      jti: randomUUID(),
+      roles: [role],
+    });
     const expired = (role: 'admin' | 'finance') =>
-      mintOperatorToken(
-        { subject: `chaos-expired-${role}`, roles: [role], ttlSeconds: -60 },
-        DEVELOPMENT_TOKEN_SECRET,
-      );
+      forgedToken({ ...claims(role), iat: now - 400, exp: now - 100 });
+    const lasting = (role: 'admin' | 'finance') =>
+      forgedToken({ ...claims(role), iat: now, exp: Date.UTC(2126, 0, 1) / 1000 });
+    const withoutExp = (role: 'admin' | 'finance') => forgedToken({ ...claims(role), iat: now });
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
     const foreign = (role: 'admin' | 'finance') =>
-      mintOperatorToken(
-        { subject: 'chaos-forger', roles: [role], ttlSeconds: 600 },
-        'someone-else-entirely-secret-0123456789',
+      signOperatorToken(
+        { subject: 'chaos-forger', roles: [role], audience: claims(role).aud },
+        { ...(stranger as unknown as SigningJwk), kid: DEVELOPMENT_OPERATOR_SIGNING_KEY.kid },
+      );
+    /** The shared HS256 secret every service held before issue 16. */
+    const oldSecret = (role: 'admin' | 'finance') =>
+      forgedToken(
+        { ...claims(role), iat: now, exp: now + 300 },
+        'puhui-development-token-secret-change-me-in-production',
       );
     const [header, payload] = system.admin.split('.');
     const unsigned = `${header}.${payload}.`;
@@ -891,7 +907,10 @@ it('access: no token, an expired or foreign token, the wrong role, another merch
       await expectDenied(operation, 'with an unknown merchant key', unknownKey, [401]);
       if (operation.operatorRoles.length > 0) {
         await expectDenied(operation, 'with an expired token', expired(role), [401]);
-        await expectDenied(operation, 'with a token signed by another secret', foreign(role), [401]);
+        await expectDenied(operation, 'with a token signed by an unknown key', foreign(role), [401]);
+        await expectDenied(operation, 'with an HS256 token of the old shared secret', oldSecret(role), [401]);
+        await expectDenied(operation, 'with a token without exp', withoutExp(role), [401]);
+        await expectDenied(operation, 'with a token living until 2126', lasting(role), [401]);
         await expectDenied(operation, 'with an unsigned token', unsigned, [401]);
         const wrong = (['admin', 'finance'] as const).filter(
           (candidate) => !operation.operatorRoles.includes(candidate),
@@ -960,3 +979,21 @@ it('after the hostile runs: every invariant holds and no card number is anywhere
   const violations = await run.system.withLogsOnFailure(() => run.finish(clients));
   expect(violations).toEqual([]);
 });
+
+/**
+ * A compact JWS the console would never sign: ES256 with the development key (so only its claims
+ * are wrong), or HS256 with `hmacSecret`.
+ */
+function forgedToken(payload: Record<string, unknown>, hmacSecret?: string): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const alg = hmacSecret === undefined ? 'ES256' : 'HS256';
+  const input = `${encode({ alg, typ: 'JWT', kid: DEVELOPMENT_OPERATOR_SIGNING_KEY.kid })}.${encode(payload)}`;
+  const signature =
+    hmacSecret === undefined
+      ? sign('sha256', Buffer.from(input), {
+          key: createPrivateKey({ key: { ...DEVELOPMENT_OPERATOR_SIGNING_KEY }, format: 'jwk' }),
+          dsaEncoding: 'ieee-p1363',
+        })
+      : createHmac('sha256', hmacSecret).update(input).digest();
+  return `${input}.${signature.toString('base64url')}`;
+}

@@ -17,6 +17,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { puhuiClients } from '@puhui/api-clients';
+import { renewingToken } from '@puhui/demo';
+import type { TokenProvider } from '@puhui/demo';
 import type { Answer, PuhuiClients } from '@puhui/api-clients';
 import { createRedis } from '@puhui/cache';
 import { SERVICE_NAMES, urlVariable } from '@puhui/config';
@@ -256,8 +258,12 @@ export function looseAnswer({ data, error, response }: Answer<unknown>): ApiResp
   };
 }
 
+/** Gives the bearer credential for the next request. */
+export type { TokenProvider };
+
 export interface CallOptions {
-  token?: string;
+  /** A credential, or a provider of a fresh one (see renewingToken). */
+  token?: string | TokenProvider;
   body?: unknown;
   idempotencyKey?: string;
   timeoutMs?: number;
@@ -277,7 +283,7 @@ export async function callService(
   const response = await fetch(`${baseUrl}${pathAndQuery}`, {
     method,
     headers: {
-      ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+      ...(options.token === undefined ? {} : { authorization: `Bearer ${renewingToken(options.token)()}` }),
       ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey }),
     },
@@ -428,11 +434,15 @@ export class PuhuiSystem {
     return this.services[name].url;
   }
 
-  /** The services' typed clients sending `token`; every answer is checked against its document. */
-  clients(token?: string): PuhuiClients {
+  /**
+   * The services' typed clients sending `token`; every answer is checked against its document.
+   * An operator token is signed afresh for each request (same person and roles, renewingToken):
+   * the clients may outlive the 5 minutes one token lasts.
+   */
+  clients(token?: string | TokenProvider): PuhuiClients {
     const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, this.url(name)]));
     return puhuiClients(urls as Record<ServiceName, string>, {
-      token,
+      ...(token === undefined ? {} : { token: renewingToken(token) }),
       fetch: documentedFetch,
       timeoutMs: REQUEST_TIMEOUT_MS,
     });

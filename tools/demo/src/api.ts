@@ -7,7 +7,7 @@ import { puhuiClients } from '@puhui/api-clients';
 import type { PuhuiClients } from '@puhui/api-clients';
 import { SERVICE_NAMES, defaultUrl, urlVariable } from '@puhui/config';
 import type { ServiceName } from '@puhui/config';
-import { DEVELOPMENT_TOKEN_SECRET, mintOperatorToken } from '@puhui/security';
+import { signOperatorToken, toolSigningKey } from '@puhui/security';
 import type { OperatorRole } from '@puhui/security';
 
 export type ServiceUrls = Readonly<Record<ServiceName, string>>;
@@ -22,16 +22,83 @@ export function serviceUrls(environment: Record<string, string | undefined> = pr
   ) as Record<ServiceName, string>;
 }
 
-/** A local operator token, signed like `npm run token` signs it. */
+/** The services operator tokens are for (every one but the console, which issues them). */
+const AUDIENCE = SERVICE_NAMES.filter((name) => name !== 'console');
+
+/** The demo's people (account ids): the audit trails name them. */
+export const DEMO_SUBJECTS = {
+  admin: '00000000-0000-4000-8000-00000000de01',
+  finance: '00000000-0000-4000-8000-00000000de02',
+  // The second admin and finance person, who approve what the first ask for (dual control).
+  admin2: '00000000-0000-4000-8000-00000000de03',
+  finance2: '00000000-0000-4000-8000-00000000de04',
+} as const;
+
+/**
+ * A fresh operator token (5 minutes), signed like `npm run token` signs it: the first of
+ * CONSOLE_SIGNING_KEYS when set, else the development key.
+ */
 export function operatorToken(
   roles: OperatorRole[],
   subject: string,
   environment: Record<string, string | undefined> = process.env,
+  merchantId?: string,
 ): string {
-  return mintOperatorToken(
-    { subject, roles, ttlSeconds: 12 * 3600 },
-    environment.OPERATOR_TOKEN_SECRET ?? DEVELOPMENT_TOKEN_SECRET,
+  return signOperatorToken(
+    { subject, roles, audience: AUDIENCE, ...(merchantId === undefined ? {} : { merchantId }) },
+    toolSigningKey(environment).key,
   );
+}
+
+/** Gives the bearer credential for the next request. */
+export type TokenProvider = () => string;
+
+/**
+ * A provider for `credential`: an operator token is signed again, for the same person and roles,
+ * for each request — one lasts 5 minutes and a walk-through, a load or a test run may last longer;
+ * an API key (or anything that is not a token) is sent as it is.
+ */
+export function renewingToken(
+  credential: string | TokenProvider,
+  environment: Record<string, string | undefined> = process.env,
+): TokenProvider {
+  if (typeof credential === 'function') return credential;
+  if (!/^eyJ[\w-]*\.[\w-]+\.[\w-]+$/u.test(credential)) return () => credential;
+  let claims: { sub?: unknown; roles?: unknown; merchant_id?: unknown };
+  try {
+    claims = JSON.parse(
+      Buffer.from(credential.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as typeof claims;
+  } catch {
+    return () => credential;
+  }
+  const { sub, roles, merchant_id: merchantId } = claims;
+  if (typeof sub !== 'string' || !Array.isArray(roles)) return () => credential;
+  return () =>
+    operatorToken(
+      roles as OperatorRole[],
+      sub,
+      environment,
+      typeof merchantId === 'string' ? merchantId : undefined,
+    );
+}
+
+/** The demo's admin and finance tokens: each read gives a fresh one. */
+export function demoTokens(environment: Record<string, string | undefined> = process.env) {
+  return {
+    get admin(): string {
+      return operatorToken(['admin'], DEMO_SUBJECTS.admin, environment);
+    },
+    get finance(): string {
+      return operatorToken(['finance'], DEMO_SUBJECTS.finance, environment);
+    },
+    get admin2(): string {
+      return operatorToken(['admin'], DEMO_SUBJECTS.admin2, environment);
+    },
+    get finance2(): string {
+      return operatorToken(['finance'], DEMO_SUBJECTS.finance2, environment);
+    },
+  };
 }
 
 /** Sends a request: the end-to-end tests pass one that checks every answer against the called service's document. */
@@ -44,9 +111,16 @@ export class PuhuiApi {
     private readonly transport: Transport = (request) => fetch(request),
   ) {}
 
-  /** The services' typed clients (libs/api-clients), sending `token` as the bearer credential. */
-  as(token: string): PuhuiClients {
-    return puhuiClients(this.urls, { token, fetch: this.transport, timeoutMs: REQUEST_TIMEOUT_MS });
+  /**
+   * The services' typed clients (libs/api-clients), sending `token` as the bearer credential — an
+   * operator token signed afresh for each request (renewingToken).
+   */
+  as(token: string | TokenProvider): PuhuiClients {
+    return puhuiClients(this.urls, {
+      token: renewingToken(token),
+      fetch: this.transport,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
   }
 
   /** True when every registered service answers /readyz with 200. */

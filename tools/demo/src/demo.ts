@@ -1,13 +1,11 @@
 /** `npm run demo` (through scripts/demo.mjs, which starts Puhui first if it is not running). */
-import { PuhuiApi, operatorToken } from './api';
+import { PuhuiApi, demoTokens } from './api';
 import { walkThrough } from './walkthrough';
 
 async function main(): Promise<void> {
   const api = new PuhuiApi();
-  const tokens = {
-    admin: operatorToken(['admin'], 'demo-admin'),
-    finance: operatorToken(['finance'], 'demo-finance'),
-  };
+  // Each read signs a fresh 5-minute token.
+  const tokens = demoTokens();
   const report = await walkThrough(api, tokens);
   process.stdout.write(`\nPuhui walk-through\n${report.lines.join('\n')}\n`);
   const { expected, found } = report.reconciliation;

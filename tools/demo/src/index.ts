@@ -1,5 +1,14 @@
 /** @puhui/demo: the demo programme, its loader and the walk-through, for scripts and tests. */
-export { PuhuiApi, eventually, operatorToken, serviceUrls } from './api';
+export {
+  DEMO_SUBJECTS,
+  PuhuiApi,
+  demoTokens,
+  eventually,
+  operatorToken,
+  renewingToken,
+  serviceUrls,
+} from './api';
+export type { TokenProvider } from './api';
 export type { ServiceUrls } from './api';
 export { loadDemoData } from './seed';
 export type { DemoData } from './seed';

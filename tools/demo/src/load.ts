@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { ok } from '@puhui/api-clients';
 import type { Schemas } from '@puhui/api-clients';
-import { PuhuiApi, eventually, operatorToken } from './api';
+import { PuhuiApi, demoTokens, eventually } from './api';
 import { checkoutBody, yuan } from './flows';
 import type { CaptureRequest } from './flows';
 import { exampleCards, offerLabel, SEED } from './programme';
@@ -22,10 +22,8 @@ function shellQuote(text: string): string {
 
 async function main(): Promise<void> {
   const api = new PuhuiApi();
-  const tokens = {
-    admin: operatorToken(['admin'], 'demo-admin'),
-    finance: operatorToken(['finance'], 'demo-finance'),
-  };
+  // Each read signs a fresh 5-minute token.
+  const tokens = demoTokens();
   await eventually('all three services ready', async () => ((await api.ready()) ? true : undefined), {
     timeoutMs: 120_000,
     intervalMs: 250,
@@ -80,7 +78,7 @@ function print(
     'Services (API docs at /docs, OpenAPI at /openapi.json, events at /asyncapi.json):',
     ...Object.entries(urls).map(([name, url]) => `  ${name.padEnd(22)} ${url}   ${url}/docs`),
     '',
-    'Tokens (12 h; mint more with `npm run token -- admin` or `-- finance`):',
+    'Tokens (5 minutes each; a fresh one: `npm run token -- admin` or `-- finance`; people sign in at the console):',
     `  export ADMIN_TOKEN=${tokens.admin}`,
     `  export FINANCE_TOKEN=${tokens.finance}`,
     `  export MERCHANT_KEY=${data.featured.secret}   # ${data.featured.display_name} (${data.featured.merchant_id})${data.featured.key_created ? ', new key' : ''}`,
