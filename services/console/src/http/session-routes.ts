@@ -2,6 +2,7 @@
 import type { Router } from 'express';
 import { defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import type { ConsoleContext } from '../commands/context';
+import { personActor } from '../commands/context';
 import { endOwnSession, signOut, signOutEverywhere } from '../commands/sessions';
 import { signInWithPassword, startTotpEnrolment, verifyTotp } from '../commands/sign-in';
 import type { StartedSession } from '../commands/sign-in';
@@ -159,6 +160,7 @@ export function sessionRoutes(router: Router, context: ConsoleContext): void {
       const { body } = parseRequest(request, signInOperation.request);
       const origin = originOf(request, response);
       const started = await signInWithPassword(context, origin, body);
+      response.locals.principal = personActor(started.account.id);
       const previous = sessionOf(response);
       if (previous !== undefined)
         await endSession(context.pool, previous.session.id, previous.account.id, 'replaced_by_sign_in');
