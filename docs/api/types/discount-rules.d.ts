@@ -146,9 +146,9 @@ export interface paths {
     };
     /**
      * The card’s rate sheet
-     * @description What transaction-settlement reads from Redis at checkout; computed and cached on a miss. Served as stored.
+     * @description What transaction-settlement reads from Redis at checkout; computed and cached on a miss. Served as stored. transaction-settlement reads it through with its service credential.
      *
-     *     Who may call: operator role `admin`, operator role `finance`.
+     *     Who may call: operator role `admin`, operator role `finance`, a service credential with role `rate_sheet_reader`.
      */
     get: operations['getRateSheet'];
     put?: never;

@@ -57,7 +57,13 @@ const SECURITY_SCHEMES = {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'An operator’s bearer token (HS256 JWT) whose `roles` name `admin` or `finance`; mint one locally with `npm run token -- admin`.',
+      'A person’s operator token: an ES256 JWT the console signs for a signed-in account, at most 5 minutes long, `aud` this service, `sub` the account id, `roles` among `admin`, `finance`, `auditor` (reads wherever admin or finance may, changes nothing: 403 `read_only_role`) and `merchant_staff` (its own merchant’s data, as the merchant). Services verify it against the console’s JWKS and cannot mint one; for development, `npm run token -- admin` signs one with the development key.',
+  },
+  serviceCredential: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'Another Puhui service’s credential (`svc_…`) with one narrow role (`rate_sheet_reader`: transaction-settlement reading rate sheets); admitted by the operations that name the role only.',
   },
   merchantKey: {
     type: 'http',
@@ -74,6 +80,7 @@ function usedSecuritySchemes(operations: readonly Operation[]) {
       ? { operatorToken: SECURITY_SCHEMES.operatorToken }
       : {}),
     ...(callers.has('merchant') ? { merchantKey: SECURITY_SCHEMES.merchantKey } : {}),
+    ...(callers.has('rate_sheet_reader') ? { serviceCredential: SECURITY_SCHEMES.serviceCredential } : {}),
   };
 }
 
@@ -162,17 +169,23 @@ function responseOf(response: OperationResponse, collector: JsonSchemaCollector)
 }
 
 function securityOf(operation: Operation) {
-  const roles = operation.callers.filter((caller) => caller !== 'merchant');
+  const roles = operation.callers.filter((caller) => caller === 'admin' || caller === 'finance');
+  const services = operation.callers.filter((caller) => caller === 'rate_sheet_reader');
   return [
     ...(roles.length > 0 ? [{ operatorToken: roles }] : []),
     ...(operation.callers.includes('merchant') ? [{ merchantKey: [] }] : []),
+    ...(services.length > 0 ? [{ serviceCredential: services }] : []),
   ];
 }
 
 function whoMayCall(operation: Operation): string {
   if (operation.callers.length === 0) return 'Anyone, without credentials.';
   const names = operation.callers.map((caller) =>
-    caller === 'merchant' ? 'a merchant (secret API key)' : `operator role \`${caller}\``,
+    caller === 'merchant'
+      ? 'a merchant (secret API key)'
+      : caller === 'rate_sheet_reader'
+        ? 'a service credential with role `rate_sheet_reader`'
+        : `operator role \`${caller}\``,
   );
   return `Who may call: ${names.join(', ')}.`;
 }

@@ -8,8 +8,12 @@ import type { z } from 'zod';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** Who may call: an operator role (bearer JWT) or a merchant (bearer secret API key). */
-export type Caller = 'admin' | 'finance' | 'merchant';
+/**
+ * Who may call: an operator role (a bearer JWT the console signs; an auditor reads wherever admin
+ * or finance may), a merchant (bearer secret API key), or another service holding a service
+ * credential with the role (`rate_sheet_reader`: settlement reading rate sheets).
+ */
+export type Caller = 'admin' | 'finance' | 'merchant' | 'rate_sheet_reader';
 
 /** A body the route reads itself as a stream (a CSV import), not parsed by zod. */
 export interface RawBody {

@@ -123,9 +123,9 @@ const getRateSheet = defineOperation({
   operationId: 'getRateSheet',
   summary: 'The card’s rate sheet',
   description:
-    'What transaction-settlement reads from Redis at checkout; computed and cached on a miss. Served as stored.',
+    'What transaction-settlement reads from Redis at checkout; computed and cached on a miss. Served as stored. transaction-settlement reads it through with its service credential.',
   tags: ['cards'],
-  callers: ['admin', 'finance'],
+  callers: ['admin', 'finance', 'rate_sheet_reader'],
   request: { path: cardPath },
   responses: { 200: { description: 'The rate sheet.', schema: rateSheetResponseSchema } },
   problems: [503],
