@@ -24,25 +24,31 @@ export type Json = Record<string, any>;
 export interface Tokens {
   readonly admin: string;
   readonly finance: string;
+  /** A second admin, who approves what `admin` asks for (dual control). */
+  readonly admin2: string;
 }
 
 /** The bench's people (account ids), as the audit trails name them. */
 const BENCH_SUBJECTS = {
   admin: '00000000-0000-4000-8000-00000000be01',
   finance: '00000000-0000-4000-8000-00000000be02',
+  admin2: '00000000-0000-4000-8000-00000000be03',
 } as const;
 
 export function operatorTokens(): Tokens {
   const { key } = toolSigningKey();
   const audience = SERVICE_NAMES.filter((name) => (name as string) !== 'console');
-  const mint = (role: 'admin' | 'finance') =>
-    signOperatorToken({ subject: BENCH_SUBJECTS[role], roles: [role], audience }, key);
+  const mint = (role: 'admin' | 'finance', person: keyof typeof BENCH_SUBJECTS = role) =>
+    signOperatorToken({ subject: BENCH_SUBJECTS[person], roles: [role], audience }, key);
   return {
     get admin() {
       return mint('admin');
     },
     get finance() {
       return mint('finance');
+    },
+    get admin2() {
+      return mint('admin', 'admin2');
     },
   };
 }
@@ -234,7 +240,7 @@ export async function seed(
     }),
   );
   const budgetId = budget.budget_id;
-  await eventually('settlement knows the budget', async () => {
+  const funding = await eventually('settlement knows the budget', async () => {
     const funded = await admin['transaction-settlement'].POST('/v1/budgets/{id}/top_ups', {
       params: { path: { id: budgetId }, header: idempotencyKey(`bench-fund-${budgetId}`) },
       body: { amount_minor: 100_000_000_000, reference: 'BENCH-FUND' },
@@ -242,6 +248,14 @@ export async function seed(
     // 503 not_yet_available until the budget's event reaches settlement.
     return funded.response.status === 503 ? undefined : ok(funded);
   });
+  // The top-up waits for a second admin (dual control).
+  const checker = api.as(() => tokens.admin2)['transaction-settlement'];
+  await ok(
+    checker.POST('/v1/approval_requests/{id}/approve', {
+      params: { path: { id: funding.approval_request.id } },
+      body: {},
+    }),
+  );
 
   const ruleIds: string[] = [];
   const publish = async (body: RuleBody) => {

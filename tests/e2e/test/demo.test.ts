@@ -18,11 +18,13 @@ import {
   loadDemoData,
   walkThrough,
 } from '@puhui/demo';
+import { operatorToken, testSubject } from '@puhui/testing';
 import { PuhuiSystem, documentedFetch } from './system';
 
 let system: PuhuiSystem;
 let api: PuhuiApi;
-let tokens: { admin: string; finance: string };
+/** The demo's people; admin2 and finance2 approve what admin and finance ask for (dual control). */
+let tokens: { admin: string; finance: string; admin2: string; finance2: string };
 const stateDirectory = mkdtempSync(path.join(tmpdir(), 'puhui-demo-'));
 const stateFile = path.join(stateDirectory, 'demo-merchant-key.json');
 
@@ -33,10 +35,16 @@ beforeAll(async () => {
       'merchant-onboarding': system.url('merchant-onboarding'),
       'discount-rules': system.url('discount-rules'),
       'transaction-settlement': system.url('transaction-settlement'),
+      console: system.url('console'),
     },
     documentedFetch,
   );
-  tokens = { admin: system.admin, finance: system.finance };
+  tokens = {
+    admin: system.admin,
+    finance: system.finance,
+    admin2: operatorToken(['admin'], { subject: testSubject('e2e-admin2') }),
+    finance2: operatorToken(['finance'], { subject: testSubject('e2e-finance2') }),
+  };
 });
 
 afterAll(async () => {

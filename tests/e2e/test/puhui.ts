@@ -10,7 +10,7 @@ import type { JsonBody } from '@puhui/api-clients';
 import { generateTestPan } from '@puhui/cards';
 import type { MerchantCategory } from '@puhui/contracts';
 import { makeCreditCode, makeResidentId } from '@puhui/kyc';
-import { waitFor } from '@puhui/testing';
+import { operatorToken, testSubject, waitFor } from '@puhui/testing';
 import { looseAnswer } from './system';
 import type { ApiResponse, Json, PuhuiSystem } from './system';
 
@@ -145,15 +145,27 @@ export async function fundedBudget(system: PuhuiSystem, amountMinor: number): Pr
         .response.status === 200,
     { timeoutMs: 20_000, intervalMs: 100, description: `settlement opened budget ${budgetId}` },
   );
-  expectStatus(
+  // Dual control: one admin asks for the top-up, a second admin approves it.
+  const requested = expectStatus(
     looseAnswer(
       await system.clients(system.admin)['transaction-settlement'].POST('/v1/budgets/{id}/top_ups', {
         params: { ...budget.params, header: idempotencyKey() },
         body: { amount_minor: amountMinor, reference: `e2e-top-up-${budgetId}` },
       }),
     ),
-    201,
-    'top-up',
+    202,
+    'top-up request',
+  );
+  const checker = operatorToken(['admin'], { subject: testSubject('e2e-admin-checker') });
+  expectStatus(
+    looseAnswer(
+      await system.clients(checker)['transaction-settlement'].POST('/v1/approval_requests/{id}/approve', {
+        params: { path: { id: requested.body.approval_request.id as string } },
+        body: {},
+      }),
+    ),
+    200,
+    'top-up approval',
   );
   return budgetId;
 }

@@ -9,6 +9,9 @@ import type { DemoMerchant, RuleBody } from './programme';
 export interface Tokens {
   admin: string;
   finance: string;
+  /** A second admin and finance person: they approve what `admin` and `finance` ask for (dual control). */
+  admin2: string;
+  finance2: string;
 }
 
 type Merchant = Schemas<'merchant-onboarding'>['Merchant'];

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { csvBody, idempotencyKey, ok } from '@puhui/api-clients';
+import type { PuhuiClients } from '@puhui/api-clients';
 import type { PuhuiApi } from './api';
 import { eventually } from './api';
 import { awaitCheckoutAccess, createApiKey, listAll, onboard, publishRule } from './flows';
@@ -71,6 +72,14 @@ async function featuredKey(api: PuhuiApi, tokens: Tokens, merchantId: string, st
   return { secret, created: true };
 }
 
+/** Approves a settlement approval request as the second person whose clients these are, unless it was decided already. */
+async function approveIfPending(checker: PuhuiClients['transaction-settlement'], requestId: string) {
+  const path = { params: { path: { id: requestId } } };
+  const current = await ok(checker.GET('/v1/approval_requests/{id}', path));
+  if (current.status === 'pending')
+    await ok(checker.POST('/v1/approval_requests/{id}/approve', { ...path, body: {} }));
+}
+
 async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
   const budgets: DemoData['budgets'] = [];
   const budgetIds: Record<string, string> = {};
@@ -97,7 +106,7 @@ async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
     const id = created.budget_id;
     budgetIds[budget.key] = id;
     // One top-up per budget, ever: the idempotency key makes a second load a replay.
-    await eventually(`budget ${id} known to transaction-settlement`, async () => {
+    const funding = await eventually(`budget ${id} known to transaction-settlement`, async () => {
       const funded = await settlement.POST('/v1/budgets/{id}/top_ups', {
         params: { path: { id }, header: idempotencyKey(`demo-seed-funding-${id}`) },
         body: { amount_minor: budget.amount_minor, reference: `DEMO-FUND-${budget.key}` },
@@ -105,6 +114,8 @@ async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
       // 503 not_yet_available until the budget's event reaches settlement.
       return funded.response.status === 503 ? undefined : ok(funded);
     });
+    // The top-up waits for a second admin (dual control); a later load finds it decided.
+    await approveIfPending(api.as(tokens.admin2)['transaction-settlement'], funding.approval_request.id);
     const balance = await ok(settlement.GET('/v1/budgets/{id}', { params: { path: { id } } }));
     budgets.push({
       id,

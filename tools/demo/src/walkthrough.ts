@@ -308,14 +308,21 @@ export async function walkThrough(api: PuhuiApi, tokens: Tokens): Promise<Report
     finance.GET('/v1/settlement_batches/{id}', { params: { path: { id: ours.id } } }),
   );
   if (confirmed.status === 'unpaid') {
-    const paid = await ok(
+    const requested = await ok(
       finance.POST('/v1/settlement_batches/{id}/mark_paid', {
         params: { path: { id: ours.id }, header: idempotencyKey(`demo-${run}-paid`) },
         body: { bank_reference: `ICBC-${run}` },
       }),
     );
+    // Dual control: a second finance person (not the one who exported the file) approves the payout.
+    const approved = await ok(
+      api.as(tokens.finance2)['transaction-settlement'].POST('/v1/approval_requests/{id}/approve', {
+        params: { path: { id: requested.approval_request.id } },
+        body: {},
+      }),
+    );
     say(
-      `paid the subsidy the acquirer confirmed: ${yuan(confirmed.subsidy_payable_minor)} with bank reference ${paid.bank_reference} (still held: ${yuan(confirmed.subsidy_held_minor)})`,
+      `asked to pay the subsidy the acquirer confirmed, ${yuan(confirmed.subsidy_payable_minor)} with bank reference ICBC-${run}; a second finance person approved it (${approved.status}), and the payout posted (still held: ${yuan(confirmed.subsidy_held_minor)})`,
     );
   }
 
