@@ -97,7 +97,7 @@ describe('tokens', () => {
 });
 
 describe('the proxy', () => {
-  it('forwards method, path, query and body, replaces Authorization, and keeps the browser’s Cookie and CSRF token', async () => {
+  it('forwards method, path, query and body, replaces Authorization, and forwards neither the browser’s Cookie nor its CSRF token', async () => {
     const { person } = await signedInPerson(running, ['admin']);
     const csv = 'card_number,segment\n6200000000000000001,model_worker\n';
     // A JSON body reaches the service as it was sent: the proxy runs ahead of the body parser.
