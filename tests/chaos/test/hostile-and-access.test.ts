@@ -86,6 +86,8 @@ let objects: {
   importId: string;
   reconciliationId: string;
   reconciliationItemId: string;
+  /** A top-up waiting for a second admin (dual control), left pending. */
+  approvalRequestId: string;
 };
 /** The setup's captures, as their client saw them. */
 const clients: ClientCapture[] = [];
@@ -229,7 +231,19 @@ beforeAll(async () => {
     );
     succeeded(refund, [201], 'refund');
     const { businessDate, batchId } = await settledBatch(merchant);
+    const topUp = await run.system.call(
+      'transaction-settlement',
+      'POST',
+      `/v1/budgets/${world.budgetId}/top_ups`,
+      {
+        token: run.system.admin,
+        idempotencyKey: randomUUID(),
+        body: { amount_minor: 100, reference: 'CHAOS-PENDING' },
+      },
+    );
+    const approvalRequest = succeeded(topUp, [202], 'top-up request').approval_request as Json;
     objects = {
+      approvalRequestId: required(approvalRequest, 'id', 'the top-up’s approval request'),
       checkoutId,
       refundCheckoutId,
       batchId,
@@ -276,6 +290,8 @@ function pathValues(operation: DocumentedOperation): Record<string, string> {
   if (path.startsWith('/v1/rules/')) return { id: world.ruleId };
   if (path.startsWith('/v1/ledger/accounts/')) return { code: `merchant:${a.merchant_id}:card_receivable` };
   if (path.startsWith('/v1/business_days/')) return { date: objects.businessDate };
+  // A pending request's id; on the other services no such request, but its input is checked first.
+  if (path.startsWith('/v1/approval_requests/')) return { id: objects.approvalRequestId };
   return { id: objects.reconciliationId, item_id: objects.reconciliationItemId };
 }
 
