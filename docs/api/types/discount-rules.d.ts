@@ -244,7 +244,7 @@ export interface paths {
     put?: never;
     /**
      * Publish the draft, now or at `effective_at`
-     * @description Freezes the draft as an immutable version and switches every card’s rate sheet.
+     * @description Freezes the draft as an immutable version and switches every card’s rate sheet. A draft the union funds part of (`union_share_bps` above 0) is not published by one admin: the answer is 202 with the approval request, and the draft is published (now, or at `effective_at` if that is still ahead) when a second admin approves it (`POST /v1/approval_requests/{id}/approve`; the requester is refused, 403 `self_approval_refused`). Meanwhile the rule shows `pending_approval`, and another publish or an edit answers 409 `approval_pending`.
      *
      *     Who may call: operator role `admin`.
      */
@@ -321,6 +321,92 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/approval_requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List approval requests (maker–checker)
+     * @description Oldest first: the order they wait in. `status=pending` is the inbox.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    get: operations['listApprovalRequests'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/approval_requests/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get one approval request
+     * @description Who may call: operator role `admin`, operator role `finance`.
+     */
+    get: operations['getApprovalRequest'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/approval_requests/{id}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve a request: its action runs now, with the decision
+     * @description The action (a ledger transfer, a payout, a change of account) commits in the same transaction as the approval, or neither does; an action the target no longer allows answers its own problem and leaves the request pending. The checker must not be the requester (403 `self_approval_refused`), must hold the request’s `required_role` (403 `forbidden`), and must not be someone the action excludes, e.g. whoever exported a batch’s payment file (403 `second_person_required`); a request decided already answers 409 `approval_already_decided`.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    post: operations['approveApprovalRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/approval_requests/{id}/reject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reject a request (its requester withdraws it)
+     * @description Another holder of the required role rejects it; the requester may withdraw their own (status `cancelled`). Nothing is done. A request decided already answers 409 `approval_already_decided`.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    post: operations['rejectApprovalRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/audit_events': {
     parameters: {
       query?: never;
@@ -357,6 +443,53 @@ export interface components {
       budget_id: string | null;
       /** @description What that budget held after the rule’s draw in this checkout (its whole draw, over every line it applies to; a quote’s as if it were captured now); null without a budget. */
       budget_balance_after_minor: number | null;
+    };
+    /** @description An action that moves or redirects money, waiting for (or decided by) a second person: maker–checker. */
+    ApprovalRequest: {
+      /** Format: uuid */
+      id: string;
+      /** @description The service that holds the request and runs the action. */
+      service: string;
+      /** @description What is asked, e.g. `budget_top_up`, `settlement_batch_payout`. */
+      action: string;
+      target_type: string;
+      target_id: string;
+      /** @description One line for the checker: what happens if approved. */
+      summary: string;
+      /** @description The target before the change (personal fields masked). */
+      before: {
+        [key: string]: unknown;
+      } | null;
+      /** @description What it is asked to become (personal fields masked). */
+      after: {
+        [key: string]: unknown;
+      } | null;
+      /** @description The role a checker must hold. */
+      required_role: string;
+      /** @description The requester’s account id; they cannot decide it. */
+      requested_by: string;
+      /** Format: date-time */
+      requested_at: string;
+      /**
+       * @description `pending` until a second person decides; `approved` (the action ran with the decision), `rejected`, or `cancelled` (withdrawn by its requester).
+       * @enum {string}
+       */
+      status: 'pending' | 'approved' | 'rejected' | 'cancelled';
+      decided_by: string | null;
+      decided_at: string | null;
+      reason: string | null;
+      /** @description What the approved action answered (e.g. the paid batch). */
+      outcome: {
+        [key: string]: unknown;
+      } | null;
+    };
+    /** @description The action waits for a second person: it runs when someone else with the required role approves the request (`POST /v1/approval_requests/{id}/approve`). */
+    ApprovalRequestAccepted: {
+      approval_request: components['schemas']['ApprovalRequest'];
+    };
+    ApprovalRequestList: {
+      data: components['schemas']['ApprovalRequest'][];
+      has_more: boolean;
     };
     AuditEvent: {
       audit_id: string;
@@ -698,6 +831,17 @@ export interface components {
         benefit_description: string;
       } | null;
       scheduled_publish_at: string | null;
+      /** @description A publish of the (union-funded) draft waiting for a second admin (`POST /v1/approval_requests/{id}/approve`); nothing is live from it until then. */
+      pending_approval: {
+        /** Format: uuid */
+        approval_request_id: string;
+        /** @constant */
+        action: 'rule_publish';
+        /** @description The requester’s account id; someone else must approve. */
+        requested_by: string;
+        /** Format: date-time */
+        requested_at: string;
+      } | null;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
@@ -964,6 +1108,17 @@ export interface components {
         benefit_description: string;
       } | null;
       scheduled_publish_at: string | null;
+      /** @description A publish of the (union-funded) draft waiting for a second admin (`POST /v1/approval_requests/{id}/approve`); nothing is live from it until then. */
+      pending_approval: {
+        /** Format: uuid */
+        approval_request_id: string;
+        /** @constant */
+        action: 'rule_publish';
+        /** @description The requester’s account id; someone else must approve. */
+        requested_by: string;
+        /** Format: date-time */
+        requested_at: string;
+      } | null;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
@@ -1214,6 +1369,17 @@ export interface components {
         benefit_description: string;
       } | null;
       scheduled_publish_at: string | null;
+      /** @description A publish of the (union-funded) draft waiting for a second admin (`POST /v1/approval_requests/{id}/approve`); nothing is live from it until then. */
+      pending_approval: {
+        /** Format: uuid */
+        approval_request_id: string;
+        /** @constant */
+        action: 'rule_publish';
+        /** @description The requester’s account id; someone else must approve. */
+        requested_by: string;
+        /** Format: date-time */
+        requested_at: string;
+      } | null;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
@@ -2243,6 +2409,15 @@ export interface operations {
           'application/json': components['schemas']['PublishedRule'];
         };
       };
+      /** @description The union-funded draft waits for a second admin: the approval request. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequestAccepted'];
+        };
+      };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
@@ -2376,6 +2551,145 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  listApprovalRequests: {
+    parameters: {
+      query?: {
+        status?: 'pending' | 'approved' | 'rejected' | 'cancelled';
+        action?: string;
+        target_type?: string;
+        target_id?: string;
+        limit?: number;
+        starting_after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of requests. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequestList'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  getApprovalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The request. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequest'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  approveApprovalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The approved request with its outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequest'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      422: components['responses']['Problem422'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  rejectApprovalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The rejected (or cancelled) request. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequest'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { TOPICS } from '@puhui/contracts';
+import { DUAL_CONTROL_MIGRATIONS } from '@puhui/dual-control';
 import type { ServiceDefinition, ServiceDependencies } from '@puhui/service';
 import { RateSheetCache } from './cache/rate-sheet-cache';
+import { ruleDualControl } from './commands/approvals';
 import { RateSheets } from './commands/rate-sheets';
 import type { DiscountRulesConfig } from './config';
 import { merchantReplica } from './consumers/merchants';
@@ -20,6 +22,7 @@ export function discountRulesService(config: DiscountRulesConfig): ServiceDefini
     name: SERVICE_NAME,
     config,
     migrationsDirectory: path.join(__dirname, '..', 'migrations'),
+    libraryMigrations: [DUAL_CONTROL_MIGRATIONS],
     redis: true,
     kafka: {
       publishes: [TOPICS.rules, TOPICS.cards],
@@ -34,6 +37,8 @@ export function discountRulesService(config: DiscountRulesConfig): ServiceDefini
         sheets: rateSheetsFor(dependencies),
         actor: `service:${SERVICE_NAME}`,
         requestId: null,
+        operator: null,
+        dualControl: ruleDualControl(),
       };
       return backgroundJobs(context, config);
     },

@@ -1,3 +1,4 @@
+import type { Checker, DualControl } from '@puhui/dual-control';
 import type { Logger } from '@puhui/logging';
 import type { Pool } from '@puhui/postgres';
 import type { RateSheets } from './rate-sheets';
@@ -12,4 +13,22 @@ export interface CommandContext {
   sheets: RateSheets;
   actor: string;
   requestId: string | null;
+  /** The person acting (token subject and roles); null for the service's own jobs. */
+  operator: Checker | null;
+  /** Records the publishes that need a second admin (commands/approvals.ts). */
+  dualControl: DualControl;
+}
+
+/** A checker as this service's routes make them: with the request they decide in, for the audit trail. */
+export interface CheckerInRequest extends Checker {
+  requestId: string | null;
+}
+
+/** The checker as the audit trail and events name them, like any operator (the request id when known). */
+export function actorOfChecker(checker: Checker): Pick<CommandContext, 'actor' | 'requestId'> {
+  const { requestId } = checker as Partial<CheckerInRequest>;
+  return {
+    actor: `operator:${checker.subject}`,
+    requestId: typeof requestId === 'string' ? requestId : null,
+  };
 }

@@ -4,14 +4,25 @@
  * immutable version row and appends the event carrying the full rule; only after the commit
  * is Redis's ruleset version moved forward, which switches every card's rate sheet at once.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { newId } from '@puhui/contracts';
-import { rulePublished, ruleRetired } from '@puhui/discount';
+import { discountRuleSchema, rulePublished, ruleRetired } from '@puhui/discount';
 import type { DiscountRule } from '@puhui/discount';
-import { NotFound, ValidationFailed } from '@puhui/errors';
+import type { ApprovalRequestView } from '@puhui/dual-control';
+import { Forbidden, NotFound, ValidationFailed } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import type { PoolClient } from '@puhui/postgres';
-import { assertRetirable, draftToPublish, editedDraft, ruleOf } from '../domain/rule';
+import {
+  ApprovalPending,
+  DraftChanged,
+  RULE_PUBLISH_ACTION,
+  assertRetirable,
+  draftToPublish,
+  editedDraft,
+  publishNeedsSecondPerson,
+  ruleOf,
+} from '../domain/rule';
 import type { RuleFields, RuleRecord } from '../domain/rule';
 import { ruleView } from '../views/rule';
 import type { RuleView } from '../views/rule';
@@ -23,7 +34,7 @@ import { EVENT_SOURCE } from './context';
 import type { CommandContext } from './context';
 import { assertDraftValid, assertPublishable } from './rule-checks';
 
-type Actor = Pick<CommandContext, 'actor' | 'requestId'>;
+export type Actor = Pick<CommandContext, 'actor' | 'requestId'>;
 
 async function lockOrNotFound(client: PoolClient, ruleId: string): Promise<RuleRecord> {
   const record = await lockRule(client, ruleId);
@@ -73,6 +84,8 @@ export async function updateRule(
 ): Promise<RuleView> {
   return withTransaction(context.pool, async (client) => {
     const before = await lockOrNotFound(client, ruleId);
+    // What the checker approves must be what goes live: no edit while they look at it.
+    if (before.pending_approval !== null) throw new ApprovalPending(before.pending_approval);
     const draft = editedDraft(before, changes);
     await assertDraftValid(client, draft);
     const after: RuleRecord = {
@@ -119,6 +132,7 @@ async function goLive(
     scheduled_by: null,
     updated_at: now,
     published_at: now,
+    pending_approval: null,
   };
   await saveRule(client, after);
   await audit(client, actor, action, before, after);
@@ -130,15 +144,29 @@ async function goLive(
   return { view: ruleView(after), rulesetVersion };
 }
 
+/** What a publish answers: the rule (live or scheduled), or the request it waits in (202). */
+export type PublishAnswer =
+  | { status: 200; rule: RuleView & { ruleset_version: number | null } }
+  | { status: 202; approval_request: ApprovalRequestView };
+
+/** What a publish request records: exactly the draft asked for, and when it is to go live. */
+export interface PublishRequest {
+  rule_id: string;
+  draft: DiscountRule;
+  effective_at: string | null;
+}
+
 /**
  * Publishes the rule's draft now, or schedules it for `effectiveAt` (the background job
- * publishes it when due, within BACKGROUND_INTERVAL_MS). Publishing a retired rule is 409.
+ * publishes it when due, within BACKGROUND_INTERVAL_MS). Publishing a retired rule is 409. A
+ * draft the union funds part of is not published by one admin: the publish is recorded as a
+ * request (202) and happens when a second admin approves it (publishApproved).
  */
 export async function publishRule(
   context: CommandContext,
   ruleId: string,
   effectiveAt: Date | null,
-): Promise<RuleView & { ruleset_version: number | null }> {
+): Promise<PublishAnswer> {
   const outcome = await withTransaction(context.pool, async (client) => {
     const before = await lockOrNotFound(client, ruleId);
     const draft = draftToPublish(before);
@@ -149,19 +177,85 @@ export async function publishRule(
       ]);
     }
     await assertPublishable(client, draft, effectiveAt ?? now);
-    if (effectiveAt === null) return goLive(client, context, before, draft, 'rule_published');
-    const after: RuleRecord = {
-      ...before,
-      scheduled_publish_at: effectiveAt.toISOString(),
-      scheduled_by: context.actor,
-      updated_at: now.toISOString(),
-    };
-    await saveRule(client, after);
-    await audit(client, context, 'publish_scheduled', before, after);
-    return { view: ruleView(after), rulesetVersion: null };
+    if (before.pending_approval !== null) throw new ApprovalPending(before.pending_approval);
+    if (publishNeedsSecondPerson(draft)) {
+      return { approvalRequest: await requestPublish(client, context, before, draft, effectiveAt) };
+    }
+    return publishLocked(client, context, before, draft, effectiveAt);
   });
+  if ('approvalRequest' in outcome) return { status: 202, approval_request: outcome.approvalRequest };
   if (outcome.rulesetVersion !== null) await context.sheets.announceRulesetVersion(outcome.rulesetVersion);
-  return { ...outcome.view, ruleset_version: outcome.rulesetVersion };
+  return { status: 200, rule: { ...outcome.view, ruleset_version: outcome.rulesetVersion } };
+}
+
+/** Now (goLive) or at `effectiveAt` (scheduled), on the locked rule. */
+async function publishLocked(
+  client: PoolClient,
+  actor: Actor,
+  before: RuleRecord,
+  draft: DiscountRule,
+  effectiveAt: Date | null,
+) {
+  if (effectiveAt === null) return goLive(client, actor, before, draft, 'rule_published');
+  const after: RuleRecord = {
+    ...before,
+    scheduled_publish_at: effectiveAt.toISOString(),
+    scheduled_by: actor.actor,
+    updated_at: new Date().toISOString(),
+    pending_approval: null,
+  };
+  await saveRule(client, after);
+  await audit(client, actor, 'publish_scheduled', before, after);
+  return { view: ruleView(after), rulesetVersion: null };
+}
+
+async function requestPublish(
+  client: PoolClient,
+  context: CommandContext,
+  before: RuleRecord,
+  draft: DiscountRule,
+  effectiveAt: Date | null,
+): Promise<ApprovalRequestView> {
+  if (context.operator === null) throw new Forbidden('Only an admin asks for a publish.');
+  const payload: PublishRequest = {
+    rule_id: draft.rule_id,
+    draft,
+    effective_at: effectiveAt?.toISOString() ?? null,
+  };
+  const share = `${(draft.union_share_bps / 100).toFixed(2).replace(/\.?0+$/u, '')}%`;
+  return context.dualControl.requestApproval(client, {
+    action: RULE_PUBLISH_ACTION,
+    target_type: 'rule',
+    target_id: draft.rule_id,
+    summary: `Publish “${draft.name}” v${draft.version}: the union funds ${share} of its discounts from budget ${draft.budget_id ?? '—'}${effectiveAt === null ? '' : ` from ${effectiveAt.toISOString()}`}`,
+    payload,
+    before: before.live === null ? null : { ...before.live },
+    after: { ...draft, effective_at: payload.effective_at },
+    requested_by: context.operator.subject,
+  });
+}
+
+/**
+ * A publish request approved by a second admin, in the approving transaction: the draft asked
+ * for goes live (or is scheduled) as if its checker had published it, refused (409, the request
+ * stays pending) when the draft changed or can no longer be published. Redis learns the new
+ * ruleset version after the commit (approvals.ts), like a publish.
+ */
+export async function publishApproved(
+  client: PoolClient,
+  actor: Actor,
+  request: PublishRequest,
+): Promise<{ view: RuleView; rulesetVersion: number | null }> {
+  const before = await lockOrNotFound(client, request.rule_id);
+  const draft = draftToPublish(before);
+  // Both through the schema, so that only a real difference counts (not field order or absence).
+  if (!isDeepStrictEqual(draft, discountRuleSchema.parse(request.draft)))
+    throw new DraftChanged(request.rule_id);
+  const now = new Date();
+  const due = request.effective_at === null ? null : new Date(request.effective_at);
+  const effectiveAt = due !== null && due.getTime() > now.getTime() ? due : null;
+  await assertPublishable(client, draft, effectiveAt ?? now);
+  return publishLocked(client, actor, { ...before, pending_approval: null }, draft, effectiveAt);
 }
 
 /**
@@ -175,6 +269,7 @@ export async function retireRule(context: CommandContext, ruleId: string): Promi
     const now = new Date().toISOString();
     const after: RuleRecord = {
       ...before,
+      pending_approval: null,
       status: 'retired',
       draft: before.live === null ? before.draft : null,
       scheduled_publish_at: null,
@@ -184,6 +279,17 @@ export async function retireRule(context: CommandContext, ruleId: string): Promi
     };
     await saveRule(client, after);
     await audit(client, context, 'rule_retired', before, after);
+    // A publish waiting for a second admin can never run now.
+    if (before.pending_approval !== null) {
+      await context.dualControl.cancelPending(
+        client,
+        { target_type: 'rule', target_id: ruleId },
+        {
+          reason: 'The rule was retired.',
+          ...(context.operator === null ? {} : { by: context.operator.subject }),
+        },
+      );
+    }
     if (before.live === null) return { view: ruleView(after), rulesetVersion: null };
     const rulesetVersion = await advanceRuleset(client, {
       rule_id: ruleId,

@@ -20,6 +20,18 @@ export type RuleStatus = (typeof RULE_STATUSES)[number];
 /** What an admin writes: the rule without its id and version, which the service gives. */
 export type RuleFields = Omit<DiscountRule, 'rule_id' | 'version'>;
 
+/** The maker–checker action (libs/dual-control) a union-funded publish waits in. */
+export const RULE_PUBLISH_ACTION = 'rule_publish';
+
+/** A publish request waiting for a second admin, as the rule shows it. */
+export interface PendingApproval {
+  approval_request_id: string;
+  action: typeof RULE_PUBLISH_ACTION;
+  /** The requester's account id (token subject): they cannot approve it. */
+  requested_by: string;
+  requested_at: string;
+}
+
 export interface RuleRecord {
   rule_id: string;
   status: RuleStatus;
@@ -35,6 +47,8 @@ export interface RuleRecord {
   updated_at: string;
   published_at: string | null;
   retired_at: string | null;
+  /** Read with the rule from the approval requests, never written with it. */
+  pending_approval: PendingApproval | null;
 }
 
 export interface RuleVersion {
@@ -115,6 +129,32 @@ export function draftToPublish(record: RuleRecord): DiscountRule {
     });
   }
   return record.draft;
+}
+
+/**
+ * Publishing a rule the union pays part of spends union budget on every matching checkout:
+ * it needs a second admin (DESIGN §8). A rule the merchants fund alone publishes at once.
+ */
+export function publishNeedsSecondPerson(draft: DiscountRule): boolean {
+  return draft.union_share_bps > 0;
+}
+
+/** Asked while the rule's publish waits for a second person. */
+export class ApprovalPending extends Conflict {
+  constructor(pending: PendingApproval) {
+    super(
+      'approval_pending',
+      'Publishing this rule waits for a second admin: approve or reject that request first.',
+      { approval_request_id: pending.approval_request_id, pending_action: pending.action },
+    );
+  }
+}
+
+/** The draft a publish request was recorded for differs from the rule's draft now. */
+export class DraftChanged extends Conflict {
+  constructor(ruleId: string) {
+    super('draft_changed', `Rule ${ruleId}'s draft is no longer the one this request was for.`);
+  }
 }
 
 export function assertRetirable(record: RuleRecord): void {

@@ -11,12 +11,16 @@ import type { Principal, ServiceRole } from '@puhui/security';
 import { operatorTokenVerifierFor } from '@puhui/service';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
-import type { CommandContext } from '../commands/context';
+import type { CheckerInRequest, CommandContext } from '../commands/context';
+import { checkerOf } from '@puhui/dual-control';
+import type { DualControl } from '@puhui/dual-control';
 import type { RateSheets } from '../commands/rate-sheets';
 
 export interface Access {
   asAdmin: (request: Request, response: Response) => Promise<CommandContext>;
   asReader: (request: Request, response: Response) => Promise<CommandContext>;
+  /** An admin deciding (or reading) approval requests. */
+  asChecker: (request: Request) => Promise<CheckerInRequest>;
   /** The rate sheet: readers, or a service holding rate_sheet_reader. */
   asRateSheetReader: (request: Request, response: Response) => Promise<CommandContext>;
 }
@@ -35,6 +39,7 @@ function serviceCredentialsOf(config: DiscountRulesConfig) {
 export function accessFor(
   dependencies: ServiceDependencies<DiscountRulesConfig>,
   sheets: RateSheets,
+  dualControl: DualControl,
 ): Access {
   const { pool, logger, config } = dependencies;
   const services = serviceCredentialsOf(config);
@@ -49,6 +54,8 @@ export function accessFor(
     sheets,
     actor: actorOf(principal),
     requestId: requestIdOf(response),
+    operator: principal.kind === 'operator' ? checkerOf(principal) : null,
+    dualControl,
   });
   const as =
     (...roles: Array<'admin' | 'finance'>) =>
@@ -60,6 +67,14 @@ export function accessFor(
   return {
     asAdmin: as('admin'),
     asReader: as('admin', 'finance'),
+    asChecker: async (request) => {
+      const principal = await authenticate(request, settings);
+      requireOperator(principal, 'admin');
+      return {
+        ...checkerOf(principal),
+        requestId: request.res === undefined ? null : requestIdOf(request.res),
+      };
+    },
     asRateSheetReader: async (request, response) => {
       const principal = await authenticate(request, settings);
       if (principal.kind === 'service') requireService(principal, 'rate_sheet_reader');

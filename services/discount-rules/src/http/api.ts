@@ -16,6 +16,10 @@ export const discountRulesApi: ServiceApi = {
       description: 'Discount rules: draft → published (immutable versions) → retired; previews.',
     },
     { name: 'budgets', description: 'Union budgets that fund subsidies.' },
+    {
+      name: 'approvals',
+      description: 'Maker–checker: publishing a rule the union funds part of needs a second admin.',
+    },
     { name: 'audit', description: 'The append-only audit trail.' },
   ],
   operations: DISCOUNT_RULES_OPERATIONS,

@@ -57,6 +57,20 @@ export const ruleSchema = shownRule
       .nullable()
       .meta({ description: 'The next version being edited, while the live one applies.' }),
     scheduled_publish_at: timestamp.nullable(),
+    pending_approval: z
+      .strictObject({
+        approval_request_id: z.uuid(),
+        action: z.literal('rule_publish'),
+        requested_by: z
+          .string()
+          .meta({ description: 'The requester’s account id; someone else must approve.' }),
+        requested_at: timestamp,
+      })
+      .nullable()
+      .meta({
+        description:
+          'A publish of the (union-funded) draft waiting for a second admin (`POST /v1/approval_requests/{id}/approve`); nothing is live from it until then.',
+      }),
     created_at: timestamp,
     updated_at: timestamp,
     published_at: timestamp.nullable(),

@@ -3,10 +3,12 @@
  * rate sheets, rules and previews, budgets, and the audit trail. Operators only (see access.ts).
  */
 import type { Router } from 'express';
+import { APPROVAL_OPERATIONS, approvalRoutes } from '@puhui/dual-control';
 import { auditTrailRoutes } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
 import type { RateSheets } from '../commands/rate-sheets';
+import { announcingApprovals, ruleDualControl } from '../commands/approvals';
 import { listAudit } from '../store/audit';
 import { accessFor } from './access';
 import { BUDGET_OPERATIONS, budgetRoutes } from './budget-routes';
@@ -26,6 +28,7 @@ export const DISCOUNT_RULES_OPERATIONS = [
   ...CARD_OPERATIONS,
   ...RULE_OPERATIONS,
   ...BUDGET_OPERATIONS,
+  ...APPROVAL_OPERATIONS,
   ...auditTrail.operations,
 ];
 
@@ -34,10 +37,17 @@ export function discountRulesRoutes(
 ) {
   return (router: Router, dependencies: ServiceDependencies<DiscountRulesConfig>): void => {
     const sheets = sheetsFor(dependencies);
-    const access = accessFor(dependencies, sheets);
+    const dualControl = ruleDualControl();
+    const access = accessFor(dependencies, sheets, dualControl);
     cardRoutes(router, dependencies, access, sheets);
     ruleRoutes(router, dependencies, access);
     budgetRoutes(router, dependencies, access);
+    approvalRoutes({
+      router,
+      pool: dependencies.pool,
+      dualControl: announcingApprovals(dualControl, sheets),
+      checkerOf: access.asChecker,
+    });
     auditTrail.mount(router, access.asAdmin, (query) => listAudit(dependencies.pool, query));
   };
 }

@@ -1,7 +1,8 @@
 /** Rules, their versions and previews. */
 import type { Router } from 'express';
 import { NotFound } from '@puhui/errors';
-import { answered, defineOperation, route } from '@puhui/http';
+import { approvalRequestAcceptedSchema } from '@puhui/dual-control';
+import { answered, defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
@@ -97,12 +98,17 @@ const publishRuleOperation = defineOperation({
   path: '/v1/rules/:id/publish',
   operationId: 'publishRule',
   summary: 'Publish the draft, now or at `effective_at`',
-  description: 'Freezes the draft as an immutable version and switches every card’s rate sheet.',
+  description:
+    'Freezes the draft as an immutable version and switches every card’s rate sheet. A draft the union funds part of (`union_share_bps` above 0) is not published by one admin: the answer is 202 with the approval request, and the draft is published (now, or at `effective_at` if that is still ahead) when a second admin approves it (`POST /v1/approval_requests/{id}/approve`; the requester is refused, 403 `self_approval_refused`). Meanwhile the rule shows `pending_approval`, and another publish or an edit answers 409 `approval_pending`.',
   tags: ['rules'],
   callers: ['admin'],
   request: { path: rulePath, body: publishBody },
   responses: {
     200: { description: 'The rule, with the ruleset version it made live.', schema: publishedRuleSchema },
+    202: {
+      description: 'The union-funded draft waits for a second admin: the approval request.',
+      schema: approvalRequestAcceptedSchema,
+    },
   },
   problems: [409],
 });
@@ -165,9 +171,16 @@ export function ruleRoutes(
   });
 
   route(router, '/v1/rules/:id/publish', {
-    post: answered(publishRuleOperation, 200, access.asAdmin, (context, { path, body }) =>
-      publishRule(context, path.id, body),
-    ),
+    post: documented(publishRuleOperation, async (request, response) => {
+      const context = await access.asAdmin(request, response);
+      const { path, body } = parseRequest(request, publishRuleOperation.request);
+      const answer = await publishRule(context, path.id, body);
+      if (answer.status === 202) {
+        respond(response, publishRuleOperation, 202, { approval_request: answer.approval_request });
+      } else {
+        respond(response, publishRuleOperation, 200, answer.rule);
+      }
+    }),
   });
 
   route(router, '/v1/rules/:id/retire', {

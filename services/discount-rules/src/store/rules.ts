@@ -7,7 +7,7 @@ import { discountRuleSchema } from '@puhui/discount';
 import type { DiscountRule, MerchantCategory } from '@puhui/discount';
 import { pageOf, pageRowsLimit } from '@puhui/postgres';
 import type { Page, PageRequest, Queryable } from '@puhui/postgres';
-import type { RuleRecord, RuleStatus } from '../domain/rule';
+import type { PendingApproval, RuleRecord, RuleStatus } from '../domain/rule';
 import { isoOrNull } from './timestamps';
 
 interface RuleRow {
@@ -23,11 +23,23 @@ interface RuleRow {
   updated_at: Date;
   published_at: Date | null;
   retired_at: Date | null;
+  pending_approval: PendingApproval | null;
 }
+
+/**
+ * The publish request still waiting for a second admin (libs/dual-control's table, in this
+ * database), read with every rule so that no answer forgets it. At most one waits: publishRule
+ * refuses a second under the rule's row lock.
+ */
+const PENDING_APPROVAL = `(SELECT jsonb_build_object('approval_request_id', a.id, 'action', a.action,
+      'requested_by', a.requested_by, 'requested_at', a.requested_at)
+    FROM approval_requests a
+    WHERE a.target_type = 'rule' AND a.target_id = rules.rule_id AND a.status = 'pending'
+    ORDER BY a.sequence LIMIT 1) AS pending_approval`;
 
 const SELECT_RULES = `SELECT rules.rule_id, rules.status, rules.published_version, live.rule AS live, rules.draft,
     rules.scheduled_publish_at, rules.scheduled_by, rules.created_by, rules.created_at, rules.updated_at,
-    live.published_at, rules.retired_at
+    live.published_at, rules.retired_at, ${PENDING_APPROVAL}
   FROM rules
   LEFT JOIN rule_versions AS live
     ON live.rule_id = rules.rule_id AND live.version = rules.published_version`;
@@ -50,6 +62,13 @@ function toRecord(row: RuleRow): RuleRecord {
     updated_at: row.updated_at.toISOString(),
     published_at: isoOrNull(row.published_at),
     retired_at: isoOrNull(row.retired_at),
+    pending_approval:
+      row.pending_approval === null
+        ? null
+        : {
+            ...row.pending_approval,
+            requested_at: new Date(row.pending_approval.requested_at).toISOString(),
+          },
   };
 }
 

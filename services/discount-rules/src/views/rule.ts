@@ -23,6 +23,7 @@ export function ruleView(record: RuleRecord) {
     status: record.status,
     pending_draft: record.live !== null && record.draft !== null ? shownFields(record.draft) : null,
     scheduled_publish_at: record.scheduled_publish_at,
+    pending_approval: record.pending_approval,
     created_at: record.created_at,
     updated_at: record.updated_at,
     published_at: record.published_at,
