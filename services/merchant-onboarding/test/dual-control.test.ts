@@ -292,8 +292,57 @@ describe('changing a live merchant’s settlement account', () => {
     const merchant = await harness.call('GET', `/v1/merchants/${id}`);
     expect(merchant.body).toMatchObject({ pending_change: null, pending_approval: null });
     expect(await committedEvents(id, 'puhui.merchant.settlement_account_changed.v1')).toEqual([]);
-    expect(
-      (await auditTrail(harness, `merchant_id=${id}`)).actions.filter((a) => a === 'change_rejected'),
-    ).toHaveLength(2);
+    const drops = (await auditTrail(harness, `merchant_id=${id}`)).entries.filter(
+      (entry: { action: string }) => entry.action === 'change_rejected',
+    );
+    expect(drops.map((entry: { actor: string }) => entry.actor)).toEqual([
+      `operator:${CHECKER}`,
+      `operator:${ADMIN}`,
+    ]);
+  });
+
+  it('is cancelled when the merchant is terminated: the change never happens', async () => {
+    const id = await approvedMerchant(harness);
+    const changed = await harness.call('PATCH', `/v1/merchants/${id}`, {
+      body: { settlement_account: personalAccount },
+    });
+    const requestId = changed.body.pending_approval.approval_request_id as string;
+    const terminated = await harness.call('POST', `/v1/merchants/${id}/terminate`, {
+      body: { reason: '商户注销' },
+    });
+    expect(terminated.body).toMatchObject({
+      status: 'terminated',
+      pending_change: null,
+      pending_approval: null,
+    });
+    expect((await harness.call('GET', `/v1/approval_requests/${requestId}`)).body).toMatchObject({
+      status: 'cancelled',
+      decided_by: ADMIN,
+      reason: 'The merchant was terminated.',
+    });
+    const late = await harness.call('POST', `/v1/approval_requests/${requestId}/approve`, {
+      token: checker(),
+      body: {},
+    });
+    expect(late.status).toBe(409);
+    expect(late.body.code).toBe('approval_already_decided');
+    expect(await committedEvents(id, 'puhui.merchant.settlement_account_changed.v1')).toEqual([]);
+  });
+});
+
+describe('rejecting an application whose approval waits', () => {
+  it('cancels the approval request', async () => {
+    const id = await inReview();
+    const request = (await harness.call('POST', `/v1/merchants/${id}/approve`)).body.approval_request;
+    const rejected = await harness.call('POST', `/v1/merchants/${id}/reject`, {
+      token: checker(),
+      body: { reason: '营业执照过期' },
+    });
+    expect(rejected.body).toMatchObject({ status: 'rejected', pending_approval: null });
+    expect((await harness.call('GET', `/v1/approval_requests/${request.id}`)).body).toMatchObject({
+      status: 'cancelled',
+      decided_by: CHECKER,
+    });
+    expect(await committedEvents(id, 'puhui.merchant.approved.v1')).toEqual([]);
   });
 });

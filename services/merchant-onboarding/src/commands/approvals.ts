@@ -48,14 +48,13 @@ const changeApproval = defineApprovalAction<ChangeApproval>({
       settlement_account_changed_at: merchant.settlement_account_changed_at,
     };
   },
-  released: async (client, request) => {
+  // Rejected or withdrawn by `decider`; cancelled by the service (null) only when the merchant was
+  // terminated, which dropped the change already.
+  released: async (client, request, decider) => {
     const { merchant_id: merchantId, requested_at: requestedAt } = request.payload;
-    await dropPendingChange(
-      client,
-      actorOfChecker({ subject: request.requested_by, roles: [] }),
-      merchantId,
-      requestedAt,
-    );
+    const actor =
+      decider === null ? { actor: `service:${EVENT_SOURCE}`, requestId: null } : actorOfChecker(decider);
+    await dropPendingChange(client, actor, merchantId, requestedAt);
   },
 });
 

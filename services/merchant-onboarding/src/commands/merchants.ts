@@ -327,9 +327,22 @@ export async function decide(
       return { status: 202, approval_request: await requestApplicationApproval(context, merchantId, reason) };
     }
   }
-  const merchant = await withTransaction(context.pool, async (client) =>
-    decideLocked(client, context, await lockOrNotFound(client, merchantId), action, reason),
-  );
+  const merchant = await withTransaction(context.pool, async (client) => {
+    const before = await lockOrNotFound(client, merchantId);
+    const after = await decideLocked(client, context, before, action, reason);
+    // A rejected application's approval, a terminated merchant's change: they can never run now.
+    if (before.pending_approval !== null && after.pending_approval === null) {
+      await context.dualControl.cancelPending(
+        client,
+        { target_type: 'merchant', target_id: merchantId },
+        {
+          reason: `The merchant was ${after.status}.`,
+          ...(context.operator === null ? {} : { by: context.operator.subject }),
+        },
+      );
+    }
+    return after;
+  });
   return { status: 200, merchant };
 }
 
@@ -402,6 +415,8 @@ async function decideLocked(
     ...decisionStamps(action, now, actor.actor),
   };
   if (status === 'terminated') after = { ...after, pending_change: null };
+  // What waits for a second admin ends with a rejection or termination (the caller cancels it).
+  if (status === 'terminated' || status === 'rejected') after = { ...after, pending_approval: null };
   await saveMerchant(client, after);
   await audit(client, actor, action, before, after);
   await announce(client, actor, before, after, action);
