@@ -238,4 +238,16 @@ describe('the inbox', () => {
     const audiences = seen.map((request) => decodeJwt(bearerOf(request)).aud).sort();
     expect(audiences).toEqual(['discount-rules', 'merchant-onboarding', 'transaction-settlement']);
   });
+
+  it('takes a service that refuses this role (403) for one with nothing to decide, and names one that fails', async () => {
+    const { person } = await signedInPerson(running, ['finance']);
+    answer = (request, response) => {
+      const service = request.url.split('/')[1];
+      const status = service === 'mo' ? 403 : service === 'dr' ? 500 : 200;
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(status === 200 ? { data: [], has_more: false } : { code: 'x' }));
+    };
+    const inbox = await person.send('get', '/console/v1/inbox');
+    expect(inbox.body).toEqual({ data: [], unavailable: ['discount-rules'] });
+  });
 });

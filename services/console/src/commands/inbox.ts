@@ -39,6 +39,8 @@ async function pendingOf(
     },
     signal: AbortSignal.timeout(SERVICE_TIMEOUT_MS),
   });
+  // A service whose requests this role may not read has none for this person to decide.
+  if (response.status === 403) return [];
   if (!response.ok) throw new Error(`${service} answered ${response.status}`);
   const page = (await response.json()) as { data?: AnsweredRequest[] };
   return (page.data ?? []).map((item) => ({ ...item, service: item.service ?? service }));
