@@ -75,20 +75,31 @@ describe('minutesToWait', () => {
 });
 
 describe('changeRows', () => {
-  it('flattens before and after into fields, marks the changed ones and shows fen as yuan', () => {
+  it('flattens before and after into fields, changed ones first, and shows fen as yuan', () => {
     const rows = changeRows(
       { settlement_account: { account_name: '甲', account_number_masked: '****1234' }, amount_minor: 500 },
       { settlement_account: { account_name: '乙', account_number_masked: '****1234' }, amount_minor: 150000 },
     );
     expect(rows).toEqual([
       { field: 'settlement_account.account_name', before: '甲', after: '乙', changed: true },
+      { field: 'amount_minor', before: '¥5.00', after: '¥1,500.00', changed: true },
       {
         field: 'settlement_account.account_number_masked',
         before: '****1234',
         after: '****1234',
         changed: false,
       },
-      { field: 'amount_minor', before: '¥5.00', after: '¥1,500.00', changed: true },
+    ]);
+  });
+
+  it('shows instants on Beijing time and leaves a business date as it is', () => {
+    const rows = changeRows(
+      { decided_at: null, business_date: '2026-11-30' },
+      { decided_at: '2026-12-01T16:34:03.710Z', business_date: '2026-11-30' },
+    );
+    expect(rows).toEqual([
+      { field: 'decided_at', before: '—', after: '2026-12-02 00:34:03', changed: true },
+      { field: 'business_date', before: '2026-11-30', after: '2026-11-30', changed: false },
     ]);
   });
 

@@ -2,7 +2,7 @@
  * An approval request's before/after as rows of a table: nested objects flatten to dotted paths,
  * amounts in fen (`*_minor`) show as yuan. Pure, so the console's jest tests it.
  */
-import { formatYuan } from './format';
+import { formatShanghaiTime, formatYuan } from './format';
 
 export interface ChangeRow {
   field: string;
@@ -24,10 +24,14 @@ function flatten(value: unknown, prefix: string, into: Map<string, unknown>, dep
   into.set(prefix === '' ? 'value' : prefix, value);
 }
 
+/** An RFC 3339 instant with a time and an offset (a plain date such as a business day stays as it is). */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
 export function showValue(field: string, value: unknown): string {
   if (value === undefined || value === null || value === '') return '—';
   if (typeof value === 'number' && field.endsWith('_minor') && Number.isSafeInteger(value))
     return formatYuan(value);
+  if (typeof value === 'string' && INSTANT.test(value)) return formatShanghaiTime(value);
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
     return String(value);
   return JSON.stringify(value);
@@ -39,9 +43,11 @@ export function changeRows(before: unknown, after: unknown): ChangeRow[] {
   if (before !== null && before !== undefined) flatten(before, '', old, 0);
   if (after !== null && after !== undefined) flatten(after, '', next, 0);
   const fields = [...new Set([...old.keys(), ...next.keys()])].slice(0, MAX_ROWS);
-  return fields.map((field) => {
+  const rows = fields.map((field) => {
     const shownBefore = showValue(field, old.get(field));
     const shownAfter = showValue(field, next.get(field));
     return { field, before: shownBefore, after: shownAfter, changed: shownBefore !== shownAfter };
   });
+  // What changes first: a merchant's approval carries its whole record, of which one field moves.
+  return [...rows.filter((row) => row.changed), ...rows.filter((row) => !row.changed)];
 }

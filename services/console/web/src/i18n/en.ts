@@ -74,6 +74,13 @@ export const en: Messages = {
     'discount-rules': 'Discount rules',
     'transaction-settlement': 'Transaction settlement',
   },
+  actions: {
+    merchant_approval: 'Merchant going live',
+    merchant_change: 'Merchant details change',
+    rule_publish: 'Publishing a union-funded rule',
+    budget_top_up: 'Budget top-up',
+    settlement_batch_payout: 'Settlement batch payout',
+  },
   inbox: {
     title: 'Waiting for me',
     empty: 'No requests are waiting for you.',
@@ -89,6 +96,8 @@ export const en: Messages = {
     after: 'After',
     noChanges: 'No field changes',
     unavailable: 'These services did not answer, so their requests are not listed: {{services}}',
+    showUnchanged: 'Show {{count}} unchanged fields',
+    hideUnchanged: 'Show changed fields only',
     approve: 'Approve',
     reject: 'Reject',
     reason: 'Reason',

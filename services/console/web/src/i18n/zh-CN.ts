@@ -72,6 +72,13 @@ export const zhCN = {
     'discount-rules': '优惠规则',
     'transaction-settlement': '交易结算',
   },
+  actions: {
+    merchant_approval: '商户上线审批',
+    merchant_change: '商户资料变更',
+    rule_publish: '发布工会补贴规则',
+    budget_top_up: '预算充值',
+    settlement_batch_payout: '结算批次付款',
+  },
   inbox: {
     title: '待我审批',
     empty: '没有等待您审批的请求。',
@@ -87,6 +94,8 @@ export const zhCN = {
     after: '变更后',
     noChanges: '无字段变更',
     unavailable: '以下服务暂时无法访问，其中的待审批请求未列出：{{services}}',
+    showUnchanged: '显示未变更的 {{count}} 个字段',
+    hideUnchanged: '只看变更的字段',
     approve: '批准',
     reject: '驳回',
     reason: '理由',

@@ -1,5 +1,20 @@
+import type { TFunction } from 'i18next';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, Modal, Space, Table, Tag } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Descriptions,
+  Empty,
+  Form,
+  Input,
+  Modal,
+  Space,
+  Table,
+  Tag,
+  Typography,
+} from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { mayUse } from '../access';
@@ -53,27 +68,49 @@ function useRequesterName(): (request: ApprovalRequest) => string {
 
 type Decision = 'approve' | 'reject';
 
+function actionName(t: TFunction, action: string): string {
+  return t(`actions.${action}`, { defaultValue: action });
+}
+
 function Changes({ request }: { request: ApprovalRequest }) {
   const { t } = useTranslation();
+  const [showUnchanged, setShowUnchanged] = useState(false);
   const rows = changeRows(request.before, request.after);
   if (rows.length === 0) return <span>{t('inbox.noChanges')}</span>;
+  const unchanged = rows.filter((row) => !row.changed).length;
+  const shown = showUnchanged ? rows : rows.filter((row) => row.changed);
   return (
-    <Table<ChangeRow>
-      size="small"
-      pagination={false}
-      rowKey="field"
-      dataSource={rows}
-      columns={[
-        { title: t('inbox.field'), dataIndex: 'field' },
-        { title: t('inbox.before'), dataIndex: 'before' },
-        {
-          title: t('inbox.after'),
-          dataIndex: 'after',
-          render: (value: string, row) => (row.changed ? <strong>{value}</strong> : value),
-        },
-      ]}
-    />
+    <>
+      <Table<ChangeRow>
+        size="small"
+        pagination={false}
+        rowKey="field"
+        tableLayout="fixed"
+        dataSource={shown}
+        locale={{ emptyText: t('inbox.noChanges') }}
+        columns={[
+          { title: t('inbox.field'), dataIndex: 'field', width: '30%', render: breakable },
+          { title: t('inbox.before'), dataIndex: 'before', render: breakable },
+          {
+            title: t('inbox.after'),
+            dataIndex: 'after',
+            render: (value: string, row) =>
+              row.changed ? <strong>{breakable(value)}</strong> : breakable(value),
+          },
+        ]}
+      />
+      {unchanged > 0 && (
+        <Button type="link" style={{ paddingInline: 0 }} onClick={() => setShowUnchanged(!showUnchanged)}>
+          {showUnchanged ? t('inbox.hideUnchanged') : t('inbox.showUnchanged', { count: unchanged })}
+        </Button>
+      )}
+    </>
   );
+}
+
+/** Long values (ids, JSON of a list) wrap inside their cell instead of widening the table. */
+function breakable(value: string) {
+  return <span style={{ overflowWrap: 'anywhere' }}>{value}</span>;
 }
 
 function DecisionDialog({
@@ -154,7 +191,7 @@ function InboxItem({
   return (
     <Card
       data-testid="inbox-item"
-      title={request.summary}
+      title={`${t(`services.${request.service}`, { defaultValue: request.service })} · ${actionName(t, request.action)}`}
       style={{ marginBottom: 16 }}
       extra={
         <Space>
@@ -167,6 +204,7 @@ function InboxItem({
         </Space>
       }
     >
+      <Typography.Paragraph strong>{request.summary}</Typography.Paragraph>
       <Descriptions size="small" column={{ xs: 1, md: 2 }} style={{ marginBottom: 12 }}>
         <Descriptions.Item label={t('inbox.requestedBy')}>{who}</Descriptions.Item>
         <Descriptions.Item label={t('inbox.requestedAt')}>
@@ -176,7 +214,7 @@ function InboxItem({
           {t(`services.${request.service}`, { defaultValue: request.service })}
         </Descriptions.Item>
         <Descriptions.Item label={t('inbox.action')}>
-          <Tag>{request.action}</Tag>
+          <Tag>{actionName(t, request.action)}</Tag>
         </Descriptions.Item>
         <Descriptions.Item label={t('inbox.target')}>
           {request.target_type} {request.target_id}
