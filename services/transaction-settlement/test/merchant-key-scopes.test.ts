@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { apiKeyCreated, newId } from '@puhui/contracts';
 import { generateApiKey } from '@puhui/security';
-import { waitFor } from '@puhui/testing';
+import { operatorToken, testSubject, waitFor } from '@puhui/testing';
 import { SettlementHarness, percentOffRule, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 
@@ -83,4 +83,35 @@ it('lets a suspended merchant neither capture, refund nor void, and names its st
     [captured.body.id],
   );
   expect(refunds[0]?.count).toBe(0);
+});
+
+it("lets the merchant's staff read its own checkouts and batches, and move no money", async () => {
+  const [own, other] = [await harness.addMerchant('supermarket'), await harness.addMerchant('supermarket')];
+  const mine = await capture(own.secret);
+  expect(mine.status).toBe(201);
+  expect((await capture(other.secret)).status).toBe(201);
+  const staff = operatorToken(['merchant_staff'], {
+    subject: testSubject('staff.wu'),
+    merchantId: own.merchant_id,
+  });
+  const listed = await harness.call('GET', '/v1/checkouts', { token: staff });
+  expect(listed.status).toBe(200);
+  expect(listed.body.data.length).toBeGreaterThan(0);
+  const ids = new Set(
+    (await harness.call('GET', '/v1/checkouts', { token: other.secret })).body.data.map(
+      (checkout: { id: string }) => checkout.id,
+    ),
+  );
+  expect(listed.body.data.some((checkout: { id: string }) => ids.has(checkout.id))).toBe(false);
+  expect((await harness.call('GET', `/v1/checkouts/${mine.body.id}`, { token: staff })).status).toBe(200);
+  expect((await harness.call('GET', '/v1/settlement_batches', { token: staff })).status).toBe(200);
+  // Staff hold no key scope: no capture, refund or void.
+  const refused = await capture(staff);
+  expect(refused.status).toBe(403);
+  const refund = await harness.call('POST', `/v1/checkouts/${mine.body.id}/refunds`, {
+    token: staff,
+    idempotencyKey: randomUUID(),
+    body: { amount_minor: 100, reason: 'staff try' },
+  });
+  expect(refund.status).toBe(403);
 });
