@@ -24,7 +24,7 @@ import {
   onConsoleDatabase,
   secretFromEnrolmentText,
 } from './console';
-import { seedPeople } from './people';
+import { CAST, seedPeople } from './people';
 import type { Person } from './people';
 
 let system: PuhuiSystem;
@@ -197,7 +197,7 @@ async function alertSaying(page: Page, text: string | RegExp): Promise<string> {
 
 browserTest('a wrong password shows an error and stays on the sign-in page', async () => {
   const page = await newPage();
-  await submitPassword(page, 'wrong-password', 'not-the-password-at-all', 'sign-in');
+  await submitPassword(page, CAST.auditor, 'not-the-password-at-all', 'sign-in');
   await alertSaying(page, zhCN.errors.invalid_credentials);
   expect(pathOf(page)).toBe('/sign-in');
   await checks.checkPage(page, 'sign-in-wrong-password');
@@ -213,16 +213,16 @@ browserTest(
         (response) =>
           response.url().endsWith('/console/v1/session') && response.request().method() === 'POST',
       );
-      await submitPassword(page, 'locked-out', `wrong-password-${failure}`);
+      await submitPassword(page, CAST.lockedOut, `wrong-password-${failure}`);
       expect([401, 429]).toContain((await answered).status());
     }
-    await submitPassword(page, 'locked-out', person('locked-out').password);
+    await submitPassword(page, CAST.lockedOut, person(CAST.lockedOut).password);
     await alertSaying(page, /账户已锁定/u);
     expect(pathOf(page)).toBe('/sign-in');
     expect(await sessionCookie(page)).toBeUndefined();
     await checks.checkPage(page, 'sign-in-locked');
     const answer = await callConsole(system, 'POST', '/console/v1/session', {
-      body: { username: 'locked-out', password: person('locked-out').password },
+      body: { username: CAST.lockedOut, password: person(CAST.lockedOut).password },
     });
     expect(answer.status).toBe(429);
     expect(answer.body.code).toBe('sign_in_locked');
@@ -233,7 +233,7 @@ browserTest(
   'an admin enrols TOTP on the first sign-in (the secret read from the page) and lands on the home page',
   async () => {
     const page = await newPage();
-    await signInEnrolling(page, 'admin-a', { totp: 'sign-in-totp-enrolment', home: 'home-admin' });
+    await signInEnrolling(page, CAST.adminA, { totp: 'sign-in-totp-enrolment', home: 'home-admin' });
     const session = await callConsole(system, 'GET', '/console/v1/session', {
       cookie: await signedInCookie(page),
     });
@@ -255,7 +255,7 @@ browserTest(
 
 browserTest('sign-out returns to the sign-in page, and the old cookie no longer works', async () => {
   const page = await newPage();
-  await signInWithPassword(page, 'auditor');
+  await signInWithPassword(page, CAST.auditor);
   await checks.checkPage(page, 'home-auditor');
   await page.goto('/people');
   await page.locator('h1', { hasText: zhCN.people.title }).waitFor();
@@ -281,7 +281,7 @@ browserTest(
   'a session idle past its timeout ends: the next navigation lands on the sign-in page',
   async () => {
     const page = await newPage();
-    await signInWithPassword(page, 'auditor');
+    await signInWithPassword(page, CAST.auditor);
     await page.goto('/sessions');
     await page.getByTestId('session-row').first().waitFor();
     const cookie = await signedInCookie(page);
@@ -307,7 +307,7 @@ browserTest(
   'finance opening /merchants by URL gets the 403 page, and the API behind it answers 403',
   async () => {
     const page = await newPage();
-    await signInEnrolling(page, 'finance', { home: 'home-finance' });
+    await signInEnrolling(page, CAST.finance, { home: 'home-finance' });
     const navigation = page.getByRole('navigation', { name: zhCN.nav.label });
     await expect(navigation.getByRole('menuitem', { name: zhCN.nav.settlement }).count()).resolves.toBe(1);
     // The navigation offers finance nothing it may not use.
@@ -330,12 +330,12 @@ browserTest(
 
 browserTest('an enrolled admin signs in again later with a code from the same authenticator', async () => {
   const page = await newPage();
-  await signInWithTotp(page, 'admin-a', 'sign-in-totp');
+  await signInWithTotp(page, CAST.adminA, 'sign-in-totp');
   const session = await callConsole(system, 'GET', '/console/v1/session', {
     cookie: await signedInCookie(page),
   });
   expect(session.body.stage).toBe('signed_in');
-  expect(session.body.account.username).toBe('admin-a');
+  expect(session.body.account.username).toBe(CAST.adminA);
   signedInAdminA = page;
 });
 
@@ -352,7 +352,7 @@ browserTest(
   'dual control: admin A asks to approve a merchant, A cannot approve it, admin B approves it in the inbox',
   async () => {
     // An application ready for approval, prepared by A through the service's API (A's token).
-    const adminA = () => operatorToken(['admin'], { subject: person('admin-a').id });
+    const adminA = () => operatorToken(['admin'], { subject: person(CAST.adminA).id });
     const created = await system.call('merchant-onboarding', 'POST', '/v1/merchants', {
       token: adminA(),
       body: merchantApplication('supermarket'),
@@ -370,7 +370,7 @@ browserTest(
     let pageA = signedInAdminA;
     if (pageA === undefined) {
       pageA = await newPage();
-      await signInWithTotp(pageA, 'admin-a');
+      await signInWithTotp(pageA, CAST.adminA);
     }
     const requested = await pageA.evaluate(async (id) => {
       const session = (await (await fetch('/console/v1/session')).json()) as { csrf_token: string };
@@ -404,11 +404,11 @@ browserTest(
 
     // B signs in (the first time: enrols), finds A's request in the inbox and approves it.
     const pageB = await newPage();
-    await signInEnrolling(pageB, 'admin-b');
+    await signInEnrolling(pageB, CAST.adminB);
     await pageB.goto('/inbox');
     const item = pageB.getByTestId('inbox-item').filter({ hasText: merchantId });
     await item.waitFor();
-    await expect(item.innerText()).resolves.toContain(person('admin-a').displayName);
+    await expect(item.innerText()).resolves.toContain(person(CAST.adminA).displayName);
     await checks.checkPage(pageB, 'inbox-checker');
     const dialog = await approveInInbox(pageB, item);
     await dialog.waitFor({ state: 'detached' });
@@ -418,7 +418,7 @@ browserTest(
     // The service shows it done: the request decided by B, the merchant approved.
     expect((await approvalRequest()).body).toMatchObject({
       status: 'approved',
-      decided_by: person('admin-b').id,
+      decided_by: person(CAST.adminB).id,
     });
     await waitFor(
       async () => {
@@ -429,6 +429,12 @@ browserTest(
       },
       { timeoutMs: 5_000, description: `merchant ${merchantId} approved (active)` },
     );
+    // And B's merchant list, through the proxy, shows it live.
+    await pageB.goto('/merchants');
+    const row = pageB.getByTestId('merchant-row').filter({ hasText: merchantId });
+    await row.waitFor();
+    await expect(row.innerText()).resolves.toContain(zhCN.merchants.statuses.active);
+    await checks.checkPage(pageB, 'merchants-after-approval');
   },
 );
 
