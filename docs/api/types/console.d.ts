@@ -54,7 +54,7 @@ export interface paths {
      * Where my sign-in stands
      * @description 401 `not_signed_in` without a live session. Needs the `puhui_session` cookie; state-changing calls also Origin and X-CSRF-Token.
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     get: operations['getSession'];
     put?: never;
@@ -69,7 +69,7 @@ export interface paths {
      * Sign out (this session)
      * @description Needs the `puhui_session` cookie; state-changing calls also Origin and X-CSRF-Token.
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     delete: operations['signOut'];
     options?: never;
@@ -90,7 +90,7 @@ export interface paths {
      * A new TOTP secret to enrol
      * @description In stage `totp_enrolment_required` (or signed in without a second factor, to enrol one). Confirm it with POST /console/v1/session/totp. Needs the `puhui_session` cookie; state-changing calls also Origin and X-CSRF-Token.
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     post: operations['startTotpEnrolment'];
     delete?: never;
@@ -112,7 +112,7 @@ export interface paths {
      * Enter a TOTP code
      * @description Confirms the enrolment or passes the second factor; the session is then `signed_in` under a new cookie and CSRF token. A wrong, expired or already used code answers 401 `invalid_totp` and counts as a failed sign-in. Needs the `puhui_session` cookie; state-changing calls also Origin and X-CSRF-Token.
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     post: operations['verifyTotp'];
     delete?: never;
@@ -132,7 +132,7 @@ export interface paths {
      * My sessions
      * @description Needs the `puhui_session` cookie; state-changing calls also Origin and X-CSRF-Token.
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     get: operations['listMySessions'];
     put?: never;
@@ -157,7 +157,7 @@ export interface paths {
      * End one of my sessions
      * @description Needs the `puhui_session` cookie; state-changing calls also Origin and X-CSRF-Token.
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     delete: operations['endMySession'];
     options?: never;
@@ -178,7 +178,7 @@ export interface paths {
      * Sign out everywhere
      * @description Ends every session of mine, this one included. Needs the `puhui_session` cookie; state-changing calls also Origin and X-CSRF-Token.
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     post: operations['signOutEverywhere'];
     delete?: never;
@@ -198,7 +198,7 @@ export interface paths {
      * List people
      * @description A signed-in admin or auditor (session cookie).
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     get: operations['listAccounts'];
     put?: never;
@@ -206,7 +206,7 @@ export interface paths {
      * Invite a person
      * @description Creates the account (status `invited`) and a one-time invitation valid 72 hours; its token is shown only here. One account never holds admin and finance (422 `conflicting_roles`); merchant staff carry their `merchant_id`. A signed-in admin (session cookie, Origin and X-CSRF-Token).
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     post: operations['invitePerson'];
     delete?: never;
@@ -254,7 +254,7 @@ export interface paths {
      * Change a person’s roles or display name
      * @description A role change is audited (before and after) and ends the person's sessions. An admin cannot take the admin role from themselves (403 `self_change_refused`). A signed-in admin (session cookie, Origin and X-CSRF-Token).
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     patch: operations['updatePerson'];
     trace?: never;
@@ -272,7 +272,7 @@ export interface paths {
      * Disable a person
      * @description Ends every session of theirs at once. Not on yourself (403 `self_change_refused`). A signed-in admin (session cookie, Origin and X-CSRF-Token).
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     post: operations['disablePerson'];
     delete?: never;
@@ -292,7 +292,7 @@ export interface paths {
      * The console’s audit trail
      * @description Sign-ins, failures, lockouts, second factors, invitations, role changes, disables and session ends; newest first. A signed-in admin or auditor (session cookie).
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     get: operations['listConsoleAuditEvents'];
     put?: never;
@@ -336,7 +336,7 @@ export interface paths {
      * Requests waiting for me
      * @description The pending approval requests of merchant-onboarding, discount-rules and transaction-settlement that I may decide: my role, not mine. A service that does not answer is named in `unavailable`. A signed-in person (session cookie).
      *
-     *     Anyone, without credentials.
+     *     Who may call: a person signed in to the console (session cookie).
      */
     get: operations['getInbox'];
     put?: never;
@@ -668,9 +668,11 @@ export interface operations {
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   signIn: {
@@ -731,6 +733,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   startTotpEnrolment: {
@@ -758,6 +761,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   verifyTotp: {
@@ -792,6 +796,7 @@ export interface operations {
       415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   listMySessions: {
@@ -814,9 +819,11 @@ export interface operations {
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   endMySession: {
@@ -846,6 +853,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   signOutEverywhere: {
@@ -872,6 +880,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   listAccounts: {
@@ -901,6 +910,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   invitePerson: {
@@ -938,6 +948,7 @@ export interface operations {
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   acceptInvitation: {
@@ -1009,6 +1020,7 @@ export interface operations {
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   disablePerson: {
@@ -1044,6 +1056,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   listConsoleAuditEvents: {
@@ -1075,6 +1088,7 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
   getJwks: {
@@ -1121,9 +1135,11 @@ export interface operations {
       };
       400: components['responses']['Problem400'];
       401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
     };
   };
 }

@@ -70,6 +70,13 @@ const SECURITY_SCHEMES = {
     scheme: 'bearer',
     description: 'A merchant’s secret API key (`sk_live_…`), shown once when created.',
   },
+  consoleSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'puhui_session',
+    description:
+      'A person signed in to the console: its HttpOnly, SameSite=Strict session cookie. State-changing calls also need the console’s Origin and the session’s CSRF token in X-CSRF-Token.',
+  },
 } as const;
 
 /** Only the schemes some operation uses: a service without merchant callers has no merchantKey. */
@@ -81,6 +88,7 @@ function usedSecuritySchemes(operations: readonly Operation[]) {
       : {}),
     ...(callers.has('merchant') ? { merchantKey: SECURITY_SCHEMES.merchantKey } : {}),
     ...(callers.has('rate_sheet_reader') ? { serviceCredential: SECURITY_SCHEMES.serviceCredential } : {}),
+    ...(callers.has('person') ? { consoleSession: SECURITY_SCHEMES.consoleSession } : {}),
   };
 }
 
@@ -175,6 +183,7 @@ function securityOf(operation: Operation) {
     ...(roles.length > 0 ? [{ operatorToken: roles }] : []),
     ...(operation.callers.includes('merchant') ? [{ merchantKey: [] }] : []),
     ...(services.length > 0 ? [{ serviceCredential: services }] : []),
+    ...(operation.callers.includes('person') ? [{ consoleSession: [] }] : []),
   ];
 }
 
@@ -185,7 +194,9 @@ function whoMayCall(operation: Operation): string {
       ? 'a merchant (secret API key)'
       : caller === 'rate_sheet_reader'
         ? 'a service credential with role `rate_sheet_reader`'
-        : `operator role \`${caller}\``,
+        : caller === 'person'
+          ? 'a person signed in to the console (session cookie)'
+          : `operator role \`${caller}\``,
   );
   return `Who may call: ${names.join(', ')}.`;
 }

@@ -11,9 +11,10 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /**
  * Who may call: an operator role (a bearer JWT the console signs; an auditor reads wherever admin
  * or finance may), a merchant (bearer secret API key), or another service holding a service
- * credential with the role (`rate_sheet_reader`: settlement reading rate sheets).
+ * credential with the role (`rate_sheet_reader`: settlement reading rate sheets); `person`: someone
+ * signed in to the console, by its session cookie (the console's own API).
  */
-export type Caller = 'admin' | 'finance' | 'merchant' | 'rate_sheet_reader';
+export type Caller = 'admin' | 'finance' | 'merchant' | 'rate_sheet_reader' | 'person';
 
 /** A body the route reads itself as a stream (a CSV import), not parsed by zod. */
 export interface RawBody {

@@ -27,7 +27,7 @@ const inboxOperation = defineOperation({
   description:
     'The pending approval requests of merchant-onboarding, discount-rules and transaction-settlement that I may decide: my role, not mine. A service that does not answer is named in `unavailable`. A signed-in person (session cookie).',
   tags: ['dual control'],
-  callers: [],
+  callers: ['person'],
   responses: { 200: { description: 'Oldest first.', schema: inboxSchema } },
   problems: [401],
 });

@@ -55,7 +55,7 @@ const getSessionOperation = defineOperation({
   summary: 'Where my sign-in stands',
   description: `401 \`not_signed_in\` without a live session. ${SESSION_NOTE}`,
   tags: ['session'],
-  callers: [],
+  callers: ['person'],
   responses: { 200: { description: 'The session.', schema: sessionStateSchema } },
   problems: [401],
 });
@@ -67,7 +67,7 @@ const signOutOperation = defineOperation({
   summary: 'Sign out (this session)',
   description: SESSION_NOTE,
   tags: ['session'],
-  callers: [],
+  callers: ['person'],
   responses: { 204: { description: 'Signed out; the cookie is cleared.' } },
   problems: [401, 403],
 });
@@ -79,7 +79,7 @@ const enrolOperation = defineOperation({
   summary: 'A new TOTP secret to enrol',
   description: `In stage \`totp_enrolment_required\` (or signed in without a second factor, to enrol one). Confirm it with POST /console/v1/session/totp. ${SESSION_NOTE}`,
   tags: ['session'],
-  callers: [],
+  callers: ['person'],
   responses: { 200: { description: 'The secret, its otpauth URI and a QR code.', schema: enrolmentSchema } },
   problems: [401, 403, 409],
 });
@@ -91,7 +91,7 @@ const totpOperation = defineOperation({
   summary: 'Enter a TOTP code',
   description: `Confirms the enrolment or passes the second factor; the session is then \`signed_in\` under a new cookie and CSRF token. A wrong, expired or already used code answers 401 \`invalid_totp\` and counts as a failed sign-in. ${SESSION_NOTE}`,
   tags: ['session'],
-  callers: [],
+  callers: ['person'],
   request: { body: totpBody },
   responses: { 200: signedInAnswer },
   problems: [401, 403, 409, 429],
@@ -104,7 +104,7 @@ const listSessionsOperation = defineOperation({
   summary: 'My sessions',
   description: SESSION_NOTE,
   tags: ['session'],
-  callers: [],
+  callers: ['person'],
   responses: { 200: { description: 'The live sessions, newest first.', schema: sessionListSchema } },
   problems: [401],
 });
@@ -116,7 +116,7 @@ const endSessionOperation = defineOperation({
   summary: 'End one of my sessions',
   description: SESSION_NOTE,
   tags: ['session'],
-  callers: [],
+  callers: ['person'],
   request: { path: sessionPath },
   responses: { 204: { description: 'Ended.' } },
   problems: [401, 403],
@@ -129,7 +129,7 @@ const signOutEverywhereOperation = defineOperation({
   summary: 'Sign out everywhere',
   description: `Ends every session of mine, this one included. ${SESSION_NOTE}`,
   tags: ['session'],
-  callers: [],
+  callers: ['person'],
   responses: { 204: { description: 'All ended; the cookie is cleared.' } },
   problems: [401, 403],
 });
