@@ -7,7 +7,7 @@ import { RouterProvider } from 'react-router';
 import { onNotSignedIn } from './api/http';
 import { LocalisedProviders } from './components/LocalisedProviders';
 import { createConsoleRouter } from './routes';
-import { forgetSession } from './session';
+import { forgetSession, markSessionExpired } from './session';
 
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false } },
@@ -16,10 +16,9 @@ const router = createConsoleRouter();
 
 // A 401 not_signed_in on any call (the session timed out, or was ended elsewhere) ends up at sign-in.
 onNotSignedIn(() => {
+  markSessionExpired();
   forgetSession(queryClient);
-  if (!router.state.location.pathname.startsWith('/sign-in')) {
-    void router.navigate('/sign-in', { state: { expired: true } });
-  }
+  if (!router.state.location.pathname.startsWith('/sign-in')) void router.navigate('/sign-in');
 });
 
 const root = document.getElementById('root');

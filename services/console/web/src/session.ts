@@ -28,6 +28,7 @@ export function useSession() {
 
 /** After sign-in or TOTP: the answer is the session (no second round trip). */
 export function rememberSession(queryClient: QueryClient, session: SessionAnswer): void {
+  clearSessionExpired();
   setCsrfToken(session.csrf_token);
   queryClient.setQueryData(SESSION_KEY, session);
 }
@@ -37,4 +38,22 @@ export function forgetSession(queryClient: QueryClient): void {
   setCsrfToken(null);
   queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== SESSION_KEY[0] });
   queryClient.setQueryData(SESSION_KEY, null);
+}
+
+/**
+ * Whether the last session ended under the person's feet (a 401 not_signed_in on some call: idle or
+ * absolute timeout, ended elsewhere), so the sign-in page can say so whichever redirect got there first.
+ */
+let sessionExpired = false;
+
+export function markSessionExpired(): void {
+  sessionExpired = true;
+}
+
+export function wasSessionExpired(): boolean {
+  return sessionExpired;
+}
+
+export function clearSessionExpired(): void {
+  sessionExpired = false;
 }

@@ -6,11 +6,10 @@ import { consoleApi } from '../api/console';
 import { CentredCard } from '../components/CentredCard';
 import { Loading } from '../components/guards';
 import { problemMessage } from '../problems';
-import { rememberSession, useSession } from '../session';
+import { rememberSession, useSession, wasSessionExpired } from '../session';
 
 interface SignInState {
   from?: string;
-  expired?: boolean;
 }
 
 export function SignInPage() {
@@ -25,18 +24,20 @@ export function SignInPage() {
       consoleApi.signIn(values.username.trim(), values.password),
     onSuccess: (answer) => {
       rememberSession(queryClient, answer);
-      if (answer.stage === 'signed_in') void navigate(state.from ?? '/', { replace: true });
-      else void navigate('/sign-in/totp', { replace: true, state: { from: state.from } });
+      // signed_in: the Navigate below takes the person on once the session is remembered.
+      if (answer.stage !== 'signed_in')
+        void navigate('/sign-in/totp', { replace: true, state: { from: state.from } });
     },
   });
 
   if (session.isPending) return <Loading />;
-  if (session.data?.stage === 'signed_in' && !signIn.isPending) return <Navigate to="/" replace />;
+  // Already signed in (or just now): on to the page that sent the person here.
+  if (session.data?.stage === 'signed_in') return <Navigate to={state.from ?? '/'} replace />;
 
   return (
     <CentredCard title={t('signIn.title')}>
       <Typography.Paragraph type="secondary">{t('signIn.subtitle')}</Typography.Paragraph>
-      {state.expired === true && !signIn.isError && (
+      {wasSessionExpired() && !signIn.isError && (
         <Alert style={{ marginBottom: 16 }} type="info" showIcon title={t('signIn.expired')} />
       )}
       {signIn.isError && (

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Form, Input, Spin, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
-import { Link, Navigate, useLocation, useNavigate } from 'react-router';
+import { Link, Navigate, useLocation } from 'react-router';
 import { consoleApi, type TotpEnrolment } from '../api/console';
 import { CentredCard } from '../components/CentredCard';
 import { Loading } from '../components/guards';
@@ -34,7 +34,6 @@ function EnrolmentCode({ enrolment }: { enrolment: TotpEnrolment }) {
 
 export function TotpPage() {
   const { t } = useTranslation();
-  const navigate = useNavigate();
   const location = useLocation();
   const from = (location.state as { from?: string } | null)?.from;
   const queryClient = useQueryClient();
@@ -52,14 +51,13 @@ export function TotpPage() {
     mutationFn: (values: { code: string }) => consoleApi.verifyTotp(values.code.replace(/\s/g, '')),
     onSuccess: (answer) => {
       queryClient.removeQueries({ queryKey: ['totp-enrolment'] });
-      rememberSession(queryClient, answer);
-      void navigate(from ?? '/', { replace: true });
+      rememberSession(queryClient, answer); // signed_in: the Navigate below takes the person on
     },
   });
 
   if (session.isPending) return <Loading />;
   if (session.data === null || session.data === undefined) return <Navigate to="/sign-in" replace />;
-  if (session.data.stage === 'signed_in' && !verify.isSuccess) return <Navigate to="/" replace />;
+  if (session.data.stage === 'signed_in') return <Navigate to={from ?? '/'} replace />;
 
   return (
     <CentredCard title={enrolling ? t('totp.enrolTitle') : t('totp.enterTitle')}>
