@@ -98,9 +98,16 @@ export function allowedOrigins(config: ConsoleConfig): readonly string[] {
   return origins;
 }
 
-/** In production the development signing key is refused (it is public, in this repository). */
-export function refuseDevelopmentSigningKey(config: ConsoleConfig): void {
+/**
+ * In production the development signing key is refused (it is public, in this repository), and
+ * so is a console served over plain HTTP: its session cookie would travel without Secure.
+ */
+export function refuseUnsafeProductionSettings(config: ConsoleConfig): void {
   if (config.NODE_ENV !== 'production') return;
   if (config.CONSOLE_SIGNING_KEYS.some((key) => key.d === DEVELOPMENT_OPERATOR_SIGNING_KEY.d))
     throw new Error('Set CONSOLE_SIGNING_KEYS: the development signing key is refused in production.');
+  if (!config.CONSOLE_PUBLIC_ORIGIN.startsWith('https:'))
+    throw new Error(
+      'Set CONSOLE_PUBLIC_ORIGIN to the https origin people open: production sessions need TLS.',
+    );
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Job } from '@puhui/service';
 import type { ServiceDefinition } from '@puhui/service';
 import type { ConsoleConfig } from './config';
-import { refuseDevelopmentSigningKey } from './config';
+import { refuseUnsafeProductionSettings } from './config';
 import { consoleApi } from './http/api';
 import { consoleRoutes, consoleStreamingRoutes } from './http/routes';
 import { pruneSignInGuards } from './store/sign-in-guards';
@@ -17,7 +17,7 @@ const PRUNE_INTERVAL_MS = 10 * 60_000;
  * Postgres too, so several instances share one lockout and one rate limit.
  */
 export function consoleService(config: ConsoleConfig): ServiceDefinition<ConsoleConfig, never> {
-  refuseDevelopmentSigningKey(config);
+  refuseUnsafeProductionSettings(config);
   return {
     name: SERVICE_NAME,
     config,

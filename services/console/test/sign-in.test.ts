@@ -229,3 +229,24 @@ describe('the per-address rate limit', () => {
     }
   });
 });
+
+describe('over TLS', () => {
+  it('marks the cookie Secure when the console’s origin is https', async () => {
+    const secure = await startConsole({ CONSOLE_PUBLIC_ORIGIN: 'https://console.example' });
+    try {
+      const account = await createAccount(secure, ['auditor']);
+      const answer = await new Person(secure.url).signIn(account.username, account.password, {
+        origin: 'https://console.example',
+      });
+      expect(answer.status).toBe(200);
+      expect(String(answer.headers['set-cookie'])).toMatch(/; HttpOnly; SameSite=Strict; Secure$/u);
+      // The http origin of the same host is another origin.
+      const plain = await new Person(secure.url).signIn(account.username, account.password, {
+        origin: 'http://console.example',
+      });
+      expect(plain.body.code).toBe('bad_origin');
+    } finally {
+      await secure.close();
+    }
+  });
+});
