@@ -199,13 +199,20 @@ export async function onboardMerchant(api: Api, tokens: Tokens, index: number): 
   const onboarding = api.as(() => tokens.admin)['merchant-onboarding'];
   const { id } = await ok(onboarding.POST('/v1/merchants', { body: application(index, category) }));
   const merchant = { params: { path: { id } } };
-  for (const step of [
-    '/v1/merchants/{id}/submit',
-    '/v1/merchants/{id}/start_review',
-    '/v1/merchants/{id}/approve',
-  ] as const) {
+  for (const step of ['/v1/merchants/{id}/submit', '/v1/merchants/{id}/start_review'] as const) {
     await ok(onboarding.POST(step, merchant));
   }
+  // The approval waits for a second admin (dual control).
+  const asked = await ok(onboarding.POST('/v1/merchants/{id}/approve', merchant));
+  if (!('approval_request' in asked)) throw new Error(`merchant ${id} answered no approval request`);
+  await ok(
+    api
+      .as(() => tokens.admin2)
+      ['merchant-onboarding'].POST('/v1/approval_requests/{id}/approve', {
+        params: { path: { id: asked.approval_request.id } },
+        body: {},
+      }),
+  );
   const key = await ok(onboarding.POST('/v1/merchants/{id}/api_keys', { ...merchant, body: {} }));
   return { merchant_id: id, category, secret: key.secret };
 }
@@ -260,7 +267,20 @@ export async function seed(
   const ruleIds: string[] = [];
   const publish = async (body: RuleBody) => {
     const rule = await ok(rules.POST('/v1/rules', { body }));
-    await ok(rules.POST('/v1/rules/{id}/publish', { params: { path: { id: rule.rule_id } }, body: {} }));
+    const published = await ok(
+      rules.POST('/v1/rules/{id}/publish', { params: { path: { id: rule.rule_id } }, body: {} }),
+    );
+    // A union-funded rule waits for a second admin (dual control).
+    if ('approval_request' in published) {
+      await ok(
+        api
+          .as(() => tokens.admin2)
+          ['discount-rules'].POST('/v1/approval_requests/{id}/approve', {
+            params: { path: { id: published.approval_request.id } },
+            body: {},
+          }),
+      );
+    }
     ruleIds.push(rule.rule_id);
   };
   for (const category of CATEGORIES) {

@@ -64,13 +64,16 @@ export async function onboardMerchant(system: PuhuiSystem, category = 'supermark
   );
   const merchantId = created.body.id as string;
   const id = { params: { path: { id: merchantId } } };
-  for (const step of [
-    '/v1/merchants/{id}/submit',
-    '/v1/merchants/{id}/start_review',
-    '/v1/merchants/{id}/approve',
-  ] as const) {
+  for (const step of ['/v1/merchants/{id}/submit', '/v1/merchants/{id}/start_review'] as const) {
     expectStatus(looseAnswer(await onboarding.POST(step, id)), 200, step);
   }
+  // Dual control: one admin asks for the approval, a second admin approves it.
+  const asked = expectStatus(
+    looseAnswer(await onboarding.POST('/v1/merchants/{id}/approve', id)),
+    202,
+    'approval request',
+  );
+  await approveAsChecker(system, 'merchant-onboarding', asked.body.approval_request.id as string, 'approval');
   const key = expectStatus(
     looseAnswer(await onboarding.POST('/v1/merchants/{id}/api_keys', { ...id, body: {} })),
     201,
@@ -156,18 +159,34 @@ export async function fundedBudget(system: PuhuiSystem, amountMinor: number): Pr
     202,
     'top-up request',
   );
-  const checker = operatorToken(['admin'], { subject: testSubject('e2e-admin-checker') });
-  expectStatus(
-    looseAnswer(
-      await system.clients(checker)['transaction-settlement'].POST('/v1/approval_requests/{id}/approve', {
-        params: { path: { id: requested.body.approval_request.id as string } },
-        body: {},
-      }),
-    ),
-    200,
+  await approveAsChecker(
+    system,
+    'transaction-settlement',
+    requested.body.approval_request.id as string,
     'top-up approval',
   );
   return budgetId;
+}
+
+/** The second admin of dual control (issue 16): approves what `system.admin` asked for. */
+export const checkerToken = () => operatorToken(['admin'], { subject: testSubject('e2e-admin-checker') });
+
+/** Approves the approval request `requestId` at `service` as the second admin (checkerToken). */
+export async function approveAsChecker(
+  system: PuhuiSystem,
+  service: 'merchant-onboarding' | 'discount-rules' | 'transaction-settlement',
+  requestId: string,
+  what: string,
+): Promise<ApiResponse> {
+  const request = { params: { path: { id: requestId } }, body: {} };
+  const clients = system.clients(checkerToken());
+  const answer =
+    service === 'merchant-onboarding'
+      ? await clients['merchant-onboarding'].POST('/v1/approval_requests/{id}/approve', request)
+      : service === 'discount-rules'
+        ? await clients['discount-rules'].POST('/v1/approval_requests/{id}/approve', request)
+        : await clients['transaction-settlement'].POST('/v1/approval_requests/{id}/approve', request);
+  return expectStatus(looseAnswer(answer), 200, what);
 }
 
 /**
@@ -189,16 +208,15 @@ export async function createRule(system: PuhuiSystem, body: RuleBody): Promise<A
   );
 }
 
+/** Publishes the rule; one the union funds part of waits for a second admin, who approves it here. */
 export async function publishRule(system: PuhuiSystem, ruleId: string): Promise<ApiResponse> {
-  return expectStatus(
-    looseAnswer(
-      await system
-        .clients(system.admin)
-        ['discount-rules'].POST('/v1/rules/{id}/publish', { params: { path: { id: ruleId } } }),
-    ),
-    200,
-    'publish',
+  const published = looseAnswer(
+    await system
+      .clients(system.admin)
+      ['discount-rules'].POST('/v1/rules/{id}/publish', { params: { path: { id: ruleId } } }),
   );
+  if (published.status !== 202) return expectStatus(published, 200, 'publish');
+  return approveAsChecker(system, 'discount-rules', published.body.approval_request.id as string, 'publish');
 }
 
 export type CheckoutBody = JsonBody<'transaction-settlement', '/v1/checkouts', 'post'>;

@@ -42,12 +42,62 @@ function nextStep(merchant: Merchant) {
   return merchant.status in LIFECYCLE ? LIFECYCLE[merchant.status as keyof typeof LIFECYCLE] : undefined;
 }
 
-/** Takes a merchant from wherever its application stands to active; returns its view. */
+/** The services whose money-moving steps wait for a second person (dual control, issue 16). */
+export type DualControlService = 'merchant-onboarding' | 'discount-rules' | 'transaction-settlement';
+
+/**
+ * Approves an approval request at `service` as the second person `checker` (a token), unless it
+ * was decided already (a second load finds it decided).
+ */
+export async function approveIfPending(
+  api: PuhuiApi,
+  checker: string,
+  service: DualControlService,
+  requestId: string,
+): Promise<void> {
+  const clients = api.as(checker);
+  const path = { params: { path: { id: requestId } } };
+  const body = { ...path, body: {} };
+  if (service === 'merchant-onboarding') {
+    const client = clients['merchant-onboarding'];
+    if ((await ok(client.GET('/v1/approval_requests/{id}', path))).status === 'pending')
+      await ok(client.POST('/v1/approval_requests/{id}/approve', body));
+  } else if (service === 'discount-rules') {
+    const client = clients['discount-rules'];
+    if ((await ok(client.GET('/v1/approval_requests/{id}', path))).status === 'pending')
+      await ok(client.POST('/v1/approval_requests/{id}/approve', body));
+  } else {
+    const client = clients['transaction-settlement'];
+    if ((await ok(client.GET('/v1/approval_requests/{id}', path))).status === 'pending')
+      await ok(client.POST('/v1/approval_requests/{id}/approve', body));
+  }
+}
+
+/** Asks for an application's approval (202): the request a second admin approves. */
+async function requestApproval(api: PuhuiApi, tokens: Tokens, id: { params: { path: { id: string } } }) {
+  const asked = await ok(api.as(tokens.admin)['merchant-onboarding'].POST(LIFECYCLE.in_review, id));
+  if (!('approval_request' in asked)) throw new Error(`merchant ${asked.id} answered no approval request`);
+  return asked.approval_request.id;
+}
+
+/**
+ * Takes a merchant from wherever its application stands to active; returns its view. `admin`
+ * asks for the approval and `admin2` approves it (or the request an earlier load left waiting).
+ */
 export async function approve(api: PuhuiApi, tokens: Tokens, merchant: Merchant): Promise<Merchant> {
   const onboarding = api.as(tokens.admin)['merchant-onboarding'];
+  const id = { params: { path: { id: merchant.id } } };
   let current = merchant;
   for (let step = nextStep(current); step !== undefined; step = nextStep(current)) {
-    current = await ok(onboarding.POST(step, { params: { path: { id: current.id } } }));
+    if (step === LIFECYCLE.in_review) {
+      const requestId =
+        current.pending_approval?.approval_request_id ?? (await requestApproval(api, tokens, id));
+      await approveIfPending(api, tokens.admin2, 'merchant-onboarding', requestId);
+      current = await ok(onboarding.GET('/v1/merchants/{id}', id));
+      if (current.status === 'in_review') throw new Error(`merchant ${current.id} was not approved`);
+    } else {
+      current = await ok(onboarding.POST(step, id));
+    }
   }
   return current;
 }
@@ -96,14 +146,33 @@ export async function publishRule(
   api: PuhuiApi,
   tokens: Tokens,
   body: RuleBody,
-  existing: Array<{ rule_id: string; name: string; status: string }>,
+  existing: Array<{
+    rule_id: string;
+    name: string;
+    status: string;
+    pending_approval?: { approval_request_id: string } | null;
+  }>,
 ): Promise<{ rule_id: string; created: boolean }> {
   const rules = api.as(tokens.admin)['discount-rules'];
   const found = existing.find((rule) => rule.name === body.name && rule.status !== 'retired');
   const rule = found ?? (await ok(rules.POST('/v1/rules', { body })));
   if (rule.status === 'published') return { rule_id: rule.rule_id, created: false };
-  await ok(rules.POST('/v1/rules/{id}/publish', { params: { path: { id: rule.rule_id } }, body: {} }));
+  // A union-funded rule waits for a second admin (dual control), who approves it here.
+  const requestId =
+    rule.pending_approval?.approval_request_id ?? (await publishOrRequest(api, tokens, rule.rule_id));
+  if (requestId !== null) await approveIfPending(api, tokens.admin2, 'discount-rules', requestId);
   return { rule_id: rule.rule_id, created: found === undefined };
+}
+
+/** Publishes the rule: null when it went live at once, else the approval request it waits in. */
+async function publishOrRequest(api: PuhuiApi, tokens: Tokens, ruleId: string): Promise<string | null> {
+  const published = await ok(
+    api.as(tokens.admin)['discount-rules'].POST('/v1/rules/{id}/publish', {
+      params: { path: { id: ruleId } },
+      body: {},
+    }),
+  );
+  return 'approval_request' in published ? published.approval_request.id : null;
 }
 
 type CheckoutLine = JsonBody<'transaction-settlement', '/v1/checkouts', 'post'>['lines'][number];

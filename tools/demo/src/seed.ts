@@ -7,10 +7,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { csvBody, idempotencyKey, ok } from '@puhui/api-clients';
-import type { PuhuiClients } from '@puhui/api-clients';
 import type { PuhuiApi } from './api';
 import { eventually } from './api';
-import { awaitCheckoutAccess, createApiKey, listAll, onboard, publishRule } from './flows';
+import { approveIfPending, awaitCheckoutAccess, createApiKey, listAll, onboard, publishRule } from './flows';
 import type { Tokens } from './flows';
 import {
   BUDGETS,
@@ -72,14 +71,6 @@ async function featuredKey(api: PuhuiApi, tokens: Tokens, merchantId: string, st
   return { secret, created: true };
 }
 
-/** Approves a settlement approval request as the second person whose clients these are, unless it was decided already. */
-async function approveIfPending(checker: PuhuiClients['transaction-settlement'], requestId: string) {
-  const path = { params: { path: { id: requestId } } };
-  const current = await ok(checker.GET('/v1/approval_requests/{id}', path));
-  if (current.status === 'pending')
-    await ok(checker.POST('/v1/approval_requests/{id}/approve', { ...path, body: {} }));
-}
-
 async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
   const budgets: DemoData['budgets'] = [];
   const budgetIds: Record<string, string> = {};
@@ -115,7 +106,7 @@ async function fundedBudgets(api: PuhuiApi, tokens: Tokens) {
       return funded.response.status === 503 ? undefined : ok(funded);
     });
     // The top-up waits for a second admin (dual control); a later load finds it decided.
-    await approveIfPending(api.as(tokens.admin2)['transaction-settlement'], funding.approval_request.id);
+    await approveIfPending(api, tokens.admin2, 'transaction-settlement', funding.approval_request.id);
     const balance = await ok(settlement.GET('/v1/budgets/{id}', { params: { path: { id } } }));
     budgets.push({
       id,
