@@ -39,8 +39,8 @@ export async function personContext(browser: Browser, baseURL: string): Promise<
     timezoneId: 'Asia/Shanghai',
     viewport: { width: 1280, height: 800 },
   });
-  context.setDefaultTimeout(10_000);
-  context.setDefaultNavigationTimeout(15_000);
+  context.setDefaultTimeout(15_000);
+  context.setDefaultNavigationTimeout(20_000);
   return context;
 }
 
