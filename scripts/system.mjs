@@ -74,6 +74,20 @@ export async function waitUntilReady(timeoutMs = 120_000) {
 }
 
 /**
+ * The three services verify operator tokens against the console's JWKS over HTTP, the real path
+ * (decision 0012), unless OPERATOR_JWKS_URL says another; the console issues them.
+ */
+function operatorKeysFor(service) {
+  if (service.name === 'console') return {};
+  const issuer = SERVICES.find((candidate) => candidate.name === 'console');
+  if (issuer === undefined) return {};
+  return {
+    OPERATOR_JWKS_URL:
+      environment.OPERATOR_JWKS_URL ?? `http://127.0.0.1:${issuer.port}/.well-known/jwks.json`,
+  };
+}
+
+/**
  * Installs if needed, starts Kafka, builds, and spawns the services. `logTo`: 'console' or a
  * directory for one log file per service. `onExit` is called when a service exits by itself.
  */
@@ -89,7 +103,7 @@ export function startSystem({ logTo = 'console', onExit = () => {} } = {}) {
   const children = SERVICES.map((service) => {
     const child = spawn(process.execPath, [path.join(root, 'services', service.name, 'dist', 'main.js')], {
       cwd: root,
-      env: { ...environment, PORT: String(service.port) },
+      env: { ...environment, ...operatorKeysFor(service), PORT: String(service.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const prefix = `\u001b[${service.colour}m${service.name.padEnd(width)}\u001b[0m |`;
