@@ -361,6 +361,8 @@ export interface components {
       /** @enum {string} */
       status: 'invited' | 'active' | 'disabled';
       totp_enrolled: boolean;
+      /** @description Until when sign-in is locked after 5 failures in 15 minutes; null when it is not. */
+      locked_until: string | null;
       /** Format: date-time */
       created_at: string;
     };
@@ -395,10 +397,12 @@ export interface components {
       /** @description Services that did not answer; their requests are missing from `data`. */
       unavailable: string[];
     };
-    /** @description An approval request as its service answers it (libs/dual-control's ApprovalRequest). */
+    /** @description An approval request as its service answers it (libs/dual-control's ApprovalRequest), with the requester's username and display name when `requested_by` is a console account (else null). */
     InboxItem: {
       id: string;
       service: string;
+      requested_by_username: string | null;
+      requested_by_display_name: string | null;
     } & {
       [key: string]: unknown;
     };

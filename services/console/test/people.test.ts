@@ -179,6 +179,18 @@ describe('who may', () => {
     expect((await finance.send('get', '/console/v1/accounts')).status).toBe(403);
   });
 
+  it('shows a locked account as locked until when', async () => {
+    const account = await createAccount(running, ['auditor']);
+    const until = new Date(Date.now() + 10 * 60_000);
+    await running.service.dependencies.pool.query(`UPDATE accounts SET locked_until = $2 WHERE id = $1`, [
+      account.id,
+      until,
+    ]);
+    const listed = await admin.send('get', '/console/v1/accounts?limit=100');
+    const shown = listed.body.data.find((item: { id: string }) => item.id === account.id);
+    expect(shown.locked_until).toBe(until.toISOString());
+  });
+
   it('pages the people list', async () => {
     const first = await admin.send('get', '/console/v1/accounts?limit=2');
     expect(first.body.data).toHaveLength(2);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import { operatorTokenVerifier } from '@puhui/security';
 import type { RunningConsole } from './support';
-import { Person, signedInPerson, startConsole } from './support';
+import { Person, createAccount, signedInPerson, startConsole } from './support';
 
 /** A stand-in for the three services: records what reaches it and answers what the test says. */
 interface Seen {
@@ -186,6 +186,7 @@ describe('the proxy', () => {
 describe('the inbox', () => {
   it('lists the pending requests this person may decide: their role, not their own', async () => {
     const { person, account } = await signedInPerson(running, ['admin']);
+    const maker = await createAccount(running, ['admin']);
     answer = (request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
       const service = request.url.split('/')[1];
@@ -196,7 +197,7 @@ describe('the inbox', () => {
                 id: 'a1',
                 service: 'merchant-onboarding',
                 required_role: 'admin',
-                requested_by: 'someone-else',
+                requested_by: maker.id,
                 requested_at: '2026-12-01T01:00:00Z',
               },
               {
@@ -231,6 +232,16 @@ describe('the inbox', () => {
     const inbox = await person.send('get', '/console/v1/inbox');
     expect(inbox.status).toBe(200);
     expect(inbox.body.data.map((item: { id: string }) => item.id)).toEqual(['b1', 'a1']);
+    // Who asked, as people know them: a console account's name, nothing for a subject that is none.
+    expect(inbox.body.data[1]).toMatchObject({
+      requested_by: maker.id,
+      requested_by_username: maker.username,
+      requested_by_display_name: `Test ${maker.username}`,
+    });
+    expect(inbox.body.data[0]).toMatchObject({
+      requested_by_username: null,
+      requested_by_display_name: null,
+    });
     expect(inbox.body.unavailable).toEqual([]);
     expect(seen.map((request) => request.url).sort()).toEqual(
       ['/dr', '/mo', '/ts'].map((prefix) => `${prefix}/v1/approval_requests?status=pending&limit=100`),

@@ -3,10 +3,11 @@
  * person may decide — their role, and not their own — fetched with their own tokens. The
  * services decide again when the person approves; this list only spares them the others.
  */
-import type { Logger } from '@puhui/logging';
 import type { ConsoleConfig, ProxiedService } from '../config';
 import { PROXIED_SERVICES, serviceUrlOf } from '../config';
 import type { Account } from '../domain/account';
+import { findAccountsByIds } from '../store/accounts';
+import type { ConsoleContext } from './context';
 import { operatorTokenFor } from './tokens';
 
 /** Each service is asked for this many pending requests at most (one page). */
@@ -17,6 +18,20 @@ const CHECKER_ROLES = ['admin', 'finance'];
 
 /** An approval request as a service answers it (libs/dual-control), with the service that holds it. */
 type ApprovalRequest = AnsweredRequest & { service: string };
+
+/** What the inbox shows: the request, and who asked as people know them. */
+type InboxItem = ApprovalRequest & {
+  requested_by_username: string | null;
+  requested_by_display_name: string | null;
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/u;
+
+/** The account id a request's `requested_by` names (a token's subject, perhaps as `operator:<id>`). */
+function requesterId(request: ApprovalRequest): string | undefined {
+  const subject = (request.requested_by ?? '').replace(/^operator:/u, '');
+  return UUID.test(subject) ? subject : undefined;
+}
 
 interface AnsweredRequest {
   id: string;
@@ -56,11 +71,26 @@ export function mayDecide(account: Account, request: ApprovalRequest): boolean {
   );
 }
 
+async function withRequesters(context: ConsoleContext, requests: ApprovalRequest[]): Promise<InboxItem[]> {
+  const ids = [...new Set(requests.map(requesterId).filter((id): id is string => id !== undefined))];
+  const accounts = new Map(
+    (await findAccountsByIds(context.pool, ids)).map((account) => [account.id, account]),
+  );
+  return requests.map((request) => {
+    const requester = accounts.get(requesterId(request) ?? '');
+    return {
+      ...request,
+      requested_by_username: requester?.username ?? null,
+      requested_by_display_name: requester?.display_name ?? null,
+    };
+  });
+}
+
 export async function inboxOf(
-  config: ConsoleConfig,
-  logger: Logger,
+  context: ConsoleContext,
   account: Account,
-): Promise<{ data: ApprovalRequest[]; unavailable: string[] }> {
+): Promise<{ data: InboxItem[]; unavailable: string[] }> {
+  const { config, logger } = context;
   if (!account.roles.some((role) => CHECKER_ROLES.includes(role))) return { data: [], unavailable: [] };
   const answers = await Promise.allSettled(
     PROXIED_SERVICES.map((service) => pendingOf(config, account, service)),
@@ -77,5 +107,5 @@ export async function inboxOf(
     }
   });
   data.sort((a, b) => String(a.requested_at ?? '').localeCompare(String(b.requested_at ?? '')));
-  return { data, unavailable };
+  return { data: await withRequesters(context, data), unavailable };
 }

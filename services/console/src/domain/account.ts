@@ -73,6 +73,8 @@ export interface AccountView {
   merchant_id: string | null;
   status: AccountStatus;
   totp_enrolled: boolean;
+  /** Until when sign-in is locked after repeated failures; null when it is not. */
+  locked_until: string | null;
   created_at: string;
 }
 
@@ -85,6 +87,10 @@ export function accountView(account: Account): AccountView {
     merchant_id: account.merchant_id,
     status: account.status,
     totp_enrolled: account.totp_secret_sealed !== null,
+    locked_until:
+      account.locked_until !== null && account.locked_until.getTime() > Date.now()
+        ? account.locked_until.toISOString()
+        : null,
     created_at: account.created_at.toISOString(),
   };
 }

@@ -46,7 +46,7 @@ export function keysAndInboxRoutes(router: Router, context: ConsoleContext): voi
   route(router, '/console/v1/inbox', {
     get: documented(inboxOperation, async (_request, response) => {
       const { account } = signedIn(response);
-      respond(response, inboxOperation, 200, await inboxOf(context.config, context.logger, account));
+      respond(response, inboxOperation, 200, await inboxOf(context, account));
     }),
   });
 }

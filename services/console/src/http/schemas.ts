@@ -68,6 +68,9 @@ export const accountSchema = z
     merchant_id: z.string().nullable(),
     status: z.enum(ACCOUNT_STATUSES),
     totp_enrolled: z.boolean(),
+    locked_until: time.nullable().meta({
+      description: 'Until when sign-in is locked after 5 failures in 15 minutes; null when it is not.',
+    }),
     created_at: time,
   })
   .meta({ id: 'Account' });
@@ -148,10 +151,18 @@ export const jwksSchema = z
 export const inboxSchema = z
   .strictObject({
     data: z.array(
-      z.looseObject({ id: z.string(), service: z.string() }).meta({
-        id: 'InboxItem',
-        description: "An approval request as its service answers it (libs/dual-control's ApprovalRequest).",
-      }),
+      z
+        .looseObject({
+          id: z.string(),
+          service: z.string(),
+          requested_by_username: z.string().nullable(),
+          requested_by_display_name: z.string().nullable(),
+        })
+        .meta({
+          id: 'InboxItem',
+          description:
+            "An approval request as its service answers it (libs/dual-control's ApprovalRequest), with the requester's username and display name when `requested_by` is a console account (else null).",
+        }),
     ),
     unavailable: z
       .array(z.string())

@@ -60,6 +60,14 @@ export async function findAccount(
   return rows[0] === undefined ? undefined : accountFromRow(rows[0]);
 }
 
+/** The accounts of these ids (at most a page's worth); unknown ids are left out. */
+export async function findAccountsByIds(db: Queryable, ids: readonly string[]): Promise<Account[]> {
+  const { rows } = await db.query<AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE id = ANY ($1::uuid[])`, [
+    ids,
+  ]);
+  return rows.map(accountFromRow);
+}
+
 /** Usernames are unique whatever their case: `Admin` and `admin` are one person. */
 export async function findAccountByUsername(db: Queryable, username: string): Promise<Account | undefined> {
   const { rows } = await db.query<AccountRow>(
