@@ -48,3 +48,31 @@ export function problemMessage(t: TFunction, error: unknown): string {
 function numberOr(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
+
+/** Codes that are about one field of a form, whatever the API's invalid_params say. */
+const FIELD_OF_CODE: Record<string, string> = {
+  username_taken: 'username',
+  weak_password: 'password',
+  conflicting_roles: 'roles',
+  merchant_staff_role: 'roles',
+};
+
+/**
+ * The fields an API refusal names, as antd Form.setFields takes them: the invalid_params of a
+ * validation_failed (`roles.0` → `roles`) and the field a code is about. Only fields the form has.
+ */
+export function fieldErrors(
+  t: TFunction,
+  error: unknown,
+  fields: readonly string[],
+): { name: string; errors: string[] }[] {
+  if (!(error instanceof ApiProblem)) return [];
+  const named = new Map<string, string[]>();
+  for (const param of error.invalidParams) {
+    const field = param.name.split('.')[0] ?? '';
+    if (fields.includes(field)) named.set(field, [...(named.get(field) ?? []), param.reason]);
+  }
+  const field = FIELD_OF_CODE[error.code];
+  if (field !== undefined && fields.includes(field)) named.set(field, [problemMessage(t, error)]);
+  return [...named].map(([name, errors]) => ({ name, errors }));
+}

@@ -5,7 +5,7 @@ import { Link, useLocation } from 'react-router';
 import { ApiProblem } from '../api/http';
 import { consoleApi } from '../api/console';
 import { CentredCard } from '../components/CentredCard';
-import { problemMessage } from '../problems';
+import { fieldErrors, problemMessage } from '../problems';
 
 const PASSWORD_LENGTH_MIN = 12;
 
@@ -23,8 +23,13 @@ export function InvitationPage() {
   const { t } = useTranslation();
   const location = useLocation();
   const token = invitationToken(location.hash, location.search);
+  const [form] = Form.useForm<{ password: string; confirm: string }>();
   const accept = useMutation({
     mutationFn: (values: { password: string }) => consoleApi.acceptInvitation(token, values.password),
+    onError: (error) =>
+      form.setFields(
+        fieldErrors(t, error, ['password']).map((field) => ({ ...field, name: 'password' as const })),
+      ),
   });
 
   if (accept.isSuccess) {
@@ -58,7 +63,12 @@ export function InvitationPage() {
               }
             />
           )}
-          <Form layout="vertical" requiredMark={false} onFinish={(values) => accept.mutate(values)}>
+          <Form
+            form={form}
+            layout="vertical"
+            requiredMark={false}
+            onFinish={(values) => accept.mutate(values)}
+          >
             <Form.Item
               label={t('invitation.password')}
               name="password"

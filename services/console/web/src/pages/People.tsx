@@ -9,7 +9,7 @@ import { useSignedIn } from '../components/guards';
 import { PageTitle } from '../components/PageTitle';
 import { StatusTag, type Tone } from '../components/StatusTag';
 import { formatShanghaiTime } from '../format';
-import { problemMessage } from '../problems';
+import { fieldErrors, problemMessage } from '../problems';
 
 const ACCOUNTS_KEY = ['accounts'] as const;
 
@@ -45,7 +45,11 @@ function RoleChoices(props: { value?: string[]; onChange?: (roles: string[]) => 
   );
 }
 
-function useAccountMutation<V>(call: (values: V) => Promise<unknown>, onDone: (answer: unknown) => void) {
+function useAccountMutation<V>(
+  call: (values: V) => Promise<unknown>,
+  onDone: (answer: unknown) => void,
+  onError: (error: unknown) => void,
+) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: call,
@@ -53,8 +57,12 @@ function useAccountMutation<V>(call: (values: V) => Promise<unknown>, onDone: (a
       void queryClient.invalidateQueries({ queryKey: ACCOUNTS_KEY });
       onDone(answer);
     },
+    onError,
   });
 }
+
+/** The form fields an API refusal may name (see fieldErrors). */
+const fieldNames = ['username', 'display_name', 'roles', 'merchant_id', 'reason'];
 
 function FormDialog<V extends object>({
   title,
@@ -77,7 +85,9 @@ function FormDialog<V extends object>({
 }) {
   const { t } = useTranslation();
   const [form] = Form.useForm<V>();
-  const mutation = useAccountMutation(call, onDone);
+  const mutation = useAccountMutation(call, onDone, (error) =>
+    form.setFields(fieldErrors(t, error, fieldNames) as Parameters<typeof form.setFields>[0]),
+  );
   return (
     <Modal
       open
