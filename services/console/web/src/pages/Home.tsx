@@ -83,7 +83,21 @@ export function HomePage() {
   const roles = account.roles;
   const seesMerchants = mayUse(roles, 'merchants');
   const seesSettlement = mayUse(roles, 'settlement');
-  const inReview = useMerchantCount('submitted', seesMerchants);
+  // Awaiting review: submitted (review not started) and in review (waiting for its approval).
+  const submitted = useMerchantCount('submitted', seesMerchants);
+  const inReview = useMerchantCount('in_review', seesMerchants);
+  const awaitingReview = {
+    data:
+      submitted.data === undefined || inReview.data === undefined
+        ? undefined
+        : {
+            data: [...submitted.data.data, ...inReview.data.data],
+            has_more: submitted.data.has_more || inReview.data.has_more,
+          },
+    isPending: submitted.isPending || inReview.isPending,
+    isError: submitted.isError || inReview.isError,
+    error: submitted.error ?? inReview.error,
+  };
   const active = useMerchantCount('active', seesMerchants);
   const unpaid = useBatchCount('unpaid', seesSettlement);
   const held = useBatchCount('held', seesSettlement);
@@ -102,7 +116,7 @@ export function HomePage() {
         {seesMerchants && (
           <>
             <Col xs={24} md={12} xl={6}>
-              <CountCard title={t('home.merchantsInReview')} query={inReview} />
+              <CountCard title={t('home.merchantsInReview')} query={awaitingReview} />
             </Col>
             <Col xs={24} md={12} xl={6}>
               <CountCard title={t('home.activeMerchants')} query={active} />
