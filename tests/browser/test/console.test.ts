@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { operatorToken, waitFor } from '@puhui/testing';
+import { en } from '../../../services/console/web/src/i18n/en';
 import { zhCN } from '../../../services/console/web/src/i18n/zh-CN';
 import { merchantApplication } from '../../e2e/test/puhui';
 import { PuhuiSystem } from '../../e2e/test/system';
@@ -203,6 +204,25 @@ browserTest('a wrong password shows an error and stays on the sign-in page', asy
   await checks.checkPage(page, 'sign-in-wrong-password');
   expect(await sessionCookie(page)).toBeUndefined();
 });
+
+browserTest(
+  'the console speaks Chinese by default and switches to English, which it keeps after a reload',
+  async () => {
+    const page = await newPage();
+    await page.goto('/sign-in');
+    await page.locator('h1', { hasText: zhCN.signIn.title }).waitFor();
+    await expect(page.locator('html').getAttribute('lang')).resolves.toBe('zh-CN');
+    await page.getByRole('combobox', { name: zhCN.language.label }).click();
+    // antd's visible options are plain items (its role=option elements are the screen reader's, hidden).
+    await page.locator('.ant-select-item-option').filter({ hasText: en.language.en }).click();
+    await page.locator('h1', { hasText: en.signIn.title }).waitFor();
+    await page.reload();
+    await page.locator('h1', { hasText: en.signIn.title }).waitFor();
+    await expect(page.getByLabel(en.signIn.username, { exact: true }).count()).resolves.toBe(1);
+    await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en');
+    await checks.checkPage(page, 'sign-in-english');
+  },
+);
 
 browserTest(
   'after five failures the account is locked: even the right password then shows the locked message',
