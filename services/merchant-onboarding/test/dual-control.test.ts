@@ -330,6 +330,26 @@ describe('changing a live merchant’s settlement account', () => {
   });
 });
 
+describe('a change made pending before dual control', () => {
+  it('gets its request in its requester’s name, who still cannot approve it', async () => {
+    const id = await approvedMerchant(harness);
+    const changed = await harness.call('PATCH', `/v1/merchants/${id}`, {
+      body: { settlement_account: personalAccount },
+    });
+    // As if the change predated approval requests: the merchant holds it, no request waits.
+    await db.query(`UPDATE approval_requests SET status = 'cancelled', decided_at = now() WHERE id = $1`, [
+      changed.body.pending_approval.approval_request_id,
+    ]);
+    expect((await harness.call('GET', `/v1/merchants/${id}`)).body.pending_approval).toBeNull();
+    const own = await harness.call('POST', `/v1/merchants/${id}/approve`);
+    expect(own.status).toBe(403);
+    expect(own.body.code).toBe('self_approval_refused');
+    const approved = await harness.call('POST', `/v1/merchants/${id}/approve`, { token: checker() });
+    expect(approved.status).toBe(200);
+    expect(approved.body.settlement_account.account_number_masked).toBe('**** **** 8901');
+  });
+});
+
 describe('rejecting an application whose approval waits', () => {
   it('cancels the approval request', async () => {
     const id = await inReview();

@@ -354,15 +354,32 @@ async function decidePendingChange(
   reason: string | null,
 ): Promise<MerchantView> {
   const checker = { ...operatorOf(context), requestId: context.requestId };
-  const requestId = merchant.pending_approval?.approval_request_id;
-  if (requestId === undefined)
-    throw new Error(`merchant ${merchant.merchant_id}: a pending change without its request`);
+  const requestId =
+    merchant.pending_approval?.approval_request_id ??
+    (await requestLegacyChange(context, merchant.merchant_id));
   if (action === 'approve')
     await context.dualControl.approve(context.pool, requestId, checker, reason ?? undefined);
   else await context.dualControl.reject(context.pool, requestId, checker, reason ?? 'rejected');
   const decided = await findMerchant(context.pool, merchant.merchant_id);
   assert.ok(decided !== undefined);
   return merchantView(decided);
+}
+
+/**
+ * A change made pending before dual control has no request: it gets one now, in its requester's
+ * name (`operator:<subject>`), so that it too is decided by someone else.
+ */
+async function requestLegacyChange(context: CommandContext, merchantId: string): Promise<string> {
+  return withTransaction(context.pool, async (client) => {
+    const merchant = await lockOrNotFound(client, merchantId);
+    if (merchant.pending_approval !== null) return merchant.pending_approval.approval_request_id;
+    const change = merchant.pending_change;
+    if (change === null) throw new Conflict('change_gone', 'The merchant has no pending change.');
+    const requester = { subject: change.requested_by.replace(/^operator:/u, ''), roles: [] };
+    const legacy = { ...context, operator: requester };
+    return (await requestChangeApproval(client, legacy, { ...merchant, pending_change: null }, merchant))
+      .approval_request_id;
+  });
 }
 
 /** Admin A asks for an application's approval; it goes live once admin B approves (approveApplication). */
