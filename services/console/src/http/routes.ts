@@ -10,7 +10,7 @@ import type { ConsoleContext } from '../commands/context';
 import { KEYS_AND_INBOX_OPERATIONS, keysAndInboxRoutes } from './keys-and-inbox-routes';
 import { PEOPLE_OPERATIONS, peopleRoutes } from './people-routes';
 import { proxyRoutes } from './proxy';
-import { mountSessionGuard } from './session-guard';
+import { mountConsoleCsrfGuard, mountSessionGuard } from './session-guard';
 import { SESSION_OPERATIONS, sessionRoutes } from './session-routes';
 import { webRoutes } from './web';
 
@@ -31,6 +31,7 @@ export function consoleStreamingRoutes(
 
 export function consoleRoutes(router: Router, dependencies: ServiceDependencies<ConsoleConfig, never>): void {
   const context = contextOf(dependencies);
+  mountConsoleCsrfGuard(router, dependencies.config);
   sessionRoutes(router, context);
   peopleRoutes(router, context);
   keysAndInboxRoutes(router, context);

@@ -1,8 +1,7 @@
 /**
- * The session behind a request, and the CSRF defence (decision 0013). Mounted ahead of the body
- * parser on /console/v1 and /api: it reads the `puhui_session` cookie, finds the live session by
- * the secret's SHA-256, moves last_seen_at on, and puts `person:<id>` in every log line of the
- * request. A state-changing request must carry the console's own Origin and, when it has a
+ * The session behind a request, and the CSRF defence (decision 0013). Ahead of the body parser on
+ * /console/v1 and /api, sessionLoader reads the `puhui_session` cookie, finds the live session by
+ * the secret's SHA-256, moves last_seen_at on, and puts `person:<id>` in the request's log lines. A state-changing request must carry the console's own Origin and, when it has a
  * session, the session's CSRF token in X-CSRF-Token (sign-in and accepting an invitation have
  * no session yet: the Origin alone).
  */
@@ -106,7 +105,8 @@ function checkCsrf(request: Request, config: ConsoleConfig, live: LiveSession | 
   if (offered === undefined || !sameToken(offered, live.session.csrf_token)) throw new CsrfTokenInvalid();
 }
 
-export function sessionGuard(pool: Pool, config: ConsoleConfig): RequestHandler {
+/** Finds the request's live session (if any), moves last_seen_at on, and names the person in the logs. */
+export function sessionLoader(pool: Pool, config: ConsoleConfig): RequestHandler {
   return async (request: Request, response: Response, next: NextFunction) => {
     const secret = cookieValue(request.headers.cookie, SESSION_COOKIE);
     const live =
@@ -114,7 +114,6 @@ export function sessionGuard(pool: Pool, config: ConsoleConfig): RequestHandler 
         ? undefined
         : await findLiveSession(pool, sha256(secret), config.CONSOLE_SESSION_IDLE_SECONDS);
     if (secret !== undefined && live === undefined) clearSessionCookie(response, config);
-    checkCsrf(request, config, live);
     if (live === undefined) {
       next();
       return;
@@ -127,6 +126,25 @@ export function sessionGuard(pool: Pool, config: ConsoleConfig): RequestHandler 
   };
 }
 
+/** The Origin and CSRF token checks of a state-changing request (after sessionLoader). */
+export function csrfGuard(config: ConsoleConfig): RequestHandler {
+  return (request: Request, response: Response, next: NextFunction) => {
+    checkCsrf(request, config, sessionOf(response));
+    next();
+  };
+}
+
+/**
+ * Ahead of the body parser: the session of /console/v1 and /api, and the CSRF checks of /api
+ * (the proxy streams bodies, so nothing parses them first). /console/v1 is checked after its
+ * body is parsed (consoleCsrfGuard), so that a malformed body is a 400 like on every service.
+ */
 export function mountSessionGuard(router: Router, pool: Pool, config: ConsoleConfig): void {
-  router.use(['/console/v1', '/api'], sessionGuard(pool, config));
+  router.use(['/console/v1', '/api'], sessionLoader(pool, config));
+  router.use('/api', csrfGuard(config));
+}
+
+/** The CSRF checks of /console/v1, first in the console's routes. */
+export function mountConsoleCsrfGuard(router: Router, config: ConsoleConfig): void {
+  router.use('/console/v1', csrfGuard(config));
 }
