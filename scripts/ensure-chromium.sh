@@ -17,6 +17,8 @@ fi
 
 echo "ensure-chromium: installing Debian's chromium and fonts-noto-cjk (apt-get) …" >&2
 export DEBIAN_FRONTEND=noninteractive
+# dpkg's maintainer scripts need the sbin tools (ldconfig, …), which a test runner's PATH may lack.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 apt-get update -qq >&2
 apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >&2
 if [ ! -x "$CHROMIUM" ]; then
