@@ -8,7 +8,8 @@ import { defineApprovalAction, dualControl } from '@puhui/dual-control';
 import type { DualControl } from '@puhui/dual-control';
 import { APPROVAL_ACTIONS } from '../domain/merchant';
 import { appendAudit } from '../store/audit';
-import { applyPendingChange, approveApplication, dropPendingChange } from './merchants';
+import { applyPendingChange, dropPendingChange } from './merchant-changes';
+import { approveApplication } from './merchants';
 import { EVENT_SOURCE, actorOfChecker } from './context';
 
 interface ApplicationApproval {

@@ -1,23 +1,23 @@
 /**
- * Applications, changes and lifecycle decisions. Each command is one transaction: the
- * merchant row (locked), its audit entry and its outbox event commit together or not at all.
+ * Applications and lifecycle decisions. Each command is one transaction: the merchant row
+ * (locked), its audit entry and its outbox event commit together or not at all. Approving an
+ * application needs a second admin (dual control); a live merchant's changes of reviewed fields
+ * wait in merchant-changes.ts.
  */
-import assert from 'node:assert/strict';
 import {
   DEFAULT_MCC,
   merchantApproved,
   merchantReinstated,
-  merchantSettlementAccountChanged,
   merchantSuspended,
   merchantTerminated,
   merchantUpdated,
   newId,
 } from '@puhui/contracts';
-import type { MerchantCategory, MerchantSnapshot } from '@puhui/contracts';
+import type { MerchantCategory } from '@puhui/contracts';
 import type { ApprovalRequestView } from '@puhui/dual-control';
-import { Conflict, Forbidden, NotFound, ValidationFailed } from '@puhui/errors';
+import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
-import { keyedHash, maskBankAccount, maskMobile, maskResidentId } from '@puhui/kyc';
+import { keyedHash, maskBankAccount, maskResidentId } from '@puhui/kyc';
 import { withTransaction } from '@puhui/postgres';
 import type { PoolClient } from '@puhui/postgres';
 import { sealField } from '@puhui/security';
@@ -26,10 +26,8 @@ import {
   ApprovalPending,
   IllegalTransition,
   REVIEWED_FIELDS,
-  accountNameProblem,
   isLive,
   nextStatus,
-  settlementAccountAltered,
   withPendingChangeApplied,
 } from '../domain/merchant';
 import type {
@@ -38,17 +36,24 @@ import type {
   LifecycleAction,
   Merchant,
   Outlet,
-  PendingApproval,
   PendingChange,
-  SettlementAccount,
 } from '../domain/merchant';
 import { merchantView } from '../views/merchant';
 import type { MerchantView } from '../views/merchant';
-import { appendAudit } from '../store/audit';
-import { findMerchant, insertMerchant, lockMerchant, saveMerchant } from '../store/merchants';
+import { findMerchant, insertMerchant, saveMerchant } from '../store/merchants';
 import { revokeAllApiKeys } from './api-keys';
 import { EVENT_SOURCE } from './context';
 import type { Actor, CommandContext, Secrets } from './context';
+import { decidePendingChange, requestChangeApproval } from './merchant-changes';
+import {
+  assertAccountName,
+  audit,
+  lockOrNotFound,
+  operatorOf,
+  rethrowDuplicateCreditCode,
+  shownToChecker,
+  snapshotOf,
+} from './merchant-records';
 
 /** What the API accepts for an application (already validated field by field). */
 export interface ApplicationInput {
@@ -100,35 +105,6 @@ function storedFields(input: ApplicationInput, secrets: Secrets): Partial<Applic
   return fields;
 }
 
-function assertAccountName(fields: Pick<ApplicationFields, 'legal_name' | 'settlement_account'>): void {
-  const problem = accountNameProblem(fields);
-  if (problem !== null)
-    throw new ValidationFailed([{ name: 'settlement_account.account_name', reason: problem }]);
-}
-
-async function lockOrNotFound(client: PoolClient, merchantId: string): Promise<Merchant> {
-  const merchant = await lockMerchant(client, merchantId);
-  if (merchant === undefined) throw new NotFound(`Merchant ${merchantId}`);
-  return merchant;
-}
-
-async function audit(
-  client: PoolClient,
-  actor: Actor,
-  action: string,
-  before: Merchant | null,
-  after: Merchant,
-) {
-  await appendAudit(client, {
-    merchant_id: after.merchant_id,
-    action,
-    actor: actor.actor,
-    request_id: actor.requestId,
-    before: before === null ? null : merchantView(before),
-    after: merchantView(after),
-  });
-}
-
 export async function createApplication(
   context: CommandContext,
   input: ApplicationInput & { legal_name: string },
@@ -165,70 +141,6 @@ export async function createApplication(
     await audit(client, context, 'application_created', null, merchant);
     return merchantView(merchant);
   });
-}
-
-function rethrowDuplicateCreditCode(error: unknown): never {
-  if ((error as { constraint?: string }).constraint === 'merchants_credit_code_live') {
-    throw new Conflict('duplicate_credit_code', 'A live merchant already has this credit code.');
-  }
-  throw error;
-}
-
-/** The person acting; a merchant key never records or decides a request. */
-function operatorOf(context: CommandContext) {
-  if (context.operator === null) throw new Forbidden('Only an admin asks for this.');
-  return context.operator;
-}
-
-/** What the checker is shown of a merchant: the API's view, the contact's mobile masked too. */
-function shownToChecker(merchant: Merchant): Record<string, unknown> {
-  const { requirements: _requirements, pending_approval: _pending, ...view } = merchantView(merchant);
-  return {
-    ...view,
-    contact: view.contact === null ? null : { ...view.contact, mobile: maskMobile(view.contact.mobile) },
-  };
-}
-
-function pendingApprovalOf(request: ApprovalRequestView, action: PendingApproval['action']): PendingApproval {
-  return {
-    approval_request_id: request.id,
-    action,
-    requested_by: request.requested_by,
-    requested_at: request.requested_at,
-  };
-}
-
-/** The reviewed fields a pending change touches, in the order REVIEWED_FIELDS lists them. */
-function changedFields(change: PendingChange): string[] {
-  return REVIEWED_FIELDS.filter((field) => change[field] !== undefined);
-}
-
-/**
- * A new pending change waits for a second admin: the request shows the fields before and as
- * asked (masked) and names who asked, so that they cannot approve it themselves.
- */
-async function requestChangeApproval(
-  client: PoolClient,
-  context: CommandContext,
-  before: Merchant,
-  after: Merchant,
-): Promise<PendingApproval> {
-  const change = after.pending_change;
-  assert.ok(change !== null);
-  const fields = changedFields(change);
-  const pick = (shown: Record<string, unknown>) =>
-    Object.fromEntries(fields.map((field) => [field, shown[field] ?? null]));
-  const request = await context.dualControl.requestApproval(client, {
-    action: APPROVAL_ACTIONS.change,
-    target_type: 'merchant',
-    target_id: after.merchant_id,
-    summary: `Change ${fields.join(', ')} of ${after.legal_name}`,
-    payload: { merchant_id: after.merchant_id, requested_at: change.requested_at },
-    before: pick(shownToChecker(before)),
-    after: pick(shownToChecker(withPendingChangeApplied(after))),
-    requested_by: operatorOf(context).subject,
-  });
-  return pendingApprovalOf(request, APPROVAL_ACTIONS.change);
 }
 
 /**
@@ -346,42 +258,6 @@ export async function decide(
   return { status: 200, merchant };
 }
 
-/** Approving or rejecting a pending change is deciding its approval request (one path for both routes). */
-async function decidePendingChange(
-  context: CommandContext,
-  merchant: Merchant,
-  action: 'approve' | 'reject',
-  reason: string | null,
-): Promise<MerchantView> {
-  const checker = { ...operatorOf(context), requestId: context.requestId };
-  const requestId =
-    merchant.pending_approval?.approval_request_id ??
-    (await requestLegacyChange(context, merchant.merchant_id));
-  if (action === 'approve')
-    await context.dualControl.approve(context.pool, requestId, checker, reason ?? undefined);
-  else await context.dualControl.reject(context.pool, requestId, checker, reason ?? 'rejected');
-  const decided = await findMerchant(context.pool, merchant.merchant_id);
-  assert.ok(decided !== undefined);
-  return merchantView(decided);
-}
-
-/**
- * A change made pending before dual control has no request: it gets one now, in its requester's
- * name (`operator:<subject>`), so that it too is decided by someone else.
- */
-async function requestLegacyChange(context: CommandContext, merchantId: string): Promise<string> {
-  return withTransaction(context.pool, async (client) => {
-    const merchant = await lockOrNotFound(client, merchantId);
-    if (merchant.pending_approval !== null) return merchant.pending_approval.approval_request_id;
-    const change = merchant.pending_change;
-    if (change === null) throw new Conflict('change_gone', 'The merchant has no pending change.');
-    const requester = { subject: change.requested_by.replace(/^operator:/u, ''), roles: [] };
-    const legacy = { ...context, operator: requester };
-    return (await requestChangeApproval(client, legacy, { ...merchant, pending_change: null }, merchant))
-      .approval_request_id;
-  });
-}
-
 /** Admin A asks for an application's approval; it goes live once admin B approves (approveApplication). */
 async function requestApplicationApproval(
   context: CommandContext,
@@ -452,121 +328,10 @@ export async function approveApplication(
   return decideLocked(client, actor, { ...merchant, pending_approval: null }, 'approve', reason);
 }
 
-/** The change the request was recorded for, or a 409 when it is gone (the merchant was terminated). */
-async function lockPendingChange(client: PoolClient, merchantId: string, requestedAt: string) {
-  const merchant = await lockOrNotFound(client, merchantId);
-  if (merchant.pending_change?.requested_at !== requestedAt) {
-    throw new Conflict('change_gone', 'The change this request was for is no longer pending.', {
-      current_status: merchant.status,
-    });
-  }
-  return { ...merchant, pending_approval: null };
-}
-
-/**
- * A pending change approved by a second admin: applied and announced. A change of settlement
- * account is also announced on its own (the contact to tell, masked), and its time travels in
- * every later snapshot, so settlement pays the new account only after a cooling-off period.
- */
-export async function applyPendingChange(
-  client: PoolClient,
-  actor: Actor,
-  merchantId: string,
-  requestedAt: string,
-): Promise<MerchantView> {
-  const before = await lockPendingChange(client, merchantId, requestedAt);
-  const change = before.pending_change;
-  assert.ok(change !== null);
-  const now = new Date().toISOString();
-  let after: Merchant = { ...withPendingChangeApplied(before), updated_at: now };
-  const accountChanged = settlementAccountAltered(before.settlement_account, after.settlement_account);
-  if (accountChanged) after = { ...after, settlement_account_changed_at: now };
-  await saveMerchant(client, after).catch(rethrowDuplicateCreditCode);
-  await audit(client, actor, 'change_approved', before, after);
-  const subject = merchantId;
-  await appendEvent(client, EVENT_SOURCE, {
-    definition: merchantUpdated,
-    subject,
-    data: { merchant: snapshotOf(after), changed_fields: changedFields(change), updated_at: now },
-  });
-  if (accountChanged) {
-    const contact = after.contact;
-    assert.ok(contact !== null, 'a live merchant has a contact');
-    await appendEvent(client, EVENT_SOURCE, {
-      definition: merchantSettlementAccountChanged,
-      subject,
-      data: {
-        merchant_id: merchantId,
-        before: maskedAccount(before.settlement_account),
-        after: maskedAccount(after.settlement_account),
-        changed_at: now,
-        requested_by: change.requested_by,
-        approved_by: actor.actor,
-        notify: { name: contact.name, mobile_masked: maskMobile(contact.mobile) },
-      },
-    });
-  }
-  return merchantView(after);
-}
-
-/** A pending change whose request was rejected (or withdrawn by its requester) is dropped. */
-export async function dropPendingChange(
-  client: PoolClient,
-  actor: Actor,
-  merchantId: string,
-  requestedAt: string,
-): Promise<void> {
-  const merchant = await lockOrNotFound(client, merchantId);
-  if (merchant.pending_change?.requested_at !== requestedAt) return;
-  const before = { ...merchant, pending_approval: null };
-  const after: Merchant = { ...before, pending_change: null, updated_at: new Date().toISOString() };
-  await saveMerchant(client, after);
-  await audit(client, actor, 'change_rejected', before, after);
-}
-
-function maskedAccount(account: SettlementAccount | null) {
-  assert.ok(account !== null, 'a live merchant has a settlement account');
-  return {
-    account_type: account.account_type,
-    account_name: account.account_name,
-    account_number_masked: account.account_number_masked,
-    bank_name: account.bank_name,
-    branch_code: account.branch_code,
-  };
-}
-
 function decisionStamps(action: LifecycleAction, now: string, actor: string): Partial<Merchant> {
   if (action === 'submit') return { submitted_at: now };
   if (action === 'approve' || action === 'reject') return { decided_at: now, decided_by: actor };
   return {};
-}
-
-/** The replicas' view of a merchant that has been approved (every field present). */
-function snapshotOf(merchant: Merchant): MerchantSnapshot {
-  const { settlement_account: account, category, mcc, region_code, display_name } = merchant;
-  assert.ok(
-    account !== null && category !== null && mcc !== null && region_code !== null && display_name !== null,
-  );
-  return {
-    merchant_id: merchant.merchant_id,
-    status: merchant.status,
-    legal_name: merchant.legal_name,
-    display_name,
-    category,
-    mcc,
-    region_code,
-    settlement_account: {
-      account_type: account.account_type,
-      account_name: account.account_name,
-      account_number_masked: account.account_number_masked,
-      account_number_last4: account.account_number_last4,
-      account_number_sealed: account.account_number_sealed,
-      bank_name: account.bank_name,
-      branch_code: account.branch_code,
-    },
-    settlement_account_changed_at: merchant.settlement_account_changed_at,
-    outlets: merchant.outlets,
-  };
 }
 
 async function announce(
