@@ -432,6 +432,8 @@ browserTest(
     await checks.checkPage(pageB, 'inbox-checker');
     const dialog = await approveInInbox(pageB, item);
     await dialog.waitFor({ state: 'detached' });
+    // B is told it is done, and the request leaves the inbox.
+    await pageB.getByText(zhCN.inbox.approved, { exact: true }).waitFor();
     await item.waitFor({ state: 'detached' });
     await checks.checkPage(pageB, 'inbox-after-approval');
 
