@@ -5,7 +5,7 @@
  * AA: no serious or critical violation) and written as a full-page screenshot to
  * tests/browser/artifacts/<name>.png.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
@@ -85,7 +85,9 @@ export class PageChecks {
   readonly checked: string[] = [];
   readonly failures = new Map<string, AxeViolation[]>();
 
+  /** Empties tests/browser/artifacts/: what is there afterwards is this run's. */
   constructor() {
+    rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
   }
 
