@@ -55,6 +55,7 @@ const BODY_LIMIT_BYTES: Record<ServiceName, number> = {
   'merchant-onboarding': 100 * 1024,
   'discount-rules': 4 * 1024 * 1024,
   'transaction-settlement': 100 * 1024,
+  console: 100 * 1024,
 };
 const PROBLEM_JSON = /^application\/problem\+json/u;
 /**
