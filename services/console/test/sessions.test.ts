@@ -1,3 +1,4 @@
+import { pruneOldSessions } from '../src/store/sessions';
 import type { RunningConsole } from './support';
 import { Person, auditActions, signedInPerson, startConsole } from './support';
 
@@ -82,4 +83,20 @@ it('lets a session waiting for its second factor live at most 10 minutes', async
   expect(state.body.stage).toBe('totp_required');
   expect(Date.parse(state.body.expires_at) - Date.now()).toBeLessThanOrEqual(600_000);
   expect((await person.send('get', '/console/v1/sessions')).status).toBe(401);
+});
+
+it('forgets sessions over for 30 days, and keeps the others', async () => {
+  const { account } = await signedInPerson(running, ['auditor']);
+  const { account: recent } = await signedInPerson(running, ['auditor']);
+  await query(
+    `UPDATE sessions SET ended_at = now() - interval '31 days', expires_at = now() - interval '30 days' WHERE account_id = $1`,
+    [account.id],
+  );
+  await query(`UPDATE sessions SET ended_at = now() - interval '29 days' WHERE account_id = $1`, [recent.id]);
+  const pruned = await pruneOldSessions(running.service.dependencies.pool, 100);
+  expect(pruned).toBe(1);
+  const { rows } = await query(`SELECT account_id FROM sessions WHERE account_id = ANY ($1::uuid[])`, [
+    [account.id, recent.id],
+  ]);
+  expect(rows).toEqual([{ account_id: recent.id }]);
 });

@@ -157,3 +157,13 @@ export async function listLiveSessions(
   );
   return rows;
 }
+
+/** Sessions ended or expired more than 30 days ago (the audit trail keeps their story); at most `limit` a pass. */
+export async function pruneOldSessions(db: Queryable, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM sessions WHERE id IN (
+       SELECT id FROM sessions WHERE least(coalesce(ended_at, 'infinity'), expires_at) < now() - interval '30 days' LIMIT $1)`,
+    [limit],
+  );
+  return rowCount ?? 0;
+}
