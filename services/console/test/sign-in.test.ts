@@ -1,3 +1,4 @@
+import { hash } from '@node-rs/argon2';
 import { totpCode } from '../src/domain/totp';
 import type { RunningConsole } from './support';
 import { ORIGIN, Person, auditActions, createAccount, signedInPerson, startConsole } from './support';
@@ -80,6 +81,22 @@ describe('password', () => {
       [account.id],
     );
     expect((await person.signIn(account.username, account.password)).status).toBe(200);
+  });
+
+  it('rehashes a password hashed with older Argon2 parameters at the next sign-in', async () => {
+    const account = await createAccount(running, ['auditor']);
+    const weaker = await hash(account.password, {
+      algorithm: 2,
+      memoryCost: 8192,
+      timeCost: 1,
+      parallelism: 1,
+    });
+    const pool = running.service.dependencies.pool;
+    await pool.query(`UPDATE accounts SET password_hash = $2 WHERE id = $1`, [account.id, weaker]);
+    expect((await new Person(running.url).signIn(account.username, account.password)).status).toBe(200);
+    const { rows } = await pool.query(`SELECT password_hash FROM accounts WHERE id = $1`, [account.id]);
+    expect(rows[0].password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/u);
+    expect((await new Person(running.url).signIn(account.username, account.password)).status).toBe(200);
   });
 
   it('refuses an invited or disabled account like a wrong password', async () => {

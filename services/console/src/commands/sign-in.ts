@@ -8,7 +8,7 @@ import { RateLimited } from '@puhui/errors';
 import { openField, sealField } from '@puhui/security';
 import type { Account } from '../domain/account';
 import { InvalidCredentials, InvalidTotp, SignInLocked, WrongStage } from '../domain/errors';
-import { passwordMatches } from '../domain/passwords';
+import { hashPassword, needsRehash, passwordMatches } from '../domain/passwords';
 import { SECOND_FACTOR_PENDING_SECONDS, newSecret, sha256, stageAfterPassword } from '../domain/session';
 import type { SessionStage } from '../domain/session';
 import { acceptedStep, newTotpSecret, totpEnrolment } from '../domain/totp';
@@ -18,6 +18,7 @@ import {
   confirmTotpSecret,
   findAccountByUsername,
   lockAccount,
+  replacePasswordHash,
   setPendingTotpSecret,
 } from '../store/accounts';
 import { recordAudit } from '../store/audit';
@@ -99,6 +100,10 @@ export async function signInWithPassword(
     throw new InvalidCredentials();
   }
   await clearFailures(context.pool, usable.id);
+  // A hash made with older parameters is replaced while the password is at hand.
+  const storedHash = usable.password_hash as string;
+  if (needsRehash(storedHash))
+    await replacePasswordHash(context.pool, usable.id, storedHash, await hashPassword(credentials.password));
   const stage = stageAfterPassword(usable);
   const secret = newSecret();
   const now = new Date();

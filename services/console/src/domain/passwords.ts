@@ -33,3 +33,9 @@ export async function passwordMatches(passwordHash: string | null, password: str
     return false;
   }
 }
+
+/** True when a stored hash was made with other parameters than today's: rehash it at sign-in. */
+export function needsRehash(passwordHash: string): boolean {
+  const { memoryCost, timeCost, parallelism } = ARGON2_PARAMETERS;
+  return !passwordHash.startsWith(`$argon2id$v=19$m=${memoryCost},t=${timeCost},p=${parallelism}$`);
+}

@@ -105,6 +105,20 @@ export async function activateWithPassword(db: Queryable, id: string, passwordHa
   );
 }
 
+/** Replaces the hash of an unchanged password (new Argon2 parameters), if it is still `previous`. */
+export async function replacePasswordHash(
+  db: Queryable,
+  id: string,
+  previous: string,
+  next: string,
+): Promise<void> {
+  await db.query(`UPDATE accounts SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, [
+    id,
+    previous,
+    next,
+  ]);
+}
+
 export async function disableAccount(
   db: Queryable,
   id: string,
