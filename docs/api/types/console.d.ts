@@ -281,6 +281,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/console/v1/accounts/{id}/reset_totp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reset a person’s second factor
+     * @description For someone who lost their authenticator: their TOTP secret is forgotten and their sessions end; they enrol a new one at their next sign-in, with their password. Audited with the reason. Not on yourself (403 `self_change_refused`). A signed-in admin (session cookie, Origin and X-CSRF-Token).
+     *
+     *     Who may call: a person signed in to the console (session cookie).
+     */
+    post: operations['resetSecondFactor'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/console/v1/audit_events': {
     parameters: {
       query?: never;
@@ -1028,6 +1050,42 @@ export interface operations {
     };
   };
   disablePerson: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The account. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Account'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  resetSecondFactor: {
     parameters: {
       query?: never;
       header?: never;

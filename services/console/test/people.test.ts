@@ -164,6 +164,23 @@ describe('disabling', () => {
   });
 });
 
+describe('a lost authenticator', () => {
+  it('lets another admin reset a person’s second factor: their sessions end and they enrol again', async () => {
+    const { person, account } = await signedInPerson(running, ['finance']);
+    const reset = await admin.send('post', `/console/v1/accounts/${account.id}/reset_totp`, {
+      reason: 'phone lost',
+    });
+    expect(reset.status).toBe(200);
+    expect(reset.body.totp_enrolled).toBe(false);
+    expect((await person.send('get', '/console/v1/session')).status).toBe(401);
+    const again = await new Person(running.url).signIn(account.username, account.password);
+    expect(again.body.stage).toBe('totp_enrolment_required');
+    expect(await auditActions(running, account.id)).toContain('totp.reset');
+    const own = await admin.send('post', `/console/v1/accounts/${adminId}/reset_totp`, { reason: 'mine' });
+    expect(own.body.code).toBe('self_change_refused');
+  });
+});
+
 describe('who may', () => {
   it('lets an auditor read people and the audit trail but change nothing; finance neither', async () => {
     const { person: auditor } = await signedInPerson(running, ['auditor']);

@@ -14,6 +14,7 @@ import { hashPassword } from '../domain/passwords';
 import { newSecret, sha256 } from '../domain/session';
 import {
   activateWithPassword,
+  clearTotp,
   countActiveAdmins,
   disableAccount as storeDisable,
   findAccount,
@@ -236,4 +237,36 @@ export async function disablePerson(
     return after;
   });
   return accountView(disabled);
+}
+
+/**
+ * A person who lost their authenticator: another admin forgets their second factor and ends
+ * their sessions; they enrol a new one at their next sign-in (their password still needed).
+ */
+export async function resetSecondFactor(
+  context: ConsoleContext,
+  admin: Account,
+  id: string,
+  reason: string,
+  origin: Origin,
+): Promise<AccountView> {
+  if (id === admin.id)
+    throw new SelfChangeRefused('An admin cannot reset their own second factor; ask another admin.');
+  const reset = await withTransaction(context.pool, async (client) => {
+    const before = await lockedTarget(client, id);
+    const after = await clearTotp(client, id);
+    const ended = await endAccountSessions(client, id, 'second_factor_reset');
+    await recordAudit(client, {
+      actor: personActor(admin.id),
+      action: 'totp.reset',
+      accountId: id,
+      ip: origin.ip,
+      requestId: origin.requestId,
+      before: { totp_enrolled: before.totp_secret_sealed !== null },
+      after: { totp_enrolled: false },
+      detail: { reason, sessions_ended: ended },
+    });
+    return after;
+  });
+  return accountView(reset);
 }

@@ -2,7 +2,13 @@
 import type { Router } from 'express';
 import { answered, defineOperation, documented, parseRequest, respond, route } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
-import { acceptInvitation, disablePerson, invitePerson, updatePerson } from '../commands/accounts';
+import {
+  acceptInvitation,
+  disablePerson,
+  invitePerson,
+  resetSecondFactor,
+  updatePerson,
+} from '../commands/accounts';
 import type { ConsoleContext } from '../commands/context';
 import { accountView } from '../domain/account';
 import { listAccounts } from '../store/accounts';
@@ -92,6 +98,19 @@ const disableAccountOperation = defineOperation({
   problems: [401, 403],
 });
 
+const resetTotpOperation = defineOperation({
+  method: 'post',
+  path: '/console/v1/accounts/:id/reset_totp',
+  operationId: 'resetSecondFactor',
+  summary: 'Reset a person’s second factor',
+  description: `For someone who lost their authenticator: their TOTP secret is forgotten and their sessions end; they enrol a new one at their next sign-in, with their password. Audited with the reason. Not on yourself (403 \`self_change_refused\`). ${ADMIN_NOTE}`,
+  tags: ['people'],
+  callers: ['person'],
+  request: { path: accountPath, body: disableBody },
+  responses: { 200: accountAnswer },
+  problems: [401, 403],
+});
+
 const auditOperation = defineOperation({
   method: 'get',
   path: '/console/v1/audit_events',
@@ -111,6 +130,7 @@ export const PEOPLE_OPERATIONS = [
   acceptInvitationOperation,
   updateAccountOperation,
   disableAccountOperation,
+  resetTotpOperation,
   auditOperation,
 ];
 
@@ -169,6 +189,19 @@ export function peopleRoutes(router: Router, context: ConsoleContext): void {
         disableAccountOperation,
         200,
         await disablePerson(context, admin, path.id, body.reason, originOf(request, response)),
+      );
+    }),
+  });
+
+  route(router, '/console/v1/accounts/:id/reset_totp', {
+    post: documented(resetTotpOperation, async (request, response) => {
+      const admin = signedInWith(response, 'admin');
+      const { path, body } = parseRequest(request, resetTotpOperation.request);
+      respond(
+        response,
+        resetTotpOperation,
+        200,
+        await resetSecondFactor(context, admin, path.id, body.reason, originOf(request, response)),
       );
     }),
   });

@@ -168,6 +168,16 @@ export async function advanceTotpStep(db: Queryable, id: string, step: number): 
   return rowCount === 1;
 }
 
+/** Forgets the account's second factor: it enrols again at its next sign-in. */
+export async function clearTotp(db: Queryable, id: string): Promise<Account> {
+  const { rows } = await db.query<AccountRow>(
+    `UPDATE accounts SET totp_secret_sealed = NULL, totp_pending_secret_sealed = NULL, totp_last_step = NULL,
+       updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id],
+  );
+  return accountFromRow(rows[0] as AccountRow);
+}
+
 export async function lockAccount(db: Queryable, id: string, until: Date): Promise<void> {
   await db.query(`UPDATE accounts SET locked_until = $2 WHERE id = $1`, [id, until]);
 }
