@@ -56,6 +56,25 @@ describe('bad input posts nothing', () => {
     expect(await postedCount()).toBe(before);
   });
 
+  it('names a line beyond 10^12 fen alone, and lines adding up beyond it as lines', async () => {
+    const before = await postedCount();
+    const names = async (lines: unknown) =>
+      ((await capture(body({ lines }))).body.invalid_params as Array<{ in: string; name: string }>).map(
+        (param) => `${param.in} ${param.name}`,
+      );
+    // Beyond the limit: the total is beyond it too, yet the field to fix is the line's.
+    expect(await names([{ category: 'general', amount_minor: 1_000_000_000_001 }])).toEqual([
+      'body lines.0.amount_minor',
+    ]);
+    expect(
+      await names([
+        { category: 'general', amount_minor: 600_000_000_000 },
+        { category: 'general', amount_minor: 600_000_000_000 },
+      ]),
+    ).toEqual(['body lines']);
+    expect(await postedCount()).toBe(before);
+  });
+
   it('needs an Idempotency-Key to capture', async () => {
     const response = await capture(body(), null);
     expect(response.status).toBe(400);
