@@ -28,6 +28,7 @@ import fc from 'fast-check';
 import { Client } from 'pg';
 import { generateTestPan } from '@puhui/cards';
 import { DEVELOPMENT_OPERATOR_SIGNING_KEY, signOperatorToken } from '@puhui/security';
+import { approveAs, operatorToken, testSubject } from '@puhui/testing';
 import type { SigningJwk } from '@puhui/security';
 import { capture, checkoutBody, merchantApplication } from '../../e2e/test/puhui';
 import type { Card, Merchant } from '../../e2e/test/puhui';
@@ -68,6 +69,14 @@ const LEFT_OUT: Readonly<Record<string, string>> = {
     'takes no input: no path or query parameter, no header, no body to break',
   'transaction-settlement GET /v1/business_days/current':
     'takes no input: no path or query parameter, no header, no body to break',
+};
+/**
+ * Body fields an operation takes instead of another, by operation: a preview prices `checkout`
+ * (the valid body's) or `checkouts`, never both, so a request breaking a field of `checkouts`
+ * sends it without `checkout` (else it would be two things away from valid, rightly named both).
+ */
+const SENT_INSTEAD_OF: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  previewRules: { checkouts: 'checkout' },
 };
 /** Test cards of this file's own (the world's are generateTestPan 90 000 and up). */
 const HOSTILE_CARD_SERIAL = 98_001;
@@ -207,6 +216,66 @@ async function cardImport(): Promise<string> {
   return required(succeeded(imported, [201], 'card import'), 'import_id', 'card import');
 }
 
+/** The second admin of dual control (issue 16): decides what `run.system.admin` asked for. */
+const checkerToken = () => operatorToken(['admin'], { subject: testSubject('chaos-admin-checker') });
+
+/** Asks for a top-up (202 with its approval request); its key replayed answers the same 202. */
+async function requestedTopUp(reference: string, idempotencyKey: string, what: string): Promise<Json> {
+  const ask = () =>
+    run.system.call('transaction-settlement', 'POST', `/v1/budgets/${world.budgetId}/top_ups`, {
+      token: run.system.admin,
+      idempotencyKey,
+      body: { amount_minor: 100, reference },
+    });
+  const request = succeeded(await ask(), [202], what).approval_request as Json;
+  required(request, 'id', what);
+  if (request.status !== 'pending') throw new Error(`setup: ${what}: ${JSON.stringify(request)}`);
+  await replayedTopUp(ask, request, what);
+  return request;
+}
+
+/** The same Idempotency-Key and body again: the stored 202, the same request, nothing new. */
+async function replayedTopUp(ask: () => Promise<ApiResponse>, request: Json, what: string): Promise<void> {
+  const replay = await ask();
+  const again = succeeded(replay, [202], `${what}, replayed`).approval_request as Json;
+  if (again.id !== request.id || replay.headers.get('idempotent-replayed') !== 'true')
+    throw new Error(
+      `setup: ${what}, replayed: ${replay.headers.get('idempotent-replayed') ?? 'not replayed'}, ${JSON.stringify(again)} for ${String(request.id)}`,
+    );
+}
+
+/**
+ * Dual control of top-ups (issue 16), seen from outside: one top-up approved by a second admin
+ * (its requester may not), its key replayed before and after the approval answering the same
+ * 202 (the invariants then find one transfer for it, made through its one key); and one left
+ * pending, whose id the /v1/approval_requests operations get. Returns the pending one's id.
+ */
+async function topUpsInTwoSteps(): Promise<string> {
+  const settlement = run.system.url('transaction-settlement');
+  const key = randomUUID();
+  const approved = await requestedTopUp('CHAOS-APPROVED', key, 'top-up request');
+  const id = String(approved.id);
+  const own = await approveAs(settlement, id, run.system.admin);
+  if (own.status !== 403 || own.body.code !== 'self_approval_refused')
+    throw new Error(`setup: the requester approving its own top-up: ${own.status} ${own.text.slice(0, 200)}`);
+  const decided = await approveAs(settlement, id, checkerToken());
+  const topUpId = (decided.body.outcome as Json | undefined)?.id;
+  if (decided.status !== 200 || decided.body.status !== 'approved' || typeof topUpId !== 'string')
+    throw new Error(`setup: a second admin's approval: ${decided.status} ${decided.text.slice(0, 200)}`);
+  await replayedTopUp(
+    () =>
+      run.system.call('transaction-settlement', 'POST', `/v1/budgets/${world.budgetId}/top_ups`, {
+        token: run.system.admin,
+        idempotencyKey: key,
+        body: { amount_minor: 100, reference: 'CHAOS-APPROVED' },
+      }),
+    approved,
+    'top-up request after its approval',
+  );
+  const pending = await requestedTopUp('CHAOS-PENDING', randomUUID(), 'pending top-up request');
+  return String(pending.id);
+}
+
 beforeAll(async () => {
   // No automatic settlement run during the checks: it would change the tables by itself.
   run = await ChaosRun.start('hostile input and access checks', {
@@ -232,19 +301,9 @@ beforeAll(async () => {
     );
     succeeded(refund, [201], 'refund');
     const { businessDate, batchId } = await settledBatch(merchant);
-    const topUp = await run.system.call(
-      'transaction-settlement',
-      'POST',
-      `/v1/budgets/${world.budgetId}/top_ups`,
-      {
-        token: run.system.admin,
-        idempotencyKey: randomUUID(),
-        body: { amount_minor: 100, reference: 'CHAOS-PENDING' },
-      },
-    );
-    const approvalRequest = succeeded(topUp, [202], 'top-up request').approval_request as Json;
+    const approvalRequestId = await topUpsInTwoSteps();
     objects = {
-      approvalRequestId: required(approvalRequest, 'id', 'the top-up’s approval request'),
+      approvalRequestId,
       checkoutId,
       refundCheckoutId,
       batchId,
@@ -530,6 +589,9 @@ async function hostileRun(
     // card_token is no longer an alternative to card_number: a merchant's capture needs the card
     // present (issue 14), so a card_token is refused beside a valid card_number, naming only itself.
     validBody,
+    ...(SENT_INSTEAD_OF[operation.operationId] === undefined
+      ? {}
+      : { sentInsteadOf: SENT_INSTEAD_OF[operation.operationId] }),
   });
   if (arbitrary === undefined) return undefined;
   let sent = 0;
@@ -874,6 +936,8 @@ it('access: no token, an expired or foreign token, the wrong role, another merch
     const before = await fingerprint();
     const failures: string[] = [];
     let tried = 0;
+    /** Denials tried, by what was wrong with the request. */
+    const byKind = new Map<string, number>();
     const expectDenied = async (
       operation: DocumentedOperation,
       what: string,
@@ -883,6 +947,7 @@ it('access: no token, an expired or foreign token, the wrong role, another merch
     ) => {
       const response = await send(operation.service as ServiceName, request, token);
       tried += 1;
+      byKind.set(what, (byKind.get(what) ?? 0) + 1);
       const issues = problemIssues(response, (status) => statuses.includes(status));
       if (issues.length > 0)
         failures.push(
@@ -917,6 +982,29 @@ it('access: no token, an expired or foreign token, the wrong role, another merch
     const [header, payload] = system.admin.split('.');
     const unsigned = `${header}.${payload}.`;
     const unknownKey = `sk_live_${'A'.repeat(43)}`;
+    // Controls: the forger's token with nothing wrong (ES256 with the development key, 5 minutes)
+    // is accepted by each service, so that each refusal below is for the one flaw its token
+    // carries (no exp, too long a life, expired, another key, HS256), not for the forging.
+    const controls = [
+      ['merchant-onboarding', `/v1/merchants/${merchantA().merchant_id}`],
+      ['discount-rules', `/v1/rules/${world.ruleId}`],
+      ['transaction-settlement', `/v1/budgets/${world.budgetId}`],
+    ] as const;
+    const controlFailures: string[] = [];
+    for (const [service, path] of controls) {
+      const accepted = await send(
+        service,
+        { method: 'GET', path, headers: {} },
+        forgedToken({ ...claims('admin'), iat: now, exp: now + 300 }),
+      );
+      if (accepted.status !== 200)
+        controlFailures.push(`${service} GET ${path}: ${accepted.status} ${accepted.text.slice(0, 160)}`);
+    }
+    figures.check(
+      'a forged token with nothing wrong is accepted (so the forged refusals test their one flaw)',
+      controls.length,
+      controlFailures,
+    );
     for (const operation of operations) {
       const role = (operation.operatorRoles[0] ?? 'admin') as 'admin' | 'finance';
       await expectDenied(operation, 'without a token', undefined, [401]);
@@ -985,8 +1073,13 @@ it('access: no token, an expired or foreign token, the wrong role, another merch
     const changed = changedTables(before, await fingerprint());
     figures.check('no state change from denied requests', before.size, changed);
     figures.note(
-      `access: ${tried} unauthorised requests over ${operations.length} operations; denied as expected: ${tried - failures.length}`,
+      `access: ${tried} unauthorised requests over ${operations.length} operations; denied as expected: ${tried - failures.length}; by kind: ${[
+        ...byKind.entries(),
+      ]
+        .map(([what, count]) => `${what} ×${count}`)
+        .join(', ')}`,
     );
+    expect(controlFailures).toEqual([]);
     expect(failures).toEqual([]);
     expect(changed).toEqual([]);
   });

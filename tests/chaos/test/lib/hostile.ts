@@ -73,8 +73,8 @@ export interface RequestContext {
   validBody?: (operation: DocumentedOperation) => Json | undefined;
   /**
    * Fields sent instead of another, by the field they replace (`card_token` instead of
-   * `card_number`): a request that breaks one leaves the other out, else it would be two
-   * changes away from valid (both sent) and the answer would rightly name both.
+   * `card_number`): a request that breaks one, or a field inside it, leaves the other out,
+   * else it would be two changes away from valid (both sent) and the answer would rightly name both.
    */
   sentInsteadOf?: Readonly<Record<string, string>>;
 }
@@ -446,7 +446,8 @@ function fieldOptions(
   }
   for (const field of bodyFields(schema)) {
     const name = field.path.join('.');
-    const replaced = sentInsteadOf[name];
+    // A field inside one sent instead of another (`checkouts.0.lines.0.amount_minor`) leaves the other out too.
+    const replaced = sentInsteadOf[name] ?? sentInsteadOf[String(field.path[0])];
     const base =
       replaced === undefined
         ? json

@@ -370,6 +370,14 @@ export class InvariantChecker {
     );
   }
 
+  /**
+   * Every stored Idempotency-Key names what it made, and every object was made by exactly one
+   * key. A checkout or a refund is made by its key's 201. A top-up and a payout are two steps
+   * (dual control, issue 16): the key's 202 names an approval request, and a top-up's transfer
+   * posts only when a second admin approves it, the approved request's outcome naming the
+   * top-up. So each such request has exactly one key, each top-up in the ledger exactly one
+   * approved request (and through it one key), and a request not approved moved nothing.
+   */
   async checkIdempotency(): Promise<void> {
     const url = this.url('transaction-settlement');
     const keys = await query<{
@@ -377,9 +385,12 @@ export class InvariantChecker {
       idempotency_key: string;
       response_status: number;
       id: string | null;
+      approval_request_id: string | null;
     }>(
       url,
-      "SELECT scope, idempotency_key, response_status, response_body->>'id' AS id FROM idempotency_keys",
+      `SELECT scope, idempotency_key, response_status, response_body->>'id' AS id,
+              response_body->'approval_request'->>'id' AS approval_request_id
+         FROM idempotency_keys`,
     );
     this.read('idempotency keys', keys.length, ['funded budgets', 'captures', 'refunds']);
     this.figures.check(
@@ -393,22 +404,64 @@ export class InvariantChecker {
       url,
       'SELECT DISTINCT top_up_id AS id FROM ledger_transfers WHERE top_up_id IS NOT NULL',
     );
+    const approvals = await query<{ id: string; action: string; status: string; outcome_id: string | null }>(
+      url,
+      `SELECT id::text, action, status, outcome->>'id' AS outcome_id FROM approval_requests
+        WHERE action IN ('budget_top_up', 'settlement_batch_payout')`,
+    );
     this.read('refunds', refunds.length, ['refunds']);
     this.read('budget top-ups', topUps.length, ['funded budgets']);
+    this.read('top-up approval requests', approvals.filter((row) => row.action === 'budget_top_up').length, [
+      'funded budgets',
+    ]);
     const objects = [...checkouts, ...refunds, ...topUps].map((row) => row.id);
+    const existing = new Set(objects);
     const creating = keys.filter(
       (row) => row.response_status === 201 && /^(chk|ref|top)_/u.test(row.id ?? ''),
     );
+    const requesting = keys.filter((row) => row.response_status === 202 && row.approval_request_id !== null);
+    const approvalById = new Map(approvals.map((row) => [row.id, row]));
     const keysPerObject = new Map<string, number>();
-    for (const row of creating) keysPerObject.set(row.id ?? '', (keysPerObject.get(row.id ?? '') ?? 0) + 1);
-    const existing = new Set(objects);
+    const keysPerApproval = new Map<string, number>();
+    const count = (map: Map<string, number>, id: string) => map.set(id, (map.get(id) ?? 0) + 1);
+    for (const row of creating) count(keysPerObject, row.id ?? '');
+    const failures: string[] = [];
+    for (const row of requesting) {
+      const approval = approvalById.get(row.approval_request_id ?? '');
+      if (approval === undefined) {
+        failures.push(`key ${row.idempotency_key} names missing approval request ${row.approval_request_id}`);
+        continue;
+      }
+      count(keysPerApproval, approval.id);
+      // The key made the top-up through its approved request.
+      if (approval.action === 'budget_top_up' && approval.status === 'approved')
+        count(keysPerObject, approval.outcome_id ?? '');
+    }
+    for (const approval of approvals) {
+      const top = approval.action === 'budget_top_up';
+      if (top && approval.status === 'approved' && !existing.has(approval.outcome_id ?? ''))
+        failures.push(
+          `approval request ${approval.id} approved, yet its top-up ${approval.outcome_id} is not in the ledger`,
+        );
+      if (top && approval.status !== 'approved' && approval.outcome_id !== null)
+        failures.push(
+          `approval request ${approval.id} is ${approval.status}, yet names ${approval.outcome_id}`,
+        );
+    }
     this.figures.check(
       'each accepted idempotency key posted exactly once',
-      creating.length + objects.length,
+      creating.length + requesting.length + approvals.length + objects.length,
       [
         ...creating
           .filter((row) => !existing.has(row.id ?? ''))
           .map((row) => `key ${row.idempotency_key} names missing ${row.id}`),
+        ...failures,
+        ...approvals
+          .filter((approval) => keysPerApproval.get(approval.id) !== 1)
+          .map(
+            (approval) =>
+              `approval request ${approval.id} (${approval.action}) has ${keysPerApproval.get(approval.id) ?? 0} keys`,
+          ),
         ...objects
           .filter((id) => keysPerObject.get(id) !== 1)
           .map((id) => `${id} has ${keysPerObject.get(id) ?? 0} keys`),
