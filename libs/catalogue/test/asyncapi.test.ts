@@ -39,6 +39,6 @@ describe('the AsyncAPI event catalogue', () => {
     expect(document.operations.transactionSettlementBudgetsReceivesRules.messages).toEqual([
       { $ref: '#/channels/rules/messages/budgetCreatedV1' },
     ]);
-    expect(document.operations.merchantOnboardingPublishesMerchants.messages).toHaveLength(7);
+    expect(document.operations.merchantOnboardingPublishesMerchants.messages).toHaveLength(8);
   });
 });
