@@ -77,6 +77,41 @@ export function describeViolations(pageName: string, violations: readonly AxeVio
     .join('\n');
 }
 
+/** What antd shows while a page's data is still on its way. */
+export const LOADING_SELECTOR = '.ant-skeleton, .ant-spin-spinning, .ant-card-loading';
+
+/**
+ * Waits until nothing on the page is loading any more (a page that never loads fails here, with
+ * its name, rather than leaving a screenshot of skeleton bars), then for antd's fade-ins to end.
+ */
+export async function waitForData(page: Page, timeoutMs = 15_000): Promise<void> {
+  try {
+    // The page's CSP forbids eval, so a function, not text; this workspace has no DOM types.
+    await page.waitForFunction(
+      (selector) =>
+        (
+          globalThis as unknown as { document: { querySelector(selector: string): unknown } }
+        ).document.querySelector(selector) === null,
+      LOADING_SELECTOR,
+      { timeout: timeoutMs, polling: 100 },
+    );
+  } catch (error) {
+    const still = await page
+      .locator(LOADING_SELECTOR)
+      .evaluateAll((nodes) => nodes.map((node) => node.className).slice(0, 5))
+      .catch(() => []);
+    throw new Error(
+      `${page.url()} still shows loading placeholders after ${timeoutMs} ms: ${JSON.stringify(still)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  await page.waitForLoadState('networkidle').catch(() => undefined);
+  // antd's motion (cards and tables fading in, ~0.3 s) ends before the screenshot.
+  await page.waitForTimeout(400);
+}
+
 /**
  * Every page checked in the run, by name. `checkPage` records instead of throwing at once, so one
  * page's violations do not hide the next page's; the suite's last test asserts none was found.
@@ -92,12 +127,14 @@ export class PageChecks {
   }
 
   /**
-   * Waits for the page to settle (its `<h1>` shown, no request in flight), writes the screenshot
-   * `<name>.png` and runs axe. A name already checked is checked again under `<name>-2`, …
+   * Waits for the page to settle (its `<h1>` shown, no request in flight, its data shown: no antd
+   * skeleton, spinner or loading card left), writes the screenshot `<name>.png` and runs axe. A
+   * name already checked is checked again under `<name>-2`, …
    */
   async checkPage(page: Page, name: string): Promise<void> {
     await page.locator('h1').first().waitFor({ state: 'visible' });
     await page.waitForLoadState('networkidle').catch(() => undefined);
+    await waitForData(page);
     let unique = name;
     for (let index = 2; this.checked.includes(unique); index += 1) unique = `${name}-${index}`;
     this.checked.push(unique);
