@@ -25,11 +25,11 @@ export function demoPassword(username: string): string {
 }
 
 const PEOPLE: ReadonlyArray<Omit<DemoPerson, 'password'>> = [
-  { username: 'admin', display_name: '王芳 (admin)', roles: ['admin'] },
-  { username: 'admin2', display_name: '李强 (admin, checker)', roles: ['admin'] },
-  { username: 'finance', display_name: '张敏 (finance)', roles: ['finance'] },
-  { username: 'finance2', display_name: '刘洋 (finance, checker)', roles: ['finance'] },
-  { username: 'auditor', display_name: '陈静 (auditor)', roles: ['auditor'] },
+  { username: 'admin', display_name: '王芳', roles: ['admin'] },
+  { username: 'admin2', display_name: '李强', roles: ['admin'] },
+  { username: 'finance', display_name: '张敏', roles: ['finance'] },
+  { username: 'finance2', display_name: '刘洋', roles: ['finance'] },
+  { username: 'auditor', display_name: '陈静', roles: ['auditor'] },
 ];
 
 /** The demo people; `merchant` (merchant_staff) only when a merchant id is given. */
@@ -42,7 +42,7 @@ export function demoPeople(merchantId?: string): Array<DemoPerson & { merchant_i
   if (merchantId !== undefined)
     people.push({
       username: 'merchant',
-      display_name: '赵丽 (merchant staff)',
+      display_name: '赵丽',
       roles: ['merchant_staff'],
       merchant_id: merchantId,
       password: demoPassword('merchant'),
