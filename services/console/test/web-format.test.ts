@@ -1,8 +1,17 @@
 // The web app's pure helpers (services/console/web/src): money, 折, Beijing time, before/after rows and
 // which pages a role may use. Plain functions, so the console's jest runs them without a browser.
 import { mayUse, pagesFor } from '../web/src/access';
-import { changeRows } from '../web/src/changes';
-import { formatShanghaiTime, formatYuan, formatZhe, minutesToWait } from '../web/src/format';
+import { changeRows, fieldName, valueWords, wordedChangeRows } from '../web/src/changes';
+import type { ChangeWords } from '../web/src/changes';
+import {
+  describeUserAgent,
+  formatShanghaiTime,
+  formatYuan,
+  formatZhe,
+  minutesToWait,
+} from '../web/src/format';
+import { en } from '../web/src/i18n/en';
+import { zhCN } from '../web/src/i18n/zh-CN';
 
 describe('formatYuan', () => {
   it.each([
@@ -107,6 +116,93 @@ describe('changeRows', () => {
     expect(changeRows(null, { status: 'active' })).toEqual([
       { field: 'status', before: '—', after: 'active', changed: true },
     ]);
+  });
+});
+
+describe('the changes in words', () => {
+  const words = (messages: typeof zhCN): ChangeWords => ({
+    fields: messages.fields,
+    statuses: {
+      merchant: messages.merchants.statuses,
+      rule: messages.rules.statuses,
+      settlement_batch: messages.settlement.statuses,
+    },
+    values: messages.values,
+    yes: messages.common.yes,
+    no: messages.common.no,
+    separator: ' · ',
+  });
+
+  it("words a merchant approval's fields and statuses in Chinese and in English", () => {
+    const before = { status: 'in_review', category: 'supermarket', contact: { name: '王芳' } };
+    const after = { ...before, status: 'active' };
+    expect(wordedChangeRows('merchant', before, after, words(zhCN))).toEqual([
+      { path: 'status', field: '状态', before: '审核中', after: '已上线', changed: true },
+      { path: 'category', field: '类别', before: '超市', after: '超市', changed: false },
+      { path: 'contact.name', field: '联系人姓名', before: '王芳', after: '王芳', changed: false },
+    ]);
+    expect(wordedChangeRows('merchant', before, after, words(en))[0]).toEqual({
+      path: 'status',
+      field: 'Status',
+      before: en.merchants.statuses.in_review,
+      after: en.merchants.statuses.active,
+      changed: true,
+    });
+  });
+
+  it("words a status by the request's target: a settlement batch's paid is not a merchant's", () => {
+    expect(valueWords('settlement_batch', 'status', 'paid', words(zhCN))).toBe('已付款');
+    expect(valueWords('rule', 'status', 'published', words(zhCN))).toBe('已发布');
+    expect(valueWords('budget', 'status', 'paid', words(zhCN))).toBe('paid');
+  });
+
+  it('names an unknown field by its nearest known parent, else by its path', () => {
+    expect(fieldName('settlement_account.account_number_masked', words(zhCN))).toBe('结算账号');
+    expect(fieldName('benefit.percent_off_bps', words(zhCN))).toBe('优惠 · percent_off_bps');
+    expect(fieldName('something_new', words(zhCN))).toBe('something_new');
+  });
+
+  it('shows outlets by name, basis points as a percentage, yes/no in words', () => {
+    const rows = wordedChangeRows(
+      'rule',
+      { outlets: [{ outlet_id: 'o1', name: '一号店' }], union_share_bps: 0, enabled: false },
+      {
+        outlets: [
+          { outlet_id: 'o1', name: '一号店' },
+          { outlet_id: 'o2', name: '二号店' },
+        ],
+        union_share_bps: 2250,
+        enabled: true,
+      },
+      words(zhCN),
+    );
+    expect(rows.map(({ field, before, after }) => [field, before, after])).toEqual([
+      ['门店', '一号店', '一号店、二号店'],
+      ['工会补贴比例', '0%', '22.5%'],
+      ['enabled', '否', '是'],
+    ]);
+  });
+});
+
+describe('describeUserAgent', () => {
+  it.each([
+    [
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36',
+      'Chrome (headless) 131 · Linux',
+    ],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0',
+      'Edge 130 · Windows',
+    ],
+    [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+      'Safari 17 · macOS',
+    ],
+    ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'Firefox 128 · Linux'],
+    ['curl/8.5.0', 'curl/8.5.0'],
+    [null, '—'],
+  ])('shows %s as %s', (agent, shown) => {
+    expect(describeUserAgent(agent)).toBe(shown);
   });
 });
 

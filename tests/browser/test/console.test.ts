@@ -40,6 +40,8 @@ let signedInAdminA: Page | undefined;
 const signInLatencies = new Map<number, number[]>();
 
 const SIGN_IN = /\/sign-in$/u;
+/** Where a person whose session ended under them is sent: sign-in, saying why. */
+const SIGN_IN_EXPIRED = /\/sign-in\?reason=expired$/u;
 const SIGN_IN_TOTP = /\/sign-in\/totp$/u;
 const HOME = /:\d+\/$/u;
 
@@ -270,6 +272,18 @@ browserTest(
     expect(session.status).toBe(200);
     expect(session.body.stage).toBe('signed_in');
     expect(session.body.account.totp_enrolled).toBe(true);
+    // The person locked out above shows as locked, until when (Beijing time).
+    await page.goto('/people');
+    const locked = page.getByTestId('person-row').filter({ hasText: CAST.lockedOut });
+    await expect(locked.innerText()).resolves.toMatch(
+      new RegExp(
+        `${zhCN.people.statuses.locked}[\\s\\S]*${zhCN.people.lockedUntil.split('{{time}}')[0]}\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}`,
+        'u',
+      ),
+    );
+    await expect(
+      page.getByTestId('person-row').filter({ hasText: CAST.auditor }).innerText(),
+    ).resolves.not.toContain(zhCN.people.statuses.locked);
     for (const [path, title, name] of [
       ['/people', zhCN.people.title, 'people-admin'],
       ['/merchants', zhCN.merchants.title, 'merchants-admin'],
@@ -296,6 +310,8 @@ browserTest('sign-out returns to the sign-in page, and the old cookie no longer 
   await page.getByRole('button', { name: buttonName(zhCN.shell.signOut) }).click();
   await page.waitForURL(SIGN_IN);
   await checks.checkPage(page, 'sign-in-after-sign-out');
+  // Signing out is no expiry: the page does not say the session expired.
+  await expect(page.getByText(zhCN.signIn.expired).count()).resolves.toBe(0);
   const old = await callConsole(system, 'GET', '/console/v1/session', { cookie });
   expect(old.status).toBe(401);
   expect(old.body.code).toBe('not_signed_in');
@@ -307,8 +323,21 @@ browserTest('sign-out returns to the sign-in page, and the old cookie no longer 
   await page.waitForURL(SIGN_IN);
 });
 
+/** Ages the session behind `cookie` two hours idle (the timeout is 30 minutes), in the console's database. */
+async function ageSession(cookie: string): Promise<void> {
+  const aged = await onConsoleDatabase(system, async (client) => {
+    const result = await client.query(
+      `UPDATE sessions SET last_seen_at = now() - interval '2 hours', created_at = now() - interval '3 hours'
+      WHERE secret_sha256 = $1 AND ended_at IS NULL`,
+      [createHash('sha256').update(cookie, 'utf8').digest()],
+    );
+    return result.rowCount;
+  });
+  expect(aged).toBe(1);
+}
+
 browserTest(
-  'a session idle past its timeout ends: the next navigation lands on the sign-in page',
+  'a session idle past its timeout ends: the next navigation lands on the sign-in page, which says the session expired',
   async () => {
     const page = await newPage();
     await signInWithPassword(page, CAST.auditor);
@@ -316,20 +345,26 @@ browserTest(
     await page.getByTestId('session-row').first().waitFor();
     const cookie = await signedInCookie(page);
     // Idle for two hours (CONSOLE_SESSION_IDLE_SECONDS is 30 minutes by default): this session only,
-    // found by its cookie's SHA-256 as the console stores it.
-    const aged = await onConsoleDatabase(system, async (client) => {
-      const result = await client.query(
-        `UPDATE sessions SET last_seen_at = now() - interval '2 hours', created_at = now() - interval '3 hours'
-        WHERE secret_sha256 = $1 AND ended_at IS NULL`,
-        [createHash('sha256').update(cookie, 'utf8').digest()],
-      );
-      return result.rowCount;
-    });
-    expect(aged).toBe(1);
+    // found by its cookie's SHA-256 as the console stores it. A reload then finds no session.
+    await ageSession(cookie);
     await page.goto('/sessions');
-    await page.waitForURL(SIGN_IN);
+    await page.waitForURL(SIGN_IN_EXPIRED);
+    await page.getByText(zhCN.signIn.expired, { exact: true }).waitFor();
     await checks.checkPage(page, 'sign-in-after-expiry');
     expect((await callConsole(system, 'GET', '/console/v1/session', { cookie })).status).toBe(401);
+
+    // Signed in again, the session ends while the page is open: the next call the page makes
+    // (the people list, opened from the menu without a reload) answers 401 and sends the person
+    // to sign-in with the same notice. Signing in goes back to the page that sent them there.
+    await submitPassword(page, CAST.auditor, person(CAST.auditor).password);
+    await page.waitForURL(/\/sessions$/u);
+    await page.getByTestId('session-row').first().waitFor();
+    await expect(page.getByText(zhCN.signIn.expired, { exact: true }).count()).resolves.toBe(0);
+    await ageSession(await signedInCookie(page));
+    const navigation = page.getByRole('navigation', { name: zhCN.nav.label });
+    await navigation.getByRole('menuitem', { name: zhCN.nav.people }).click();
+    await page.waitForURL(SIGN_IN_EXPIRED);
+    await page.getByText(zhCN.signIn.expired, { exact: true }).waitFor();
   },
 );
 
@@ -438,8 +473,31 @@ browserTest(
     await pageB.goto('/inbox');
     const item = pageB.getByTestId('inbox-item').filter({ hasText: merchantId });
     await item.waitFor();
-    await expect(item.innerText()).resolves.toContain(person(CAST.adminA).displayName);
+    // Worded for B: the requester named once as "display name（username）", the action in Chinese
+    // (not the service's English summary), the changed field and statuses in words, not codes.
+    const shown = await item.innerText();
+    const requester = `${person(CAST.adminA).displayName}（${CAST.adminA}）`;
+    expect(shown.split(requester)).toHaveLength(2);
+    expect(shown).toContain(zhCN.actions.merchant_approval);
+    expect(shown).not.toContain('Approve ');
+    const changed = item.locator('tbody tr').filter({ hasText: zhCN.fields.status });
+    await expect(changed.innerText()).resolves.toMatch(
+      new RegExp(`${zhCN.merchants.statuses.in_review}\\s+${zhCN.merchants.statuses.active}`, 'u'),
+    );
+    expect(shown).not.toMatch(/in_review|\bactive\b/u);
     await checks.checkPage(pageB, 'inbox-checker');
+    // In English the same item names the action in English, with the service's summary beneath.
+    await pageB.getByRole('combobox', { name: zhCN.language.label }).click();
+    await pageB.locator('.ant-select-item-option').filter({ hasText: en.language.en }).click();
+    await pageB.locator('h1', { hasText: en.inbox.title }).waitFor();
+    await expect(item.innerText()).resolves.toMatch(
+      new RegExp(`${en.actions.merchant_approval}[\\s\\S]*Approve `, 'u'),
+    );
+    await expect(item.innerText()).resolves.toContain(en.merchants.statuses.in_review);
+    await checks.checkPage(pageB, 'inbox-checker-english');
+    await pageB.getByRole('combobox', { name: en.language.label }).click();
+    await pageB.locator('.ant-select-item-option').filter({ hasText: zhCN.language['zh-CN'] }).click();
+    await pageB.locator('h1', { hasText: zhCN.inbox.title }).waitFor();
     const dialog = await approveInInbox(pageB, item);
     await dialog.waitFor({ state: 'detached' });
     // B is told it is done, and the request leaves the inbox.

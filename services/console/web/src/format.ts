@@ -86,3 +86,35 @@ export function formatShanghaiTime(instant: string | number | Date | null | unde
 export function minutesToWait(seconds: number): number {
   return Math.max(1, Math.ceil(seconds / 60));
 }
+
+const BROWSERS: ReadonlyArray<[RegExp, string]> = [
+  [/Edg(?:e|A|iOS)?\/(\d+)/u, 'Edge'],
+  [/OPR\/(\d+)/u, 'Opera'],
+  [/Firefox\/(\d+)/u, 'Firefox'],
+  [/HeadlessChrome\/(\d+)/u, 'Chrome (headless)'],
+  [/(?:Chrome|CriOS)\/(\d+)/u, 'Chrome'],
+  [/Version\/(\d+)[\d.]* (?:Mobile\/\S+ )?Safari\//u, 'Safari'],
+];
+
+const SYSTEMS: ReadonlyArray<[RegExp, string]> = [
+  [/Windows/u, 'Windows'],
+  [/iPhone|iPad|iPod/u, 'iOS'],
+  [/Mac OS X|Macintosh/u, 'macOS'],
+  [/Android/u, 'Android'],
+  [/CrOS/u, 'ChromeOS'],
+  [/Linux|X11/u, 'Linux'],
+];
+
+/**
+ * A User-Agent as a person reads it: "Chrome 131 · Linux". Unknown browsers keep the agent's first
+ * words; no agent shows as "—".
+ */
+export function describeUserAgent(userAgent: string | null | undefined): string {
+  if (userAgent === null || userAgent === undefined || userAgent.trim() === '') return '—';
+  const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent));
+  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  if (browser === undefined) return userAgent.length > 40 ? `${userAgent.slice(0, 40)}…` : userAgent;
+  const version = browser[0].exec(userAgent)?.[1];
+  const name = version === undefined ? browser[1] : `${browser[1]} ${version}`;
+  return system === undefined ? name : `${name} · ${system}`;
+}

@@ -7,7 +7,7 @@ import { RouterProvider } from 'react-router';
 import { onNotSignedIn } from './api/http';
 import { LocalisedProviders } from './components/LocalisedProviders';
 import { createConsoleRouter } from './routes';
-import { forgetSession, markSessionExpired } from './session';
+import { forgetSession, markSessionExpired, signInPath } from './session';
 
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false } },
@@ -18,7 +18,7 @@ const router = createConsoleRouter();
 onNotSignedIn(() => {
   markSessionExpired();
   forgetSession(queryClient);
-  if (!router.state.location.pathname.startsWith('/sign-in')) void router.navigate('/sign-in');
+  if (router.state.location.pathname !== '/sign-in') void router.navigate(signInPath(), { replace: true });
 });
 
 const root = document.getElementById('root');

@@ -11,6 +11,8 @@ export interface Account {
   merchant_id: string | null;
   status: string;
   totp_enrolled: boolean;
+  /** Until when sign-in is locked after repeated failures; null when it is not. */
+  locked_until?: string | null;
   created_at: string;
 }
 
@@ -58,6 +60,7 @@ export interface ApprovalRequest {
   requested_by: string;
   /** Filled by the console's inbox when it knows the person (optional: the services know only ids). */
   requested_by_display_name?: string | null;
+  requested_by_username?: string | null;
   requested_at: string;
   status: string;
   decided_by: string | null;

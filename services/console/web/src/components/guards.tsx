@@ -6,7 +6,7 @@ import { mayUse, type PageKey } from '../access';
 import type { SessionAnswer } from '../api/console';
 import { ForbiddenPage } from '../pages/Forbidden';
 import { problemMessage } from '../problems';
-import { useSession } from '../session';
+import { signInPath, useSession } from '../session';
 
 export function Loading() {
   const { t } = useTranslation();
@@ -39,7 +39,7 @@ export function RequireSignedIn({ children }: { children: ReactNode }) {
   }
   const answer = session.data;
   if (answer === null)
-    return <Navigate to="/sign-in" replace state={{ from: location.pathname + location.search }} />;
+    return <Navigate to={signInPath()} replace state={{ from: location.pathname + location.search }} />;
   if (answer.stage !== 'signed_in') return <Navigate to="/sign-in/totp" replace />;
   return <>{children}</>;
 }

@@ -16,11 +16,12 @@ import {
   Typography,
 } from 'antd';
 import { useState } from 'react';
+import i18next from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { mayUse } from '../access';
 import { consoleApi, type ApprovalRequest, type ServiceName } from '../api/console';
 import { servicesApi } from '../api/services';
-import { changeRows, type ChangeRow } from '../changes';
+import { wordedChangeRows, type ChangeRow, type ChangeWords } from '../changes';
 import { useSignedIn } from '../components/guards';
 import { PageTitle } from '../components/PageTitle';
 import { formatShanghaiTime } from '../format';
@@ -58,33 +59,94 @@ function useRequesterName(): (request: ApprovalRequest) => string {
     queryFn: consoleApi.accounts,
     enabled: mayUse(account.roles, 'people'),
   });
+  const { t } = useTranslation();
+  const named = (name: string, username: string | null | undefined) =>
+    username ? t('inbox.person', { name, username }) : name;
   return (request) => {
-    if (request.requested_by_display_name) return request.requested_by_display_name;
+    if (request.requested_by_display_name)
+      return named(request.requested_by_display_name, request.requested_by_username);
     const id = request.requested_by.replace(/^operator:/, '');
     const person = people.data?.data.find((candidate) => candidate.id === id);
-    return person === undefined ? id : `${person.display_name}（${person.username}）`;
+    return person === undefined ? id : named(person.display_name, person.username);
   };
 }
 
 type Decision = 'approve' | 'reject';
 
-function actionName(t: TFunction, action: string): string {
-  return t(`actions.${action}`, { defaultValue: action });
+/** The action in the page's language; an action the page does not know has only the service's summary. */
+function actionName(t: TFunction, request: ApprovalRequest): string | undefined {
+  const key = `actions.${request.action}`;
+  return i18next.exists(key) ? t(key) : undefined;
+}
+
+/**
+ * What the request is, in the page's words: the action's name (the service's English summary as
+ * its fallback), and the summary as secondary text in English.
+ */
+function RequestHeadline({ request }: { request: ApprovalRequest }) {
+  const { t, i18n } = useTranslation();
+  const name = actionName(t, request);
+  const subject = subjectName(request);
+  return (
+    <>
+      <Typography.Paragraph strong style={{ marginBottom: 8 }}>
+        {name === undefined
+          ? request.summary
+          : subject === undefined
+            ? name
+            : t('inbox.headline', { action: name, subject })}
+      </Typography.Paragraph>
+      {name !== undefined && i18n.language === 'en' && (
+        <Typography.Paragraph type="secondary">{request.summary}</Typography.Paragraph>
+      )}
+    </>
+  );
+}
+
+/** The name of what the request is about, when its before/after carries one (a merchant, a rule). */
+function subjectName(request: ApprovalRequest): string | undefined {
+  for (const side of [request.after, request.before]) {
+    if (side === null || typeof side !== 'object') continue;
+    const record = side as Record<string, unknown>;
+    for (const key of ['legal_name', 'name']) {
+      const value = record[key];
+      if (typeof value === 'string' && value !== '') return value;
+    }
+  }
+  return undefined;
+}
+
+function useChangeWords(): ChangeWords {
+  const { t } = useTranslation();
+  const table = (key: string) => t(key, { returnObjects: true }) as unknown as Record<string, string>;
+  return {
+    fields: table('fields'),
+    statuses: {
+      merchant: table('merchants.statuses'),
+      rule: table('rules.statuses'),
+      settlement_batch: table('settlement.statuses'),
+    },
+    values: t('values', { returnObjects: true }) as unknown as Record<string, Record<string, string>>,
+    yes: t('common.yes'),
+    no: t('common.no'),
+    separator: ' · ',
+  };
 }
 
 function Changes({ request }: { request: ApprovalRequest }) {
   const { t } = useTranslation();
   const [showUnchanged, setShowUnchanged] = useState(false);
-  const rows = changeRows(request.before, request.after);
+  const words = useChangeWords();
+  const rows = wordedChangeRows(request.target_type, request.before, request.after, words);
   if (rows.length === 0) return <span>{t('inbox.noChanges')}</span>;
   const unchanged = rows.filter((row) => !row.changed).length;
   const shown = showUnchanged ? rows : rows.filter((row) => row.changed);
   return (
     <>
-      <Table<ChangeRow>
+      <Table<ChangeRow & { path: string }>
         size="small"
         pagination={false}
-        rowKey="field"
+        rowKey="path"
         tableLayout="fixed"
         dataSource={shown}
         locale={{ emptyText: t('inbox.noChanges') }}
@@ -151,7 +213,7 @@ function DecisionDialog({
       }
       destroyOnHidden
     >
-      <p>{request.summary}</p>
+      <RequestHeadline request={request} />
       {decide.isError && (
         <Alert
           role="alert"
@@ -191,7 +253,12 @@ function InboxItem({
   return (
     <Card
       data-testid="inbox-item"
-      title={`${t(`services.${request.service}`, { defaultValue: request.service })} · ${actionName(t, request.action)}`}
+      title={
+        <span style={{ whiteSpace: 'normal' }}>
+          {t(`services.${request.service}`, { defaultValue: request.service })} ·{' '}
+          {actionName(t, request) ?? request.action}
+        </span>
+      }
       style={{ marginBottom: 16 }}
       extra={
         <Space>
@@ -204,7 +271,7 @@ function InboxItem({
         </Space>
       }
     >
-      <Typography.Paragraph strong>{request.summary}</Typography.Paragraph>
+      <RequestHeadline request={request} />
       <Descriptions size="small" column={{ xs: 1, md: 2 }} style={{ marginBottom: 12 }}>
         <Descriptions.Item label={t('inbox.requestedBy')}>{who}</Descriptions.Item>
         <Descriptions.Item label={t('inbox.requestedAt')}>
@@ -214,10 +281,12 @@ function InboxItem({
           {t(`services.${request.service}`, { defaultValue: request.service })}
         </Descriptions.Item>
         <Descriptions.Item label={t('inbox.action')}>
-          <Tag>{actionName(t, request.action)}</Tag>
+          <Tag>{actionName(t, request) ?? request.action}</Tag>
         </Descriptions.Item>
         <Descriptions.Item label={t('inbox.target')}>
-          {request.target_type} {request.target_id}
+          <span style={{ overflowWrap: 'anywhere' }}>
+            {`${t(`targets.${request.target_type}`, { defaultValue: request.target_type })} ${request.target_id}`}
+          </span>
         </Descriptions.Item>
         <Descriptions.Item label={t('inbox.requiredRole')}>
           {t(`roles.${request.required_role}`, { defaultValue: request.required_role })}

@@ -219,11 +219,28 @@ const ACCOUNT_STATUS_TONES: Record<string, Tone> = {
   locked: 'waiting',
 };
 
-function statusTag(t: TFunction, status: string) {
+/** Locked: an active account whose sign-in is refused until `locked_until` (repeated failures). */
+export function isLocked(account: Pick<Account, 'status' | 'locked_until'>, now = Date.now()): boolean {
   return (
-    <StatusTag tone={ACCOUNT_STATUS_TONES[status] ?? 'neutral'}>
-      {t(`people.statuses.${status}`, { defaultValue: status })}
-    </StatusTag>
+    account.status === 'active' &&
+    typeof account.locked_until === 'string' &&
+    Date.parse(account.locked_until) > now
+  );
+}
+
+function statusTag(t: TFunction, account: Account) {
+  const status = isLocked(account) ? 'locked' : account.status;
+  return (
+    <Space size={[4, 2]} wrap>
+      <StatusTag tone={ACCOUNT_STATUS_TONES[status] ?? 'neutral'}>
+        {t(`people.statuses.${status}`, { defaultValue: status })}
+      </StatusTag>
+      {status === 'locked' && (
+        <Typography.Text type="secondary" className="nowrap">
+          {t('people.lockedUntil', { time: formatShanghaiTime(account.locked_until) })}
+        </Typography.Text>
+      )}
+    </Space>
   );
 }
 
@@ -266,7 +283,11 @@ export function PeoplePage() {
         onRow={() => ({ 'data-testid': 'person-row' }) as HTMLAttributes<HTMLElement>}
         columns={[
           { title: t('people.username'), dataIndex: 'username' },
-          { title: t('people.displayName'), dataIndex: 'display_name' },
+          {
+            title: t('people.displayName'),
+            dataIndex: 'display_name',
+            render: (name: string) => <span className="nowrap">{name}</span>,
+          },
           {
             title: t('people.roles'),
             dataIndex: 'roles',
@@ -276,14 +297,18 @@ export function PeoplePage() {
           {
             title: t('people.status'),
             dataIndex: 'status',
-            render: (status: string) => statusTag(t, status),
+            render: (_: string, account: Account) => statusTag(t, account),
           },
           {
             title: t('people.totp'),
             dataIndex: 'totp_enrolled',
             render: (enrolled: boolean) => (enrolled ? t('common.yes') : t('common.no')),
           },
-          { title: t('people.createdAt'), dataIndex: 'created_at', render: formatShanghaiTime },
+          {
+            title: t('people.createdAt'),
+            dataIndex: 'created_at',
+            render: (at: string) => <span className="nowrap">{formatShanghaiTime(at)}</span>,
+          },
           ...(manages
             ? [
                 {

@@ -6,7 +6,7 @@ import { useNavigate } from 'react-router';
 import { consoleApi, type SessionRow } from '../api/console';
 import { PageTitle } from '../components/PageTitle';
 import { StatusTag } from '../components/StatusTag';
-import { formatShanghaiTime } from '../format';
+import { describeUserAgent, formatShanghaiTime } from '../format';
 import { problemMessage } from '../problems';
 import { forgetSession } from '../session';
 
@@ -74,8 +74,9 @@ export function SessionsPage() {
           {
             title: t('sessions.userAgent'),
             dataIndex: 'user_agent',
-            ellipsis: true,
-            render: (value) => value ?? '—',
+            render: (value: string | null) => (
+              <span title={value ?? undefined}>{describeUserAgent(value)}</span>
+            ),
           },
           { title: t('sessions.ip'), dataIndex: 'ip', render: (value) => value ?? '—' },
           {

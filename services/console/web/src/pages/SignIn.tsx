@@ -1,12 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Form, Input, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
-import { Navigate, useLocation, useNavigate } from 'react-router';
+import { Navigate, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { consoleApi } from '../api/console';
 import { CentredCard } from '../components/CentredCard';
 import { Loading } from '../components/guards';
 import { problemMessage } from '../problems';
-import { rememberSession, useSession, wasSessionExpired } from '../session';
+import { EXPIRED_REASON, rememberSession, useSession, wasSessionExpired } from '../session';
 
 interface SignInState {
   from?: string;
@@ -17,6 +17,9 @@ export function SignInPage() {
   const navigate = useNavigate();
   const location = useLocation();
   const state = (location.state ?? {}) as SignInState;
+  const [search] = useSearchParams();
+  // Sent here because the session ended under the person (idle or absolute timeout, ended elsewhere).
+  const expired = wasSessionExpired() || search.get('reason') === EXPIRED_REASON;
   const queryClient = useQueryClient();
   const session = useSession();
   const signIn = useMutation({
@@ -37,7 +40,7 @@ export function SignInPage() {
   return (
     <CentredCard title={t('signIn.title')}>
       <Typography.Paragraph type="secondary">{t('signIn.subtitle')}</Typography.Paragraph>
-      {wasSessionExpired() && !signIn.isError && (
+      {expired && !signIn.isError && (
         <Alert style={{ marginBottom: 16 }} type="info" showIcon title={t('signIn.expired')} />
       )}
       {signIn.isError && (
