@@ -71,7 +71,11 @@ export function MerchantsPage() {
               <StatusTag tone={MERCHANT_STATUS_TONES[value]}>{t(`merchants.statuses.${value}`)}</StatusTag>
             ),
           },
-          { title: t('merchants.createdAt'), dataIndex: 'created_at', render: formatShanghaiTime },
+          {
+            title: t('merchants.createdAt'),
+            dataIndex: 'created_at',
+            render: (at: string) => <span className="nowrap">{formatShanghaiTime(at)}</span>,
+          },
         ]}
       />
       <Pager hasMore={merchants.data?.has_more ?? false} lastId={rows.at(-1)?.id} />

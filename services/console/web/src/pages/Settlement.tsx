@@ -78,7 +78,11 @@ export function SettlementPage() {
           yuanColumn(t('settlement.unionFunded'), 'union_funded_minor'),
           yuanColumn(t('settlement.payable'), 'subsidy_payable_minor'),
           yuanColumn(t('settlement.paid'), 'subsidy_paid_minor'),
-          { title: t('settlement.paidAt'), dataIndex: 'paid_at', render: formatShanghaiTime },
+          {
+            title: t('settlement.paidAt'),
+            dataIndex: 'paid_at',
+            render: (at: string | null) => <span className="nowrap">{formatShanghaiTime(at)}</span>,
+          },
         ]}
       />
       <Pager hasMore={batches.data?.has_more ?? false} lastId={rows.at(-1)?.id} />
