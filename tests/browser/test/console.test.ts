@@ -469,7 +469,7 @@ browserTest(
 
     // B signs in (the first time: enrols), finds A's request in the inbox and approves it.
     const pageB = await newPage();
-    await signInEnrolling(pageB, CAST.adminB);
+    await signInEnrolling(pageB, CAST.adminB, { home: 'home-checker' });
     await pageB.goto('/inbox');
     const item = pageB.getByTestId('inbox-item').filter({ hasText: merchantId });
     await item.waitFor();
