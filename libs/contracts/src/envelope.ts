@@ -14,6 +14,18 @@ export const TOPICS = {
 } as const;
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
+/**
+ * The one service that publishes each topic (DESIGN §2, §3), as the `source` of its events.
+ * Consumers refuse an event whose `source` names any other to the topic's `.dlq` (DESIGN §8).
+ */
+export const TOPIC_PRODUCERS: Readonly<Record<TopicName, string>> = {
+  [TOPICS.merchants]: 'merchant-onboarding',
+  [TOPICS.cards]: 'discount-rules',
+  [TOPICS.rules]: 'discount-rules',
+  [TOPICS.checkouts]: 'transaction-settlement',
+  [TOPICS.settlements]: 'transaction-settlement',
+};
+
 export const DLQ_SUFFIX = '.dlq';
 export function dlqTopicOf(topic: string): string {
   return `${topic}${DLQ_SUFFIX}`;

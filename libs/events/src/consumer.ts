@@ -3,14 +3,15 @@
  * one Postgres transaction together with an inbox row for its event id, so a redelivered
  * event is applied once. A handler failure is retried a bounded number of times; a message
  * that still fails, or can never be parsed, goes to the topic's `.dlq` and the consumer
- * moves on.
+ * moves on. So does an event whose `source` is not the topic's one producer (DESIGN §3, §8):
+ * it is never applied.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners } from 'kafkajs';
 import type { Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
-import { cloudEventEnvelope, dlqTopicOf } from '@puhui/contracts';
+import { TOPIC_PRODUCERS, cloudEventEnvelope, dlqTopicOf } from '@puhui/contracts';
 import type { CloudEvent, EventData, EventDefinition } from '@puhui/contracts';
 import { withLogContext } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
@@ -42,6 +43,11 @@ export interface ConsumerSettings {
   /** Attempts per message before it goes to the DLQ, the first included. */
   attemptsMax?: number;
   retryBackoffMs?: number;
+  /**
+   * The one `source` accepted on each topic read (logical names); TOPIC_PRODUCERS by default.
+   * A consumer of a topic with no producer here does not start.
+   */
+  producers?: Readonly<Record<string, string>>;
 }
 
 export type MessageOutcome = 'applied' | 'duplicate' | 'ignored' | 'dead_lettered';
@@ -53,7 +59,7 @@ const RETRY_BACKOFF_MS_MAX = 2000;
 
 class PoisonMessage extends Error {
   constructor(
-    readonly reason: 'malformed_json' | 'invalid_envelope' | 'invalid_payload',
+    readonly reason: 'malformed_json' | 'invalid_envelope' | 'invalid_payload' | 'unexpected_source',
     detail: string,
   ) {
     super(detail);
@@ -90,6 +96,9 @@ assert.ok(
   "a SyncGroup must outlast a dead leader's session",
 );
 
+/** How much of a refused event's claimed `source` goes into the log line and the DLQ detail. */
+const CLAIMED_SOURCE_CHARS_MAX = 100;
+
 const RESTART_DELAY_MS_MIN = 500;
 const RESTART_DELAY_MS_MAX = 5_000;
 
@@ -98,6 +107,8 @@ export class EventConsumer {
   private readonly logger: Logger;
   private readonly handlers = new Map<string, EventHandler>();
   private readonly topics: string[];
+  /** Logical topic → the one `source` accepted on it. */
+  private readonly producers: ReadonlyMap<string, string>;
   private consumer: Consumer | undefined;
   private joinedGroup: Promise<void> | undefined;
   private dlqProducer: Producer | undefined;
@@ -118,6 +129,14 @@ export class EventConsumer {
     for (const handler of settings.handlers) this.handlers.set(handler.definition.type, handler);
     const prefix = settings.topicPrefix ?? '';
     this.topics = [...new Set(settings.handlers.map((handler) => `${prefix}${handler.definition.topic}`))];
+    const producers: Readonly<Record<string, string>> = settings.producers ?? TOPIC_PRODUCERS;
+    this.producers = new Map(
+      this.subscribedTopics.map((topic) => {
+        const producer = Object.hasOwn(producers, topic) ? producers[topic] : undefined;
+        if (producer === undefined) throw new Error(`no producer is known for topic ${topic}`);
+        return [topic, producer];
+      }),
+    );
   }
 
   /** The topics this consumer reads, without the prefix: a service creates them if missing. */
@@ -213,7 +232,7 @@ export class EventConsumer {
     let event: CloudEvent<unknown>;
     let handler: EventHandler | undefined;
     try {
-      ({ event, handler } = this.parse(message.value));
+      ({ event, handler } = this.parse(message.value, this.logicalTopicOf(topic)));
     } catch (error) {
       if (!(error instanceof PoisonMessage)) throw error;
       return this.deadLetter(payload, error.reason, error.message, 0);
@@ -248,7 +267,15 @@ export class EventConsumer {
     }
   }
 
-  private parse(value: Buffer | null): { event: CloudEvent<unknown>; handler: EventHandler | undefined } {
+  private logicalTopicOf(topic: string): string {
+    const prefix = this.settings.topicPrefix ?? '';
+    return topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
+  }
+
+  private parse(
+    value: Buffer | null,
+    logicalTopic: string,
+  ): { event: CloudEvent<unknown>; handler: EventHandler | undefined } {
     let json: unknown;
     try {
       json = JSON.parse(value?.toString('utf8') ?? '');
@@ -257,6 +284,19 @@ export class EventConsumer {
     }
     const envelope = cloudEventEnvelope.safeParse(json);
     if (!envelope.success) throw new PoisonMessage('invalid_envelope', envelope.error.message);
+    const producer = this.producers.get(logicalTopic);
+    if (envelope.data.source !== producer) {
+      // Only the topic's producer may speak on it: anyone else who can write to Kafka is refused.
+      const claimed = envelope.data.source.slice(0, CLAIMED_SOURCE_CHARS_MAX);
+      this.logger.warn(
+        { event_id: envelope.data.id, topic: logicalTopic, source: claimed, expected_source: producer },
+        'event refused: its source is not the topic’s producer',
+      );
+      throw new PoisonMessage(
+        'unexpected_source',
+        `source ${JSON.stringify(claimed)} is not ${String(producer)}, the producer of ${logicalTopic}`,
+      );
+    }
     const handler = this.handlers.get(envelope.data.type);
     if (handler === undefined) return { event: envelope.data, handler };
     const data = handler.definition.data.safeParse(envelope.data.data);
@@ -290,7 +330,7 @@ export class EventConsumer {
     attempts: number,
   ): Promise<'dead_lettered'> {
     const prefix = this.settings.topicPrefix ?? '';
-    const logicalTopic = topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
+    const logicalTopic = this.logicalTopicOf(topic);
     const headers: IHeaders = {
       ...message.headers,
       'puhui-dlq-reason': reason,

@@ -8,7 +8,7 @@ import { EventConsumer, appendEvent } from '@puhui/events';
 import type { OutboxRelay } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import { captureLogger, uniqueSuffix, waitFor } from '@puhui/testing';
-import { applyThingCreated, setUpEventsTest, testRelay, thingCreated } from './support';
+import { TEST_PRODUCERS, applyThingCreated, setUpEventsTest, testRelay, thingCreated } from './support';
 import type { EventsTestContext } from './support';
 
 const { logger } = captureLogger('events-test', 'warn');
@@ -31,6 +31,7 @@ async function startRun(label: string, groupId: string): Promise<Run> {
     logger,
     groupId,
     topicPrefix: context.topicPrefix,
+    producers: TEST_PRODUCERS,
     handlers: [applyThingCreated],
   });
   const run = { context, relay, consumer };

@@ -13,7 +13,7 @@ import { CONSUMER_REJOIN_BOUND_MS, appendEvent } from '@puhui/events';
 import type { OutboxRelay } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import { captureLogger, testKafkaBrokers, uniqueSuffix, waitFor } from '@puhui/testing';
-import { fixtureArguments, setUpEventsTest, testRelay, thingCreated } from './support';
+import { TEST_SOURCE, fixtureArguments, setUpEventsTest, testRelay, thingCreated } from './support';
 import type { EventsTestContext } from './support';
 
 const { logger } = captureLogger('consumer-rejoin-test', 'warn');
@@ -86,7 +86,7 @@ it(`resumes within ${CONSUMER_REJOIN_BOUND_MS} ms of a kill -9, killed twice wit
     while (publishing && published < EVENTS_MAX) {
       const thingId = `thing-${published}`;
       await withTransaction(context.pool, (client) =>
-        appendEvent(client, 'rejoin-test', {
+        appendEvent(client, TEST_SOURCE, {
           definition: thingCreated,
           subject: thingId,
           data: { thing_id: thingId, amount_minor: published },

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import {
   TOPICS,
+  TOPIC_PRODUCERS,
   formatSequence,
   merchantApproved,
   merchantReinstated,
@@ -77,7 +78,7 @@ async function publish(definition: EventDefinition, subject: string, sequence: n
           value: JSON.stringify({
             specversion: '1.0',
             id: randomUUID(),
-            source: 'merchant-replica-test',
+            source: TOPIC_PRODUCERS[TOPICS.merchants],
             type: definition.type,
             subject,
             time: new Date().toISOString(),

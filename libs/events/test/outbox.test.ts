@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { dlqTopicOf } from '@puhui/contracts';
+import { dlqTopicOf, formatSequence } from '@puhui/contracts';
 import type { OutboxRelay } from '@puhui/events';
 import { EventConsumer, appendEvent, onEvent } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
@@ -9,6 +10,7 @@ import { captureLogger, recordTopic, testKafkaBrokers, uniqueSuffix, waitFor } f
 import {
   applyThingCreated,
   fixtureArguments,
+  TEST_PRODUCERS,
   TEST_TOPIC,
   messageCount,
   setUpEventsTest,
@@ -59,6 +61,7 @@ beforeAll(async () => {
     topicPrefix: context.topicPrefix,
     attemptsMax: 3,
     retryBackoffMs: 10,
+    producers: TEST_PRODUCERS,
     handlers: [
       applyThingCreated,
       onEvent(thingFailed, async () => {
@@ -181,6 +184,21 @@ describe('transactional outbox', () => {
       messages: [
         { key: 'poison', value: 'this is not JSON' },
         { key: 'poison', value: JSON.stringify({ specversion: '1.0', type: 'no envelope' }) },
+        // Well-formed, but claimed by a service that is not the topic's producer.
+        {
+          key: 'thing-forged',
+          value: JSON.stringify({
+            specversion: '1.0',
+            id: randomUUID(),
+            source: 'someone-else',
+            type: thingCreated.type,
+            subject: 'thing-forged',
+            time: new Date().toISOString(),
+            datacontenttype: 'application/json',
+            sequence: formatSequence(1),
+            data: { thing_id: 'thing-forged', amount_minor: 1 },
+          }),
+        },
       ],
     });
     await producer.disconnect();
@@ -198,14 +216,33 @@ describe('transactional outbox', () => {
     await waitFor(() => appliedCount('thing-after-poison'), { description: 'the consumer moved on' });
     await waitFor(
       async () =>
-        (await messageCount(context.kafka, `${context.topicPrefix}${dlqTopicOf(TEST_TOPIC)}`)) === 3,
+        (await messageCount(context.kafka, `${context.topicPrefix}${dlqTopicOf(TEST_TOPIC)}`)) === 4,
       {
-        description: 'three messages in the DLQ',
+        description: 'four messages in the DLQ',
       },
     );
 
-    const reasons = await readDlqReasons(3);
-    expect(reasons.sort()).toEqual(['handler_failed', 'invalid_envelope', 'malformed_json']);
+    const reasons = await readDlqReasons(4);
+    expect(reasons.sort()).toEqual([
+      'handler_failed',
+      'invalid_envelope',
+      'malformed_json',
+      'unexpected_source',
+    ]);
+    expect(await appliedCount('thing-forged')).toBeUndefined();
+  });
+
+  it('does not start a consumer of a topic whose producer it does not know', () => {
+    expect(
+      () =>
+        new EventConsumer({
+          kafka: context.kafka,
+          pool: context.pool,
+          logger,
+          groupId: 'no-producer',
+          handlers: [applyThingCreated],
+        }),
+    ).toThrow(`no producer is known for topic ${TEST_TOPIC}`);
   });
 
   it('leaves a duplicate on Kafka when the relay is killed between publishing and marking, and the consumer ignores it', async () => {

@@ -17,6 +17,9 @@ import { createTestDatabase, testKafkaBrokers, uniqueSuffix } from '@puhui/testi
 import type { TestDatabase } from '@puhui/testing';
 
 export const TEST_TOPIC = 'puhui.things.v1';
+/** The one producer of the test topic, as TOPIC_PRODUCERS names the real topics' producers. */
+export const TEST_SOURCE = 'events-test';
+export const TEST_PRODUCERS: Readonly<Record<string, string>> = { [TEST_TOPIC]: TEST_SOURCE };
 export const thingCreated = defineEvent(
   'puhui.thing.created.v1',
   TEST_TOPIC,

@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createRedis } from '@puhui/cache';
 import type { Redis } from '@puhui/cache';
-import { TOPICS, formatSequence, merchantApproved, merchantTerminated, newId } from '@puhui/contracts';
+import {
+  TOPICS,
+  TOPIC_PRODUCERS,
+  formatSequence,
+  merchantApproved,
+  merchantTerminated,
+  newId,
+} from '@puhui/contracts';
 import type { MerchantCategory } from '@puhui/contracts';
 import { createKafka, ensureTopics } from '@puhui/events';
 import { PLATFORM_OPERATIONS, assertDocumentedResponse } from '@puhui/http';
@@ -69,6 +76,11 @@ export interface Harness {
   /** Keys carry the service's prefix, as the service's client does. */
   redis: Redis;
   approveMerchant: (category?: MerchantCategory) => Promise<string>;
+  /**
+   * Puts a merchant event straight onto puhui.merchants.v1 (the next sequence of the merchant),
+   * as `source` (merchant-onboarding by default); does not wait for the replica.
+   */
+  publishMerchant: (merchantId: string, type: string, data: unknown, source?: string) => Promise<void>;
   terminateMerchant: (merchantId: string) => Promise<void>;
   close: () => Promise<void>;
 }
@@ -79,7 +91,7 @@ async function parseResponse(response: Response, method: string, path: string): 
   return answer;
 }
 
-function merchantSnapshot(merchantId: string, category: MerchantCategory) {
+export function merchantSnapshot(merchantId: string, category: MerchantCategory) {
   return {
     merchant_id: merchantId,
     status: 'active' as const,
@@ -158,13 +170,18 @@ export async function startHarness(
   };
 
   const merchantSequences = new Map<string, number>();
-  const publishMerchant = async (merchantId: string, type: string, data: unknown) => {
+  const publishMerchant: Harness['publishMerchant'] = async (
+    merchantId,
+    type,
+    data,
+    source = TOPIC_PRODUCERS[TOPICS.merchants],
+  ) => {
     const sequence = (merchantSequences.get(merchantId) ?? 0) + 1;
     merchantSequences.set(merchantId, sequence);
     const envelope = {
       specversion: '1.0',
       id: randomUUID(),
-      source: 'merchant-onboarding',
+      source,
       type,
       subject: merchantId,
       time: new Date().toISOString(),
@@ -199,6 +216,7 @@ export async function startHarness(
     upload,
     db,
     redis,
+    publishMerchant,
     approveMerchant: async (category = 'supermarket') => {
       const merchantId = newId('mer');
       const data = {

@@ -1,10 +1,11 @@
 /**
  * Settlement's merchant replica keeps the newest it heard of each merchant: an older event that
- * arrives after a newer one (redelivered, or overtaken) does not overwrite it.
+ * arrives after a newer one (redelivered, or overtaken) does not overwrite it; and it hears only
+ * merchant-onboarding: an event on the topic that claims another source goes to the DLQ unapplied.
  */
-import { merchantUpdated } from '@puhui/contracts';
-import { waitFor } from '@puhui/testing';
-import { SettlementHarness, useHarness } from './support';
+import { dlqTopicOf, merchantApproved, merchantUpdated, newId } from '@puhui/contracts';
+import { recordTopic, waitFor } from '@puhui/testing';
+import { SettlementHarness, merchantApproval, useHarness } from './support';
 
 const harness = new SettlementHarness();
 
@@ -55,4 +56,51 @@ it('ignores a merchant event older than the one the replica reflects', async () 
     status: 'active',
     last_sequence: '4',
   });
+});
+
+it('refuses to the DLQ a merchant event whose source is not merchant-onboarding, and applies the next genuine one', async () => {
+  const dlq = await recordTopic(dlqTopicOf(harness.topic('merchants')));
+  try {
+    const forgedId = newId('mer');
+    const strangerId = newId('mer');
+    // Well-formed approvals, but claimed by another service and by one nobody knows.
+    await harness.publish(
+      merchantApproved,
+      forgedId,
+      merchantApproval(forgedId, 'supermarket', '冒充的商户'),
+      1,
+      'discount-rules',
+    );
+    await harness.publish(
+      merchantApproved,
+      strangerId,
+      merchantApproval(strangerId, 'supermarket'),
+      1,
+      'intruder',
+    );
+    // The genuine approval of the first merchant, after the forged one on the same partition.
+    await harness.publish(
+      merchantApproved,
+      forgedId,
+      merchantApproval(forgedId, 'supermarket', '真的商户'),
+      1,
+    );
+    const refused = await dlq.waitForCount(2);
+    expect(
+      refused.map((message) => [message.key, message.value.source, message.headers['puhui-dlq-reason']]),
+    ).toEqual(
+      expect.arrayContaining([
+        [forgedId, 'discount-rules', 'unexpected_source'],
+        [strangerId, 'intruder', 'unexpected_source'],
+      ]),
+    );
+    expect(refused[0]?.headers['puhui-original-topic']).toBe(harness.topic('merchants'));
+    await waitFor(async () => (await replicaOf(forgedId))?.display_name === '真的商户', {
+      description: 'the genuine approval applied',
+    });
+    expect(await replicaOf(strangerId)).toBeUndefined();
+    expect(dlq.messages).toHaveLength(2);
+  } finally {
+    await dlq.stop();
+  }
 });

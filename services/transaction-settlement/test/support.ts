@@ -11,28 +11,31 @@ import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import { Client } from 'pg';
 import Redis from 'ioredis';
-import { closeRedis } from '@puhui/cache';
+import { closeRedis, signCacheValue } from '@puhui/cache';
 import {
   TOPICS,
+  TOPIC_PRODUCERS,
   apiKeyCreated,
   formatSequence,
   merchantApproved,
   merchantSuspended,
   newId,
 } from '@puhui/contracts';
-import type { EventDefinition, MerchantCategory } from '@puhui/contracts';
+import type { EventDefinition, MerchantCategory, TopicName } from '@puhui/contracts';
 import { RULESET_VERSION_KEY, budgetCreated, rateSheetKey } from '@puhui/discount';
 import { PLATFORM_OPERATIONS, assertDocumentedResponse } from '@puhui/http';
 import type { CardFacts, DiscountRule, RateSheet } from '@puhui/discount';
 import {
   DEVELOPMENT_CARD_TOKEN_KEY,
   DEVELOPMENT_FIELD_KEY,
+  DEVELOPMENT_RATE_SHEET_SIGNING_KEY,
   generateApiKey,
   sealField,
 } from '@puhui/security';
 import { tokenizePan, lastFour, generateTestPan } from '@puhui/cards';
 import { startService } from '@puhui/service';
 import {
+  captureLogger,
   operatorToken,
   startTestService,
   testKafkaBrokers,
@@ -138,6 +141,37 @@ export function useHarness(harness: SettlementHarness, setup?: () => Promise<voi
   });
 }
 
+/** A `merchant.approved` payload, as merchant-onboarding announces an approval. */
+export function merchantApproval(
+  merchantId: string,
+  category: MerchantCategory,
+  displayName = `测试商户 ${category}`,
+) {
+  return {
+    merchant: {
+      merchant_id: merchantId,
+      status: 'active',
+      legal_name: `测试商户 ${merchantId}`,
+      display_name: displayName,
+      category,
+      mcc: '5411',
+      region_code: '361100',
+      settlement_account: {
+        account_type: 'corporate',
+        account_name: `测试商户 ${merchantId}`,
+        account_number_masked: '**** **** 0123',
+        account_number_last4: '0123',
+        account_number_sealed: sealField('6222021234567890123', DEVELOPMENT_FIELD_KEY),
+        bank_name: '中国工商银行',
+        branch_code: '102431000015',
+      },
+      outlets: [],
+    },
+    approved_at: new Date().toISOString(),
+    approved_by: 'operator:test',
+  };
+}
+
 export class SettlementHarness {
   url = '';
   databaseUrl = '';
@@ -161,12 +195,16 @@ export class SettlementHarness {
   private producer: Producer | undefined;
   private closeService: (() => Promise<void>) | undefined;
   private rulesetVersion = 1;
+  /** The service's warnings and errors, as it logged them. */
+  readonly logs = captureLogger('transaction-settlement', 'warn');
 
   async start(): Promise<void> {
     await this.rules.start();
     const running = await startTestService(
       (environment) =>
-        startService(transactionSettlementService(loadTransactionSettlementConfig(environment))),
+        startService(transactionSettlementService(loadTransactionSettlementConfig(environment)), {
+          logger: this.logs.logger,
+        }),
       { DISCOUNT_RULES_URL: this.rules.url, RATE_SHEET_TIMEOUT_MS: '300', POSTGRES_POOL_SIZE_MAX: '12' },
     );
     this.url = running.url;
@@ -220,17 +258,21 @@ export class SettlementHarness {
     return answer;
   }
 
-  /** Publishes an event as its owning service would, into this test's topics. */
+  /**
+   * Publishes an event as its owning service would (the topic's producer as `source`, unless
+   * another is named), into this test's topics.
+   */
   async publish<Definition extends EventDefinition>(
     definition: Definition,
     subject: string,
     data: unknown,
     sequence = 1,
+    source = TOPIC_PRODUCERS[definition.topic as TopicName],
   ): Promise<void> {
     const envelope = {
       specversion: '1.0',
       id: randomUUID(),
-      source: 'settlement-test',
+      source,
       type: definition.type,
       subject,
       time: new Date().toISOString(),
@@ -248,29 +290,7 @@ export class SettlementHarness {
   /** An approved merchant with a working API key, once settlement's replica knows both. */
   async addMerchant(category: MerchantCategory): Promise<TestMerchant> {
     const merchantId = newId('mer');
-    await this.publish(merchantApproved, merchantId, {
-      merchant: {
-        merchant_id: merchantId,
-        status: 'active',
-        legal_name: `测试商户 ${merchantId}`,
-        display_name: `测试商户 ${category}`,
-        category,
-        mcc: '5411',
-        region_code: '361100',
-        settlement_account: {
-          account_type: 'corporate',
-          account_name: `测试商户 ${merchantId}`,
-          account_number_masked: '**** **** 0123',
-          account_number_last4: '0123',
-          account_number_sealed: sealField('6222021234567890123', DEVELOPMENT_FIELD_KEY),
-          bank_name: '中国工商银行',
-          branch_code: '102431000015',
-        },
-        outlets: [],
-      },
-      approved_at: new Date().toISOString(),
-      approved_by: 'operator:test',
-    });
+    await this.publish(merchantApproved, merchantId, merchantApproval(merchantId, category));
     return { merchant_id: merchantId, secret: await this.addKey(merchantId, 2) };
   }
 
@@ -431,9 +451,24 @@ export class SettlementHarness {
       rules: card.status === 'active' ? rules : [],
     };
     this.rules.sheets.set(card.card_token, sheet);
-    if (cached)
-      await this.redis?.set(rateSheetKey(this.rulesetVersion, card.card_token), JSON.stringify(sheet));
+    if (cached) {
+      const key = rateSheetKey(this.rulesetVersion, card.card_token);
+      await this.redis?.set(
+        key,
+        signCacheValue(DEVELOPMENT_RATE_SHEET_SIGNING_KEY, key, JSON.stringify(sheet)),
+      );
+    }
     return { ...card, card_number: cardNumber };
+  }
+
+  /** What Redis holds under the card's rate sheet key, exactly as stored. */
+  async storedSheet(cardToken: string): Promise<string | null> {
+    return (await this.redis?.get(rateSheetKey(this.rulesetVersion, cardToken))) ?? null;
+  }
+
+  /** Writes `stored` under the card's rate sheet key as it is: no signature added. */
+  async storeRawSheet(cardToken: string, stored: string): Promise<void> {
+    await this.redis?.set(rateSheetKey(this.rulesetVersion, cardToken), stored);
   }
 
   async query<Row extends Record<string, unknown>>(sql: string, parameters: unknown[] = []): Promise<Row[]> {
