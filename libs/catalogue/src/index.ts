@@ -13,6 +13,7 @@ import {
   MERCHANT_EVENTS,
   SETTLEMENT_EVENTS,
   TOPICS,
+  TOPIC_PRODUCERS,
   cloudEventEnvelope,
   dlqTopicOf,
 } from '@puhui/contracts';
@@ -58,14 +59,10 @@ export interface Consumer {
   events: readonly string[];
 }
 
-/** Publishers by topic: the service whose outbox relay writes it. */
-export const PUBLISHERS: Record<TopicKey, ServiceName> = {
-  merchants: 'merchant-onboarding',
-  cards: 'discount-rules',
-  rules: 'discount-rules',
-  checkouts: 'transaction-settlement',
-  settlements: 'transaction-settlement',
-};
+/** Publishers by topic: the service whose outbox relay writes it. Each topic's one producer, as libs/contracts names it (the only `source` its consumers accept). */
+export const PUBLISHERS = Object.fromEntries(
+  Object.entries(TOPICS).map(([key, topic]) => [key, TOPIC_PRODUCERS[topic]]),
+) as Record<TopicKey, ServiceName>;
 
 const merchantReplicaEvents = [
   'puhui.merchant.approved.v1',
@@ -157,7 +154,7 @@ function channelsOf(byTopic: Map<TopicKey, EventDefinition[]>) {
     channels[topic] = {
       address,
       title: address,
-      description: `${TOPIC_DESCRIPTIONS[topic]}\n\nMessage key: ${MESSAGE_KEYS[topic]}${compacted ? '\n\nCompacted.' : ''}`,
+      description: `${TOPIC_DESCRIPTIONS[topic]}\n\nMessage key: ${MESSAGE_KEYS[topic]}\n\nProducer: \`${PUBLISHERS[topic]}\`, the only \`source\` its consumers accept.${compacted ? '\n\nCompacted.' : ''}`,
       messages,
       bindings: {
         kafka: {
@@ -207,7 +204,7 @@ function operationsOf(byTopic: Map<TopicKey, EventDefinition[]>) {
         action: 'receive',
         channel: { $ref: `#/channels/${topic}` },
         title: `${consumer.service} receives ${TOPICS[topic]}`,
-        summary: `Consumer group \`${consumer.groupId}\` (${consumer.source}); dedupes on the event id, dead-letters to \`${dlqTopicOf(TOPICS[topic])}\`.`,
+        summary: `Consumer group \`${consumer.groupId}\` (${consumer.source}); accepts only \`source\` \`${PUBLISHERS[topic]}\`, dedupes on the event id, dead-letters to \`${dlqTopicOf(TOPICS[topic])}\`.`,
         messages: definitions
           .filter((definition) => topicKeyOf(definition.topic) === topic)
           .map((definition) => messageReference(topic, definition.type)),
@@ -253,7 +250,7 @@ export function asyncApiDocument(options: { kafkaHost?: string } = {}): Record<s
       title: 'Puhui events',
       version: manifest.version,
       description:
-        'Every Kafka topic and event type of Puhui (DESIGN §3). Events travel as CloudEvents 1.0 structured JSON: `specversion`, `id` (UUID, the dedupe key), `source` (the service), `type`, `subject` (the aggregate id), `time`, `datacontenttype`, `sequence` (per aggregate, 20 zero-padded digits) and `data`. Delivery is at least once through a transactional outbox; consumers dedupe on `id`. Each topic has a `.dlq` twin.',
+        'Every Kafka topic and event type of Puhui (DESIGN §3). Events travel as CloudEvents 1.0 structured JSON: `specversion`, `id` (UUID, the dedupe key), `source` (the service that published it: each topic has one producer, and its consumers send an event with any other `source` to the topic’s `.dlq` with `puhui-dlq-reason: unexpected_source`, unapplied), `type`, `subject` (the aggregate id), `time`, `datacontenttype`, `sequence` (per aggregate, 20 zero-padded digits) and `data`. Delivery is at least once through a transactional outbox; consumers dedupe on `id`. Each topic has a `.dlq` twin.',
       license: { name: 'Proprietary' },
     },
     defaultContentType: 'application/json',
