@@ -64,3 +64,5 @@ export async function closeRedis(redis: Redis): Promise<void> {
 
 export { createRateLimiter } from './rate-limit';
 export type { RateLimiter, RateLimitOutcome, RateLimitSettings } from './rate-limit';
+export { SIGNED_VALUE_FORMAT, openCacheValue, signCacheValue } from './signed-value';
+export type { OpenedValue, SignedValueRefusal } from './signed-value';

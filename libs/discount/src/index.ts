@@ -86,6 +86,7 @@ export {
   RATE_SHEET_TTL_SECONDS,
   RULESET_VERSION_KEY,
   rateSheetKey,
+  rateSheetKeyIdentity,
   rateSheetSchema,
   type RateSheet,
 } from './rate-sheet';

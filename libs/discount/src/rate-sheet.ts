@@ -17,6 +17,11 @@ export function rateSheetKey(rulesetVersion: number, cardToken: string): string 
   return `puhui:rate_sheet:v${rulesetVersion}:${cardToken}`;
 }
 
+/** The key's name for logs: its ruleset version, never the card token. */
+export function rateSheetKeyIdentity(rulesetVersion: number): string {
+  return `puhui:rate_sheet:v${rulesetVersion}:<card>`;
+}
+
 export const rateSheetSchema = z.strictObject({
   card: cardFacts,
   ruleset_version: z.int().min(0),

@@ -204,3 +204,6 @@ export const DEVELOPMENT_IDENTITY_HASH_KEY = 'puhui-development-identity-hash-ke
 
 /** A development HMAC key for card tokens; services refuse it when NODE_ENV=production. */
 export const DEVELOPMENT_CARD_TOKEN_KEY = 'puhui-development-card-token-key-00001';
+
+/** A development HMAC key for rate sheets in Redis; services refuse it when NODE_ENV=production. */
+export const DEVELOPMENT_RATE_SHEET_SIGNING_KEY = 'puhui-development-rate-sheet-signing-key-01';

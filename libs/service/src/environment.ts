@@ -10,6 +10,7 @@ import {
   DEVELOPMENT_CARD_TOKEN_KEY,
   DEVELOPMENT_FIELD_KEY,
   DEVELOPMENT_IDENTITY_HASH_KEY,
+  DEVELOPMENT_RATE_SHEET_SIGNING_KEY,
   DEVELOPMENT_SERVICE_CREDENTIAL,
   DEVELOPMENT_SERVICE_CREDENTIALS,
   SERVICE_CREDENTIAL_PATTERN,
@@ -32,6 +33,8 @@ const SECRET_SCHEMAS = {
   IDENTITY_HASH_KEY: z.string().min(32).default(DEVELOPMENT_IDENTITY_HASH_KEY),
   /** HMAC key turning card numbers into card tokens; discount-rules and settlement share it. */
   CARD_TOKEN_KEY: z.string().min(32).default(DEVELOPMENT_CARD_TOKEN_KEY),
+  /** HMAC key signing rate sheets in Redis (libs/cache signed values); discount-rules and settlement share it. */
+  RATE_SHEET_SIGNING_KEY: z.string().min(32).default(DEVELOPMENT_RATE_SHEET_SIGNING_KEY),
   /** This service's own credential for calling another (settlement reading rate sheets): `svc_` + ≥ 32 characters. */
   SERVICE_CREDENTIAL: z
     .string()
@@ -50,6 +53,7 @@ const DEVELOPMENT_SECRETS: Readonly<Record<SecretName, string>> = {
   FIELD_ENCRYPTION_KEY: DEVELOPMENT_FIELD_KEY,
   IDENTITY_HASH_KEY: DEVELOPMENT_IDENTITY_HASH_KEY,
   CARD_TOKEN_KEY: DEVELOPMENT_CARD_TOKEN_KEY,
+  RATE_SHEET_SIGNING_KEY: DEVELOPMENT_RATE_SHEET_SIGNING_KEY,
   SERVICE_CREDENTIAL: DEVELOPMENT_SERVICE_CREDENTIAL,
   SERVICE_CREDENTIALS: DEVELOPMENT_SERVICE_CREDENTIALS,
 };

@@ -5,7 +5,7 @@ import { serviceEnvironment } from '@puhui/service';
 export const discountRulesEnvironment = serviceEnvironment({
   port: defaultPort('discount-rules'),
   databaseName: 'puhui_discount_rules',
-  secrets: ['CARD_TOKEN_KEY', 'SERVICE_CREDENTIALS'],
+  secrets: ['CARD_TOKEN_KEY', 'RATE_SHEET_SIGNING_KEY', 'SERVICE_CREDENTIALS'],
 }).extend({
   /**
    * JSON bodies: a preview of 10,000 past checkouts (the most one preview takes) is about

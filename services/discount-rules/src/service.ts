@@ -13,11 +13,9 @@ import { backgroundJobs } from './jobs/background';
 
 export const SERVICE_NAME = 'discount-rules';
 
-function rateSheetsFor({ pool, redis, logger }: ServiceDependencies): RateSheets {
-  return new RateSheets(pool, new RateSheetCache(redis, logger), logger);
-}
-
 export function discountRulesService(config: DiscountRulesConfig): ServiceDefinition<DiscountRulesConfig> {
+  const rateSheetsFor = ({ pool, redis, logger }: ServiceDependencies): RateSheets =>
+    new RateSheets(pool, new RateSheetCache(redis, logger, config.RATE_SHEET_SIGNING_KEY), logger);
   return {
     name: SERVICE_NAME,
     config,

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openCacheValue } from '@puhui/cache';
 import { generateTestPan, tokenizePan } from '@puhui/cards';
 import { RULESET_VERSION_KEY, rateSheetKey, rateSheetSchema } from '@puhui/discount';
 import type { RateSheet } from '@puhui/discount';
@@ -65,8 +66,14 @@ describe('rate sheets', () => {
       ),
     ).toBe(true);
     // Cached, as settlement will find them.
-    const cached = await harness.redis.get(rateSheetKey(version, tokens[7] as string));
-    expect(rateSheetSchema.parse(JSON.parse(cached ?? 'null')).card.card_token).toBe(tokens[7]);
+    const key = rateSheetKey(version, tokens[7] as string);
+    const opened = openCacheValue(
+      harness.config.RATE_SHEET_SIGNING_KEY,
+      key,
+      (await harness.redis.get(key)) ?? '',
+    );
+    if (!opened.ok) throw new Error(`cached sheet refused: ${opened.reason}`);
+    expect(rateSheetSchema.parse(JSON.parse(opened.value)).card.card_token).toBe(tokens[7]);
 
     const hardship = await publish(
       supermarketRule({

@@ -20,7 +20,13 @@ const fenByKey = z
 export const transactionSettlementEnvironment = serviceEnvironment({
   port: defaultPort('transaction-settlement'),
   databaseName: 'puhui_transaction_settlement',
-  secrets: ['FIELD_ENCRYPTION_KEY', 'IDENTITY_HASH_KEY', 'CARD_TOKEN_KEY', 'SERVICE_CREDENTIAL'],
+  secrets: [
+    'FIELD_ENCRYPTION_KEY',
+    'IDENTITY_HASH_KEY',
+    'CARD_TOKEN_KEY',
+    'RATE_SHEET_SIGNING_KEY',
+    'SERVICE_CREDENTIAL',
+  ],
 })
   .extend({
     /** discount-rules, for rate sheets Redis does not have. */

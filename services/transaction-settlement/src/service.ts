@@ -34,6 +34,7 @@ export function transactionSettlementService(
         discountRulesUrl: config.DISCOUNT_RULES_URL,
         timeoutMs: config.RATE_SHEET_TIMEOUT_MS,
         serviceCredential: config.SERVICE_CREDENTIAL,
+        signingKey: config.RATE_SHEET_SIGNING_KEY,
       });
       dependencies.closeOnShutdown({ name: 'rate sheet breaker', close: async () => rateSheets.shutdown() });
       if (config.PUHUI_TEST_CRASH_AFTER_COMMIT !== undefined) {

@@ -25,7 +25,11 @@ import { tokenizePan } from '@puhui/cards';
 import { TOPICS } from '@puhui/contracts';
 import { rateSheetKey, RULESET_VERSION_KEY } from '@puhui/discount';
 import { createLogger } from '@puhui/logging';
-import { DEVELOPMENT_CARD_TOKEN_KEY, DEVELOPMENT_SERVICE_CREDENTIAL } from '@puhui/security';
+import {
+  DEVELOPMENT_CARD_TOKEN_KEY,
+  DEVELOPMENT_RATE_SHEET_SIGNING_KEY,
+  DEVELOPMENT_SERVICE_CREDENTIAL,
+} from '@puhui/security';
 import { RateSheets } from '@puhui/transaction-settlement/src/rates/rate-sheets';
 import type { LoadJob, LoadResult } from './loadgen';
 import { loadAverage, machineInfo, rssMib, sampleRss } from './machine';
@@ -265,6 +269,7 @@ async function main(): Promise<void> {
       discountRulesUrl: system.services['discount-rules'].url,
       timeoutMs: 300,
       serviceCredential: process.env.SERVICE_CREDENTIAL ?? DEVELOPMENT_SERVICE_CREDENTIAL,
+      signingKey: process.env.RATE_SHEET_SIGNING_KEY ?? DEVELOPMENT_RATE_SHEET_SIGNING_KEY,
     });
     const tokenOf = (card: string) => tokenizePan(card, DEVELOPMENT_CARD_TOKEN_KEY);
     const warm: number[] = [];

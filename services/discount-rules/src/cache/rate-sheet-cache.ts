@@ -2,10 +2,17 @@
  * Redis as the rate-sheet cache (DESIGN §7), under the key names settlement reads
  * (libs/discount rate-sheet.ts). Redis is never the truth: every read that fails is a miss,
  * every write that fails is logged and healed later (the background sync, the invalidation
- * table), and nothing here throws.
+ * table), and nothing here throws. Sheets are stored signed (libs/cache signed values, with
+ * RATE_SHEET_SIGNING_KEY, decision 0015): a sheet whose signature fails is a miss, and logged.
  */
+import { openCacheValue, signCacheValue } from '@puhui/cache';
 import type { Redis } from '@puhui/cache';
-import { RATE_SHEET_TTL_SECONDS, RULESET_VERSION_KEY, rateSheetKey } from '@puhui/discount';
+import {
+  RATE_SHEET_TTL_SECONDS,
+  RULESET_VERSION_KEY,
+  rateSheetKey,
+  rateSheetKeyIdentity,
+} from '@puhui/discount';
 import type { Logger } from '@puhui/logging';
 
 /**
@@ -26,6 +33,8 @@ export class RateSheetCache {
   constructor(
     private readonly redis: Redis,
     private readonly logger: Logger,
+    /** RATE_SHEET_SIGNING_KEY. */
+    private readonly signingKey: string,
   ) {}
 
   /** The ruleset version readers use, or undefined when Redis has none or does not answer. */
@@ -35,16 +44,25 @@ export class RateSheetCache {
     return Number.isSafeInteger(version) ? version : undefined;
   }
 
+  /** The sheet's JSON as signed under its key; undefined on a miss or a refused signature. */
   async sheet(rulesetVersion: number, cardToken: string): Promise<string | undefined> {
-    const value = await this.attempt('read rate sheet', () =>
-      this.redis.get(rateSheetKey(rulesetVersion, cardToken)),
+    const key = rateSheetKey(rulesetVersion, cardToken);
+    const stored = await this.attempt('read rate sheet', () => this.redis.get(key));
+    if (stored === undefined || stored === null) return undefined;
+    const opened = openCacheValue(this.signingKey, key, stored);
+    if (opened.ok) return opened.value;
+    this.logger.warn(
+      { key: rateSheetKeyIdentity(rulesetVersion), reason: opened.reason },
+      'rate sheet in Redis refused: its signature does not hold (treated as a miss)',
     );
-    return value ?? undefined;
+    return undefined;
   }
 
   async storeSheet(rulesetVersion: number, cardToken: string, json: string): Promise<boolean> {
+    const key = rateSheetKey(rulesetVersion, cardToken);
+    const stored = signCacheValue(this.signingKey, key, json);
     const done = await this.attempt('store rate sheet', () =>
-      this.redis.set(rateSheetKey(rulesetVersion, cardToken), json, 'EX', RATE_SHEET_TTL_SECONDS),
+      this.redis.set(key, stored, 'EX', RATE_SHEET_TTL_SECONDS),
     );
     return done !== undefined;
   }

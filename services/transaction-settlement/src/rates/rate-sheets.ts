@@ -2,13 +2,16 @@
  * A card's rate sheet at checkout (DESIGN §7): from Redis under the current ruleset version,
  * else read through from discount-rules over HTTP with a short timeout behind a circuit
  * breaker. When neither answers the checkout is refused with 503 and nothing is posted.
+ * A sheet in Redis is used only if discount-rules' signature over it and its key holds
+ * (decision 0015); any other value is a miss, and logged.
  */
 import CircuitBreaker from 'opossum';
 import { serviceClient } from '@puhui/api-clients';
 import type { ServiceClient } from '@puhui/api-clients';
-import { RULESET_VERSION_KEY, rateSheetKey, rateSheetSchema } from '@puhui/discount';
+import { RULESET_VERSION_KEY, rateSheetKey, rateSheetKeyIdentity, rateSheetSchema } from '@puhui/discount';
 import type { RateSheet } from '@puhui/discount';
 import { ServiceUnavailable, Unprocessable } from '@puhui/errors';
+import { openCacheValue } from '@puhui/cache';
 import type { Redis } from '@puhui/cache';
 import type { Logger } from '@puhui/logging';
 
@@ -19,6 +22,8 @@ export interface RateSheetSettings {
   timeoutMs: number;
   /** SERVICE_CREDENTIAL: discount-rules admits it for rate sheets only (role rate_sheet_reader). */
   serviceCredential: string;
+  /** RATE_SHEET_SIGNING_KEY: the key discount-rules signs the sheets in Redis with. */
+  signingKey: string;
 }
 
 class UnknownCard extends Unprocessable {
@@ -84,9 +89,18 @@ export class RateSheets {
     try {
       const version = await this.settings.redis.get(RULESET_VERSION_KEY);
       if (version === null) return undefined;
-      const raw = await this.settings.redis.get(rateSheetKey(Number(version), cardToken));
-      if (raw === null) return undefined;
-      const parsed = rateSheetSchema.safeParse(JSON.parse(raw));
+      const key = rateSheetKey(Number(version), cardToken);
+      const stored = await this.settings.redis.get(key);
+      if (stored === null) return undefined;
+      const opened = openCacheValue(this.settings.signingKey, key, stored);
+      if (!opened.ok) {
+        this.settings.logger.warn(
+          { key: rateSheetKeyIdentity(Number(version)), reason: opened.reason },
+          'rate sheet in Redis refused: its signature does not hold (treated as a miss)',
+        );
+        return undefined;
+      }
+      const parsed = rateSheetSchema.safeParse(JSON.parse(opened.value));
       if (!parsed.success)
         this.settings.logger.warn({ issues: parsed.error.issues.length }, 'bad rate sheet in cache ignored');
       return parsed.success ? parsed.data : undefined;
