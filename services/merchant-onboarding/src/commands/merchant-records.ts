@@ -10,7 +10,7 @@ import { maskMobile } from '@puhui/kyc';
 import type { PoolClient } from '@puhui/postgres';
 import { accountNameProblem } from '../domain/merchant';
 import type { ApplicationFields, Merchant, PendingApproval, SettlementAccount } from '../domain/merchant';
-import { merchantView } from '../views/merchant';
+import { maskedSettlementAccount, merchantView } from '../views/merchant';
 import { appendAudit } from '../store/audit';
 import { lockMerchant } from '../store/merchants';
 import type { Actor, CommandContext } from './context';
@@ -82,13 +82,7 @@ export function pendingApprovalOf(
 
 export function maskedAccount(account: SettlementAccount | null) {
   assert.ok(account !== null, 'a live merchant has a settlement account');
-  return {
-    account_type: account.account_type,
-    account_name: account.account_name,
-    account_number_masked: account.account_number_masked,
-    bank_name: account.bank_name,
-    branch_code: account.branch_code,
-  };
+  return maskedSettlementAccount(account);
 }
 
 /** The replicas' view of a merchant that has been approved (every field present). */

@@ -5,8 +5,8 @@
 import type { Merchant, PendingChange, SettlementAccount } from '../domain/merchant';
 import { requirementsOf } from '../domain/merchant';
 
-function showAccount(account: SettlementAccount | null | undefined) {
-  if (account === null || account === undefined) return account;
+/** A settlement account as anyone is shown it (a view, an approval request, an event): the number masked. */
+export function maskedSettlementAccount(account: SettlementAccount) {
   return {
     account_type: account.account_type,
     account_name: account.account_name,
@@ -14,6 +14,11 @@ function showAccount(account: SettlementAccount | null | undefined) {
     bank_name: account.bank_name,
     branch_code: account.branch_code,
   };
+}
+
+function showAccount(account: SettlementAccount | null | undefined) {
+  if (account === null || account === undefined) return account;
+  return maskedSettlementAccount(account);
 }
 
 function showLegalRepresentative(representative: Merchant['legal_representative'] | undefined) {
