@@ -1,4 +1,4 @@
-import { Button, Space } from 'antd';
+import { Button, Select, Space } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 
@@ -37,4 +37,36 @@ export function useStatusFilter<S extends string>(statuses: readonly S[]) {
     setSearch(next);
   };
   return { status, startingAfter, setStatus };
+}
+
+/** The status filter's control: "all" or one status, each in words (`<wordsKey>.<status>`). */
+export function StatusFilter<S extends string>({
+  id,
+  statuses,
+  wordsKey,
+  value,
+  onChange,
+}: {
+  id: string;
+  statuses: readonly S[];
+  wordsKey: string;
+  value: S | undefined;
+  onChange: (value: S | undefined) => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <Space style={{ marginBottom: 16 }}>
+      <label htmlFor={id}>{t('common.status')}</label>
+      <Select<S | 'all'>
+        id={id}
+        style={{ width: 160 }}
+        value={value ?? 'all'}
+        onChange={(chosen) => onChange(chosen === 'all' ? undefined : chosen)}
+        options={[
+          { value: 'all', label: t('common.all') },
+          ...statuses.map((status) => ({ value: status, label: t(`${wordsKey}.${status}`) })),
+        ]}
+      />
+    </Space>
+  );
 }

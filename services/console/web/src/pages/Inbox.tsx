@@ -23,6 +23,7 @@ import { consoleApi, type ApprovalRequest, type ServiceName } from '../api/conso
 import { servicesApi } from '../api/services';
 import { wordedChangeRows, type ChangeRow, type ChangeWords } from '../changes';
 import { useSignedIn } from '../components/guards';
+import { LoadFailed } from '../components/LoadFailed';
 import { PageTitle } from '../components/PageTitle';
 import { formatShanghaiTime } from '../format';
 import { problemMessage } from '../problems';
@@ -305,13 +306,7 @@ export function InboxPage() {
   return (
     <>
       <PageTitle>{t('inbox.title')}</PageTitle>
-      {inbox.isError && (
-        <Alert
-          type="error"
-          showIcon
-          title={t('common.loadFailed', { message: problemMessage(t, inbox.error) })}
-        />
-      )}
+      <LoadFailed query={inbox} />
       <UnavailableServices services={inbox.data?.unavailable} />
       {inbox.isPending && <Card loading />}
       {inbox.data?.data.length === 0 && <Empty description={t('inbox.empty')} />}

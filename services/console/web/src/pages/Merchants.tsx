@@ -1,13 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Select, Space, Table } from 'antd';
+import { Table } from 'antd';
 import type { HTMLAttributes } from 'react';
 import { useTranslation } from 'react-i18next';
 import { servicesApi, type Merchant, type MerchantStatus } from '../api/services';
+import { LoadFailed } from '../components/LoadFailed';
 import { PageTitle } from '../components/PageTitle';
-import { Pager, useStatusFilter } from '../components/Pager';
+import { Pager, StatusFilter, useStatusFilter } from '../components/Pager';
 import { StatusTag, type Tone } from '../components/StatusTag';
 import { formatShanghaiTime } from '../format';
-import { problemMessage } from '../problems';
 
 const PAGE_SIZE = 50;
 
@@ -33,26 +33,14 @@ export function MerchantsPage() {
   return (
     <>
       <PageTitle>{t('merchants.title')}</PageTitle>
-      <Space style={{ marginBottom: 16 }}>
-        <label htmlFor="merchant-status">{t('common.status')}</label>
-        <Select<MerchantStatus | 'all'>
-          id="merchant-status"
-          style={{ width: 160 }}
-          value={status ?? 'all'}
-          onChange={(value) => setStatus(value === 'all' ? undefined : value)}
-          options={[
-            { value: 'all', label: t('common.all') },
-            ...STATUSES.map((value) => ({ value, label: t(`merchants.statuses.${value}`) })),
-          ]}
-        />
-      </Space>
-      {merchants.isError && (
-        <Alert
-          type="error"
-          showIcon
-          title={t('common.loadFailed', { message: problemMessage(t, merchants.error) })}
-        />
-      )}
+      <StatusFilter
+        id="merchant-status"
+        statuses={STATUSES}
+        wordsKey="merchants.statuses"
+        value={status}
+        onChange={setStatus}
+      />
+      <LoadFailed query={merchants} />
       <Table<Merchant>
         rowKey="id"
         loading={merchants.isPending}

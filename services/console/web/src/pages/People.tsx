@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { ALL_ROLES, managesPeople } from '../access';
 import { consoleApi, type Account, type Invitation } from '../api/console';
 import { useSignedIn } from '../components/guards';
+import { LoadFailed } from '../components/LoadFailed';
 import { PageTitle } from '../components/PageTitle';
 import { StatusTag, type Tone } from '../components/StatusTag';
 import { formatShanghaiTime } from '../format';
@@ -268,13 +269,7 @@ export function PeoplePage() {
         {t('people.title')}
       </PageTitle>
       {!manages && <Alert style={{ marginBottom: 16 }} type="info" showIcon title={t('common.readOnly')} />}
-      {accounts.isError && (
-        <Alert
-          type="error"
-          showIcon
-          title={t('common.loadFailed', { message: problemMessage(t, accounts.error) })}
-        />
-      )}
+      <LoadFailed query={accounts} />
       <Table<Account>
         rowKey="id"
         loading={accounts.isPending}

@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Popconfirm, Table } from 'antd';
+import { App, Button, Popconfirm, Table } from 'antd';
 import type { HTMLAttributes } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { consoleApi, type SessionRow } from '../api/console';
+import { LoadFailed } from '../components/LoadFailed';
 import { PageTitle } from '../components/PageTitle';
 import { StatusTag } from '../components/StatusTag';
 import { describeUserAgent, formatShanghaiTime } from '../format';
@@ -55,13 +56,7 @@ export function SessionsPage() {
       >
         {t('sessions.title')}
       </PageTitle>
-      {sessions.isError && (
-        <Alert
-          type="error"
-          showIcon
-          title={t('common.loadFailed', { message: problemMessage(t, sessions.error) })}
-        />
-      )}
+      <LoadFailed query={sessions} />
       <Table<SessionRow>
         rowKey="id"
         loading={sessions.isPending}

@@ -1,13 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Select, Space, Table } from 'antd';
+import { Table } from 'antd';
 import type { HTMLAttributes } from 'react';
 import { useTranslation } from 'react-i18next';
 import { servicesApi, type BatchStatus, type SettlementBatch } from '../api/services';
+import { LoadFailed } from '../components/LoadFailed';
 import { PageTitle } from '../components/PageTitle';
-import { Pager, useStatusFilter } from '../components/Pager';
+import { Pager, StatusFilter, useStatusFilter } from '../components/Pager';
 import { StatusTag, type Tone } from '../components/StatusTag';
 import { formatShanghaiTime, formatYuan } from '../format';
-import { problemMessage } from '../problems';
 
 const PAGE_SIZE = 50;
 
@@ -37,26 +37,14 @@ export function SettlementPage() {
   return (
     <>
       <PageTitle>{t('settlement.title')}</PageTitle>
-      <Space style={{ marginBottom: 16 }}>
-        <label htmlFor="batch-status">{t('common.status')}</label>
-        <Select<BatchStatus | 'all'>
-          id="batch-status"
-          style={{ width: 160 }}
-          value={status ?? 'all'}
-          onChange={(value) => setStatus(value === 'all' ? undefined : value)}
-          options={[
-            { value: 'all', label: t('common.all') },
-            ...STATUSES.map((value) => ({ value, label: t(`settlement.statuses.${value}`) })),
-          ]}
-        />
-      </Space>
-      {batches.isError && (
-        <Alert
-          type="error"
-          showIcon
-          title={t('common.loadFailed', { message: problemMessage(t, batches.error) })}
-        />
-      )}
+      <StatusFilter
+        id="batch-status"
+        statuses={STATUSES}
+        wordsKey="settlement.statuses"
+        value={status}
+        onChange={setStatus}
+      />
+      <LoadFailed query={batches} />
       <Table<SettlementBatch>
         rowKey="id"
         loading={batches.isPending}
