@@ -4,7 +4,9 @@
  * registry of services those defaults come from (services.ts).
  */
 import { z } from 'zod';
+import { HTTP_SETTINGS } from './http';
 
+export { HTTP_SETTINGS } from './http';
 export * from './services';
 
 export const SECOND_MS = 1000;
@@ -58,9 +60,8 @@ export const platformEnvironment = z.object({
   KAFKA_REPLICATION_FACTOR: positiveInteger.default(1),
   /** Prefix for every topic name, so that tests and tenants can share a broker. */
   KAFKA_TOPIC_PREFIX: z.string().default(''),
-  HTTP_BODY_LIMIT_BYTES: positiveInteger.default(100 * 1024),
-  /** Longest a request may take, upload included; a service with streamed imports raises it. */
-  HTTP_REQUEST_TIMEOUT_MS: positiveInteger.default(30 * SECOND_MS),
+  /** The HTTP server's limits (http.ts, decision 0018). */
+  ...HTTP_SETTINGS,
   /** How long SIGTERM waits for in-flight requests before closing pools. */
   SHUTDOWN_GRACE_MS: positiveInteger.default(10 * SECOND_MS),
   OUTBOX_POLL_INTERVAL_MS: positiveInteger.default(100),

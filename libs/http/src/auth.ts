@@ -2,13 +2,15 @@
  * Who is calling: a person with an operator token the console signed (verified against its
  * JWKS), a merchant with a secret API key, or another service with a service credential.
  * Each service says how to find a merchant key (its own table, or a replica of it) and, when
- * it admits services, a service credential.
+ * it admits services, a service credential. Verified once per request, before its body is read
+ * (decision 0018).
  */
 import type { Request } from 'express';
 import { NOT_YET_AVAILABLE_RETRY_AFTER_SECONDS, mayBeReplicating } from '@puhui/contracts';
 import type { MerchantKeyScope } from '@puhui/contracts';
 import { DomainError, NotYetAvailable, Unauthenticated } from '@puhui/errors';
 import {
+  actorOf,
   apiKeyCreatedAt,
   bearerCredential,
   hashApiKey,
@@ -90,7 +92,7 @@ async function verifyService(credential: string, settings: AuthenticationSetting
   return { kind: 'service', subject: found.service, roles: found.roles };
 }
 
-export async function authenticate(request: Request, settings: AuthenticationSettings): Promise<Principal> {
+async function verify(request: Request, settings: AuthenticationSettings): Promise<Principal> {
   const credential = bearerCredential(request.header('authorization'));
   if (credential === undefined) throw new Unauthenticated('Send Authorization: Bearer <token or API key>.');
   if (looksLikeServiceCredential(credential)) return verifyService(credential, settings);
@@ -98,4 +100,26 @@ export async function authenticate(request: Request, settings: AuthenticationSet
   const hash = hashApiKey(credential);
   const key = (await settings.findMerchantKey(hash)) ?? (await keyNotFound(credential, hash, settings));
   return { kind: 'merchant', merchant_id: key.merchant_id, key_id: key.key_id, scopes: key.scopes };
+}
+
+/** What each request was found to be: one verification per request (caller.ts, decision 0018). */
+const principals = new WeakMap<Request, Promise<Principal>>();
+
+/**
+ * The request's caller, verified once: the service's caller check (ahead of the body parser)
+ * verifies it, and a handler asking again gets the same answer. The principal is also named in
+ * the request's log line (`response.locals.principal`, actorOf). One request is one caller, so
+ * a second call with other settings still answers what the first found.
+ */
+export function authenticate(request: Request, settings: AuthenticationSettings): Promise<Principal> {
+  const known = principals.get(request);
+  if (known !== undefined) return known;
+  const found = verify(request, settings).then((principal) => {
+    const response = request.res;
+    if (response !== undefined && typeof response.locals.principal !== 'string')
+      response.locals.principal = actorOf(principal);
+    return principal;
+  });
+  principals.set(request, found);
+  return found;
 }

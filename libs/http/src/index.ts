@@ -42,3 +42,8 @@ export { SAFE_TEXT_FORMULA_REASON, SAFE_TEXT_INVISIBLE_REASON, safeText, unsafeT
 export type { InvalidRequestParam, ParsedRequest, RequestPart } from './validation';
 export { authenticate } from './auth';
 export type { AuthenticationSettings } from './auth';
+export { authenticateCallers } from './caller';
+export type { CallerCheck } from './caller';
+export { FailedAuthenticationGate, addressKey } from './address-gate';
+export type { FailedAuthenticationLimits } from './address-gate';
+export type { ArrivalLimits } from './arrival';

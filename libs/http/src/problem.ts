@@ -69,7 +69,14 @@ export function problemType(code: string): string {
   return `urn:puhui:problem:${code}`;
 }
 
+/**
+ * Sends `problem`. A refusal that comes before the request's body has arrived (401 ahead of the
+ * parser, 413 on a declared length, 408, 404) closes the connection after the answer: keeping
+ * it alive would mean reading, and throwing away, the rest of a body the service refused.
+ */
 export function sendProblem(response: Response, problem: Problem): void {
+  const request = response.req as Response['req'] | undefined;
+  if (request !== undefined && !request.complete) response.setHeader('Connection', 'close');
   response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 

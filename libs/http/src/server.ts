@@ -3,13 +3,22 @@
  * accepting, let in-flight requests finish (bounded by the grace period), then close
  * pools and producers in the order given.
  */
+import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@puhui/logging';
 import type { AppHandle } from './app';
 
 const IDLE_SWEEP_INTERVAL_MS = 50;
-const REQUEST_TIMEOUT_MS_DEFAULT = 30_000;
+const HEADERS_TIMEOUT_MS_DEFAULT = 10_000;
+const CONNECTIONS_MAX_DEFAULT = 1024;
+/**
+ * How often Node checks headersTimeout and requestTimeout (its default is 30 s, which would let a
+ * slowloris hold a socket up to 40 s past a 10 s headers timeout).
+ */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+/** Node's defaults keep idle sockets 5 s; proxies in front usually time out at 60 s. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export interface Closer {
   name: string;
@@ -22,8 +31,14 @@ export interface ServerOptions {
   host: string;
   logger: Logger;
   shutdownGraceMs: number;
-  /** Longest a request may take, upload included (a streamed CSV import needs minutes). */
-  requestTimeoutMs?: number;
+  /**
+   * Longest the request line and headers may take (slowloris): 10 s unless said. The body's
+   * deadline is its route's (RouteOptions.timeoutMs); Node's requestTimeout is set to the
+   * longest of them as a backstop.
+   */
+  headersTimeoutMs?: number;
+  /** Open connections at most (server.maxConnections); further sockets are closed at once. */
+  connectionsMax?: number;
   /** Closed in order after the last request finished: consumers and relays first, pools last. */
   closers?: readonly Closer[];
   /** Install SIGTERM/SIGINT handlers that shut down and exit (services: yes; tests: no). */
@@ -39,18 +54,28 @@ export interface RunningServer {
 
 export async function startHttpServer(options: ServerOptions): Promise<RunningServer> {
   const { handle, logger } = options;
-  const server = handle.app.listen(options.port, options.host);
+  const headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS_DEFAULT;
+  const server = createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: Math.max(handle.requestTimeoutMsMax, headersTimeoutMs),
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    },
+    handle.app,
+  );
+  server.maxConnections = options.connectionsMax ?? CONNECTIONS_MAX_DEFAULT;
+  server.listen(options.port, options.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  // Node's defaults keep idle sockets 5 s; proxies in front usually time out at 60 s.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host}:${port}`;
-  logger.info({ url }, 'listening');
+  logger.info(
+    { url, headers_timeout_ms: headersTimeoutMs, connections_max: server.maxConnections },
+    'listening',
+  );
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (reason = 'shutdown requested'): Promise<void> => {

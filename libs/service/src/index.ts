@@ -167,7 +167,10 @@ function shutdownOrder(parts: {
   ];
 }
 
-/** The Express app: readiness, the merchant key rate limit (with Redis), routes and their documents. */
+/**
+ * The Express app: readiness, the HTTP limits of decision 0018, the merchant key rate limit
+ * (with Redis), routes and their documents.
+ */
 function createHttp<Config extends ServiceConfig>(
   definition: DeclaredDefinition<Config>,
   dependencies: DeclaredDependencies<Config>,
@@ -179,6 +182,19 @@ function createHttp<Config extends ServiceConfig>(
     service: name,
     logger: dependencies.logger,
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    bodyRate: {
+      bodyRateBytesPerSecondMin: config.HTTP_BODY_RATE_BYTES_PER_SECOND_MIN,
+      bodyRateGraceMs: config.HTTP_BODY_RATE_GRACE_MS,
+    },
+    failedAuthentication: {
+      perAddressMax: config.HTTP_FAILED_AUTHENTICATIONS_PER_ADDRESS_MAX,
+      windowMs: config.HTTP_FAILED_AUTHENTICATION_WINDOW_MS,
+      addressesMax: config.HTTP_FAILED_AUTHENTICATION_ADDRESSES_MAX,
+    },
+    servedOverTls: config.HTTP_SERVED_OVER_TLS,
+    // Every service's routes say how their callers are checked, before any body is read.
+    requireCallerCheck: true,
     readinessChecks,
     ...(definition.streamingRoutes === undefined
       ? {}
@@ -228,7 +244,8 @@ export async function startService<Config extends ServiceConfig, Uses extends Se
     host: config.HOST,
     logger,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    connectionsMax: config.HTTP_CONNECTIONS_MAX,
     closers: shutdownOrder({ jobs, events, registered, clientClosers }),
     handleSignals: options.handleSignals ?? false,
   });

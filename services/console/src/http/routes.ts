@@ -4,13 +4,14 @@
  * and the proxy to the services are mounted ahead of the body parser (streamingRoutes).
  */
 import type { Router } from 'express';
+import { authenticateCallers } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { ConsoleConfig } from '../config';
 import type { ConsoleContext } from '../commands/context';
 import { KEYS_AND_INBOX_OPERATIONS, keysAndInboxRoutes } from './keys-and-inbox-routes';
 import { PEOPLE_OPERATIONS, peopleRoutes } from './people-routes';
 import { proxyRoutes } from './proxy';
-import { mountConsoleCsrfGuard, mountSessionGuard } from './session-guard';
+import { anySession, mountConsoleCsrfGuard, mountSessionGuard } from './session-guard';
 import { SESSION_OPERATIONS, sessionRoutes } from './session-routes';
 import { webRoutes } from './web';
 
@@ -31,6 +32,9 @@ export function consoleStreamingRoutes(
 
 export function consoleRoutes(router: Router, dependencies: ServiceDependencies<ConsoleConfig, never>): void {
   const context = contextOf(dependencies);
+  // A person's API needs a session (found ahead of the parser) before its body is read; sign-in,
+  // accepting an invitation and the JWKS have no callers and read theirs as before (decision 0018).
+  authenticateCallers(router, (_request, response) => anySession(response));
   mountConsoleCsrfGuard(router, dependencies.config);
   sessionRoutes(router, context);
   peopleRoutes(router, context);

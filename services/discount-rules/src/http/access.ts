@@ -17,6 +17,8 @@ import type { DualControl } from '@puhui/dual-control';
 import type { RateSheets } from '../commands/rate-sheets';
 
 export interface Access {
+  /** Who calls, verified once: the caller check run before any body is read (decision 0018). */
+  caller: (request: Request) => Promise<Principal>;
   asAdmin: (request: Request, response: Response) => Promise<CommandContext>;
   asReader: (request: Request, response: Response) => Promise<CommandContext>;
   /** An admin deciding (or reading) approval requests. */
@@ -65,6 +67,7 @@ export function accessFor(
       return contextOf(principal, response);
     };
   return {
+    caller: (request) => authenticate(request, settings),
     asAdmin: as('admin'),
     asReader: as('admin', 'finance'),
     asChecker: async (request) => {

@@ -4,7 +4,7 @@
  */
 import type { Router } from 'express';
 import { APPROVAL_OPERATIONS, approvalRoutes } from '@puhui/dual-control';
-import { auditTrailRoutes } from '@puhui/http';
+import { auditTrailRoutes, authenticateCallers } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
 import type { RateSheets } from '../commands/rate-sheets';
@@ -39,6 +39,7 @@ export function discountRulesRoutes(
     const sheets = sheetsFor(dependencies);
     const dualControl = ruleDualControl();
     const access = accessFor(dependencies, sheets, dualControl);
+    authenticateCallers(router, access.caller);
     cardRoutes(router, dependencies, access, sheets);
     ruleRoutes(router, dependencies, access);
     budgetRoutes(router, dependencies, access);

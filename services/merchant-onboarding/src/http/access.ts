@@ -17,6 +17,8 @@ import type { DualControl } from '@puhui/dual-control';
 import { findWorkingApiKeyByHash } from '../store/api-keys';
 
 export interface Access {
+  /** Who calls, verified once: the caller check run before any body is read (decision 0018). */
+  caller: (request: Request) => Promise<Principal>;
   asAdmin: (request: Request, response: Response) => Promise<CommandContext>;
   /** An admin deciding (or reading) approval requests. */
   asChecker: (request: Request) => Promise<CheckerInRequest>;
@@ -65,6 +67,7 @@ export function accessFor(
   };
 
   return {
+    caller: principalOf,
     asAdmin: async (request, response) => {
       const principal = await principalOf(request);
       requireOperator(principal, 'admin');

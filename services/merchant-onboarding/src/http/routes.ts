@@ -5,7 +5,7 @@
  */
 import type { Router } from 'express';
 import { APPROVAL_OPERATIONS, approvalRoutes } from '@puhui/dual-control';
-import { auditTrailRoutes } from '@puhui/http';
+import { auditTrailRoutes, authenticateCallers } from '@puhui/http';
 import type { ServiceDependencies } from '@puhui/service';
 import type { MerchantOnboardingConfig } from '../config';
 import { merchantDualControl } from '../commands/approvals';
@@ -36,6 +36,7 @@ export function merchantOnboardingRoutes(
 ): void {
   const dualControl = merchantDualControl();
   const access = accessFor(dependencies, dualControl);
+  authenticateCallers(router, access.caller);
   merchantRoutes(router, dependencies.pool, access);
   apiKeyRoutes(router, dependencies, access);
   approvalRoutes({ router, pool: dependencies.pool, dualControl, checkerOf: access.asChecker });

@@ -4,6 +4,7 @@
  * and batches; finance reads across merchants, the ledger and reconciliation; admins fund budgets.
  */
 import type { Router } from 'express';
+import { authenticateCallers } from '@puhui/http';
 import { APPROVAL_OPERATIONS, approvalRoutes, checkerOf } from '@puhui/dual-control';
 import { requireOperator } from '@puhui/security';
 import { operatorTokenVerifierFor } from '@puhui/service';
@@ -47,6 +48,8 @@ export function transactionSettlementRoutes(
     context,
     auth: settlementAuth(pool, operatorTokenVerifierFor(config, 'transaction-settlement')),
   };
+  // Who calls is known before any body is read (decision 0018); the handlers ask again for free.
+  authenticateCallers(router, routing.auth.principalOf);
   for (const mount of [
     checkoutRoutes,
     refundRoutes,
