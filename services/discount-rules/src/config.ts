@@ -8,13 +8,16 @@ export const discountRulesEnvironment = serviceEnvironment({
   secrets: ['CARD_TOKEN_KEY', 'RATE_SHEET_SIGNING_KEY', 'SERVICE_CREDENTIALS'],
 }).extend({
   /**
-   * JSON bodies: a preview of 10,000 past checkouts (the most one preview takes) is about
-   * 2.5 MB, so this service allows 4 MiB instead of the platform's 100 KiB. CSV imports are
-   * streamed and bounded by rows instead (CARD_IMPORT_ROWS_MAX).
+   * The preview's JSON body: 10,000 past checkouts (the most one preview takes) is about
+   * 2.5 MB, so that route alone allows 4 MiB; every other route keeps the platform's 100 KiB
+   * (decision 0018). CSV imports are streamed and bounded by rows and bytes instead.
    */
-  HTTP_BODY_LIMIT_BYTES: positiveInteger.default(4 * 1024 * 1024),
-  /** A 263,000-card CSV streams in about 31 s here; a million-card file needs minutes. */
-  HTTP_REQUEST_TIMEOUT_MS: positiveInteger.default(10 * 60 * SECOND_MS),
+  PREVIEW_BODY_LIMIT_BYTES: positiveInteger.default(4 * 1024 * 1024),
+  /**
+   * How long a card import may take to arrive (the platform's 30 s is for every other route):
+   * a 263,000-card CSV streams in about 31 s here; a million-card file needs minutes.
+   */
+  CARD_IMPORT_TIMEOUT_MS: positiveInteger.default(10 * 60 * SECOND_MS),
   /**
    * How often Redis's ruleset version is re-synced from Postgres, due scheduled publishes go
    * live and left-over card sheet invalidations are retried: the longest a crash between a

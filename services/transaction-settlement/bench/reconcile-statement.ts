@@ -27,9 +27,9 @@ const CAPTURE_SPACING_MS = 40;
 const RSS_SAMPLE_INTERVAL_MS = 100;
 const MIB = 1024 * 1024;
 
-// A million lines take longer than the default 30 s request timeout; the settlement scheduler
-// has nothing to do here.
-process.env.HTTP_REQUEST_TIMEOUT_MS ??= String(10 * 60_000);
+// A million lines take longer than the upload's default 10 min only on a slow machine; the
+// settlement scheduler has nothing to do here.
+process.env.RECONCILIATION_UPLOAD_TIMEOUT_MS ??= String(10 * 60_000);
 process.env.SETTLEMENT_CHECK_INTERVAL_MS ??= String(60 * 60_000);
 
 /** Capture i, as both the SQL below and the statement writer compute it. */

@@ -42,8 +42,12 @@ export const transactionSettlementEnvironment = serviceEnvironment({
     SETTLEMENT_CHECK_INTERVAL_MS: positiveInteger.default(60_000),
     /** A statement line and a ledger item without a common reference match within this time (DESIGN §6). */
     RECONCILIATION_TIME_TOLERANCE_MS: positiveInteger.max(24 * 60 * 60_000).default(15 * 60_000),
-    /** A million-line acquirer statement takes about 50 s to upload and reconcile. */
-    HTTP_REQUEST_TIMEOUT_MS: positiveInteger.default(10 * 60_000),
+    /**
+     * How long a statement upload may take to arrive (the platform's 30 s is for every other
+     * route, decision 0018): a million-line acquirer statement takes about 50 s to upload and
+     * reconcile.
+     */
+    RECONCILIATION_UPLOAD_TIMEOUT_MS: positiveInteger.default(10 * 60_000),
     /** JSON {category: fen} over the defaults in domain/checkout-limits.ts: one checkout's gross at most. */
     CHECKOUT_GROSS_MINOR_MAX_BY_CATEGORY: fenByKey.optional(),
     /** JSON {merchant_id: fen}: a merchant's own ceiling on one checkout's gross, replacing its category's. */

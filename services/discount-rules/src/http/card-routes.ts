@@ -221,7 +221,8 @@ function importRoutes(
         mapPage(await listImports(pool, query), cardImportView),
       ),
     },
-    { rawBodyTypes: [CSV] },
+    // A million-card file streams in for minutes: this route alone has more than the platform's 30 s.
+    { rawBodyTypes: [CSV], timeoutMs: config.CARD_IMPORT_TIMEOUT_MS },
   );
 
   route(router, '/v1/cards/imports/:id', {

@@ -152,11 +152,17 @@ export function ruleRoutes(
   });
 
   // Before /v1/rules/:id, whose 405 would otherwise answer a POST to "preview".
-  route(router, '/v1/rules/preview', {
-    post: answered(previewRulesOperation, 200, access.asReader, (_reader, { body }) =>
-      previewRules(pool, body),
-    ),
-  });
+  route(
+    router,
+    '/v1/rules/preview',
+    {
+      post: answered(previewRulesOperation, 200, access.asReader, (_reader, { body }) =>
+        previewRules(pool, body),
+      ),
+    },
+    // 10,000 checkouts are about 2.5 MB: this route alone takes more than the platform's 100 KiB.
+    { bodyLimitBytes: dependencies.config.PREVIEW_BODY_LIMIT_BYTES },
+  );
 
   route(router, '/v1/rules/:id', {
     get: answered(getRule, 200, access.asReader, async (_reader, { path }) => {

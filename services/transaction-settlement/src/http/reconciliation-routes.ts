@@ -155,7 +155,12 @@ interface FinanceAccess {
   commandContext: (principal: Principal, response: Response) => ReconciliationContext;
 }
 
-function uploadRoute(router: Router, access: FinanceAccess, settings: ReconciliationSettings): void {
+function uploadRoute(
+  router: Router,
+  access: FinanceAccess,
+  settings: ReconciliationSettings,
+  timeoutMs: number,
+): void {
   let uploadsInFlight = 0;
   route(
     router,
@@ -183,7 +188,8 @@ function uploadRoute(router: Router, access: FinanceAccess, settings: Reconcilia
         }
       }),
     },
-    { rawBodyTypes: [CSV] },
+    // A long statement streams in for minutes: this route alone has more than the platform's 30 s.
+    { rawBodyTypes: [CSV], timeoutMs },
   );
 }
 
@@ -237,7 +243,7 @@ export function reconciliationRoutes({ router, pool, config, context, auth }: Se
       requestId: requestIdOf(response),
     }),
   };
-  uploadRoute(router, access, reconciliationSettings(config));
+  uploadRoute(router, access, reconciliationSettings(config), config.RECONCILIATION_UPLOAD_TIMEOUT_MS);
   readRoutes(router, pool, access);
   resolveRoute(router, access);
 }
