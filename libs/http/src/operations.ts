@@ -43,7 +43,7 @@ export interface OperationResponse {
 }
 
 /** Statuses of `application/problem+json` answers (RFC 9457). */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
 
 export interface OperationSpec<
   Request extends OperationRequest = OperationRequest,
@@ -91,12 +91,15 @@ function derivedProblems(spec: OperationSpec): ProblemStatus[] {
   // The app reads a JSON body before routing (app.ts) and refuses a body of another type on a
   // route that reads none, whatever the method (a GET may carry a body too), so every route
   // behind the parser can be refused for one: malformed (400), over the limit (413), not JSON (415).
-  if (spec.beforeBodyParser !== true) for (const status of [400, 413, 415] as const) statuses.add(status);
+  // A body too slow to arrive, or still arriving at its route's deadline, is 408 (decision 0018).
+  if (spec.beforeBodyParser !== true)
+    for (const status of [400, 408, 413, 415] as const) statuses.add(status);
   // An error on our side can come from any handler; the suites fail on one (conformance.ts).
   statuses.add(500);
   if (spec.callers.length > 0) statuses.add(401);
-  // Merchant keys are rate limited per key (libs/service, MERCHANT_RATE_LIMIT_PER_SECOND).
-  if (spec.callers.includes('merchant')) statuses.add(429);
+  // Merchant keys are rate limited per key (libs/service, MERCHANT_RATE_LIMIT_PER_SECOND), and an
+  // address that keeps failing to authenticate is refused on every authenticated operation (0018).
+  if (spec.callers.length > 0) statuses.add(429);
   if (spec.callers.length > 0 && spec.callers.some((caller) => caller !== 'merchant')) statuses.add(403);
   if (/:[a-z_]+/u.test(spec.path)) statuses.add(404);
   // Every authenticated operation reads Postgres: while it is away the answer is 503
