@@ -3,13 +3,17 @@
  * optionally Postgres and Redis behind fault proxies and Kafka as a private broker behind one
  * (see kafka-broker.ts), every line of their output scanned for card numbers as it arrives,
  * an event log of the run's topics, the figures, and at the end the invariant checker and the
- * card-number scan of every table, log line and Kafka record. The scan first plants a test
- * card number in a table, a log line and a Kafka record of its own, and fails unless it finds
- * all three: a scan that cannot see a place proves nothing about it.
+ * card-number and personal-data scans of every table, log line and Kafka record. The scans
+ * first plant a test card number, a mobile and a resident ID number in a table, a log line and
+ * a Kafka record of their own, and fail unless they find all of them: a scan that cannot see a
+ * place proves nothing about it. The personal-data scan also fails unless it saw the seeded
+ * merchants' mobile and ID number masked somewhere: a run that stored no personal data would
+ * pass it vacuously.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { generateTestPan } from '@puhui/cards';
+import { makeResidentId } from '@puhui/kyc';
 import { TOPICS } from '@puhui/contracts';
 import { createRedis } from '@puhui/cache';
 import { testPostgresUrl, testRedisUrl, waitFor } from '@puhui/testing';
@@ -17,6 +21,7 @@ import { EventLog } from '../../../e2e/test/events';
 import {
   createRule,
   fundedBudget,
+  merchantApplication,
   onboardMerchant,
   publishRule,
   registerCard,
@@ -28,6 +33,7 @@ import type { ServiceName, SystemOptions } from '../../../e2e/test/system';
 import { CardScanner, groupedPan } from './card-scan';
 import { Figures, countRequests } from './figures';
 import { InvariantChecker } from './invariants';
+import { PiiScanner } from './pii-scan';
 import type { ClientCapture, Produced } from './invariants';
 import { PrivateKafka } from './kafka-broker';
 import { FaultProxy } from './proxy';
@@ -50,6 +56,28 @@ export interface ChaosOptions extends Omit<SystemOptions, 'onOutput'> {
  * generateTestPan's default 62… numbers), so it can only be found where it was planted.
  */
 const PLANTED_PAN = generateTestPan(1, { prefix: '6299', length: 19 });
+/**
+ * The mobile and ID number the personal-data scan plants: used by nothing else in a run (the
+ * merchants' applications carry 13800138000 and a 361102… ID), written in 3-4-4 groups in the
+ * table and the log line, as written in the Kafka record.
+ */
+const PLANTED_MOBILE = '19912345678';
+const PLANTED_RESIDENT_ID = makeResidentId('11010519491231002');
+/**
+ * What every merchant of a run is onboarded with (tests/e2e merchantApplication): the contact's
+ * mobile and the legal representative's ID number, looked for anywhere and their masked forms
+ * counted.
+ */
+function seededPersonalData() {
+  const application = merchantApplication('supermarket');
+  return {
+    mobiles: new Set([application.contact.mobile]),
+    residentIds: new Set([application.legal_representative.id_number]),
+  };
+}
+/** The planted mobile as people print it. */
+const PLANTED_MOBILE_GROUPED = `${PLANTED_MOBILE.slice(0, 3)}-${PLANTED_MOBILE.slice(3, 7)}-${PLANTED_MOBILE.slice(7)}`;
+
 /** The scratch table that holds the planted row, in settlement's database, dropped after the scan. */
 const PLANT_TABLE = 'chaos_card_scan_plant';
 const PLANT_DATABASE: ServiceName = 'transaction-settlement';
@@ -100,6 +128,8 @@ export class ChaosRun {
   /** Card numbers this run sent; none may appear anywhere afterwards. */
   readonly knownPans = new Set<string>([PLANTED_PAN]);
   readonly scanner = new CardScanner(this.knownPans);
+  /** Mobiles and resident ID numbers in the clear (decision 0016), beside the card scan. */
+  readonly personalData = new PiiScanner(seededPersonalData());
   readonly checker: InvariantChecker;
   /** What the scenario produced so far: the checks must read some of each. */
   readonly produced = new Set<Produced>();
@@ -175,6 +205,7 @@ export class ChaosRun {
   scanLogLine(service: string, line: string): void {
     this.logLines.set(service, (this.logLines.get(service) ?? 0) + 1);
     this.scanner.scan(line, `log of ${service}`);
+    this.personalData.scan(line, `log of ${service}`);
   }
 
   /**
@@ -247,10 +278,9 @@ export class ChaosRun {
       await this.databaseQuery(PLANT_DATABASE, `DROP TABLE IF EXISTS ${PLANT_TABLE}`);
     }
     for (const record of this.events.records) {
-      scanner.scan(
-        [record.key ?? '', record.value ?? '', JSON.stringify(record.headers)].join('\n'),
-        `topic ${record.topic}`,
-      );
+      const text = [record.key ?? '', record.value ?? '', JSON.stringify(record.headers)].join('\n');
+      scanner.scan(text, `topic ${record.topic}`);
+      this.personalData.scan(text, `topic ${record.topic}`);
     }
     for (const [service, count] of rows) figures.read(`table rows (${service})`, count, true);
     for (const [service, count] of this.logLines) figures.read(`log lines (${service})`, count, true);
@@ -269,8 +299,40 @@ export class ChaosRun {
       rowCount + lineCount + this.events.records.length,
       findings.map((finding) => `${finding.kind} ${finding.masked} in ${finding.where}`),
     );
+    this.checkPersonalData(rowCount + lineCount + this.events.records.length);
     figures.note(
       `card scan: ${rowCount} rows, ${lineCount} log lines, ${this.events.records.length} Kafka records (${(scanner.charactersScanned / 1e6).toFixed(1)} MB); ${this.knownPans.size} test card numbers looked for; plants found: ${scanner.planted.map((plant) => `${plant.where} (${plant.foundAs.join(', ') || 'not found'})`).join('; ')}; findings: ${findings.length}`,
+    );
+  }
+
+  /**
+   * The personal-data scan's verdicts: its plants found, no mobile or ID number in the clear,
+   * and the seeded ones seen masked somewhere (else the run stored none and proved nothing).
+   */
+  private checkPersonalData(pieces: number): void {
+    const { figures, personalData } = this;
+    figures.check(
+      'the personal-data scan finds the mobile and ID number planted in a table, a log line and a Kafka record',
+      personalData.planted.length,
+      personalData.missingPlants().map((where) => `not found in ${where}: the scan did not read it`),
+    );
+    figures.check(
+      'no unmasked mobile or resident ID number in any table, log line or Kafka record',
+      pieces,
+      personalData.findings.map((finding) => `${finding.kind} ${finding.masked} in ${finding.where}`),
+    );
+    const sightings = personalData.maskedSightings;
+    figures.check(
+      'the seeded merchants’ mobile and ID number are seen masked',
+      1,
+      sightings > 0 || !this.produced.has('merchants')
+        ? []
+        : [
+            `none of ${[...personalData.maskedSeen.keys()].join(', ')} in ${pieces} pieces: the run stored no personal data the scan could recognise`,
+          ],
+    );
+    figures.note(
+      `personal-data scan: ${personalData.piecesScanned} pieces (${(personalData.charactersScanned / 1e6).toFixed(1)} MB); masked forms seen ${sightings} times (${[...personalData.maskedSeen].map(([form, count]) => `${form} ${count}`).join(', ')}) in ${[...personalData.maskedSeenIn].slice(0, 6).join('; ')}; plants found: ${personalData.planted.map((plant) => `${plant.where} (${plant.foundAs.join(', ') || 'not found'})`).join('; ')}; findings: ${personalData.findings.length}`,
     );
   }
 
@@ -289,7 +351,10 @@ export class ChaosRun {
           const result = await client.query<{ row: string }>(
             `SELECT row_to_json(t)::text AS row FROM ${client.escapeIdentifier(table)} t`,
           );
-          for (const { row } of result.rows) this.scanner.scan(row, `${service} table ${table}`);
+          for (const { row } of result.rows) {
+            this.scanner.scan(row, `${service} table ${table}`);
+            this.personalData.scan(row, `${service} table ${table}`);
+          }
           count += result.rows.length;
         }
         rows.set(service, count);
@@ -314,9 +379,12 @@ export class ChaosRun {
   private async plantTableRow(): Promise<void> {
     await this.databaseQuery(PLANT_DATABASE, `CREATE TABLE ${PLANT_TABLE} (note text NOT NULL)`);
     await this.databaseQuery(PLANT_DATABASE, `INSERT INTO ${PLANT_TABLE} (note) VALUES ($1)`, [
-      `card scan plant: card ${groupedPan(PLANTED_PAN, '-')}`,
+      `card scan plant: card ${groupedPan(PLANTED_PAN, '-')}, mobile ${PLANTED_MOBILE_GROUPED}, ID ${PLANTED_RESIDENT_ID}`,
     ]);
-    this.scanner.plant(PLANTED_PAN, `${PLANT_DATABASE} table ${PLANT_TABLE}`);
+    const where = `${PLANT_DATABASE} table ${PLANT_TABLE}`;
+    this.scanner.plant(PLANTED_PAN, where);
+    this.personalData.plant(PLANTED_MOBILE, where);
+    this.personalData.plant(PLANTED_RESIDENT_ID, where);
   }
 
   /**
@@ -328,9 +396,13 @@ export class ChaosRun {
    */
   private plantLogLine(): void {
     this.scanner.plant(PLANTED_PAN, `log of ${PLANT_LOG_SERVICE}`);
+    this.personalData.plant(PLANTED_MOBILE, `log of ${PLANT_LOG_SERVICE}`);
+    this.personalData.plant(PLANTED_RESIDENT_ID, `log of ${PLANT_LOG_SERVICE}`);
     this.scanLogLine(
       PLANT_LOG_SERVICE,
-      JSON.stringify({ msg: `card scan plant: card ${groupedPan(PLANTED_PAN, ' ')}` }),
+      JSON.stringify({
+        msg: `card scan plant: card ${groupedPan(PLANTED_PAN, ' ')}, mobile ${PLANTED_MOBILE_GROUPED.replaceAll('-', ' ')}, ID ${PLANTED_RESIDENT_ID}`,
+      }),
     );
   }
 
@@ -338,6 +410,8 @@ export class ChaosRun {
   private async plantKafkaRecord(): Promise<void> {
     const topic = this.plantTopic;
     this.scanner.plant(PLANTED_PAN, `topic ${topic}`);
+    this.personalData.plant(PLANTED_MOBILE, `topic ${topic}`);
+    this.personalData.plant(PLANTED_RESIDENT_ID, `topic ${topic}`);
     const producer = new Kafka({
       clientId: 'chaos-card-scan',
       brokers: [...this.system.kafkaBrokers],
@@ -348,7 +422,16 @@ export class ChaosRun {
       await producer.send({
         topic,
         acks: -1,
-        messages: [{ key: 'card-scan-plant', value: JSON.stringify({ card_number: PLANTED_PAN }) }],
+        messages: [
+          {
+            key: 'card-scan-plant',
+            value: JSON.stringify({
+              card_number: PLANTED_PAN,
+              mobile: PLANTED_MOBILE,
+              id_number: PLANTED_RESIDENT_ID,
+            }),
+          },
+        ],
       });
     } finally {
       await producer.disconnect();
