@@ -17,6 +17,12 @@ export const SERVICES = Object.entries(
 ).map(([name, { port }], index) => ({ name, port, colour: COLOURS[index % COLOURS.length] }));
 const STOP_TIMEOUT_MS = 15_000;
 export const environment = { TURBO_TELEMETRY_DISABLED: '1', ...process.env };
+/**
+ * What the services and scripts run with: a developer machine, unless the shell says otherwise.
+ * An unset NODE_ENV is production, which refuses the development secrets (decision 0020). Not
+ * for the build: Vite would then build the console's web app in development mode.
+ */
+const serviceEnvironment = { NODE_ENV: 'development', ...environment };
 
 export function run(command, args, { quiet = false } = {}) {
   const result = spawnSync(command, args, {
@@ -103,7 +109,7 @@ export function startSystem({ logTo = 'console', onExit = () => {} } = {}) {
   const children = SERVICES.map((service) => {
     const child = spawn(process.execPath, [path.join(root, 'services', service.name, 'dist', 'main.js')], {
       cwd: root,
-      env: { ...environment, ...operatorKeysFor(service), PORT: String(service.port) },
+      env: { ...serviceEnvironment, ...operatorKeysFor(service), PORT: String(service.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const prefix = `\u001b[${service.colour}m${service.name.padEnd(width)}\u001b[0m |`;
@@ -145,7 +151,7 @@ export function runScript(...segments) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(root, ...segments)], {
       cwd: root,
-      env: environment,
+      env: serviceEnvironment,
       stdio: 'inherit',
     });
     child.on('exit', (code) => resolve(code ?? 1));

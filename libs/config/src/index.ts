@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { HTTP_SETTINGS } from './http';
 
 export { HTTP_SETTINGS } from './http';
+export * from './secret-strength';
 export * from './services';
 
 export const SECOND_MS = 1000;
@@ -46,7 +47,13 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
  * `platformEnvironment.extend({ PORT: port.default(defaultPort('discount-rules')) })`.
  */
 export const platformEnvironment = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /**
+   * Unset means production (decision 0020): a deployment that forgets to say what it is gets
+   * the strict checks — its secrets must be set, none at a development default — instead of
+   * booting on the development keys in this repository. Developer machines, `npm start` and the
+   * tests say `development` or `test` explicitly.
+   */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   LOG_LEVEL: logLevel.default('info'),
   HOST: z.string().default('127.0.0.1'),
   /** Server URL without a database; each service appends its own database name. */

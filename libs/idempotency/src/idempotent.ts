@@ -17,7 +17,10 @@ const IN_FLIGHT_WAIT_MS_DEFAULT = 5_000;
 
 export interface IdempotencyContext {
   pool: Pool;
-  /** Keyed so that a stored request hash cannot be brute-forced back to, say, a card number. */
+  /**
+   * Keyed so that a stored request hash cannot be brute-forced back to, say, a card number. A
+   * service's own secret for this one purpose, IDEMPOTENCY_REQUEST_HASH_KEY (decision 0020).
+   */
   requestHashKey: string;
   /** Default IN_FLIGHT_WAIT_MS_DEFAULT. */
   inFlightWaitMs?: number;

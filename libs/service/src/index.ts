@@ -21,7 +21,7 @@ import type {
   ServiceDefinition,
   ServiceDependencies,
 } from './definition';
-import { refuseDevelopmentSecrets } from './environment';
+import { refuseUnsafeSecrets } from './environment';
 import type { ServiceConfig } from './environment';
 import { startEvents } from './events';
 import type { RunningEvents } from './events';
@@ -223,7 +223,7 @@ export async function startService<Config extends ServiceConfig, Uses extends Se
   // The declaration types what the service's own code may reach; from here on, it says what to create.
   const definition = service as DeclaredDefinition<Config>;
   const { config, name } = definition;
-  refuseDevelopmentSecrets(config);
+  refuseUnsafeSecrets(config);
   const logger = options.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
   const connectionString = await prepareDatabase(definition, logger);
   const { dependencies, readinessChecks, clientClosers, registered } = createClients(

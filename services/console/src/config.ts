@@ -33,7 +33,7 @@ const signingKeys = z
 export const consoleEnvironment = serviceEnvironment({
   port: defaultPort('console'),
   databaseName: 'puhui_console',
-  secrets: ['FIELD_ENCRYPTION_KEY'],
+  secrets: ['TOTP_SECRET_ENCRYPTION_KEY'],
 }).extend({
   CONSOLE_SIGNING_KEYS: signingKeys.default([DEVELOPMENT_OPERATOR_SIGNING_KEY]),
   /** Where people open the console: the only Origin a state-changing request may come from. */

@@ -22,8 +22,9 @@ export const transactionSettlementEnvironment = serviceEnvironment({
   databaseName: 'puhui_transaction_settlement',
   secrets: [
     'FIELD_ENCRYPTION_KEY',
-    'IDENTITY_HASH_KEY',
+    'IDEMPOTENCY_REQUEST_HASH_KEY',
     'CARD_TOKEN_KEY',
+    'CARD_HANDLE_KEY',
     'RATE_SHEET_SIGNING_KEY',
     'SERVICE_CREDENTIAL',
   ],

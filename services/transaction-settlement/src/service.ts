@@ -48,7 +48,8 @@ export function transactionSettlementService(
         logger: dependencies.logger,
         rateSheets,
         cardTokenKey: config.CARD_TOKEN_KEY,
-        requestHashKey: config.IDENTITY_HASH_KEY,
+        cardHandleKey: config.CARD_HANDLE_KEY,
+        requestHashKey: config.IDEMPOTENCY_REQUEST_HASH_KEY,
         businessDayCutoffMinutes: parseCutoff(config.BUSINESS_DAY_CUTOFF),
         checkoutLimits: {
           grossMinorMaxByCategory: {

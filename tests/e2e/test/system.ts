@@ -369,6 +369,9 @@ export class PuhuiSystem {
       ...(Object.fromEntries(
         Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
       ) as Record<string, string>),
+      // Said, not assumed: an unset NODE_ENV is production, which refuses the development secrets
+      // the runs use (decision 0020). A test may still say production in `options.environment`.
+      NODE_ENV: 'test',
       POSTGRES_URL: testPostgresUrl(),
       REDIS_URL: testRedisUrl(),
       KAFKA_BROKERS: testKafkaBrokers().join(','),

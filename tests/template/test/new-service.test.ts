@@ -117,7 +117,13 @@ it('writes a service that boots from source and answers /healthz', async () => {
     [path.join(copy, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/main.ts'],
     {
       cwd: service,
-      env: { ...process.env, PORT: String(port), DATABASE_NAME: database, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        PORT: String(port),
+        DATABASE_NAME: database,
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );

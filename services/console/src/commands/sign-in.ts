@@ -144,7 +144,7 @@ export async function startTotpEnrolment(
   await setPendingTotpSecret(
     context.pool,
     account.id,
-    sealField(secret, context.config.FIELD_ENCRYPTION_KEY),
+    sealField(secret, context.config.TOTP_SECRET_ENCRYPTION_KEY),
   );
   await audit(context, origin, 'totp.enrolment_started', account, { session_id: session.id });
   return totpEnrolment(secret, account.username);
@@ -162,7 +162,7 @@ export async function verifyTotp(
 ): Promise<StartedSession> {
   const { session, account } = live;
   refuseWhileLocked(account);
-  const key = context.config.FIELD_ENCRYPTION_KEY;
+  const key = context.config.TOTP_SECRET_ENCRYPTION_KEY;
   const enrolling = account.totp_pending_secret_sealed !== null && session.stage !== 'totp_required';
   if (!enrolling && session.stage !== 'totp_required')
     throw new WrongStage(

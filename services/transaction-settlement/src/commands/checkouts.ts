@@ -210,7 +210,7 @@ export async function captureCheckout(
       // their row locks are held for one statement and the commit instead of the whole capture.
       // Same transaction, so the checkout, its transfers, its event and its key stay atomic.
       beforeCommit((last) => postCheckoutTransfers(last, checkout, false));
-      return checkoutView(checkout, merchantViewer(context.cardTokenKey));
+      return checkoutView(checkout, merchantViewer(context.cardHandleKey));
     },
   );
   // Committed, not yet answered: where the crash tests' hook kills the process. A replay is

@@ -12,6 +12,8 @@ export interface SettlementContext {
   logger: Logger;
   rateSheets: RateSheets;
   cardTokenKey: string;
+  /** CARD_HANDLE_KEY: keys the card handles merchants see (views/checkout.ts), not the card tokens. */
+  cardHandleKey: string;
   /** Keyed so that a stored request hash cannot be brute-forced back to a card number. */
   requestHashKey: string;
   businessDayCutoffMinutes: number;

@@ -234,7 +234,7 @@ export async function voidCheckout(
           voided_at: voidedAt,
         },
       });
-      return voidedCheckoutView(checkout, merchantViewer(context.cardTokenKey), voidedAt);
+      return voidedCheckoutView(checkout, merchantViewer(context.cardHandleKey), voidedAt);
     },
   );
 }

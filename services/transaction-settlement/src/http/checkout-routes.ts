@@ -72,7 +72,7 @@ export const CHECKOUT_OPERATIONS = [quoteOperation, captureOperation, listChecko
 export function checkoutRoutes({ router, pool, context, auth }: SettlementRouting): void {
   const { principalOf, asMerchant } = auth;
   const viewerOf = (principal: Principal) =>
-    principal.kind === 'merchant' ? merchantViewer(context.cardTokenKey) : ({ kind: 'operator' } as const);
+    principal.kind === 'merchant' ? merchantViewer(context.cardHandleKey) : ({ kind: 'operator' } as const);
 
   route(router, '/v1/checkouts/quote', {
     post: answered(quoteOperation, 200, asMerchant, (merchant, { body }) =>
