@@ -80,7 +80,7 @@ export interface paths {
     put?: never;
     /**
      * Import cards from a CSV file (streamed)
-     * @description Rows are checked one by one; good rows are registered in batches, bad ones listed in `errors` by line. Too many rows answers 413.
+     * @description Rows are checked one by one; bad ones are listed in `errors` by line. The file registers whole or not at all: a file past CARD_IMPORT_BYTES_MAX or CARD_IMPORT_ROWS_MAX answers 413, a malformed line 400, more rejected rows than CARD_IMPORT_REJECTED_SHARE_MAX of the file 422 (`too_many_rejected_rows`); each with the failed import (`inserted` 0, its problems listed), and nothing of the file registered. One import runs at a time (409 `import_running`).
      *
      *     Who may call: operator role `admin`.
      */
@@ -1664,8 +1664,10 @@ export interface operations {
       401: components['responses']['Problem401'];
       403: components['responses']['Problem403'];
       408: components['responses']['Problem408'];
+      409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      422: components['responses']['Problem422'];
       429: components['responses']['Problem429'];
       500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];

@@ -34,6 +34,20 @@ export const discountRulesEnvironment = serviceEnvironment({
   CARD_IMPORT_BATCH_SIZE: positiveInteger.max(10_000).default(2_500),
   /** A city has at most about 10^6 cards; a bigger file is a mistake, not an import. */
   CARD_IMPORT_ROWS_MAX: positiveInteger.default(2_000_000),
+  /**
+   * Bytes read from one import file (413 past it, the import failed and nothing registered). A
+   * row is about 50 bytes (a million-card file about 50 MB); 128 MiB holds CARD_IMPORT_ROWS_MAX
+   * rows of ~60 bytes, where rows of up to 4 KiB alone would let one file run to gigabytes.
+   */
+  CARD_IMPORT_BYTES_MAX: positiveInteger.default(128 * 1024 * 1024),
+  /**
+   * An import whose rejected rows are more than this share of its rows (and more than
+   * CARD_IMPORT_REJECTED_ROWS_TOLERATED) fails and registers nothing (decision 0022): a file
+   * with one bad row in twenty is the wrong file or a broken export, not a few typos.
+   */
+  CARD_IMPORT_REJECTED_SHARE_MAX: z.coerce.number().min(0).max(1).default(0.05),
+  /** Rejected rows tolerated whatever the share: a 40-row file with 3 typos still imports its 37. */
+  CARD_IMPORT_REJECTED_ROWS_TOLERATED: z.coerce.number().int().min(0).default(10),
   /** Rejected rows listed in an import's `errors` (all are counted). */
   CARD_IMPORT_ERRORS_LISTED_MAX: z.coerce.number().int().min(0).max(10_000).default(1_000),
 });

@@ -5,10 +5,14 @@ import { startHarness } from './support';
 import type { Harness } from './support';
 
 let harness: Harness;
+const BYTES_MAX = 1024 * 1024;
 
 beforeAll(async () => {
-  // Batches of 1,000 so that the progress and failure checks below can count them.
-  harness = await startHarness({ environment: { CARD_IMPORT_BATCH_SIZE: '1000' } });
+  // Batches of 1,000 so that the progress and failure checks below can count them; 1 MiB files
+  // so that the byte cap is reached by a few thousand rows.
+  harness = await startHarness({
+    environment: { CARD_IMPORT_BATCH_SIZE: '1000', CARD_IMPORT_BYTES_MAX: String(BYTES_MAX) },
+  });
 });
 
 afterAll(async () => {
@@ -78,6 +82,25 @@ async function* slowly(lines: readonly string[], pauseAfter: number, whilePaused
     yield `${lines.slice(start, start + 500).join('\r\n')}\r\n`;
     if (start + 500 === pauseAfter) await whilePaused();
   }
+}
+
+/** What is registered for cards of `union` (its cards, their events in the outbox, their audit rows). */
+async function registeredIn(union: string): Promise<{ cards: number; events: number; audit: number }> {
+  const { rows } = await harness.db.query<{ cards: number; events: number; audit: number }>(
+    `SELECT (SELECT count(*)::int FROM cards WHERE union_id = $1) AS cards,
+            (SELECT count(*)::int FROM outbox_events WHERE envelope #>> '{data,card,union_id}' = $1) AS events,
+            (SELECT count(*)::int FROM audit_events WHERE after ->> 'union_id' = $1) AS audit`,
+    [union],
+  );
+  return rows[0] as { cards: number; events: number; audit: number };
+}
+
+/** `rows` good data rows of `union`, from test PAN serial `serialBase`. */
+function goodLines(rows: number, serialBase: number, union: string): string[] {
+  return Array.from(
+    { length: rows },
+    (_, index) => `${generateTestPan(serialBase + index)},M${serialBase + index},${union},standard`,
+  );
 }
 
 describe('bulk card import', () => {
@@ -174,7 +197,7 @@ describe('bulk card import', () => {
     expect((await harness.upload('')).body.code).toBe('empty_import');
   });
 
-  it('stops at a broken quote, keeping the batches before it, and says where', async () => {
+  it('stops at a broken quote, registering nothing of the file, and says where', async () => {
     const lines = [
       HEADER,
       ...Array.from(
@@ -192,9 +215,11 @@ describe('bulk card import', () => {
       code: 'malformed_csv',
       line: 1_503,
       reason: 'a quoted field is never closed',
-      import: { status: 'failed', inserted: 1_000 },
+      // The first batch of 1,000 was written, then rolled back with the rest (decision 0022).
+      import: { status: 'failed', rows_total: 1_000, inserted: 0 },
     });
     expect(response.text).not.toContain(generateTestPan(300_000));
+    expect(await registeredIn('union-9')).toEqual({ cards: 0, events: 0, audit: 0 });
   });
 
   it('takes only text/csv from an admin', async () => {
@@ -222,6 +247,132 @@ describe('bulk card import', () => {
   });
 });
 
+describe('a file registers whole or not at all (decision 0022)', () => {
+  it('fails a file whose rejected rows pass the allowed share, registering none of its good rows', async () => {
+    // 1,000 rows, every 10th with a wrong check digit: 100 rejected, 10 % > 5 % and > 10 rows.
+    const lines = goodLines(1_000, 400_000, 'union-share').map((line, index) =>
+      index % 10 === 0
+        ? line.replace(
+            /^(\d+)(\d),/u,
+            (_, head: string, last: string) => `${head}${(Number(last) + 1) % 10},`,
+          )
+        : line,
+    );
+    const response = await harness.upload(`${[HEADER, ...lines].join('\n')}\n`);
+    expect(response.status).toBe(422);
+    expect(response.body).toMatchObject({
+      code: 'too_many_rejected_rows',
+      rejected: 100,
+      rows_total: 1_000,
+      rejected_share_max: 0.05,
+      rejected_rows_tolerated: 10,
+      import: {
+        status: 'failed',
+        rows_total: 1_000,
+        inserted: 0,
+        rejected: 100,
+        failure_reason: expect.stringMatching(/^100 of 1000 rows were rejected \(10 %\)/u),
+      },
+    });
+    const listed = (response.body.import as { errors: { line: number; field: string }[] }).errors;
+    expect(listed).toHaveLength(100);
+    expect(listed[0]).toMatchObject({ line: 2, field: 'card_number' });
+    expect(await registeredIn('union-share')).toEqual({ cards: 0, events: 0, audit: 0 });
+    const stored = await harness.call('GET', `/v1/cards/imports/${String(response.body.import.import_id)}`);
+    expect(stored.body).toMatchObject({ status: 'failed', inserted: 0, rejected: 100 });
+
+    // The same file with its bad rows fixed imports every card.
+    const fixed = await harness.upload(
+      `${[HEADER, ...goodLines(1_000, 400_000, 'union-share')].join('\n')}\n`,
+    );
+    expect(fixed.body).toMatchObject({ status: 'succeeded', inserted: 1_000, rejected: 0 });
+    expect(await registeredIn('union-share')).toMatchObject({ cards: 1_000, events: 1_000 });
+  });
+
+  it('imports a small file with a few bad rows: within the tolerated count, whatever the share', async () => {
+    // 3 of 20 rows rejected (15 %), but no more than the 10 rows always tolerated.
+    const lines = goodLines(20, 410_000, 'union-few');
+    for (const index of [3, 9, 15])
+      lines[index] = `${generateTestPan(410_000 + index)},M${index},union-few,gold`;
+    const response = await harness.upload(`${[HEADER, ...lines].join('\n')}\n`);
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ status: 'succeeded', inserted: 17, rejected: 3 });
+  });
+
+  it('refuses a file past CARD_IMPORT_BYTES_MAX with 413, registering none of the batches read before', async () => {
+    // ~50 bytes a row: 30,000 rows are about 1.4 MiB, past the 1 MiB cap after some 20 batches.
+    const lines = [HEADER, ...goodLines(30_000, 500_000, 'union-big')];
+    expect(Buffer.byteLength(lines.join('\n'))).toBeGreaterThan(BYTES_MAX);
+    // Streamed (chunked, no Content-Length): the import counts the bytes itself.
+    const streamed = await harness.upload(slowly(lines, -1, async () => undefined));
+    expect(streamed.status).toBe(413);
+    expect(streamed.body).toMatchObject({
+      code: 'file_too_large',
+      bytes_max: BYTES_MAX,
+      import: {
+        status: 'failed',
+        inserted: 0,
+        failure_reason: expect.stringMatching(/at most 1048576 bytes/u),
+      },
+    });
+    expect((streamed.body.import as { rows_total: number }).rows_total).toBeGreaterThanOrEqual(10_000);
+    expect(await registeredIn('union-big')).toEqual({ cards: 0, events: 0, audit: 0 });
+
+    // Declared larger than the cap: refused before a byte is read, no import stored.
+    const before = await harness.db.query<{ count: string }>('SELECT count(*) FROM card_imports');
+    const declared = await harness.upload(lines.join('\n'));
+    expect(declared.status).toBe(413);
+    expect(declared.body).toMatchObject({ code: 'file_too_large', bytes_max: BYTES_MAX });
+    expect(declared.body.import).toBeUndefined();
+    const after = await harness.db.query<{ count: string }>('SELECT count(*) FROM card_imports');
+    expect(after.rows[0]?.count).toBe(before.rows[0]?.count);
+    expect(await registeredIn('union-big')).toEqual({ cards: 0, events: 0, audit: 0 });
+  });
+
+  it('rolls back an upload cut off midway, and runs one import at a time', async () => {
+    const lines = [HEADER, ...goodLines(5_000, 600_000, 'union-cut')];
+    const cut = new AbortController();
+    let second: Awaited<ReturnType<Harness['upload']>> | undefined;
+    let importId: unknown;
+    const first = harness
+      .upload(
+        slowly(lines, 2_500, async () => {
+          // Two batches are written in the import's open transaction: visible as progress only.
+          const running = await waitFor(async () => {
+            const page = await harness.call('GET', '/v1/cards/imports?status=running');
+            const current = page.body.data[0];
+            return current?.rows_total === 2_000 ? current : undefined;
+          });
+          importId = running.import_id;
+          expect((await registeredIn('union-cut')).cards).toBe(0);
+          second = await harness.upload(
+            `${HEADER}\n${generateTestPan(610_000)},M610000,union-cut,standard\n`,
+          );
+          cut.abort();
+        }),
+        { signal: cut.signal },
+      )
+      .catch((error: unknown) => error);
+    // The client gave up: fetch rejects (an error of undici's realm, not jest's).
+    expect(String(await first)).toMatch(/abort|terminated|fetch failed/iu);
+    expect(second?.status).toBe(409);
+    expect(second?.body.code).toBe('import_running');
+    const failed = await waitFor(async () => {
+      const response = await harness.call('GET', `/v1/cards/imports/${String(importId)}`);
+      return response.body.status === 'failed' ? response.body : undefined;
+    });
+    expect(failed).toMatchObject({
+      rows_total: 2_000,
+      inserted: 0,
+      failure_reason: expect.stringMatching(/ended before/u),
+    });
+    expect(await registeredIn('union-cut')).toEqual({ cards: 0, events: 0, audit: 0 });
+    // Once it has ended, the next import runs.
+    const next = await harness.upload(`${HEADER}\n${generateTestPan(610_000)},M610000,union-cut,standard\n`);
+    expect(next.body).toMatchObject({ status: 'succeeded', inserted: 1 });
+  });
+});
+
 describe('an import left running by a process that died', () => {
   it('is marked failed by the background pass once it has made no progress for the configured time', async () => {
     const abandoned = 'imp_00000000000000000000abcde';
@@ -239,8 +390,11 @@ describe('an import left running by a process that died', () => {
       },
       { description: 'abandoned import failed', timeoutMs: 5 * harness.config.BACKGROUND_INTERVAL_MS },
     );
-    expect(failed).toMatchObject({ status: 'failed', inserted: 2_500, rows_total: 2_500 });
-    expect(failed.failure_reason).toMatch(/^interrupted: no progress for 600 s/u);
+    // Its transaction ended with the process: nothing it counted is registered.
+    expect(failed).toMatchObject({ status: 'failed', inserted: 0, rows_total: 2_500 });
+    expect(failed.failure_reason).toMatch(
+      /^interrupted: no progress for 600 s.*nothing of the file was registered/u,
+    );
     expect(failed.finished_at).not.toBeNull();
     // One that is still moving is left alone.
     expect((await harness.call('GET', `/v1/cards/imports/${busy}`)).body.status).toBe('running');

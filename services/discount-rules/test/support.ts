@@ -69,7 +69,7 @@ export interface Harness {
   /** Posts a CSV body, streamed when given an iterable. */
   upload: (
     body: string | AsyncIterable<string>,
-    options?: { token?: string; contentType?: string; contentEncoding?: string },
+    options?: { token?: string; contentType?: string; contentEncoding?: string; signal?: AbortSignal },
   ) => Promise<ApiResponse>;
   /** Connected to the service's database. */
   db: Client;
@@ -164,6 +164,7 @@ export async function startHarness(
           : { 'content-encoding': uploadOptions.contentEncoding }),
       },
       body: typeof body === 'string' ? body : ReadableStream.from(body),
+      ...(uploadOptions.signal === undefined ? {} : { signal: uploadOptions.signal }),
       ...(typeof body === 'string' ? {} : { duplex: 'half' }),
     } as RequestInit);
     return parseResponse(response, 'POST', '/v1/cards/imports');

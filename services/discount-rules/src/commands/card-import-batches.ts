@@ -1,11 +1,13 @@
 /**
- * The rows of a card import gathered into batches and written one transaction per batch.
+ * The rows of a card import gathered into batches, each written with one statement per table
+ * inside the import's one transaction (decision 0022: a file registers whole or not at all).
  * Counts and listed problems are kept per window (the rows since the last flush) and added
- * to the import's row with the batch, so progress is visible while the file streams in.
+ * to the import's row after the batch, outside that transaction, so progress is visible while
+ * the file streams in.
  */
+import type { PoolClient } from 'pg';
 import { cardRegistered } from '@puhui/discount';
 import { appendEvents } from '@puhui/events';
-import { withTransaction } from '@puhui/postgres';
 import { factsOf, sameRegistration } from '../domain/card';
 import type { ImportRow, RowProblem } from '../domain/import-row';
 import { appendImportedCardsAudit } from '../store/audit';
@@ -23,6 +25,12 @@ export interface ImportSettings {
   rowsMax: number;
   /** Problems listed on the import; every problem is counted. */
   errorsListedMax: number;
+  /** Most bytes read from one file (CARD_IMPORT_BYTES_MAX). */
+  bytesMax: number;
+  /** Share of rejected rows past which the import fails (CARD_IMPORT_REJECTED_SHARE_MAX). */
+  rejectedShareMax: number;
+  /** Rejected rows always tolerated, whatever the share (CARD_IMPORT_REJECTED_ROWS_TOLERATED). */
+  rejectedRowsTolerated: number;
 }
 
 const ALREADY_REGISTERED = 'card already registered with another member, union or tier';
@@ -42,9 +50,13 @@ export class ImportBatches {
   private writing: Promise<void> = Promise.resolve();
   private problemsListed = 0;
   rowsSeen = 0;
+  /** What the windows written so far added up to. */
+  readonly totals: ImportCounts = { rows_total: 0, inserted: 0, unchanged: 0, rejected: 0 };
 
+  /** `client` holds the import's open transaction; progress goes through the context's pool. */
   constructor(
     private readonly context: CommandContext,
+    private readonly client: PoolClient,
     private readonly importId: string,
     private readonly settings: ImportSettings,
   ) {}
@@ -104,32 +116,34 @@ export class ImportBatches {
   private async write(window: Window, rows: number): Promise<void> {
     // Token order: two imports touching the same cards take their row locks in the same order.
     const cards = [...window.cards.values()].sort((a, b) => (a.card_token < b.card_token ? -1 : 1));
-    const listed = await withTransaction(this.context.pool, async (client) => {
-      const outcomes = await insertCardBatch(client, cards, this.importId);
-      const { registered, counts, problems } = classify(cards, outcomes, window, rows);
-      await appendEvents(
-        client,
-        EVENT_SOURCE,
-        registered.map(({ card, registered_at }) => ({
-          definition: cardRegistered,
-          subject: card.card_token,
-          data: { card: factsOf({ ...card, status: 'active' }), registered_at: registered_at.toISOString() },
-          time: registered_at,
-        })),
-      );
-      const tokens = registered.map(({ card }) => card.card_token);
-      if (tokens.length > 0) {
-        await appendImportedCardsAudit(client, tokens, {
-          import_id: this.importId,
-          actor: this.context.actor,
-          request_id: this.context.requestId,
-        });
-      }
-      const room = Math.max(0, this.settings.errorsListedMax - this.problemsListed);
-      await addImportProgress(client, this.importId, counts, problems.slice(0, room));
-      return Math.min(room, problems.length);
-    });
+    const { client } = this;
+    const outcomes = await insertCardBatch(client, cards, this.importId);
+    const { registered, counts, problems } = classify(cards, outcomes, window, rows);
+    await appendEvents(
+      client,
+      EVENT_SOURCE,
+      registered.map(({ card, registered_at }) => ({
+        definition: cardRegistered,
+        subject: card.card_token,
+        data: { card: factsOf({ ...card, status: 'active' }), registered_at: registered_at.toISOString() },
+        time: registered_at,
+      })),
+    );
+    const tokens = registered.map(({ card }) => card.card_token);
+    if (tokens.length > 0) {
+      await appendImportedCardsAudit(client, tokens, {
+        import_id: this.importId,
+        actor: this.context.actor,
+        request_id: this.context.requestId,
+      });
+    }
+    const room = Math.max(0, this.settings.errorsListedMax - this.problemsListed);
+    // Progress is its own statement on the pool: readable while the import's transaction is open.
+    await addImportProgress(this.context.pool, this.importId, counts, problems.slice(0, room));
+    const listed = Math.min(room, problems.length);
     this.problemsListed += listed;
+    for (const key of ['rows_total', 'inserted', 'unchanged', 'rejected'] as const)
+      this.totals[key] += counts[key];
   }
 }
 

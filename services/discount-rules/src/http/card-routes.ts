@@ -51,7 +51,7 @@ const importCardsOperation = defineOperation({
   operationId: 'importCards',
   summary: 'Import cards from a CSV file (streamed)',
   description:
-    'Rows are checked one by one; good rows are registered in batches, bad ones listed in `errors` by line. Too many rows answers 413.',
+    'Rows are checked one by one; bad ones are listed in `errors` by line. The file registers whole or not at all: a file past CARD_IMPORT_BYTES_MAX or CARD_IMPORT_ROWS_MAX answers 413, a malformed line 400, more rejected rows than CARD_IMPORT_REJECTED_SHARE_MAX of the file 422 (`too_many_rejected_rows`); each with the failed import (`inserted` 0, its problems listed), and nothing of the file registered. One import runs at a time (409 `import_running`).',
   tags: ['card imports'],
   callers: ['admin'],
   request: {
@@ -68,7 +68,7 @@ const importCardsOperation = defineOperation({
       headers: { Location: 'The import’s URL.' },
     },
   },
-  problems: [400, 413],
+  problems: [400, 409, 413, 422],
 });
 
 const listCardImports = defineOperation({
@@ -201,6 +201,9 @@ function importRoutes(
     batchSize: config.CARD_IMPORT_BATCH_SIZE,
     rowsMax: config.CARD_IMPORT_ROWS_MAX,
     errorsListedMax: config.CARD_IMPORT_ERRORS_LISTED_MAX,
+    bytesMax: config.CARD_IMPORT_BYTES_MAX,
+    rejectedShareMax: config.CARD_IMPORT_REJECTED_SHARE_MAX,
+    rejectedRowsTolerated: config.CARD_IMPORT_REJECTED_ROWS_TOLERATED,
   };
 
   route(
@@ -213,7 +216,13 @@ function importRoutes(
           request,
           `Send the file as ${CSV} in UTF-8, uncompressed, with the header card_number,member_id,union_id,tier.`,
         );
-        const finished = await importCards(context, request, importSettings);
+        const declared = request.header('content-length');
+        const finished = await importCards(
+          context,
+          request,
+          importSettings,
+          declared === undefined ? undefined : Number(declared),
+        );
         response.location(`/v1/cards/imports/${finished.import_id}`);
         respond(response, importCardsOperation, 201, cardImportView(finished));
       }),

@@ -34,7 +34,7 @@ export function backgroundJobs(
   const { pool, sheets, logger } = context;
   const every = { intervalMs: config.BACKGROUND_INTERVAL_MS, timeoutMs: PASS_TIMEOUT_MS, beforeStart: true };
   const quietMs = config.CARD_IMPORT_ABANDONED_AFTER_MS;
-  const reason = `interrupted: no progress for ${Math.round(quietMs / 1000)} s (the service stopped during the import); the rows of finished batches are kept, re-import the file`;
+  const reason = `interrupted: no progress for ${Math.round(quietMs / 1000)} s (the service stopped during the import); nothing of the file was registered, import it again`;
   return [
     { name: 'sync ruleset version', ...every, run: () => sheets.syncRulesetVersion() },
     {

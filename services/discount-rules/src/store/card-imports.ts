@@ -50,21 +50,28 @@ export async function addImportProgress(
   );
 }
 
+/**
+ * Ends the import. `rolled_back`: its transaction was rolled back, so nothing it counted as
+ * inserted is registered and `inserted` is set to 0 (rows, unchanged, rejected and the listed
+ * problems stay: they tell what was wrong with the file).
+ */
 export async function finishImport(
   client: Queryable,
   importId: string,
-  outcome: { status: 'succeeded' | 'failed'; failure_reason: string | null },
+  outcome: { status: 'succeeded' | 'failed'; failure_reason: string | null; rolled_back?: boolean },
 ): Promise<void> {
   await client.query(
-    `UPDATE card_imports SET status = $2, failure_reason = $3, finished_at = now(), updated_at = now()
+    `UPDATE card_imports SET status = $2, failure_reason = $3, finished_at = now(), updated_at = now(),
+       inserted = CASE WHEN $4 THEN 0 ELSE inserted END
      WHERE import_id = $1`,
-    [importId, outcome.status, outcome.failure_reason],
+    [importId, outcome.status, outcome.failure_reason, outcome.rolled_back === true],
   );
 }
 
 /**
  * Fails imports that made no progress for `quietMs` (progress is written after every batch,
- * so only an import whose process died stops moving); returns their ids.
+ * so only an import whose process died stops moving); returns their ids. Their transaction
+ * ended with the process's connection, rolled back: `inserted` is set to 0.
  */
 export async function failAbandonedImports(
   client: Queryable,
@@ -72,7 +79,8 @@ export async function failAbandonedImports(
   reason: string,
 ): Promise<string[]> {
   const { rows } = await client.query<{ import_id: string }>(
-    `UPDATE card_imports SET status = 'failed', failure_reason = $2, finished_at = now(), updated_at = now()
+    `UPDATE card_imports SET status = 'failed', failure_reason = $2, finished_at = now(), updated_at = now(),
+       inserted = 0
      WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1 / 1000.0)
      RETURNING import_id`,
     [quietMs, reason],
