@@ -52,7 +52,7 @@ describe('the real entry point', () => {
     const result = await runMain({});
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'Set FIELD_ENCRYPTION_KEY, IDEMPOTENCY_REQUEST_HASH_KEY, CARD_TOKEN_KEY, RATE_SHEET_SIGNING_KEY, SERVICE_CREDENTIAL: development defaults are refused in production',
+      'Set FIELD_ENCRYPTION_KEY, IDEMPOTENCY_REQUEST_HASH_KEY, CARD_TOKEN_KEY, CARD_HANDLE_KEY, RATE_SHEET_SIGNING_KEY, SERVICE_CREDENTIAL: development defaults are refused in production',
     );
     // Nothing was started: no database, broker or port was touched.
     expect(result.stdout).toBe('');
