@@ -1,14 +1,14 @@
 /**
  * Callers that fail to authenticate, counted per client address (decision 0018). Every answer
- * 401 (no credentials, an unknown key, a forged or expired token, no session) counts against
- * the address it went to; an address that collected `perAddressMax` of them within a window of
+ * 401 (no credentials, an unknown key, a forged or expired token, no session), and every key
+ * answered `not_yet_available` by the caller check, counts against the address it went to; an address that collected `perAddressMax` of them within a window of
  * `windowMs` gets 429 with Retry-After for everything but the probes and the docs until that
  * window ends, valid credentials included (as GitHub's API does), so that a guessing script
  * stops costing a key lookup or a signature check per guess.
  *
- * In the process, not in Redis: the console and merchant-onboarding have no Redis, and a
- * count per instance only multiplies the allowance by the number of instances, which is what
- * matters here (a few instances, not thousands). Memory is bounded: at most `addressesMax`
+ * In the process, not in Redis: the console has no Redis, a count in Redis would fail open
+ * while Redis is away, and a count per instance only multiplies the allowance by the number of
+ * instances (a few, not thousands). Memory is bounded: at most `addressesMax`
  * addresses are remembered, the least recently failed forgotten first.
  */
 import { isIPv6 } from 'node:net';

@@ -56,7 +56,7 @@ interface Harness {
 
 async function start(
   overrides: Partial<AppOptions> = {},
-  server: { headersTimeoutMs?: number; connectionsMax?: number } = {},
+  server: { headersTimeoutMs?: number; connectionsMax?: number; replica?: boolean } = {},
 ): Promise<Harness> {
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
@@ -75,6 +75,8 @@ async function start(
         ? { merchant_id: 'mer_1', key_id: 'key_1', scopes: ['checkout'] }
         : undefined;
     },
+    // A replica that holds no key yet: a key minted a moment ago is "not yet available" (503).
+    ...(server.replica === true ? { replicaHoldsKey: async () => false } : {}),
   };
   const answer = documented(echo, async (request, response) => {
     const principal = await authenticate(request, settings);
@@ -118,7 +120,8 @@ async function start(
     host: '127.0.0.1',
     logger,
     shutdownGraceMs: 100,
-    ...server,
+    ...(server.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: server.headersTimeoutMs }),
+    ...(server.connectionsMax === undefined ? {} : { connectionsMax: server.connectionsMax }),
   });
   return { running, lines, lookups: () => lookups };
 }
@@ -411,6 +414,23 @@ describe('addresses that keep failing to authenticate', () => {
     // Refused without looking the key up: guessing costs nothing any more.
     expect(lookups()).toBe(lookupsWhenRefused);
     expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+  });
+
+  it('counts keys answered not_yet_available (minted a moment ago, unknown to the replica) as failures too', async () => {
+    const { running } = await harness(
+      { failedAuthentication: { perAddressMax: 3, windowMs: 60_000, addressesMax: 100 } },
+      { replica: true },
+    );
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const answer = await fetch(`${running.url}${echo.path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${generateApiKey().secret}` },
+        body: '{}',
+      });
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual([503, 503, 503, 429, 429, 429]);
   });
 
   it('lets the address in again once its window is over', () => {
