@@ -8,7 +8,17 @@ import type { Logger } from '@puhui/logging';
 export type { Redis } from 'ioredis';
 
 export interface RedisSettings {
+  /** redis:// or rediss:// (TLS). */
   url: string;
+  /** An ACL user; unset, AUTH with the password alone. */
+  username?: string;
+  /** Sent with AUTH on each connection; never logged. */
+  password?: string;
+  /**
+   * TLS options for a rediss:// URL: `ca` (PEM) is what Redis's certificate must chain to;
+   * unset, Node's trusted CAs. The certificate is always verified (decision 0021).
+   */
+  tls?: { ca?: string };
   logger?: Logger;
   connectTimeoutMs?: number;
   /** Upper bound for one command, queueing included. */
@@ -21,6 +31,20 @@ const CONNECT_TIMEOUT_MS_DEFAULT = 2000;
 const COMMAND_TIMEOUT_MS_DEFAULT = 500;
 const RECONNECT_DELAY_MS_MAX = 2000;
 
+/**
+ * What a Redis error may say in a log line: its type, message and the command's name, never the
+ * command's arguments. A refused AUTH (or HELLO) carries the password among them, and pino
+ * would write the whole error object.
+ */
+export function loggableRedisError(error: Error): { type: string; message: string; command?: string } {
+  const command = (error as Error & { command?: { name?: unknown } }).command;
+  return {
+    type: error.name,
+    message: error.message,
+    ...(typeof command?.name === 'string' ? { command: command.name } : {}),
+  };
+}
+
 export function createRedis(settings: RedisSettings): Redis {
   const logger = settings.logger?.child({ component: 'redis' });
   const redis = new Redis(settings.url, {
@@ -31,12 +55,15 @@ export function createRedis(settings: RedisSettings): Redis {
     // command issued while Redis is unreachable (or not yet ready) fails at once instead.
     enableOfflineQueue: false,
     keyPrefix: settings.keyPrefix ?? '',
+    ...(settings.username === undefined ? {} : { username: settings.username }),
+    ...(settings.password === undefined ? {} : { password: settings.password }),
+    ...(settings.tls === undefined ? {} : { tls: { rejectUnauthorized: true, ...settings.tls } }),
     retryStrategy: (attempt) => Math.min(attempt * 100, RECONNECT_DELAY_MS_MAX),
   });
   let reportedDown = false;
   redis.on('error', (error) => {
     // Report once per outage: ioredis emits on every reconnect attempt.
-    if (!reportedDown) logger?.warn({ err: error }, 'redis unavailable');
+    if (!reportedDown) logger?.warn({ err: loggableRedisError(error) }, 'redis unavailable');
     reportedDown = true;
   });
   redis.on('ready', () => {

@@ -4,23 +4,21 @@
  * registry of services those defaults come from (services.ts).
  */
 import { z } from 'zod';
+import { KAFKA_CONNECTION_SETTINGS, REDIS_CONNECTION_SETTINGS } from './connections';
+import { ConfigError } from './errors';
 import { HTTP_SETTINGS } from './http';
 
-export { HTTP_SETTINGS } from './http';
 export * from './secret-strength';
+export { HTTP_SETTINGS } from './http';
 export * from './services';
+export * from './connections';
 
 export const SECOND_MS = 1000;
 export const MINUTE_MS = 60 * SECOND_MS;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
-export class ConfigError extends Error {
-  readonly code = 'invalid_configuration';
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  }
-}
+export { ConfigError } from './errors';
 
 /** A comma-separated list, e.g. `KAFKA_BROKERS=a:9092,b:9092`. */
 export const commaSeparated = z
@@ -59,10 +57,13 @@ export const platformEnvironment = z.object({
   /** Server URL without a database; each service appends its own database name. */
   POSTGRES_URL: z.url().default('postgres://postgres@127.0.0.1:5432'),
   POSTGRES_POOL_SIZE_MAX: positiveInteger.default(10),
-  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** REDIS_URL and how to authenticate and encrypt (connections.ts, decision 0021). */
+  ...REDIS_CONNECTION_SETTINGS,
   /** Prepended to every Redis key (tests share one Redis); services that share keys share it. */
   REDIS_KEY_PREFIX: z.string().default(''),
   KAFKA_BROKERS: commaSeparated.default(['127.0.0.1:9092']),
+  /** TLS and SASL/SCRAM towards the brokers (connections.ts, decision 0021). */
+  ...KAFKA_CONNECTION_SETTINGS,
   KAFKA_TOPIC_PARTITIONS: positiveInteger.default(3),
   KAFKA_REPLICATION_FACTOR: positiveInteger.default(1),
   /** Prefix for every topic name, so that tests and tenants can share a broker. */

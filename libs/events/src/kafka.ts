@@ -3,7 +3,7 @@
  * and a readiness check.
  */
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
-import type { Admin, ITopicConfig, LogEntry } from 'kafkajs';
+import type { Admin, ITopicConfig, KafkaConfig, LogEntry } from 'kafkajs';
 import { COMPACTED_TOPICS, dlqTopicOf } from '@puhui/contracts';
 import type { Logger } from '@puhui/logging';
 
@@ -13,6 +13,13 @@ export interface KafkaSettings {
   brokers: readonly string[];
   clientId: string;
   logger: Logger;
+  /**
+   * Encrypt with TLS, verifying the brokers against `ca` (PEM; unset, Node's trusted CAs).
+   * Absent: PLAINTEXT, as the local broker's 9092 (decision 0021).
+   */
+  tls?: { ca?: readonly string[] };
+  /** Authenticate with SASL/SCRAM; absent, no SASL. The password is never logged. */
+  sasl?: { mechanism: 'scram-sha-512' | 'scram-sha-256'; username: string; password: string };
 }
 
 const CONNECTION_TIMEOUT_MS = 3000;
@@ -40,11 +47,30 @@ function toPinoLevel(level: KafkaLogLevel): 'error' | 'warn' | 'info' | 'debug' 
   }
 }
 
+/** kafkajs's `ssl` and `sasl` from the settings; certificates are always verified. */
+function securityOptions(settings: KafkaSettings): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const options: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (settings.tls !== undefined) {
+    const { ca } = settings.tls;
+    options.ssl = { rejectUnauthorized: true, ...(ca === undefined ? {} : { ca: [...ca] }) };
+  }
+  const sasl = settings.sasl;
+  if (sasl !== undefined) {
+    const credentials = { username: sasl.username, password: sasl.password };
+    options.sasl =
+      sasl.mechanism === 'scram-sha-512'
+        ? { mechanism: 'scram-sha-512', ...credentials }
+        : { mechanism: 'scram-sha-256', ...credentials };
+  }
+  return options;
+}
+
 export function createKafka(settings: KafkaSettings): Kafka {
   const logger = settings.logger.child({ component: 'kafka' });
   return new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],
+    ...securityOptions(settings),
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     requestTimeout: KAFKA_REQUEST_TIMEOUT_MS,
     retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 5 },

@@ -7,6 +7,7 @@
  */
 import { closeRedis, createRedis, pingRedis } from '@puhui/cache';
 import { asyncApiDocument } from '@puhui/catalogue';
+import { kafkaConnectionOf, redisConnectionOf } from '@puhui/config';
 import { EVENTS_MIGRATIONS_DIRECTORY, EVENTS_MIGRATIONS_TABLE, createKafka } from '@puhui/events';
 import { createApp, openApiDocument, startHttpServer } from '@puhui/http';
 import type { AppHandle, Closer } from '@puhui/http';
@@ -77,6 +78,10 @@ function createClients<Config extends ServiceConfig>(
   logger: Logger,
 ) {
   const { config, name } = definition;
+  // Read (and checked) before anything is opened: a bad CA file or half a SASL setting stops the
+  // boot with a ConfigError and leaves no pool behind.
+  const redisConnection = definition.redis === true ? redisConnectionOf(config) : undefined;
+  const kafkaConnection = definition.kafka === undefined ? undefined : kafkaConnectionOf(config);
   const pool = createPool({
     connectionString,
     connectionsMax: config.POSTGRES_POOL_SIZE_MAX,
@@ -92,14 +97,19 @@ function createClients<Config extends ServiceConfig>(
   };
   const readinessChecks = [{ name: 'postgres', check: () => pingPostgres(pool) }];
   const closers: Closer[] = [{ name: 'postgres pool', close: () => pool.end() }];
-  if (definition.redis === true) {
-    const redis = createRedis({ url: config.REDIS_URL, logger, keyPrefix: config.REDIS_KEY_PREFIX });
+  if (redisConnection !== undefined) {
+    const redis = createRedis({ ...redisConnection, logger, keyPrefix: config.REDIS_KEY_PREFIX });
     dependencies.redis = redis;
     readinessChecks.push({ name: 'redis', check: () => pingRedis(redis) });
     closers.unshift({ name: 'redis', close: () => closeRedis(redis) });
   }
-  if (definition.kafka !== undefined) {
-    dependencies.kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: name, logger });
+  if (kafkaConnection !== undefined) {
+    dependencies.kafka = createKafka({
+      ...kafkaConnection,
+      brokers: config.KAFKA_BROKERS,
+      clientId: name,
+      logger,
+    });
   }
   return { dependencies, readinessChecks, clientClosers: closers, registered };
 }

@@ -17,3 +17,5 @@ export { committedDocument, describeServedDocs, expectDocsServed, expectHealthyA
 export type { RunningDocs } from './docs';
 export { operatorToken, testSubject } from './tokens';
 export type { TestTokenOptions } from './tokens';
+export { startSecureRedis, testSecureKafka } from './secure-infrastructure';
+export type { SecureKafka, SecureRedis } from './secure-infrastructure';
