@@ -2,6 +2,8 @@ import path from 'node:path';
 
 export { createKafka, ensureTopics, kafkaReadiness } from './kafka';
 export type { Kafka, KafkaSettings, TopicSettings } from './kafka';
+export { kafkaClientName } from './kafka-confluent';
+export type { KafkaClientName } from './kafka-confluent';
 export { appendEvent, appendEvents } from './outbox';
 export type { NewEvent } from './outbox';
 export { CLOUDEVENTS_CONTENT_TYPE, OutboxRelay } from './relay';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONSUMER_REJOIN_BOUND_MS, appendEvent } from '@puhui/events';
+import { CONSUMER_REJOIN_BOUND_MS, appendEvent, kafkaClientName } from '@puhui/events';
 import type { OutboxRelay } from '@puhui/events';
 import { withTransaction } from '@puhui/postgres';
 import { captureLogger, testKafkaBrokers, uniqueSuffix, waitFor } from '@puhui/testing';
@@ -122,7 +122,7 @@ it(`resumes within ${CONSUMER_REJOIN_BOUND_MS} ms of a kill -9, killed twice wit
     });
     const rejoinMs = resumedAt - secondKillAt;
     process.stdout.write(
-      `consumer rejoin: applying again ${rejoinMs} ms after the second kill (${secondKillAt - firstKillAt} ms after the first)\n`,
+      `consumer rejoin (${kafkaClientName()}): applying again ${rejoinMs} ms after the second kill (${secondKillAt - firstKillAt} ms after the first)\n`,
     );
     expect(rejoinMs).toBeLessThanOrEqual(CONSUMER_REJOIN_BOUND_MS);
 

@@ -1,4 +1,4 @@
-import { ConfigResourceTypes } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { TOPICS } from '@puhui/contracts';
 import { createKafka, ensureTopics } from '@puhui/events';
 import { captureLogger, testKafkaBrokers, uniqueSuffix } from '@puhui/testing';
@@ -23,7 +23,15 @@ it('creates each topic with its partitions and a .dlq twin, compacts rules, and 
     );
     const metadata = await admin.fetchTopicMetadata({ topics: [`${prefix}${TOPICS.merchants}`] });
     expect(metadata.topics[0]?.partitions).toHaveLength(4);
-    const configs = await admin.describeConfigs({
+    // Read back by kafkajs whichever client made the topics (PUHUI_KAFKA_CLIENT, decision 0023):
+    // the Confluent client's admin has no describeConfigs, and libs/events needs none.
+    const witness = new Kafka({
+      clientId: 'topics-test-witness',
+      brokers: testKafkaBrokers(),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await witness.connect();
+    const configs = await witness.describeConfigs({
       includeSynonyms: false,
       resources: [
         {
@@ -38,6 +46,7 @@ it('creates each topic with its partitions and a .dlq twin, compacts rules, and 
         },
       ],
     });
+    await witness.disconnect();
     const policies = configs.resources.map((resource) => resource.configEntries[0]?.configValue);
     expect(policies).toEqual(['compact', 'delete']);
   } finally {
