@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { weakSecretProblem } from './secret-strength';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -93,6 +94,12 @@ function readCaFile(variable: string, file: string, problems: string[]): string 
   return text;
 }
 
+/** A password somebody typed rather than generated (decision 0020's rule for keys), in any NODE_ENV. */
+function checkPassword(variable: string, password: string | undefined, problems: string[]): void {
+  const weakness = password === undefined ? undefined : weakSecretProblem(password);
+  if (weakness !== undefined) problems.push(`${variable}: ${weakness}`);
+}
+
 function throwIfAny(problems: string[]): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
@@ -105,6 +112,7 @@ function throwIfAny(problems: string[]): void {
  */
 export function kafkaConnectionOf(config: KafkaConnectionConfig): KafkaConnection {
   const problems: string[] = [];
+  checkPassword('KAFKA_SASL_PASSWORD', config.KAFKA_SASL_PASSWORD, problems);
   const {
     KAFKA_SASL_MECHANISM: mechanism,
     KAFKA_SASL_USERNAME: username,
@@ -143,6 +151,7 @@ export function kafkaConnectionOf(config: KafkaConnectionConfig): KafkaConnectio
  */
 export function redisConnectionOf(config: RedisConnectionConfig): RedisConnection {
   const problems: string[] = [];
+  checkPassword('REDIS_PASSWORD', config.REDIS_PASSWORD, problems);
   const tls = new URL(config.REDIS_URL).protocol === 'rediss:';
   if (config.REDIS_USERNAME !== undefined && config.REDIS_PASSWORD === undefined)
     problems.push('REDIS_PASSWORD: required with REDIS_USERNAME');

@@ -110,6 +110,34 @@ describe('kafkaConnectionOf', () => {
   });
 });
 
+describe('passwords', () => {
+  it('refuses a typed rather than generated password in any NODE_ENV, without repeating it', () => {
+    const problems = problemsOf(() =>
+      kafkaConnectionOf(
+        config({
+          KAFKA_SASL_MECHANISM: 'scram-sha-512',
+          KAFKA_SASL_USERNAME: 'puhui',
+          KAFKA_SASL_PASSWORD: 'abcabcabc',
+        }),
+      ),
+    );
+    expect(problems).toEqual(['KAFKA_SASL_PASSWORD: is a block of 3 characters repeated']);
+    expect(problemsOf(() => redisConnectionOf(config({ REDIS_PASSWORD: 'passwordpassword' })))).toEqual([
+      'REDIS_PASSWORD: is a block of 8 characters repeated',
+    ]);
+    expect(problemsOf(() => redisConnectionOf(config({ REDIS_PASSWORD: 'aaaa' })))).toEqual([
+      'REDIS_PASSWORD: is one character repeated',
+    ]);
+  });
+
+  it("accepts the local broker's development password", () => {
+    const scram = { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'puhui' };
+    expect(
+      kafkaConnectionOf(config({ ...scram, KAFKA_SASL_PASSWORD: 'puhui-local-scram-password' })).sasl,
+    ).toBeDefined();
+  });
+});
+
 describe('redisConnectionOf', () => {
   it('is the plain local URL without a password when nothing is set', () => {
     expect(redisConnectionOf(config({}))).toEqual({ url: 'redis://127.0.0.1:6379' });
