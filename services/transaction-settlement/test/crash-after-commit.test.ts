@@ -66,7 +66,7 @@ describe('PUHUI_TEST_CRASH_AFTER_COMMIT', () => {
   });
 
   it('rejects a pattern that is not a regular expression, naming the variable', () => {
-    expect(configProblems({ PUHUI_TEST_CRASH_AFTER_COMMIT: '(unclosed' })).toEqual([
+    expect(configProblems({ NODE_ENV: 'test', PUHUI_TEST_CRASH_AFTER_COMMIT: '(unclosed' })).toEqual([
       'PUHUI_TEST_CRASH_AFTER_COMMIT: must be a JavaScript regular expression',
     ]);
   });
