@@ -136,8 +136,10 @@ export function csrfGuard(config: ConsoleConfig): RequestHandler {
 
 /**
  * Ahead of the body parser: the session of /console/v1 and /api, and the CSRF checks of /api
- * (the proxy streams bodies, so nothing parses them first). /console/v1 is checked after its
- * body is parsed (consoleCsrfGuard), so that a malformed body is a 400 like on every service.
+ * (the proxy streams bodies, so nothing parses them first). /console/v1 is checked first in the
+ * console's routes (consoleCsrfGuard), also before a body is read (each route parses its own
+ * body, decision 0018): a state-changing request from elsewhere is 403 unread, as a stranger's
+ * body to a service is 401 unread.
  */
 export function mountSessionGuard(router: Router, pool: Pool, config: ConsoleConfig): void {
   router.use(['/console/v1', '/api'], sessionLoader(pool, config));
