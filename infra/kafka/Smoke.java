@@ -1,9 +1,14 @@
 // Smoke test for the local broker, run by `infra smoke` with Java's single-file
 // source launcher against the cached jars (kafka-clients is among them):
-//   java -cp "infra/.cache/kafka-<version>/libs/*" infra/kafka/Smoke.java 127.0.0.1:9092
+//   java -cp "infra/.cache/kafka-<version>/libs/*" infra/kafka/Smoke.java 127.0.0.1:9092 [client.properties]
+// The optional properties file is added to every client (the SASL_SSL listener's
+// security.protocol, SCRAM login and PEM truststore; `infra smoke` writes one).
 // Creates a 3-partition topic, produces one record per partition (idempotent,
 // acks=all), reads them back through a consumer group (so the group coordinator
 // and __consumer_offsets work), commits, then deletes the group and the topic.
+import java.io.FileReader;
+import java.io.IOException;
+import java.io.Reader;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,15 +26,26 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 public class Smoke {
+  static Properties base(String bootstrap, String clientFile) throws IOException {
+    Properties props = new Properties();
+    if (clientFile != null) {
+      try (Reader reader = new FileReader(clientFile)) {
+        props.load(reader);
+      }
+    }
+    props.put("bootstrap.servers", bootstrap);
+    return props;
+  }
+
   public static void main(String[] args) throws Exception {
     String bootstrap = args.length > 0 ? args[0] : "127.0.0.1:9092";
+    String clientFile = args.length > 1 ? args[1] : null;
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     String topic = "infra-smoke-" + suffix;
     String group = "infra-smoke-" + suffix;
     int partitions = 3;
 
-    Properties adminProps = new Properties();
-    adminProps.put("bootstrap.servers", bootstrap);
+    Properties adminProps = base(bootstrap, clientFile);
     try (Admin admin = Admin.create(adminProps)) {
       String clusterId = admin.describeCluster().clusterId().get();
       int nodes = admin.describeCluster().nodes().get().size();
@@ -38,8 +54,7 @@ public class Smoke {
       admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
       System.out.printf("created topic %s (%d partitions)%n", topic, partitions);
 
-      Properties pp = new Properties();
-      pp.put("bootstrap.servers", bootstrap);
+      Properties pp = base(bootstrap, clientFile);
       pp.put("acks", "all");
       pp.put("enable.idempotence", "true");
       pp.put("key.serializer", StringSerializer.class.getName());
@@ -51,8 +66,7 @@ public class Smoke {
         }
       }
 
-      Properties cp = new Properties();
-      cp.put("bootstrap.servers", bootstrap);
+      Properties cp = base(bootstrap, clientFile);
       cp.put("group.id", group);
       cp.put("auto.offset.reset", "earliest");
       cp.put("enable.auto.commit", "false");
