@@ -99,6 +99,28 @@ export interface paths {
     patch: operations['updateMerchant'];
     trace?: never;
   };
+  '/v1/merchants/{id}/personal_data/reveal': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reveal a merchant’s personal data (audited)
+     * @description Every answer shows personal data masked (the contact’s name, mobile and e-mail, the legal representative’s name, the account number). An admin who needs a plaintext — to call the contact about a changed account, to correct a typo — names the fields and why: the answer carries the plaintext, is never cached (`Cache-Control: no-store`), and the merchant’s audit trail records `personal_data_revealed` with who, when, which fields, the reason and the request id, never the values. Auditors (read-only) and merchants are refused (403); a reason under 8 characters answers 400. The ID number cannot be revealed: only its hash and masked form are kept. A value that does not open for this merchant (copied from another merchant’s row, tampered) answers 409 `personal_data_unreadable`.
+     *
+     *     Who may call: operator role `admin`.
+     */
+    post: operations['revealMerchantPersonalData'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/merchants/{id}/submit': {
     parameters: {
       query?: never;
@@ -514,7 +536,7 @@ export interface components {
       status: 'ok';
       service: string;
     };
-    /** @description A merchant or application; secrets appear masked only. */
+    /** @description A merchant or application; personal data and secrets appear masked only. */
     Merchant: {
       /** @example mer_0abcdefghijklmnopqrstuvwx */
       id: string;
@@ -541,19 +563,29 @@ export interface components {
       region_code: string | null;
       address: string | null;
       contact: {
-        name: string;
-        /** @description Mainland China mobile number: 11 digits starting 1 and 3–9, optionally after +86, spaces and dashes allowed; kept as the 11 digits. */
-        mobile: string;
-        email: string;
+        /**
+         * @example 王*
+         * @example 欧阳**
+         */
+        name_masked: string;
+        /** @example 138****8000 */
+        mobile_masked: string;
+        /** @example w***@example.cn */
+        email_masked: string;
       } | null;
       legal_representative: {
-        name: string;
-        /** @description The ID number itself is never kept. */
+        /** @example 李* */
+        name_masked: string;
+        /**
+         * @description The ID number itself is never kept.
+         * @example 361***********1234
+         */
         id_number_masked: string;
       } | null;
       settlement_account: {
         /** @enum {string} */
         account_type: 'corporate' | 'personal';
+        /** @description A corporate account’s name (the legal name); a personal account’s holder masked (`王**`). */
         account_name: string;
         account_number_masked: string;
         bank_name: string;
@@ -571,8 +603,12 @@ export interface components {
         legal_name?: string;
         credit_code?: string | null;
         legal_representative?: {
-          name: string;
-          /** @description The ID number itself is never kept. */
+          /** @example 李* */
+          name_masked: string;
+          /**
+           * @description The ID number itself is never kept.
+           * @example 361***********1234
+           */
           id_number_masked: string;
         } | null;
         category?:
@@ -593,6 +629,7 @@ export interface components {
         settlement_account?: {
           /** @enum {string} */
           account_type: 'corporate' | 'personal';
+          /** @description A corporate account’s name (the legal name); a personal account’s holder masked (`王**`). */
           account_name: string;
           account_number_masked: string;
           bank_name: string;
@@ -661,6 +698,15 @@ export interface components {
       checks: {
         [key: string]: string;
       };
+    };
+    RevealedPersonalData: {
+      merchant_id: string;
+      /** @description Each asked field’s plaintext; null when the merchant has none yet. */
+      fields: {
+        [key: string]: string | null;
+      };
+      /** Format: date-time */
+      revealed_at: string;
     };
   };
   responses: {
@@ -1057,6 +1103,55 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Merchant'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      408: components['responses']['Problem408'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  revealMerchantPersonalData: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          fields: (
+            | 'contact.name'
+            | 'contact.mobile'
+            | 'contact.email'
+            | 'legal_representative.name'
+            | 'settlement_account.account_number'
+          )[];
+          /** @description Why the plaintext is needed (at least 8 characters); kept in the audit trail with who asked and when. */
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The plaintext of the asked fields. */
+      200: {
+        headers: {
+          /** @description no-store */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RevealedPersonalData'];
         };
       };
       400: components['responses']['Problem400'];

@@ -54,7 +54,11 @@ export const settlementAccountSnapshot = z.strictObject({
   account_name: z.string(),
   account_number_masked: z.string(),
   account_number_last4: z.string().regex(/^\d{4}$/u),
-  /** AES-256-GCM sealed with the shared field key: only settlement opens it, for payouts. */
+  /**
+   * AES-256-GCM sealed with the shared field key for this merchant (format v2, AAD = merchant id,
+   * decision 0016): only settlement opens it, for payouts, and a value copied onto another
+   * merchant does not open.
+   */
   account_number_sealed: z.string(),
   bank_name: z.string(),
   branch_code: z.string().regex(/^\d{12}$/u),
@@ -119,7 +123,7 @@ export const maskedSettlementAccount = z.strictObject({
 /**
  * A live merchant's settlement account was changed (requested by one person, approved by
  * another): whoever pays or watches the merchant can act on it, and the merchant's existing
- * contact (`notify`, mobile masked) is told, so a redirected payout does not go unnoticed.
+ * contact (`notify`, name and mobile masked) is told, so a redirected payout does not go unnoticed.
  */
 export const merchantSettlementAccountChanged = defineEvent(
   'puhui.merchant.settlement_account_changed.v1',
@@ -131,7 +135,8 @@ export const merchantSettlementAccountChanged = defineEvent(
     changed_at: timestamp,
     requested_by: z.string(),
     approved_by: z.string(),
-    notify: z.strictObject({ name: z.string(), mobile_masked: z.string() }),
+    /** Masked only (decision 0016): whoever tells the contact reads the plaintext through the audited reveal. */
+    notify: z.strictObject({ name_masked: z.string(), mobile_masked: z.string() }),
   }),
 );
 

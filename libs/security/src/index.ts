@@ -3,7 +3,8 @@
  * - people carry short-lived ES256 operator tokens the console signs (./operator-tokens);
  * - merchants carry secret API keys, shown once and stored as SHA-256 hashes;
  * - services carry a service credential with one narrow role (settlement reading rate sheets);
- * - sensitive fields (settlement account numbers) are sealed with AES-256-GCM.
+ * - sensitive fields (settlement account numbers, contacts' mobiles and names) are sealed with
+ *   AES-256-GCM bound to their owner, and masked when shown (./mask).
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { MerchantKeyScope } from '@puhui/contracts';
@@ -12,6 +13,7 @@ import { Forbidden } from '@puhui/errors';
 import type { OperatorRole } from './operator-tokens';
 
 export * from './operator-tokens';
+export * from './mask';
 
 /** The narrow roles a service credential may hold: one per service-to-service call. */
 export const SERVICE_ROLES = ['rate_sheet_reader'] as const;
@@ -163,8 +165,31 @@ export function bearerCredential(header: string | undefined): string | undefined
   return match?.[1];
 }
 
-const SEAL_VERSION = 'v1';
+/**
+ * Sealed fields are `v2.<iv>.<tag>.<ciphertext>` (base64url parts), AES-256-GCM with the owner's
+ * id (a merchant id, a console account id) as additional authenticated data: a value copied
+ * onto another owner's row fails to open, as a tampered one does (decision 0016). `v1` values
+ * were sealed without an owner; they are only opened by resealLegacyField, which the services'
+ * boot steps run once over what they store, and refused everywhere else.
+ */
+const SEAL_VERSION = 'v2';
+const LEGACY_SEAL_VERSION = 'v1';
 const SEAL_IV_BYTES = 12;
+
+/** Why a sealed field did not open; never the value or the key. */
+export type UnsealableReason = 'not_sealed' | 'legacy_version' | 'authentication_failed';
+
+/**
+ * A sealed field that does not open: not a sealed value, a v1 value (re-seal it first), or one
+ * whose key, owner or bytes differ from the sealing (tampered, pasted from another owner).
+ * Callers map it to their own 409/422 problem: which one depends on what they were doing.
+ */
+export class FieldUnsealable extends Error {
+  constructor(readonly reason: UnsealableReason) {
+    super(`the sealed field does not open (${reason})`);
+    this.name = 'FieldUnsealable';
+  }
+}
 
 function encryptionKey(keyBase64: string): Buffer {
   const key = Buffer.from(keyBase64, 'base64');
@@ -172,26 +197,63 @@ function encryptionKey(keyBase64: string): Buffer {
   return key;
 }
 
-/** AES-256-GCM: `v1.<iv>.<tag>.<ciphertext>`, base64url parts. Tampering fails to open. */
-export function sealField(plaintext: string, keyBase64: string): string {
+function ownerData(owner: string): Buffer {
+  if (owner === '') throw new Error('a sealed field needs its owner (the AAD)');
+  return Buffer.from(owner, 'utf8');
+}
+
+/** AES-256-GCM under `keyBase64`, bound to `owner`: `v2.<iv>.<tag>.<ciphertext>`. */
+export function sealField(plaintext: string, keyBase64: string, owner: string): string {
   const iv = randomBytes(SEAL_IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', encryptionKey(keyBase64), iv);
+  cipher.setAAD(ownerData(owner));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [SEAL_VERSION, iv, cipher.getAuthTag(), ciphertext]
     .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
     .join('.');
 }
 
-export function openField(sealed: string, keyBase64: string): string {
-  const [version, iv, tag, ciphertext] = sealed.split('.');
-  if (version !== SEAL_VERSION || iv === undefined || tag === undefined || ciphertext === undefined) {
-    throw new Error('not a sealed field');
+function decrypt(parts: string[], keyBase64: string, aad: Buffer | undefined): string {
+  const [, iv, tag, ciphertext] = parts;
+  if (iv === undefined || tag === undefined || ciphertext === undefined || parts.length !== 4)
+    throw new FieldUnsealable('not_sealed');
+  const key = encryptionKey(keyBase64);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+    if (aad !== undefined) decipher.setAAD(aad);
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString(
+      'utf8',
+    );
+  } catch {
+    throw new FieldUnsealable('authentication_failed');
   }
-  const decipher = createDecipheriv('aes-256-gcm', encryptionKey(keyBase64), Buffer.from(iv, 'base64url'));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString(
-    'utf8',
-  );
+}
+
+/** The plaintext of a v2 value sealed for `owner`; FieldUnsealable otherwise (v1 included). */
+export function openField(sealed: string, keyBase64: string, owner: string): string {
+  const parts = sealed.split('.');
+  if (parts[0] === LEGACY_SEAL_VERSION) throw new FieldUnsealable('legacy_version');
+  if (parts[0] !== SEAL_VERSION) throw new FieldUnsealable('not_sealed');
+  return decrypt(parts, keyBase64, ownerData(owner));
+}
+
+/** Whether a stored value is still of the v1 format (sealed without an owner). */
+export function isLegacySealedField(sealed: string): boolean {
+  return sealed.startsWith(`${LEGACY_SEAL_VERSION}.`);
+}
+
+/**
+ * A v1 value opened (it has no owner to check) and sealed again as v2 for `owner`; a v2 value is
+ * returned as it is once it opens for `owner`. Only the boot steps that upgrade stored values
+ * call this: a v1 value is trusted as far as its row is, once, and never again.
+ */
+export function resealLegacyField(sealed: string, keyBase64: string, owner: string): string {
+  if (!isLegacySealedField(sealed)) {
+    openField(sealed, keyBase64, owner);
+    return sealed;
+  }
+  return sealField(decrypt(sealed.split('.'), keyBase64, undefined), keyBase64, owner);
 }
 
 /** A development field key (32 zero-free bytes); services refuse it when NODE_ENV=production. */

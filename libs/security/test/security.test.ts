@@ -1,3 +1,4 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
 import {
   DEVELOPMENT_SERVICE_CREDENTIAL,
   DEVELOPMENT_SERVICE_CREDENTIALS,
@@ -9,8 +10,13 @@ import {
   hashApiKey,
   hashServiceCredential,
   looksLikeApiKey,
+  FieldUnsealable,
+  isLegacySealedField,
+  maskEmail,
+  maskPersonName,
   openField,
   parseServiceCredentials,
+  resealLegacyField,
   sealField,
 } from '@puhui/security';
 
@@ -69,19 +75,89 @@ describe('service credentials', () => {
 });
 
 describe('field sealing', () => {
+  const owner = 'mer_0000000000000000000000001';
+  const otherOwner = 'mer_0000000000000000000000002';
+
   it('round-trips and never shows the plaintext', () => {
-    const sealed = sealField('6222021234567890123', DEVELOPMENT_FIELD_KEY);
+    const sealed = sealField('6222021234567890123', DEVELOPMENT_FIELD_KEY, owner);
+    expect(sealed).toMatch(/^v2\./u);
     expect(sealed).not.toContain('6222021234567890123');
-    expect(openField(sealed, DEVELOPMENT_FIELD_KEY)).toBe('6222021234567890123');
-    expect(sealField('same', DEVELOPMENT_FIELD_KEY)).not.toBe(sealField('same', DEVELOPMENT_FIELD_KEY));
+    expect(openField(sealed, DEVELOPMENT_FIELD_KEY, owner)).toBe('6222021234567890123');
+    expect(sealField('same', DEVELOPMENT_FIELD_KEY, owner)).not.toBe(
+      sealField('same', DEVELOPMENT_FIELD_KEY, owner),
+    );
   });
 
   it('refuses a tampered or foreign-keyed value', () => {
-    const sealed = sealField('account', DEVELOPMENT_FIELD_KEY);
+    const sealed = sealField('account', DEVELOPMENT_FIELD_KEY, owner);
     const parts = sealed.split('.');
     const tampered = [...parts.slice(0, 3), Buffer.from('accounu').toString('base64url')].join('.');
-    expect(() => openField(tampered, DEVELOPMENT_FIELD_KEY)).toThrow();
+    expect(() => openField(tampered, DEVELOPMENT_FIELD_KEY, owner)).toThrow(FieldUnsealable);
     const otherKey = Buffer.alloc(32, 7).toString('base64');
-    expect(() => openField(sealed, otherKey)).toThrow();
+    expect(() => openField(sealed, otherKey, owner)).toThrow(FieldUnsealable);
+  });
+
+  it('refuses a value sealed for another owner (pasted onto another row)', () => {
+    const sealed = sealField('6222021234567890123', DEVELOPMENT_FIELD_KEY, owner);
+    expect(() => openField(sealed, DEVELOPMENT_FIELD_KEY, otherOwner)).toThrow(
+      expect.objectContaining({ reason: 'authentication_failed' }),
+    );
+  });
+
+  it('refuses v1 values, which only resealLegacyField opens, once, into v2 for their owner', () => {
+    const legacy = legacySeal('6222021234567890123');
+    expect(isLegacySealedField(legacy)).toBe(true);
+    expect(() => openField(legacy, DEVELOPMENT_FIELD_KEY, owner)).toThrow(
+      expect.objectContaining({ reason: 'legacy_version' }),
+    );
+    const resealed = resealLegacyField(legacy, DEVELOPMENT_FIELD_KEY, owner);
+    expect(resealed).toMatch(/^v2\./u);
+    expect(openField(resealed, DEVELOPMENT_FIELD_KEY, owner)).toBe('6222021234567890123');
+    expect(() => openField(resealed, DEVELOPMENT_FIELD_KEY, otherOwner)).toThrow(FieldUnsealable);
+    // A v2 value stays as it is, and only for its own owner.
+    expect(resealLegacyField(resealed, DEVELOPMENT_FIELD_KEY, owner)).toBe(resealed);
+    expect(() => resealLegacyField(resealed, DEVELOPMENT_FIELD_KEY, otherOwner)).toThrow(FieldUnsealable);
+  });
+
+  it('names a value that is not sealed at all', () => {
+    expect(() => openField('6222021234567890123', DEVELOPMENT_FIELD_KEY, owner)).toThrow(
+      expect.objectContaining({ reason: 'not_sealed' }),
+    );
+    expect(() => sealField('x', DEVELOPMENT_FIELD_KEY, '')).toThrow(/owner/u);
+  });
+});
+
+/** The v1 format as it was sealed before owners (no AAD), to test the upgrade of stored values. */
+function legacySeal(plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', Buffer.from(DEVELOPMENT_FIELD_KEY, 'base64'), iv);
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return ['v1', iv, cipher.getAuthTag(), ciphertext]
+    .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+    .join('.');
+}
+
+describe('masking people', () => {
+  it.each([
+    ['张三', '张*'],
+    ['王小明', '王**'],
+    ['欧阳娜娜', '欧阳**'],
+    ['司马相如', '司马**'],
+    [' 李 ', '*'],
+    ['', '*'],
+    ['John Smith', 'Jo********'],
+    ['𠀋𠀌', '𠀋*'],
+  ])('masks the name %j as %j', (name, masked) => {
+    expect(maskPersonName(name)).toBe(masked);
+  });
+
+  it.each([
+    ['zhang.san@example.com', 'z***@example.com'],
+    ['w@example.cn', 'w***@example.cn'],
+    ['not-an-address', '***'],
+    ['@example.com', '***'],
+    ['zhang@', '***'],
+  ])('masks the e-mail %j as %j', (email, masked) => {
+    expect(maskEmail(email)).toBe(masked);
   });
 });

@@ -130,7 +130,7 @@ describe('the second factor', () => {
       `SELECT totp_pending_secret_sealed FROM accounts WHERE id = $1`,
       [account.id],
     );
-    expect(rows[0].totp_pending_secret_sealed).toMatch(/^v1\./u);
+    expect(rows[0].totp_pending_secret_sealed).toMatch(/^v2\./u);
     expect(rows[0].totp_pending_secret_sealed).not.toContain(enrolment.body.secret);
 
     const wrong = await person.send('post', '/console/v1/session/totp', {

@@ -2,11 +2,18 @@ import path from 'node:path';
 import { TOPICS } from '@puhui/contracts';
 import { DUAL_CONTROL_MIGRATIONS } from '@puhui/dual-control';
 import type { ServiceDefinition } from '@puhui/service';
+import type { Secrets } from './commands/context';
+import { personalDataSealingJob } from './commands/personal-data-sealing';
 import type { MerchantOnboardingConfig } from './config';
 import { merchantOnboardingApi } from './http/api';
 import { merchantOnboardingRoutes } from './http/routes';
 
 export const SERVICE_NAME = 'merchant-onboarding';
+
+/** The keys the commands seal and hash with. */
+export function secretsOf(config: MerchantOnboardingConfig): Secrets {
+  return { fieldKey: config.FIELD_ENCRYPTION_KEY, identityHashKey: config.IDENTITY_HASH_KEY };
+}
 
 export function merchantOnboardingService(
   config: MerchantOnboardingConfig,
@@ -20,5 +27,9 @@ export function merchantOnboardingService(
     kafka: { publishes: [TOPICS.merchants] },
     routes: merchantOnboardingRoutes,
     api: merchantOnboardingApi,
+    jobs: ({ pool, logger }) => [
+      // Before HTTP answers: what was stored before decision 0016 is sealed, v1 seals upgraded.
+      personalDataSealingJob(pool, secretsOf(config), logger),
+    ],
   };
 }

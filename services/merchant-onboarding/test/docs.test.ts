@@ -23,5 +23,13 @@ it('writes the onboarding field checks into the document, so a generated client 
   expect(merchant.credit_code.anyOf[0].pattern).toBe(
     '^[0-9A-HJ-NP-RT-UW-Y]{2}\\d{6}[0-9A-HJ-NP-RT-UW-Y]{10}$',
   );
-  expect(merchant.contact.anyOf[0].properties.mobile.pattern).toBe('^1[3-9]\\d{9}$');
+  // Personal fields are answered masked only (decision 0016).
+  expect(Object.keys(merchant.contact.anyOf[0].properties)).toEqual([
+    'name_masked',
+    'mobile_masked',
+    'email_masked',
+  ]);
+  expect(
+    document.paths['/v1/merchants/{id}/personal_data/reveal'].post.responses['200'].headers,
+  ).toHaveProperty('Cache-Control');
 });

@@ -230,7 +230,8 @@ describe('changing a live merchant’s settlement account', () => {
       before: expect.objectContaining({ account_type: 'corporate', account_number_masked: '**** **** 0123' }),
       after: {
         account_type: 'personal',
-        account_name: '张伟',
+        // A personal account's holder is a person: masked, as the contact is (decision 0016).
+        account_name: '张*',
         account_number_masked: '**** **** 8901',
         bank_name: '中国建设银行上饶分行',
         branch_code: '105431000011',
@@ -238,9 +239,9 @@ describe('changing a live merchant’s settlement account', () => {
       changed_at: changedAt,
       requested_by: `operator:${ADMIN}`,
       approved_by: `operator:${CHECKER}`,
-      notify: { name: '王芳', mobile_masked: '138****8000' },
+      notify: { name_masked: '王*', mobile_masked: '138****8000' },
     });
-    expect(JSON.stringify(notice?.value)).not.toMatch(/6217000012345678901|13800138000/u);
+    expect(JSON.stringify(notice?.value)).not.toMatch(/6217000012345678901|13800138000|王芳|张伟/u);
     const [update] = await harness.events.waitForCount(
       1,
       (message) => message.value.subject === id && message.value.type === 'puhui.merchant.updated.v1',

@@ -278,7 +278,11 @@ describe('the payment file after a settlement-account change', () => {
             account_name: `测试商户 ${merchant.merchant_id}`,
             account_number_masked: '**** **** 0456',
             account_number_last4: '0456',
-            account_number_sealed: sealField('6222029876543210456', DEVELOPMENT_FIELD_KEY),
+            account_number_sealed: sealField(
+              '6222029876543210456',
+              DEVELOPMENT_FIELD_KEY,
+              merchant.merchant_id,
+            ),
             bank_name: '中国建设银行',
             branch_code: '105100000017',
           },

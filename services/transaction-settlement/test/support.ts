@@ -161,7 +161,7 @@ export function merchantApproval(
         account_name: `测试商户 ${merchantId}`,
         account_number_masked: '**** **** 0123',
         account_number_last4: '0123',
-        account_number_sealed: sealField('6222021234567890123', DEVELOPMENT_FIELD_KEY),
+        account_number_sealed: sealField('6222021234567890123', DEVELOPMENT_FIELD_KEY, merchantId),
         bank_name: '中国工商银行',
         branch_code: '102431000015',
       },

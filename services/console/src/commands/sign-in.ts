@@ -144,7 +144,8 @@ export async function startTotpEnrolment(
   await setPendingTotpSecret(
     context.pool,
     account.id,
-    sealField(secret, context.config.TOTP_SECRET_ENCRYPTION_KEY),
+    // Bound to the account (AAD): a secret copied onto another person's row does not open.
+    sealField(secret, context.config.TOTP_SECRET_ENCRYPTION_KEY, account.id),
   );
   await audit(context, origin, 'totp.enrolment_started', account, { session_id: session.id });
   return totpEnrolment(secret, account.username);
@@ -170,7 +171,8 @@ export async function verifyTotp(
       'Start the enrolment first (POST /console/v1/session/totp/enrolment).',
     );
   const sealed = enrolling ? account.totp_pending_secret_sealed : account.totp_secret_sealed;
-  const step = sealed === null ? undefined : acceptedStep(openField(sealed, key), account.username, code);
+  const step =
+    sealed === null ? undefined : acceptedStep(openField(sealed, key, account.id), account.username, code);
   const accepted =
     step !== undefined &&
     (enrolling

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { merchantSettlementAccountChanged, merchantUpdated } from '@puhui/contracts';
 import { Conflict } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
-import { maskMobile } from '@puhui/kyc';
 import { withTransaction } from '@puhui/postgres';
 import type { PoolClient } from '@puhui/postgres';
 import {
@@ -116,7 +115,7 @@ async function lockPendingChange(client: PoolClient, merchantId: string, request
 
 /**
  * A pending change approved by a second admin: applied and announced. A change of settlement
- * account is also announced on its own (the contact to tell, masked), and its time travels in
+ * account is also announced on its own (the contact to tell, masked: name and mobile), and its time travels in
  * every later snapshot, so settlement pays the new account only after a cooling-off period.
  */
 export async function applyPendingChange(
@@ -153,7 +152,7 @@ export async function applyPendingChange(
         changed_at: now,
         requested_by: change.requested_by,
         approved_by: actor.actor,
-        notify: { name: contact.name, mobile_masked: maskMobile(contact.mobile) },
+        notify: { name_masked: contact.name_masked, mobile_masked: contact.mobile_masked },
       },
     });
   }

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import type { MerchantSnapshot } from '@puhui/contracts';
 import type { ApprovalRequestView } from '@puhui/dual-control';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '@puhui/errors';
-import { maskMobile } from '@puhui/kyc';
 import type { PoolClient } from '@puhui/postgres';
 import { accountNameProblem } from '../domain/merchant';
 import type { ApplicationFields, Merchant, PendingApproval, SettlementAccount } from '../domain/merchant';
@@ -59,13 +58,10 @@ export function operatorOf(context: CommandContext) {
   return context.operator;
 }
 
-/** What the checker is shown of a merchant: the API's view, the contact's mobile masked too. */
+/** What the checker is shown of a merchant: the API's view (personal fields masked). */
 export function shownToChecker(merchant: Merchant): Record<string, unknown> {
   const { requirements: _requirements, pending_approval: _pending, ...view } = merchantView(merchant);
-  return {
-    ...view,
-    contact: view.contact === null ? null : { ...view.contact, mobile: maskMobile(view.contact.mobile) },
-  };
+  return view;
 }
 
 export function pendingApprovalOf(

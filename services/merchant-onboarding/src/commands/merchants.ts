@@ -17,7 +17,7 @@ import type { MerchantCategory } from '@puhui/contracts';
 import type { ApprovalRequestView } from '@puhui/dual-control';
 import { Conflict, NotFound } from '@puhui/errors';
 import { appendEvent } from '@puhui/events';
-import { keyedHash, maskBankAccount, maskResidentId } from '@puhui/kyc';
+import { keyedHash, maskBankAccount } from '@puhui/kyc';
 import { withTransaction } from '@puhui/postgres';
 import type { PoolClient } from '@puhui/postgres';
 import { sealField } from '@puhui/security';
@@ -32,7 +32,7 @@ import {
 } from '../domain/merchant';
 import type {
   ApplicationFields,
-  Contact,
+  ContactInput,
   LifecycleAction,
   Merchant,
   Outlet,
@@ -45,6 +45,7 @@ import { revokeAllApiKeys } from './api-keys';
 import { EVENT_SOURCE } from './context';
 import type { Actor, CommandContext, Secrets } from './context';
 import { decidePendingChange, requestChangeApproval } from './merchant-changes';
+import { sealContact, sealLegalRepresentative } from './personal-data';
 import {
   assertAccountName,
   audit,
@@ -64,7 +65,7 @@ export interface ApplicationInput {
   mcc?: string;
   region_code?: string;
   address?: string;
-  contact?: Contact;
+  contact?: ContactInput;
   legal_representative?: { name: string; id_number: string };
   settlement_account?: {
     account_type: 'corporate' | 'personal';
@@ -76,26 +77,36 @@ export interface ApplicationInput {
   outlets?: Array<{ name: string; address: string }>;
 }
 
-/** Turns input into what is stored: ID and account numbers masked, hashed and sealed. */
-function storedFields(input: ApplicationInput, secrets: Secrets): Partial<ApplicationFields> {
+/**
+ * Turns input into what is stored for `merchantId`: ID numbers masked and hashed; account
+ * numbers, the contact and the legal representative's name sealed for the merchant (AAD = its
+ * id) beside masked forms (decision 0016).
+ */
+function storedFields(
+  input: ApplicationInput,
+  secrets: Secrets,
+  merchantId: string,
+): Partial<ApplicationFields> {
   const fields: Partial<ApplicationFields> = {};
-  const { legal_representative: representative, settlement_account: account, outlets, ...plain } = input;
+  const {
+    contact,
+    legal_representative: representative,
+    settlement_account: account,
+    outlets,
+    ...plain
+  } = input;
   Object.assign(fields, plain);
   if (input.category !== undefined && input.mcc === undefined) fields.mcc = DEFAULT_MCC[input.category];
-  if (representative !== undefined) {
-    fields.legal_representative = {
-      name: representative.name,
-      id_number_masked: maskResidentId(representative.id_number),
-      id_number_hash: keyedHash(representative.id_number, secrets.identityHashKey),
-    };
-  }
+  if (contact !== undefined) fields.contact = sealContact(contact, secrets, merchantId);
+  if (representative !== undefined)
+    fields.legal_representative = sealLegalRepresentative(representative, secrets, merchantId);
   if (account !== undefined) {
     const { account_number: number, ...rest } = account;
     fields.settlement_account = {
       ...rest,
       account_number_masked: maskBankAccount(number),
       account_number_last4: number.slice(-4),
-      account_number_sealed: sealField(number, secrets.fieldKey),
+      account_number_sealed: sealField(number, secrets.fieldKey, merchantId),
       account_number_hash: keyedHash(number, secrets.identityHashKey),
     };
   }
@@ -110,8 +121,9 @@ export async function createApplication(
   input: ApplicationInput & { legal_name: string },
 ): Promise<MerchantView> {
   const now = new Date().toISOString();
+  const merchantId = newId('mer');
   const merchant: Merchant = {
-    merchant_id: newId('mer'),
+    merchant_id: merchantId,
     status: 'draft',
     legal_name: input.legal_name,
     display_name: null,
@@ -124,7 +136,7 @@ export async function createApplication(
     legal_representative: null,
     settlement_account: null,
     outlets: [],
-    ...storedFields(input, context.secrets),
+    ...storedFields(input, context.secrets, merchantId),
     pending_change: null,
     status_reason: null,
     created_at: now,
@@ -154,7 +166,7 @@ export async function updateMerchant(
   merchantId: string,
   input: ApplicationInput,
 ): Promise<MerchantView> {
-  const changes = storedFields(input, context.secrets);
+  const changes = storedFields(input, context.secrets, merchantId);
   return withTransaction(context.pool, async (client) => {
     const before = await lockOrNotFound(client, merchantId);
     let after: Merchant;

@@ -12,17 +12,66 @@
 import type { MerchantCategory, MerchantStatus } from '@puhui/contracts';
 import { Conflict, Unprocessable } from '@puhui/errors';
 
+/**
+ * The person to call, as stored (PIPL, decision 0016): each value sealed for its merchant
+ * (AES-256-GCM, AAD = merchant id) beside its masked form; the mobile also as a keyed hash, to
+ * find a merchant by its contact's phone without opening every row.
+ */
 export interface Contact {
+  name_masked: string;
+  name_sealed: string;
+  mobile_masked: string;
+  mobile_sealed: string;
+  mobile_hash: string;
+  email_masked: string;
+  email_sealed: string;
+}
+
+/** A contact as the API receives it, before it is sealed. */
+export interface ContactInput {
   name: string;
   mobile: string;
   email: string;
 }
 
-/** The ID number itself is never kept: masked for people, keyed hash for matching. */
+/**
+ * The ID number itself is never kept: masked for people, keyed hash for matching. The name is
+ * sealed for the merchant beside its masked form, as the contact's are.
+ */
 export interface LegalRepresentative {
-  name: string;
+  name_masked: string;
+  name_sealed: string;
   id_number_masked: string;
   id_number_hash: string;
+}
+
+/**
+ * The personal fields an admin may reveal (an audited action, never cached): what is sealed.
+ * The ID number is not among them: only its hash and masked form are kept.
+ */
+export const REVEALABLE_FIELDS = [
+  'contact.name',
+  'contact.mobile',
+  'contact.email',
+  'legal_representative.name',
+  'settlement_account.account_number',
+] as const;
+export type RevealableField = (typeof REVEALABLE_FIELDS)[number];
+
+/** The sealed value behind each revealable field, or null when the merchant has none yet. */
+export function sealedValueOf(merchant: ApplicationFields, field: RevealableField): string | null {
+  switch (field) {
+    case 'contact.name':
+      return merchant.contact?.name_sealed ?? null;
+    case 'contact.mobile':
+      return merchant.contact?.mobile_sealed ?? null;
+    case 'contact.email':
+      return merchant.contact?.email_sealed ?? null;
+    case 'legal_representative.name':
+      return merchant.legal_representative?.name_sealed ?? null;
+    case 'settlement_account.account_number':
+      return merchant.settlement_account?.account_number_sealed ?? null;
+  }
 }
 
 export interface SettlementAccount {

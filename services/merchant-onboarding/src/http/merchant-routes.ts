@@ -6,17 +6,19 @@ import { answered, defineOperation, documented, parseRequest, respond, route } f
 import { mapPage } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
 import { createApplication, decide, updateMerchant } from '../commands/merchants';
+import { revealPersonalData } from '../commands/personal-data';
 import type { LifecycleAction } from '../domain/merchant';
 import { findMerchant, listMerchants } from '../store/merchants';
 import { merchantView } from '../views/merchant';
 import type { Access } from './access';
-import { merchantListSchema, merchantSchema } from './responses';
+import { merchantListSchema, merchantSchema, revealedPersonalDataSchema } from './responses';
 import {
   createApplicationBody,
   listMerchantsQuery,
   merchantPath,
   optionalReasonBody,
   reasonBody,
+  revealPersonalDataBody,
   shanghaiToday,
   updateMerchantBody,
 } from './schemas';
@@ -130,11 +132,32 @@ const approveOperation = defineOperation({
   },
 });
 
+const revealPersonalDataOperation = defineOperation({
+  method: 'post',
+  path: '/v1/merchants/:id/personal_data/reveal',
+  operationId: 'revealMerchantPersonalData',
+  summary: 'Reveal a merchant’s personal data (audited)',
+  description:
+    'Every answer shows personal data masked (the contact’s name, mobile and e-mail, the legal representative’s name, the account number). An admin who needs a plaintext — to call the contact about a changed account, to correct a typo — names the fields and why: the answer carries the plaintext, is never cached (`Cache-Control: no-store`), and the merchant’s audit trail records `personal_data_revealed` with who, when, which fields, the reason and the request id, never the values. Auditors (read-only) and merchants are refused (403); a reason under 8 characters answers 400. The ID number cannot be revealed: only its hash and masked form are kept. A value that does not open for this merchant (copied from another merchant’s row, tampered) answers 409 `personal_data_unreadable`.',
+  tags: ['merchants'],
+  callers: ['admin'],
+  request: { path: merchantPath, body: revealPersonalDataBody },
+  responses: {
+    200: {
+      description: 'The plaintext of the asked fields.',
+      schema: revealedPersonalDataSchema,
+      headers: { 'Cache-Control': 'no-store' },
+    },
+  },
+  problems: [409],
+});
+
 export const MERCHANT_OPERATIONS = [
   createMerchant,
   listMerchantsOperation,
   getMerchant,
   updateMerchantOperation,
+  revealPersonalDataOperation,
   ...lifecycleOperations.map(({ operation }) => operation),
   approveOperation,
 ];
@@ -168,6 +191,17 @@ export function merchantRoutes(router: Router, pool: Pool, access: Access): void
         body: updateMerchantBody(shanghaiToday()),
       });
       respond(response, updateMerchantOperation, 200, await updateMerchant(context, path.id, body));
+    }),
+  });
+
+  route(router, revealPersonalDataOperation.path, {
+    post: documented(revealPersonalDataOperation, async (request, response) => {
+      const context = await access.asAdmin(request, response);
+      const { path, body } = parseRequest(request, revealPersonalDataOperation.request);
+      const revealed = await revealPersonalData(context, path.id, body.fields, body.reason);
+      // Plaintext personal data: no browser, proxy or console cache keeps it.
+      response.setHeader('Cache-Control', 'no-store');
+      respond(response, revealPersonalDataOperation, 200, revealed);
     }),
   });
 

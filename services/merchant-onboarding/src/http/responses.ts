@@ -6,17 +6,29 @@ import { z } from 'zod';
 import { pageSchema } from '@puhui/http';
 import { MERCHANT_KEY_SCOPES, MERCHANT_STATUSES, merchantCategory } from '@puhui/contracts';
 import { keptKycField } from '@puhui/kyc';
+import { REVEALABLE_FIELDS } from '../domain/merchant';
 
 const timestamp = z.iso.datetime({ offset: true });
 
-const contact = z.strictObject({ name: z.string(), mobile: keptKycField('mobile'), email: z.string() });
+/** Personal fields are shown masked only (decision 0016); an admin reveals them through `personal_data/reveal`. */
+const contact = z
+  .strictObject({
+    name_masked: z.string().meta({ examples: ['王*', '欧阳**'] }),
+    mobile_masked: z.string().meta({ examples: ['138****8000'] }),
+    email_masked: z.string().meta({ examples: ['w***@example.cn'] }),
+  })
+  .meta({ description: 'The person to call, masked; stored sealed.' });
 const legalRepresentative = z.strictObject({
-  name: z.string(),
-  id_number_masked: z.string().meta({ description: 'The ID number itself is never kept.' }),
+  name_masked: z.string().meta({ examples: ['李*'] }),
+  id_number_masked: z
+    .string()
+    .meta({ description: 'The ID number itself is never kept.', examples: ['361***********1234'] }),
 });
 const settlementAccount = z.strictObject({
   account_type: z.enum(['corporate', 'personal']),
-  account_name: z.string(),
+  account_name: z.string().meta({
+    description: 'A corporate account’s name (the legal name); a personal account’s holder masked (`王**`).',
+  }),
   account_number_masked: z.string(),
   bank_name: z.string(),
   branch_code: keptKycField('branch_code'),
@@ -83,7 +95,10 @@ export const merchantSchema = z
     submitted_at: timestamp.nullable(),
     decided_at: timestamp.nullable(),
   })
-  .meta({ id: 'Merchant', description: 'A merchant or application; secrets appear masked only.' });
+  .meta({
+    id: 'Merchant',
+    description: 'A merchant or application; personal data and secrets appear masked only.',
+  });
 export type MerchantView = z.input<typeof merchantSchema>;
 
 export const apiKeySchema = z
@@ -121,6 +136,16 @@ export const auditEventSchema = z
     occurred_at: timestamp,
   })
   .meta({ id: 'AuditEvent' });
+
+export const revealedPersonalDataSchema = z
+  .strictObject({
+    merchant_id: z.string(),
+    fields: z
+      .partialRecord(z.enum(REVEALABLE_FIELDS), z.string().nullable())
+      .meta({ description: 'Each asked field’s plaintext; null when the merchant has none yet.' }),
+    revealed_at: timestamp,
+  })
+  .meta({ id: 'RevealedPersonalData' });
 
 export const merchantListSchema = pageSchema(merchantSchema, 'MerchantList');
 export const apiKeyListSchema = pageSchema(apiKeySchema, 'ApiKeyList');

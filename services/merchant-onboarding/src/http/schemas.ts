@@ -9,6 +9,7 @@ import {
   residentIdSchema,
 } from '@puhui/kyc';
 import { safeText } from '@puhui/http';
+import { REVEALABLE_FIELDS } from '../domain/merchant';
 
 /** Names and addresses: safe text (no formula start, no invisible characters; see libs/http's text.ts). */
 const text = (max: number) => safeText(max);
@@ -59,6 +60,23 @@ export function updateMerchantBody(today: string) {
 }
 
 export const reasonBody = z.strictObject({ reason: text(500) });
+
+/**
+ * A reason long enough to say why: 8 characters is "核实账户变更联系" or "call back", not "x" or
+ * "看看" (Chinese says in 8 characters what English says in about 20).
+ */
+export const REVEAL_REASON_LENGTH_MIN = 8;
+
+export const revealPersonalDataBody = z.strictObject({
+  fields: z
+    .array(z.enum(REVEALABLE_FIELDS))
+    .min(1)
+    .max(REVEALABLE_FIELDS.length)
+    .refine((fields) => new Set(fields).size === fields.length, 'name each field once'),
+  reason: safeText(500, { min: REVEAL_REASON_LENGTH_MIN }).meta({
+    description: `Why the plaintext is needed (at least ${REVEAL_REASON_LENGTH_MIN} characters); kept in the audit trail with who asked and when.`,
+  }),
+});
 export const optionalReasonBody = z.strictObject({ reason: text(500).optional() }).optional();
 
 export const merchantPath = z.strictObject({

@@ -153,3 +153,72 @@ export async function listMerchants(client: Queryable, filter: MerchantFilter): 
   );
   return pageOf(rows.map(toMerchant), filter);
 }
+
+/**
+ * A merchant row as stored before decision 0016 might still have it: the personal columns as
+ * raw JSON (a plaintext contact or representative name, a v1 sealed account number).
+ */
+export interface StoredPersonalColumns {
+  merchant_id: string;
+  status: MerchantStatus;
+  contact: Record<string, unknown> | null;
+  legal_representative: Record<string, unknown> | null;
+  settlement_account: Record<string, unknown> | null;
+  pending_change: Record<string, unknown> | null;
+}
+
+/** Rows migration 0004's guards would refuse: plaintext personal fields or v1 seals. */
+const STORED_BEFORE_SEALING = `contact ?| ARRAY['name', 'mobile', 'email']
+  OR legal_representative ? 'name'
+  OR pending_change -> 'legal_representative' ? 'name'
+  OR settlement_account ->> 'account_number_sealed' LIKE 'v1.%'
+  OR pending_change -> 'settlement_account' ->> 'account_number_sealed' LIKE 'v1.%'`;
+
+/** Locks up to `limit` rows still stored before sealing, in id order. */
+export async function lockRowsStoredBeforeSealing(
+  client: PoolClient,
+  limit: number,
+): Promise<StoredPersonalColumns[]> {
+  const { rows } = await client.query<StoredPersonalColumns>(
+    `SELECT merchant_id, status, contact, legal_representative, settlement_account, pending_change
+     FROM merchants WHERE ${STORED_BEFORE_SEALING}
+     ORDER BY merchant_id LIMIT $1 FOR UPDATE`,
+    [limit],
+  );
+  return rows;
+}
+
+/** Writes a row's personal columns, sealed (the caller holds its row lock). */
+export async function savePersonalColumns(client: Queryable, row: StoredPersonalColumns): Promise<void> {
+  const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+  await client.query(
+    `UPDATE merchants SET contact = $2, legal_representative = $3, settlement_account = $4, pending_change = $5
+     WHERE merchant_id = $1`,
+    [
+      row.merchant_id,
+      json(row.contact),
+      json(row.legal_representative),
+      json(row.settlement_account),
+      json(row.pending_change),
+    ],
+  );
+}
+
+/** Migration 0004's guards that are still NOT VALID (rows stored before sealing may remain). */
+export async function unvalidatedSealingGuards(client: Queryable): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT conname AS name FROM pg_constraint
+     WHERE conrelid = 'merchants'::regclass AND NOT convalidated
+       AND conname = ANY(ARRAY['merchants_contact_sealed', 'merchants_legal_representative_sealed',
+                               'merchants_pending_legal_representative_sealed',
+                               'merchants_settlement_account_sealed_v2'])
+     ORDER BY conname`,
+  );
+  return rows.map((row) => row.name);
+}
+
+/** Checks every row against a guard once, so that it is VALID from now on (no row is locked from writes). */
+export async function validateSealingGuard(client: Queryable, name: string): Promise<void> {
+  // The name comes from unvalidatedSealingGuards' fixed list, never from input.
+  await client.query(`ALTER TABLE merchants VALIDATE CONSTRAINT ${name}`);
+}

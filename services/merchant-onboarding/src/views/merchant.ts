@@ -1,18 +1,36 @@
 /**
- * How a merchant is shown: to the API and to the audit trail. Secrets never appear: no ID
- * number, no account number (masked only), no hashes.
+ * How a merchant is shown: to the API (admins and the merchant itself), the audit trail, the
+ * approval requests and the events. Personal fields appear masked only (decision 0016): the
+ * contact's name, mobile and e-mail, the legal representative's name and ID number, the account
+ * number and a personal account's holder; no sealed value, no hash. An admin reads a plaintext
+ * through the audited reveal (commands/personal-data.ts).
  */
-import type { Merchant, PendingChange, SettlementAccount } from '../domain/merchant';
+import { maskPersonName } from '@puhui/security';
+import type { Contact, Merchant, PendingChange, SettlementAccount } from '../domain/merchant';
 import { requirementsOf } from '../domain/merchant';
 
-/** A settlement account as anyone is shown it (a view, an approval request, an event): the number masked. */
+/**
+ * A settlement account as anyone is shown it (a view, an approval request, an event): the number
+ * masked, and a personal account's holder (a person's name) masked too; a corporate account is in
+ * the merchant's legal name, which is public.
+ */
 export function maskedSettlementAccount(account: SettlementAccount) {
   return {
     account_type: account.account_type,
-    account_name: account.account_name,
+    account_name:
+      account.account_type === 'personal' ? maskPersonName(account.account_name) : account.account_name,
     account_number_masked: account.account_number_masked,
     bank_name: account.bank_name,
     branch_code: account.branch_code,
+  };
+}
+
+/** The contact as shown: masked forms only. */
+export function maskedContact(contact: Contact) {
+  return {
+    name_masked: contact.name_masked,
+    mobile_masked: contact.mobile_masked,
+    email_masked: contact.email_masked,
   };
 }
 
@@ -23,7 +41,7 @@ function showAccount(account: SettlementAccount | null | undefined) {
 
 function showLegalRepresentative(representative: Merchant['legal_representative'] | undefined) {
   if (representative === null || representative === undefined) return representative;
-  return { name: representative.name, id_number_masked: representative.id_number_masked };
+  return { name_masked: representative.name_masked, id_number_masked: representative.id_number_masked };
 }
 
 function showPendingChange(change: PendingChange | null) {
@@ -52,7 +70,7 @@ export function merchantView(merchant: Merchant) {
     mcc: merchant.mcc,
     region_code: merchant.region_code,
     address: merchant.address,
-    contact: merchant.contact,
+    contact: merchant.contact === null ? null : maskedContact(merchant.contact),
     legal_representative: showLegalRepresentative(merchant.legal_representative) ?? null,
     settlement_account: showAccount(merchant.settlement_account) ?? null,
     outlets: merchant.outlets,

@@ -16,7 +16,7 @@ import { formatYuan } from '@puhui/money';
 import { withTransaction } from '@puhui/postgres';
 import type { Pool, PoolClient } from '@puhui/postgres';
 import type { Job } from '@puhui/service';
-import { openField } from '@puhui/security';
+import { FieldUnsealable, openField } from '@puhui/security';
 import { runIdempotently } from '@puhui/idempotency';
 import { awaitDatedMovements } from '../store/business-days';
 import { findPayee } from '../store/replicas';
@@ -317,7 +317,7 @@ export async function exportBatchCsv(
       account_number:
         account.account_number_sealed === undefined
           ? ''
-          : openField(account.account_number_sealed, settings.fieldKey),
+          : openedAccountNumber(account.account_number_sealed, settings.fieldKey, batch.merchant_id),
       bank_name: account.bank_name ?? '',
       branch_code: account.branch_code ?? '',
       amount_minor: amountDue(batch),
@@ -326,6 +326,25 @@ export async function exportBatchCsv(
     };
     return spreadsheetCsv([row], PAYMENT_FILE_COLUMNS);
   });
+}
+
+/**
+ * The payee's account number, sealed by merchant-onboarding for this merchant (AAD = its id): a
+ * value pasted from another merchant's row, tampered, or still of the v1 format does not open,
+ * and no payment file is made (409 `settlement_account_unreadable`, naming the merchant, never
+ * the value) — paying the wrong account is worse than paying a day late.
+ */
+function openedAccountNumber(sealed: string, fieldKey: string, merchantId: string): string {
+  try {
+    return openField(sealed, fieldKey, merchantId);
+  } catch (error) {
+    if (!(error instanceof FieldUnsealable)) throw error;
+    throw new Conflict(
+      'settlement_account_unreadable',
+      `The settlement account number held for merchant ${merchantId} does not open for it (${error.reason}): no payment file is made until merchant-onboarding announces the merchant again.`,
+      { merchant_id: merchantId, reason: error.reason },
+    );
+  }
 }
 
 /** A merchant's daily statement: every sale, void and refund of the batch, times in Asia/Shanghai. */
