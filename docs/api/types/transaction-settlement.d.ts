@@ -398,7 +398,7 @@ export interface paths {
     };
     /**
      * The union bank’s payment file for a batch
-     * @description Records who downloaded it and when (the batch’s `exported_by`, `exported_at`): nobody who exported it may approve its payout. A merchant whose settlement account changed less than SETTLEMENT_ACCOUNT_COOLING_OFF_HOURS (24 by default) ago is refused with 409 `settlement_account_cooling_off` and `available_at`, when the file is available.
+     * @description Records who downloaded it and when (the batch’s `exported_by`, `exported_at`): nobody who exported it may approve its payout. Every download is audited (who, when, the batch, the request id, the rows). A merchant whose settlement account changed less than SETTLEMENT_ACCOUNT_COOLING_OFF_HOURS (24 by default) ago is refused with 409 `settlement_account_cooling_off` and `available_at`, when the file is available.
      *
      *     Who may call: operator role `finance`.
      */
@@ -420,7 +420,9 @@ export interface paths {
     };
     /**
      * A merchant’s daily statement: every sale, void and refund of the batch
-     * @description Who may call: operator role `finance`, a merchant (secret API key).
+     * @description Every download is audited (who, when, the batch, the request id, the rows).
+     *
+     *     Who may call: operator role `finance`, a merchant (secret API key).
      */
     get: operations['getMerchantStatement'];
     put?: never;

@@ -19,6 +19,8 @@ import type { Job } from '@puhui/service';
 import { FieldUnsealable, openField } from '@puhui/security';
 import { runIdempotently } from '@puhui/idempotency';
 import { awaitDatedMovements } from '../store/business-days';
+import { recordFileDownload } from '../store/file-downloads';
+import type { SettlementFile } from '../store/file-downloads';
 import { findPayee } from '../store/replicas';
 import { shanghaiTimestamp } from '../domain/business-day';
 import { UNION_FUNDS, accountCodes } from '../domain/ledger';
@@ -284,8 +286,9 @@ function coolingOffEnds(changedAt: Date | null, coolingOffMs: number): Date | un
 /**
  * The union bank's payment file for one batch: who to pay, where, and how much is due now (fen
  * and yuan): confirmed subsidy not paid yet, never held subsidy. Who downloaded it is recorded
- * (they may not approve the payout); a merchant whose settlement account changed within
- * `coolingOffMs` is refused (409 `settlement_account_cooling_off`), so that an account
+ * (they may not approve the payout), and the download audited in the same transaction (who,
+ * when, which batch, request id, rows; decision 0017); a merchant whose settlement account
+ * changed within `coolingOffMs` is refused (409 `settlement_account_cooling_off`), so that an account
  * redirected by someone who took over a merchant's login is not paid before the merchant hears of it.
  */
 export async function exportBatchCsv(
@@ -293,6 +296,7 @@ export async function exportBatchCsv(
   settings: { fieldKey: string; coolingOffMs: number },
   batchId: string,
   exporter: Requester,
+  requestId: string | null,
 ): Promise<string> {
   return withTransaction(pool, async (client) => {
     const batch = await findBatch(client, batchId);
@@ -324,8 +328,32 @@ export async function exportBatchCsv(
       currency: 'CNY',
       reference: `PUHUI-${batch.batch_id}`,
     };
-    return spreadsheetCsv([row], PAYMENT_FILE_COLUMNS);
+    // One payee per batch: the file's one row.
+    const rows = [row];
+    await recordFileDownload(client, {
+      ...downloadOf(batch, 'payment_file', { actor: exporter.actor, requestId }),
+      row_count: rows.length,
+    });
+    return spreadsheetCsv(rows, PAYMENT_FILE_COLUMNS);
   });
+}
+
+/** Who downloads a settlement file, under which request: what its audit row names. */
+export interface Downloader {
+  /** actorOf the caller. */
+  actor: string;
+  requestId: string | null;
+}
+
+function downloadOf(batch: SettlementBatch, file: SettlementFile, downloader: Downloader) {
+  return {
+    file,
+    batch_id: batch.batch_id,
+    merchant_id: batch.merchant_id,
+    business_date: batch.business_date,
+    downloaded_by: downloader.actor,
+    request_id: downloader.requestId,
+  };
 }
 
 /**
@@ -347,9 +375,20 @@ function openedAccountNumber(sealed: string, fieldKey: string, merchantId: strin
   }
 }
 
-/** A merchant's daily statement: every sale, void and refund of the batch, times in Asia/Shanghai. */
-export async function statementCsv(pool: Pool, batch: SettlementBatch): Promise<string> {
+/**
+ * A merchant's daily statement: every sale, void and refund of the batch, times in Asia/Shanghai.
+ * The download is audited before the file is handed over (a failed audit row sends nothing).
+ */
+export async function statementCsv(
+  pool: Pool,
+  batch: SettlementBatch,
+  downloader: Downloader,
+): Promise<string> {
   const items = await batchItems(pool, batch.batch_id);
+  await recordFileDownload(pool, {
+    ...downloadOf(batch, 'merchant_statement', downloader),
+    row_count: items.length,
+  });
   return spreadsheetCsv(
     items.map((item) => ({
       business_date: batch.business_date,

@@ -13,12 +13,15 @@ import {
   documented,
   idempotentPost,
   parseRequest,
+  requestIdOf,
   respond,
   route,
   safeText,
 } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import type { Pool } from '@puhui/postgres';
+import { actorOf } from '@puhui/security';
+import type { Principal } from '@puhui/security';
 import { PAYMENT_FILE_COLUMNS, STATEMENT_COLUMNS, spreadsheetHeader } from '../commands/spreadsheet-csv';
 import { exportBatchCsv, requestBatchPayment, statementCsv } from '../commands/settlement';
 import { BATCH_STATUSES } from '../domain/settlement';
@@ -102,7 +105,7 @@ const exportOperation = defineOperation({
   operationId: 'exportPaymentFile',
   summary: 'The union bank’s payment file for a batch',
   description:
-    'Records who downloaded it and when (the batch’s `exported_by`, `exported_at`): nobody who exported it may approve its payout. A merchant whose settlement account changed less than SETTLEMENT_ACCOUNT_COOLING_OFF_HOURS (24 by default) ago is refused with 409 `settlement_account_cooling_off` and `available_at`, when the file is available.',
+    'Records who downloaded it and when (the batch’s `exported_by`, `exported_at`): nobody who exported it may approve its payout. Every download is audited (who, when, the batch, the request id, the rows). A merchant whose settlement account changed less than SETTLEMENT_ACCOUNT_COOLING_OFF_HOURS (24 by default) ago is refused with 409 `settlement_account_cooling_off` and `available_at`, when the file is available.',
   tags: ['settlement'],
   callers: ['finance'],
   request: { path: batchPath },
@@ -122,6 +125,7 @@ const statementOperation = defineOperation({
   path: '/v1/settlement_batches/:id/statement.csv',
   operationId: 'getMerchantStatement',
   summary: 'A merchant’s daily statement: every sale, void and refund of the batch',
+  description: 'Every download is audited (who, when, the batch, the request id, the rows).',
   tags: ['settlement'],
   callers: ['finance', 'merchant'],
   request: { path: batchPath },
@@ -160,19 +164,19 @@ export const SETTLEMENT_BATCH_OPERATIONS = [
   markPaidOperation,
 ];
 
-/** The batch, if the caller may see it: finance, or the merchant it belongs to. */
+/** The batch, if the caller may see it: finance, or the merchant it belongs to; and who the caller is. */
 async function visibleBatch(
   pool: Pool,
   auth: SettlementAuth,
   request: Request,
   batchId: string,
-): Promise<SettlementBatch> {
+): Promise<{ batch: SettlementBatch; principal: Principal }> {
   const principal = await merchantOrOperatorWith(auth, 'finance')(request);
   const batch = await findBatch(pool, batchId);
   if (batch === undefined || (principal.kind === 'merchant' && batch.merchant_id !== principal.merchant_id)) {
     throw new NotFound(`Settlement batch ${batchId}`);
   }
-  return batch;
+  return { batch, principal };
 }
 
 export function settlementBatchRoutes(routing: SettlementRouting): void {
@@ -195,7 +199,7 @@ export function settlementBatchRoutes(routing: SettlementRouting): void {
         response,
         getBatchOperation,
         200,
-        settlementBatchView(await visibleBatch(pool, auth, request, path.id)),
+        settlementBatchView((await visibleBatch(pool, auth, request, path.id)).batch),
       );
     }),
   });
@@ -203,7 +207,7 @@ export function settlementBatchRoutes(routing: SettlementRouting): void {
   route(router, '/v1/settlement_batches/:id/held_subsidies', {
     get: documented(heldSubsidiesOperation, async (request, response) => {
       const { path, query } = parseRequest(request, heldSubsidiesOperation.request);
-      const batch = await visibleBatch(pool, auth, request, path.id);
+      const { batch } = await visibleBatch(pool, auth, request, path.id);
       const page = await heldSubsidyItems(pool, batch.batch_id, query);
       respond(response, heldSubsidiesOperation, 200, mapPage(page, heldSubsidyView));
     }),
@@ -231,6 +235,7 @@ function batchFileRoutes({ router, pool, config, auth }: SettlementRouting): voi
         },
         path.id,
         exporter,
+        requestIdOf(response),
       );
       response
         .type('text/csv')
@@ -242,14 +247,18 @@ function batchFileRoutes({ router, pool, config, auth }: SettlementRouting): voi
   route(router, '/v1/settlement_batches/:id/statement.csv', {
     get: documented(statementOperation, async (request, response) => {
       const { path } = parseRequest(request, { path: batchPath });
-      const batch = await visibleBatch(pool, auth, request, path.id);
+      const { batch, principal } = await visibleBatch(pool, auth, request, path.id);
+      const csv = await statementCsv(pool, batch, {
+        actor: actorOf(principal),
+        requestId: requestIdOf(response),
+      });
       response
         .type('text/csv')
         .setHeader(
           'Content-Disposition',
           `attachment; filename="statement-${batch.merchant_id}-${batch.business_date}.csv"`,
         )
-        .send(await statementCsv(pool, batch));
+        .send(csv);
     }),
   });
 }
