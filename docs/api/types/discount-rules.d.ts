@@ -196,7 +196,7 @@ export interface paths {
     put?: never;
     /**
      * Price checkouts with rules, storing nothing
-     * @description Stored rules by id (their pending draft if any), unsaved rule bodies, or by default the live ruleset; on one checkout or up to 10,000. Budgets are unlimited unless stated.
+     * @description Stored rules by id (their pending draft if any), unsaved rule bodies, or by default the live ruleset; on one checkout or up to 10,000. Budgets are unlimited unless stated. By default one preview prices at most 50,000 lines in all (400 past it) and lists at most 250,000 applied rules over its lines (422 `preview_too_large`); while every preview worker is busy and the queue is full, 429 `previews_busy` with Retry-After.
      *
      *     Who may call: operator role `admin`, operator role `finance`.
      */

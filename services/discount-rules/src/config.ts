@@ -50,6 +50,26 @@ export const discountRulesEnvironment = serviceEnvironment({
   CARD_IMPORT_REJECTED_ROWS_TOLERATED: z.coerce.number().int().min(0).default(10),
   /** Rejected rows listed in an import's `errors` (all are counted). */
   CARD_IMPORT_ERRORS_LISTED_MAX: z.coerce.number().int().min(0).max(10_000).default(1_000),
+  /**
+   * Worker threads pricing previews, off the event loop (decision 0019). One: previews are an
+   * operator's what-if, and on a 2-core machine the other core stays with the event loop.
+   */
+  PREVIEW_THREADS: positiveInteger.max(16).default(1),
+  /** Previews waiting for a worker; past them a preview is refused with 429 and Retry-After. */
+  PREVIEW_QUEUE_MAX: z.coerce.number().int().min(0).max(1_000).default(4),
+  /**
+   * Lines over every checkout of one preview (400 past it). 10,000 past checkouts rarely hold
+   * more than 5 lines each; the body limit alone would let through about 70,000.
+   */
+  PREVIEW_LINES_MAX: positiveInteger.default(50_000),
+  /**
+   * Applied rules listed over every line of one preview: the answer's size (about 150 bytes
+   * each, so 250,000 is about 37 MB). 422 `preview_too_large` past it: 100 stacking rules on 40
+   * checkouts of 500 lines fit in 1.1 MB of body but answered 300 MB in 8 s before this cap.
+   */
+  PREVIEW_APPLIED_RULES_MAX: positiveInteger.default(250_000),
+  /** Pricing time of one preview (422 `preview_too_large` past it): a backstop the caps above make unlikely. */
+  PREVIEW_PRICING_MS_MAX: positiveInteger.default(30 * SECOND_MS),
 });
 export type DiscountRulesConfig = z.infer<typeof discountRulesEnvironment>;
 

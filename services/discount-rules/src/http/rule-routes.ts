@@ -6,7 +6,7 @@ import { answered, defineOperation, documented, parseRequest, respond, route } f
 import { mapPage } from '@puhui/postgres';
 import type { ServiceDependencies } from '@puhui/service';
 import type { DiscountRulesConfig } from '../config';
-import { previewRules } from '../commands/preview';
+import { PreviewWorkers, previewRules } from '../commands/preview';
 import { createRule, publishRule, retireRule, updateRule } from '../commands/rules';
 import { ruleVersionView, ruleView } from '../views/rule';
 import { listRuleVersions } from '../store/rule-versions';
@@ -60,12 +60,12 @@ const previewRulesOperation = defineOperation({
   operationId: 'previewRules',
   summary: 'Price checkouts with rules, storing nothing',
   description:
-    'Stored rules by id (their pending draft if any), unsaved rule bodies, or by default the live ruleset; on one checkout or up to 10,000. Budgets are unlimited unless stated.',
+    'Stored rules by id (their pending draft if any), unsaved rule bodies, or by default the live ruleset; on one checkout or up to 10,000. Budgets are unlimited unless stated. By default one preview prices at most 50,000 lines in all (400 past it) and lists at most 250,000 applied rules over its lines (422 `preview_too_large`); while every preview worker is busy and the queue is full, 429 `previews_busy` with Retry-After.',
   tags: ['rules'],
   callers: ['admin', 'finance'],
   request: { body: previewBody },
   responses: { 200: { description: 'What the rules would give.', schema: previewSchema } },
-  problems: [422],
+  problems: [422, 429],
 });
 
 const getRule = defineOperation({
@@ -151,14 +151,19 @@ export function ruleRoutes(
     ),
   });
 
+  // The worker checks the body and writes the answer's JSON (commands/preview.ts): not `answered`.
+  const previews = new PreviewWorkers(dependencies.config, dependencies.logger);
+  dependencies.closeOnShutdown({ name: 'preview workers', close: () => previews.close() });
   // Before /v1/rules/:id, whose 405 would otherwise answer a POST to "preview".
   route(
     router,
     '/v1/rules/preview',
     {
-      post: answered(previewRulesOperation, 200, access.asReader, (_reader, { body }) =>
-        previewRules(pool, body),
-      ),
+      post: documented(previewRulesOperation, async (request, response) => {
+        await access.asReader(request, response);
+        const json = await previewRules(pool, previews, request.body);
+        response.status(200).type('application/json').send(json);
+      }),
     },
     // 10,000 checkouts are about 2.5 MB: this route alone takes more than the platform's 100 KiB.
     { bodyLimitBytes: dependencies.config.PREVIEW_BODY_LIMIT_BYTES },

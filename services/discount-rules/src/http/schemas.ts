@@ -167,7 +167,10 @@ export const listRulesQuery = z.strictObject({
 
 // Preview ------------------------------------------------------------------------------
 
-/** The most past checkouts one preview prices: about 2.5 MB of JSON and well under a second. */
+/**
+ * The most past checkouts one preview prices: about 2.5 MB of JSON. Their lines and the answer's
+ * size are bounded too, by configuration (PREVIEW_LINES_MAX, PREVIEW_APPLIED_RULES_MAX).
+ */
 export const PREVIEW_CHECKOUTS_MAX = 10_000;
 /** Rules in one preview: a whole city's programme has a few dozen. */
 export const PREVIEW_RULES_MAX = 100;
@@ -199,9 +202,12 @@ const checkoutInput = z.strictObject({
     .optional(),
 });
 
+/** Stored rules a preview names; read on its own first, to load them before the body is checked. */
+export const previewRuleIds = z.array(idOf('rul')).min(1).max(PREVIEW_RULES_MAX);
+
 export const previewBody = z
   .strictObject({
-    rule_ids: z.array(idOf('rul')).min(1).max(PREVIEW_RULES_MAX).optional(),
+    rule_ids: previewRuleIds.optional(),
     rules: z.array(ruleFieldsBody).min(1).max(PREVIEW_RULES_MAX).optional(),
     checkout: checkoutInput.optional(),
     checkouts: z.array(checkoutInput).min(1).max(PREVIEW_CHECKOUTS_MAX).optional(),
