@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultPort, loadConfig } from '@puhui/config';
+import { DAY_MS, HOUR_MS, defaultPort, loadConfig } from '@puhui/config';
 import { serviceEnvironment } from '@puhui/service';
 
 export const merchantOnboardingEnvironment = serviceEnvironment({
@@ -12,6 +12,15 @@ export const merchantOnboardingEnvironment = serviceEnvironment({
    * itself; a year lets a merchant rotate once a year with the overlap rotation gives.
    */
   MERCHANT_API_KEY_LIFETIME_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  /**
+   * How long a terminated merchant's personal fields are kept after its termination, in days,
+   * before the retention job erases them (decision 0017): five years by default, beyond the
+   * three-year limitation period for claims (民法典 art. 188) a dispute about its last payout
+   * could still raise; the union's counsel may set another.
+   */
+  PERSONAL_DATA_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(1826),
+  /** The wait between two passes of the retention job; an hour, like the event tables' pruning. */
+  PERSONAL_DATA_RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(DAY_MS).default(HOUR_MS),
 });
 export type MerchantOnboardingConfig = z.infer<typeof merchantOnboardingEnvironment>;
 

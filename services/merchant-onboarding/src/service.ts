@@ -7,6 +7,7 @@ import { personalDataSealingJob } from './commands/personal-data-sealing';
 import type { MerchantOnboardingConfig } from './config';
 import { merchantOnboardingApi } from './http/api';
 import { merchantOnboardingRoutes } from './http/routes';
+import { personalDataRetentionJob } from './jobs/personal-data-retention';
 
 export const SERVICE_NAME = 'merchant-onboarding';
 
@@ -30,6 +31,11 @@ export function merchantOnboardingService(
     jobs: ({ pool, logger }) => [
       // Before HTTP answers: what was stored before decision 0016 is sealed, v1 seals upgraded.
       personalDataSealingJob(pool, secretsOf(config), logger),
+      // Terminated merchants' personal fields erased once their retention ends (decision 0017).
+      personalDataRetentionJob(pool, logger.child({ component: 'retention' }), {
+        retentionDays: config.PERSONAL_DATA_RETENTION_DAYS,
+        intervalMs: config.PERSONAL_DATA_RETENTION_INTERVAL_MS,
+      }),
     ],
   };
 }
