@@ -10,7 +10,7 @@ import {
   startTestService,
   testSubject,
 } from '@puhui/testing';
-import type { TopicRecorder } from '@puhui/testing';
+import type { CapturedLogger, TopicRecorder } from '@puhui/testing';
 import { loadMerchantOnboardingConfig } from '../src/config';
 import { merchantOnboardingApi } from '../src/http/api';
 import { merchantOnboardingService } from '../src/service';
@@ -39,9 +39,12 @@ export interface ApiResponse {
   contentType: string | null;
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `logger`: where the service logs (a captured one, to scan its lines); the default writes to stdout. */
+export async function startHarness(options: { logger?: CapturedLogger['logger'] } = {}): Promise<Harness> {
   const running = await startTestService((environment) =>
-    startService(merchantOnboardingService(loadMerchantOnboardingConfig(environment))),
+    startService(merchantOnboardingService(loadMerchantOnboardingConfig(environment)), {
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    }),
   );
   const events = await recordTopic(`${running.topicPrefix}${TOPICS.merchants}`);
   const admin = () => operatorToken(['admin'], { subject: ADMIN });
