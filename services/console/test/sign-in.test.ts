@@ -190,6 +190,30 @@ describe('the second factor', () => {
   });
 });
 
+describe('a TOTP secret belongs to its account (decision 0016)', () => {
+  it('does not open when copied onto another person’s row: 409 second_factor_unreadable, not a sign-in', async () => {
+    const a = await signedInPerson(running, ['finance']);
+    const b = await signedInPerson(running, ['finance']);
+    await running.service.dependencies.pool.query(
+      `UPDATE accounts SET totp_secret_sealed = (SELECT totp_secret_sealed FROM accounts WHERE id = $2) WHERE id = $1`,
+      [b.account.id, a.account.id],
+    );
+    const person = new Person(running.url);
+    expect((await person.signIn(b.account.username, b.account.password)).body.stage).toBe('totp_required');
+    for (const secret of [a.totpSecret, b.totpSecret]) {
+      const answer = await person.send('post', '/console/v1/session/totp', {
+        code: totpCode(secret as string, Date.now() + 30_000),
+      });
+      expect(answer.status).toBe(409);
+      expect(answer.body).toMatchObject({
+        code: 'second_factor_unreadable',
+        reason: 'authentication_failed',
+      });
+    }
+    expect((await person.send('get', '/console/v1/accounts')).status).toBe(401);
+  });
+});
+
 describe('CSRF', () => {
   it('refuses a sign-in without the console’s Origin', async () => {
     const account = await createAccount(running, ['auditor']);

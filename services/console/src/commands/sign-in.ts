@@ -4,8 +4,8 @@
  * minutes. Every client address may try CONSOLE_SIGN_IN_RATE_LIMIT_PER_MINUTE times a minute.
  */
 import { randomUUID } from 'node:crypto';
-import { RateLimited } from '@puhui/errors';
-import { openField, sealField } from '@puhui/security';
+import { Conflict, RateLimited } from '@puhui/errors';
+import { FieldUnsealable, openField, sealField } from '@puhui/security';
 import type { Account } from '../domain/account';
 import { InvalidCredentials, InvalidTotp, SignInLocked, WrongStage } from '../domain/errors';
 import { hashPassword, needsRehash, passwordMatches } from '../domain/passwords';
@@ -152,6 +152,25 @@ export async function startTotpEnrolment(
 }
 
 /**
+ * The person's TOTP secret, sealed for their account (AAD = account id, decision 0016). One that
+ * does not open — copied from another person's row, tampered, or sealed before the console's key
+ * or format changed (decision 0020) — answers 409 `second_factor_unreadable`, never a 500: another
+ * admin resets it (`POST /console/v1/accounts/{id}/reset_totp`) and the person enrols again.
+ */
+function openedTotpSecret(sealed: string, key: string, accountId: string): string {
+  try {
+    return openField(sealed, key, accountId);
+  } catch (error) {
+    if (!(error instanceof FieldUnsealable)) throw error;
+    throw new Conflict(
+      'second_factor_unreadable',
+      'Your second factor cannot be read: ask another admin to reset it, then enrol again.',
+      { reason: error.reason },
+    );
+  }
+}
+
+/**
  * A TOTP code: confirms the enrolment under way, or passes the second factor. Either way the
  * session becomes signed_in under a new secret (the one that only knew the password is retired).
  */
@@ -172,7 +191,9 @@ export async function verifyTotp(
     );
   const sealed = enrolling ? account.totp_pending_secret_sealed : account.totp_secret_sealed;
   const step =
-    sealed === null ? undefined : acceptedStep(openField(sealed, key, account.id), account.username, code);
+    sealed === null
+      ? undefined
+      : acceptedStep(openedTotpSecret(sealed, key, account.id), account.username, code);
   const accepted =
     step !== undefined &&
     (enrolling
