@@ -45,7 +45,8 @@ interface RawAnswer {
 
 /** A request that reports when its answer starts, without parsing or checking a 37 MB body. */
 function send(harness: Harness, method: string, path: string, body?: unknown): Promise<RawAnswer> {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const json = typeof body === 'string' ? body : JSON.stringify(body);
+  const payload = body === undefined ? undefined : Buffer.from(json);
   return new Promise((resolve, reject) => {
     const request = http.request(
       `${harness.url}${path}`,
@@ -161,6 +162,16 @@ describe('previews at the default caps', () => {
     });
     expect(atTheCap.status).toBe(200);
     expect(atTheCap.body.totals.checkouts).toBe(100);
+  });
+
+  it('refuses a body nested deeper than a worker can be handed with the schema’s 400, not a 500', async () => {
+    // 20,000 nested arrays: JSON.parse takes them, a structured clone overflows its stack.
+    const deep = `{"checkout":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const answer = await send(harness, 'POST', '/v1/rules/preview', deep);
+    expect(answer.status).toBe(400);
+    const problem = JSON.parse((await answer.body()).toString('utf8'));
+    expect(problem.code).toBe('validation_failed');
+    expect(problem.invalid_params.map((param: { name: string }) => param.name)).toEqual(['checkout']);
   });
 });
 

@@ -10,14 +10,16 @@
  * within the caps (domain/preview.ts) and writes the JSON.
  */
 import path from 'node:path';
+import type { Request } from 'express';
 import type { DiscountRule } from '@puhui/discount';
 import { DomainError } from '@puhui/errors';
+import { parseRequest } from '@puhui/http';
 import type { Logger } from '@puhui/logging';
 import type { Pool } from '@puhui/postgres';
 import { Piscina } from 'piscina';
 import type { DiscountRulesConfig } from '../config';
 import type { KnownRules, PreviewCaps } from '../domain/preview';
-import { previewRuleIds } from '../http/schemas';
+import { previewBody, previewRuleIds } from '../http/schemas';
 import { findRules, liveRules } from '../store/rules';
 import type { PreviewOutcome, PreviewTask } from '../workers/preview';
 
@@ -115,5 +117,16 @@ async function knownRules(pool: Pool, body: unknown): Promise<KnownRules> {
 
 /** The preview's answer as JSON bytes; a body that does not validate is refused as 400 by the worker. */
 export async function previewRules(pool: Pool, workers: PreviewWorkers, body: unknown): Promise<Buffer> {
-  return workers.price(body, await knownRules(pool, body));
+  const known = await knownRules(pool, body);
+  try {
+    return await workers.price(body, known);
+  } catch (error) {
+    // JSON.parse takes arrays nested thousands deep, which the structured clone to the worker
+    // cannot copy (RangeError: its recursion overflows). Such a body never fits the schema,
+    // which fails at its first level too deep: checked here, it gets the 400 it always got.
+    // By name: the error can come from another realm (jest's sandbox), where instanceof fails.
+    if ((error as { name?: unknown } | null)?.name === 'RangeError')
+      parseRequest({ body } as Request, { body: previewBody });
+    throw error;
+  }
 }
