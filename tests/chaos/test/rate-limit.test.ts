@@ -170,8 +170,7 @@ it('700 guessed keys and 700 forged tokens from one address: 429 past the allowa
       };
     };
     for (const [service, path] of targets) {
-      // One window's worth of failures may already have been spent above (the guessed-key burst).
-      await new Promise((resolve) => setTimeout(resolve, FAILED_AUTHENTICATION_WINDOW_MS + 200));
+      // Each instance counts its own: the few failures of the burst above are within the allowance.
       const startedAt = Date.now();
       const statuses = new Map<number, number>();
       const credentials = Array.from({ length: 2 * GUESSES }, (_, index) =>
