@@ -80,6 +80,8 @@ it('stays quiet on masked values, digests, timestamps, long counters and IDs tha
     'an impossible birth date': badBirthDate,
     'a landline': '0793-8221234',
     'twelve digits': '159123456780',
+    'a request id': '"request_id":"91688c58-3c25-4d59-b307-15912345678a"',
+    'an identifier': 'key_15912345678abcdefghijklmn',
   };
   for (const [where, text] of Object.entries(texts)) scan.scan(text, where);
   expect(found(scan)).toEqual([]);

@@ -319,7 +319,10 @@ export class ChaosRun {
     figures.check(
       'no unmasked mobile or resident ID number in any table, log line or Kafka record',
       pieces,
-      personalData.findings.map((finding) => `${finding.kind} ${finding.masked} in ${finding.where}`),
+      personalData.findings.map(
+        (finding) =>
+          `${finding.kind} ${finding.masked} in ${finding.where}${finding.context === undefined ? '' : ` (${finding.context})`}`,
+      ),
     );
     const sightings = personalData.maskedSightings;
     figures.check(

@@ -5,10 +5,12 @@
  * ways:
  *
  * 1. a mainland mobile as written (`1[3-9]` and 9 more digits, optionally after +86 or 86),
- *    not touching another digit, or in the 3-4-4 groups people print (`138 0013 8000`,
+ *    not touching another digit or a Latin letter — the last group of a UUID (12 hex
+ *    characters) is such a run beside a letter in about one request id in 3,000, and a hostile
+ *    run logs 3,000 of them — or in the 3-4-4 groups people print (`138 0013 8000`,
  *    `138-0013-8000`, one separator throughout, the whole not touching a word character or a
- *    further group) — except inside a hex digest (a SHA-256 or HMAC holds an 11-digit run
- *    starting 13–19 about once in five digests, and a digest is not a number);
+ *    further group); never inside a hex digest (a SHA-256 or HMAC holds such a run about once
+ *    in 50 digests, and a digest is not a number);
  * 2. a resident ID number: 17 digits and a digit or X, not touching another digit or letter,
  *    with a real birth date and its ISO 7064 check character (libs/kyc's checkResidentId), so
  *    that 18-digit counters and the like stay quiet (one random run in ~25,000 passes both);
@@ -24,7 +26,7 @@
  */
 import { checkResidentId, maskMobile, maskResidentId } from '@puhui/kyc';
 
-const MOBILE_RUN = /(?<!\d)(?:\+?86[ -]?)?(1[3-9]\d{9})(?!\d)/gu;
+const MOBILE_RUN = /(?<![0-9A-Za-z])(?:\+?86[ -]?)?(1[3-9]\d{9})(?![0-9A-Za-z])/gu;
 const GROUPED_MOBILE =
   /(?<![\w.+])(?<!\d[ -])(?:\+?86[ -])?(?<head>1[3-9]\d)(?<separator>[ -])(?<middle>\d{4})\k<separator>(?<tail>\d{4})(?!\w|[ -]\d)/gu;
 const RESIDENT_ID_RUN = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/gu;
@@ -32,6 +34,7 @@ const HEX_TOKEN = /[0-9a-f]{32,}/giu;
 const DIGIT_SEPARATOR = /(?<=\d)[ -](?=\d)/gu;
 /** Findings kept: enough to see what leaked and where, without a flood in the report. */
 const FINDINGS_KEPT_MAX = 200;
+const CONTEXT_CHARACTERS = 40;
 
 export type PiiKind = 'mobile' | 'mobile_grouped' | 'resident_id' | 'known_mobile' | 'known_resident_id';
 
@@ -40,6 +43,11 @@ export interface PiiFinding {
   /** Masked as the services mask it: `138****8000`, `361***********1234`. */
   masked: string;
   kind: PiiKind;
+  /**
+   * Up to CONTEXT_CHARACTERS either side of a shape match, the value itself masked, so that a
+   * report says what the number was next to (a field name, a path) without repeating it.
+   */
+  context?: string;
 }
 
 export interface PiiPlant {
@@ -56,6 +64,14 @@ export interface SeededPersonalData {
 
 function masked(value: string): string {
   return value.length === 11 ? maskMobile(value) : maskResidentId(value);
+}
+
+/** The text around a match, the match masked and any other long digit run in it blanked. */
+function contextOf(text: string, index: number, length: number): string {
+  const before = text.slice(Math.max(0, index - CONTEXT_CHARACTERS), index);
+  const after = text.slice(index + length, index + length + CONTEXT_CHARACTERS);
+  const blank = (part: string) => part.replace(/\d{7,}/gu, (digits) => '#'.repeat(digits.length));
+  return `${blank(before)}[${'#'.repeat(length)}]${blank(after)}`;
 }
 
 export class PiiScanner {
@@ -109,16 +125,22 @@ export class PiiScanner {
     const inDigest = (start: number, end: number) => digests.some(([from, to]) => start >= from && end <= to);
     for (const match of text.matchAll(MOBILE_RUN)) {
       if (inDigest(match.index, match.index + match[0].length)) continue;
-      this.record(where, match[1] as string, 'mobile');
+      this.record(where, match[1] as string, 'mobile', contextOf(text, match.index, match[0].length));
     }
     for (const match of text.matchAll(GROUPED_MOBILE)) {
       const groups = match.groups ?? {};
-      this.record(where, `${groups.head}${groups.middle}${groups.tail}`, 'mobile_grouped');
+      this.record(
+        where,
+        `${groups.head}${groups.middle}${groups.tail}`,
+        'mobile_grouped',
+        contextOf(text, match.index, match[0].length),
+      );
     }
     for (const match of text.matchAll(RESIDENT_ID_RUN)) {
       if (inDigest(match.index, match.index + match[0].length)) continue;
       const check = checkResidentId(match[0], this.today);
-      if (check.ok) this.record(where, check.value, 'resident_id');
+      if (check.ok)
+        this.record(where, check.value, 'resident_id', contextOf(text, match.index, match[0].length));
     }
     const joined = text.replace(DIGIT_SEPARATOR, '');
     for (const mobile of this.seeded.mobiles) {
@@ -139,12 +161,18 @@ export class PiiScanner {
     }
   }
 
-  private record(where: string, value: string, kind: PiiKind): void {
+  private record(where: string, value: string, kind: PiiKind, context?: string): void {
     const planted = this.plants.get(where)?.find((entry) => entry.value === value);
     if (planted !== undefined) {
       planted.plant.foundAs.push(kind);
       return;
     }
-    if (this.findings.length < FINDINGS_KEPT_MAX) this.findings.push({ where, masked: masked(value), kind });
+    if (this.findings.length < FINDINGS_KEPT_MAX)
+      this.findings.push({
+        where,
+        masked: masked(value),
+        kind,
+        ...(context === undefined ? {} : { context }),
+      });
   }
 }
