@@ -37,15 +37,6 @@ import type { Logger } from '@puhui/logging';
 import { KAFKA_REQUEST_TIMEOUT_MS } from './kafka';
 import type { KafkaSettings } from './kafka';
 
-/**
- * KafkaSettings with decision 0021's TLS and SCRAM fields, spelled out so that this file builds
- * whether or not kafka.ts has them yet (both land in the same session; drop this once they have).
- */
-type SecuredKafkaSettings = KafkaSettings & {
-  tls?: { ca?: readonly string[] };
-  sasl?: { mechanism: 'scram-sha-512' | 'scram-sha-256'; username: string; password: string };
-};
-
 export const CONFLUENT_CLIENT_MODULE = '@confluentinc/kafka-javascript';
 
 const CONNECTION_TIMEOUT_MS = 3000;
@@ -399,7 +390,7 @@ function adaptAdmin(kafka: ConfluentKafka, cluster: ClusterDescriber): Admin {
  * client made here: the CA as PEM, the certificate and the broker's host name always verified
  * (librdkafka's defaults, stated so that no one turns them off by accident), SCRAM credentials.
  */
-function connectionConfig(settings: SecuredKafkaSettings): Record<string, string | boolean | number> {
+function connectionConfig(settings: KafkaSettings): Record<string, string | boolean | number> {
   const config: Record<string, string | boolean | number> = {
     'metadata.broker.list': settings.brokers.join(','),
     'client.id': settings.clientId,
@@ -433,7 +424,7 @@ interface ClusterDescriber {
  * carries the broker's reason (a refused SASL login, an unverified certificate), which librdkafka
  * logs beside a generic "broker transport failure".
  */
-function clusterDescriber(module: ConfluentModule, settings: SecuredKafkaSettings): ClusterDescriber {
+function clusterDescriber(module: ConfluentModule, settings: KafkaSettings): ClusterDescriber {
   let client: MetadataClient | undefined;
   let lastBrokerError: string | undefined;
   const explained = (error: Error): Error => {
@@ -482,7 +473,7 @@ function clusterDescriber(module: ConfluentModule, settings: SecuredKafkaSetting
 }
 
 /** A `Kafka` whose producers, consumers and admins are the Confluent client's, with libs/events' settings. */
-export function createConfluentKafka(settings: SecuredKafkaSettings): Kafka {
+export function createConfluentKafka(settings: KafkaSettings): Kafka {
   const module = confluentModule();
   const kafka = new module.KafkaJS.Kafka({
     kafkaJS: {

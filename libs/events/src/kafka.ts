@@ -6,6 +6,7 @@ import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Admin, ITopicConfig, KafkaConfig, LogEntry } from 'kafkajs';
 import { COMPACTED_TOPICS, dlqTopicOf } from '@puhui/contracts';
 import type { Logger } from '@puhui/logging';
+import { createConfluentKafka, kafkaClientName } from './kafka-confluent';
 
 export type { Kafka } from 'kafkajs';
 
@@ -66,6 +67,8 @@ function securityOptions(settings: KafkaSettings): Pick<KafkaConfig, 'ssl' | 'sa
 }
 
 export function createKafka(settings: KafkaSettings): Kafka {
+  // Decision 0023: the Confluent client behind the same interface, for the comparison.
+  if (kafkaClientName() === 'confluent') return createConfluentKafka(settings);
   const logger = settings.logger.child({ component: 'kafka' });
   return new Kafka({
     clientId: settings.clientId,
