@@ -17,6 +17,7 @@
  *   its transaction longer than with kafkajs.
  * - GROUP_JOIN is the one consumer event; it is raised when the group assigns partitions.
  * - kafkajs' `restartOnFailure` has no counterpart: librdkafka reconnects and rejoins by itself.
+ * - `send` and `sendBatch` answer no record metadata (an empty list); nothing here reads it.
  */
 import { createRequire } from 'node:module';
 import type {
@@ -51,7 +52,7 @@ const ERR_ASSIGN_PARTITIONS = -175;
 /** kafkajs' value of `consumer.events.GROUP_JOIN`. */
 const GROUP_JOIN = 'consumer.group_join';
 
-/** The part of the Confluent client's KafkaJS-compatible API used here (it ships no types we can rely on being installed). */
+/** The part of the Confluent client's API used here (its own types are not installed with the monorepo). */
 interface ConfluentModule {
   KafkaJS: { Kafka: new (config: Record<string, unknown>) => ConfluentKafka };
   /** librdkafka's own producer: the one client here that returns the cluster's brokers. */
@@ -106,7 +107,7 @@ interface ConfluentAdmin {
 
 let loaded: ConfluentModule | undefined;
 
-/** Loads the client with Node's own require (not a test runner's registry: it is a native addon). */
+/** Loads the client on first use, by Node's resolution from here (NODE_PATH included). */
 function confluentModule(): ConfluentModule {
   if (loaded !== undefined) return loaded;
   try {
@@ -177,11 +178,14 @@ function retryOf(retry: RetryOptions | undefined): Omit<RetryOptions, 'restartOn
   return rest;
 }
 
+/** Properties that `await`, JSON and test matchers look for on any object: absent, not refused. */
+const PROBED_PROPERTIES = new Set(['then', 'toJSON', 'asymmetricMatch', 'nodeType', '$$typeof']);
+
 /** Throws a clear error for a kafkajs member this adapter does not offer, instead of `undefined is not a function`. */
 function onlyImplemented<T extends object>(target: T, what: string): T {
   return new Proxy(target, {
     get(object, property, receiver) {
-      if (typeof property === 'string' && !(property in object) && property !== 'then') {
+      if (typeof property === 'string' && !(property in object) && !PROBED_PROPERTIES.has(property)) {
         throw new Error(
           `${what}.${property} is not offered by the confluent adapter (libs/events/src/kafka-confluent.ts)`,
         );
