@@ -8,9 +8,12 @@
  * Issue 15, failed authentications per address (decision 0018): 700 guessed keys and 700 forged
  * operator tokens from one address (the attack run that found every one answered 401) are
  * answered 429 past the allowance at each service, the probes stay open, and once the window
- * is over the address is let in again.
+ * is over the address is let in again. Slow senders: headers trickling in past
+ * HTTP_HEADERS_TIMEOUT_MS, and a body trickling below HTTP_BODY_RATE_BYTES_PER_SECOND_MIN after
+ * the grace, are closed at every service (the console's proxy included), which meanwhile answers.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { connect } from 'node:net';
 import { DEVELOPMENT_OPERATOR_SIGNING_KEY, generateApiKey, signOperatorToken } from '@puhui/security';
 import type { SigningJwk } from '@puhui/security';
 import { expectDocumentedAnswer } from '../../e2e/test/conformance';
@@ -24,6 +27,9 @@ const BURST = 30;
 const FAILED_AUTHENTICATIONS_MAX = 100;
 const FAILED_AUTHENTICATION_WINDOW_MS = 8000;
 const GUESSES = 700;
+/** Short here, so that the slow senders are cut off within seconds (the defaults: 10 s / 5 s). */
+const HEADERS_TIMEOUT_MS = 2000;
+const BODY_RATE_GRACE_MS = 2000;
 
 let run: ChaosRun;
 
@@ -35,6 +41,8 @@ beforeAll(async () => {
       HTTP_FAILED_AUTHENTICATIONS_PER_ADDRESS_MAX: String(FAILED_AUTHENTICATIONS_MAX),
       // Short, so that the address is let in again within the test.
       HTTP_FAILED_AUTHENTICATION_WINDOW_MS: String(FAILED_AUTHENTICATION_WINDOW_MS),
+      HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+      HTTP_BODY_RATE_GRACE_MS: String(BODY_RATE_GRACE_MS),
     },
     produces: ['merchants'],
   });
@@ -225,3 +233,88 @@ it('700 guessed keys and 700 forged tokens from one address: 429 past the allowa
     expect(failures).toEqual([]);
   });
 }, 240_000);
+
+/**
+ * Opens a raw socket to `url`, writes `head`, then one byte of `trickle` every 250 ms, and
+ * resolves with what came back once the service closes the connection (or after 15 s).
+ */
+function trickle(
+  url: string,
+  head: string,
+  slowly: string,
+): Promise<{ closedAfterMs: number | undefined; text: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    const startedAt = Date.now();
+    let text = '';
+    let sent = 0;
+    const sender = setInterval(() => {
+      if (sent < slowly.length && !socket.destroyed) socket.write(slowly[sent] ?? '');
+      sent += 1;
+    }, 250);
+    const finish = (closed: boolean) => {
+      clearInterval(sender);
+      clearTimeout(giveUp);
+      socket.destroy();
+      resolve({ closedAfterMs: closed ? Date.now() - startedAt : undefined, text });
+    };
+    socket.on('data', (data) => {
+      text += data.toString('latin1');
+    });
+    socket.once('close', () => finish(true));
+    socket.once('error', () => finish(true));
+    socket.write(head);
+    const giveUp = setTimeout(() => finish(false), 15_000);
+  });
+}
+
+it('slow senders: trickled headers and a trickled body are closed at every service, which answers meanwhile', async () => {
+  const { system, figures } = run;
+  await system.withLogsOnFailure(async () => {
+    const failures: string[] = [];
+    const services = ['merchant-onboarding', 'discount-rules', 'transaction-settlement', 'console'] as const;
+    const body = JSON.stringify({ padding: 'x'.repeat(200) });
+    const results = await Promise.all(
+      services.flatMap((service) => {
+        const url = system.url(service);
+        // A route that reads a JSON body, reached past its caller check (or with none: sign-in).
+        const path = {
+          'merchant-onboarding': '/v1/merchants',
+          'discount-rules': '/v1/rules',
+          'transaction-settlement': '/v1/checkouts',
+          console: '/console/v1/session',
+        }[service];
+        return [
+          trickle(url, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: 1\r\n'.repeat(20)).then(
+            (result) => ({ service, what: 'headers', limitMs: HEADERS_TIMEOUT_MS, ...result }),
+          ),
+          trickle(
+            url,
+            `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nAuthorization: Bearer ${system.admin}\r\nOrigin: ${system.url('console')}\r\n\r\n`,
+            body,
+          ).then((result) => ({ service, what: 'body', limitMs: BODY_RATE_GRACE_MS, ...result })),
+        ];
+      }),
+    );
+    // While the slow senders hold their sockets, every service answers.
+    for (const service of services) {
+      const probe = await fetch(`${system.url(service)}/healthz`);
+      if (probe.status !== 200) failures.push(`${service}: /healthz ${probe.status}`);
+    }
+    for (const { service, what, limitMs, closedAfterMs, text } of results) {
+      figures.fault(`${service}: ${what} at 4 bytes/s closed after ${closedAfterMs ?? 'never (15 s)'} ms`);
+      // Checked once a second: closed within the limit plus two sweeps.
+      if (closedAfterMs === undefined || closedAfterMs > limitMs + 2500)
+        failures.push(`${service}: ${what} trickle closed after ${closedAfterMs ?? 'never'} ms`);
+      if (what === 'body' && !/^HTTP\/1\.1 408 /u.test(text))
+        failures.push(`${service}: body trickle answered ${text.split('\r\n')[0] ?? 'nothing'}, not 408`);
+    }
+    figures.check(
+      'slow senders are closed, the services answer meanwhile',
+      results.length + services.length,
+      failures,
+    );
+    expect(failures).toEqual([]);
+  });
+}, 60_000);
