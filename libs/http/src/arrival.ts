@@ -45,7 +45,8 @@ export class ArrivalWatch {
 
   /** Starts watching `request` (app-level, first thing): the app's deadline until its route names its own. */
   watch(request: Request, response: Response): void {
-    if (request.complete) return;
+    // A request without a body has arrived with its headers (headersTimeout bounded those).
+    if (request.complete || !hasBody(request)) return;
     const now = Date.now();
     const entry: Watched = {
       request,
@@ -93,7 +94,6 @@ export class ArrivalWatch {
         this.cutOff(entry, 'request_timeout', 'The request did not arrive within its time limit.');
         continue;
       }
-      if (!hasBody(request)) continue;
       const bytes = request.socket.bytesRead;
       if (request.readableLength >= request.readableHighWaterMark) {
         // Held back by the service: not the client's speed.

@@ -76,7 +76,11 @@ export function problemType(code: string): string {
  */
 export function sendProblem(response: Response, problem: Problem): void {
   const request = response.req as Response['req'] | undefined;
-  if (request !== undefined && !request.complete) response.setHeader('Connection', 'close');
+  const hasBody =
+    request !== undefined &&
+    (request.headers['transfer-encoding'] !== undefined ||
+      Number(request.headers['content-length'] ?? 0) > 0);
+  if (hasBody && !request.complete) response.setHeader('Connection', 'close');
   response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 

@@ -238,6 +238,17 @@ describe('the caller is checked before the body is read', () => {
     expect(answered).toMatchObject({ status: 401, closed: true });
   });
 
+  it('keeps the connection of a refused request that carries no body (a 404, then a 200 on the same socket)', async () => {
+    const { running } = await harness();
+    const answered = await exchange(running.port, 'GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', {
+      chunks: ['GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+      everyMs: 200,
+      waitMs: 1000,
+    });
+    expect(answered.closed).toBe(false);
+    expect(answered.text.match(/HTTP\/1\.1 \d{3}/gu)).toEqual(['HTTP/1.1 404', 'HTTP/1.1 200']);
+  });
+
   it('reads the body of an operation without callers as before', async () => {
     const { running } = await harness();
     const response = await fetch(`${running.url}${open.path}`, {
