@@ -23,6 +23,8 @@ const KNOWN_CODES = new Set([
   'not_found',
   'self_change_refused',
   'settlement_account_cooling_off',
+  'personal_data_unreadable',
+  'second_factor_unreadable',
 ]);
 
 /** Every error the console shows goes through here: the API's problem+json in the person's language. */

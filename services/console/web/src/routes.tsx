@@ -6,6 +6,7 @@ import { ForbiddenPage, NotFoundPage } from './pages/Forbidden';
 import { HomePage } from './pages/Home';
 import { InboxPage } from './pages/Inbox';
 import { InvitationPage } from './pages/Invitation';
+import { MerchantPage } from './pages/Merchant';
 import { MerchantsPage } from './pages/Merchants';
 import { PeoplePage } from './pages/People';
 import { SessionsPage } from './pages/Sessions';
@@ -33,6 +34,7 @@ export function createConsoleRouter() {
         { path: 'sessions', element: guarded('sessions', <SessionsPage />) },
         { path: 'people', element: guarded('people', <PeoplePage />) },
         { path: 'merchants', element: guarded('merchants', <MerchantsPage />) },
+        { path: 'merchants/:id', element: guarded('merchants', <MerchantPage />) },
         { path: 'settlement', element: guarded('settlement', <SettlementPage />) },
         { path: 'forbidden', element: <ForbiddenPage /> },
         { path: '*', element: <NotFoundPage /> },

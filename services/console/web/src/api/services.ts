@@ -8,6 +8,16 @@ import type { ApprovalRequest, ServiceName } from './console';
 import { get, post } from './http';
 
 export type Merchant = MerchantOnboarding['schemas']['Merchant'];
+export type RevealedPersonalData = MerchantOnboarding['schemas']['RevealedPersonalData'];
+/** What an admin may see in full (decision 0016): the merchant's sealed personal fields. */
+export const REVEALABLE_FIELDS = [
+  'contact.name',
+  'contact.mobile',
+  'contact.email',
+  'legal_representative.name',
+  'settlement_account.account_number',
+] as const;
+export type RevealableField = (typeof REVEALABLE_FIELDS)[number];
 export type MerchantStatus = Merchant['status'];
 export type SettlementBatch = TransactionSettlement['schemas']['SettlementBatch'];
 export type BatchStatus = SettlementBatch['status'];
@@ -35,6 +45,13 @@ export interface ListFilter<S> {
 export const servicesApi = {
   merchants: (filter: ListFilter<MerchantStatus>) =>
     get<Page<Merchant>>(`/api/merchant-onboarding/v1/merchants${query({ ...filter })}`),
+  merchant: (id: string) => get<Merchant>(`/api/merchant-onboarding/v1/merchants/${encodeURIComponent(id)}`),
+  /** The plaintext of `fields`, audited with `reason`; never cached (the answer is no-store, and no query keeps it). */
+  revealPersonalData: (id: string, fields: readonly RevealableField[], reason: string) =>
+    post<RevealedPersonalData>(
+      `/api/merchant-onboarding/v1/merchants/${encodeURIComponent(id)}/personal_data/reveal`,
+      { fields, reason },
+    ),
   settlementBatches: (filter: ListFilter<BatchStatus>) =>
     get<Page<SettlementBatch>>(`/api/transaction-settlement/v1/settlement_batches${query({ ...filter })}`),
   decide: (service: ServiceName, id: string, decision: 'approve' | 'reject', reason: string | undefined) =>

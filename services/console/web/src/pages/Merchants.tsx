@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Table } from 'antd';
 import type { HTMLAttributes } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { servicesApi, type Merchant, type MerchantStatus } from '../api/services';
 import { LoadFailed } from '../components/LoadFailed';
 import { PageTitle } from '../components/PageTitle';
@@ -49,7 +50,11 @@ export function MerchantsPage() {
         onRow={() => ({ 'data-testid': 'merchant-row' }) as HTMLAttributes<HTMLElement>}
         columns={[
           { title: t('merchants.id'), dataIndex: 'id' },
-          { title: t('merchants.legalName'), dataIndex: 'legal_name' },
+          {
+            title: t('merchants.legalName'),
+            dataIndex: 'legal_name',
+            render: (name: string, merchant) => <Link to={`/merchants/${merchant.id}`}>{name}</Link>,
+          },
           { title: t('merchants.displayName'), dataIndex: 'display_name', render: (value) => value ?? '—' },
           { title: t('merchants.region'), dataIndex: 'region_code', render: (value) => value ?? '—' },
           {
