@@ -398,7 +398,7 @@ export interface paths {
     };
     /**
      * The union bank’s payment file for a batch
-     * @description Records who downloaded it and when (the batch’s `exported_by`, `exported_at`): nobody who exported it may approve its payout. Every download is audited (who, when, the batch, the request id, the rows). A merchant whose settlement account changed less than SETTLEMENT_ACCOUNT_COOLING_OFF_HOURS (24 by default) ago is refused with 409 `settlement_account_cooling_off` and `available_at`, when the file is available.
+     * @description Records who downloaded it and when (the batch’s `exported_by`, `exported_at`): nobody who exported it may approve its payout. Every download is audited (who, when, the batch, the request id, the rows). A merchant whose settlement account changed less than SETTLEMENT_ACCOUNT_COOLING_OFF_HOURS (24 by default) ago is refused with 409 `settlement_account_cooling_off` and `available_at`, when the file is available. An account number that does not open for the batch’s merchant (sealed for another merchant and copied onto its replica row, tampered, or of the old v1 format; decision 0016) is refused with 409 `settlement_account_unreadable` and `reason`: no file, no exporter recorded.
      *
      *     Who may call: operator role `finance`.
      */
