@@ -26,6 +26,28 @@ describe('loadConfig', () => {
     expect(config.LOG_LEVEL).toBe('info');
   });
 
+  it("holds the HTTP server's limits of decision 0018, with their defaults", () => {
+    expect(loadConfig(serviceEnvironment, {})).toMatchObject({
+      HTTP_BODY_LIMIT_BYTES: 100 * 1024,
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_BODY_RATE_BYTES_PER_SECOND_MIN: 1024,
+      HTTP_BODY_RATE_GRACE_MS: 5000,
+      HTTP_CONNECTIONS_MAX: 1024,
+      HTTP_FAILED_AUTHENTICATIONS_PER_ADDRESS_MAX: 100,
+      HTTP_FAILED_AUTHENTICATION_WINDOW_MS: 60_000,
+      HTTP_FAILED_AUTHENTICATION_ADDRESSES_MAX: 10_000,
+      HTTP_SERVED_OVER_TLS: false,
+    });
+    expect(loadConfig(serviceEnvironment, { HTTP_SERVED_OVER_TLS: 'yes' }).HTTP_SERVED_OVER_TLS).toBe(true);
+    expect(() => loadConfig(serviceEnvironment, { HTTP_CONNECTIONS_MAX: '0' })).toThrow(
+      /HTTP_CONNECTIONS_MAX/u,
+    );
+    expect(() => loadConfig(serviceEnvironment, { HTTP_SERVED_OVER_TLS: 'maybe' })).toThrow(
+      /HTTP_SERVED_OVER_TLS/u,
+    );
+  });
+
   it('names every bad variable at once', () => {
     let error: unknown;
     try {
