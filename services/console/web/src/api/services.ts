@@ -2,22 +2,27 @@
  * The three services, reached through the console's proxy (/api/<service>/…), which attaches this
  * person's short-lived token. Their types come from the services' own OpenAPI documents.
  */
-import type { components as MerchantOnboarding } from '../../../../../docs/api/types/merchant-onboarding';
+import type {
+  components as MerchantOnboarding,
+  operations as MerchantOnboardingOperations,
+} from '../../../../../docs/api/types/merchant-onboarding';
 import type { components as TransactionSettlement } from '../../../../../docs/api/types/transaction-settlement';
 import type { ApprovalRequest, ServiceName } from './console';
 import { get, post } from './http';
 
 export type Merchant = MerchantOnboarding['schemas']['Merchant'];
 export type RevealedPersonalData = MerchantOnboarding['schemas']['RevealedPersonalData'];
-/** What an admin may see in full (decision 0016): the merchant's sealed personal fields. */
+/** A field the service may reveal, as its document names them: a field it drops fails the typecheck here. */
+export type RevealableField =
+  MerchantOnboardingOperations['revealMerchantPersonalData']['requestBody']['content']['application/json']['fields'][number];
+/** What an admin may see in full (decision 0016), in the order the dialog offers them. */
 export const REVEALABLE_FIELDS = [
   'contact.name',
   'contact.mobile',
   'contact.email',
   'legal_representative.name',
   'settlement_account.account_number',
-] as const;
-export type RevealableField = (typeof REVEALABLE_FIELDS)[number];
+] as const satisfies readonly RevealableField[];
 export type MerchantStatus = Merchant['status'];
 export type SettlementBatch = TransactionSettlement['schemas']['SettlementBatch'];
 export type BatchStatus = SettlementBatch['status'];
