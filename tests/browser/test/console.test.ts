@@ -567,7 +567,10 @@ browserTest(
     await dialog.getByText('13800138000').waitFor();
     await checks.checkPage(page, 'merchant-revealed');
     // The footer's 关闭 (the corner × is named 关闭 too, and comes first).
-    await dialog.getByRole('button', { name: buttonName(zhCN.merchants.close) }).last().click();
+    await dialog
+      .getByRole('button', { name: buttonName(zhCN.merchants.close) })
+      .last()
+      .click();
     await dialog.waitFor({ state: 'detached' });
     await expect(page.content()).resolves.not.toContain('13800138000');
     const audit = await system.call(
