@@ -41,6 +41,16 @@ export function requireOperator(principal: Principal, ...roles: OperatorRole[]):
   }
 }
 
+/**
+ * An operator holding one of `roles` themselves, the auditor's read-all not counting: for a GET
+ * that hands over what moves money (the bank's payment file, with account numbers in the clear,
+ * whose download makes its reader an exporter of the batch).
+ */
+export function requireActingOperator(principal: Principal, ...roles: OperatorRole[]): void {
+  if (principal.kind !== 'operator' || !roles.some((role) => principal.roles.includes(role)))
+    throw new Forbidden(`This needs the ${roles.join(' or ')} role; an auditor reads but does not export.`);
+}
+
 /** A service credential holding `role`; nothing else passes. */
 export function requireService(principal: Principal, role: ServiceRole): void {
   if (principal.kind !== 'service' || !principal.roles.includes(role))

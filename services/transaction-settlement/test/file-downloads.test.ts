@@ -6,6 +6,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { confirmCapturesOf } from './acquirer-confirmation';
+import { operatorToken, testSubject } from '@puhui/testing';
 import { FINANCE, SettlementHarness, unionFundedRule, useHarness } from './support';
 import type { ApiResponse, TestMerchant } from './support';
 
@@ -142,8 +143,14 @@ describe('downloading settlement files', () => {
       harness.call('GET', `/v1/settlement_batches/${batchId}/export.csv`, { token: pharmacy.secret }),
       harness.call('GET', `/v1/settlement_batches/${batchId}/export.csv`, { token: harness.admin }),
       harness.call('GET', `/v1/settlement_batches/${batchId}/statement.csv`),
+      // An auditor reads every batch, but the bank's file holds account numbers in the clear and
+      // makes its reader an exporter of the batch: not a read.
+      harness.call('GET', `/v1/settlement_batches/${batchId}/export.csv`, {
+        token: operatorToken(['auditor'], { subject: testSubject('auditor') }),
+      }),
     ]);
-    expect(refusals.map((answer) => answer.status)).toEqual([404, 403, 403, 401]);
+    expect(refusals.map((answer) => answer.status)).toEqual([404, 403, 403, 401, 403]);
+    expect(refusals[4]?.body.detail).toMatch(/auditor reads but does not export/u);
     expect(await downloadsOf(batchId)).toEqual([]);
   });
 

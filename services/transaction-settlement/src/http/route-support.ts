@@ -4,7 +4,7 @@
  */
 import type { Request, Router } from 'express';
 import type { Pool } from '@puhui/postgres';
-import { actorOf, requireOperator } from '@puhui/security';
+import { actorOf, requireActingOperator, requireOperator } from '@puhui/security';
 import type { OperatorRole, Principal } from '@puhui/security';
 import type { TransactionSettlementConfig } from '../config';
 import type { SettlementContext } from '../commands/context';
@@ -35,6 +35,11 @@ function callerChecked(
 /** The caller, who must be an operator with one of `roles`. */
 export function operatorWith(auth: SettlementAuth, ...roles: OperatorRole[]) {
   return callerChecked(auth, (principal) => requireOperator(principal, ...roles));
+}
+
+/** The caller, who must hold one of `roles` itself: an auditor is refused (requireActingOperator). */
+export function actingOperatorWith(auth: SettlementAuth, ...roles: OperatorRole[]) {
+  return callerChecked(auth, (principal) => requireActingOperator(principal, ...roles));
 }
 
 /** The caller: a merchant (which sees only its own), or an operator with one of `roles`. */

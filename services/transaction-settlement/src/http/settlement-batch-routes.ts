@@ -32,7 +32,7 @@ import { heldSubsidyView } from '../views/held-subsidy';
 import { settlementBatchView } from '../views/settlement-batch';
 import type { SettlementAuth } from './auth';
 import { heldSubsidyListSchema, settlementBatchListSchema, settlementBatchSchema } from './responses';
-import { merchantOrOperatorWith, operatorWith, requesterOf } from './route-support';
+import { actingOperatorWith, merchantOrOperatorWith, operatorWith, requesterOf } from './route-support';
 import type { SettlementRouting } from './route-support';
 
 const batchPath = z.strictObject({
@@ -225,7 +225,7 @@ export function settlementBatchRoutes(routing: SettlementRouting): void {
 function batchFileRoutes({ router, pool, config, auth }: SettlementRouting): void {
   route(router, '/v1/settlement_batches/:id/export.csv', {
     get: documented(exportOperation, async (request, response) => {
-      const exporter = requesterOf(await operatorWith(auth, 'finance')(request));
+      const exporter = requesterOf(await actingOperatorWith(auth, 'finance')(request));
       const { path } = parseRequest(request, { path: batchPath });
       const csv = await exportBatchCsv(
         pool,
