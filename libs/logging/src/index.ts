@@ -28,9 +28,34 @@ export function currentLogContext(): Readonly<Record<string, unknown>> {
  */
 const CARD_NUMBER_SHAPE = /(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w])/gu;
 
-/** Replaces each card-number-shaped run with `****` and its last 4 digits. */
+/**
+ * Replaces each card-number-shaped run with `****` and its last 4 digits. A run that stands as a
+ * bare JSON number in the line (a field logged as a number, e.g. a client library's epoch
+ * milliseconds) becomes the string `"****1234"`, so that the line stays valid JSON.
+ */
 export function maskCardNumbers(text: string): string {
-  return text.replace(CARD_NUMBER_SHAPE, (match) => `****${match.replace(/\D/gu, '').slice(-4)}`);
+  return text.replace(CARD_NUMBER_SHAPE, (match: string, offset: number) => {
+    const masked = `****${match.replace(/\D/gu, '').slice(-4)}`;
+    const before = text.slice(0, offset).trimEnd().at(-1);
+    const after = text.slice(offset + match.length).trimStart()[0];
+    const bareNumber =
+      /^\d+$/u.test(match) &&
+      (before === ':' || before === ',' || before === '[') &&
+      (after === ',' || after === '}' || after === ']') &&
+      !insideJsonString(text, offset);
+    return bareNumber ? `"${masked}"` : masked;
+  });
+}
+
+/** Whether `offset` of a JSON line falls inside a string: an odd count of unescaped quotes before it. */
+function insideJsonString(text: string, offset: number): boolean {
+  let inside = false;
+  for (let index = 0; index < offset; index += 1) {
+    const character = text[index];
+    if (character === '\\') index += 1;
+    else if (character === '"') inside = !inside;
+  }
+  return inside;
 }
 
 // Keys whose values are secret wherever they appear. `card_token` is not among them: a keyed

@@ -72,4 +72,21 @@ describe('maskCardNumbers', () => {
   ])('leaves %s alone', (input) => {
     expect(maskCardNumbers(input)).toBe(input);
   });
+
+  it('keeps a JSON line valid where a card-number-shaped field is a bare number (epoch ms of a client library)', () => {
+    const line = JSON.stringify({
+      timestamp: 1764590000123,
+      ids: [6222021234567890, 1],
+      msg: 'pan 6222021234567890, ok',
+    });
+    const masked = maskCardNumbers(line);
+    expect(JSON.parse(masked)).toEqual({
+      timestamp: '****0123',
+      ids: ['****7890', 1],
+      msg: 'pan ****7890, ok',
+    });
+    // Inside a string, with escaped quotes before it, it stays unquoted.
+    const quoted = JSON.stringify({ msg: 'said "x": 6222021234567890, then' });
+    expect(JSON.parse(maskCardNumbers(quoted))).toEqual({ msg: 'said "x": ****7890, then' });
+  });
 });
