@@ -38,6 +38,8 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 async function main(): Promise<void> {
   const config = loadConsoleConfig({
     ...process.env,
+    // A benchmark runs on development secrets (decision 0020: an unset NODE_ENV is production).
+    NODE_ENV: process.env.NODE_ENV ?? 'development',
     DATABASE_NAME: 'bench_console',
     PORT: '0',
     LOG_LEVEL: 'warn',

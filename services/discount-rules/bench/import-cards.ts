@@ -34,6 +34,8 @@ const RELAY_WAIT_MS = Number(process.env.BENCH_RELAY_WAIT_MS ?? 10 * 60_000);
 
 const environment = {
   ...process.env,
+  // A benchmark runs on development secrets (decision 0020: an unset NODE_ENV is production).
+  NODE_ENV: process.env.NODE_ENV ?? 'development',
   DATABASE_NAME: 'bench_discount_rules',
   KAFKA_TOPIC_PREFIX: 'bench.',
   REDIS_KEY_PREFIX: 'bench:',
