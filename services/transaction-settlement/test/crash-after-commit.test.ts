@@ -4,44 +4,11 @@
  * and, in a process of its own, a SIGKILL for a matching reference and nothing for any other.
  * The kill between commit and answer itself is proven by tests/e2e/test/crash-recovery.test.ts.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError } from '@puhui/config';
 import { loadTransactionSettlementConfig } from '../src/config';
 import { CRASH_AFTER_COMMIT_MESSAGE } from '../src/crash-after-commit';
-
-const SERVICE_DIRECTORY = path.resolve(__dirname, '..');
-/** Starting Node with tsx on a loaded 2-core machine takes 1–3 s; the bound leaves room. */
-const CHILD_TIMEOUT_MS = 30_000;
-
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs Node on TypeScript sources (tsx resolves `@puhui/*` to libs' sources as tests do). */
-function runNode(argumentsAfterNode: string[], environment: Record<string, string>): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', ...argumentsAfterNode], {
-      cwd: SERVICE_DIRECTORY,
-      env: {
-        PATH: process.env.PATH ?? '',
-        TSX_TSCONFIG_PATH: path.join(SERVICE_DIRECTORY, 'tsconfig.json'),
-        ...environment,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: CHILD_TIMEOUT_MS,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+import { runMain, runNode } from './run-node';
 
 function configProblems(environment: Record<string, string>): string[] {
   try {
@@ -80,7 +47,7 @@ describe('PUHUI_TEST_CRASH_AFTER_COMMIT', () => {
   });
 
   it('stops the real entry point before it starts anything when NODE_ENV=production', async () => {
-    const result = await runNode([path.join('src', 'main.ts')], {
+    const result = await runMain({
       NODE_ENV: 'production',
       PUHUI_TEST_CRASH_AFTER_COMMIT: '^CRASH-',
     });
@@ -92,7 +59,7 @@ describe('PUHUI_TEST_CRASH_AFTER_COMMIT', () => {
   });
 
   it('kills its process with SIGKILL for a matching reference and leaves any other alone', async () => {
-    const hookModule = JSON.stringify(path.join(SERVICE_DIRECTORY, 'src', 'crash-after-commit.ts'));
+    const hookModule = JSON.stringify(path.resolve(__dirname, '..', 'src', 'crash-after-commit.ts'));
     const script = [
       // Exit handlers are shutdown code: after a SIGKILL none runs.
       `process.on('exit', () => process.stdout.write('exit handler ran\\n'));`,

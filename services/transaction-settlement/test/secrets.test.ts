@@ -5,47 +5,15 @@
  * hashes are keyed by IDEMPOTENCY_REQUEST_HASH_KEY, their own secret, and the identity hash key
  * is not even parsed here.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { requestHash } from '@puhui/idempotency';
 import { loadTransactionSettlementConfig } from '../src/config';
 import { merchantCardHandle } from '../src/views/checkout';
+import { runMain } from './run-node';
 import { SettlementHarness, percentOffRule, useHarness } from './support';
 
-const SERVICE_DIRECTORY = path.resolve(__dirname, '..');
-/** Starting Node with tsx on a loaded 2-core machine takes 1–3 s; the bound leaves room. */
-const CHILD_TIMEOUT_MS = 30_000;
 const REQUEST_HASH_KEY = randomBytes(32).toString('base64');
 const CARD_HANDLE_KEY = randomBytes(32).toString('base64');
-
-interface ChildResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real entry point (src/main.ts through tsx) on exactly `environment`, and PATH. */
-function runMain(environment: Record<string, string>): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join('src', 'main.ts')], {
-      cwd: SERVICE_DIRECTORY,
-      env: {
-        PATH: process.env.PATH ?? '',
-        TSX_TSCONFIG_PATH: path.join(SERVICE_DIRECTORY, 'tsconfig.json'),
-        ...environment,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: CHILD_TIMEOUT_MS,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('the real entry point', () => {
   it('refuses to start without NODE_ENV on the development secrets, naming each, before any log line', async () => {
