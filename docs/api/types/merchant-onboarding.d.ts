@@ -1136,6 +1136,7 @@ export interface operations {
             | 'contact.email'
             | 'legal_representative.name'
             | 'settlement_account.account_number'
+            | 'settlement_account.account_name'
           )[];
           /** @description Why the plaintext is needed (at least 8 characters); kept in the audit trail with who asked and when. */
           reason: string;

@@ -51,7 +51,14 @@ const timestamp = z.iso.datetime({ offset: true });
 
 export const settlementAccountSnapshot = z.strictObject({
   account_type: z.enum(['corporate', 'personal']),
+  /** The holder: a corporate account's legal name; a personal account's holder masked (a person's name). */
   account_name: z.string(),
+  /**
+   * A personal account's holder, sealed like the number (format v2, AAD = merchant id, decision
+   * 0016): settlement opens it for the bank's payment file. Absent for a corporate account (its
+   * holder is the public legal name) and in a snapshot announced before the holder was sealed.
+   */
+  account_name_sealed: z.string().optional(),
   account_number_masked: z.string(),
   account_number_last4: z.string().regex(/^\d{4}$/u),
   /**

@@ -1,6 +1,7 @@
 /**
  * Personal information at rest and when shown (issue 15, decision 0016): the contact's name,
- * mobile and e-mail and the legal representative's name are stored sealed for their merchant and
+ * mobile and e-mail, the legal representative's name and a personal account's holder are stored
+ * sealed for their merchant and
  * appear masked in every answer, audit row, approval request, outbox event, Kafka record and log
  * line; an admin reveals a plaintext with a reason, audited; a sealed value pasted onto another
  * merchant does not open.
@@ -33,11 +34,14 @@ const PERSON = {
   contact: { name: '欧阳娜娜', mobile: '13912345678', email: 'ouyang.nana@example.cn' },
   legal_representative: { name: '司马相如', id_number: makeResidentId('36110219750315123') },
 };
+/** The holder of the personal account the first merchant changes to: a person's name too. */
+const HOLDER = '诸葛孔明';
 const PLAINTEXT = [
   PERSON.contact.name,
   PERSON.contact.mobile,
   PERSON.contact.email,
   PERSON.legal_representative.name,
+  HOLDER,
 ];
 
 const auditor = () => operatorToken(['auditor'], { subject: 'auditor-li' });
@@ -68,7 +72,7 @@ describe('personal data at rest and when shown', () => {
       body: {
         settlement_account: {
           account_type: 'personal',
-          account_name: '张伟',
+          account_name: HOLDER,
           account_number: '6217000012345678901',
           bank_name: '中国建设银行上饶分行',
           branch_code: '105431000011',
@@ -98,7 +102,7 @@ describe('personal data at rest and when shown', () => {
       name_masked: '司马**',
       id_number_masked: expect.stringMatching(/^361\*{11}\d{3}[\dX]$/u),
     });
-    expect(shown.body.settlement_account.account_name).toBe('张*');
+    expect(shown.body.settlement_account.account_name).toBe('诸葛**');
     const key = await harness.call('POST', `/v1/merchants/${id}/api_keys`);
     const own = await harness.call('GET', `/v1/merchants/${id}`, { token: key.body.secret });
     expect(own.body.contact).toEqual(shown.body.contact);
@@ -109,6 +113,8 @@ describe('personal data at rest and when shown', () => {
   it('stores none of them in plaintext: merchants, audit trail, approval requests, outbox, Kafka, logs', async () => {
     const merchants = await tableText('SELECT * FROM merchants WHERE merchant_id = $1', [id]);
     expect(merchants).toContain('mobile_sealed');
+    expect(merchants).toContain('"account_name":"诸葛**"');
+    expect(merchants).toContain('account_name_sealed');
     expectNoPlaintext('the merchants table', merchants);
     const audit = await tableText('SELECT * FROM audit_events WHERE merchant_id = $1', [id]);
     expect(audit).toContain('139****5678');
@@ -118,6 +124,18 @@ describe('personal data at rest and when shown', () => {
     expect(outbox).toContain('"name_masked":"欧阳**"');
     expectNoPlaintext('the outbox', outbox);
     expectNoPlaintext('the Kafka records', JSON.stringify(harness.events.messages));
+    // The replicas' snapshot carries the holder masked, and sealed for settlement's payment file.
+    const snapshots = harness.events.messages
+      .filter((message) => message.value.subject === id && message.value.type === 'puhui.merchant.updated.v1')
+      .map(
+        (message) =>
+          (message.value.data as { merchant: { settlement_account: Record<string, unknown> } }).merchant,
+      );
+    expect(snapshots.at(-1)?.settlement_account).toMatchObject({
+      account_type: 'personal',
+      account_name: '诸葛**',
+      account_name_sealed: expect.stringMatching(/^v2\./u),
+    });
     expect(captured.lines.length).toBeGreaterThan(0);
     expectNoPlaintext('the log', captured.text());
   });
@@ -127,6 +145,28 @@ describe('personal data at rest and when shown', () => {
       .query(`UPDATE merchants SET contact = $2 WHERE merchant_id = $1`, [id, JSON.stringify(PERSON.contact)])
       .catch((error: { constraint?: string }) => error.constraint);
     expect(written).toBe('merchants_contact_sealed');
+    const holder = await db
+      .query(
+        `UPDATE merchants SET settlement_account = (settlement_account - 'account_name_sealed')
+           || jsonb_build_object('account_name', $2::text) WHERE merchant_id = $1`,
+        [id, HOLDER],
+      )
+      .catch((error: { constraint?: string }) => error.constraint);
+    expect(holder).toBe('merchants_personal_account_holder_sealed');
+  });
+
+  it('reveals a personal account holder to an admin; a corporate account has no sealed holder', async () => {
+    const reason = '核对个人结算账户户名';
+    const answer = await reveal(id, { fields: ['settlement_account.account_name'], reason });
+    expect(answer.status).toBe(200);
+    expect(answer.body.fields).toEqual({ 'settlement_account.account_name': HOLDER });
+    const corporate = await approvedMerchant(harness);
+    const stored = await tableText(`SELECT settlement_account FROM merchants WHERE merchant_id = $1`, [
+      corporate,
+    ]);
+    expect(stored).not.toContain('account_name_sealed');
+    const none = await reveal(corporate, { fields: ['settlement_account.account_name'], reason });
+    expect(none.body.fields).toEqual({ 'settlement_account.account_name': null });
   });
 });
 

@@ -217,7 +217,7 @@ describe('the personal data retention', () => {
     expect(await auditOf(gone, 'personal_data_erased')).toHaveLength(1);
   });
 
-  it('erases a personal settlement account’s number and masks its holder', async () => {
+  it('erases a personal settlement account’s sealed number and sealed holder, keeping it masked', async () => {
     const gone = await terminated({
       settlement_account: {
         account_type: 'personal',
@@ -229,8 +229,15 @@ describe('the personal data retention', () => {
     });
     const before = await stored(gone);
     expect(before.settlement_account).toHaveProperty('account_number_sealed');
+    expect(before.settlement_account).toHaveProperty('account_name_sealed');
     await erasePersonalDataDue(pool, { retentionDays: RETENTION_DAYS, now: daysFromNow(RETENTION_DAYS + 1) });
-    const { account_number_sealed: _sealed, account_name: _name, ...kept } = before.settlement_account ?? {};
+    const {
+      account_number_sealed: _sealed,
+      account_name_sealed: _holderSealed,
+      account_name_hash: _holderHash,
+      account_name: _name,
+      ...kept
+    } = before.settlement_account ?? {};
     expect((await stored(gone)).settlement_account).toEqual({
       ...kept,
       account_name: '欧阳**',

@@ -1,7 +1,7 @@
 /**
  * The boot step that seals what was stored before decision 0016: plaintext contacts and
- * representative names, and v1 account seals (no owner), as a database migrated before 0004
- * holds them. Migration 0004's masking of old audit rows is checked by the same kind of row.
+ * representative names, v1 account seals (no owner) and personal accounts' holders (0005), as a
+ * database migrated before 0004 holds them. Migration 0004's masking of old audit rows is checked by the same kind of row.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -31,6 +31,8 @@ const GUARDS = [
   'merchants_legal_representative_sealed',
   'merchants_pending_legal_representative_sealed',
   'merchants_settlement_account_sealed_v2',
+  'merchants_personal_account_holder_sealed',
+  'merchants_pending_personal_account_holder_sealed',
 ];
 
 beforeAll(async () => {
@@ -115,7 +117,7 @@ it('seals plaintext contacts and names and re-seals v1 accounts for their mercha
       JSON.stringify({ name: '关羽', mobile: '13577778888', email: 'guanyu@example.cn' }),
     ]);
   });
-  expect(Object.values(await guardsValid())).toEqual([false, false, false, false]);
+  expect(Object.values(await guardsValid())).toEqual(GUARDS.map(() => false));
   const outboxBefore = (await db.query('SELECT max(position) AS position FROM outbox_events')).rows[0]
     .position;
 
@@ -174,8 +176,57 @@ it('seals plaintext contacts and names and re-seals v1 accounts for their mercha
   expect(announced[0].envelope.data.changed_fields).toEqual(['settlement_account']);
 
   // Nothing is left: the guards are valid, a second pass seals nothing.
-  expect(Object.values(await guardsValid())).toEqual([true, true, true, true]);
+  expect(Object.values(await guardsValid())).toEqual(GUARDS.map(() => true));
   expect(await sealStoredPersonalData(pool, secrets)).toBe(0);
+});
+
+it("seals a personal account's plaintext holder (stored before 0005) and announces the masked, sealed holder", async () => {
+  const holder = '黄月英';
+  const id = await approvedMerchant(harness, {
+    settlement_account: {
+      account_type: 'personal',
+      account_name: '马良',
+      account_number: '6217000012345678901',
+      bank_name: '中国建设银行上饶分行',
+      branch_code: '105431000011',
+    },
+  });
+  const { rows: before } = await db.query(
+    'SELECT settlement_account_changed_at FROM merchants WHERE merchant_id = $1',
+    [id],
+  );
+  await beforeMigration0004(async () => {
+    await db.query(
+      `UPDATE merchants SET settlement_account = (settlement_account - 'account_name_sealed' - 'account_name_hash')
+         || jsonb_build_object('account_name', $2::text) WHERE merchant_id = $1`,
+      [id, holder],
+    );
+  });
+  expect((await guardsValid()).merchants_personal_account_holder_sealed).toBe(false);
+  const outboxBefore = (await db.query('SELECT max(position) AS position FROM outbox_events')).rows[0]
+    .position;
+
+  expect(await sealStoredPersonalData(pool, secrets)).toBe(1);
+
+  const { rows } = await db.query(
+    'SELECT settlement_account, settlement_account_changed_at FROM merchants WHERE merchant_id = $1',
+    [id],
+  );
+  const account = rows[0].settlement_account;
+  expect(account.account_name).toBe('黄**');
+  expect(openField(account.account_name_sealed, DEVELOPMENT_FIELD_KEY, id)).toBe(holder);
+  expect(rows[0].settlement_account_changed_at).toEqual(before[0].settlement_account_changed_at);
+  const { rows: announced } = await db.query(
+    'SELECT envelope FROM outbox_events WHERE position > $1 ORDER BY position',
+    [outboxBefore],
+  );
+  expect(announced).toHaveLength(1);
+  expect(announced[0].envelope.data.merchant.settlement_account).toMatchObject({
+    account_name: '黄**',
+    account_name_sealed: account.account_name_sealed,
+  });
+  expect(JSON.stringify(announced)).not.toContain(holder);
+  expect(Object.values(await guardsValid())).toEqual(GUARDS.map(() => true));
 });
 
 it('migration 0004 masks old audit rows with the rules the code masks with, keeping the trail append-only', async () => {

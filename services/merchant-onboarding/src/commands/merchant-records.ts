@@ -98,6 +98,9 @@ export function snapshotOf(merchant: Merchant): MerchantSnapshot {
     settlement_account: {
       account_type: account.account_type,
       account_name: account.account_name,
+      ...(account.account_name_sealed === undefined
+        ? {}
+        : { account_name_sealed: account.account_name_sealed }),
       account_number_masked: account.account_number_masked,
       account_number_last4: account.account_number_last4,
       account_number_sealed: account.account_number_sealed,

@@ -45,7 +45,7 @@ import { revokeAllApiKeys } from './api-keys';
 import { EVENT_SOURCE } from './context';
 import type { Actor, CommandContext, Secrets } from './context';
 import { decidePendingChange, requestChangeApproval } from './merchant-changes';
-import { sealContact, sealLegalRepresentative } from './personal-data';
+import { sealContact, sealHolder, sealLegalRepresentative } from './personal-data';
 import {
   assertAccountName,
   audit,
@@ -79,8 +79,8 @@ export interface ApplicationInput {
 
 /**
  * Turns input into what is stored for `merchantId`: ID numbers masked and hashed; account
- * numbers, the contact and the legal representative's name sealed for the merchant (AAD = its
- * id) beside masked forms (decision 0016).
+ * numbers, a personal account's holder, the contact and the legal representative's name sealed
+ * for the merchant (AAD = its id) beside masked forms (decision 0016).
  */
 function storedFields(
   input: ApplicationInput,
@@ -104,6 +104,7 @@ function storedFields(
     const { account_number: number, ...rest } = account;
     fields.settlement_account = {
       ...rest,
+      ...(account.account_type === 'personal' ? sealHolder(account.account_name, secrets, merchantId) : {}),
       account_number_masked: maskBankAccount(number),
       account_number_last4: number.slice(-4),
       account_number_sealed: sealField(number, secrets.fieldKey, merchantId),

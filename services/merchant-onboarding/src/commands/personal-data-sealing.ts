@@ -1,10 +1,12 @@
 /**
  * The boot step that seals what was stored before decision 0016 (SQL has no key, so migration
  * 0004 could only add the guards, NOT VALID): plaintext contacts and legal representatives' names
- * are sealed for their merchant beside masked forms, and v1 sealed account numbers (no owner) are
- * re-sealed as v2 for their merchant. A live merchant whose account was re-sealed is announced
+ * are sealed for their merchant beside masked forms, v1 sealed account numbers (no owner) are
+ * re-sealed as v2 for their merchant, and a personal account's plaintext holder (migration 0005)
+ * is sealed beside its masked form. A live merchant whose account was re-sealed is announced
  * again (merchant.updated, the account unchanged but for its seal, settlement_account_changed_at
- * as it was: no cooling-off), so that settlement's replica holds the v2 value it can open. Once no
+ * as it was: no cooling-off), so that settlement's replica holds the v2 values it can open and no
+ * longer the holder in plaintext. Once no
  * such row is left, the guards are validated: from then on the database itself refuses plaintext.
  *
  * It runs before the service answers, on every instance: each batch takes one advisory lock, so
@@ -32,7 +34,7 @@ import type { StoredPersonalColumns } from '../store/merchants';
 import { EVENT_SOURCE } from './context';
 import type { Secrets } from './context';
 import { snapshotOf } from './merchant-records';
-import { sealContact } from './personal-data';
+import { sealContact, sealHolder } from './personal-data';
 
 /** Rows per transaction: each is sealed (about 20 µs a field) and maybe announced; 200 keep a batch under a second. */
 const SEALING_BATCH_ROWS = 200;
@@ -58,10 +60,24 @@ function sealedRepresentative(value: Row, secrets: Secrets, merchantId: string):
   };
 }
 
+/** Whether a stored account is personal with its holder still in plaintext (not sealed, not erased). */
+export function holderInPlaintext(value: Row): boolean {
+  return (
+    value.account_type === 'personal' &&
+    typeof value.account_name === 'string' &&
+    !('account_name_sealed' in value) &&
+    !('erased_at' in value)
+  );
+}
+
 function resealedAccount(value: Row, secrets: Secrets, merchantId: string): Row {
+  let next = value;
   const sealed = value.account_number_sealed;
-  if (typeof sealed !== 'string' || !isLegacySealedField(sealed)) return value;
-  return { ...value, account_number_sealed: resealLegacyField(sealed, secrets.fieldKey, merchantId) };
+  if (typeof sealed === 'string' && isLegacySealedField(sealed))
+    next = { ...next, account_number_sealed: resealLegacyField(sealed, secrets.fieldKey, merchantId) };
+  if (holderInPlaintext(value))
+    next = { ...next, ...sealHolder(value.account_name as string, secrets, merchantId) };
+  return next;
 }
 
 /** The row with every plaintext personal field sealed and every v1 seal upgraded; the fields it changed. */

@@ -42,6 +42,23 @@ export function sealLegalRepresentative(
   };
 }
 
+/**
+ * A personal account's holder as stored: masked where the plaintext was, sealed for the merchant
+ * beside it (the bank's payment file needs the real name: settlement opens it), and a keyed hash
+ * so that a changed holder with the same masked form still counts as a new account.
+ */
+export function sealHolder(
+  name: string,
+  secrets: Secrets,
+  merchantId: string,
+): { account_name: string; account_name_sealed: string; account_name_hash: string } {
+  return {
+    account_name: maskPersonName(name),
+    account_name_sealed: sealField(name, secrets.fieldKey, merchantId),
+    account_name_hash: keyedHash(name.trim(), secrets.identityHashKey),
+  };
+}
+
 /** What a reveal answers: each asked field's plaintext (null when the merchant has none yet). */
 export interface RevealedPersonalData {
   merchant_id: string;

@@ -55,6 +55,7 @@ export const REVEALABLE_FIELDS = [
   'contact.email',
   'legal_representative.name',
   'settlement_account.account_number',
+  'settlement_account.account_name',
 ] as const;
 export type RevealableField = (typeof REVEALABLE_FIELDS)[number];
 
@@ -71,12 +72,20 @@ export function sealedValueOf(merchant: ApplicationFields, field: RevealableFiel
       return merchant.legal_representative?.name_sealed ?? null;
     case 'settlement_account.account_number':
       return merchant.settlement_account?.account_number_sealed ?? null;
+    case 'settlement_account.account_name':
+      // A personal account's holder only: a corporate account's is the public legal name.
+      return merchant.settlement_account?.account_name_sealed ?? null;
   }
 }
 
 export interface SettlementAccount {
   account_type: 'corporate' | 'personal';
+  /** A corporate account's holder (the legal name) as given; a personal account's masked (maskPersonName). */
   account_name: string;
+  /** A personal account's holder sealed for the merchant (v2); absent for a corporate account, or once erased. */
+  account_name_sealed?: string;
+  /** A personal account's holder, keyed hash: tells a changed holder whose masked form is the same. */
+  account_name_hash?: string;
   account_number_masked: string;
   account_number_last4: string;
   account_number_sealed: string;
@@ -230,7 +239,8 @@ export class ApprovalPending extends Conflict {
 
 /**
  * Whether an approved change redirects payouts: another account number, holder, type, bank or
- * branch (the sealed number differs on every sealing, so its hash is compared instead).
+ * branch (the sealed number, and a personal holder, differ on every sealing, so their hashes are
+ * compared instead: a personal holder's masked form hides a change of given name).
  */
 export function settlementAccountAltered(
   before: SettlementAccount | null,
@@ -240,7 +250,7 @@ export function settlementAccountAltered(
   const identity = (account: SettlementAccount) =>
     [
       account.account_type,
-      account.account_name,
+      account.account_name_hash ?? account.account_name,
       account.account_number_hash,
       account.bank_name,
       account.branch_code,

@@ -46,7 +46,7 @@ import { merchantView } from '../views/merchant';
 export const ERASED_KEYS: ErasureKeys = {
   contact: ['name', 'mobile', 'email', 'name_sealed', 'mobile_sealed', 'mobile_hash', 'email_sealed'],
   legal_representative: ['name', 'name_sealed'],
-  personal_settlement_account: ['account_number_sealed'],
+  personal_settlement_account: ['account_number_sealed', 'account_name_sealed', 'account_name_hash'],
 };
 
 /** Merchants erased per pass, each its own transaction; more wait for the next pass (an hour later by default). */

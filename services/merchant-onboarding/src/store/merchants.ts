@@ -167,12 +167,16 @@ export interface StoredPersonalColumns {
   pending_change: Record<string, unknown> | null;
 }
 
-/** Rows migration 0004's guards would refuse: plaintext personal fields or v1 seals. */
+/** Rows migrations 0004's and 0005's guards would refuse: plaintext personal fields (a personal holder too) or v1 seals. */
 const STORED_BEFORE_SEALING = `contact ?| ARRAY['name', 'mobile', 'email']
   OR legal_representative ? 'name'
   OR pending_change -> 'legal_representative' ? 'name'
   OR settlement_account ->> 'account_number_sealed' LIKE 'v1.%'
-  OR pending_change -> 'settlement_account' ->> 'account_number_sealed' LIKE 'v1.%'`;
+  OR pending_change -> 'settlement_account' ->> 'account_number_sealed' LIKE 'v1.%'
+  OR (settlement_account ->> 'account_type' = 'personal'
+      AND NOT settlement_account ?| ARRAY['account_name_sealed', 'erased_at'])
+  OR (pending_change -> 'settlement_account' ->> 'account_type' = 'personal'
+      AND NOT pending_change -> 'settlement_account' ?| ARRAY['account_name_sealed', 'erased_at'])`;
 
 /** Locks up to `limit` rows still stored before sealing, in id order. */
 export async function lockRowsStoredBeforeSealing(
@@ -204,14 +208,16 @@ export async function savePersonalColumns(client: Queryable, row: StoredPersonal
   );
 }
 
-/** Migration 0004's guards that are still NOT VALID (rows stored before sealing may remain). */
+/** Migrations 0004's and 0005's guards that are still NOT VALID (rows stored before sealing may remain). */
 export async function unvalidatedSealingGuards(client: Queryable): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(
     `SELECT conname AS name FROM pg_constraint
      WHERE conrelid = 'merchants'::regclass AND NOT convalidated
        AND conname = ANY(ARRAY['merchants_contact_sealed', 'merchants_legal_representative_sealed',
                                'merchants_pending_legal_representative_sealed',
-                               'merchants_settlement_account_sealed_v2'])
+                               'merchants_settlement_account_sealed_v2',
+                               'merchants_personal_account_holder_sealed',
+                               'merchants_pending_personal_account_holder_sealed'])
      ORDER BY conname`,
   );
   return rows.map((row) => row.name);

@@ -317,11 +317,16 @@ export async function exportBatchCsv(
       business_date: batch.business_date,
       merchant_id: batch.merchant_id,
       legal_name: payee?.legal_name ?? '',
-      account_name: account.account_name ?? '',
+      // A personal account's holder is masked in the snapshot and sealed beside it (decision 0016):
+      // the bank needs the real name; a corporate account's is the legal name, kept plain.
+      account_name:
+        account.account_name_sealed === undefined
+          ? (account.account_name ?? '')
+          : openedAccount('holder name', account.account_name_sealed, settings.fieldKey, batch.merchant_id),
       account_number:
         account.account_number_sealed === undefined
           ? ''
-          : openedAccountNumber(account.account_number_sealed, settings.fieldKey, batch.merchant_id),
+          : openedAccount('number', account.account_number_sealed, settings.fieldKey, batch.merchant_id),
       bank_name: account.bank_name ?? '',
       branch_code: account.branch_code ?? '',
       amount_minor: amountDue(batch),
@@ -357,19 +362,24 @@ function downloadOf(batch: SettlementBatch, file: SettlementFile, downloader: Do
 }
 
 /**
- * The payee's account number, sealed by merchant-onboarding for this merchant (AAD = its id): a
- * value pasted from another merchant's row, tampered, or still of the v1 format does not open,
- * and no payment file is made (409 `settlement_account_unreadable`, naming the merchant, never
+ * The payee's account number, or a personal account's holder name, sealed by merchant-onboarding
+ * for this merchant (AAD = its id): a value pasted from another merchant's row, tampered, or
+ * still of the v1 format does not open, and no payment file is made (409 `settlement_account_unreadable`, naming the merchant, never
  * the value) — paying the wrong account is worse than paying a day late.
  */
-function openedAccountNumber(sealed: string, fieldKey: string, merchantId: string): string {
+function openedAccount(
+  what: 'number' | 'holder name',
+  sealed: string,
+  fieldKey: string,
+  merchantId: string,
+): string {
   try {
     return openField(sealed, fieldKey, merchantId);
   } catch (error) {
     if (!(error instanceof FieldUnsealable)) throw error;
     throw new Conflict(
       'settlement_account_unreadable',
-      `The settlement account number held for merchant ${merchantId} does not open for it (${error.reason}): no payment file is made until merchant-onboarding announces the merchant again.`,
+      `The settlement account ${what} held for merchant ${merchantId} does not open for it (${error.reason}): no payment file is made until merchant-onboarding announces the merchant again.`,
       { merchant_id: merchantId, reason: error.reason },
     );
   }
