@@ -84,7 +84,9 @@ export {
 } from './events';
 export {
   RATE_SHEET_TTL_SECONDS,
+  RULESET_EPOCH_KEY,
   RULESET_VERSION_KEY,
+  RATE_SHEET_KEY_PATTERN,
   rateSheetKey,
   rateSheetKeyIdentity,
   rateSheetSchema,

@@ -10,6 +10,13 @@ import { cardFacts } from './events';
 import { discountRuleSchema } from './schema';
 
 export const RULESET_VERSION_KEY = 'puhui:ruleset_version';
+/**
+ * Which database's versions Redis holds (discount-rules' ruleset_head.epoch): where it differs,
+ * every sheet in Redis is another database's and discount-rules drops them all.
+ */
+export const RULESET_EPOCH_KEY = 'puhui:ruleset_epoch';
+/** What SCAN matches to find every rate sheet (after the client's key prefix). */
+export const RATE_SHEET_KEY_PATTERN = 'puhui:rate_sheet:*';
 /** A sheet outlives a quiet day; a new version makes old keys unreachable long before. */
 export const RATE_SHEET_TTL_SECONDS = 24 * 3600;
 

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openCacheValue } from '@puhui/cache';
 import { generateTestPan, tokenizePan } from '@puhui/cards';
-import { RULESET_VERSION_KEY, rateSheetKey, rateSheetSchema } from '@puhui/discount';
+import { RULESET_EPOCH_KEY, RULESET_VERSION_KEY, rateSheetKey, rateSheetSchema } from '@puhui/discount';
 import type { RateSheet } from '@puhui/discount';
 import { DEVELOPMENT_SERVICE_CREDENTIAL } from '@puhui/security';
 import { operatorToken, waitFor } from '@puhui/testing';
@@ -128,6 +129,34 @@ describe('rate sheets', () => {
     await harness.redis.del(rateSheetKey(version - 1, token));
     expect((await sheetOf(token)).ruleset_version).toBe(version);
     expect(await rulesetVersion()).toBe(version);
+  });
+
+  it("drops every sheet of another database's ruleset, and of a later state than Postgres's", async () => {
+    const version = await rulesetVersion();
+    const { rows } = await harness.db.query<{ epoch: string }>('SELECT epoch FROM ruleset_head');
+    const epoch = rows[0]?.epoch as string;
+    expect(await harness.redis.get(RULESET_EPOCH_KEY)).toBe(epoch);
+    // A database created again counts its versions from 1: Redis still holds the old one's
+    // sheets under the same numbers, naming budgets and rules this database never had.
+    const token = tokens[30] as string;
+    await sheetOf(token);
+    const key = rateSheetKey(version, token);
+    expect(await harness.redis.exists(key)).toBe(1);
+    await harness.redis.set(RULESET_EPOCH_KEY, randomUUID());
+    await waitFor(async () => (await harness.redis.get(RULESET_EPOCH_KEY)) === epoch, {
+      timeoutMs: 3 * harness.config.BACKGROUND_INTERVAL_MS,
+    });
+    expect(await harness.redis.exists(key)).toBe(0);
+    expect(await rulesetVersion()).toBe(version);
+    // A restored database is behind Redis: the later version's sheets go, the version comes back.
+    const later = rateSheetKey(version + 5, token);
+    await harness.redis.set(later, 'a sheet of a state this database never reached');
+    await harness.redis.set(RULESET_VERSION_KEY, String(version + 5));
+    await waitFor(async () => (await rulesetVersion()) === version, {
+      timeoutMs: 3 * harness.config.BACKGROUND_INTERVAL_MS,
+    });
+    expect(await harness.redis.exists(later)).toBe(0);
+    expect((await sheetOf(token)).ruleset_version).toBe(version);
   });
 
   it('drops sheets whose card changed while Redis could not be told', async () => {

@@ -8,7 +8,9 @@
 import { openCacheValue, signCacheValue } from '@puhui/cache';
 import type { Redis } from '@puhui/cache';
 import {
+  RATE_SHEET_KEY_PATTERN,
   RATE_SHEET_TTL_SECONDS,
+  RULESET_EPOCH_KEY,
   RULESET_VERSION_KEY,
   rateSheetKey,
   rateSheetKeyIdentity,
@@ -80,6 +82,41 @@ export class RateSheetCache {
       this.redis.eval(ADVANCE_VERSION_SCRIPT, 1, RULESET_VERSION_KEY, String(rulesetVersion)),
     );
     return held === undefined ? undefined : Number(held);
+  }
+
+  /**
+   * Which database's ruleset versions Redis holds: its epoch, null when Redis has none, undefined
+   * when Redis does not answer.
+   */
+  async epoch(): Promise<string | null | undefined> {
+    return this.attempt('read ruleset epoch', () => this.redis.get(RULESET_EPOCH_KEY));
+  }
+
+  /**
+   * Redis held another database's sheets (or a later state of this one's): every sheet is
+   * dropped, then the version is set to `rulesetVersion` (down as well as up) and the epoch to
+   * `epoch`. The number of sheets dropped, or undefined when Redis did not answer.
+   */
+  async resetTo(rulesetVersion: number, epoch: string): Promise<number | undefined> {
+    return this.attempt('reset rate sheets', async () => {
+      // SCAN matches whole key names, the client's prefix included; UNLINK adds the prefix again.
+      const prefix = this.redis.options.keyPrefix ?? '';
+      let dropped = 0;
+      for await (const keys of this.redis.scanStream({
+        match: `${prefix}${RATE_SHEET_KEY_PATTERN}`,
+        count: 1000,
+      })) {
+        const names = (keys as string[]).map((key) => key.slice(prefix.length));
+        if (names.length > 0) dropped += await this.redis.unlink(...names);
+      }
+      await this.redis.mset(RULESET_VERSION_KEY, String(rulesetVersion), RULESET_EPOCH_KEY, epoch);
+      return dropped;
+    });
+  }
+
+  /** Records the epoch of a Redis that held no ruleset state yet. */
+  async setEpoch(epoch: string): Promise<void> {
+    await this.attempt('set ruleset epoch', () => this.redis.set(RULESET_EPOCH_KEY, epoch));
   }
 
   private async attempt<T>(what: string, command: () => Promise<T>): Promise<T | undefined> {

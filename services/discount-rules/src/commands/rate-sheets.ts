@@ -11,7 +11,7 @@ import type { RateSheetCache } from '../cache/rate-sheet-cache';
 import { factsOf } from '../domain/card';
 import { cardRevision, findCardAtRuleset } from '../store/cards';
 import { liveRuleset } from '../store/rules';
-import { currentRulesetVersion } from '../store/rulesets';
+import { currentRulesetVersion, rulesetHead } from '../store/rulesets';
 import { clearInvalidations, pendingInvalidations } from '../store/sheet-invalidations';
 import type { PendingInvalidation } from '../store/sheet-invalidations';
 
@@ -127,15 +127,36 @@ export class RateSheets {
     await this.cache.advanceVersion(rulesetVersion);
   }
 
-  /** Brings Redis's ruleset version up to Postgres's; run at start and periodically. */
+  /**
+   * Brings Redis's ruleset version up to Postgres's; run at start and periodically. A Redis that
+   * holds another database's sheets (its epoch differs: a reset or recreated database, whose
+   * versions count from 1 again) or a later version than Postgres (a restored database) would
+   * serve sheets naming rules and budgets of that other state under this one's version numbers:
+   * every sheet is dropped and the version set to Postgres's.
+   */
   async syncRulesetVersion(): Promise<void> {
-    const version = await currentRulesetVersion(this.pool);
-    const held = await this.cache.advanceVersion(version);
-    if (held !== undefined && held > version) {
+    // Redis first: a publish commits before it writes Redis, so Postgres read after Redis is at
+    // least as far on, and a publish racing this pass never looks like "Redis is ahead".
+    const heldEpoch = await this.cache.epoch();
+    const heldVersion = await this.cache.rulesetVersion();
+    const { version, epoch } = await rulesetHead(this.pool);
+    if (heldEpoch === undefined) return; // Redis does not answer: the next pass tries again.
+    const otherDatabase = heldEpoch !== epoch && (heldEpoch !== null || heldVersion !== undefined);
+    const laterState = heldVersion !== undefined && heldVersion > version;
+    if (otherDatabase || laterState) {
+      const dropped = await this.cache.resetTo(version, epoch);
       this.logger.warn(
-        { redis_version: held, postgres_version: version },
-        'redis holds a later ruleset version than postgres; is it shared with another database?',
+        {
+          redis_version: heldVersion ?? null,
+          postgres_version: version,
+          other_database: otherDatabase,
+          dropped,
+        },
+        'redis held rate sheets of another database or a later ruleset version: all dropped, version set to postgres',
       );
+      return;
     }
+    if (heldEpoch === null) await this.cache.setEpoch(epoch);
+    await this.cache.advanceVersion(version);
   }
 }

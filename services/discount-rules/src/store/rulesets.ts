@@ -31,6 +31,19 @@ export async function advanceRuleset(client: PoolClient, change: RulesetChange):
   return Number(version);
 }
 
+/**
+ * The ruleset version and the database it counts in (`epoch`: a new one on every new database,
+ * migration 0004), in one read: the version sync runs every second.
+ */
+export async function rulesetHead(client: Queryable): Promise<{ version: number; epoch: string }> {
+  const { rows } = await client.query<{ ruleset_version: string; epoch: string }>(
+    'SELECT ruleset_version, epoch FROM ruleset_head',
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error('ruleset_head has no row');
+  return { version: Number(row.ruleset_version), epoch: row.epoch };
+}
+
 export async function currentRulesetVersion(client: Queryable): Promise<number> {
   const { rows } = await client.query<{ ruleset_version: string }>(
     'SELECT ruleset_version FROM ruleset_head',
