@@ -141,7 +141,10 @@ export class RateSheets {
     const heldVersion = await this.cache.rulesetVersion();
     const { version, epoch } = await rulesetHead(this.pool);
     if (heldEpoch === undefined) return; // Redis does not answer: the next pass tries again.
-    const otherDatabase = heldEpoch !== epoch && (heldEpoch !== null || heldVersion !== undefined);
+    // No epoch yet is a Redis this database starts on (or one from before epochs; a recreated
+    // database is still caught below, its versions being behind). A version without an epoch is
+    // no sign of another database: a read-through may set it while Redis missed the first pass.
+    const otherDatabase = heldEpoch !== null && heldEpoch !== epoch;
     const laterState = heldVersion !== undefined && heldVersion > version;
     if (otherDatabase || laterState) {
       const dropped = await this.cache.resetTo(version, epoch);
