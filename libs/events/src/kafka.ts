@@ -89,14 +89,31 @@ export function createKafka(settings: KafkaSettings): Kafka {
 
 export interface TopicSettings {
   partitions: number;
+  /** Copies of every partition; more than the brokers the cluster has is refused (decision 0027). */
   replicationFactor: number;
   /** Prepended to every topic name (tests share one broker). */
   prefix?: string;
 }
 
 /**
+ * The `min.insync.replicas` a topic gets: a majority of its copies, so an `acks=all` write
+ * (every producer here, decision 0027) is on more than half of them before it is acknowledged
+ * and one broker of three may die with no acknowledged event lost and writes still accepted
+ * (3 → 2, 5 → 3). One copy: 1 (the single development broker). Two copies would need both,
+ * so one broker down would stop writes: refused instead of configured silently.
+ */
+export function minInsyncReplicasOf(replicationFactor: number): number {
+  if (replicationFactor === 2)
+    throw new Error(
+      'KAFKA_REPLICATION_FACTOR=2: one broker down would stop every acks=all write; use 1 (one broker) or 3',
+    );
+  return Math.floor(replicationFactor / 2) + 1;
+}
+
+/**
  * Creates each topic and its `.dlq` twin unless they exist. Compacted topics (DESIGN §3:
- * rules) keep the latest event per key; their DLQ twins keep everything.
+ * rules) keep the latest event per key; their DLQ twins keep everything. Replicated topics
+ * carry their own `min.insync.replicas` (a majority), whatever the broker's default is.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -104,17 +121,24 @@ export async function ensureTopics(
   settings: TopicSettings,
 ): Promise<void> {
   const prefix = settings.prefix ?? '';
+  const { replicationFactor } = settings;
+  const minInsync = minInsyncReplicasOf(replicationFactor);
+  const durability = replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: String(minInsync) }] : [];
   const wanted: ITopicConfig[] = topics.flatMap((topic) => [
     {
       topic: `${prefix}${topic}`,
       numPartitions: settings.partitions,
-      replicationFactor: settings.replicationFactor,
-      configEntries: COMPACTED_TOPICS.has(topic) ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      replicationFactor,
+      configEntries: [
+        ...durability,
+        ...(COMPACTED_TOPICS.has(topic) ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+      ],
     },
     {
       topic: `${prefix}${dlqTopicOf(topic)}`,
       numPartitions: 1,
-      replicationFactor: settings.replicationFactor,
+      replicationFactor,
+      configEntries: durability,
     },
   ]);
   const admin = kafka.admin();
@@ -122,10 +146,29 @@ export async function ensureTopics(
   try {
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((topic) => !existing.has(topic.topic));
-    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+    if (missing.length > 0) await createTopicsOnEnoughBrokers(admin, missing, replicationFactor);
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Creates `topics`, first checking the cluster has `replicationFactor` brokers: the broker's
+ * own refusal (INVALID_REPLICATION_FACTOR) names neither the setting nor the count.
+ */
+async function createTopicsOnEnoughBrokers(
+  admin: Admin,
+  topics: ITopicConfig[],
+  replicationFactor: number,
+): Promise<void> {
+  if (replicationFactor > 1) {
+    const { brokers } = await admin.describeCluster();
+    if (brokers.length < replicationFactor)
+      throw new Error(
+        `KAFKA_REPLICATION_FACTOR=${replicationFactor} but the cluster has ${brokers.length} broker(s) up: start them (infra up --brokers 3) or lower the setting`,
+      );
+  }
+  await admin.createTopics({ topics, waitForLeaders: true });
 }
 
 /**
