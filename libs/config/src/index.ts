@@ -7,9 +7,11 @@ import { z } from 'zod';
 import { KAFKA_CONNECTION_SETTINGS, REDIS_CONNECTION_SETTINGS } from './connections';
 import { ConfigError } from './errors';
 import { HTTP_SETTINGS } from './http';
+import { METRICS_SETTINGS } from './metrics';
 
 export * from './secret-strength';
 export { HTTP_SETTINGS } from './http';
+export { METRICS_SCRAPE_TOKEN_LENGTH_MIN, METRICS_SETTINGS } from './metrics';
 export * from './services';
 export * from './connections';
 
@@ -70,6 +72,8 @@ export const platformEnvironment = z.object({
   KAFKA_TOPIC_PREFIX: z.string().default(''),
   /** The HTTP server's limits (http.ts, decision 0018). */
   ...HTTP_SETTINGS,
+  /** GET /metrics (metrics.ts, decision 0024). */
+  ...METRICS_SETTINGS,
   /** How long SIGTERM waits for in-flight requests before closing pools. */
   SHUTDOWN_GRACE_MS: positiveInteger.default(10 * SECOND_MS),
   OUTBOX_POLL_INTERVAL_MS: positiveInteger.default(100),

@@ -21,6 +21,8 @@ import type { FailedAuthenticationLimits } from './address-gate';
 import { ArrivalWatch } from './arrival';
 import type { ArrivalLimits } from './arrival';
 import { callerCheckOf } from './caller';
+import { labelOperation, metricsHandler, observeRequests, operationLabelOf } from './metrics';
+import type { MetricsEndpoint, RequestObserver } from './metrics';
 import { healthOperation, readinessOperation } from './platform-operations';
 import { problemFromDomainError, problemMapper, routeNotFound, sendProblem } from './problem';
 import { securityHeaders } from './security-headers';
@@ -64,6 +66,10 @@ export interface AppOptions {
    * route has no operation or an operation is not mounted.
    */
   docs?: ApiDocs;
+  /** Told of every request's start and finish, labelled by operation (metrics.ts). */
+  requestObserver?: RequestObserver;
+  /** Serves GET /metrics (a platform route, before any caller check or rate limit). */
+  metrics?: MetricsEndpoint;
 }
 
 export interface AppHandle {
@@ -188,6 +194,7 @@ export function createApp(options: AppOptions): AppHandle {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  if (options.requestObserver !== undefined) app.use(observeRequests(options.requestObserver));
   app.use(assignRequestId);
   app.use(logRequests(logger));
   app.use(securityHeaders({ servedOverTls: options.servedOverTls === true }));
@@ -251,6 +258,7 @@ export function createApp(options: AppOptions): AppHandle {
     }),
   });
 
+  if (options.metrics !== undefined) route(app, '/metrics', { get: metricsHandler(options.metrics) });
   if (options.docs !== undefined) mountDocs(app, options.docs);
   app.use(refuseFailingAddresses(gate));
   if (options.beforeBodyParser !== undefined) {
@@ -441,6 +449,8 @@ export function route(
     settings?.mounted.push({ method, path, operation });
     const handler = typeof entry === 'function' ? entry : entry.handler;
     const steps = settings === undefined ? [] : beforeHandler(router, settings, operation, options);
+    // Labelled first, so that a refusal (401, 413) counts under the operation it was for.
+    if (operation !== undefined) steps.unshift(labelOperation(operationLabelOf(operation.operationId)));
     chain[method](...steps, handler);
   }
   chain.all(() => {

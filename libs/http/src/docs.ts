@@ -6,6 +6,7 @@
 import path from 'node:path';
 import express from 'express';
 import type { Express } from 'express';
+import { labelOperation } from './metrics';
 import type { Operation } from './operations';
 
 export interface ApiDocs {
@@ -51,6 +52,7 @@ function memoized<T>(build: () => T): () => T {
 
 export function mountDocs(app: Express, docs: ApiDocs): void {
   const openapi = memoized(docs.openapi);
+  app.use(['/openapi.json', '/asyncapi.json', '/docs'], labelOperation('docs'));
   app.get('/openapi.json', (_request, response) => {
     response.json(openapi());
   });

@@ -47,3 +47,5 @@ export type { CallerCheck } from './caller';
 export { FailedAuthenticationGate, addressKey } from './address-gate';
 export type { FailedAuthenticationLimits } from './address-gate';
 export type { ArrivalLimits } from './arrival';
+export { UNMATCHED_OPERATION } from './metrics';
+export type { MetricsEndpoint, RequestObserver } from './metrics';

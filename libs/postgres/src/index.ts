@@ -49,6 +49,11 @@ export interface PoolSettings {
   /** Upper bound for any one statement; a runaway query fails instead of holding locks. */
   statementTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * Told the seconds each connection took to get (pool.connect, which pool.query uses too),
+   * failed attempts included: the pool's wait, for @puhui/metrics.
+   */
+  acquireObserver?: (seconds: number) => void;
 }
 
 const STATEMENT_TIMEOUT_MS_DEFAULT = 30_000;
@@ -64,6 +69,7 @@ export function createPool(settings: PoolSettings): Pool {
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: IDLE_TIMEOUT_MS,
   });
+  if (settings.acquireObserver !== undefined) observeAcquire(pool, settings.acquireObserver);
   // An idle client that loses its connection emits here; unhandled, it would crash the process.
   // Only the message and code: pg's error objects carry the whole client.
   pool.on('error', (error) =>
@@ -73,6 +79,36 @@ export function createPool(settings: PoolSettings): Pool {
     ),
   );
   return pool;
+}
+
+type ConnectCallback = (error: Error | undefined, client: PoolClient | undefined, done: unknown) => void;
+
+/**
+ * Wraps the pool's connect so that each acquisition's wait is observed. pg-pool's own query()
+ * calls `this.connect(callback)`, so both forms are wrapped; two hrtime reads per acquisition.
+ */
+function observeAcquire(pool: Pool, observe: (seconds: number) => void): void {
+  const connect = pool.connect.bind(pool) as (callback?: ConnectCallback) => Promise<PoolClient> | undefined;
+  const observed = (callback?: ConnectCallback) => {
+    const startedAt = process.hrtime.bigint();
+    const elapsed = () => observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+    if (callback !== undefined)
+      return connect((error, client, done) => {
+        elapsed();
+        callback(error, client, done);
+      });
+    return (connect() as Promise<PoolClient>).then(
+      (client) => {
+        elapsed();
+        return client;
+      },
+      (error: unknown) => {
+        elapsed();
+        throw error;
+      },
+    );
+  };
+  pool.connect = observed as Pool['connect'];
 }
 
 export async function pingPostgres(pool: Pool): Promise<void> {

@@ -7,6 +7,7 @@ import type { Redis } from '@puhui/cache';
 import type { EventConsumer, Kafka } from '@puhui/events';
 import type { ApiInfo, Closer, Operation } from '@puhui/http';
 import type { Logger } from '@puhui/logging';
+import type { Registry } from '@puhui/metrics';
 import type { MigrationSource, Pool } from '@puhui/postgres';
 import type { ServiceConfig } from './environment';
 import type { Job } from './jobs';
@@ -60,6 +61,12 @@ interface DefinitionBase<Dependencies, Config> {
   api?: ServiceApi;
   /** Background work (jobs.ts): run from start to shutdown, each on its own interval. */
   jobs?: (dependencies: Dependencies) => Job[];
+  /**
+   * The service's own metrics (decision 0024): called once, after its clients exist, with the
+   * process's registry, on which it registers its collectors. Served at GET /metrics with the
+   * platform's (HTTP, pools, outbox, consumers, jobs, Node's).
+   */
+  metrics?: (dependencies: Dependencies, registry: Registry) => void;
 }
 
 /**
@@ -96,5 +103,7 @@ export interface RunningService<
   url: string;
   port: number;
   dependencies: ServiceDependencies<Config, Uses>;
+  /** The process's metrics registry (what /metrics serves). */
+  metrics: Registry;
   shutdown: (reason?: string) => Promise<void>;
 }

@@ -8,6 +8,7 @@ import { OutboxRelay, ensureTopics, kafkaReadiness } from '@puhui/events';
 import type { EventConsumer, Kafka } from '@puhui/events';
 import type { Closer } from '@puhui/http';
 import type { Logger } from '@puhui/logging';
+import type { PoolMetrics } from '@puhui/metrics';
 import { createPool } from '@puhui/postgres';
 import type { ServiceConfig } from './environment';
 
@@ -42,6 +43,7 @@ export interface EventsSettings {
   connectionString: string;
   kafka: Kafka;
   logger: Logger;
+  pools: PoolMetrics;
   publishes: readonly string[];
   consumers: readonly EventConsumer[];
 }
@@ -64,7 +66,9 @@ export function startEvents(settings: EventsSettings): RunningEvents {
     connectionsMax: 1,
     applicationName: `${settings.name}:outbox-relay`,
     logger,
+    acquireObserver: settings.pools.observer('outbox-relay'),
   });
+  settings.pools.track('outbox-relay', relayPool);
   const relay = new OutboxRelay({
     pool: relayPool,
     kafka,

@@ -13,6 +13,8 @@ import { createApp, openApiDocument, startHttpServer } from '@puhui/http';
 import type { AppHandle, Closer } from '@puhui/http';
 import { createLogger } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
+import { HttpMetrics, PoolMetrics, createMetricsRegistry, scrape } from '@puhui/metrics';
+import type { Registry } from '@puhui/metrics';
 import { createPool, databaseUrl, ensureDatabase, migrate, pingPostgres } from '@puhui/postgres';
 import type {
   DeclaredDefinition,
@@ -76,6 +78,7 @@ function createClients<Config extends ServiceConfig>(
   definition: DeclaredDefinition<Config>,
   connectionString: string,
   logger: Logger,
+  pools: PoolMetrics,
 ) {
   const { config, name } = definition;
   // Read (and checked) before anything is opened: a bad CA file or half a SASL setting stops the
@@ -87,7 +90,9 @@ function createClients<Config extends ServiceConfig>(
     connectionsMax: config.POSTGRES_POOL_SIZE_MAX,
     applicationName: name,
     logger,
+    acquireObserver: pools.observer('requests'),
   });
+  pools.track('requests', pool);
   const registered: Closer[] = [];
   const dependencies: DeclaredDependencies<Config> = {
     config,
@@ -119,6 +124,7 @@ function createJobs<Config extends ServiceConfig>(
   definition: DeclaredDefinition<Config>,
   dependencies: DeclaredDependencies<Config>,
   connectionString: string,
+  pools: PoolMetrics,
 ) {
   const { config, name } = definition;
   const jobs = definition.jobs?.(dependencies) ?? [];
@@ -131,7 +137,9 @@ function createJobs<Config extends ServiceConfig>(
     connectionsMax: Math.max(1, jobs.filter((job) => job.leader === true).length),
     applicationName: `${name}:jobs`,
     logger: dependencies.logger,
+    acquireObserver: pools.observer('jobs'),
   });
+  pools.track('jobs', lockPool);
   return { runner: new JobRunner({ jobs, lockPool, logger: dependencies.logger }), lockPool };
 }
 
@@ -140,6 +148,7 @@ function startDeclaredEvents<Config extends ServiceConfig>(
   definition: DeclaredDefinition<Config>,
   dependencies: DeclaredDependencies<Config>,
   connectionString: string,
+  pools: PoolMetrics,
 ): RunningEvents | undefined {
   const { kafka: use, config, name } = definition;
   const { kafka, logger } = dependencies;
@@ -150,6 +159,7 @@ function startDeclaredEvents<Config extends ServiceConfig>(
     connectionString,
     kafka,
     logger,
+    pools,
     publishes: use.publishes,
     consumers: use.consumers?.(dependencies) ?? [],
   });
@@ -186,11 +196,17 @@ function createHttp<Config extends ServiceConfig>(
   dependencies: DeclaredDependencies<Config>,
   readinessChecks: { name: string; check: () => Promise<void> }[],
   serverUrl: () => string,
+  registry: Registry,
 ): AppHandle {
   const { api, config, name } = definition;
   return createApp({
     service: name,
     logger: dependencies.logger,
+    requestObserver: new HttpMetrics(registry),
+    metrics: {
+      scrape: () => scrape(registry),
+      ...(config.METRICS_SCRAPE_TOKEN === undefined ? {} : { scrapeToken: config.METRICS_SCRAPE_TOKEN }),
+    },
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
     requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
     bodyRate: {
@@ -236,17 +252,21 @@ export async function startService<Config extends ServiceConfig, Uses extends Se
   refuseUnsafeSecrets(config);
   const logger = options.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
   const connectionString = await prepareDatabase(definition, logger);
+  const registry = createMetricsRegistry(name);
+  const pools = new PoolMetrics(registry);
   const { dependencies, readinessChecks, clientClosers, registered } = createClients(
     definition,
     connectionString,
     logger,
+    pools,
   );
-  const events = startDeclaredEvents(definition, dependencies, connectionString);
+  definition.metrics?.(dependencies, registry);
+  const events = startDeclaredEvents(definition, dependencies, connectionString, pools);
   if (events !== undefined) readinessChecks.push(events.readiness);
-  const jobs = createJobs(definition, dependencies, connectionString);
+  const jobs = createJobs(definition, dependencies, connectionString, pools);
   // The documents name the server's own address, known once it listens (tests use port 0).
   let serverUrl = `http://${config.HOST}:${config.PORT}`;
-  const handle = createHttp(definition, dependencies, readinessChecks, () => serverUrl);
+  const handle = createHttp(definition, dependencies, readinessChecks, () => serverUrl, registry);
   await jobs.runner.start();
   const server = await startHttpServer({
     handle,
@@ -264,6 +284,7 @@ export async function startService<Config extends ServiceConfig, Uses extends Se
     url: server.url,
     port: server.port,
     dependencies: dependencies as ServiceDependencies<Config, Uses>,
+    metrics: registry,
     shutdown: server.shutdown,
   };
 }

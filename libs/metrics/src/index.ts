@@ -1,0 +1,5 @@
+export * from './registry';
+export * from './http';
+export * from './collect';
+export * from './pools';
+export * from './text';
