@@ -74,7 +74,7 @@ export interface paths {
     };
     /**
      * List checkouts
-     * @description A merchant sees its own; finance and admin see all and may filter by `merchant_id`.
+     * @description A merchant sees its own; finance and admin see all and may filter by `merchant_id`. `reference` finds a sale by the merchant’s own reference.
      *
      *     Who may call: operator role `finance`, operator role `admin`, a merchant (secret API key).
      */
@@ -122,7 +122,13 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /**
+     * A checkout’s refunds, oldest first, each with the running total after it
+     * @description A merchant sees the refunds of its own checkouts (another merchant’s checkout answers 404); finance and admin see any.
+     *
+     *     Who may call: operator role `finance`, operator role `admin`, a merchant (secret API key).
+     */
+    get: operations['listCheckoutRefunds'];
     put?: never;
     /**
      * Refund part or all of a checkout
@@ -273,6 +279,28 @@ export interface paths {
      * @description Who may call: operator role `finance`, operator role `admin`, a merchant (secret API key).
      */
     get: operations['getCurrentBusinessDay'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/business_days/{date}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A business day: where it stands (open … reconciled) and its totals
+     * @description Captures, voids and refunds of the day (every merchant), the union subsidy owed, settlement batches by status, and the reconciliation runs of that settlement date. A day not open yet is 409 `business_day_not_open`.
+     *
+     *     Who may call: operator role `finance`, operator role `admin`.
+     */
+    get: operations['getBusinessDay'];
     put?: never;
     post?: never;
     delete?: never;
@@ -462,7 +490,13 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /**
+     * Reconciliation runs, newest first, with their counts by category and open exceptions
+     * @description Filter by the statements’ settlement date (`settlement_date_from`, `settlement_date_to`, inclusive). `starting_after` takes the last id of the previous page; pages go from the newest run to older ones.
+     *
+     *     Who may call: operator role `finance`.
+     */
+    get: operations['listReconciliations'];
     put?: never;
     /**
      * Upload the acquirer’s daily statement (streamed CSV) and reconcile it
@@ -713,6 +747,74 @@ export interface components {
       closed_by: string | null;
       /** Format: date */
       open_business_date: string;
+    };
+    BusinessDaySummary: {
+      /** @constant */
+      object: 'business_day_summary';
+      /** Format: date */
+      business_date: string;
+      /**
+       * @description Furthest stage reached: `closed` (no settlement run yet), `settled` (batches unpaid or held), `paid` (no batch unpaid), `reconciled` (paid, and a reconciliation of this settlement date has no open exception).
+       * @enum {string}
+       */
+      status: 'open' | 'closed' | 'settled' | 'paid' | 'reconciled';
+      /** Format: date-time */
+      closes_at: string;
+      closed_at: string | null;
+      closed_by: string | null;
+      /** Format: date */
+      open_business_date: string;
+      /** @constant */
+      currency: 'CNY';
+      /** @description Captures of the day, voided ones apart. */
+      captures: {
+        count: number;
+        gross_minor: number;
+        discount_minor: number;
+        union_funded_minor: number;
+        merchant_funded_minor: number;
+        net_minor: number;
+      };
+      voids: {
+        count: number;
+        gross_minor: number;
+        discount_minor: number;
+      };
+      refunds: {
+        count: number;
+        amount_minor: number;
+        member_refund_minor: number;
+        union_reversed_minor: number;
+        merchant_reversed_minor: number;
+      };
+      /** @description Captures’ net minus what refunds returned to members. */
+      net_minor: number;
+      /** @description Union subsidies granted minus those reversed by refunds. */
+      subsidy_owed_minor: number;
+      settlement_runs: number;
+      batches: {
+        unpaid: {
+          count: number;
+          net_minor: number;
+        };
+        held: {
+          count: number;
+          net_minor: number;
+        };
+        paid: {
+          count: number;
+          net_minor: number;
+        };
+        nothing_owed: {
+          count: number;
+          net_minor: number;
+        };
+      };
+      /** @description Reconciliation runs of statements with this settlement date. */
+      reconciliations: {
+        runs: number;
+        exceptions_open: number;
+      };
     };
     /** @description A captured sale; the card appears as token and last 4 only. */
     Checkout: {
@@ -981,6 +1083,10 @@ export interface components {
       data: components['schemas']['ReconciliationItem'][];
       has_more: boolean;
     };
+    ReconciliationList: {
+      data: components['schemas']['Reconciliation'][];
+      has_more: boolean;
+    };
     ReconciliationResolution: {
       id: string;
       /** @constant */
@@ -1050,6 +1156,10 @@ export interface components {
       business_date: string;
       /** Format: date-time */
       created_at: string;
+    };
+    RefundList: {
+      data: components['schemas']['Refund'][];
+      has_more: boolean;
     };
     /** @description One merchant’s business day, settled. */
     SettlementBatch: {
@@ -1405,6 +1515,8 @@ export interface operations {
         business_date_from?: string;
         business_date_to?: string;
         card_last4?: string;
+        /** @description The merchant’s own reference of the sale (unique per merchant). */
+        reference?: string;
         limit?: number;
         starting_after?: string;
       };
@@ -1414,7 +1526,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description A page of checkouts, newest first. */
+      /** @description A page of checkouts, oldest first. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1526,6 +1638,41 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Checkout'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      408: components['responses']['Problem408'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  listCheckoutRefunds: {
+    parameters: {
+      query?: {
+        limit?: number;
+        starting_after?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of refunds, oldest first. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RefundList'];
         };
       };
       400: components['responses']['Problem400'];
@@ -1828,6 +1975,39 @@ export interface operations {
       503: components['responses']['Problem503'];
     };
   };
+  getBusinessDay: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        date: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The day. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BusinessDaySummary'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      408: components['responses']['Problem408'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
   closeBusinessDay: {
     parameters: {
       query?: never;
@@ -2123,6 +2303,40 @@ export interface operations {
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  listReconciliations: {
+    parameters: {
+      query?: {
+        settlement_date_from?: string;
+        settlement_date_to?: string;
+        limit?: number;
+        starting_after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of runs, newest first. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReconciliationList'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      408: components['responses']['Problem408'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
       429: components['responses']['Problem429'];
       500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];

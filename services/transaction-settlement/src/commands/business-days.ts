@@ -7,8 +7,14 @@ import { Conflict } from '@puhui/errors';
 import { withTransaction } from '@puhui/postgres';
 import type { Pool, PoolClient } from '@puhui/postgres';
 import { addDays, businessDate } from '../domain/business-day';
-import { findClosure, insertClosure, lockBusinessDays, openBusinessDate } from '../store/business-days';
-import { businessDayView } from '../views/business-day';
+import {
+  dayTotals,
+  findClosure,
+  insertClosure,
+  lockBusinessDays,
+  openBusinessDate,
+} from '../store/business-days';
+import { businessDaySummaryView, businessDayView } from '../views/business-day';
 import type { SettlementContext } from './context';
 
 type DayContext = Pick<SettlementContext, 'pool' | 'businessDayCutoffMinutes'>;
@@ -37,6 +43,34 @@ export async function openBusinessDay(context: DayContext) {
   });
 }
 
+function refuseDayNotOpen(date: string, open: string): void {
+  if (date > open) {
+    throw new Conflict('business_day_not_open', `Business day ${date} has not opened yet.`, {
+      business_date: date,
+      open_business_date: open,
+    });
+  }
+}
+
+/** A day as finance follows it: where it stands (open … reconciled) and what moved in it. */
+export async function businessDaySummary(context: DayContext, date: string) {
+  const open = await currentBusinessDate(context, context.pool);
+  refuseDayNotOpen(date, open);
+  const [closure, totals] = await Promise.all([
+    date === open ? undefined : findClosure(context.pool, date),
+    dayTotals(context.pool, date),
+  ]);
+  return businessDaySummaryView(
+    {
+      business_date: date,
+      cutoff_minutes: context.businessDayCutoffMinutes,
+      open_business_date: open,
+      ...(date === open ? {} : { closure: closure ?? null }),
+    },
+    totals,
+  );
+}
+
 /**
  * Closes the open business day now. Closing a day that is already closed answers with that
  * closure (a retry is harmless); a day not open yet cannot be closed.
@@ -50,12 +84,7 @@ export async function closeBusinessDay(
   return withTransaction(context.pool, async (client) => {
     await lockBusinessDays(client);
     const open = await currentBusinessDate(context, client);
-    if (date > open) {
-      throw new Conflict('business_day_not_open', `Business day ${date} has not opened yet.`, {
-        business_date: date,
-        open_business_date: open,
-      });
-    }
+    refuseDayNotOpen(date, open);
     const closure =
       date === open
         ? await insertClosure(client, { business_date: date, closed_by: actor, request_id: requestId })

@@ -2,6 +2,8 @@
  * Business days (DESIGN §6) in Asia/Shanghai (UTC+08:00, no daylight saving): a day closes at
  * the cut-off (default 23:00), so a checkout at 23:30 belongs to the next business day.
  */
+import type { BatchStatus } from './settlement';
+
 const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -47,4 +49,27 @@ export interface BusinessDayClosure {
   closed_by: string;
   request_id: string | null;
   closed_at: string;
+}
+
+/** A business day's movements and batches, summed (all of the day's rows, every merchant). */
+export interface DayTotals {
+  captures: {
+    count: number;
+    gross_minor: number;
+    discount_minor: number;
+    union_funded_minor: number;
+    merchant_funded_minor: number;
+    net_minor: number;
+  };
+  voids: { count: number; gross_minor: number; discount_minor: number };
+  refunds: {
+    count: number;
+    amount_minor: number;
+    member_refund_minor: number;
+    union_reversed_minor: number;
+    merchant_reversed_minor: number;
+  };
+  settlement_runs: number;
+  batches: { status: BatchStatus; count: number; net_minor: number }[];
+  reconciliations: { runs: number; exceptions_open: number };
 }

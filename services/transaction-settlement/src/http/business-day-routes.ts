@@ -13,8 +13,8 @@ import {
   route,
 } from '@puhui/http';
 import { actorOf } from '@puhui/security';
-import { closeBusinessDay, openBusinessDay } from '../commands/business-days';
-import { businessDaySchema } from './responses';
+import { businessDaySummary, closeBusinessDay, openBusinessDay } from '../commands/business-days';
+import { businessDaySchema, businessDaySummarySchema } from './responses';
 import { merchantOrOperatorWith, operatorWith } from './route-support';
 import type { SettlementRouting } from './route-support';
 
@@ -29,6 +29,20 @@ const currentDayOperation = defineOperation({
   tags: ['settlement'],
   callers: ['finance', 'admin', 'merchant'],
   responses: { 200: { description: 'The open business day.', schema: businessDaySchema } },
+});
+
+const dayOperation = defineOperation({
+  method: 'get',
+  path: '/v1/business_days/:date',
+  operationId: 'getBusinessDay',
+  summary: 'A business day: where it stands (open … reconciled) and its totals',
+  description:
+    'Captures, voids and refunds of the day (every merchant), the union subsidy owed, settlement batches by status, and the reconciliation runs of that settlement date. A day not open yet is 409 `business_day_not_open`.',
+  tags: ['settlement'],
+  callers: ['finance', 'admin'],
+  request: { path: closePath },
+  responses: { 200: { description: 'The day.', schema: businessDaySummarySchema } },
+  problems: [409],
 });
 
 const closeDayOperation = defineOperation({
@@ -48,7 +62,7 @@ const closeDayOperation = defineOperation({
   problems: [409],
 });
 
-export const BUSINESS_DAY_OPERATIONS = [currentDayOperation, closeDayOperation];
+export const BUSINESS_DAY_OPERATIONS = [currentDayOperation, dayOperation, closeDayOperation];
 
 export function businessDayRoutes({ router, context, auth }: SettlementRouting): void {
   const asAnyCaller = merchantOrOperatorWith(auth, 'finance', 'admin');
@@ -56,6 +70,12 @@ export function businessDayRoutes({ router, context, auth }: SettlementRouting):
 
   route(router, '/v1/business_days/current', {
     get: answered(currentDayOperation, 200, asAnyCaller, () => openBusinessDay(context)),
+  });
+
+  route(router, '/v1/business_days/:date', {
+    get: answered(dayOperation, 200, operatorWith(auth, 'finance', 'admin'), (_operator, { path }) =>
+      businessDaySummary(context, path.date),
+    ),
   });
 
   route(router, '/v1/business_days/:date/close', {

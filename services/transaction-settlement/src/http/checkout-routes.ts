@@ -48,11 +48,12 @@ const listCheckoutsOperation = defineOperation({
   path: '/v1/checkouts',
   operationId: 'listCheckouts',
   summary: 'List checkouts',
-  description: 'A merchant sees its own; finance and admin see all and may filter by `merchant_id`.',
+  description:
+    'A merchant sees its own; finance and admin see all and may filter by `merchant_id`. `reference` finds a sale by the merchant’s own reference.',
   tags: ['checkouts'],
   callers: ['finance', 'admin', 'merchant'],
   request: { query: listCheckoutsQuery },
-  responses: { 200: { description: 'A page of checkouts, newest first.', schema: checkoutListSchema } },
+  responses: { 200: { description: 'A page of checkouts, oldest first.', schema: checkoutListSchema } },
 });
 
 const getCheckout = defineOperation({

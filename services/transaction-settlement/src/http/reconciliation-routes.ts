@@ -30,11 +30,12 @@ import { resolveReconciliationItem } from '../commands/resolution';
 import { RESOLUTION_SUBSIDY_CHOICES } from '../commands/subsidy';
 import type { ReconciliationContext, ReconciliationSettings } from '../commands/reconciliation';
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
-import { findRun, listItems } from '../store/reconciliation';
+import { findRun, listItems, listRuns } from '../store/reconciliation';
 import { findWorkingKey } from '../store/replicas';
 import { reconciliationItemView, reconciliationView } from '../views/reconciliation';
 import {
   reconciliationItemListSchema,
+  reconciliationListSchema,
   reconciliationResolutionSchema,
   reconciliationSchema,
 } from './responses';
@@ -58,6 +59,12 @@ const itemsQuery = z.strictObject({
     .string()
     .regex(/^\d{1,18}$/u)
     .optional(),
+});
+const runsQuery = z.strictObject({
+  settlement_date_from: z.iso.date().optional(),
+  settlement_date_to: z.iso.date().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  starting_after: runPath.shape.id.optional(),
 });
 const resolveBody = z.strictObject({
   note: safeText(1000),
@@ -99,6 +106,19 @@ const uploadOperation = defineOperation({
   },
   // 422: a statement with no lines.
   problems: [400, 422, 429],
+});
+
+const listRunsOperation = defineOperation({
+  method: 'get',
+  path: '/v1/reconciliations',
+  operationId: 'listReconciliations',
+  summary: 'Reconciliation runs, newest first, with their counts by category and open exceptions',
+  description:
+    'Filter by the statements’ settlement date (`settlement_date_from`, `settlement_date_to`, inclusive). `starting_after` takes the last id of the previous page; pages go from the newest run to older ones.',
+  tags: ['reconciliation'],
+  callers: ['finance'],
+  request: { query: runsQuery },
+  responses: { 200: { description: 'A page of runs, newest first.', schema: reconciliationListSchema } },
 });
 
 const getRunOperation = defineOperation({
@@ -144,6 +164,7 @@ const resolveOperation = defineOperation({
 
 export const RECONCILIATION_OPERATIONS = [
   uploadOperation,
+  listRunsOperation,
   getRunOperation,
   listItemsOperation,
   resolveOperation,
@@ -155,8 +176,10 @@ interface FinanceAccess {
   commandContext: (principal: Principal, response: Response) => ReconciliationContext;
 }
 
-function uploadRoute(
+/** Upload and list share the path, so one `route` mounts both (a second would answer 405 first). */
+function uploadAndListRoute(
   router: Router,
+  pool: Pool,
   access: FinanceAccess,
   settings: ReconciliationSettings,
   timeoutMs: number,
@@ -166,6 +189,9 @@ function uploadRoute(
     router,
     '/v1/reconciliations',
     {
+      get: answered(listRunsOperation, 200, access.asFinance, async (_finance, { query }) =>
+        mapPage(await listRuns(pool, query), reconciliationView),
+      ),
       post: documented(uploadOperation, async (request, response) => {
         const principal = await access.asFinance(request);
         requireUncompressedCsv(request, 'Send the statement as text/csv in UTF-8, uncompressed.', {
@@ -243,7 +269,13 @@ export function reconciliationRoutes({ router, pool, config, context, auth }: Se
       requestId: requestIdOf(response),
     }),
   };
-  uploadRoute(router, access, reconciliationSettings(config), config.RECONCILIATION_UPLOAD_TIMEOUT_MS);
+  uploadAndListRoute(
+    router,
+    pool,
+    access,
+    reconciliationSettings(config),
+    config.RECONCILIATION_UPLOAD_TIMEOUT_MS,
+  );
   readRoutes(router, pool, access);
   resolveRoute(router, access);
 }

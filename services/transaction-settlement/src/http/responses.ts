@@ -228,6 +228,56 @@ export const businessDaySchema = z
   })
   .meta({ id: 'BusinessDay' });
 
+const batchesOfStatus = z.strictObject({ count: fen, net_minor: fen });
+
+export const businessDaySummarySchema = z
+  .strictObject({
+    object: z.literal('business_day_summary'),
+    business_date: date,
+    status: z.enum(['open', 'closed', 'settled', 'paid', 'reconciled']).meta({
+      description:
+        'Furthest stage reached: `closed` (no settlement run yet), `settled` (batches unpaid or held), `paid` (no batch unpaid), `reconciled` (paid, and a reconciliation of this settlement date has no open exception).',
+    }),
+    closes_at: timestamp,
+    closed_at: timestamp.nullable(),
+    closed_by: z.string().nullable(),
+    open_business_date: date,
+    currency: cny,
+    captures: z
+      .strictObject({
+        count: fen,
+        gross_minor: fen,
+        discount_minor: fen,
+        union_funded_minor: fen,
+        merchant_funded_minor: fen,
+        net_minor: fen,
+      })
+      .meta({ description: 'Captures of the day, voided ones apart.' }),
+    voids: z.strictObject({ count: fen, gross_minor: fen, discount_minor: fen }),
+    refunds: z.strictObject({
+      count: fen,
+      amount_minor: fen,
+      member_refund_minor: fen,
+      union_reversed_minor: fen,
+      merchant_reversed_minor: fen,
+    }),
+    net_minor: signedFen.meta({ description: 'Captures’ net minus what refunds returned to members.' }),
+    subsidy_owed_minor: signedFen.meta({
+      description: 'Union subsidies granted minus those reversed by refunds.',
+    }),
+    settlement_runs: fen,
+    batches: z.strictObject({
+      unpaid: batchesOfStatus,
+      held: batchesOfStatus,
+      paid: batchesOfStatus,
+      nothing_owed: batchesOfStatus,
+    }),
+    reconciliations: z
+      .strictObject({ runs: fen, exceptions_open: fen })
+      .meta({ description: 'Reconciliation runs of statements with this settlement date.' }),
+  })
+  .meta({ id: 'BusinessDaySummary' });
+
 const categoryTotals = z.strictObject({
   count: fen,
   statement_amount_minor: signedFen,
@@ -339,7 +389,9 @@ export const reconciliationResolutionSchema = reconciliationItemSchema
   .meta({ id: 'ReconciliationResolution' });
 
 export const checkoutListSchema = pageSchema(checkoutSchema, 'CheckoutList');
+export const refundListSchema = pageSchema(refundSchema, 'RefundList');
 export const heldSubsidyListSchema = pageSchema(heldSubsidySchema, 'HeldSubsidyList');
 export const ledgerEntryListSchema = pageSchema(ledgerEntrySchema, 'LedgerEntryList');
 export const settlementBatchListSchema = pageSchema(settlementBatchSchema, 'SettlementBatchList');
 export const reconciliationItemListSchema = pageSchema(reconciliationItemSchema, 'ReconciliationItemList');
+export const reconciliationListSchema = pageSchema(reconciliationSchema, 'ReconciliationList');

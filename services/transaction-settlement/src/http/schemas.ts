@@ -88,10 +88,21 @@ export const listCheckoutsQuery = z.strictObject({
     .string()
     .regex(/^\d{4}$/u)
     .optional(),
+  reference: safeText(64)
+    .optional()
+    .meta({ description: 'The merchant’s own reference of the sale (unique per merchant).' }),
   limit,
   starting_after: z
     .string()
     .regex(/^chk_[0-9a-z]{25}$/u)
+    .optional(),
+});
+
+export const refundsQuery = z.strictObject({
+  limit,
+  starting_after: z
+    .string()
+    .regex(/^ref_[0-9a-z]{25}$/u, 'not a refund id')
     .optional(),
 });
 

@@ -5,7 +5,7 @@
  */
 import type { Pool, PoolClient, Queryable } from '@puhui/postgres';
 import { withTransaction } from '@puhui/postgres';
-import type { BusinessDayClosure } from '../domain/business-day';
+import type { BusinessDayClosure, DayTotals } from '../domain/business-day';
 
 const LOCK = "hashtext('puhui:business_day')";
 
@@ -52,4 +52,44 @@ export async function findClosure(client: Queryable, date: string): Promise<Busi
     [date],
   );
   return rows[0] === undefined ? undefined : closureOf(rows[0]);
+}
+
+/**
+ * One statement: the day's captures (voided ones apart), voids, refunds, settlement runs,
+ * batches by status and reconciliation runs of that settlement date, through the indexes on
+ * business_date / settlement_date. Sums as float8: fen totals stay exact below 2⁵³.
+ */
+export async function dayTotals(client: Queryable, date: string): Promise<DayTotals> {
+  const { rows } = await client.query<{ totals: DayTotals }>({
+    name: 'settlement-day-totals',
+    text: `SELECT json_build_object(
+       'captures', (SELECT json_build_object('count', count(*), 'gross_minor', coalesce(sum(gross_minor), 0)::float8,
+                      'discount_minor', coalesce(sum(discount_minor), 0)::float8,
+                      'union_funded_minor', coalesce(sum(union_funded_minor), 0)::float8,
+                      'merchant_funded_minor', coalesce(sum(merchant_funded_minor), 0)::float8,
+                      'net_minor', coalesce(sum(net_minor), 0)::float8)
+                    FROM checkouts WHERE business_date = $1 AND status <> 'voided'),
+       'voids', (SELECT json_build_object('count', count(*), 'gross_minor', coalesce(sum(gross_minor), 0)::float8,
+                   'discount_minor', coalesce(sum(discount_minor), 0)::float8)
+                 FROM checkouts WHERE business_date = $1 AND status = 'voided'),
+       'refunds', (SELECT json_build_object('count', count(*), 'amount_minor', coalesce(sum(amount_minor), 0)::float8,
+                     'member_refund_minor', coalesce(sum(member_refund_minor), 0)::float8,
+                     'union_reversed_minor', coalesce(sum(union_reversed_minor), 0)::float8,
+                     'merchant_reversed_minor', coalesce(sum(merchant_reversed_minor), 0)::float8)
+                   FROM refunds WHERE business_date = $1),
+       'settlement_runs', (SELECT count(*) FROM settlement_runs WHERE business_date = $1),
+       'batches', (SELECT coalesce(json_agg(json_build_object('status', status, 'count', n, 'net_minor', net)
+                                            ORDER BY status), '[]'::json)
+                   FROM (SELECT status, count(*) AS n, sum(net_minor)::float8 AS net FROM settlement_batches
+                         WHERE business_date = $1 GROUP BY status) AS by_status),
+       'reconciliations', (SELECT json_build_object('runs', count(*),
+                             'exceptions_open', coalesce(sum(
+                               (SELECT coalesce(sum(t.item_count), 0) FROM reconciliation_totals t
+                                 WHERE t.run_id = r.run_id AND t.category <> 'matched')
+                               - (SELECT count(*) FROM reconciliation_items i
+                                   WHERE i.run_id = r.run_id AND i.resolved_at IS NOT NULL)), 0))
+                           FROM reconciliation_runs r WHERE r.settlement_date = $1)) AS totals`,
+    values: [date],
+  });
+  return (rows[0] as { totals: DayTotals }).totals;
 }

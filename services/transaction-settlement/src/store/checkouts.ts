@@ -139,6 +139,7 @@ export interface CheckoutFilter extends PageRequest {
   business_date_from?: string;
   business_date_to?: string;
   card_last4?: string;
+  reference?: string;
 }
 
 export async function listCheckouts(client: Queryable, filter: CheckoutFilter): Promise<Page<Checkout>> {
@@ -146,14 +147,16 @@ export async function listCheckouts(client: Queryable, filter: CheckoutFilter): 
     `SELECT ${COLUMNS} FROM checkouts
      WHERE ($1::text IS NULL OR merchant_id = $1) AND ($2::text IS NULL OR status = $2)
        AND ($3::date IS NULL OR business_date >= $3) AND ($4::date IS NULL OR business_date <= $4)
-       AND ($5::text IS NULL OR card_last4 = $5) AND ($6::text IS NULL OR checkout_id > $6)
-     ORDER BY checkout_id LIMIT $7`,
+       AND ($5::text IS NULL OR card_last4 = $5) AND ($6::text IS NULL OR reference = $6)
+       AND ($7::text IS NULL OR checkout_id > $7)
+     ORDER BY checkout_id LIMIT $8`,
     listParams(filter, [
       'merchant_id',
       'status',
       'business_date_from',
       'business_date_to',
       'card_last4',
+      'reference',
       'starting_after',
     ]),
   );
@@ -179,6 +182,45 @@ export async function insertRefund(client: PoolClient, refund: Refund): Promise<
       refund.business_date,
       refund.created_at,
     ],
+  );
+}
+
+export interface RefundWithTotal extends Refund {
+  /** What the checkout's refunds up to and including this one add up to. */
+  refunded_total_minor: number;
+}
+
+/**
+ * A page of a checkout's refunds, oldest first, each with the running total after it;
+ * `starting_after` is the last refund id of the page before.
+ */
+export async function listRefundsOf(
+  client: Queryable,
+  checkoutId: string,
+  page: PageRequest,
+): Promise<Page<RefundWithTotal>> {
+  const { rows } = await client.query<RefundWithTotal & Record<string, unknown>>(
+    `WITH ordered AS (
+       SELECT refund_id, checkout_id, merchant_id, amount_minor::float8 AS amount_minor,
+              discount_reversed_minor::float8 AS discount_reversed_minor,
+              union_reversed_minor::float8 AS union_reversed_minor,
+              merchant_reversed_minor::float8 AS merchant_reversed_minor,
+              member_refund_minor::float8 AS member_refund_minor, reversals, reason,
+              to_char(business_date, 'YYYY-MM-DD') AS business_date, created_at,
+              (sum(amount_minor) OVER (ORDER BY created_at, refund_id))::float8 AS refunded_total_minor,
+              row_number() OVER (ORDER BY created_at, refund_id) AS position
+       FROM refunds WHERE checkout_id = $1)
+     SELECT * FROM ordered
+     WHERE $2::text IS NULL OR position > (SELECT position FROM ordered WHERE refund_id = $2)
+     ORDER BY position LIMIT $3`,
+    [checkoutId, ...listParams(page, ['starting_after'])],
+  );
+  return pageOf(
+    rows.map(({ position: _position, ...row }) => ({
+      ...row,
+      created_at: (row.created_at as unknown as Date).toISOString(),
+    })),
+    page,
   );
 }
 

@@ -12,6 +12,7 @@ import type {
   ReconciliationItem,
   ReconciliationRun,
 } from '../domain/reconciliation';
+import { listParams } from './list-query';
 
 /** Fails with 23505 on `reconciliation_runs_file_sha256_key` when the file has a run already. */
 export async function insertRun(client: PoolClient, run: NewRun): Promise<void> {
@@ -134,6 +135,27 @@ export async function findRun(client: Queryable, runId: string): Promise<Reconci
     [runId],
   );
   return rows[0] === undefined ? undefined : toRun(rows[0]);
+}
+
+export interface RunFilter extends PageRequest {
+  settlement_date_from?: string;
+  settlement_date_to?: string;
+}
+
+/**
+ * Runs newest first (ids sort by creation time), `starting_after` the last id of the page before;
+ * a page of ≤ 100 runs reads their totals and resolved counts through the primary key and the
+ * items' partial index on resolved rows.
+ */
+export async function listRuns(client: Queryable, filter: RunFilter): Promise<Page<ReconciliationRun>> {
+  const { rows } = await client.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM reconciliation_runs r
+     WHERE ($1::date IS NULL OR r.settlement_date >= $1) AND ($2::date IS NULL OR r.settlement_date <= $2)
+       AND ($3::text IS NULL OR r.run_id < $3)
+     ORDER BY r.run_id DESC LIMIT $4`,
+    listParams(filter, ['settlement_date_from', 'settlement_date_to', 'starting_after']),
+  );
+  return pageOf(rows.map(toRun), filter);
 }
 
 export async function findRunByFile(
