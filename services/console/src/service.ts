@@ -5,6 +5,7 @@ import type { ConsoleConfig } from './config';
 import { refuseUnsafeProductionSettings } from './config';
 import { consoleApi } from './http/api';
 import { consoleRoutes, consoleStreamingRoutes } from './http/routes';
+import { consoleMetrics } from './metrics/sign-ins';
 import { pruneOldSessions } from './store/sessions';
 import { pruneSignInGuards } from './store/sign-in-guards';
 
@@ -30,6 +31,7 @@ export function consoleService(config: ConsoleConfig): ServiceDefinition<Console
     streamingRoutes: consoleStreamingRoutes,
     routes: consoleRoutes,
     api: consoleApi,
+    metrics: consoleMetrics,
     jobs: ({ pool }): Job[] => [
       {
         name: 'prune sign-in guards and old sessions',

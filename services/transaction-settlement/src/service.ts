@@ -13,6 +13,7 @@ import { transactionSettlementRoutes } from './http/routes';
 import { automaticSettlementJob } from './commands/settlement';
 import { RateSheets } from './rates/rate-sheets';
 import { crashAfterCommit } from './crash-after-commit';
+import { transactionSettlementMetrics } from './metrics';
 import { CHECKOUT_GROSS_MINOR_MAX_BY_CATEGORY, CHECKOUT_QUANTITY_TOTAL_MAX } from './domain/checkout-limits';
 
 export const SERVICE_NAME = 'transaction-settlement';
@@ -66,6 +67,7 @@ export function transactionSettlementService(
       transactionSettlementRoutes(router, dependencies, context);
     },
     api: transactionSettlementApi,
+    metrics: transactionSettlementMetrics,
     jobs: ({ pool, logger }) => [
       automaticSettlementJob(
         { pool, businessDayCutoffMinutes: parseCutoff(config.BUSINESS_DAY_CUTOFF) },

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Conflict, RateLimited } from '@puhui/errors';
 import { FieldUnsealable, openField, sealField } from '@puhui/security';
 import type { Account } from '../domain/account';
+import { countSignIn } from '../metrics/sign-ins';
 import { InvalidCredentials, InvalidTotp, SignInLocked, WrongStage } from '../domain/errors';
 import { hashPassword, needsRehash, passwordMatches } from '../domain/passwords';
 import { SECOND_FACTOR_PENDING_SECONDS, newSecret, sha256, stageAfterPassword } from '../domain/session';
@@ -56,7 +57,10 @@ function audit(
 
 function refuseWhileLocked(account: Account | undefined): void {
   const lockedForMs = (account?.locked_until?.getTime() ?? 0) - Date.now();
-  if (lockedForMs > 0) throw new SignInLocked(Math.ceil(lockedForMs / 1000));
+  if (lockedForMs > 0) {
+    countSignIn('locked');
+    throw new SignInLocked(Math.ceil(lockedForMs / 1000));
+  }
 }
 
 /** Counts a failure; the one that reaches the limit locks the account (audited). */
@@ -72,8 +76,10 @@ async function countFailure(context: ConsoleContext, origin: Origin, account: Ac
 
 async function refuseOverRate(context: ConsoleContext, origin: Origin): Promise<void> {
   const { attempts, retryAfterSeconds } = await countAttempt(context.pool, origin.ip ?? 'unknown');
-  if (attempts > context.config.CONSOLE_SIGN_IN_RATE_LIMIT_PER_MINUTE)
+  if (attempts > context.config.CONSOLE_SIGN_IN_RATE_LIMIT_PER_MINUTE) {
+    countSignIn('rate_limited');
     throw new RateLimited(retryAfterSeconds);
+  }
 }
 
 function expiresAt(context: ConsoleContext, stage: SessionStage, createdAt: Date): Date {
@@ -97,6 +103,7 @@ export async function signInWithPassword(
     if (account === undefined)
       await audit(context, origin, 'sign_in.failed', undefined, { reason: 'unknown_username' });
     else await countFailure(context, origin, account, 'sign_in.failed');
+    countSignIn('wrong_password');
     throw new InvalidCredentials();
   }
   await clearFailures(context.pool, usable.id);
@@ -127,6 +134,7 @@ export async function signInWithPassword(
       stage,
     },
   );
+  countSignIn(stage === 'signed_in' ? 'ok' : 'password_accepted');
   return { session, secret, account: usable };
 }
 
@@ -162,6 +170,7 @@ function openedTotpSecret(sealed: string, key: string, accountId: string): strin
     return openField(sealed, key, accountId);
   } catch (error) {
     if (!(error instanceof FieldUnsealable)) throw error;
+    countSignIn('second_factor_unreadable');
     throw new Conflict(
       'second_factor_unreadable',
       'Your second factor cannot be read: ask another admin to reset it, then enrol again.',
@@ -206,6 +215,7 @@ export async function verifyTotp(
       account,
       step === undefined ? 'sign_in.totp_failed' : 'sign_in.totp_replayed',
     );
+    countSignIn('second_factor_failed');
     throw new InvalidTotp();
   }
   await clearFailures(context.pool, account.id);
@@ -217,10 +227,12 @@ export async function verifyTotp(
     stage: 'signed_in',
     expiresAt: expiresAt(context, 'signed_in', session.created_at),
   });
-  if (session.stage !== 'signed_in')
+  if (session.stage !== 'signed_in') {
     await audit(context, origin, 'sign_in.succeeded', account, {
       session_id: session.id,
       second_factor: 'totp',
     });
+    countSignIn('ok');
+  }
   return { session: rotated, secret, account: { ...account, totp_secret_sealed: sealed } };
 }

@@ -14,6 +14,7 @@ import { ServiceUnavailable, Unprocessable } from '@puhui/errors';
 import { openCacheValue } from '@puhui/cache';
 import type { Redis } from '@puhui/cache';
 import type { Logger } from '@puhui/logging';
+import { countRateSheetLookup } from '../metrics/rate-sheet-lookups';
 
 export interface RateSheetSettings {
   redis: Redis;
@@ -39,6 +40,12 @@ const BREAKER = {
   resetTimeout: 5000,
   rollingCountTimeout: 10_000,
 };
+
+/** Counts a lookup that found no usable sheet in Redis; nothing to return. */
+function missed(result: 'miss' | 'error'): undefined {
+  countRateSheetLookup(result);
+  return undefined;
+}
 
 export class RateSheets {
   private readonly settings: RateSheetSettings;
@@ -88,12 +95,13 @@ export class RateSheets {
   private async fromCache(cardToken: string): Promise<RateSheet | undefined> {
     try {
       const version = await this.settings.redis.get(RULESET_VERSION_KEY);
-      if (version === null) return undefined;
+      if (version === null) return missed('miss');
       const key = rateSheetKey(Number(version), cardToken);
       const stored = await this.settings.redis.get(key);
-      if (stored === null) return undefined;
+      if (stored === null) return missed('miss');
       const opened = openCacheValue(this.settings.signingKey, key, stored);
       if (!opened.ok) {
+        countRateSheetLookup('invalid');
         this.settings.logger.warn(
           { key: rateSheetKeyIdentity(Number(version)), reason: opened.reason },
           'rate sheet in Redis refused: its signature does not hold (treated as a miss)',
@@ -103,10 +111,11 @@ export class RateSheets {
       const parsed = rateSheetSchema.safeParse(JSON.parse(opened.value));
       if (!parsed.success)
         this.settings.logger.warn({ issues: parsed.error.issues.length }, 'bad rate sheet in cache ignored');
+      countRateSheetLookup(parsed.success ? 'hit' : 'invalid');
       return parsed.success ? parsed.data : undefined;
     } catch (error) {
       this.settings.logger.debug({ err: error }, 'rate sheet cache unavailable');
-      return undefined;
+      return missed('error');
     }
   }
 
