@@ -48,6 +48,11 @@ export function parseSequence(sequence: string): bigint {
   return BigInt(sequence);
 }
 
+/** W3C Trace Context `traceparent`: version, 32-hex trace id, 16-hex parent id, flags. */
+export const TRACEPARENT_SHAPE = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/u;
+/** W3C Trace Context allows 32 list members of up to 256 characters; 512 is what it asks to propagate at least. */
+export const TRACESTATE_CHARS_MAX = 512;
+
 export const cloudEventEnvelope = z.object({
   specversion: z.literal('1.0'),
   id: z.uuid(),
@@ -57,6 +62,15 @@ export const cloudEventEnvelope = z.object({
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.literal('application/json'),
   sequence: z.string().regex(new RegExp(`^\\d{${SEQUENCE_DIGITS}}$`, 'u')),
+  /**
+   * The CloudEvents distributed-tracing extension: the W3C trace context of the request that
+   * wrote the event, so the relay's publish and each consumer's handling continue its trace
+   * (decision 0026). Absent when the writer was not traced; a consumer never requires it, and
+   * one that is malformed is dropped rather than making the event a poison message: a trace is
+   * worth less than the event.
+   */
+  traceparent: z.string().regex(TRACEPARENT_SHAPE).optional().catch(undefined),
+  tracestate: z.string().max(TRACESTATE_CHARS_MAX).optional().catch(undefined),
   data: z.unknown(),
 });
 export type CloudEventEnvelope = z.infer<typeof cloudEventEnvelope>;

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
+import { context, propagation } from '@opentelemetry/api';
 import type { PoolClient } from 'pg';
 import { SEQUENCE_DIGITS, formatSequence } from '@puhui/contracts';
 import type { CloudEvent, EventData, EventDefinition } from '@puhui/contracts';
@@ -19,12 +20,29 @@ export interface NewEvent<Definition extends EventDefinition> {
   time?: Date;
 }
 
+/**
+ * The trace context of the writing request or consumed event (CloudEvents distributed-tracing
+ * extension, decision 0026), when one is active: the relay and the consumers continue it.
+ * With tracing off the API's propagator is a no-op and this is `{}`.
+ */
+function traceContextOfWriter(): { traceparent?: string; tracestate?: string } {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  const { traceparent, tracestate } = carrier;
+  return {
+    ...(traceparent === undefined ? {} : { traceparent }),
+    ...(tracestate === undefined || traceparent === undefined ? {} : { tracestate }),
+  };
+}
+
 /** The envelope of `event`, validated against its schema; its sequence is set when stored. */
 function envelopeOf<Definition extends EventDefinition>(
   source: string,
   event: NewEvent<Definition>,
+  traceContext: { traceparent?: string; tracestate?: string },
 ): CloudEvent<EventData<Definition>> {
   return {
+    ...traceContext,
     specversion: '1.0',
     id: randomUUID(),
     source,
@@ -43,7 +61,7 @@ export async function appendEvent<Definition extends EventDefinition>(
   source: string,
   event: NewEvent<Definition>,
 ): Promise<CloudEvent<EventData<Definition>>> {
-  const envelope = envelopeOf(source, event);
+  const envelope = envelopeOf(source, event, traceContextOfWriter());
   // One round trip: the aggregate's next sequence number (upserted) and the event that carries
   // it, zero-padded as formatSequence pads it, in one statement.
   const { rows } = await client.query<{ sequence: string }>({
@@ -92,7 +110,8 @@ export async function appendEvents<Definition extends EventDefinition>(
   events: readonly NewEvent<Definition>[],
 ): Promise<CloudEvent<EventData<Definition>>[]> {
   if (events.length === 0) return [];
-  const envelopes = events.map((event) => envelopeOf(source, event));
+  const traceContext = traceContextOfWriter();
+  const envelopes = events.map((event) => envelopeOf(source, event, traceContext));
   const rows = events.map((event, position) => ({
     position,
     topic: event.definition.topic,

@@ -7,6 +7,8 @@
  * published again and consumers drop the duplicates by event id (at-least-once).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { Partitioners } from 'kafkajs';
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
@@ -19,6 +21,8 @@ const BACKOFF_MS_MAX = 5000;
 /** The pause after a batch that had events. */
 const BUSY_POLL_MS = 5;
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
+/** The tracer of the relay's publish spans; a no-op unless a service started tracing (decision 0026). */
+const tracer = trace.getTracer('@puhui/events/relay');
 
 export interface RelaySettings {
   pool: Pool;
@@ -62,7 +66,15 @@ export class OutboxRelay {
         [this.settings.batchSizeMax],
       );
       if (rows.length === 0) return 0;
-      await producer.sendBatch({ acks: -1, topicMessages: this.groupByTopic(rows) });
+      const { topicMessages, spans } = this.groupByTopic(rows);
+      try {
+        await producer.sendBatch({ acks: -1, topicMessages });
+      } catch (error) {
+        for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+        throw error;
+      } finally {
+        for (const span of spans) span.end();
+      }
       const positions = rows.map((row) => row.position);
       await this.settings.afterPublish?.(positions);
       await client.query('UPDATE outbox_events SET published_at = now() WHERE position = ANY($1::bigint[])', [
@@ -139,19 +151,24 @@ export class OutboxRelay {
     return rows[0]?.leading === true;
   }
 
-  private groupByTopic(rows: readonly OutboxRow[]): TopicMessages[] {
+  /**
+   * The batch as Kafka messages per topic, and a publish span for each event that carries a
+   * trace context (decision 0026): the span continues the writer's trace, and its own context
+   * goes into the record's `traceparent` header, where the consumers pick it up.
+   */
+  private groupByTopic(rows: readonly OutboxRow[]): { topicMessages: TopicMessages[]; spans: Span[] } {
     const byTopic = new Map<string, Message[]>();
+    const spans: Span[] = [];
     for (const row of rows) {
       const topic = `${this.settings.topicPrefix ?? ''}${row.topic}`;
       const messages = byTopic.get(topic) ?? [];
-      messages.push({
-        key: row.message_key,
-        value: JSON.stringify(row.envelope),
-        headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE },
-      });
+      const headers: Record<string, string> = { 'content-type': CLOUDEVENTS_CONTENT_TYPE };
+      const span = publishSpanOf(row, topic, headers);
+      if (span !== undefined) spans.push(span);
+      messages.push({ key: row.message_key, value: JSON.stringify(row.envelope), headers });
       byTopic.set(topic, messages);
     }
-    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    return { topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), spans };
   }
 
   private async connectedProducer(): Promise<Producer> {
@@ -175,4 +192,33 @@ export class OutboxRelay {
     this.producer = undefined;
     await producer?.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * A PRODUCER span `publish <topic>` under the envelope's `traceparent`, its context injected into
+ * `headers`; none for an event written outside a trace (a job's, or with tracing off).
+ */
+function publishSpanOf(row: OutboxRow, topic: string, headers: Record<string, string>): Span | undefined {
+  const envelope = row.envelope as { traceparent?: unknown; tracestate?: unknown; id?: unknown };
+  if (typeof envelope.traceparent !== 'string') return undefined;
+  const writer = propagation.extract(ROOT_CONTEXT, {
+    traceparent: envelope.traceparent,
+    ...(typeof envelope.tracestate === 'string' ? { tracestate: envelope.tracestate } : {}),
+  });
+  const span = tracer.startSpan(
+    `publish ${topic}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'publish',
+        'messaging.destination.name': topic,
+        'messaging.message.id': String(envelope.id),
+      },
+    },
+    writer,
+  );
+  propagation.inject(trace.setSpan(writer, span), headers);
+  return span;
 }

@@ -2,9 +2,11 @@
  * Structured logging with pino. Every line carries the service name and, inside a request
  * or a consumed event, its request id (through AsyncLocalStorage, so store and domain code
  * need not pass it along). Secrets are redacted by key; anything shaped like a card number
- * is masked in the finished line, wherever it hides (messages, error stacks, URLs).
+ * is masked in the finished line, wherever it hides (messages, error stacks, URLs). A line
+ * written while a trace span is active carries its `trace_id` and `span_id` (decision 0026).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import pino from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 
@@ -23,6 +25,16 @@ export function currentLogContext(): Readonly<Record<string, unknown>> {
 }
 
 /**
+ * The active span's ids, to find a line's trace in the tracing backend and a trace's lines in
+ * the logs. With tracing off the API has no context manager and this is `{}` at once.
+ */
+export function currentTraceIds(): { trace_id?: string; span_id?: string } {
+  const spanContext = trace.getSpanContext(context.active());
+  if (spanContext === undefined || !isSpanContextValid(spanContext)) return {};
+  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
+
+/**
  * 13 to 19 digits, optionally grouped by single spaces or dashes, not part of a longer
  * word or number: the shape of a payment card number (ISO/IEC 7812).
  */
@@ -35,6 +47,7 @@ const CARD_NUMBER_SHAPE = /(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w])/gu;
  */
 export function maskCardNumbers(text: string): string {
   return text.replace(CARD_NUMBER_SHAPE, (match: string, offset: number) => {
+    if (isSpanIdValue(text, offset)) return match;
     const masked = `****${match.replace(/\D/gu, '').slice(-4)}`;
     const before = text.slice(0, offset).trimEnd().at(-1);
     const after = text.slice(offset + match.length).trimStart()[0];
@@ -45,6 +58,21 @@ export function maskCardNumbers(text: string): string {
       !insideJsonString(text, offset);
     return bareNumber ? `"${masked}"` : masked;
   });
+}
+
+/**
+ * A span id is 16 hex digits and one in ~1,900 has no letter (0.625^16 = 0.05 %): the line's own
+ * `span_id` value is an id, not a card, and is kept. (A trace id's 32 digits are longer than any
+ * card number, so the shape never matches one.)
+ */
+const SPAN_ID_FIELD = '"span_id":"';
+const SPAN_ID_DIGITS = 16;
+function isSpanIdValue(text: string, offset: number): boolean {
+  return (
+    text.startsWith(SPAN_ID_FIELD, offset - SPAN_ID_FIELD.length) &&
+    text[offset + SPAN_ID_DIGITS] === '"' &&
+    /^\d{16}$/u.test(text.slice(offset, offset + SPAN_ID_DIGITS))
+  );
 }
 
 /** Whether `offset` of a JSON line falls inside a string: an odd count of unescaped quotes before it. */
@@ -118,7 +146,7 @@ export function createLogger(settings: LoggerSettings): Logger {
       // ISO time rather than epoch milliseconds: a 13-digit epoch would look like a card number.
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'message',
-      mixin: () => ({ ...currentLogContext() }),
+      mixin: () => ({ ...currentLogContext(), ...currentTraceIds() }),
       formatters: {
         level: (label) => ({ level: label }),
         log: (object) => redactSecrets(object, 0) as Record<string, unknown>,
