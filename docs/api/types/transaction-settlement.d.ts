@@ -331,6 +331,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/business_days/{date}/payment_file.csv': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The union bank’s payment file for a whole business day, with a control total
+     * @description One row per batch with anything due (the day’s `unpaid` batches, as in each batch’s own file), then a control-total row: `batch_id` CONTROL_TOTAL, `reference` the number of payments, `amount_minor` their sum (also in the `Puhui-Control-Total-Minor` and `Puhui-Payment-Count` headers). Every row’s download is recorded and audited as for a batch’s own file: whoever downloads it may not approve those payouts. A payee cooling off after an account change, or whose account does not open, refuses the file with 409 `payment_file_batches_unavailable` naming each such batch, unless `skip_unavailable=true`.
+     *
+     *     Who may call: operator role `finance`.
+     */
+    get: operations['exportDayPaymentFile'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/business_days/{date}/mark_paid': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Record the bank payments of a day’s batches, one bank reference each; each payout waits for a second person
+     * @description One approval request (`settlement_batch_payout`) per batch, exactly as `POST /v1/settlement_batches/{id}/mark_paid` makes one, in one transaction: all or none. A batch of another day answers 422 `batch_of_another_day`, one not payable 409 `batch_not_payable`, one already waiting 409 `payment_approval_pending`, each naming the batch. Each payout posts when another finance person approves its request, who is neither the requester nor anyone who downloaded a payment file holding the batch. Send an `Idempotency-Key`: the same key with the same request answers the stored result (`Idempotent-Replayed: true`); with a different request, 422 `idempotency_key_reused`; while the first request with the key is still running, 409 `idempotency_key_in_flight`.
+     *
+     *     Who may call: operator role `finance`.
+     */
+    post: operations['markBusinessDayPaid'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/settlement_runs': {
     parameters: {
       query?: never;
@@ -862,6 +906,16 @@ export interface components {
     CheckoutList: {
       data: components['schemas']['Checkout'][];
       has_more: boolean;
+    };
+    DayPayments: {
+      /** @constant */
+      object: 'day_payments';
+      /** Format: date */
+      business_date: string;
+      payments: {
+        batch_id: string;
+        approval_request: components['schemas']['ApprovalRequest'];
+      }[];
     };
     Health: {
       /** @constant */
@@ -2049,6 +2103,99 @@ export interface operations {
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  exportDayPaymentFile: {
+    parameters: {
+      query?: {
+        /** @description `true` leaves out the batches whose payee cannot be sent yet (named in `Puhui-Skipped-Batches`) instead of refusing the file. */
+        skip_unavailable?: 'true' | 'false';
+      };
+      header?: never;
+      path: {
+        date: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description CSV with a header line, as the batch payment file (UTF-8 with a byte-order mark, each *_minor column followed by its *_yuan twin), and the control-total row last. */
+      200: {
+        headers: {
+          /** @description attachment; filename="payments-<date>.csv" */
+          'Content-Disposition'?: string;
+          /** @description The sum of the payments, in fen. */
+          'Puhui-Control-Total-Minor'?: string;
+          /** @description The number of payment rows. */
+          'Puhui-Payment-Count'?: string;
+          /** @description With skip_unavailable=true: the batches left out, comma-separated. */
+          'Puhui-Skipped-Batches'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /** @example batch_id,business_date,merchant_id,legal_name,account_name,account_number,bank_name,branch_code,amount_minor,amount_yuan,currency,reference */
+          'text/csv': string;
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      408: components['responses']['Problem408'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      422: components['responses']['Problem422'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  markBusinessDayPaid: {
+    parameters: {
+      query?: never;
+      header: {
+        'Idempotency-Key': string;
+      };
+      path: {
+        date: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          payments: {
+            batch_id: string;
+            bank_reference: string;
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description The payments’ approval requests, pending. */
+      202: {
+        headers: {
+          /** @description `true` when the answer is the stored one for a repeated key. */
+          'Idempotent-Replayed'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DayPayments'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      408: components['responses']['Problem408'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      422: components['responses']['Problem422'];
       429: components['responses']['Problem429'];
       500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];

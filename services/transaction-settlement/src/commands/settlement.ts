@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { newId, settlementBatchCreated, settlementBatchPaid } from '@puhui/contracts';
-import { Conflict, NotFound } from '@puhui/errors';
+import { Conflict, NotFound, Unprocessable } from '@puhui/errors';
 import { appendEvent, appendEvents } from '@puhui/events';
 import { MINUTE_MS } from '@puhui/config';
 import type { Logger } from '@puhui/logging';
@@ -155,47 +155,109 @@ export async function requestBatchPayment(
       fingerprint: { path: `POST /v1/settlement_batches/${batchId}/mark_paid`, bankReference },
     },
     202,
-    async (client): Promise<{ approval_request: ApprovalRequestView }> => {
-      const batch = await lockBatch(client, batchId);
-      if (batch === undefined) throw new NotFound(`Settlement batch ${batchId}`);
-      refuseUnpayable(batch);
-      if (batch.payment_approval_request_id !== null) {
-        throw new Conflict(
-          'payment_approval_pending',
-          'A payment of this batch is waiting for approval already.',
-          {
-            approval_request_id: batch.payment_approval_request_id,
-          },
-        );
+    async (client): Promise<{ approval_request: ApprovalRequestView }> => ({
+      approval_request: await requestPaymentWithin(context, client, requester, { batchId, bankReference }),
+    }),
+  );
+}
+
+/**
+ * Batches one day's payment file and payment request hold at most: a city programme has hundreds
+ * of merchants; 5,000 rows keep either's one transaction (two or three statements a row) to seconds.
+ */
+export const DAY_PAYMENTS_MAX = 5_000;
+
+/**
+ * A day's payments in one request, one bank reference per batch: one approval request each (a
+ * second finance person approves each payout, as for one batch), all or none — a batch of
+ * another day, not payable or already waiting refuses the whole request. Batches are locked in
+ * id order, the order every payout takes, so two requests never deadlock.
+ */
+export async function requestDayPayments(
+  context: SettlementContext,
+  requester: Requester,
+  date: string,
+  payments: readonly { batch_id: string; bank_reference: string }[],
+  idempotencyKey: string,
+) {
+  return runIdempotently(
+    context,
+    {
+      scope: requester.actor,
+      key: idempotencyKey,
+      fingerprint: { path: `POST /v1/business_days/${date}/mark_paid`, payments },
+    },
+    202,
+    async (client) => {
+      const ordered = [...payments].sort((a, b) => (a.batch_id < b.batch_id ? -1 : 1));
+      const requested: { batch_id: string; approval_request: ApprovalRequestView }[] = [];
+      for (const payment of ordered) {
+        const approval = await requestPaymentWithin(context, client, requester, {
+          batchId: payment.batch_id,
+          bankReference: payment.bank_reference,
+          businessDate: date,
+        });
+        requested.push({ batch_id: payment.batch_id, approval_request: approval });
       }
-      const amount = amountDue(batch);
-      const payload: PayoutRequest = {
-        bank_reference: bankReference,
-        amount_minor: amount,
-        paid_by: requester.actor,
-      };
-      const approval = await context.approvals.requestApproval(client, {
-        action: SETTLEMENT_BATCH_PAYOUT,
-        target_type: 'settlement_batch',
-        target_id: batchId,
-        summary: `Pay ${formatYuan(amount)} to merchant ${batch.merchant_id} for ${batch.business_date} (bank reference ${bankReference})`,
-        payload,
-        before: {
-          status: batch.status,
-          subsidy_paid_minor: batch.subsidy_paid_minor,
-          bank_reference: batch.bank_reference,
-        },
-        after: {
-          status: 'paid',
-          subsidy_paid_minor: batch.subsidy_paid_minor + amount,
-          bank_reference: bankReference,
-        },
-        requested_by: requester.subject,
-      });
-      await setPaymentApprovalRequest(client, batchId, approval.id);
-      return { approval_request: approval };
+      return { object: 'day_payments' as const, business_date: date, payments: requested };
     },
   );
+}
+
+/** One batch's payout, asked for in the caller's transaction: its approval request. */
+async function requestPaymentWithin(
+  context: SettlementContext,
+  client: PoolClient,
+  requester: Requester,
+  payment: { batchId: string; bankReference: string; businessDate?: string },
+): Promise<ApprovalRequestView> {
+  const { batchId, bankReference } = payment;
+  const batch = await lockBatch(client, batchId);
+  if (batch === undefined) throw new NotFound(`Settlement batch ${batchId}`);
+  if (payment.businessDate !== undefined && batch.business_date !== payment.businessDate) {
+    throw new Unprocessable(
+      'batch_of_another_day',
+      `Settlement batch ${batchId} belongs to business day ${batch.business_date}, not ${payment.businessDate}.`,
+      { batch_id: batchId, business_date: batch.business_date },
+    );
+  }
+  refuseUnpayable(batch);
+  if (batch.payment_approval_request_id !== null) {
+    throw new Conflict(
+      'payment_approval_pending',
+      'A payment of this batch is waiting for approval already.',
+      {
+        approval_request_id: batch.payment_approval_request_id,
+        batch_id: batchId,
+      },
+    );
+  }
+  const amount = amountDue(batch);
+  const payload: PayoutRequest = {
+    bank_reference: bankReference,
+    amount_minor: amount,
+    paid_by: requester.actor,
+  };
+  const approval = await context.approvals.requestApproval(client, {
+    action: SETTLEMENT_BATCH_PAYOUT,
+    target_type: 'settlement_batch',
+    target_id: batchId,
+    summary: `Pay ${formatYuan(amount)} to merchant ${batch.merchant_id} for ${batch.business_date} (bank reference ${bankReference})`,
+    payload,
+    before: {
+      status: batch.status,
+      subsidy_paid_minor: batch.subsidy_paid_minor,
+      bank_reference: batch.bank_reference,
+    },
+    after: {
+      status: 'paid',
+      subsidy_paid_minor: batch.subsidy_paid_minor + amount,
+      bank_reference: bankReference,
+    },
+    requested_by: requester.subject,
+  });
+  await setPaymentApprovalRequest(client, batchId, approval.id);
+  return approval;
 }
 
 /**

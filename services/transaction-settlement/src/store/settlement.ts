@@ -166,6 +166,20 @@ export async function findBatch(client: Queryable, batchId: string): Promise<Set
   return rows[0] === undefined ? undefined : toBatch(rows[0]);
 }
 
+/** A day's batches with something due (status `unpaid`), by id, at most `limit`. */
+export async function unpaidBatchesOf(
+  client: Queryable,
+  date: string,
+  limit: number,
+): Promise<SettlementBatch[]> {
+  const { rows } = await client.query(
+    `SELECT ${COLUMNS} FROM settlement_batches WHERE business_date = $1 AND status = 'unpaid'
+     ORDER BY batch_id LIMIT $2`,
+    [date, limit],
+  );
+  return rows.map(toBatch);
+}
+
 export async function lockBatch(client: PoolClient, batchId: string): Promise<SettlementBatch | undefined> {
   const { rows } = await client.query(
     `SELECT ${COLUMNS} FROM settlement_batches WHERE batch_id = $1 FOR UPDATE`,
