@@ -58,6 +58,8 @@ WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name;
 database="$1"
 [[ "$database" =~ $DATABASE_NAME_SHAPE ]] || fail "'$database' is not a database name (a-z, 0-9, _; at most 63)"
 output="${2:-${BACKUP_DIRECTORY:-.}/$database-$(date -u +%Y%m%dT%H%M%SZ).dump}"
+# Checked here, in this shell: inside $(…) below, fail would end only the subshell.
+database_url postgres >/dev/null
 for tool in psql pg_dump pg_restore sha256sum; do
   command -v "$tool" >/dev/null || fail "$tool is missing (Debian: apt-get install -y postgresql-client)"
 done

@@ -79,6 +79,8 @@ readonly LEDGER_SQL="SELECT
 dump="$1"
 database="$2"
 [[ "$database" =~ $DATABASE_NAME_SHAPE ]] || fail "'$database' is not a database name (a-z, 0-9, _; at most 63)"
+# Checked here, in this shell: inside $(…) below, fail would end only the subshell.
+database_url postgres >/dev/null
 for tool in psql pg_restore sha256sum; do
   command -v "$tool" >/dev/null || fail "$tool is missing (Debian: apt-get install -y postgresql-client)"
 done

@@ -33,12 +33,15 @@ interface ScriptRun {
   stderr: string;
 }
 
-function runScript(script: string, args: string[]): Promise<ScriptRun> {
+function runScript(script: string, args: string[], environment: NodeJS.ProcessEnv = {}): Promise<ScriptRun> {
   return new Promise((resolve) => {
     execFile(
       'bash',
       [path.join(SCRIPTS, script), ...args],
-      { env: { ...process.env, POSTGRES_URL: testPostgresUrl() }, timeout: SCRIPT_TIMEOUT_MS },
+      {
+        env: { ...process.env, POSTGRES_URL: testPostgresUrl(), ...environment },
+        timeout: SCRIPT_TIMEOUT_MS,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         resolve({ code, stdout, stderr });
@@ -305,6 +308,12 @@ describe('backing up and restoring a settlement database', () => {
     await expect(access(output)).rejects.toThrow();
     await expect(access(`${output}.partial`)).rejects.toThrow();
     expect((await runScript('backup-database.sh', ['Robert"; DROP DATABASE x; --'])).code).toBe(1);
+    const elsewhere = await runScript('backup-database.sh', [sourceName, output], {
+      POSTGRES_URL: 'mysql://127.0.0.1:5432',
+    });
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain('POSTGRES_URL must be a postgres:// URL');
+    await expect(access(output)).rejects.toThrow();
   });
 
   it('refuses a missing dump file, an existing target and an altered dump, creating no database', async () => {
