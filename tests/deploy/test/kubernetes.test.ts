@@ -183,6 +183,17 @@ describe.each(DEPLOYED_SERVICES.map((service) => [service.name, service] as cons
     expect(config.POSTGRES_URL).not.toMatch(/127\.0\.0\.1|localhost/u);
   });
 
+  it('boots with its optional Secrets present too (the metrics scrape token)', () => {
+    const optional = [...sources.values()].filter((source) => source.kind === 'secret' && source.optional);
+    expect(optional.length).toBeGreaterThan(0);
+    const config = service.boot(resolveEnvironment(sources, productionSecret, true)) as unknown as Record<
+      string,
+      unknown
+    >;
+    for (const source of optional)
+      if (source.kind === 'secret') expect(typeof config[source.key]).toBe('string');
+  });
+
   it('refuses to boot when one of its Secrets is missing', () => {
     const environment = resolveEnvironment(sources, productionSecret);
     // Without POSTGRES_URL a service falls back to 127.0.0.1 and fails its first connection

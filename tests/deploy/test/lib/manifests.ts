@@ -149,16 +149,17 @@ export function environmentSources(
 /**
  * The environment the container starts with, each Secret's value supplied by `secretValue` (the
  * real ones live in the cluster, never in this repository). An optional secret is left unset, as
- * when its Secret does not exist.
+ * when its Secret does not exist, unless `optionalSecretsExist`.
  */
 export function resolveEnvironment(
   sources: ReadonlyMap<string, Source>,
   secretValue: (variable: string) => string,
+  optionalSecretsExist = false,
 ): Environment {
   const environment: Environment = {};
   for (const [name, source] of sources) {
     if (source.kind === 'secret') {
-      if (!source.optional) environment[name] = secretValue(name);
+      if (!source.optional || optionalSecretsExist) environment[name] = secretValue(name);
     } else {
       environment[name] = source.value;
     }

@@ -131,7 +131,11 @@ export function undeployedServices(): string[] {
  * that a new `…_KEY` or `…_PASSWORD` is a secret without anybody remembering to add it here.
  */
 export function isSecretVariable(name: string): boolean {
-  return /(?:_KEY|_KEYS|_PASSWORD|_TOKEN|_CREDENTIAL|_CREDENTIALS)$/u.test(name) || name === 'POSTGRES_URL';
+  // `_PREVIOUS`: the value a rotation still accepts is as secret as the current one.
+  return (
+    /(?:_KEY|_KEYS|_PASSWORD|_TOKEN|_CREDENTIAL|_CREDENTIALS)(?:_PREVIOUS)?$/u.test(name) ||
+    name === 'POSTGRES_URL'
+  );
 }
 
 /**
