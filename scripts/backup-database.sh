@@ -48,6 +48,24 @@ server_label() {
   database_url postgres | sed -E 's#://[^@/]*@#://#; s#/postgres(\?.*)?$##'
 }
 
+# pg_dump and pg_restore refuse a server of a later major version than theirs: use Debian's client
+# of the server's version (/usr/lib/postgresql/N/bin) when the default one is older.
+client_tool() {
+  local tool="$1" server_major="$2" own_major
+  own_major="$("$tool" --version | awk '{ split($3, version, "."); print version[1] + 0 }')"
+  if [ "$own_major" -ge "$server_major" ]; then
+    command -v "$tool"
+  elif [ -x "/usr/lib/postgresql/$server_major/bin/$tool" ]; then
+    echo "/usr/lib/postgresql/$server_major/bin/$tool"
+  else
+    fail "$tool $own_major cannot work with Postgres $server_major at $(server_label): install postgresql-client-$server_major"
+  fi
+}
+
+server_major() {
+  psql -XAtqw -d "$(database_url postgres)" -c 'SELECT current_setting('"'"'server_version_num'"'"')::int / 10000'
+}
+
 # Every table of the public schema with its exact row count, "table|rows", sorted.
 readonly ROW_COUNTS_SQL="SELECT table_name || '|' || (xpath('/row/c/text()', query_to_xml(
   format('SELECT count(*) AS c FROM public.%I', table_name), false, true, '')))[1]::text
@@ -70,6 +88,9 @@ exists="$(psql -XAtqw -d "$(database_url postgres)" \
   -c "SELECT count(*) FROM pg_database WHERE datname = '$database'")" ||
   fail "cannot reach the Postgres server at $(server_label) (POSTGRES_URL)"
 [ "$exists" = 1 ] || fail "no database '$database' on $(server_label): nothing backed up"
+major="$(server_major)" || fail "cannot read the server version of $(server_label)"
+pg_dump_tool="$(client_tool pg_dump "$major")" || exit 1
+pg_restore_tool="$(client_tool pg_restore "$major")" || exit 1
 
 started_s=$SECONDS
 partial="$output.partial"
@@ -86,7 +107,7 @@ echo "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot
 read -r -t 30 snapshot <&"$snapshot_out" || fail "no snapshot from '$database'"
 [[ "$snapshot" =~ ^[0-9A-F-]+$ ]] || fail "no snapshot from '$database': $snapshot"
 
-pg_dump --no-password --format=custom --snapshot="$snapshot" --file="$partial" \
+"$pg_dump_tool" --no-password --format=custom --snapshot="$snapshot" --file="$partial" \
   --dbname="$(database_url "$database")" || fail "pg_dump of '$database' failed: nothing backed up"
 
 echo "$ROW_COUNTS_SQL SELECT 'end-of-row-counts';" >&"$snapshot_in"
@@ -102,7 +123,7 @@ echo "COMMIT;" >&"$snapshot_in"
 exec {snapshot_in}>&-
 wait "$snapshot_pid" || true
 
-tables="$(pg_restore --list "$partial" | grep -c ' TABLE DATA ' || true)"
+tables="$("$pg_restore_tool" --list "$partial" | grep -c ' TABLE DATA ' || true)"
 [ "$tables" -eq "$(wc -l <"$partial.rows")" ] ||
   fail "the dump lists $tables tables' data, the snapshot counted $(wc -l <"$partial.rows") tables"
 

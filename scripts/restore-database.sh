@@ -51,6 +51,24 @@ server_label() {
   database_url postgres | sed -E 's#://[^@/]*@#://#; s#/postgres(\?.*)?$##'
 }
 
+# pg_dump and pg_restore refuse a server of a later major version than theirs: use Debian's client
+# of the server's version (/usr/lib/postgresql/N/bin) when the default one is older.
+client_tool() {
+  local tool="$1" server_major="$2" own_major
+  own_major="$("$tool" --version | awk '{ split($3, version, "."); print version[1] + 0 }')"
+  if [ "$own_major" -ge "$server_major" ]; then
+    command -v "$tool"
+  elif [ -x "/usr/lib/postgresql/$server_major/bin/$tool" ]; then
+    echo "/usr/lib/postgresql/$server_major/bin/$tool"
+  else
+    fail "$tool $own_major cannot work with Postgres $server_major at $(server_label): install postgresql-client-$server_major"
+  fi
+}
+
+server_major() {
+  psql -XAtqw -d "$(database_url postgres)" -c 'SELECT current_setting('"'"'server_version_num'"'"')::int / 10000'
+}
+
 # One query's rows, unaligned, on the new database.
 query() {
   psql -XAtqw -v ON_ERROR_STOP=1 -d "$(database_url "$database")" -c "$1"
@@ -91,18 +109,21 @@ if [ -f "$dump.sha256" ]; then
 else
   echo "$PROGRAM: no $dump.sha256 beside the dump: its integrity is not checked" >&2
 fi
-pg_restore --list "$dump" >/dev/null 2>&1 || fail "$dump is not a pg_dump custom-format archive: nothing restored"
 
 exists="$(psql -XAtqw -d "$(database_url postgres)" \
   -c "SELECT count(*) FROM pg_database WHERE datname = '$database'")" ||
   fail "cannot reach the Postgres server at $(server_label) (POSTGRES_URL)"
 [ "$exists" = 0 ] ||
   fail "database '$database' exists on $(server_label): restore into a new database, then point DATABASE_NAME at it"
+major="$(server_major)" || fail "cannot read the server version of $(server_label)"
+pg_restore_tool="$(client_tool pg_restore "$major")" || exit 1
+listed="$("$pg_restore_tool" --list "$dump" 2>&1 >/dev/null)" ||
+  fail "$dump is not an archive $pg_restore_tool can read (${listed%%$'\n'*}): nothing restored"
 
 started_s=$SECONDS
 psql -XAtqw -v ON_ERROR_STOP=1 -d "$(database_url postgres)" -c "CREATE DATABASE \"$database\"" >/dev/null ||
   fail "cannot create database '$database'"
-if ! pg_restore --no-password --exit-on-error --single-transaction --no-owner --no-privileges \
+if ! "$pg_restore_tool" --no-password --exit-on-error --single-transaction --no-owner --no-privileges \
   --dbname="$(database_url "$database")" "$dump"; then
   psql -XAtqw -d "$(database_url postgres)" -c "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" >/dev/null || true
   fail "pg_restore of $dump failed; '$database' dropped again: nothing restored"
