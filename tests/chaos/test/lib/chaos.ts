@@ -185,9 +185,10 @@ export class ChaosRun {
       system = started;
       const plantTopic = plantTopicOf(started.topicPrefix);
       await createPlantTopic(plantTopic, started.kafkaBrokers);
+      // The brokers the services use: the private one, the cluster (cluster.test.ts) or the shared one.
       const events = await EventLog.start(
         [...Object.keys(TOPICS).map((name) => started.topic(name as keyof typeof TOPICS)), plantTopic],
-        kafka?.brokers,
+        [...started.kafkaBrokers],
       );
       const run = new ChaosRun(started, events, figures, postgres, redis, kafka);
       for (const produced of options.produces ?? []) run.produced.add(produced);
