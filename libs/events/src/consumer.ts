@@ -17,6 +17,8 @@ import { withLogContext } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
 import { withTransaction } from '@puhui/postgres';
 import { KAFKA_REQUEST_TIMEOUT_MS } from './kafka';
+import { readGroupLag, readTopicDepth } from './metrics';
+import type { ConsumerObserver, OffsetsAdmin, PartitionLag } from './metrics';
 
 export interface EventHandler<Definition extends EventDefinition = EventDefinition> {
   definition: Definition;
@@ -115,6 +117,7 @@ export class EventConsumer {
   /** Crashes since the group was last joined: spaces out restarts while Kafka is away. */
   private crashes = 0;
   private stopping = new AbortController();
+  private observer: ConsumerObserver | undefined;
   /** Counts by outcome since start, for tests and metrics. */
   readonly counts: Record<MessageOutcome, number> = {
     applied: 0,
@@ -137,6 +140,33 @@ export class EventConsumer {
         return [topic, producer];
       }),
     );
+  }
+
+  /** Told of every message's outcome from now on (libs/service: puhui_events_consumed_total). */
+  observeWith(observer: ConsumerObserver): void {
+    this.observer = observer;
+  }
+
+  /** The logical group (inbox rows, DLQ headers, metrics labels). */
+  get groupId(): string {
+    return this.settings.groupId;
+  }
+
+  /** The group's lag on each partition it reads, from Kafka's committed offsets (logical topic names). */
+  async lag(admin: OffsetsAdmin): Promise<PartitionLag[]> {
+    const lags = await readGroupLag(admin, this.kafkaGroupId, this.topics);
+    return lags.map((lag) => ({ ...lag, topic: this.logicalTopicOf(lag.topic) }));
+  }
+
+  /** The messages in the `.dlq` of each topic this consumer reads, by logical `.dlq` name. */
+  async deadLetters(admin: OffsetsAdmin): Promise<{ topic: string; messages: number }[]> {
+    const prefix = this.settings.topicPrefix ?? '';
+    const depths: { topic: string; messages: number }[] = [];
+    for (const topic of this.subscribedTopics) {
+      const dlq = dlqTopicOf(topic);
+      depths.push({ topic: dlq, messages: await readTopicDepth(admin, `${prefix}${dlq}`) });
+    }
+    return depths;
   }
 
   /** The topics this consumer reads, without the prefix: a service creates them if missing. */
@@ -228,6 +258,13 @@ export class EventConsumer {
 
   /** Handles one message to an outcome; throws only when even the DLQ cannot be written. */
   async process(payload: EachMessagePayload): Promise<MessageOutcome> {
+    const outcome = await this.outcomeOf(payload);
+    this.counts[outcome] += 1;
+    this.observer?.consumed(this.settings.groupId, this.logicalTopicOf(payload.topic), outcome);
+    return outcome;
+  }
+
+  private async outcomeOf(payload: EachMessagePayload): Promise<MessageOutcome> {
     const { topic, partition, message } = payload;
     let event: CloudEvent<unknown>;
     let handler: EventHandler | undefined;
@@ -237,10 +274,7 @@ export class EventConsumer {
       if (!(error instanceof PoisonMessage)) throw error;
       return this.deadLetter(payload, error.reason, error.message, 0);
     }
-    if (handler === undefined) {
-      this.counts.ignored += 1;
-      return 'ignored';
-    }
+    if (handler === undefined) return 'ignored';
     const attemptsMax = this.settings.attemptsMax ?? ATTEMPTS_MAX_DEFAULT;
     const backoffMs = this.settings.retryBackoffMs ?? RETRY_BACKOFF_MS_DEFAULT;
     for (let attempt = 1; ; attempt += 1) {
@@ -248,7 +282,6 @@ export class EventConsumer {
         const outcome = await withLogContext({ event_id: event.id, event_type: event.type }, () =>
           this.apply(event, handler, topic, partition, message.offset),
         );
-        this.counts[outcome] += 1;
         return outcome;
       } catch (error) {
         if (attempt >= attemptsMax) {
@@ -351,7 +384,6 @@ export class EventConsumer {
       { reason, topic, partition, offset: message.offset, attempts },
       'message sent to the DLQ',
     );
-    this.counts.dead_lettered += 1;
     return 'dead_lettered';
   }
 }

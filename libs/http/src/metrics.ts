@@ -16,8 +16,11 @@ export interface RequestObserver {
 
 export interface MetricsEndpoint {
   scrape: () => Promise<{ contentType: string; body: string }>;
-  /** When set, a scrape must send it as a bearer token (METRICS_SCRAPE_TOKEN). */
-  scrapeToken?: string;
+  /**
+   * When not empty, a scrape must send one of them as a bearer token (METRICS_SCRAPE_TOKEN, and
+   * METRICS_SCRAPE_TOKEN_PREVIOUS while it is rotated).
+   */
+  scrapeTokens?: readonly string[];
 }
 
 export const UNMATCHED_OPERATION = 'unmatched';
@@ -62,17 +65,22 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-/** Whether the request's bearer token is `token`, compared in constant time (of equal-length hashes). */
-function bearerMatches(header: string | undefined, token: Buffer): boolean {
+/**
+ * Whether the request's bearer token is one of `tokens` (their SHA-256), each compared in constant
+ * time (equal-length hashes) and every one compared, so the time says nothing about which matched.
+ */
+function bearerMatches(header: string | undefined, tokens: readonly Buffer[]): boolean {
   const match = /^Bearer ([^\s]+)$/u.exec(header ?? '');
-  return match?.[1] !== undefined && timingSafeEqual(sha256(match[1]), token);
+  if (match?.[1] === undefined) return false;
+  const offered = sha256(match[1]);
+  return tokens.map((token) => timingSafeEqual(offered, token)).includes(true);
 }
 
 export function metricsHandler(endpoint: MetricsEndpoint): RequestHandler {
-  const token = endpoint.scrapeToken === undefined ? undefined : sha256(endpoint.scrapeToken);
+  const tokens = (endpoint.scrapeTokens ?? []).map(sha256);
   return async (request, response) => {
     response.locals.metricsOperation = 'metrics';
-    if (token !== undefined && !bearerMatches(request.header('authorization'), token)) {
+    if (tokens.length > 0 && !bearerMatches(request.header('authorization'), tokens)) {
       response.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
       throw new Unauthenticated('Send the scrape token as Authorization: Bearer <token>.');
     }

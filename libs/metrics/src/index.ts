@@ -3,3 +3,4 @@ export * from './http';
 export * from './collect';
 export * from './pools';
 export * from './text';
+export * from './events';

@@ -213,5 +213,10 @@ export function refuseUnsafeSecrets(config: ServiceConfig): void {
   for (const names of namesByValue.values())
     if (names.length > 1)
       problems.push(`${names.join(' and ')} have the same value: each purpose needs its own key.`);
+  if (config.METRICS_SCRAPE_TOKEN_PREVIOUS !== undefined && config.METRICS_SCRAPE_TOKEN === undefined)
+    problems.push(
+      'METRICS_SCRAPE_TOKEN_PREVIOUS is set without METRICS_SCRAPE_TOKEN: it is the old token of a rotation, ' +
+        'admitted beside the new one; set METRICS_SCRAPE_TOKEN to the new token.',
+    );
   if (problems.length > 0) throw new Error(problems.join(' '));
 }

@@ -9,6 +9,7 @@ import type { EventConsumer, Kafka } from '@puhui/events';
 import type { Closer } from '@puhui/http';
 import type { Logger } from '@puhui/logging';
 import type { PoolMetrics } from '@puhui/metrics';
+import type { EventPipelineMetrics } from './metrics';
 import { createPool } from '@puhui/postgres';
 import type { ServiceConfig } from './environment';
 
@@ -44,6 +45,8 @@ export interface EventsSettings {
   kafka: Kafka;
   logger: Logger;
   pools: PoolMetrics;
+  /** The relay's observer and the readings' admin client (metrics.ts). */
+  metrics: EventPipelineMetrics;
   publishes: readonly string[];
   consumers: readonly EventConsumer[];
 }
@@ -114,6 +117,7 @@ export function startEvents(settings: EventsSettings): RunningEvents {
         name: `consumer ${index + 1}`,
         close: () => consumer.stop(),
       })),
+      settings.metrics.closer,
       { name: 'outbox relay', close: () => relay.stop() },
       { name: 'outbox relay postgres pool', close: () => relayPool.end() },
     ],

@@ -13,7 +13,7 @@ import { createApp, openApiDocument, startHttpServer } from '@puhui/http';
 import type { AppHandle, Closer } from '@puhui/http';
 import { createLogger } from '@puhui/logging';
 import type { Logger } from '@puhui/logging';
-import { HttpMetrics, PoolMetrics, createMetricsRegistry, scrape } from '@puhui/metrics';
+import { HttpMetrics, JobMetrics, PoolMetrics, createMetricsRegistry, scrape } from '@puhui/metrics';
 import type { Registry } from '@puhui/metrics';
 import { createPool, databaseUrl, ensureDatabase, migrate, pingPostgres } from '@puhui/postgres';
 import type {
@@ -29,6 +29,7 @@ import type { ServiceConfig } from './environment';
 import { startEvents } from './events';
 import type { RunningEvents } from './events';
 import { JobRunner } from './jobs';
+import { eventPipelineMetrics } from './metrics';
 import { merchantKeyRateLimit } from './rate-limit';
 import { eventRetentionJob } from './retention';
 
@@ -124,9 +125,10 @@ function createJobs<Config extends ServiceConfig>(
   definition: DeclaredDefinition<Config>,
   dependencies: DeclaredDependencies<Config>,
   connectionString: string,
-  pools: PoolMetrics,
+  metrics: { registry: Registry; pools: PoolMetrics },
 ) {
   const { config, name } = definition;
+  const { pools } = metrics;
   const jobs = definition.jobs?.(dependencies) ?? [];
   if (definition.kafka !== undefined)
     jobs.push(eventRetentionJob(dependencies.pool, config, dependencies.logger));
@@ -140,7 +142,8 @@ function createJobs<Config extends ServiceConfig>(
     acquireObserver: pools.observer('jobs'),
   });
   pools.track('jobs', lockPool);
-  return { runner: new JobRunner({ jobs, lockPool, logger: dependencies.logger }), lockPool };
+  const observer = new JobMetrics(metrics.registry);
+  return { runner: new JobRunner({ jobs, lockPool, logger: dependencies.logger, observer }), lockPool };
 }
 
 /** The Kafka side, when the service declared Kafka. */
@@ -148,20 +151,29 @@ function startDeclaredEvents<Config extends ServiceConfig>(
   definition: DeclaredDefinition<Config>,
   dependencies: DeclaredDependencies<Config>,
   connectionString: string,
-  pools: PoolMetrics,
+  metrics: { registry: Registry; pools: PoolMetrics },
 ): RunningEvents | undefined {
   const { kafka: use, config, name } = definition;
   const { kafka, logger } = dependencies;
   if (use === undefined || kafka === undefined) return undefined;
+  const consumers = use.consumers?.(dependencies) ?? [];
+  const pipeline = eventPipelineMetrics({
+    registry: metrics.registry,
+    pool: dependencies.pool,
+    kafka,
+    consumers,
+    collectMaxAgeMs: config.METRICS_COLLECT_MAX_AGE_MS,
+  });
   return startEvents({
     name,
     config,
     connectionString,
     kafka,
     logger,
-    pools,
+    pools: metrics.pools,
+    metrics: pipeline,
     publishes: use.publishes,
-    consumers: use.consumers?.(dependencies) ?? [],
+    consumers,
   });
 }
 
@@ -205,7 +217,9 @@ function createHttp<Config extends ServiceConfig>(
     requestObserver: new HttpMetrics(registry),
     metrics: {
       scrape: () => scrape(registry),
-      ...(config.METRICS_SCRAPE_TOKEN === undefined ? {} : { scrapeToken: config.METRICS_SCRAPE_TOKEN }),
+      scrapeTokens: [config.METRICS_SCRAPE_TOKEN, config.METRICS_SCRAPE_TOKEN_PREVIOUS].filter(
+        (token): token is string => token !== undefined,
+      ),
     },
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
     requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
@@ -261,9 +275,9 @@ export async function startService<Config extends ServiceConfig, Uses extends Se
     pools,
   );
   definition.metrics?.(dependencies, registry);
-  const events = startDeclaredEvents(definition, dependencies, connectionString, pools);
+  const events = startDeclaredEvents(definition, dependencies, connectionString, { registry, pools });
   if (events !== undefined) readinessChecks.push(events.readiness);
-  const jobs = createJobs(definition, dependencies, connectionString, pools);
+  const jobs = createJobs(definition, dependencies, connectionString, { registry, pools });
   // The documents name the server's own address, known once it listens (tests use port 0).
   let serverUrl = `http://${config.HOST}:${config.PORT}`;
   const handle = createHttp(definition, dependencies, readinessChecks, () => serverUrl, registry);

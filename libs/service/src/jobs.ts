@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MINUTE_MS } from '@puhui/config';
 import type { Logger } from '@puhui/logging';
-import type { Pool } from '@puhui/postgres';
+import type { Pool, PoolClient } from '@puhui/postgres';
 
 export interface Job {
   /** Unique within the service; names the leader lock and the job's log lines. */
@@ -28,12 +28,25 @@ export interface Job {
   run: (signal: AbortSignal) => Promise<void>;
 }
 
+/** How a pass ended: `not_leader` when another instance held a leader job's lock. */
+export type JobOutcome = 'ok' | 'failed' | 'timed_out' | 'not_leader';
+
+/** What the runner reports for metrics (puhui_job_runs_total, puhui_job_leader). */
+export interface JobObserver {
+  passed(job: string, outcome: JobOutcome): void;
+  /** A leader job's pass asked for its lock: whether this instance got it. */
+  leading(job: string, leader: boolean): void;
+}
+
 export interface JobRunnerSettings {
   jobs: readonly Job[];
   /** Where leader jobs take their locks: one connection per leader pass under way. */
   lockPool: Pool;
   logger: Logger;
+  observer?: JobObserver;
 }
+
+class PassAbandoned extends Error {}
 
 /** While a job keeps failing: its first failure, then one a minute (one in 60 at 1 s passes). */
 const FAILURE_LOG_INTERVAL_MS = MINUTE_MS;
@@ -91,13 +104,18 @@ export class JobRunner {
     const abandoned = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         abort();
-        reject(new Error(`pass abandoned: still running after ${job.timeoutMs} ms`));
+        reject(new PassAbandoned(`pass abandoned: still running after ${job.timeoutMs} ms`));
       }, job.timeoutMs);
     });
+    const { observer } = this.settings;
     try {
-      if ((await Promise.race([work, abandoned])) !== 'skipped') this.succeeded(job);
+      if ((await Promise.race([work, abandoned])) !== 'skipped') {
+        this.succeeded(job);
+        observer?.passed(job.name, 'ok');
+      } else observer?.passed(job.name, 'not_leader');
     } catch (error) {
       this.failed(job, error);
+      observer?.passed(job.name, error instanceof PassAbandoned ? 'timed_out' : 'failed');
     } finally {
       clearTimeout(timer);
       this.stopping.signal.removeEventListener('abort', abort);
@@ -106,7 +124,12 @@ export class JobRunner {
 
   /** Runs the pass if this instance gets the job's lock; the lock ends with the pass. */
   private async asLeader(job: Job, signal: AbortSignal): Promise<'ran' | 'skipped'> {
-    const client = await this.settings.lockPool.connect();
+    const { observer } = this.settings;
+    // Without a connection there is no lock: the gauge must not keep saying this instance leads.
+    const client = await this.settings.lockPool.connect().catch((error: unknown) => {
+      observer?.leading(job.name, false);
+      throw error;
+    });
     let broken: Error | undefined;
     // A checked-out client whose connection drops emits 'error'; unheard, it would crash the process.
     const onError = (error: Error) => {
@@ -114,11 +137,11 @@ export class JobRunner {
     };
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ leader: boolean }>(
-        'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS leader',
-        [JOB_LOCK_NAMESPACE, job.name],
-      );
+      const rows = await this.tryLock(client, job).catch((error: unknown) => {
+        observer?.leading(job.name, false);
+        throw error;
+      });
+      observer?.leading(job.name, rows[0]?.leader === true);
       if (rows[0]?.leader !== true) {
         this.settings.logger.debug({ job: job.name }, 'job pass skipped: another instance holds its lock');
         return 'skipped';
@@ -134,6 +157,15 @@ export class JobRunner {
       client.off('error', onError);
       client.release(broken);
     }
+  }
+
+  private async tryLock(client: PoolClient, job: Job): Promise<{ leader: boolean }[]> {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ leader: boolean }>(
+      'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS leader',
+      [JOB_LOCK_NAMESPACE, job.name],
+    );
+    return rows;
   }
 
   private succeeded(job: Job): void {

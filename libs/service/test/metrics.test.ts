@@ -147,6 +147,56 @@ describe('/metrics', () => {
     });
   });
 
+  it('admits the previous token beside the new one while it is rotated, and not without a new one', async () => {
+    const [next, previous] = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];
+    const config = metricsConfig({ METRICS_SCRAPE_TOKEN: next, METRICS_SCRAPE_TOKEN_PREVIOUS: previous });
+    await withService(widgets(config), async (service) => {
+      for (const token of [next, previous]) await scrape(service.url, { authorization: `Bearer ${token}` });
+      const other = await fetch(`${service.url}/metrics`, {
+        headers: { authorization: `Bearer ${randomBytes(32).toString('hex')}` },
+      });
+      expect(other.status).toBe(401);
+    });
+    const previousAlone = metricsConfig({ METRICS_SCRAPE_TOKEN_PREVIOUS: previous });
+    await expect(startService(widgets(previousAlone))).rejects.toThrow(
+      /PREVIOUS is set without METRICS_SCRAPE_TOKEN/u,
+    );
+  });
+
+  it('never labels a series with a card number, a merchant key or a request id it was sent', async () => {
+    const card = '6222021234567890123';
+    const merchantKey = `sk_test_${randomBytes(24).toString('hex')}`;
+    const requestId = `req-${randomBytes(8).toString('hex')}`;
+    await withService(widgets(metricsConfig()), async (service) => {
+      const sent = [
+        fetch(`${service.url}/v1/cards/${card}`, { headers: { 'x-request-id': requestId } }),
+        fetch(`${service.url}/v1/widgets/count?card=${card}`, {
+          headers: { authorization: `Bearer ${merchantKey}`, 'x-request-id': `${requestId}-2` },
+        }),
+        fetch(`${service.url}/${merchantKey}`, {
+          method: 'POST',
+          headers: { 'x-request-id': `${requestId}-3` },
+        }),
+      ];
+      expect((await Promise.all(sent)).map((response) => response.status)).toEqual([404, 200, 404]);
+      const response = await fetch(`${service.url}/metrics`);
+      const text = await response.text();
+      const samples = parseMetricsText(text);
+      expect(
+        sampleValue(samples, 'puhui_http_requests_total', { operation: 'unmatched', method: 'GET' }),
+      ).toBe(1);
+      expect(
+        sampleValue(samples, 'puhui_http_requests_total', { operation: 'unmatched', method: 'POST' }),
+      ).toBe(1);
+      for (const secret of [card, card.slice(-4).padStart(8, '*'), merchantKey, requestId])
+        expect(text).not.toContain(secret);
+      // No label value anywhere is card-shaped (12-19 digits) or key-shaped.
+      const values = samples.flatMap((sample) => Object.values(sample.labels));
+      expect(values.length).toBeGreaterThan(0);
+      expect(values.filter((value) => /\d{12,19}|sk_|svc_|req-/u.test(value))).toEqual([]);
+    });
+  });
+
   it('refuses a short or trivial scrape token at configuration', () => {
     for (const weak of ['short', 'a'.repeat(64), 'abcd'.repeat(16)])
       expect(() => metricsConfig({ METRICS_SCRAPE_TOKEN: weak })).toThrow(ConfigError);
