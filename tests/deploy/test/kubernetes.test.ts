@@ -5,6 +5,8 @@
  * container boots the service in production (parsed and checked as startService would, nothing
  * connected). No cluster here: what `kubectl apply --dry-run=server` would add is not checked.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as models from 'kubernetes-models';
 import type { Container, Manifest, Source } from './lib/manifests';
 import {
@@ -17,6 +19,7 @@ import {
 import type { DeployedService } from './lib/repository';
 import {
   DEPLOYED_SERVICES,
+  REPOSITORY_ROOT,
   isReadOutsideTheSchema,
   isSecretVariable,
   undeployedServices,
@@ -326,5 +329,36 @@ describe('the Ingresses', () => {
     ).get('CONSOLE_PUBLIC_ORIGIN');
     const consoleHost = backends.find((backend) => backend.name === 'console')?.host;
     expect(consoleOrigin).toMatchObject({ value: `https://${consoleHost}` });
+  });
+});
+
+describe('deploy/README.md', () => {
+  it('lists every Secret the Deployments reference, with its keys and the services reading it', () => {
+    const readme = readFileSync(path.join(REPOSITORY_ROOT, 'deploy', 'README.md'), 'utf8');
+    const rows = new Map(
+      [...readme.matchAll(/^\| `([a-z0-9-]+)`(?: \(optional\))? \|(.*)\|(.*)\|$/gmu)].map((match) => [
+        match[1] as string,
+        { keys: match[2] as string, readers: match[3] as string },
+      ]),
+    );
+    const references = DEPLOYED_SERVICES.flatMap((service) =>
+      [...environmentSources(manifests, containerOf(service)).values()].flatMap((source) =>
+        source.kind === 'secret' ? [{ service: service.name, secret: source.secret, key: source.key }] : [],
+      ),
+    );
+    expect(references.length).toBeGreaterThan(10);
+    const undocumented = references.filter((reference) => {
+      const row = rows.get(reference.secret);
+      return (
+        row === undefined ||
+        !row.keys.includes(`\`${reference.key}\``) ||
+        !new RegExp(`\\b${reference.service}\\b|all four`, 'u').test(row.readers)
+      );
+    });
+    expect(undocumented).toEqual([]);
+    const unreferenced = [...rows.keys()].filter(
+      (secret) => !references.some((reference) => reference.secret === secret),
+    );
+    expect(unreferenced).toEqual([]);
   });
 });
