@@ -10,6 +10,7 @@ import { merchantReplica } from './consumers/merchants';
 import { discountRulesApi } from './http/api';
 import { discountRulesRoutes } from './http/routes';
 import { backgroundJobs } from './jobs/background';
+import { discountRulesMetrics } from './metrics';
 
 export const SERVICE_NAME = 'discount-rules';
 
@@ -28,6 +29,7 @@ export function discountRulesService(config: DiscountRulesConfig): ServiceDefini
     },
     routes: discountRulesRoutes(rateSheetsFor),
     api: discountRulesApi,
+    metrics: discountRulesMetrics,
     jobs: (dependencies) => {
       const context = {
         pool: dependencies.pool,

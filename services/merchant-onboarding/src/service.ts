@@ -8,6 +8,7 @@ import type { MerchantOnboardingConfig } from './config';
 import { merchantOnboardingApi } from './http/api';
 import { merchantOnboardingRoutes } from './http/routes';
 import { personalDataRetentionJob } from './jobs/personal-data-retention';
+import { merchantOnboardingMetrics } from './metrics';
 
 export const SERVICE_NAME = 'merchant-onboarding';
 
@@ -28,6 +29,7 @@ export function merchantOnboardingService(
     kafka: { publishes: [TOPICS.merchants] },
     routes: merchantOnboardingRoutes,
     api: merchantOnboardingApi,
+    metrics: merchantOnboardingMetrics,
     jobs: ({ pool, logger }) => [
       // Before HTTP answers: what was stored before decision 0016 is sealed, v1 seals upgraded.
       personalDataSealingJob(pool, secretsOf(config), logger),
