@@ -605,7 +605,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Resolve an exception with a note (audited), releasing or cancelling a held subsidy
+     * Resolve an exception with a note (audited), releasing or cancelling a held subsidy, or ask for a ledger correction
      * @description Resolves once. When the exception holds a sale’s union subsidy, `subsidy` releases it (held → payable) or cancels it (held → the budget) with a ledger transfer referencing the checkout, on the same audit row; 422 `subsidy_decision_required` without it, 422 `no_held_subsidy` with it when nothing is held.
      *
      *     Who may call: operator role `finance`.
@@ -2625,6 +2625,11 @@ export interface operations {
         'application/json': {
           note: string;
           /**
+           * @description Correct the ledger too, by the item’s difference (statement − ledger): `adjustment` moves it between acquirer:clearing and suspense:reconciliation, `write_off` (at most RECONCILIATION_WRITE_OFF_LIMIT_MINOR, ¥10 by default) to expense:reconciliation_write_offs. Answers 202 with an approval request: a second finance person approves, and the transfer, the resolution and its audit row commit then.
+           * @enum {string}
+           */
+          correction?: 'adjustment' | 'write_off';
+          /**
            * @description For a capture exception (missing_in_statement, amount_mismatch) whose sale holds a union subsidy, required: `release` makes it payable, `cancel` returns it to the budget. Left out otherwise.
            * @enum {string}
            */
@@ -2640,6 +2645,15 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ReconciliationResolution'];
+        };
+      };
+      /** @description With `correction`: the correction’s approval request, pending (422 `nothing_to_correct` when the sides agree, `write_off_over_limit` above the limit; 409 `correction_pending` while one waits). */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApprovalRequestAccepted'];
         };
       };
       400: components['responses']['Problem400'];

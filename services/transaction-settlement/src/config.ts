@@ -44,6 +44,11 @@ export const transactionSettlementEnvironment = serviceEnvironment({
     /** A statement line and a ledger item without a common reference match within this time (DESIGN §6). */
     RECONCILIATION_TIME_TOLERANCE_MS: positiveInteger.max(24 * 60 * 60_000).default(15 * 60_000),
     /**
+     * The largest reconciliation difference finance may write off (fen; ¥10 by default): anything
+     * larger is adjusted to suspense:reconciliation until explained. Either needs a second person.
+     */
+    RECONCILIATION_WRITE_OFF_LIMIT_MINOR: positiveInteger.max(100_000_000).default(1_000),
+    /**
      * How long a statement upload may take to arrive (the platform's 30 s is for every other
      * route, decision 0018): a million-line acquirer statement takes about 50 s to upload and
      * reconcile.

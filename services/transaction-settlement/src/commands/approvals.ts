@@ -1,7 +1,8 @@
-/** What needs a second person in settlement (libs/dual-control): budget top-ups and batch payouts. */
+/** What needs a second person in settlement (libs/dual-control): budget top-ups, batch payouts, reconciliation corrections. */
 import { dualControl } from '@puhui/dual-control';
 import type { DualControl } from '@puhui/dual-control';
 import { EVENT_SOURCE } from './context';
+import { reconciliationCorrectionAction } from './corrections';
 import { settlementBatchPayoutAction } from './settlement';
 import { budgetTopUpAction } from './top-ups';
 
@@ -10,5 +11,8 @@ import { budgetTopUpAction } from './top-ups';
  * approval_requests is the record of who asked and who decided, and each payout names both.
  */
 export function settlementApprovals(): DualControl {
-  return dualControl({ service: EVENT_SOURCE, actions: [budgetTopUpAction, settlementBatchPayoutAction] });
+  return dualControl({
+    service: EVENT_SOURCE,
+    actions: [budgetTopUpAction, settlementBatchPayoutAction, reconciliationCorrectionAction],
+  });
 }

@@ -80,16 +80,16 @@ function subsidyProblem(code: string, reason: string, detail: string): DomainErr
 }
 
 /**
- * For a resolution: decides the held subsidy of the item's capture as finance chose, or checks
- * that there is none to decide. A capture exception whose sale still holds a subsidy must say
- * `release` or `cancel` (resolved once, it could not say later); any other item must not.
+ * The sale whose held subsidy a resolution of `item` must decide, locked, or undefined when
+ * there is none; refuses a choice that does not fit: a capture exception whose sale still holds
+ * a subsidy must say `release` or `cancel` (resolved once, it could not say later); any other
+ * item must not. Checked when a correction is asked for too, so that its approval cannot fail on it.
  */
-export async function decideItemSubsidy(
+export async function heldSaleToDecide(
   client: PoolClient,
   item: ReconciliationItem,
   choice: ResolutionSubsidyChoice | undefined,
-  decidedBy: string,
-): Promise<DecidedSubsidy | null> {
+): Promise<Checkout | undefined> {
   const checkoutId = captureOf(item);
   let checkout: Checkout | undefined;
   if (checkoutId !== undefined) {
@@ -97,7 +97,7 @@ export async function decideItemSubsidy(
     checkout = await lockCheckout(client, checkoutId);
   }
   if (checkout === undefined || !holdsSubsidy(checkout)) {
-    if (choice === undefined) return null;
+    if (choice === undefined) return undefined;
     throw subsidyProblem(
       'no_held_subsidy',
       'must be left out: nothing is held for this item',
@@ -111,6 +111,18 @@ export async function decideItemSubsidy(
       `The sale ${checkout.checkout_id} holds a union subsidy: resolving its exception must release it (payable) or cancel it (back to the budget).`,
     );
   }
+  return checkout;
+}
+
+/** For a resolution: decides the held subsidy of the item's capture as finance chose (heldSaleToDecide). */
+export async function decideItemSubsidy(
+  client: PoolClient,
+  item: ReconciliationItem,
+  choice: ResolutionSubsidyChoice | undefined,
+  decidedBy: string,
+): Promise<DecidedSubsidy | null> {
+  const checkout = await heldSaleToDecide(client, item, choice);
+  if (checkout === undefined || choice === undefined) return null;
   const decision = choice === 'release' ? 'released' : 'cancelled';
   const decided = await decideHeldSubsidy(client, {
     checkout_id: checkout.checkout_id,

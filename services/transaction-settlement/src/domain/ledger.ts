@@ -11,6 +11,9 @@
  *   cancel    merchant:<id>:subsidy_held       → budget:<budget>
  *   payout    merchant:<id>:subsidy_payable    → bank:union_funds
  *   top-up    bank:union_funds                     → budget:<budget>
+ *   correct   acquirer:clearing → suspense:reconciliation (adjustment) or
+ *             expense:reconciliation_write_offs (write-off), for a statement above the ledger;
+ *             the other way round for one below it
  *
  * (Each arrow reads "debit → credit".) A budget is a credit-normal fund whose balance may
  * never go below zero: granting a subsidy debits it, and the database refuses an overdraft.
@@ -37,7 +40,9 @@ export type TransferKind =
   | 'subsidy_released'
   | 'subsidy_cancelled'
   | 'budget_top_up'
-  | 'payout';
+  | 'payout'
+  | 'reconciliation_adjustment'
+  | 'reconciliation_write_off';
 
 export interface PlannedTransfer {
   debit_account: string;
@@ -49,6 +54,9 @@ export interface PlannedTransfer {
 export const ACQUIRER_CLEARING = 'acquirer:clearing';
 export const UNION_FUNDS = 'bank:union_funds';
 export const MERCHANT_FUNDED_MEMO = 'memo:merchant_funded_discounts';
+/** Where reconciliation corrections go (migration 0018). */
+export const RECONCILIATION_SUSPENSE = 'suspense:reconciliation';
+export const RECONCILIATION_WRITE_OFFS = 'expense:reconciliation_write_offs';
 
 export const accountCodes = {
   cardReceivable: (merchantId: string) => `merchant:${merchantId}:card_receivable`,

@@ -320,3 +320,15 @@ export function reconcileStatement(
     }));
   return [...lineOutcomes, ...unaccounted];
 }
+
+/**
+ * What correcting an exception moves: the statement's amount minus the ledger's, a side that
+ * is not there counting 0 (a sale missing from the statement: minus its net; a line missing
+ * from the ledger: its amount). A duplicate line is the acquirer counting one sale twice: all of
+ * its amount. Positive: the acquirer clears more than the ledger expects.
+ */
+export function correctionDifference(item: Pick<ReconciliationItem, 'category' | 'line' | 'ledger'>): number {
+  if (item.category === 'matched') return 0;
+  const ledgerMinor = item.category === 'duplicate_line' ? 0 : (item.ledger?.amount_minor ?? 0);
+  return (item.line?.amount_minor ?? 0) - ledgerMinor;
+}

@@ -8,6 +8,8 @@
  */
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
+import { approvalRequestAcceptedSchema } from '@puhui/dual-control';
+import type { DualControl } from '@puhui/dual-control';
 import { NotFound, RateLimited } from '@puhui/errors';
 import {
   answered,
@@ -26,6 +28,7 @@ import { actorOf, requireOperator } from '@puhui/security';
 import type { Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
 import { reconcileUpload, reconciliationSettings } from '../commands/reconciliation';
+import { CORRECTION_KINDS, refusePendingCorrection, requestCorrection } from '../commands/corrections';
 import { resolveReconciliationItem } from '../commands/resolution';
 import { RESOLUTION_SUBSIDY_CHOICES } from '../commands/subsidy';
 import type { ReconciliationContext, ReconciliationSettings } from '../commands/reconciliation';
@@ -39,6 +42,7 @@ import {
   reconciliationResolutionSchema,
   reconciliationSchema,
 } from './responses';
+import { requesterOf } from './route-support';
 import type { SettlementRouting } from './route-support';
 
 const CSV = 'text/csv';
@@ -68,6 +72,10 @@ const runsQuery = z.strictObject({
 });
 const resolveBody = z.strictObject({
   note: safeText(1000),
+  correction: z.enum(CORRECTION_KINDS).optional().meta({
+    description:
+      'Correct the ledger too, by the item’s difference (statement − ledger): `adjustment` moves it between acquirer:clearing and suspense:reconciliation, `write_off` (at most RECONCILIATION_WRITE_OFF_LIMIT_MINOR, ¥10 by default) to expense:reconciliation_write_offs. Answers 202 with an approval request: a second finance person approves, and the transfer, the resolution and its audit row commit then.',
+  }),
   subsidy: z.enum(RESOLUTION_SUBSIDY_CHOICES).optional().meta({
     description:
       'For a capture exception (missing_in_statement, amount_mismatch) whose sale holds a union subsidy, required: `release` makes it payable, `cancel` returns it to the budget. Left out otherwise.',
@@ -147,7 +155,8 @@ const resolveOperation = defineOperation({
   method: 'post',
   path: '/v1/reconciliations/:id/items/:item_id/resolve',
   operationId: 'resolveReconciliationItem',
-  summary: 'Resolve an exception with a note (audited), releasing or cancelling a held subsidy',
+  summary:
+    'Resolve an exception with a note (audited), releasing or cancelling a held subsidy, or ask for a ledger correction',
   description:
     'Resolves once. When the exception holds a sale’s union subsidy, `subsidy` releases it (held → payable) or cancels it (held → the budget) with a ledger transfer referencing the checkout, on the same audit row; 422 `subsidy_decision_required` without it, 422 `no_held_subsidy` with it when nothing is held.',
   tags: ['reconciliation'],
@@ -157,6 +166,11 @@ const resolveOperation = defineOperation({
     200: {
       description: 'The resolved item and the subsidy it decided.',
       schema: reconciliationResolutionSchema,
+    },
+    202: {
+      description:
+        'With `correction`: the correction’s approval request, pending (422 `nothing_to_correct` when the sides agree, `write_off_over_limit` above the limit; 409 `correction_pending` while one waits).',
+      schema: approvalRequestAcceptedSchema,
     },
   },
   problems: [409, 422],
@@ -236,16 +250,32 @@ function readRoutes(router: Router, pool: Pool, access: FinanceAccess): void {
   });
 }
 
-function resolveRoute(router: Router, access: FinanceAccess): void {
+function resolveRoute(
+  router: Router,
+  access: FinanceAccess,
+  corrections: { approvals: DualControl; writeOffLimitMinor: number },
+): void {
   route(router, '/v1/reconciliations/:id/items/:item_id/resolve', {
     post: documented(resolveOperation, async (request, response) => {
       const principal = await access.asFinance(request);
       const { path, body } = parseRequest(request, resolveOperation.request);
+      const context = access.commandContext(principal, response);
+      const { correction, ...resolution } = body;
+      if (correction !== undefined) {
+        const asked = await requestCorrection(
+          { ...context, ...corrections, subject: requesterOf(principal).subject },
+          { runId: path.id, itemId: path.item_id },
+          { ...resolution, correction },
+        );
+        respond(response, resolveOperation, 202, asked);
+        return;
+      }
       const { item, subsidy } = await resolveReconciliationItem(
-        access.commandContext(principal, response),
+        context,
         path.id,
         path.item_id,
-        body,
+        resolution,
+        (client, itemId) => refusePendingCorrection(corrections.approvals, client, itemId),
       );
       respond(response, resolveOperation, 200, { ...reconciliationItemView(item), subsidy });
     }),
@@ -277,5 +307,8 @@ export function reconciliationRoutes({ router, pool, config, context, auth }: Se
     config.RECONCILIATION_UPLOAD_TIMEOUT_MS,
   );
   readRoutes(router, pool, access);
-  resolveRoute(router, access);
+  resolveRoute(router, access, {
+    approvals: context.approvals,
+    writeOffLimitMinor: config.RECONCILIATION_WRITE_OFF_LIMIT_MINOR,
+  });
 }

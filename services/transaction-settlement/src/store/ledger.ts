@@ -106,6 +106,8 @@ export interface TransferContext {
   checkout_id?: string | null;
   refund_id?: string | null;
   top_up_id?: string | null;
+  /** A reconciliation's correction names its run. */
+  reconciliation_run_id?: string | null;
   occurred_at: string;
 }
 
@@ -119,8 +121,9 @@ export async function postTransfers(
   await client.query({
     name: 'settlement-post-transfers',
     text: `INSERT INTO ledger_transfers
-       (debit_account, credit_account, amount_minor, currency, kind, checkout_id, refund_id, top_up_id, occurred_at)
-     SELECT debit, credit, amount, 'CNY', kind, $5, $6, $7, $8
+       (debit_account, credit_account, amount_minor, currency, kind, checkout_id, refund_id, top_up_id, occurred_at,
+        reconciliation_run_id)
+     SELECT debit, credit, amount, 'CNY', kind, $5, $6, $7, $8, $9
      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) WITH ORDINALITY AS t(debit, credit, amount, kind, position)
      ORDER BY position`,
     values: [
@@ -132,6 +135,7 @@ export async function postTransfers(
       context.refund_id ?? null,
       context.top_up_id ?? null,
       context.occurred_at,
+      context.reconciliation_run_id ?? null,
     ],
   });
 }

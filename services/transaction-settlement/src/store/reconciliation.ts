@@ -278,6 +278,19 @@ export async function findItem(
   return rows[0] === undefined ? undefined : toItem(rows[0]);
 }
 
+/** The item, locked until the transaction ends (a correction is asked for once at a time). */
+export async function lockItem(
+  client: PoolClient,
+  runId: string,
+  itemId: string,
+): Promise<ReconciliationItem | undefined> {
+  const { rows } = await client.query<ItemRow>(
+    `SELECT ${ITEM_COLUMNS} FROM reconciliation_items WHERE run_id = $1 AND item_id = $2 FOR UPDATE`,
+    [runId, itemId],
+  );
+  return rows[0] === undefined ? undefined : toItem(rows[0]);
+}
+
 /** Resolves an unresolved exception; undefined when there is no such item to resolve. */
 export async function resolveItem(
   client: PoolClient,
