@@ -165,6 +165,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/cards/{token}/savings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * What a card saved over a period: discounts and union subsidies, by merchant and month
+     * @description The card's checkouts of those business days (voided ones apart), each net of its refunds whenever they were made: gross, refunded, discount, union- and merchant-funded parts. At most 366 days (422 `savings_period_too_long`); `from` after `to` is 422 too. A card with no checkouts answers zeros.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    get: operations['getCardSavings'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/budgets/{id}/top_ups': {
     parameters: {
       query?: never;
@@ -859,6 +881,44 @@ export interface components {
         runs: number;
         exceptions_open: number;
       };
+    };
+    CardSavings: {
+      /** @constant */
+      object: 'card_savings';
+      card_token: string;
+      /** Format: date */
+      from: string;
+      /** Format: date */
+      to: string;
+      /** @constant */
+      currency: 'CNY';
+      checkouts: number;
+      gross_minor: number;
+      refunded_minor: number;
+      discount_minor: number;
+      union_funded_minor: number;
+      merchant_funded_minor: number;
+      /** @description By discount, at most 200 merchants. */
+      by_merchant: {
+        merchant_id: string;
+        display_name: string;
+        merchant_category: string;
+        checkouts: number;
+        gross_minor: number;
+        refunded_minor: number;
+        discount_minor: number;
+        union_funded_minor: number;
+        merchant_funded_minor: number;
+      }[];
+      by_month: {
+        month: string;
+        checkouts: number;
+        gross_minor: number;
+        refunded_minor: number;
+        discount_minor: number;
+        union_funded_minor: number;
+        merchant_funded_minor: number;
+      }[];
     };
     /** @description A captured sale; the card appears as token and last 4 only. */
     Checkout: {
@@ -1817,6 +1877,44 @@ export interface operations {
       404: components['responses']['Problem404'];
       408: components['responses']['Problem408'];
       409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      422: components['responses']['Problem422'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  getCardSavings: {
+    parameters: {
+      query?: {
+        /** @description First business date; default the first of `to`’s month. */
+        from?: string;
+        /** @description Last business date; default the open business day. */
+        to?: string;
+      };
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The savings. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CardSavings'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      408: components['responses']['Problem408'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
       422: components['responses']['Problem422'];

@@ -19,6 +19,7 @@ import { LEDGER_OPERATIONS, ledgerRoutes } from './ledger-routes';
 import { RECONCILIATION_OPERATIONS, reconciliationRoutes } from './reconciliation-routes';
 import { REFUND_OPERATIONS, refundRoutes } from './refund-routes';
 import type { SettlementRouting } from './route-support';
+import { SAVINGS_OPERATIONS, savingsRoutes } from './savings-routes';
 import { SETTLEMENT_BATCH_OPERATIONS, settlementBatchRoutes } from './settlement-batch-routes';
 import { SETTLEMENT_RUN_OPERATIONS, settlementRunRoutes } from './settlement-run-routes';
 
@@ -26,6 +27,7 @@ import { SETTLEMENT_RUN_OPERATIONS, settlementRunRoutes } from './settlement-run
 export const TRANSACTION_SETTLEMENT_OPERATIONS = [
   ...CHECKOUT_OPERATIONS,
   ...REFUND_OPERATIONS,
+  ...SAVINGS_OPERATIONS,
   ...BUDGET_OPERATIONS,
   ...LEDGER_OPERATIONS,
   ...BUSINESS_DAY_OPERATIONS,
@@ -53,6 +55,7 @@ export function transactionSettlementRoutes(
   for (const mount of [
     checkoutRoutes,
     refundRoutes,
+    savingsRoutes,
     budgetRoutes,
     ledgerRoutes,
     settlementRunRoutes,
