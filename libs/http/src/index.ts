@@ -47,5 +47,6 @@ export type { CallerCheck } from './caller';
 export { FailedAuthenticationGate, addressKey } from './address-gate';
 export type { FailedAuthenticationLimits } from './address-gate';
 export type { ArrivalLimits } from './arrival';
-export { UNMATCHED_OPERATION } from './metrics';
+/** `labelOperation(label)`: names the operation of requests a router answers without one (the console's proxy). */
+export { UNMATCHED_OPERATION, labelOperation } from './metrics';
 export type { MetricsEndpoint, RequestObserver } from './metrics';

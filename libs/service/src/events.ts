@@ -72,14 +72,18 @@ export function startEvents(settings: EventsSettings): RunningEvents {
     acquireObserver: settings.pools.observer('outbox-relay'),
   });
   settings.pools.track('outbox-relay', relayPool);
-  const relay = new OutboxRelay({
+  const relaySettings = {
     pool: relayPool,
     kafka,
     logger,
     batchSizeMax: config.OUTBOX_BATCH_SIZE_MAX,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
-  });
+    // puhui_outbox_relay_leader and puhui_outbox_published_events_total (libs/events RelayObserver):
+    // a variable rather than a literal, so that this compiles before and after the relay reads it.
+    observer: settings.metrics.events,
+  };
+  const relay = new OutboxRelay(relaySettings);
   // Consumed topics too: services may start in any order, and creation is idempotent.
   const topics = [
     ...new Set([...settings.publishes, ...consumers.flatMap((consumer) => consumer.subscribedTopics)]),
