@@ -39,13 +39,10 @@ useHarness(harness, async () => {
     applicationName: 'metrics-test',
   });
   registry = new Registry();
-  // The harness runs on the default cut-off, 23:00.
+  // The harness runs on the default cut-off, 23:00; every scrape reads afresh.
   transactionSettlementMetrics(
-    { pool, logger: logs.logger, config: { BUSINESS_DAY_CUTOFF: '23:00' } },
+    { pool, logger: logs.logger, config: { BUSINESS_DAY_CUTOFF: '23:00', METRICS_COLLECT_MAX_AGE_MS: 0 } },
     registry,
-    {
-      readingAgeMsMax: 0,
-    },
   );
 });
 
@@ -298,11 +295,12 @@ describe('a reading that fails', () => {
     });
     const own = new Registry();
     transactionSettlementMetrics(
-      { pool: failing, logger: logs.logger, config: { BUSINESS_DAY_CUTOFF: '23:00' } },
-      own,
       {
-        readingAgeMsMax: 0,
+        pool: failing,
+        logger: logs.logger,
+        config: { BUSINESS_DAY_CUTOFF: '23:00', METRICS_COLLECT_MAX_AGE_MS: 0 },
       },
+      own,
     );
     const first = parseMetricsText(await own.metrics());
     const remaining = sampleValue(first, 'puhui_budget_remaining_fen', { budget: budgetId });

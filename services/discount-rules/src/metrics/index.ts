@@ -44,12 +44,13 @@ export interface DiscountRulesMetricsDependencies {
   pool: Pool;
   redis: Redis;
   logger: Logger;
+  /** METRICS_COLLECT_MAX_AGE_MS: how long a reading is shown before a scrape reads again. */
+  config: { METRICS_COLLECT_MAX_AGE_MS?: number };
 }
 
 export function discountRulesMetrics(
-  { pool, redis, logger }: DiscountRulesMetricsDependencies,
+  { pool, redis, logger, config }: DiscountRulesMetricsDependencies,
   registry: Registry,
-  options: { readingAgeMsMax: number } = { readingAgeMsMax: COLLECT_MAX_AGE_MS_DEFAULT },
 ): void {
   const reading = cachedReading({
     registry,
@@ -62,7 +63,7 @@ export function discountRulesMetrics(
         );
         throw error;
       }),
-    maxAgeMs: options.readingAgeMsMax,
+    maxAgeMs: config.METRICS_COLLECT_MAX_AGE_MS ?? COLLECT_MAX_AGE_MS_DEFAULT,
   });
   new Gauge({
     name: 'puhui_discount_rules',

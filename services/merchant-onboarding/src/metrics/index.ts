@@ -34,9 +34,8 @@ async function readMerchants(pool: Pool): Promise<Record<MerchantStatus, number>
 }
 
 export function merchantOnboardingMetrics(
-  { pool, logger }: { pool: Pool; logger: Logger },
+  { pool, logger, config }: { pool: Pool; logger: Logger; config: { METRICS_COLLECT_MAX_AGE_MS?: number } },
   registry: Registry,
-  options: { readingAgeMsMax: number } = { readingAgeMsMax: COLLECT_MAX_AGE_MS_DEFAULT },
 ): void {
   const reading = cachedReading({
     registry,
@@ -49,7 +48,7 @@ export function merchantOnboardingMetrics(
         );
         throw error;
       }),
-    maxAgeMs: options.readingAgeMsMax,
+    maxAgeMs: config.METRICS_COLLECT_MAX_AGE_MS ?? COLLECT_MAX_AGE_MS_DEFAULT,
   });
   new Gauge({
     name: 'puhui_merchants',

@@ -15,18 +15,14 @@ import type { BudgetReading, BusinessDayReading } from './readings';
 export interface SettlementGaugeDependencies {
   pool: Pool;
   logger: Logger;
-  config: { BUSINESS_DAY_CUTOFF: string };
-}
-
-export interface SettlementGaugeOptions {
-  /** How long a reading is shown before a scrape reads again (tests: 0). */
-  readingAgeMsMax: number;
+  /** METRICS_COLLECT_MAX_AGE_MS: how long a reading is shown before a scrape reads again (5 s). */
+  config: { BUSINESS_DAY_CUTOFF: string; METRICS_COLLECT_MAX_AGE_MS?: number };
 }
 
 /** A cached reading under `collector`'s name; its failures logged, counted, the last value kept. */
 type Reader = <T>(collector: string, read: () => Promise<T>) => () => Promise<T | undefined>;
 
-function readerFor(registry: Registry, logger: Logger, { readingAgeMsMax }: SettlementGaugeOptions): Reader {
+function readerFor(registry: Registry, logger: Logger, maxAgeMs: number): Reader {
   return (collector, read) =>
     cachedReading({
       registry,
@@ -39,7 +35,7 @@ function readerFor(registry: Registry, logger: Logger, { readingAgeMsMax }: Sett
           );
           throw error;
         }),
-      maxAgeMs: readingAgeMsMax,
+      maxAgeMs,
     });
 }
 
@@ -155,9 +151,8 @@ function heldSubsidyGauge(registry: Registry, reading: () => Promise<number | un
 export function settlementGauges(
   registry: Registry,
   { pool, logger, config }: SettlementGaugeDependencies,
-  options: SettlementGaugeOptions = { readingAgeMsMax: COLLECT_MAX_AGE_MS_DEFAULT },
 ): void {
-  const reader = readerFor(registry, logger, options);
+  const reader = readerFor(registry, logger, config.METRICS_COLLECT_MAX_AGE_MS ?? COLLECT_MAX_AGE_MS_DEFAULT);
   const cutoffMinutes = parseCutoff(config.BUSINESS_DAY_CUTOFF);
   budgetGauges(
     registry,
