@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as models from 'kubernetes-models';
+import { loadTracingSettings } from '@puhui/tracing';
 import type { Container, Manifest, Source } from './lib/manifests';
 import {
   environmentSources,
@@ -184,6 +185,11 @@ describe.each(DEPLOYED_SERVICES.map((service) => [service.name, service] as cons
     expect(config.NODE_ENV).toBe('production');
     // One operator mistake the parse cannot see: the database URL left at the developer default.
     expect(config.POSTGRES_URL).not.toMatch(/127\.0\.0\.1|localhost/u);
+    // The OpenTelemetry variables are libs/tracing's (decision 0026), parsed before the config.
+    expect(loadTracingSettings(service.name, environment)).toMatchObject({
+      exporter: 'none',
+      serviceName: service.name,
+    });
   });
 
   it('boots with its optional Secrets present too (the metrics scrape token)', () => {
