@@ -7,6 +7,8 @@
  *
  * - Merchant approval: the checker's approval at merchant-onboarding writes
  *   `merchant.approved`; discount-rules' and settlement's merchant replicas apply it.
+ * - The console's proxy: a signed-in person's call through `/api/merchant-onboarding/…` is the
+ *   console's server span, its client span, and merchant-onboarding's server span under that.
  * - Capture: the checkout request at settlement holds its Postgres and Redis spans and the
  *   relay's publish of `checkout.captured`. Nothing consumes `puhui.checkouts.v1` today, so that
  *   trace ends at the publish.
@@ -16,6 +18,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { Pool } from 'pg';
 import { idempotencyKey } from '@puhui/api-clients';
 import { waitFor } from '@puhui/testing';
 import {
@@ -28,6 +31,7 @@ import {
 import type { Merchant } from './puhui';
 import { PuhuiSystem, looseAnswer } from './system';
 import type { ApiResponse, ServiceName } from './system';
+import { demoPassword, ensureDemoPeople } from '../../../services/console/src';
 
 /** OTLP's span kinds as its JSON encoding numbers them. */
 const SPAN_KIND = { server: 2, client: 3, producer: 4, consumer: 5 } as const;
@@ -411,3 +415,65 @@ e2e(
     );
   },
 );
+
+/** The demo auditor (password only, no second factor), signed in at the console: its cookie and CSRF token. */
+async function signedInAuditor(consoleUrl: string): Promise<{ cookie: string; csrf: string }> {
+  const pool = new Pool({ connectionString: system.databaseUrl('console'), max: 1 });
+  try {
+    await ensureDemoPeople(pool);
+  } finally {
+    await pool.end();
+  }
+  const response = await fetch(`${consoleUrl}/console/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: consoleUrl },
+    body: JSON.stringify({ username: 'auditor', password: demoPassword('auditor') }),
+  });
+  const body = (await response.json()) as { stage?: string; csrf_token?: string };
+  const cookie = response.headers.getSetCookie().find((candidate) => candidate.startsWith('puhui_session='));
+  if (
+    response.status !== 200 ||
+    body.stage !== 'signed_in' ||
+    cookie === undefined ||
+    body.csrf_token === undefined
+  )
+    throw new Error(`the auditor could not sign in: ${response.status} ${JSON.stringify(body)}`);
+  return { cookie: cookie.split(';', 1)[0] ?? '', csrf: body.csrf_token };
+}
+
+e2e('the console’s proxy continues a person’s trace into the service it forwards to', async () => {
+  const consoleUrl = system.url('console');
+  const { cookie, csrf } = await signedInAuditor(consoleUrl);
+  const { traceId, callerSpanId, traceparent } = callerTraceContext();
+  const response = await fetch(`${consoleUrl}/api/merchant-onboarding/v1/merchants?limit=1`, {
+    headers: { cookie, 'x-csrf-token': csrf, origin: consoleUrl, traceparent },
+  });
+  expect(response.status).toBe(200);
+  const { spans, inbound, forwarded, upstream } = await waitForTrace(
+    traceId,
+    `trace ${traceId} through the console`,
+    () => {
+      const traceSpans = receiver.trace(traceId);
+      const consoleServer = traceSpans.find(
+        (span) =>
+          span.service === 'console' && span.kind === SPAN_KIND.server && span.parentSpanId === callerSpanId,
+      );
+      const consoleClient = traceSpans.find(
+        (span) =>
+          span.service === 'console' &&
+          span.kind === SPAN_KIND.client &&
+          span.attributes['http.request.method'] === 'GET',
+      );
+      const serviceServer = traceSpans.find(
+        (span) => span.service === 'merchant-onboarding' && span.kind === SPAN_KIND.server,
+      );
+      if (consoleServer === undefined || consoleClient === undefined || serviceServer === undefined)
+        return undefined;
+      return { spans: traceSpans, inbound: consoleServer, forwarded: consoleClient, upstream: serviceServer };
+    },
+  );
+  // The proxy's request is the console's client span, and it sent that span on as the traceparent.
+  expect(descendsFrom(forwarded, inbound, spans)).toBe(true);
+  expect(upstream.parentSpanId).toBe(forwarded.spanId);
+  expect(spans.some((span) => span.service === 'merchant-onboarding' && isPgQuery(span))).toBe(true);
+});
