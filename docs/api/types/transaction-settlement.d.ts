@@ -639,6 +639,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/reconciliations/{id}/resolutions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resolve several identical exceptions with one note (audited each), all or none
+     * @description Up to 500 items of the run, each resolved as by its own resolve call (note, and `subsidy` for capture exceptions holding one: then every item must hold one), with its own audit row, in one transaction: an item unknown (404), matched, resolved already or with a correction waiting (409) refuses the whole request, naming it. Corrections are asked item by item.
+     *
+     *     Who may call: operator role `finance`.
+     */
+    post: operations['resolveReconciliationItems'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/approval_requests': {
     parameters: {
       query?: never;
@@ -2752,6 +2774,54 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ApprovalRequestAccepted'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      408: components['responses']['Problem408'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      422: components['responses']['Problem422'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  resolveReconciliationItems: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          note: string;
+          /**
+           * @description For a capture exception (missing_in_statement, amount_mismatch) whose sale holds a union subsidy, required: `release` makes it payable, `cancel` returns it to the budget. Left out otherwise.
+           * @enum {string}
+           */
+          subsidy?: 'release' | 'cancel';
+          item_ids: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description The resolved items, by id, with the subsidy each decided. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            data: components['schemas']['ReconciliationResolution'][];
+          };
         };
       };
       400: components['responses']['Problem400'];

@@ -190,3 +190,60 @@ describe('correcting the ledger for a reconciliation exception', () => {
     expect(nowhere.status).toBe(404);
   });
 });
+
+describe('resolving identical exceptions at once', () => {
+  it('resolves them with one note and an audit row each, all or none', async () => {
+    const [first] = sales as [JsonObject, JsonObject];
+    const line = (reference: string) => ({
+      settlement_date: '2026-04-01',
+      merchant_id: shop.merchant_id,
+      card_last4: card.card_last4,
+      transaction_time: first.created_at,
+      amount_minor: 1_234,
+      reference,
+      auth_code: 'B00001',
+    });
+    const uploaded = await uploadStatement(
+      harness,
+      statementCsv([line('OTHER-PROGRAMME-1'), line('OTHER-PROGRAMME-2'), line('OTHER-PROGRAMME-3')]),
+    );
+    expect(uploaded.status).toBe(201);
+    const bulkRun = uploaded.body.id as string;
+    const unknown = (await allItems(harness, bulkRun, 'missing_in_ledger')).map((item) => item.id as string);
+    expect(unknown).toHaveLength(3);
+    const bulk = (body: Record<string, unknown>) =>
+      harness.call('POST', `/v1/reconciliations/${bulkRun}/resolutions`, { token: harness.finance, body });
+    const note = 'another union programme’s sales on our file, acquirer ticket 5120';
+
+    const done = await bulk({ item_ids: unknown.slice(0, 2), note });
+    expect(done.status).toBe(200);
+    expect(done.body.data.map((item: JsonObject) => [item.id, item.resolution.note])).toEqual([
+      [unknown[0], note],
+      [unknown[1], note],
+    ]);
+    const audit = await harness.query<{ count: number }>(
+      "SELECT count(*)::int AS count FROM reconciliation_audit WHERE run_id = $1 AND action = 'item_resolved'",
+      [bulkRun],
+    );
+    expect(audit[0]?.count).toBe(2);
+
+    const mixed = await bulk({ item_ids: [unknown[2], unknown[0]], note });
+    expect(mixed.status).toBe(409);
+    expect(mixed.body.code).toBe('already_resolved');
+    const left = (await allItems(harness, bulkRun, 'missing_in_ledger')).find(
+      (item) => item.id === unknown[2],
+    );
+    expect(left?.resolution).toBeNull();
+    expect((await bulk({ item_ids: [unknown[2], unknown[2]], note })).status).toBe(400);
+    expect((await bulk({ item_ids: [], note })).status).toBe(400);
+    const nowhere = await harness.call(
+      'POST',
+      '/v1/reconciliations/rec_0000000000000000000000000/resolutions',
+      {
+        token: harness.finance,
+        body: { item_ids: [unknown[2]], note },
+      },
+    );
+    expect(nowhere.status).toBe(404);
+  });
+});

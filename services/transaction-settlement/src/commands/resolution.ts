@@ -85,3 +85,29 @@ export async function resolveReconciliationItem(
     return resolveWithin(client, context, { runId, itemId }, request);
   });
 }
+
+/** Items one bulk resolution takes at most: a screenful of identical exceptions, in one transaction. */
+export const BULK_RESOLUTION_ITEMS_MAX = 500;
+
+/**
+ * Resolves several exceptions of a run with one note (and one subsidy decision), all or none: an
+ * item unknown, matched, resolved already or with a correction waiting refuses the whole request,
+ * naming it. Items are taken in id order, so two bulk resolutions never deadlock.
+ */
+export async function resolveReconciliationItems(
+  context: ReconciliationContext,
+  runId: string,
+  itemIds: readonly string[],
+  request: ResolutionRequest,
+  refusePendingCorrection: (client: PoolClient, itemId: string) => Promise<void>,
+): Promise<Resolution[]> {
+  const ordered = [...itemIds].sort((a, b) => Number(a) - Number(b));
+  return withTransaction(context.pool, async (client) => {
+    const resolutions: Resolution[] = [];
+    for (const itemId of ordered) {
+      await refusePendingCorrection(client, itemId);
+      resolutions.push(await resolveWithin(client, context, { runId, itemId }, request));
+    }
+    return resolutions;
+  });
+}

@@ -29,7 +29,11 @@ import type { Principal } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
 import { reconcileUpload, reconciliationSettings } from '../commands/reconciliation';
 import { CORRECTION_KINDS, refusePendingCorrection, requestCorrection } from '../commands/corrections';
-import { resolveReconciliationItem } from '../commands/resolution';
+import {
+  BULK_RESOLUTION_ITEMS_MAX,
+  resolveReconciliationItem,
+  resolveReconciliationItems,
+} from '../commands/resolution';
 import { RESOLUTION_SUBSIDY_CHOICES } from '../commands/subsidy';
 import type { ReconciliationContext, ReconciliationSettings } from '../commands/reconciliation';
 import { RECONCILIATION_CATEGORIES } from '../domain/reconciliation';
@@ -116,6 +120,14 @@ const uploadOperation = defineOperation({
   problems: [400, 422, 429],
 });
 
+const bulkResolveBody = resolveBody.omit({ correction: true }).extend({
+  item_ids: z
+    .array(itemPath.shape.item_id)
+    .min(1)
+    .max(BULK_RESOLUTION_ITEMS_MAX)
+    .refine((ids) => new Set(ids).size === ids.length, { message: 'each item at most once' }),
+});
+
 const listRunsOperation = defineOperation({
   method: 'get',
   path: '/v1/reconciliations',
@@ -176,16 +188,36 @@ const resolveOperation = defineOperation({
   problems: [409, 422],
 });
 
+const bulkResolveOperation = defineOperation({
+  method: 'post',
+  path: '/v1/reconciliations/:id/resolutions',
+  operationId: 'resolveReconciliationItems',
+  summary: 'Resolve several identical exceptions with one note (audited each), all or none',
+  description: `Up to ${BULK_RESOLUTION_ITEMS_MAX} items of the run, each resolved as by its own resolve call (note, and \`subsidy\` for capture exceptions holding one: then every item must hold one), with its own audit row, in one transaction: an item unknown (404), matched, resolved already or with a correction waiting (409) refuses the whole request, naming it. Corrections are asked item by item.`,
+  tags: ['reconciliation'],
+  callers: ['finance'],
+  request: { path: runPath, body: bulkResolveBody },
+  responses: {
+    200: {
+      description: 'The resolved items, by id, with the subsidy each decided.',
+      schema: z.strictObject({ data: z.array(reconciliationResolutionSchema) }),
+    },
+  },
+  problems: [404, 409, 422],
+});
+
 export const RECONCILIATION_OPERATIONS = [
   uploadOperation,
   listRunsOperation,
   getRunOperation,
   listItemsOperation,
   resolveOperation,
+  bulkResolveOperation,
 ];
 
 /** Who may call (finance only) and the context a command runs in for them. */
 interface FinanceAccess {
+  pool: Pool;
   asFinance: (request: Request) => Promise<Principal>;
   commandContext: (principal: Principal, response: Response) => ReconciliationContext;
 }
@@ -280,10 +312,31 @@ function resolveRoute(
       respond(response, resolveOperation, 200, { ...reconciliationItemView(item), subsidy });
     }),
   });
+
+  route(router, '/v1/reconciliations/:id/resolutions', {
+    post: documented(bulkResolveOperation, async (request, response) => {
+      const principal = await access.asFinance(request);
+      const { path, body } = parseRequest(request, bulkResolveOperation.request);
+      const { item_ids: itemIds, ...resolution } = body;
+      if ((await findRun(access.pool, path.id)) === undefined)
+        throw new NotFound(`Reconciliation ${path.id}`);
+      const resolved = await resolveReconciliationItems(
+        access.commandContext(principal, response),
+        path.id,
+        itemIds,
+        resolution,
+        (client, itemId) => refusePendingCorrection(corrections.approvals, client, itemId),
+      );
+      respond(response, bulkResolveOperation, 200, {
+        data: resolved.map(({ item, subsidy }) => ({ ...reconciliationItemView(item), subsidy })),
+      });
+    }),
+  });
 }
 
 export function reconciliationRoutes({ router, pool, config, context, auth }: SettlementRouting): void {
   const access: FinanceAccess = {
+    pool,
     asFinance: async (request) => {
       const principal = await authenticate(request, {
         verifyOperatorToken: auth.verifyOperatorToken,
