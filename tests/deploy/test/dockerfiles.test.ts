@@ -5,7 +5,9 @@
  * production, every COPY from the context naming something the repository has, and the CMD
  * running the service's built dist/main.js.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Stage } from './lib/dockerfiles';
 import { dockerignorePatterns, isIgnored, readDockerfile } from './lib/dockerfiles';
@@ -18,6 +20,80 @@ const rootManifest = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'package
 
 function dockerfileOf(name: string): string {
   return path.join(REPOSITORY_ROOT, 'services', name, 'Dockerfile');
+}
+
+/** Source files read from one pruned workspace at most: a bound far above the ~300 of the largest. */
+const WORKSPACE_FILES_MAX = 5_000;
+const IMPORT = /(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"](\.[^'"]*)['"]/gu;
+
+function filesUnder(directory: string, found: string[] = []): string[] {
+  if (!existsSync(directory)) return found;
+  for (const name of readdirSync(directory)) {
+    if (name === 'node_modules' || name === 'dist') continue;
+    const full = path.join(directory, name);
+    if (statSync(full).isDirectory()) filesUnder(full, found);
+    else if (/\.(?:ts|tsx|mts|mjs|cjs|js|json)$/u.test(name)) found.push(full);
+    if (found.length > WORKSPACE_FILES_MAX)
+      throw new Error(`more than ${WORKSPACE_FILES_MAX} files under ${directory}`);
+  }
+  return found;
+}
+
+/**
+ * What the pruned workspaces of `packageName` read from outside themselves: relative imports and
+ * tsconfig `extends` that leave every workspace turbo prune keeps, as repository paths. turbo
+ * prune copies workspaces only, so each of these must be copied by the Dockerfile itself.
+ */
+function readFromOutsideThePrunedWorkspaces(packageName: string): Set<string> {
+  const out = mkdtempSync(path.join(tmpdir(), 'puhui-deploy-prune-'));
+  try {
+    execFileSync(
+      path.join(REPOSITORY_ROOT, 'node_modules', '.bin', 'turbo'),
+      ['prune', packageName, '--docker', '--out-dir', out],
+      {
+        cwd: REPOSITORY_ROOT,
+        stdio: 'pipe',
+        env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+      },
+    );
+    const full = path.join(out, 'full');
+    const workspaces = ['libs', 'services', 'tools', 'tests'].flatMap((group) =>
+      existsSync(path.join(full, group))
+        ? readdirSync(path.join(full, group)).map((name) => path.join(group, name))
+        : [],
+    );
+    const inAWorkspace = (relative: string): boolean =>
+      workspaces.some((workspace) => relative === workspace || relative.startsWith(`${workspace}/`));
+    const outside = new Set<string>();
+    for (const workspace of workspaces) {
+      // What `build` reads: the sources, the console's web app, the tsconfigs (tests, benches and
+      // jest configs are not built).
+      const root = path.join(full, workspace);
+      const tsconfigs = readdirSync(root)
+        .filter((name) => /^tsconfig.*\.json$/u.test(name))
+        .map((name) => path.join(root, name));
+      const built = [
+        ...filesUnder(path.join(root, 'src')),
+        ...filesUnder(path.join(root, 'web')),
+        ...tsconfigs,
+      ];
+      for (const file of built) {
+        const text = readFileSync(file, 'utf8');
+        const references = [...text.matchAll(IMPORT)].map((match) => match[1] as string);
+        if (tsconfigs.includes(file) || /tsconfig[^/]*\.json$/u.test(file)) {
+          const extended = (JSON.parse(text) as { extends?: string }).extends;
+          if (extended !== undefined) references.push(extended);
+        }
+        for (const reference of references) {
+          const relative = path.relative(full, path.resolve(path.dirname(file), reference));
+          if (!inAWorkspace(relative)) outside.add(relative);
+        }
+      }
+    }
+    return outside;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 function runsOf(stages: readonly Stage[]): string[] {
@@ -109,6 +185,24 @@ describe.each(DEPLOYED_SERVICES.map((service) => [service.name, service] as cons
       expect(copied).toContainEqual(['/app/node_modules', './node_modules']);
       // Workspace packages are symlinks in node_modules to libs/<name>: their dist must come too.
       expect(copied).toContainEqual(['/app/libs', './libs']);
+    });
+
+    it('copies into the build stage what the pruned workspaces read from outside themselves', () => {
+      const outside = readFromOutsideThePrunedWorkspaces(service.package);
+      // Every tsconfig extends the root one, so this is never empty.
+      expect(outside).toContain('tsconfig.base.json');
+      const copied = stages
+        .slice(0, -1)
+        .flatMap((stage) =>
+          stage.steps
+            .filter((step) => step.keyword === 'COPY' && step.flags.from === undefined)
+            .flatMap((step) => step.arguments.slice(0, -1)),
+        )
+        .filter((source) => source !== '.');
+      const uncovered = [...outside].filter(
+        (relative) => !copied.some((source) => relative === source || relative.startsWith(`${source}/`)),
+      );
+      expect(uncovered).toEqual([]);
     });
 
     it("runs the service's built dist/main.js, the file npm start runs", () => {
