@@ -4,6 +4,7 @@
  * lag, memory, GC, handles) are collected on the same registry.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Metric } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration } from 'prom-client';
@@ -14,13 +15,29 @@ export type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration }
  */
 const EVENT_LOOP_MONITORING_PRECISION_MS = 20;
 
+let processDefaults: Registry | undefined;
+
+/**
+ * Node's default metrics, collected once per process: prom-client starts an event-loop delay
+ * monitor and a GC observer for each collection and never stops them, so a test process that
+ * starts fifty services would run fifty of each. Every service registry shows the same metric
+ * objects, under its own `service` label.
+ */
+function defaultMetrics(): readonly Metric[] {
+  if (processDefaults === undefined) {
+    processDefaults = new Registry();
+    collectDefaultMetrics({
+      register: processDefaults,
+      eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS,
+    });
+  }
+  return processDefaults.getMetricsAsArray() as unknown as Metric[];
+}
+
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  collectDefaultMetrics({
-    register: registry,
-    eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS,
-  });
+  for (const metric of defaultMetrics()) registry.registerMetric(metric);
   return registry;
 }
 

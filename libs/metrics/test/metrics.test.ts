@@ -24,6 +24,20 @@ describe('the registry', () => {
   });
 });
 
+describe('Node defaults', () => {
+  it('are collected once per process and shown by every registry under its own service', async () => {
+    const [first, second] = [createMetricsRegistry('first-service'), createMetricsRegistry('second-service')];
+    const memoryOf = async (registry: Registry) =>
+      (await samplesOf(registry)).filter((sample) => sample.name === 'process_resident_memory_bytes');
+    expect((await memoryOf(first)).map((sample) => sample.labels)).toEqual([{ service: 'first-service' }]);
+    expect((await memoryOf(second)).map((sample) => sample.labels)).toEqual([{ service: 'second-service' }]);
+    expect(first.getSingleMetric('nodejs_eventloop_lag_seconds')).toBeDefined();
+    expect(first.getSingleMetric('nodejs_eventloop_lag_seconds')).toBe(
+      second.getSingleMetric('nodejs_eventloop_lag_seconds'),
+    );
+  });
+});
+
 describe('HttpMetrics', () => {
   it('counts and times per operation, method and status class, keeping unknown methods bounded', async () => {
     const registry = new Registry();
