@@ -50,7 +50,13 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /**
+     * Find member cards by member id and last 4, union, tier or status
+     * @description Pages in card-token order (stable, not registration time); `starting_after` takes the last token of the page before. Any filters combine; none lists every card.
+     *
+     *     Who may call: operator role `admin`, operator role `finance`.
+     */
+    get: operations['listCards'];
     put?: never;
     /**
      * Register a member card
@@ -564,6 +570,10 @@ export interface components {
     };
     CardImportList: {
       data: components['schemas']['CardImport'][];
+      has_more: boolean;
+    };
+    CardList: {
+      data: components['schemas']['Card'][];
       has_more: boolean;
     };
     Health: {
@@ -1545,6 +1555,44 @@ export interface operations {
           'application/json': components['schemas']['Readiness'];
         };
       };
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  listCards: {
+    parameters: {
+      query?: {
+        member_id?: string;
+        /** @description The card number’s last 4, with `member_id` most useful (last 4 alone matches many). */
+        card_last4?: string;
+        union_id?: string;
+        tier?: 'standard' | 'model_worker' | 'hardship';
+        status?: 'active' | 'frozen' | 'cancelled';
+        limit?: number;
+        starting_after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of cards. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CardList'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      408: components['responses']['Problem408'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      429: components['responses']['Problem429'];
       500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
     };

@@ -18,12 +18,25 @@ import { importCards } from '../commands/card-import';
 import { registerCard, updateCard } from '../commands/cards';
 import type { RateSheets } from '../commands/rate-sheets';
 import { findImport, listImports } from '../store/card-imports';
-import { findCard } from '../store/cards';
+import { findCard, listCards } from '../store/cards';
 import { cardView } from '../views/card';
 import { cardImportView } from '../views/card-import';
 import type { Access } from './access';
-import { cardImportListSchema, cardImportSchema, cardSchema, rateSheetResponseSchema } from './responses';
-import { cardPath, importPath, listImportsQuery, registerCardBody, updateCardBody } from './schemas';
+import {
+  cardImportListSchema,
+  cardImportSchema,
+  cardListSchema,
+  cardSchema,
+  rateSheetResponseSchema,
+} from './responses';
+import {
+  cardPath,
+  importPath,
+  listCardsQuery,
+  listImportsQuery,
+  registerCardBody,
+  updateCardBody,
+} from './schemas';
 
 const CSV = 'text/csv';
 const TEST_CARD = '6200000000000047';
@@ -43,6 +56,19 @@ const registerCardOperation = defineOperation({
     200: { description: 'The card was already registered with these details.', schema: cardSchema },
   },
   problems: [409],
+});
+
+const listCardsOperation = defineOperation({
+  method: 'get',
+  path: '/v1/cards',
+  operationId: 'listCards',
+  summary: 'Find member cards by member id and last 4, union, tier or status',
+  description:
+    'Pages in card-token order (stable, not registration time); `starting_after` takes the last token of the page before. Any filters combine; none lists every card.',
+  tags: ['cards'],
+  callers: ['admin', 'finance'],
+  request: { query: listCardsQuery },
+  responses: { 200: { description: 'A page of cards.', schema: cardListSchema } },
 });
 
 const importCardsOperation = defineOperation({
@@ -133,6 +159,7 @@ const getRateSheet = defineOperation({
 
 export const CARD_OPERATIONS = [
   registerCardOperation,
+  listCardsOperation,
   importCardsOperation,
   listCardImports,
   getCardImport,
@@ -150,6 +177,9 @@ export function cardRoutes(
   const { pool, config } = dependencies;
 
   route(router, '/v1/cards', {
+    get: answered(listCardsOperation, 200, access.asReader, async (_reader, { query }) =>
+      mapPage(await listCards(pool, query), cardView),
+    ),
     post: documented(registerCardOperation, async (request, response) => {
       const context = await access.asAdmin(request, response);
       const { body } = parseRequest(request, registerCardOperation.request);

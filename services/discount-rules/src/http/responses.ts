@@ -167,6 +167,7 @@ export const rateSheetResponseSchema = rateSheetSchema.meta({
 });
 
 export const cardImportListSchema = pageSchema(cardImportSchema, 'CardImportList');
+export const cardListSchema = pageSchema(cardSchema, 'CardList');
 export const ruleListSchema = pageSchema(ruleSchema, 'RuleList');
 export const budgetListSchema = pageSchema(budgetSchema, 'BudgetList');
 export const auditEventListSchema = pageSchema(auditEventSchema, 'AuditEventList');

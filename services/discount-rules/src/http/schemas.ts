@@ -43,6 +43,21 @@ export const updateCardBody = z
   .refine((body) => body.tier !== undefined || body.status !== undefined, 'send tier, status or both');
 
 export const cardPath = z.strictObject({ token: cardTokenSchema });
+export const listCardsQuery = z.strictObject({
+  member_id: reference.optional(),
+  card_last4: z
+    .string()
+    .regex(/^\d{4}$/u, 'four digits')
+    .optional()
+    .meta({
+      description: 'The card number’s last 4, with `member_id` most useful (last 4 alone matches many).',
+    }),
+  union_id: reference.optional(),
+  tier: cardTierSchema.optional(),
+  status: cardStatusSchema.optional(),
+  limit,
+  starting_after: cardTokenSchema.optional(),
+});
 export const importPath = z.strictObject({ id: idOf('imp') });
 
 // Rules --------------------------------------------------------------------------------

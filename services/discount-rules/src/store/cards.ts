@@ -4,7 +4,8 @@
  */
 import type { PoolClient } from 'pg';
 import type { CardStatus, CardTier } from '@puhui/discount';
-import type { Queryable } from '@puhui/postgres';
+import { pageOf, pageRowsLimit } from '@puhui/postgres';
+import type { Page, PageRequest, Queryable } from '@puhui/postgres';
 import type { Card, CardRegistration } from '../domain/card';
 
 interface CardRow {
@@ -44,6 +45,35 @@ export async function findCard(client: Queryable, cardToken: string): Promise<Ca
     cardToken,
   ]);
   return rows[0] === undefined ? undefined : toCard(rows[0]);
+}
+
+export interface CardFilter extends PageRequest {
+  member_id?: string;
+  card_last4?: string;
+  union_id?: string;
+  tier?: CardTier;
+  status?: CardStatus;
+}
+
+/** A page of cards in token order (a stable order, not registration time), by any of the filters. */
+export async function listCards(client: Queryable, filter: CardFilter): Promise<Page<Card>> {
+  const { rows } = await client.query<CardRow>(
+    `SELECT ${COLUMNS} FROM cards
+     WHERE ($1::text IS NULL OR member_id = $1) AND ($2::text IS NULL OR card_last4 = $2)
+       AND ($3::text IS NULL OR union_id = $3) AND ($4::text IS NULL OR tier = $4)
+       AND ($5::text IS NULL OR status = $5) AND ($6::text IS NULL OR card_token > $6)
+     ORDER BY card_token LIMIT $7`,
+    [
+      filter.member_id ?? null,
+      filter.card_last4 ?? null,
+      filter.union_id ?? null,
+      filter.tier ?? null,
+      filter.status ?? null,
+      filter.starting_after ?? null,
+      pageRowsLimit(filter),
+    ],
+  );
+  return pageOf(rows.map(toCard), filter);
 }
 
 /** Locks the card for the rest of the transaction: two changes to one card run one after the other. */
