@@ -14,6 +14,7 @@ import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '@puhui/logging';
 import { withTransaction } from '@puhui/postgres';
+import type { RelayObserver } from './metrics';
 
 /** Any constant distinct from other advisory locks in the service database. */
 const RELAY_LOCK_KEY = 7_208_315_001;
@@ -31,6 +32,8 @@ export interface RelaySettings {
   batchSizeMax: number;
   pollIntervalMs: number;
   topicPrefix?: string;
+  /** Told each pass whether this instance led, and what it published (decision 0024's metrics). */
+  observer?: RelayObserver;
   /** Test seam: runs after Kafka acknowledged a batch and before the rows are marked sent. */
   afterPublish?: (positions: readonly string[]) => Promise<void> | void;
 }
@@ -59,7 +62,9 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     const producer = await this.connectedProducer();
     return withTransaction(this.settings.pool, async (client) => {
-      if (!(await this.tryLead(client))) return 0;
+      const leading = await this.tryLead(client);
+      this.settings.observer?.passed(leading);
+      if (!leading) return 0;
       const { rows } = await client.query<OutboxRow>(
         `SELECT position, topic, message_key, envelope FROM outbox_events
          WHERE published_at IS NULL ORDER BY position LIMIT $1`,
@@ -80,6 +85,9 @@ export class OutboxRelay {
       await client.query('UPDATE outbox_events SET published_at = now() WHERE position = ANY($1::bigint[])', [
         positions,
       ]);
+      // Counted once marked; a commit that then fails re-publishes the batch and counts it twice,
+      // which at-least-once delivery allows anyway.
+      for (const [topic, events] of eventsPerTopic(rows)) this.settings.observer?.published(topic, events);
       return rows.length;
     });
   }
@@ -192,6 +200,13 @@ export class OutboxRelay {
     this.producer = undefined;
     await producer?.disconnect().catch(() => undefined);
   }
+}
+
+/** How many of `rows` each logical topic (without the prefix) has. */
+function eventsPerTopic(rows: readonly OutboxRow[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const row of rows) counts.set(row.topic, (counts.get(row.topic) ?? 0) + 1);
+  return counts;
 }
 
 /**
