@@ -1,26 +1,28 @@
 /**
  * A real Prometheus (Debian's, on 127.0.0.1:9490) scraping the four services as separate
- * processes from `dist/` (the e2e harness, own databases and topics), with a generated
+ * processes from `dist/`, two instances of each (the e2e harness, own databases and topics, and
+ * a second instance on the same database: lib/instances.ts), with a generated
  * METRICS_SCRAPE_TOKEN that Prometheus sends from a token file, and the committed alert rules
  * loaded. After a little business (tests/operations/test/lib/world.ts) the test reads through
  * Prometheus' HTTP API: every target up, the families of the shared table present with the
  * right `service` and `job`, the budget as settlement's API reports it, every dashboard query
  * accepted, every rule evaluated without error; writes the targets page's screenshot; then
- * stops one service and sees PuhuiTargetDown go pending for it.
+ * stops one instance and sees PuhuiTargetDown go pending for it alone.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { SERVICE_NAMES } from '@puhui/config';
 import { waitFor } from '@puhui/testing';
 import { PuhuiSystem } from '../../e2e/test/system';
+import type { ServiceProcess } from '../../e2e/test/system';
 import { dashboardQueries, readDashboard, withVariablesFilled } from './lib/dashboard';
 import { BUSINESS_FAMILIES, PLATFORM_FAMILIES, familyOf } from './lib/metric-names';
 import { ALERT_RULES, CONFIG_TEMPLATE, PrometheusServer, renderTemplate, targetList } from './lib/prometheus';
+import { startSecondInstances, stopAll } from './lib/instances';
 import { BUDGET_FEN, setUpWorld } from './lib/world';
 import type { World } from './lib/world';
-import { readFileSync } from 'node:fs';
 
 const ARTIFACTS = path.resolve(__dirname, '..', 'artifacts');
 const SCREENSHOT = path.join(ARTIFACTS, 'prometheus-targets.png');
@@ -60,6 +62,10 @@ const SCRAPES_BEFORE_QUERIES = 3;
 let system: PuhuiSystem | undefined;
 let prometheus: PrometheusServer | undefined;
 let world: World | undefined;
+/** The second instance of each service (lib/instances.ts). */
+let seconds: ServiceProcess[] = [];
+/** Two instances of every service: two targets per job. */
+const INSTANCES = 2;
 const token = randomBytes(32).toString('hex');
 
 function started(): { system: PuhuiSystem; prometheus: PrometheusServer; world: World } {
@@ -69,7 +75,8 @@ function started(): { system: PuhuiSystem; prometheus: PrometheusServer; world: 
 }
 
 function prometheusConfig(running: PuhuiSystem): string {
-  const targets = (name: (typeof SERVICE_NAMES)[number]) => targetList([running.url(name)]);
+  const targets = (name: (typeof SERVICE_NAMES)[number]) =>
+    targetList([running.url(name), ...seconds.filter((each) => each.name === name).map((each) => each.url)]);
   return renderTemplate(readFileSync(CONFIG_TEMPLATE, 'utf8'), {
     PROMETHEUS_SCRAPE_INTERVAL: SCRAPE_INTERVAL,
     PUHUI_ALERT_RULES: ALERT_RULES,
@@ -86,11 +93,13 @@ beforeAll(async () => {
   const running = await PuhuiSystem.start({ environment: { METRICS_SCRAPE_TOKEN: token } });
   system = running;
   world = await running.withLogsOnFailure(() => setUpWorld(running));
+  seconds = await startSecondInstances(running);
   prometheus = await PrometheusServer.start(prometheusConfig(running), { 'scrape-token': token });
 }, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await prometheus?.stop();
+  await stopAll(seconds);
   await system?.stop();
 }, MINUTE_MS);
 
@@ -109,7 +118,8 @@ describe('Prometheus scraping the four services', () => {
     const targets = await waitFor(
       async () => {
         const active = await server.targets();
-        return active.length === SERVICE_NAMES.length && active.every((target) => target.health === 'up')
+        return active.length === INSTANCES * SERVICE_NAMES.length &&
+          active.every((target) => target.health === 'up')
           ? active
           : undefined;
       },
@@ -117,14 +127,20 @@ describe('Prometheus scraping the four services', () => {
     ).catch(async (error: unknown) => {
       throw new Error(`${String(error)}\ntargets: ${JSON.stringify(await server.targets(), null, 2)}`);
     });
-    expect(targets.map((target) => target.labels.job).sort()).toEqual([...SERVICE_NAMES].sort());
-    for (const target of targets) {
-      const job = target.labels.job as (typeof SERVICE_NAMES)[number];
-      expect(target.scrapeUrl).toBe(`${running.url(job)}/metrics`);
-    }
-    const up = await server.query('up');
+    const expected = SERVICE_NAMES.flatMap((name) =>
+      [running.services[name], ...seconds.filter((each) => each.name === name)].map((instance) => ({
+        job: name,
+        scrapeUrl: `${instance.url}/metrics`,
+      })),
+    );
+    const byUrl = (a: { scrapeUrl: string }, b: { scrapeUrl: string }) =>
+      a.scrapeUrl.localeCompare(b.scrapeUrl);
+    expect(
+      targets.map((target) => ({ job: target.labels.job, scrapeUrl: target.scrapeUrl })).sort(byUrl),
+    ).toEqual(expected.sort(byUrl));
+    const up = await server.query('sum by (job) (up)');
     expect(up.map((sample) => [sample.metric.job, sample.value[1]]).sort()).toEqual(
-      [...SERVICE_NAMES].sort().map((name) => [name, '1']),
+      [...SERVICE_NAMES].sort().map((name) => [name, String(INSTANCES)]),
     );
   });
 
@@ -186,14 +202,21 @@ describe('Prometheus scraping the four services', () => {
     const samples = await waitFor(
       async () => {
         const found = await server.query(`puhui_budget_remaining_fen{budget="${business.budgetId}"}`);
-        return found.length > 0 && Number(found[0]?.value[1]) === remaining ? found : undefined;
+        return found.length === INSTANCES && found.every((sample) => Number(sample.value[1]) === remaining)
+          ? found
+          : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 500, description: `puhui_budget_remaining_fen = ${remaining}` },
     );
-    expect(samples).toHaveLength(1);
+    // Both settlement instances read the one budget row: the rules take max, never sum.
+    expect(samples.map((sample) => sample.metric.instance).sort()).toEqual(
+      [running.url('transaction-settlement'), seconds[SERVICE_NAMES.indexOf('transaction-settlement')]?.url]
+        .map((url) => new URL(url ?? '').host)
+        .sort(),
+    );
     expect(remaining).toBe(BUDGET_FEN - business.unionFundedFen);
-    const [limit] = await server.query(`puhui_budget_limit_fen{budget="${business.budgetId}"}`);
-    const [granted] = await server.query(`puhui_budget_granted_fen{budget="${business.budgetId}"}`);
+    const [limit] = await server.query(`max(puhui_budget_limit_fen{budget="${business.budgetId}"})`);
+    const [granted] = await server.query(`max(puhui_budget_granted_fen{budget="${business.budgetId}"})`);
     expect([Number(limit?.value[1]), Number(granted?.value[1])]).toEqual([
       BUDGET_FEN,
       business.unionFundedFen,
@@ -207,7 +230,7 @@ describe('Prometheus scraping the four services', () => {
     await waitFor(
       async () => {
         const scrapes = await server.query('count_over_time(up[1m])');
-        return scrapes.length === SERVICE_NAMES.length &&
+        return scrapes.length === INSTANCES * SERVICE_NAMES.length &&
           scrapes.every((sample) => Number(sample.value[1]) >= SCRAPES_BEFORE_QUERIES)
           ? true
           : undefined;
@@ -274,7 +297,7 @@ describe('Prometheus scraping the four services', () => {
       // Debian's Prometheus serves the classic UI (no React UI in the package).
       await page.goto(`${server.url}/classic/targets`, { waitUntil: 'networkidle' });
       const text = await page.locator('body').innerText();
-      for (const name of SERVICE_NAMES) expect(text).toContain(`${name} (1/1 up)`);
+      for (const name of SERVICE_NAMES) expect(text).toContain(`${name} (${INSTANCES}/${INSTANCES} up)`);
       expect(text).not.toMatch(/\bDOWN\b/u);
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
     } finally {
@@ -283,9 +306,11 @@ describe('Prometheus scraping the four services', () => {
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   });
 
-  it('raises PuhuiTargetDown (pending) for a service that stops answering', async () => {
-    const { prometheus: server, system: running } = started();
-    await running.services.console.stop();
+  it('raises PuhuiTargetDown (pending) for an instance that stops answering, and only for it', async () => {
+    const { prometheus: server } = started();
+    const stopped = seconds[SERVICE_NAMES.indexOf('console')];
+    if (stopped === undefined) throw new Error('no second console instance');
+    await stopped.stop();
     const pending = await waitFor(
       async () => {
         const alerts = await server.query('ALERTS{alertname="PuhuiTargetDown"}');
@@ -293,8 +318,8 @@ describe('Prometheus scraping the four services', () => {
       },
       { timeoutMs: 30_000, intervalMs: 500, description: 'PuhuiTargetDown pending for the console' },
     );
-    expect(pending.map((sample) => [sample.metric.job, sample.metric.alertstate])).toEqual([
-      ['console', 'pending'],
-    ]);
+    expect(
+      pending.map((sample) => [sample.metric.job, sample.metric.instance, sample.metric.alertstate]),
+    ).toEqual([['console', new URL(stopped.url).host, 'pending']]);
   });
 });
