@@ -2,6 +2,7 @@
  * kafkajs plumbing: a client whose logs go to pino, topic creation (with `.dlq` twins),
  * and a readiness check.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Admin, ITopicConfig, KafkaConfig, LogEntry } from 'kafkajs';
 import { COMPACTED_TOPICS, dlqTopicOf } from '@puhui/contracts';
@@ -152,9 +153,17 @@ export async function ensureTopics(
   }
 }
 
+/** New topics' leaders are known to every broker within a second; 30 s leave room for a loaded cluster. */
+const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
+const TOPIC_LEADERS_POLL_MS = 200;
+
 /**
- * Creates `topics`, first checking the cluster has `replicationFactor` brokers: the broker's
- * own refusal (INVALID_REPLICATION_FACTOR) names neither the setting nor the count.
+ * Creates `topics`, first checking the cluster has `replicationFactor` brokers (the broker's
+ * own refusal, INVALID_REPLICATION_FACTOR, names neither the setting nor the count), then
+ * waits until their partitions have leaders. Not kafkajs' `waitForLeaders`: it asks the broker
+ * it created them through and gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which a KRaft
+ * cluster's broker answers until the new topic reached its metadata (seen on the three-broker
+ * cluster: "This server does not host this topic-partition" at a service's start).
  */
 async function createTopicsOnEnoughBrokers(
   admin: Admin,
@@ -168,7 +177,26 @@ async function createTopicsOnEnoughBrokers(
         `KAFKA_REPLICATION_FACTOR=${replicationFactor} but the cluster has ${brokers.length} broker(s) up: start them (infra up --brokers 3) or lower the setting`,
       );
   }
-  await admin.createTopics({ topics, waitForLeaders: true });
+  await admin.createTopics({ topics, waitForLeaders: false });
+  const names = topics.map((topic) => topic.topic);
+  const deadline = Date.now() + TOPIC_LEADERS_TIMEOUT_MS;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const { topics: described } = await admin.fetchTopicMetadata({ topics: names });
+      const led = described.every(
+        (topic) =>
+          topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+      );
+      if (described.length === names.length && led) return;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(TOPIC_LEADERS_POLL_MS);
+  }
+  throw new Error(
+    `topics ${names.join(', ')} have no leaders after ${TOPIC_LEADERS_TIMEOUT_MS} ms${lastError === undefined ? '' : ` (${String(lastError)})`}`,
+  );
 }
 
 /**

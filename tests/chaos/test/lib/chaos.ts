@@ -99,9 +99,56 @@ async function createPlantTopic(topic: string, brokers: readonly string[]): Prom
   }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    // On a cluster kafkajs' waitForLeaders may ask a broker that does not know the topic yet and
+    // give up; waitUntilEveryBrokerKnows waits for it there.
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: brokers.length < 2 });
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** A new topic reaches every broker's metadata within a second; 30 s leave room for a loaded cluster. */
+const TOPICS_KNOWN_TIMEOUT_MS = 30_000;
+
+/**
+ * On a cluster (cluster.test.ts), waits until each broker, asked on its own, knows every topic
+ * with a leader for each partition: a topic created through one broker reaches the others'
+ * metadata a moment later, and a consumer subscribing through one that does not know it yet
+ * fails with "This server does not host this topic-partition".
+ */
+async function waitUntilEveryBrokerKnows(
+  topics: readonly string[],
+  brokers: readonly string[],
+): Promise<void> {
+  if (brokers.length < 2) return;
+  for (const broker of brokers) {
+    const admin = new Kafka({
+      clientId: 'chaos-topics',
+      brokers: [broker],
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        async () => {
+          const { topics: described } = await admin.fetchTopicMetadata({ topics: [...topics] });
+          return (
+            described.length === topics.length &&
+            described.every(
+              (topic) =>
+                topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+            )
+          );
+        },
+        {
+          timeoutMs: TOPICS_KNOWN_TIMEOUT_MS,
+          intervalMs: 200,
+          description: `every topic known to ${broker}`,
+        },
+      );
+    } finally {
+      await admin.disconnect();
+    }
   }
 }
 
@@ -186,10 +233,12 @@ export class ChaosRun {
       const plantTopic = plantTopicOf(started.topicPrefix);
       await createPlantTopic(plantTopic, started.kafkaBrokers);
       // The brokers the services use: the private one, the cluster (cluster.test.ts) or the shared one.
-      const events = await EventLog.start(
-        [...Object.keys(TOPICS).map((name) => started.topic(name as keyof typeof TOPICS)), plantTopic],
-        [...started.kafkaBrokers],
-      );
+      const logged = [
+        ...Object.keys(TOPICS).map((name) => started.topic(name as keyof typeof TOPICS)),
+        plantTopic,
+      ];
+      await waitUntilEveryBrokerKnows(logged, started.kafkaBrokers);
+      const events = await EventLog.start(logged, [...started.kafkaBrokers]);
       const run = new ChaosRun(started, events, figures, postgres, redis, kafka);
       for (const produced of options.produces ?? []) run.produced.add(produced);
       for (const { service, line } of lines) run.scanLogLine(service, line);

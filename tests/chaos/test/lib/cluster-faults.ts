@@ -230,7 +230,9 @@ export class ClusterFaults {
         async () => (await publishedSince(databaseUrl, killedAt)) > 0,
       );
     }
-    if (before.relayLeader !== undefined) {
+    // The relay's gauges move once its observer is wired (a published count above 0): until
+    // then puhui_outbox_relay_leader is registered at 0 and says nothing; the row check above holds.
+    if (before.relayLeader !== undefined && before.published > 0) {
       led['the survivor leads the outbox relay'] = await timeUntil(killedAt, RECOVERY_WAIT_MS, async () => {
         const now = leaderReading(await scrape(survivor.url), jobs);
         return now.relayLeader === 1;
