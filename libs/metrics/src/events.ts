@@ -13,11 +13,15 @@ function maxAge(maxAgeMs: number | undefined): { maxAgeMs?: number } {
   return maxAgeMs === undefined ? {} : { maxAgeMs };
 }
 
+/** The outcomes a consumer's series start at 0 with (`ignored` appears when it happens). */
+const CONSUMED_OUTCOMES = ['applied', 'duplicate', 'dead_lettered'] as const;
+const JOB_OUTCOMES = ['ok', 'failed', 'timed_out'] as const;
+
 export class EventMetrics {
   private readonly consumedTotal: Counter<'group' | 'topic' | 'outcome'>;
   private readonly publishedTotal: Counter<'topic'>;
   private readonly relayLeader: Gauge;
-  private readonly consumedChildren = new Map<string, { inc: () => void }>();
+  private readonly consumedChildren = new Map<string, { inc: (value?: number) => void }>();
 
   constructor(registry: Registry) {
     this.consumedTotal = new Counter({
@@ -39,14 +43,32 @@ export class EventMetrics {
     });
   }
 
+  /**
+   * Starts a consumer group's series at 0 on each topic it reads, and each topic's published
+   * count: a series born at 1 shows no increase(), so an alert on the first dead letter would miss it.
+   */
+  expect(
+    consumers: readonly { group: string; topics: readonly string[] }[],
+    published: readonly string[],
+  ): void {
+    for (const { group, topics } of consumers)
+      for (const topic of topics)
+        for (const outcome of CONSUMED_OUTCOMES) this.childOf(group, topic, outcome).inc(0);
+    for (const topic of published) this.publishedTotal.labels(topic).inc(0);
+  }
+
   consumed(group: string, topic: string, outcome: string): void {
+    this.childOf(group, topic, outcome).inc();
+  }
+
+  private childOf(group: string, topic: string, outcome: string): { inc: (value?: number) => void } {
     const key = `${group} ${topic} ${outcome}`;
     let child = this.consumedChildren.get(key);
     if (child === undefined) {
       child = this.consumedTotal.labels(group, topic, outcome);
       this.consumedChildren.set(key, child);
     }
-    child.inc();
+    return child;
   }
 
   passed(leader: boolean): void {
@@ -75,6 +97,17 @@ export class JobMetrics {
       labelNames: ['job'],
       registers: [registry],
     });
+  }
+
+  /** Starts each job's series at 0 (and a leader job's `not_leader` and leader gauge), as EventMetrics.expect. */
+  expect(jobs: readonly { name: string; leader?: boolean }[]): void {
+    for (const job of jobs) {
+      for (const outcome of JOB_OUTCOMES) this.runs.labels(job.name, outcome).inc(0);
+      if (job.leader === true) {
+        this.runs.labels(job.name, 'not_leader').inc(0);
+        this.leader.labels(job.name).set(0);
+      }
+    }
   }
 
   passed(job: string, outcome: string): void {

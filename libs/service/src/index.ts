@@ -143,6 +143,7 @@ function createJobs<Config extends ServiceConfig>(
   });
   pools.track('jobs', lockPool);
   const observer = new JobMetrics(metrics.registry);
+  observer.expect(jobs);
   return { runner: new JobRunner({ jobs, lockPool, logger: dependencies.logger, observer }), lockPool };
 }
 
@@ -162,6 +163,7 @@ function startDeclaredEvents<Config extends ServiceConfig>(
     pool: dependencies.pool,
     kafka,
     consumers,
+    publishes: use.publishes,
     collectMaxAgeMs: config.METRICS_COLLECT_MAX_AGE_MS,
   });
   return startEvents({

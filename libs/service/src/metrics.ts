@@ -68,12 +68,18 @@ export function eventPipelineMetrics(settings: {
   pool: Pool;
   kafka: Kafka;
   consumers: readonly EventConsumer[];
+  /** The topics the service publishes (their published count starts at 0). */
+  publishes: readonly string[];
   /** METRICS_COLLECT_MAX_AGE_MS. */
   collectMaxAgeMs: number;
 }): EventPipelineMetrics {
   const { registry, consumers, collectMaxAgeMs } = settings;
   const events = new EventMetrics(registry);
   for (const consumer of consumers) consumer.observeWith(events);
+  events.expect(
+    consumers.map((consumer) => ({ group: consumer.groupId, topics: consumer.subscribedTopics })),
+    settings.publishes,
+  );
   outboxGauges(registry, () => readOutbox(settings.pool), collectMaxAgeMs);
   const admin = lazyAdmin(settings.kafka);
   const withAdmin = async <T>(read: (client: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> => {

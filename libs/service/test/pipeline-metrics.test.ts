@@ -193,6 +193,8 @@ describe('event pipeline and job metrics', () => {
   it('shows a message sent to the DLQ in puhui_dlq_messages and counts it dead-lettered', async () => {
     const before = await scrape(service.url);
     expect(sampleValue(before, 'puhui_dlq_messages', { topic: DLQ_TOPIC })).toBe(0);
+    const deadLetteredBefore = { group: GROUP, topic: TOPIC, outcome: 'dead_lettered' };
+    expect(sampleValue(before, 'puhui_events_consumed_total', deadLetteredBefore)).toBe(0);
     const producer = service.dependencies.kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
     });
@@ -214,7 +216,7 @@ describe('event pipeline and job metrics', () => {
           outcome: 'dead_lettered',
         });
         // The count moves once the DLQ acknowledged the message: wait for it, not the DLQ alone.
-        return deadLettered !== undefined && samples;
+        return deadLettered === 1 && samples;
       },
       { description: 'the poison message dead-lettered' },
     );
@@ -241,7 +243,11 @@ describe('event pipeline and job metrics', () => {
       return counted.every((count) => (count ?? 0) > 0) && samples;
     });
     expect(sampleValue(running, 'puhui_job_leader', { job: 'sweep' })).toBe(1);
-    expect(sampleValue(running, 'puhui_job_runs_total', { job: 'flaky', outcome: 'ok' })).toBeUndefined();
+    // Every outcome's series exists from the start (at 0), so increase() sees the first one.
+    expect(sampleValue(running, 'puhui_job_runs_total', { job: 'flaky', outcome: 'ok' })).toBe(0);
+    expect(
+      sampleValue(running, 'puhui_job_runs_total', { job: 'flaky', outcome: 'not_leader' }),
+    ).toBeUndefined();
 
     // Another instance (this test's connection) holds the sweep's lock: this one is not the leader.
     const holder = await lockHolder.connect();
