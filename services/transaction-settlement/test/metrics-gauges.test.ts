@@ -9,12 +9,15 @@
  * gets G/10 off, union 0.6 × G/10, merchant the rest.
  */
 import { randomUUID } from 'node:crypto';
+import { createRedis } from '@puhui/cache';
 import { Registry, parseMetricsText, sampleValue } from '@puhui/metrics';
 import type { Sample } from '@puhui/metrics';
 import { createPool } from '@puhui/postgres';
+import { DEVELOPMENT_RATE_SHEET_SIGNING_KEY } from '@puhui/security';
 import type { Pool } from '@puhui/postgres';
 import { captureLogger, waitFor } from '@puhui/testing';
 import { transactionSettlementMetrics } from '../src/metrics';
+import { RateSheets } from '../src/rates/rate-sheets';
 import { SettlementHarness, unionFundedRule, useHarness } from './support';
 import type { TestCard, TestMerchant } from './support';
 import { allItems, statementCsv, uploadStatement } from './reconciliation-support';
@@ -283,6 +286,28 @@ describe('rate sheet lookups', () => {
     expect((await capture(1_000)).status).toBe('captured');
     expect(await lookups('invalid')).toBe(invalid + 1);
     expect(await lookups('hit')).toBe(hits + 1);
+  });
+
+  it('counts a Redis that does not answer as error, and reads the sheet through', async () => {
+    // Nothing listens on port 1: with no offline queue every command fails at once.
+    const unreachable = createRedis({ url: 'redis://127.0.0.1:1', logger: logs.logger });
+    const sheets = new RateSheets({
+      redis: unreachable,
+      logger: logs.logger,
+      discountRulesUrl: harness.rules.url,
+      timeoutMs: 1000,
+      serviceCredential: 'test-credential',
+      signingKey: DEVELOPMENT_RATE_SHEET_SIGNING_KEY,
+    });
+    try {
+      const errors = await lookups('error');
+      const sheet = await sheets.forCard(card.card_token);
+      expect(sheet.card.card_token).toBe(card.card_token);
+      expect(await lookups('error')).toBe(errors + 1);
+    } finally {
+      sheets.shutdown();
+      unreachable.disconnect();
+    }
   });
 });
 
