@@ -9,6 +9,7 @@ import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 
 export const COLLECT_MAX_AGE_MS_DEFAULT = 5000;
+export const COLLECT_WAIT_MS_DEFAULT = 2000;
 const COLLECT_ERRORS_NAME = 'puhui_metrics_collect_errors_total';
 
 /** The registry's collect-errors counter (made on first use: one per registry). */
@@ -29,13 +30,21 @@ export interface CachedReadingSettings<T> {
   collector: string;
   read: () => Promise<T>;
   maxAgeMs?: number;
+  /**
+   * How long a scrape waits for a read under way (default 2 s): past it the scrape takes the last
+   * value and counts an error, and the read goes on for the next scrape. A broker or database that
+   * stops answering would otherwise hold /metrics past Prometheus' 10 s scrape timeout, and the
+   * target would read as down instead of its gauges as stale.
+   */
+  waitMs?: number;
   /** Tests: the clock. */
   now?: () => number;
 }
 
 /**
  * A function returning the last successful result of `read`, reading again when it is older
- * than `maxAgeMs`; undefined until a read has succeeded. Never rejects.
+ * than `maxAgeMs` and waiting at most `waitMs` for it; undefined until a read has succeeded.
+ * Never rejects.
  */
 export function cachedReading<T>(settings: CachedReadingSettings<T>): () => Promise<T | undefined> {
   const maxAgeMs = settings.maxAgeMs ?? COLLECT_MAX_AGE_MS_DEFAULT;
@@ -44,6 +53,17 @@ export function cachedReading<T>(settings: CachedReadingSettings<T>): () => Prom
   let last: { value: T } | undefined;
   let readAt = Number.NEGATIVE_INFINITY;
   let pending: Promise<T | undefined> | undefined;
+  const waitMs = settings.waitMs ?? COLLECT_WAIT_MS_DEFAULT;
+  const waited = (reading: Promise<T | undefined>): Promise<T | undefined> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<T | undefined>((resolve) => {
+      timer = setTimeout(() => {
+        errors.inc();
+        resolve(last?.value);
+      }, waitMs);
+    });
+    return Promise.race([reading, late]).finally(() => clearTimeout(timer));
+  };
   return () => {
     if (now() - readAt < maxAgeMs) return Promise.resolve(last?.value);
     pending ??= settings
@@ -62,6 +82,6 @@ export function cachedReading<T>(settings: CachedReadingSettings<T>): () => Prom
         readAt = now();
         pending = undefined;
       });
-    return pending;
+    return waited(pending);
   };
 }

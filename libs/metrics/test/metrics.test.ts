@@ -120,6 +120,35 @@ describe('cachedReading', () => {
   });
 });
 
+describe('cachedReading of a dependency that stops answering', () => {
+  it('answers the scrape with the last value after waitMs, counts it, and lets the read finish for later', async () => {
+    const registry = new Registry();
+    let release: (value: number) => void = () => undefined;
+    let reads = 0;
+    let nowMs = 0;
+    const reading = cachedReading({
+      registry,
+      collector: 'stuck',
+      waitMs: 50,
+      now: () => nowMs,
+      read: () => {
+        reads += 1;
+        return reads === 1 ? Promise.resolve(1) : new Promise<number>((resolve) => (release = resolve));
+      },
+    });
+    expect(await reading()).toBe(1);
+    nowMs = 10_000;
+    expect(await reading()).toBe(1);
+    expect(await reading()).toBe(1);
+    expect(reads).toBe(2);
+    const samples = await samplesOf(registry);
+    expect(sampleValue(samples, 'puhui_metrics_collect_errors_total', { collector: 'stuck' })).toBe(2);
+    release(7);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await reading()).toBe(7);
+  });
+});
+
 describe('parseMetricsText', () => {
   it('reads escaped label values and infinities', () => {
     const samples = parseMetricsText(
