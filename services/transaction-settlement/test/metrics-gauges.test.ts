@@ -89,6 +89,7 @@ describe('settlement business gauges', () => {
     expect(sampleValue(text, 'puhui_budget_granted_fen', { budget: budgetId })).toBe(0);
     expect(sampleValue(text, 'puhui_business_day_captures')).toBe(0);
     expect(sampleValue(text, 'puhui_subsidy_held_fen')).toBe(0);
+    expect(sampleValue(text, 'puhui_subsidy_payable_fen')).toBe(0);
     expect(sampleValue(text, 'puhui_reconciliation_exception_oldest_unresolved_age_seconds')).toBe(0);
     for (const category of ['amount_mismatch', 'missing_in_ledger', 'missing_in_statement', 'duplicate_line'])
       expect(sampleValue(text, 'puhui_reconciliation_exceptions_unresolved', { category })).toBe(0);
@@ -124,6 +125,9 @@ describe('settlement business gauges', () => {
     const held = await balance(`merchant:${shop.merchant_id}:subsidy_held`);
     expect(held).toBe(1_680);
     expect(sampleValue(text, 'puhui_subsidy_held_fen')).toBe(held);
+    expect(sampleValue(text, 'puhui_subsidy_payable_fen')).toBe(
+      await balance(`merchant:${shop.merchant_id}:subsidy_payable`),
+    );
   });
 
   it('agrees with the settled batch of the day once it is closed, and moves on to the next day', async () => {
@@ -202,6 +206,10 @@ describe('settlement business gauges', () => {
     const held = await balance(`merchant:${shop.merchant_id}:subsidy_held`);
     expect(held).toBe(1_080);
     expect(sampleValue(samples, 'puhui_subsidy_held_fen')).toBe(held);
+    // ... and payable: confirmed by the match, not paid yet.
+    const payable = await balance(`merchant:${shop.merchant_id}:subsidy_payable`);
+    expect(payable).toBe(600);
+    expect(sampleValue(samples, 'puhui_subsidy_payable_fen')).toBe(payable);
   });
 
   it('follows the resolutions: a cancelled subsidy goes back to the budget, and nothing is left unresolved', async () => {
@@ -232,6 +240,11 @@ describe('settlement business gauges', () => {
     expect(sampleValue(samples, 'puhui_budget_remaining_fen', { budget: budgetId })).toBe(remaining);
     expect(sampleValue(samples, 'puhui_budget_granted_fen', { budget: budgetId })).toBe(600);
     expect(sampleValue(samples, 'puhui_subsidy_held_fen')).toBe(0);
+    // The cancellation moved nothing payable: still the matched sale's 600.
+    expect(sampleValue(samples, 'puhui_subsidy_payable_fen')).toBe(
+      await balance(`merchant:${shop.merchant_id}:subsidy_payable`),
+    );
+    expect(sampleValue(samples, 'puhui_subsidy_payable_fen')).toBe(600);
   });
 });
 
@@ -337,7 +350,7 @@ describe('a reading that fails', () => {
     const counted = await own.getSingleMetric('puhui_metrics_collect_errors_total')?.get();
     expect(
       Object.fromEntries((counted?.values ?? []).map((value) => [value.labels.collector, value.value])),
-    ).toEqual({ budgets: 1, business_day: 1, reconciliation: 1, subsidy_held: 1 });
+    ).toEqual({ budgets: 1, business_day: 1, reconciliation: 1, subsidy: 1 });
     expect(logs.lines.some((line) => line.message === 'metrics reading failed; last values kept')).toBe(true);
   });
 });

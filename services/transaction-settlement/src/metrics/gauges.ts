@@ -1,6 +1,6 @@
 /**
  * Settlement's business gauges (issue 20; the names are fixed by decision 0024's table): budgets,
- * the open business day, reconciliation exceptions and held subsidy. Each family computes at
+ * the open business day, reconciliation exceptions, and held and payable subsidy. Each family computes at
  * scrape time from one cached reading (readings.ts); labels are bounded: budget ids (dozens,
  * BUDGETS_REPORTED_MAX at most), `funded_by` (2 values), exception categories (4 values).
  */
@@ -9,8 +9,8 @@ import type { Registry } from '@puhui/metrics';
 import type { Logger } from '@puhui/logging';
 import type { Pool } from '@puhui/postgres';
 import { businessDate, parseCutoff } from '../domain/business-day';
-import { readBudgets, readBusinessDay, readHeldSubsidy, readReconciliation } from './readings';
-import type { BudgetReading, BusinessDayReading } from './readings';
+import { readBudgets, readBusinessDay, readReconciliation, readSubsidy } from './readings';
+import type { BudgetReading, BusinessDayReading, SubsidyReading } from './readings';
 
 export interface SettlementGaugeDependencies {
   pool: Pool;
@@ -135,16 +135,27 @@ function reconciliationGauges(
   });
 }
 
-function heldSubsidyGauge(registry: Registry, reading: () => Promise<number | undefined>): void {
-  new Gauge({
-    name: 'puhui_subsidy_held_fen',
-    help: 'Union subsidy granted and held until the acquirer confirms the sales (every merchant’s held account), fen.',
-    registers: [registry],
-    async collect() {
-      const held = await reading();
-      if (held !== undefined) this.set(held);
-    },
-  });
+function subsidyGauges(registry: Registry, reading: () => Promise<SubsidyReading | undefined>): void {
+  const single = (name: string, help: string, value: (subsidy: SubsidyReading) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const subsidy = await reading();
+        if (subsidy !== undefined) this.set(value(subsidy));
+      },
+    });
+  single(
+    'puhui_subsidy_held_fen',
+    'Union subsidy granted and held until the acquirer confirms the sales (every merchant’s held account), fen.',
+    (subsidy) => subsidy.held_minor,
+  );
+  single(
+    'puhui_subsidy_payable_fen',
+    'Union subsidy confirmed (or released) and not yet paid to the merchants (every merchant’s payable account), fen.',
+    (subsidy) => subsidy.payable_minor,
+  );
 }
 
 /** Registers settlement's business gauges on the process's registry. */
@@ -166,8 +177,8 @@ export function settlementGauges(
     registry,
     reader('reconciliation', () => readReconciliation(pool)),
   );
-  heldSubsidyGauge(
+  subsidyGauges(
     registry,
-    reader('subsidy_held', () => readHeldSubsidy(pool)),
+    reader('subsidy', () => readSubsidy(pool)),
   );
 }

@@ -166,18 +166,29 @@ export async function readReconciliation(pool: Pool): Promise<ReconciliationRead
   return { unresolved, oldest_unresolved_at: oldest };
 }
 
+export interface SubsidyReading {
+  /** Granted and waiting for the acquirer to confirm the sales (DESIGN §6). */
+  held_minor: number;
+  /** Confirmed (or released by finance) and not paid to the merchants yet. */
+  payable_minor: number;
+}
+
 /**
- * Union subsidy held until the acquirer confirms (DESIGN §6): the balances of every merchant's
- * held account, the number GET /v1/ledger/accounts/{code} shows for each. Every account row
- * is read (the codes' pattern uses no index): 100,000 merchants, 400,500 accounts, took
- * 88-166 ms here at load 21-30.
+ * Where the union's granted subsidy stands: the balances of every merchant's held and payable
+ * accounts, the numbers GET /v1/ledger/accounts/{code} shows for each. Every account row is
+ * read (the codes' pattern uses no index): 100,000 merchants, 400,500 accounts, took 88-166 ms
+ * here at load 21-30 for the held sum alone; the payable sum rides on the same scan.
  */
-export async function readHeldSubsidy(pool: Pool): Promise<number> {
+export async function readSubsidy(pool: Pool): Promise<SubsidyReading> {
   const { rows } = await readOnce(pool, (client) =>
-    client.query<{ held_minor: string }>(
-      `SELECT coalesce(sum(credits_minor - debits_minor), 0)::text AS held_minor
-         FROM ledger_accounts WHERE account_code LIKE 'merchant:%:subsidy_held'`,
+    client.query<Record<keyof SubsidyReading, string>>(
+      `SELECT coalesce(sum(credits_minor - debits_minor) FILTER (WHERE account_code LIKE '%:subsidy_held'), 0)::text
+                AS held_minor,
+              coalesce(sum(credits_minor - debits_minor) FILTER (WHERE account_code LIKE '%:subsidy_payable'), 0)::text
+                AS payable_minor
+         FROM ledger_accounts WHERE account_code LIKE 'merchant:%'`,
     ),
   );
-  return Number((rows[0] as { held_minor: string }).held_minor);
+  const row = rows[0] as Record<keyof SubsidyReading, string>;
+  return { held_minor: Number(row.held_minor), payable_minor: Number(row.payable_minor) };
 }
