@@ -5,14 +5,13 @@
  * leader gauge following the lock.
  */
 import path from 'node:path';
-import { Partitioners } from 'kafkajs';
-import type { Pool } from 'pg';
 import { z } from 'zod';
 import { defineEvent } from '@puhui/contracts';
 import { EventConsumer, OutboxRelay, appendEvent, onEvent } from '@puhui/events';
 import { parseMetricsText, sampleValue } from '@puhui/metrics';
 import type { Sample } from '@puhui/metrics';
 import { createPool, databaseUrl, dropDatabase, withTransaction } from '@puhui/postgres';
+import type { Pool } from '@puhui/postgres';
 import { startService } from '@puhui/service';
 import type { RunningService, ServiceConfig, ServiceDefinition } from '@puhui/service';
 import { captureLogger, testPostgresUrl, uniqueSuffix, waitFor } from '@puhui/testing';
@@ -195,9 +194,7 @@ describe('event pipeline and job metrics', () => {
     expect(sampleValue(before, 'puhui_dlq_messages', { topic: DLQ_TOPIC })).toBe(0);
     const deadLetteredBefore = { group: GROUP, topic: TOPIC, outcome: 'dead_lettered' };
     expect(sampleValue(before, 'puhui_events_consumed_total', deadLetteredBefore)).toBe(0);
-    const producer = service.dependencies.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    const producer = service.dependencies.kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     try {
       await producer.send({
