@@ -611,6 +611,7 @@ export interface components {
             budget_id: string | null;
             budget_shortfall_minor: number;
           }[];
+          rule_outcomes: components['schemas']['RuleOutcome'][];
           rules: {
             rule_id: string;
             version: number;
@@ -651,6 +652,7 @@ export interface components {
               budget_id: string | null;
               budget_shortfall_minor: number;
             }[];
+            rule_outcomes: components['schemas']['RuleOutcome'][];
           }[];
           totals: {
             checkouts: number;
@@ -1139,6 +1141,26 @@ export interface components {
     RuleList: {
       data: components['schemas']['Rule'][];
       has_more: boolean;
+    };
+    RuleOutcome: {
+      rule_id: string;
+      version: number;
+      /**
+       * @description `applied`; `budget_short` (its budget could not fund the union share: `shortfall_minor`); or why it gave nothing: `card_not_active`, `outside_schedule` (validity, weekdays, hours in Asia/Shanghai), `merchant_not_in_scope`, `card_not_eligible` (tier or union), `cap_used`, `items_not_covered`, `outdone` (a better exclusive rule took its lines), `nothing_left` (a stackable rule with nothing left to take). The first of the engine’s checks the rule failed, in the engine’s order.
+       * @enum {string}
+       */
+      outcome:
+        | 'applied'
+        | 'budget_short'
+        | 'card_not_active'
+        | 'outside_schedule'
+        | 'merchant_not_in_scope'
+        | 'card_not_eligible'
+        | 'cap_used'
+        | 'items_not_covered'
+        | 'outdone'
+        | 'nothing_left';
+      shortfall_minor?: number;
     };
     /** @description An immutable published version. */
     RuleVersion: {

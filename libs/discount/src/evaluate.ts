@@ -19,7 +19,7 @@ import { canonicalLineOrder, compareRules } from './order';
 import { scheduleCovers } from './schedule';
 import type { CardStatus, DiscountRule } from './schema';
 
-function noDiscountReason(status: CardStatus): NoDiscountReason | null {
+export function noDiscountReason(status: CardStatus): NoDiscountReason | null {
   if (status === 'frozen') return 'card_frozen';
   if (status === 'cancelled') return 'card_cancelled';
   return null;
@@ -30,7 +30,7 @@ function noDiscountReason(status: CardStatus): NoDiscountReason | null {
  * and what its day and month caps leave after the card's usage, never below 0. Null when no
  * cap binds.
  */
-function capAllowance(rule: DiscountRule, usage: RuleUsage | undefined): number | null {
+export function capAllowance(rule: DiscountRule, usage: RuleUsage | undefined): number | null {
   const {
     per_transaction_minor: transaction,
     per_card_day_minor: day,

@@ -40,6 +40,7 @@ export {
   type Schedule,
   type StackingMode,
 } from './schema';
+export { RULE_OUTCOMES, explainCheckout, type RuleOutcome, type RuleOutcomeCode } from './explain';
 export { scheduleCovers, shanghaiLocalTime, type ShanghaiLocalTime } from './schedule';
 export {
   benefitDiscount,
@@ -63,7 +64,13 @@ export {
   type RuleUsage,
 } from './checkout';
 export { evaluateCheckout } from './evaluate';
-export { appliedRuleSchema, resultLineSchema, ruleFundingShape, resultTotalsShape } from './result-schema';
+export {
+  appliedRuleSchema,
+  resultLineSchema,
+  ruleFundingShape,
+  ruleOutcomeSchema,
+  resultTotalsShape,
+} from './result-schema';
 export {
   RefundExceedsRemaining,
   computeRefund,

@@ -3,6 +3,7 @@
  * discount-rules' previews and transaction-settlement's quotes and checkouts show it.
  */
 import { z } from 'zod';
+import { RULE_OUTCOMES } from './explain';
 
 const fen = z.int().min(0);
 
@@ -52,3 +53,16 @@ export const resultTotalsShape = {
   budget_exhausted: z.boolean().meta({ description: 'A union budget could not fund its full share.' }),
   no_discount_reason: z.enum(['card_frozen', 'card_cancelled']).nullable(),
 };
+
+/** Every rule's outcome on a previewed checkout (explain.ts): why one that gave nothing gave nothing. */
+export const ruleOutcomeSchema = z
+  .strictObject({
+    rule_id: z.string(),
+    version: z.int(),
+    outcome: z.enum(RULE_OUTCOMES).meta({
+      description:
+        '`applied`; `budget_short` (its budget could not fund the union share: `shortfall_minor`); or why it gave nothing: `card_not_active`, `outside_schedule` (validity, weekdays, hours in Asia/Shanghai), `merchant_not_in_scope`, `card_not_eligible` (tier or union), `cap_used`, `items_not_covered`, `outdone` (a better exclusive rule took its lines), `nothing_left` (a stackable rule with nothing left to take). The first of the engine’s checks the rule failed, in the engine’s order.',
+    }),
+    shortfall_minor: fen.optional(),
+  })
+  .meta({ id: 'RuleOutcome' });

@@ -205,3 +205,77 @@ describe('previewing what a change would cost', () => {
     expect(badLine.body.invalid_params[0].name).toBe('checkout.lines.0.amount_minor');
   });
 });
+
+describe('saying why a rule gave nothing', () => {
+  // The admin's weekend rule of issue 17: 8折 on restaurant meals on Saturday and Sunday, the
+  // union paying 30 %, at most ¥30 per card per day.
+  const weekendMeals = {
+    name: '周末餐饮8折',
+    scope: { merchant_categories: ['restaurant'] },
+    item_categories: ['food'],
+    benefit: { type: 'percent_off', bps: 2000 },
+    caps: { per_card_day_minor: 3_000 },
+    union_share_bps: 3000,
+    budget_id: 'bud_meals',
+    schedule: { valid_from: '2025-01-01T00:00:00+08:00', days_of_week: [6, 7] },
+  };
+  const meal = (occurredAt: string, usage?: Record<string, unknown>) => ({
+    ...checkout('restaurant', [[18_800, 'food']]),
+    occurred_at: occurredAt,
+    ...(usage === undefined ? {} : { usage }),
+  });
+
+  it('gives ¥30 off a Saturday basket of ¥188, split ¥21 merchant / ¥9 union, and says why not on a Tuesday', async () => {
+    const saturday = await harness.call('POST', '/v1/rules/preview', {
+      body: { rules: [weekendMeals], checkout: meal('2025-06-14T12:30:00+08:00') },
+    });
+    expect(saturday.status).toBe(200);
+    expect(saturday.body).toMatchObject({
+      discount_minor: 3_000,
+      merchant_funded_minor: 2_100,
+      union_funded_minor: 900,
+      rule_outcomes: [{ rule_id: 'preview_1', version: 1, outcome: 'applied' }],
+    });
+
+    const tuesday = await harness.call('POST', '/v1/rules/preview', {
+      body: { rules: [weekendMeals], checkout: meal('2025-06-10T12:30:00+08:00') },
+    });
+    expect(tuesday.body).toMatchObject({
+      discount_minor: 0,
+      rule_outcomes: [{ rule_id: 'preview_1', outcome: 'outside_schedule' }],
+    });
+  });
+
+  it('names a used cap, a card the rule is not for and an empty budget, checkout by checkout', async () => {
+    const saturday = '2025-06-14T12:30:00+08:00';
+    const response = await harness.call('POST', '/v1/rules/preview', {
+      body: {
+        rules: [{ ...weekendMeals, eligibility: { card_tiers: ['model_worker', 'standard'] } }],
+        checkouts: [
+          meal(saturday, { preview_1: { card_day_minor: 3_000, card_month_minor: 3_000 } }),
+          { ...meal(saturday), card: { tier: 'hardship', union_id: 'union-361102' } },
+          { ...checkout('hotel', [[18_800, 'food']]), occurred_at: saturday },
+        ],
+        budgets: { bud_meals: { remaining_minor: 0 } },
+      },
+    });
+    expect(response.status).toBe(200);
+    expect(
+      response.body.results.map(
+        (result: { rule_outcomes: { outcome: string }[] }) => result.rule_outcomes[0]?.outcome,
+      ),
+    ).toEqual(['cap_used', 'card_not_eligible', 'merchant_not_in_scope']);
+    const empty = await harness.call('POST', '/v1/rules/preview', {
+      body: {
+        rules: [weekendMeals],
+        checkout: meal(saturday),
+        budgets: { bud_meals: { remaining_minor: 0 } },
+      },
+    });
+    expect(empty.body).toMatchObject({
+      union_funded_minor: 0,
+      budget_exhausted: true,
+      rule_outcomes: [{ rule_id: 'preview_1', outcome: 'budget_short', shortfall_minor: 900 }],
+    });
+  });
+});

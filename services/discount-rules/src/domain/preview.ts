@@ -6,8 +6,8 @@
  * Pure: `previewAnswer` runs in a worker thread (src/workers/preview.ts), given the stored
  * rules the main thread read, within the caps of `PreviewCaps` (decision 0019).
  */
-import { evaluateCheckout } from '@puhui/discount';
-import type { CheckoutContext, CheckoutResult, DiscountRule } from '@puhui/discount';
+import { evaluateCheckout, explainCheckout } from '@puhui/discount';
+import type { CheckoutContext, CheckoutResult, DiscountRule, RuleOutcome } from '@puhui/discount';
 import { Unprocessable, ValidationFailed } from '@puhui/errors';
 import type { InvalidParam } from '@puhui/errors';
 import { MoneyError, sumFen } from '@puhui/money';
@@ -34,12 +34,17 @@ export function previewBudgets(rules: readonly DiscountRule[], stated: Budgets):
   return budgets;
 }
 
+/** A priced checkout, with every rule's outcome: why one that gave nothing gave nothing. */
+export type PreviewResult = CheckoutResult & { rule_outcomes: RuleOutcome[] };
+
 export function previewCheckout(
   rules: readonly DiscountRule[],
   checkout: PreviewCheckout,
   budgets: Budgets,
-): CheckoutResult {
-  return evaluateCheckout(rules, { ...checkout, usage: checkout.usage ?? {}, budgets });
+): PreviewResult {
+  const context = { ...checkout, usage: checkout.usage ?? {}, budgets };
+  const result = evaluateCheckout(rules, context);
+  return { ...result, rule_outcomes: explainCheckout(rules, context, result) };
 }
 
 export interface PreviewTotals {
@@ -90,8 +95,8 @@ export interface PreviewedRule {
 }
 
 export type PreviewAnswer =
-  | (CheckoutResult & { rules: PreviewedRule[] })
-  | { rules: PreviewedRule[]; results: CheckoutResult[]; totals: PreviewTotals };
+  | (PreviewResult & { rules: PreviewedRule[] })
+  | { rules: PreviewedRule[]; results: PreviewResult[]; totals: PreviewTotals };
 
 /**
  * The stored rules a preview may price, as the main thread read them: by id the rule's pending
@@ -168,7 +173,7 @@ function priceCheckouts(
   checkouts: readonly PreviewCheckout[],
   budgets: Budgets,
   caps: PreviewCaps,
-): CheckoutResult[] {
+): PreviewResult[] {
   const startedAt = performance.now();
   let applied = 0;
   return checkouts.map((checkout) => {
@@ -206,6 +211,6 @@ export function previewAnswer(request: PreviewRequest, known: KnownRules, caps: 
   const budgets = previewBudgets(rules, request.budgets ?? {});
   const previewed = rules.map((rule) => ({ rule_id: rule.rule_id, version: rule.version, name: rule.name }));
   const results = priceCheckouts(rules, checkouts, budgets, caps);
-  if (request.checkout !== undefined) return { ...(results[0] as CheckoutResult), rules: previewed };
+  if (request.checkout !== undefined) return { ...(results[0] as PreviewResult), rules: previewed };
   return { rules: previewed, results, totals: previewTotals(results) };
 }

@@ -11,6 +11,7 @@ import {
   resultLineSchema,
   resultTotalsShape,
   ruleFundingShape,
+  ruleOutcomeSchema,
 } from '@puhui/discount';
 import { RULE_STATUSES } from '../domain/rule';
 
@@ -108,14 +109,15 @@ const checkoutResultShape = {
     z.strictObject({ ...ruleFundingShape, budget_id: z.string().nullable(), budget_shortfall_minor: fen }),
   ),
 };
+const previewResultShape = { ...checkoutResultShape, rule_outcomes: z.array(ruleOutcomeSchema) };
 const previewedRules = z.array(z.strictObject({ rule_id: z.string(), version: z.int(), name: z.string() }));
 
 export const previewSchema = z
   .union([
-    z.strictObject({ ...checkoutResultShape, rules: previewedRules }),
+    z.strictObject({ ...previewResultShape, rules: previewedRules }),
     z.strictObject({
       rules: previewedRules,
-      results: z.array(z.strictObject(checkoutResultShape)),
+      results: z.array(z.strictObject(previewResultShape)),
       totals: z.strictObject({
         checkouts: z.int(),
         gross_minor: fen,
