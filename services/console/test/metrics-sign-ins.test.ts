@@ -87,6 +87,26 @@ describe('console sign-ins at GET /metrics', () => {
     ).toEqual({ second_factor_failed: 1 });
   });
 
+  it('counts a second factor whose sealed secret does not open (copied from another row) as second_factor_unreadable', async () => {
+    const a = await signedInPerson(running, ['finance']);
+    const b = await signedInPerson(running, ['finance']);
+    await running.service.dependencies.pool.query(
+      `UPDATE accounts SET totp_secret_sealed = (SELECT totp_secret_sealed FROM accounts WHERE id = $2) WHERE id = $1`,
+      [b.account.id, a.account.id],
+    );
+    const person = new Person(running.url);
+    expect((await person.signIn(b.account.username, b.account.password)).body.stage).toBe('totp_required');
+    expect(
+      await countedBy(async () => {
+        const refused = await person.send('post', '/console/v1/session/totp', {
+          code: totpCode(a.totpSecret as string, Date.now() + 30_000),
+        });
+        expect(refused.status).toBe(409);
+        expect(refused.body.code).toBe('second_factor_unreadable');
+      }),
+    ).toEqual({ second_factor_unreadable: 1 });
+  });
+
   it('counts a sign-in refused while the account is locked as locked', async () => {
     const account = await createAccount(running, ['auditor']);
     // Five failures within 15 minutes lock the account (commands/sign-in.ts LOCKOUT).
