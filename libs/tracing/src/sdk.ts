@@ -54,12 +54,16 @@ export function startSdk(settings: TracingSettings): TracingSdk {
         requireParentforOutgoingSpans: true,
       }),
       // Middleware layers (body parsers, security headers, rate limits) would add ~10 spans to
-      // every request; the router and handler spans say where the time went.
-      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
+      // every request and router layers one more; the handler's span says where the time went.
+      // Each span costs the service CPU (bench/capture-overhead.ts: ~0.3 ms a span on this machine).
+      new ExpressInstrumentation({
+        ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
+      }),
       new UndiciInstrumentation({ requireParentforSpans: true }),
       // Without a parent these would be the outbox relay's and the jobs' polling queries, tens
       // per second: only queries inside a request or a consumed event are traced.
-      new PgInstrumentation({ requireParentSpan: true }),
+      // No span per pool checkout either: puhui_pg_pool_acquire_seconds (decision 0024) measures the wait.
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
       new IORedisInstrumentation({ requireParentSpan: true }),
       new KafkaConsumerInstrumentation(),
     ],
