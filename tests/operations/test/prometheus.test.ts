@@ -254,7 +254,7 @@ describe('Prometheus scraping the four services', () => {
     expect(empty.filter(({ panel }) => EMPTY_PANELS_EXPECTED[panel] === undefined)).toEqual([]);
   });
 
-  it('evaluates every alert rule without error, none firing on a healthy system', async () => {
+  it('evaluates every alert rule without error, none firing (the drained budget is pending, below)', async () => {
     const { prometheus: server } = started();
     interface Rule {
       name: string;
@@ -275,6 +275,21 @@ describe('Prometheus scraping the four services', () => {
     expect(rules).toHaveLength(alertNames.length);
     expect(rules.filter((rule) => rule.health !== 'ok')).toEqual([]);
     expect(rules.filter((rule) => rule.state === 'firing').map((rule) => rule.name)).toEqual([]);
+  });
+
+  it('raises PuhuiBudgetBelowTenPercent (pending) for the budget the captures drew below 10 %', async () => {
+    const { prometheus: server, world: business } = started();
+    expect(business.unionFundedFen).toBeGreaterThan(0.9 * BUDGET_FEN);
+    const pending = await waitFor(
+      async () => {
+        const alerts = await server.query('ALERTS{alertname="PuhuiBudgetBelowTenPercent"}');
+        return alerts.length > 0 ? alerts : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, description: 'PuhuiBudgetBelowTenPercent pending' },
+    );
+    expect(pending.map((sample) => [sample.metric.budget, sample.metric.alertstate])).toEqual([
+      [business.budgetId, 'pending'],
+    ]);
   });
 
   it('shows every target up on its targets page (screenshot)', async () => {
