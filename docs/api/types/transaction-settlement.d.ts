@@ -229,6 +229,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/budgets/{id}/history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A union budget day by day: top-ups, grants, what came back, the balance, and when it runs out
+     * @description Days in Asia/Shanghai by when the ledger recorded each transfer, at most 366 (422 `history_period_too_long`; `from` after `to` 422 `history_period_reversed`).
+     *
+     *     Who may call: operator role `finance`, operator role `admin`.
+     */
+    get: operations['getBudgetHistory'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/ledger/accounts/{code}': {
     parameters: {
       query?: never;
@@ -821,6 +843,35 @@ export interface components {
       currency: 'CNY';
       balance_minor: number;
       account_code: string;
+    };
+    BudgetHistory: {
+      /** @constant */
+      object: 'budget_history';
+      budget_id: string;
+      name: string;
+      /** @constant */
+      currency: 'CNY';
+      /** Format: date */
+      from: string;
+      /** Format: date */
+      to: string;
+      opening_balance_minor: number;
+      closing_balance_minor: number;
+      /** @description Every day of the period, quiet ones as zeros. */
+      days: {
+        /** Format: date */
+        date: string;
+        topped_up_minor: number;
+        granted_minor: number;
+        /** @description Subsidies back from refunds and cancellations. */
+        returned_minor: number;
+        /** @description At the end of the day. */
+        balance_minor: number;
+      }[];
+      /** @description Net grants a day over the period’s last 7 days (grants minus what came back). */
+      burn_rate_minor_per_day: number;
+      /** @description When the closing balance runs out at that rate (null when nothing burns); a budget spent already: the first day that ended with nothing left. */
+      runs_out_on: string | null;
     };
     BusinessDay: {
       /** @constant */
@@ -2017,6 +2068,44 @@ export interface operations {
       408: components['responses']['Problem408'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      429: components['responses']['Problem429'];
+      500: components['responses']['Problem500'];
+      503: components['responses']['Problem503'];
+    };
+  };
+  getBudgetHistory: {
+    parameters: {
+      query?: {
+        /** @description First day (Asia/Shanghai); default 29 days before `to`. */
+        from?: string;
+        /** @description Last day (Asia/Shanghai); default today. */
+        to?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The budget’s days. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BudgetHistory'];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      408: components['responses']['Problem408'];
+      413: components['responses']['Problem413'];
+      415: components['responses']['Problem415'];
+      422: components['responses']['Problem422'];
       429: components['responses']['Problem429'];
       500: components['responses']['Problem500'];
       503: components['responses']['Problem503'];
