@@ -29,6 +29,7 @@ import {
   waitUntilSettlementAccepts,
 } from './puhui';
 import type { Merchant } from './puhui';
+import { EventLog, checkCloudEvent } from './events';
 import { PuhuiSystem, looseAnswer } from './system';
 import type { ApiResponse, ServiceName } from './system';
 import { demoPassword, ensureDemoPeople } from '../../../services/console/src';
@@ -224,6 +225,7 @@ async function waitForTrace<T>(traceId: string, what: string, complete: () => T 
 
 let receiver: OtlpReceiver;
 let system: PuhuiSystem;
+let events: EventLog;
 const logLines: { service: ServiceName; entry: Record<string, unknown> }[] = [];
 let merchant: Merchant;
 
@@ -243,9 +245,11 @@ beforeAll(async () => {
       }
     },
   });
+  events = await EventLog.start([system.topic('merchants')]);
 }, 120_000);
 
 afterAll(async () => {
+  await events?.stop();
   await system?.stop();
   await receiver?.stop();
 });
@@ -336,6 +340,20 @@ e2e('one trace spans the merchant approval and both services’ replicas that ap
   expect(new Set(spans.map((span) => span.service))).toEqual(
     new Set(['merchant-onboarding', 'discount-rules', 'transaction-settlement']),
   );
+  // The record: its envelope carries the writer's trace context (the CloudEvents distributed-tracing
+  // extension, read by the official SDK), its header the relay's publish span.
+  const [record] = await events.waitFor(
+    merchantsTopic,
+    (envelope) => envelope.subject === merchantId && envelope.type === 'puhui.merchant.approved.v1',
+  );
+  if (record === undefined) throw new Error('no merchant.approved record');
+  const { event } = checkCloudEvent(record, system.topicPrefix);
+  expect(String(event.traceparent)).toMatch(new RegExp(`^00-${traceId}-[\\da-f]{16}-01$`, 'u'));
+  const publishOfRecord = publishes.find(
+    (span) => record.headers.traceparent === `00-${traceId}-${span.spanId}-01`,
+  );
+  expect(publishOfRecord).toBeDefined();
+  expect(String(event.traceparent).split('-')[2]).toBe(publishOfRecord?.parentSpanId);
   // The approval's request log line names the trace. (The replicas write no line when they apply
   // a merchant event; libs/tracing's propagation test shows a consumer's lines carry it.)
   const requestLine = logLines.find(
