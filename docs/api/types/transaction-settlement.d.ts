@@ -74,7 +74,7 @@ export interface paths {
     };
     /**
      * List checkouts
-     * @description A merchant sees its own; finance and admin see all and may filter by `merchant_id`. `reference` finds a sale by the merchant’s own reference.
+     * @description A merchant sees its own; finance and admin see all and may filter by `merchant_id`. `reference` finds a sale by the merchant’s own reference; `card_token` (operators) a card’s checkouts.
      *
      *     Who may call: operator role `finance`, operator role `admin`, a merchant (secret API key).
      */
@@ -1704,6 +1704,8 @@ export interface operations {
         card_last4?: string;
         /** @description The merchant’s own reference of the sale (unique per merchant). */
         reference?: string;
+        /** @description Operators only (a merchant key gets 400): a card’s checkouts, for its card page. */
+        card_token?: string;
         limit?: number;
         starting_after?: string;
       };

@@ -119,3 +119,23 @@ describe('a card’s savings', () => {
     expect(byMerchant.status).toBe(403);
   });
 });
+
+describe('a card’s checkouts', () => {
+  it('lists them for operators by card token; a merchant may not search by one', async () => {
+    const sale = await capture(pharmacy, other, 1_500);
+    const listed = await harness.call('GET', `/v1/checkouts?card_token=${other.card_token}&limit=100`, {
+      token: harness.finance,
+    });
+    expect(listed.status).toBe(200);
+    const ids = listed.body.data.map((checkout: { id: string }) => checkout.id);
+    expect(ids).toContain(sale.body.id);
+    expect(
+      listed.body.data.every((checkout: { card_token: string }) => checkout.card_token === other.card_token),
+    ).toBe(true);
+    const byMerchant = await harness.call('GET', `/v1/checkouts?card_token=${other.card_token}`, {
+      token: pharmacy.secret,
+    });
+    expect(byMerchant.status).toBe(400);
+    expect(byMerchant.body.invalid_params).toEqual([expect.objectContaining({ name: 'card_token' })]);
+  });
+});

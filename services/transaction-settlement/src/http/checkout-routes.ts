@@ -2,7 +2,7 @@
  * Checkouts (DESIGN §4, §5, §11): merchants (secret API keys, checked against the replica)
  * quote and capture; finance and admins read across merchants, a merchant only its own.
  */
-import { NotFound } from '@puhui/errors';
+import { NotFound, ValidationFailed } from '@puhui/errors';
 import { answered, defineIdempotentOperation, defineOperation, idempotentPost, route } from '@puhui/http';
 import { mapPage } from '@puhui/postgres';
 import { requireOperator } from '@puhui/security';
@@ -49,7 +49,7 @@ const listCheckoutsOperation = defineOperation({
   operationId: 'listCheckouts',
   summary: 'List checkouts',
   description:
-    'A merchant sees its own; finance and admin see all and may filter by `merchant_id`. `reference` finds a sale by the merchant’s own reference.',
+    'A merchant sees its own; finance and admin see all and may filter by `merchant_id`. `reference` finds a sale by the merchant’s own reference; `card_token` (operators) a card’s checkouts.',
   tags: ['checkouts'],
   callers: ['finance', 'admin', 'merchant'],
   request: { query: listCheckoutsQuery },
@@ -87,6 +87,11 @@ export function checkoutRoutes({ router, pool, context, auth }: SettlementRoutin
     ),
     get: answered(listCheckoutsOperation, 200, principalOf, async (principal, { query }) => {
       if (principal.kind !== 'merchant') requireOperator(principal, 'finance', 'admin');
+      // A merchant never learns a programme-wide card token, so it may not search by one.
+      if (principal.kind === 'merchant' && query.card_token !== undefined)
+        throw new ValidationFailed([
+          { name: 'card_token', reason: 'is for operators; a merchant has card handles' },
+        ]);
       const filter = principal.kind === 'merchant' ? { ...query, merchant_id: principal.merchant_id } : query;
       const page = await listCheckouts(pool, filter);
       return mapPage(page, (checkout) => checkoutView(checkout, viewerOf(principal)));

@@ -91,6 +91,9 @@ export const listCheckoutsQuery = z.strictObject({
   reference: safeText(64)
     .optional()
     .meta({ description: 'The merchant’s own reference of the sale (unique per merchant).' }),
+  card_token: cardTokenSchema.optional().meta({
+    description: 'Operators only (a merchant key gets 400): a card’s checkouts, for its card page.',
+  }),
   limit,
   starting_after: z
     .string()

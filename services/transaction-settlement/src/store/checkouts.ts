@@ -140,6 +140,7 @@ export interface CheckoutFilter extends PageRequest {
   business_date_to?: string;
   card_last4?: string;
   reference?: string;
+  card_token?: string;
 }
 
 export async function listCheckouts(client: Queryable, filter: CheckoutFilter): Promise<Page<Checkout>> {
@@ -148,8 +149,8 @@ export async function listCheckouts(client: Queryable, filter: CheckoutFilter): 
      WHERE ($1::text IS NULL OR merchant_id = $1) AND ($2::text IS NULL OR status = $2)
        AND ($3::date IS NULL OR business_date >= $3) AND ($4::date IS NULL OR business_date <= $4)
        AND ($5::text IS NULL OR card_last4 = $5) AND ($6::text IS NULL OR reference = $6)
-       AND ($7::text IS NULL OR checkout_id > $7)
-     ORDER BY checkout_id LIMIT $8`,
+       AND ($7::text IS NULL OR card_token = $7) AND ($8::text IS NULL OR checkout_id > $8)
+     ORDER BY checkout_id LIMIT $9`,
     listParams(filter, [
       'merchant_id',
       'status',
@@ -157,6 +158,7 @@ export async function listCheckouts(client: Queryable, filter: CheckoutFilter): 
       'business_date_to',
       'card_last4',
       'reference',
+      'card_token',
       'starting_after',
     ]),
   );
