@@ -18,7 +18,7 @@ import { waitFor } from '@puhui/testing';
 import { PuhuiSystem } from '../../e2e/test/system';
 import type { ServiceProcess } from '../../e2e/test/system';
 import { dashboardQueries, readDashboard, withVariablesFilled } from './lib/dashboard';
-import { BUSINESS_FAMILIES, PLATFORM_FAMILIES, familyOf } from './lib/metric-names';
+import { BUSINESS_EXTRA_FAMILIES, BUSINESS_FAMILIES, PLATFORM_FAMILIES, familyOf } from './lib/metric-names';
 import { ALERT_RULES, CONFIG_TEMPLATE, PrometheusServer, renderTemplate, targetList } from './lib/prometheus';
 import { startSecondInstances, stopAll } from './lib/instances';
 import { BUDGET_FEN, setUpWorld } from './lib/world';
@@ -154,7 +154,7 @@ describe('Prometheus scraping the four services', () => {
       },
       { timeoutMs: 30_000, intervalMs: 500, description: 'the budget gauge scraped' },
     );
-    const expected = [...PLATFORM_FAMILIES, ...BUSINESS_FAMILIES].filter(
+    const expected = [...PLATFORM_FAMILIES, ...BUSINESS_FAMILIES, ...BUSINESS_EXTRA_FAMILIES].filter(
       (family) => !MAY_HAVE_NO_SERIES.has(family),
     );
     expect(expected.filter((family) => !names.has(family))).toEqual([]);

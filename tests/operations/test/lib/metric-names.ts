@@ -41,6 +41,18 @@ export const BUSINESS_FAMILIES = [
   'puhui_console_sign_ins_total',
 ] as const;
 
+/**
+ * Families B added inside its part beyond the shared table (spec Changes, "to C from B"):
+ * rules by status, the ruleset version in Postgres and in Redis, merchants by status, and
+ * subsidy payable beside held.
+ */
+export const BUSINESS_EXTRA_FAMILIES = [
+  'puhui_discount_rules',
+  'puhui_ruleset_version',
+  'puhui_merchants',
+  'puhui_subsidy_payable_fen',
+] as const;
+
 /** prom-client's `collectDefaultMetrics()` families that the dashboard reads. */
 export const NODE_DEFAULT_FAMILIES = [
   'nodejs_eventloop_lag_seconds',
@@ -53,12 +65,16 @@ export const NODE_DEFAULT_FAMILIES = [
 /** Prometheus writes `up` for every target it scrapes. */
 export const PROMETHEUS_FAMILIES = ['up'] as const;
 
-export const KNOWN_FAMILIES: ReadonlySet<string> = new Set([
+/** The shared table of issue 20 (with the Node defaults and `up`): what the dashboard may read. */
+export const TABLE_FAMILIES: ReadonlySet<string> = new Set([
   ...PLATFORM_FAMILIES,
   ...BUSINESS_FAMILIES,
   ...NODE_DEFAULT_FAMILIES,
   ...PROMETHEUS_FAMILIES,
 ]);
+
+/** The table and B's extra families: what the alert rules may read. */
+export const KNOWN_FAMILIES: ReadonlySet<string> = new Set([...TABLE_FAMILIES, ...BUSINESS_EXTRA_FAMILIES]);
 
 /** The families that are histograms: their series carry `_bucket`, `_sum` and `_count`. */
 const HISTOGRAMS = new Set(['puhui_http_request_duration_seconds', 'puhui_pg_pool_acquire_seconds']);
