@@ -37,6 +37,8 @@ const CAPTURES_MAX = 20_000;
 /** Replicas catch up within the rejoin bound plus the backlog: a few hundred events at ≥ 50/s. */
 const BACKLOG_PROCESSING_MS = 15_000;
 const ADMIN_PAUSE_MS = 300;
+/** Over the suite's 10 minutes in the full run: two rounds, the killed instances started again. */
+const TEST_TIMEOUT_MS = sized(10, 25) * 60_000;
 const RESULTS_DIRECTORY = path.resolve(__dirname, '..', 'results');
 
 let cluster: KafkaCluster;
@@ -99,109 +101,115 @@ async function checkReplication(topics: readonly string[]): Promise<void> {
   );
 }
 
-it('two instances of each service lose and duplicate nothing when a broker and then an instance of each die', async () => {
-  const { run, system } = clusterRun;
-  const { figures } = run;
-  const topics = runTopics();
-  await run.system.withLogsOnFailure(async () => {
-    await checkReplication(topics);
-    const faults = new ClusterFaults(clusterRun, groups, topics);
-    let acknowledged = 0;
-    let stopping = false;
-    const admin = adminAtWork(() => stopping);
-    const load = runCheckoutLoad({
-      system,
-      merchants: world.merchants,
-      cards: world.cards,
-      total: CAPTURES_MAX,
-      concurrency: CONCURRENCY,
-      label: 'cluster',
-      stop: () => stopping,
-      onAnswer: (progress) => {
-        acknowledged = progress.acknowledged;
-      },
-    });
-    const untilMore = async () => {
-      const target = acknowledged + ACKNOWLEDGED_BETWEEN_FAULTS;
-      while (acknowledged < target) await sleep(50);
-    };
-    let kills = 0;
-    try {
-      for (let round = 0; round < ROUNDS; round += 1) {
-        await untilMore();
-        const broker = await faults.busiestBroker(system.topic('checkouts'));
-        await faults.killBroker(broker, acknowledged);
-        kills += 1;
-        for (const service of SERVICE_NAMES) {
+it(
+  'two instances of each service lose and duplicate nothing when a broker and then an instance of each die',
+  async () => {
+    const { run, system } = clusterRun;
+    const { figures } = run;
+    const topics = runTopics();
+    await run.system.withLogsOnFailure(async () => {
+      await checkReplication(topics);
+      const faults = new ClusterFaults(clusterRun, groups, topics);
+      let acknowledged = 0;
+      let stopping = false;
+      const admin = adminAtWork(() => stopping);
+      const load = runCheckoutLoad({
+        system,
+        merchants: world.merchants,
+        cards: world.cards,
+        total: CAPTURES_MAX,
+        concurrency: CONCURRENCY,
+        label: 'cluster',
+        stop: () => stopping,
+        onAnswer: (progress) => {
+          acknowledged = progress.acknowledged;
+        },
+      });
+      const untilMore = async () => {
+        const target = acknowledged + ACKNOWLEDGED_BETWEEN_FAULTS;
+        while (acknowledged < target) await sleep(50);
+      };
+      let kills = 0;
+      try {
+        for (let round = 0; round < ROUNDS; round += 1) {
           await untilMore();
-          const index = await faults.leaderInstance(service);
-          const victim = await faults.killInstance(service, index, acknowledged);
+          const broker = await faults.busiestBroker(system.topic('checkouts'));
+          await faults.killBroker(broker, acknowledged);
           kills += 1;
-          if (round < ROUNDS - 1) await restartInstance(service, victim);
+          for (const service of SERVICE_NAMES) {
+            await untilMore();
+            const index = await faults.leaderInstance(service);
+            const victim = await faults.killInstance(service, index, acknowledged);
+            kills += 1;
+            if (round < ROUNDS - 1) await restartInstance(service, victim);
+          }
         }
+        await untilMore();
+      } finally {
+        stopping = true;
       }
-      await untilMore();
-    } finally {
-      stopping = true;
-    }
-    const result = await load;
-    const adminCounts = await admin;
-    figures.note(`checkouts: ${summary(result)}`);
-    figures.note(
-      `admin actions meanwhile: ${adminCounts.done} done, ${adminCounts.failed} cut short by a kill`,
-    );
-    figures.note(
-      `balancers: ${SERVICE_NAMES.map((name) => `${name} ${clusterRun.balancers[name].connections} connections, ${clusterRun.balancers[name].failovers} sent on after a refusal`).join('; ')}`,
-    );
-    figures.check(
-      'every scheduled kill done',
-      1,
-      kills === ROUNDS * (1 + SERVICE_NAMES.length) ? [] : [`${kills} kills`],
-    );
-    figures.check(
-      'every capture answered (the terminals retried through every kill)',
-      result.clients.length,
-      [
-        ...result.unanswered.map((client) => `${client.reference} unanswered`),
-        ...result.refused.map((refusal) => `${refusal.reference} refused ${refusal.status} ${refusal.code}`),
-      ],
-    );
-    const unclean = [...result.statuses.entries()].filter(([status]) => status >= 500 && status !== 503);
-    figures.check(
-      'no 5xx other than 503',
-      result.attempts,
-      unclean.map(([status, count]) => `${count} answers ${status}`),
-    );
-    const rejoins = faults.records.flatMap((record) =>
-      Object.keys(record.recoveredMs).filter((what) => what.startsWith('group ')),
-    );
-    figures.check(
-      `every consumer group Stable, its partitions held, within ${CONSUMER_REJOIN_BOUND_MS} ms of each kill`,
-      rejoins.length,
-      faults.late(CONSUMER_REJOIN_BOUND_MS, (what) => what.startsWith('group ')),
-    );
-    const leads = faults.records.flatMap((record) =>
-      Object.keys(record.recoveredMs).filter((what) => what.startsWith('the survivor')),
-    );
-    figures.read('leader moves measured', leads.length, true);
-    figures.check(
-      `the relay and every frequent leader job run on the survivor within ${CONSUMER_REJOIN_BOUND_MS} ms`,
-      leads.length,
-      faults.late(CONSUMER_REJOIN_BOUND_MS, (what) => what.startsWith('the survivor')),
-    );
-    figures.check(
-      'the cluster recovered from the broker kill (partitions led, relays publishing, broker back in sync)',
-      ROUNDS,
-      faults.late(Infinity, (what) => !what.startsWith('group ') && !what.startsWith('the survivor')),
-    );
-    await checkReplication(topics);
-    const violations = await run.finish(result.clients, CONSUMER_REJOIN_BOUND_MS + BACKLOG_PROCESSING_MS);
-    writeResults(faults, summary(result), result.attempts, violations);
-    expect(violations).toEqual([]);
-    expect(result.clients.length).toBeGreaterThan(0);
-    expect(result.clients.every((client) => client.acknowledged !== undefined)).toBe(true);
-  });
-});
+      const result = await load;
+      const adminCounts = await admin;
+      figures.note(`checkouts: ${summary(result)}`);
+      figures.note(
+        `admin actions meanwhile: ${adminCounts.done} done, ${adminCounts.failed} cut short by a kill`,
+      );
+      figures.note(
+        `balancers: ${SERVICE_NAMES.map((name) => `${name} ${clusterRun.balancers[name].connections} connections, ${clusterRun.balancers[name].failovers} sent on after a refusal`).join('; ')}`,
+      );
+      figures.check(
+        'every scheduled kill done',
+        1,
+        kills === ROUNDS * (1 + SERVICE_NAMES.length) ? [] : [`${kills} kills`],
+      );
+      figures.check(
+        'every capture answered (the terminals retried through every kill)',
+        result.clients.length,
+        [
+          ...result.unanswered.map((client) => `${client.reference} unanswered`),
+          ...result.refused.map(
+            (refusal) => `${refusal.reference} refused ${refusal.status} ${refusal.code}`,
+          ),
+        ],
+      );
+      const unclean = [...result.statuses.entries()].filter(([status]) => status >= 500 && status !== 503);
+      figures.check(
+        'no 5xx other than 503',
+        result.attempts,
+        unclean.map(([status, count]) => `${count} answers ${status}`),
+      );
+      const rejoins = faults.records.flatMap((record) =>
+        Object.keys(record.recoveredMs).filter((what) => what.startsWith('group ')),
+      );
+      figures.check(
+        `every consumer group Stable, its partitions held, within ${CONSUMER_REJOIN_BOUND_MS} ms of each kill`,
+        rejoins.length,
+        faults.late(CONSUMER_REJOIN_BOUND_MS, (what) => what.startsWith('group ')),
+      );
+      const leads = faults.records.flatMap((record) =>
+        Object.keys(record.recoveredMs).filter((what) => what.startsWith('the survivor')),
+      );
+      figures.read('leader moves measured', leads.length, true);
+      figures.check(
+        `the relay and every frequent leader job run on the survivor within ${CONSUMER_REJOIN_BOUND_MS} ms`,
+        leads.length,
+        faults.late(CONSUMER_REJOIN_BOUND_MS, (what) => what.startsWith('the survivor')),
+      );
+      figures.check(
+        'the cluster recovered from the broker kill (partitions led, relays publishing, broker back in sync)',
+        ROUNDS,
+        faults.late(Infinity, (what) => !what.startsWith('group ') && !what.startsWith('the survivor')),
+      );
+      await checkReplication(topics);
+      const violations = await run.finish(result.clients, CONSUMER_REJOIN_BOUND_MS + BACKLOG_PROCESSING_MS);
+      writeResults(faults, summary(result), result.attempts, violations);
+      expect(violations).toEqual([]);
+      expect(result.clients.length).toBeGreaterThan(0);
+      expect(result.clients.every((client) => client.acknowledged !== undefined)).toBe(true);
+    });
+  },
+  TEST_TIMEOUT_MS,
+);
 
 /** A killed instance started again (full mode, between rounds); its members join the groups. */
 async function restartInstance(
