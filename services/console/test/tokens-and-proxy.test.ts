@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
+import { parseMetricsText, sampleValue } from '@puhui/metrics';
 import { operatorTokenVerifier } from '@puhui/security';
 import type { RunningConsole } from './support';
 import { Person, createAccount, signedInPerson, startConsole } from './support';
@@ -131,6 +132,15 @@ describe('the proxy', () => {
     expect(received?.headers.authorization).not.toBe('Bearer from-the-browser');
     expect(decodeJwt(bearerOf(received)).aud).toBe('discount-rules');
     expect(received?.headers['x-request-id']).toBe(response.headers.get('x-request-id'));
+    // The console counts a proxied call under its service; the service counts the operation.
+    const scraped = parseMetricsText(await (await fetch(`${running.url}/metrics`)).text());
+    const proxied = (method: string) =>
+      sampleValue(scraped, 'puhui_http_requests_total', {
+        operation: 'proxy_discount_rules',
+        method,
+        status_class: '2xx',
+      });
+    expect([proxied('POST')]).toEqual([2]);
   });
 
   it('streams an answer (a CSV download) with its status and headers', async () => {

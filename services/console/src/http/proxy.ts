@@ -10,7 +10,7 @@ import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, Response, Router } from 'express';
 import { NotFound, ServiceUnavailable } from '@puhui/errors';
-import { requestIdOf } from '@puhui/http';
+import { labelOperation, requestIdOf } from '@puhui/http';
 import type { ConsoleConfig, ProxiedService } from '../config';
 import { PROXIED_SERVICES, serviceUrlOf } from '../config';
 import { operatorTokenFor } from '../commands/tokens';
@@ -104,10 +104,16 @@ function forward(
   });
 }
 
+/** `puhui_http_requests_total{operation}` of proxied calls: one bounded label per service (the service counts the operation). */
+const PROXY_LABELS = new Map(
+  PROXIED_SERVICES.map((service) => [service, labelOperation(`proxy_${service.replaceAll('-', '_')}`)]),
+);
+
 export function proxyRoutes(router: Router, config: ConsoleConfig): void {
   router.use('/api/:service', async (request: Request, response: Response) => {
     const { service } = request.params as { service?: string };
     if (!isProxied(service)) throw new NotFound(`The service ${String(service)}`);
+    PROXY_LABELS.get(service)?.(request, response, () => undefined);
     const { account } = signedIn(response);
     await forward(config, request, response, service, operatorTokenFor(config, account, service));
   });
