@@ -5,21 +5,15 @@
  * show as submitted + in_review. Read at scrape time through the status index, cached 5 s
  * (@puhui/metrics' cachedReading).
  */
+import { MERCHANT_STATUSES } from '@puhui/contracts';
+import type { MerchantStatus } from '@puhui/contracts';
 import type { Logger } from '@puhui/logging';
 import { COLLECT_MAX_AGE_MS_DEFAULT, Gauge, cachedReading } from '@puhui/metrics';
 import type { Registry } from '@puhui/metrics';
 import type { Pool } from '@puhui/postgres';
 
-export const MERCHANT_STATUSES = [
-  'draft',
-  'submitted',
-  'in_review',
-  'rejected',
-  'active',
-  'suspended',
-  'terminated',
-] as const;
-type MerchantStatus = (typeof MERCHANT_STATUSES)[number];
+// The lifecycle's statuses as the contracts name them: every one shows, at 0 when none.
+export { MERCHANT_STATUSES };
 
 async function readMerchants(pool: Pool): Promise<Record<MerchantStatus, number>> {
   const { rows } = await pool.query<{ status: MerchantStatus; merchants: string }>(
