@@ -250,9 +250,17 @@ describe('event pipeline and job metrics', () => {
     const holder = await lockHolder.connect();
     try {
       await holder.query('SELECT pg_advisory_lock($1, hashtext($2))', [JOB_LOCK_NAMESPACE, 'sweep']);
+      // The gauge falls when the lock is refused, the counter moves when that pass ends a moment
+      // later: wait for both (a scrape between the two saw 0 and 0 on a loaded CI run).
       const follower = await waitFor(async () => {
         const samples = await scrape(service.url);
-        return sampleValue(samples, 'puhui_job_leader', { job: 'sweep' }) === 0 && samples;
+        const notLeader = sampleValue(samples, 'puhui_job_runs_total', {
+          job: 'sweep',
+          outcome: 'not_leader',
+        });
+        return (
+          sampleValue(samples, 'puhui_job_leader', { job: 'sweep' }) === 0 && (notLeader ?? 0) > 0 && samples
+        );
       });
       expect(
         sampleValue(follower, 'puhui_job_runs_total', { job: 'sweep', outcome: 'not_leader' }),

@@ -397,6 +397,11 @@ function validBody(operation: DocumentedOperation): Json | undefined {
     quoteCheckout: () => checkoutBody(card, [{ category: 'general', amount_minor: 1000 }]),
     captureCheckout: () => checkoutBody(card, [{ category: 'general', amount_minor: 1000 }]),
     runSettlement: () => ({ business_date: objects.businessDate }),
+    markBusinessDayPaid: () => ({ payments: [{ batch_id: objects.batchId, bank_reference: 'CHAOS-DAY-1' }] }),
+    resolveReconciliationItems: () => ({
+      item_ids: [objects.reconciliationItemId],
+      note: '混沌测试批量处理',
+    }),
   };
   return bodies[operation.operationId]?.();
 }
