@@ -137,10 +137,12 @@ export async function exportDayCsv(
       );
     }
     const rows: Awaited<ReturnType<typeof paymentRow>>[] = [];
+    const paid: SettlementBatch[] = [];
     const skipped: SkippedBatch[] = [];
     for (const batch of batches) {
       try {
         rows.push(await paymentRow(client, settings, batch));
+        paid.push(batch);
       } catch (error) {
         if (!(error instanceof DomainError && UNAVAILABLE_PAYEE_CODES.has(error.code))) throw error;
         skipped.push({ batch_id: batch.batch_id, merchant_id: batch.merchant_id, code: error.code });
@@ -153,11 +155,8 @@ export async function exportDayCsv(
         { batches: skipped },
       );
     }
-    const included = new Set(rows.map((row) => row.batch_id));
-    for (const batch of batches) {
-      if (included.has(batch.batch_id))
-        await recordPaymentRowExport(client, batch, request.exporter, request.requestId);
-    }
+    for (const batch of paid)
+      await recordPaymentRowExport(client, batch, request.exporter, request.requestId);
     const totalMinor = rows.reduce((sum, row) => sum + row.amount_minor, 0);
     const trailer = {
       batch_id: CONTROL_TOTAL_ROW,

@@ -1,6 +1,5 @@
 /** Union budgets' balances (their ledger accounts), their days, and admins' top-ups. */
 import { z } from 'zod';
-import { Unprocessable } from '@puhui/errors';
 import { answered, defineIdempotentOperation, defineOperation, idempotentPost, route } from '@puhui/http';
 import { approvalRequestAcceptedSchema } from '@puhui/dual-control';
 import { budgetUnknown, requestTopUp } from '../commands/top-ups';
@@ -11,7 +10,7 @@ import { findBudget } from '../store/replicas';
 import { budgetView } from '../views/budget';
 import { BURN_RATE_DAYS, budgetHistoryView } from '../views/budget-history';
 import { budgetBalanceSchema } from './responses';
-import { operatorWith, requesterOf } from './route-support';
+import { operatorWith, refuseBadPeriod, requesterOf } from './route-support';
 import type { SettlementRouting } from './route-support';
 import { budgetPath, topUpBody } from './schemas';
 
@@ -126,17 +125,7 @@ export function budgetRoutes({ router, pool, context, auth }: SettlementRouting)
       if (budget === undefined || account === undefined) throw budgetUnknown(path.id);
       const to = query.to ?? shanghaiTimestamp(new Date()).slice(0, 10);
       const from = query.from ?? addDays(to, 1 - HISTORY_DAYS_DEFAULT);
-      if (from > to)
-        throw new Unprocessable(
-          'history_period_reversed',
-          `The period starts (${from}) after it ends (${to}).`,
-        );
-      if (addDays(from, HISTORY_DAYS_MAX) <= to) {
-        throw new Unprocessable(
-          'history_period_too_long',
-          `A period spans at most ${HISTORY_DAYS_MAX} days.`,
-        );
-      }
+      refuseBadPeriod('history', { from, to }, HISTORY_DAYS_MAX);
       const moved = await budgetDays(pool, budget.account_code, { from, to });
       return budgetHistoryView(
         budget,

@@ -3,12 +3,14 @@
  * calls they share (the money-moving POSTs use @puhui/http's idempotentPost).
  */
 import type { Request, Router } from 'express';
+import { Unprocessable } from '@puhui/errors';
 import type { Pool } from '@puhui/postgres';
 import { actorOf, requireActingOperator, requireOperator } from '@puhui/security';
 import type { OperatorRole, Principal } from '@puhui/security';
 import type { TransactionSettlementConfig } from '../config';
 import type { SettlementContext } from '../commands/context';
 import type { Requester } from '../commands/requester';
+import { addDays } from '../domain/business-day';
 import type { SettlementAuth } from './auth';
 
 export interface SettlementRouting {
@@ -53,4 +55,20 @@ export function merchantOrOperatorWith(auth: SettlementAuth, ...roles: OperatorR
 export function requesterOf(principal: Principal): Requester {
   if (principal.kind !== 'operator') throw new Error('a requester is an operator (checked before)');
   return { subject: principal.subject, actor: actorOf(principal) };
+}
+
+/**
+ * A period of days a read covers (`from`..`to`, both included), refused when it runs backwards or
+ * spans more than `daysMax`: 422 `<name>_period_reversed` / `<name>_period_too_long`.
+ */
+export function refuseBadPeriod(name: string, period: { from: string; to: string }, daysMax: number): void {
+  const { from, to } = period;
+  if (from > to)
+    throw new Unprocessable(`${name}_period_reversed`, `The period starts (${from}) after it ends (${to}).`);
+  if (addDays(from, daysMax) <= to) {
+    throw new Unprocessable(
+      `${name}_period_too_long`,
+      `A period spans at most ${daysMax} days: ask from ${addDays(to, 1 - daysMax)} to ${to}.`,
+    );
+  }
 }

@@ -5,12 +5,10 @@
  */
 import { z } from 'zod';
 import { cardTokenSchema } from '@puhui/cards';
-import { Unprocessable } from '@puhui/errors';
 import { answered, defineOperation, route } from '@puhui/http';
 import { currentBusinessDate } from '../commands/business-days';
-import { addDays } from '../domain/business-day';
 import { SAVINGS_MERCHANTS_MAX, cardSavings } from '../store/savings';
-import { operatorWith } from './route-support';
+import { operatorWith, refuseBadPeriod } from './route-support';
 import type { SettlementRouting } from './route-support';
 
 /** A period spans at most a year and a day: "this year" is the longest the console asks for. */
@@ -71,10 +69,6 @@ const savingsOperation = defineOperation({
 
 export const SAVINGS_OPERATIONS = [savingsOperation];
 
-function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-}
-
 export function savingsRoutes({ router, pool, context, auth }: SettlementRouting): void {
   route(router, '/v1/cards/:token/savings', {
     get: answered(
@@ -84,18 +78,7 @@ export function savingsRoutes({ router, pool, context, auth }: SettlementRouting
       async (_operator, { path, query }) => {
         const to = query.to ?? (await currentBusinessDate(context, pool));
         const from = query.from ?? `${to.slice(0, 7)}-01`;
-        const span = daysBetween(from, to);
-        if (span < 0)
-          throw new Unprocessable(
-            'savings_period_reversed',
-            `The period starts (${from}) after it ends (${to}).`,
-          );
-        if (span >= SAVINGS_PERIOD_DAYS_MAX) {
-          throw new Unprocessable(
-            'savings_period_too_long',
-            `A period spans at most ${SAVINGS_PERIOD_DAYS_MAX} days; ${from} to ${to} is ${span + 1}: ask from ${addDays(to, 1 - SAVINGS_PERIOD_DAYS_MAX)}.`,
-          );
-        }
+        refuseBadPeriod('savings', { from, to }, SAVINGS_PERIOD_DAYS_MAX);
         const savings = await cardSavings(pool, path.token, { from, to });
         return {
           object: 'card_savings' as const,
